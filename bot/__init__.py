@@ -1,0 +1,1 @@
+"""thidua: the application: configuration, CLI, wiring, domain services, channels and the sandbox."""

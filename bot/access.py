@@ -1,0 +1,68 @@
+"""Gatekeeping in one place: who is writing, which member they are, which units they lead.
+
+Every update is identified here before any handler runs; handlers ask ``Identity`` instead of querying roles.
+An officer's powers cover the units they lead and everything below, never a sibling or a parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Settings
+from bot.events import Incoming
+from storage.database import Repos
+from storage.records import Account, Member, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The person behind an update, as far as the bot knows them."""
+
+    account: Account
+    member: Member | None
+    unit: Unit | None  # the member's own unit
+    led_units: tuple[Unit, ...]  # units this person is an officer of (every root for an admin)
+    is_admin: bool
+
+    @property
+    def is_officer(self) -> bool:
+        """True when the person leads at least one unit."""
+        return bool(self.led_units)
+
+    def covers(self, unit: Unit) -> bool:
+        """True when ``unit`` lies within a subtree this person leads."""
+        return any(led.covers(unit) for led in self.led_units)
+
+    @property
+    def led_paths(self) -> list[str]:
+        """The materialised paths of the subtrees this person leads, for scoped queries."""
+        return [unit.path for unit in self.led_units]
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this person: "telegram:123"."""
+        return f"{self.account.channel}:{self.account.user_id}"
+
+
+async def identify(repos: Repos, settings: Settings, event: Incoming, now: datetime) -> Identity:
+    """The identity behind ``event``; creates the channel account on first contact."""
+    account = await repos.accounts.touch(event.channel, event.user_id, event.chat_id, event.display_name, now)
+    return await identity_of(repos, settings, account)
+
+
+async def identity_of(repos: Repos, settings: Settings, account: Account) -> Identity:
+    """The identity of a known account (also used to refresh it after linking)."""
+    member = await repos.members.get(account.member_id) if account.member_id is not None else None
+    unit = await repos.units.get(member.unit_id) if member is not None else None
+    is_admin = settings.is_admin(account.channel, account.user_id)
+    if is_admin:
+        led = [u for u in await repos.units.all() if u.parent_id is None]
+    else:
+        led = _outermost(await repos.units.many(await repos.roles.unit_ids_of(account)))
+    return Identity(account, member, unit, tuple(led), is_admin)
+
+
+def _outermost(units: list[Unit]) -> list[Unit]:
+    """Drop units that lie inside another of the list: leading a parent already covers them."""
+    return [unit for unit in units if not any(o is not unit and o.covers(unit) for o in units)]

@@ -1,0 +1,76 @@
+"""Wiring: the store, the router, the channels and the outbox worker, started and stopped together.
+
+``Runtime`` is what ``thidua run`` and ``thidua demo`` run, and what the end-to-end tests start against
+the sandbox. The embedded SQLite default is migrated at start; other databases need ``thidua db upgrade``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.telegram import TelegramChannel
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.outbox import Deliverer, OutboxWorker
+from bot.router import Router
+from handlers.routes import ROUTES
+from storage.database import Store
+from storage.migrate import current_revision, head_revision, upgrade_async
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(Exception):
+    """The database is behind the code and is not the embedded SQLite that migrates itself."""
+
+
+async def prepare_database(store: Store) -> None:
+    """Migrate the embedded SQLite default; refuse to start on an outdated server database."""
+    if store.engine.dialect.name == "sqlite":
+        await upgrade_async(store.url)
+        return
+    current = await current_revision(store.engine)
+    if current != head_revision():
+        raise SchemaOutdated(f"the database is at revision {current}, run `thidua db upgrade` first")
+
+
+class Runtime:
+    """The running service: one router, the configured channels and the outbox worker."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, *, poll_timeout: int = 10) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = Store(settings.database_url)
+        self.router = Router(ROUTES, self.store, settings, self.clock, on_commit=self._wake_outbox)
+        self.telegram: TelegramChannel | None = None
+        if settings.telegram_token is not None:
+            self.telegram = TelegramChannel(
+                settings.telegram_token.get_secret_value(), settings.telegram_api_url, self.router,
+                poll_timeout=poll_timeout,
+            )
+        deliverers: dict[str, Deliverer] = {}
+        if self.telegram is not None:
+            deliverers[self.telegram.name] = self.telegram
+        self.outbox = OutboxWorker(self.store, self.clock, deliverers)
+        self._started = False
+
+    def _wake_outbox(self) -> None:
+        if self._started:
+            self.outbox.wake()
+
+    async def start(self) -> None:
+        """Prepare the database, then start the channels and the outbox worker."""
+        await prepare_database(self.store)
+        if self.telegram is None:
+            raise RuntimeError("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
+        await self.telegram.start()
+        self.outbox.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop taking updates, stop the outbox worker and close the database."""
+        self._started = False
+        if self.telegram is not None:
+            await self.telegram.stop()
+        await self.outbox.stop()
+        await self.store.close()

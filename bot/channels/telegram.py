@@ -1,0 +1,268 @@
+"""The Telegram channel on python-telegram-bot 22: long polling against THIDUA_TELEGRAM_API_URL (Telegram,
+a self-hosted Bot API server or the project's sandbox), inline keyboards, per-role command menus, the
+library's rate limiter, and updates of one chat handled strictly in order while chats run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+
+from bot.access import Identity
+from bot.channels.telegram_updates import CHANNEL, to_incoming
+from bot.events import Outgoing
+from bot.outbox import Delivery, Outcome
+from bot.router import Router
+from handlers.context import Role
+from messages import LANGUAGES, text
+
+log = logging.getLogger(__name__)
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
+MAX_CONCURRENT_UPDATES = 256
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Concurrency across chats, strict order within one: one slow export never delays a member's tap."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._waiting: dict[int | None, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat is not None else None
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages."""
+
+    name = CHANNEL
+
+    def __init__(self, token: str, api_url: str, router: Router, *, poll_timeout: int = 10) -> None:
+        self._router = router
+        self._poll_timeout = poll_timeout
+        self.username = ""
+        self.app: Application[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(token)
+            .base_url(f"{api_url}/bot")
+            .base_file_url(f"{api_url}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=0))
+            .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+            .build()
+        )
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self._processed: set[int] = set()
+        self._progress = asyncio.Condition()
+
+    # -- life cycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, set the command menus and start long polling."""
+        await self.app.initialize()
+        self.username = self.app.bot.username
+        await self.set_default_menus()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0, timeout=timedelta(seconds=self._poll_timeout),
+            allowed_updates=["message", "edited_message", "callback_query"],
+        )
+        log.info("telegram channel polling as @%s", self.username)
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in hand and close the connections."""
+        assert self.app.updater is not None
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the update with this id has been fully answered (used by tests and the demo)."""
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: update_id in self._processed), timeout)
+
+    # -- ChannelInfo --------------------------------------------------------------------------------------
+
+    def invite_link(self, code: str) -> str:
+        """The deep link that opens the bot with ``/start CODE``."""
+        return f"https://t.me/{self.username}?start={code}"
+
+    # -- incoming -----------------------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._answer(update)
+        except Exception:
+            log.exception("failed to handle update %s", update.update_id)
+            await self._apologise(update)
+        finally:
+            async with self._progress:
+                self._processed.add(update.update_id)
+                self._progress.notify_all()
+
+    async def _answer(self, update: Update) -> None:
+        payload = None
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            payload = await self._resolve_payload(update.callback_query.data or "")
+        event = to_incoming(update, self.username, payload)
+        if event is None:
+            return
+        handled = await self._router.handle(event, self)
+        pressed = update.callback_query.message if update.callback_query is not None else None
+        for reply in handled.replies:
+            await self._send(int(event.chat_id), reply, pressed if isinstance(pressed, Message) else None)
+        if handled.menu_changed and handled.who is not None:
+            await self.refresh_menu(handled.who)
+
+    async def _resolve_payload(self, data: str) -> str:
+        if not data.startswith(STORED_PAYLOAD_MARK):
+            return data
+        async with self._router.store.begin() as repos:
+            return await repos.payloads.get(data[1:]) or ""
+
+    async def _apologise(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.type != chat.PRIVATE:
+            return
+        language = self._router.settings.language
+        try:
+            async with self._router.store.begin() as repos:
+                account = await repos.accounts.get(CHANNEL, str(update.effective_user.id)) \
+                    if update.effective_user else None
+            language = (account.language if account else None) or language
+            await self.app.bot.send_message(chat.id, text(language, "fallback.error"), parse_mode=ParseMode.HTML)
+        except Exception:
+            log.exception("could not apologise to chat %s", chat.id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Errors outside a handler (polling, network): the handler's own errors are caught in _on_update.
+        log.error("telegram error: %s", context.error, exc_info=context.error)
+
+    # -- outgoing -----------------------------------------------------------------------------------------
+
+    async def _markup(self, reply: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+        if reply.buttons:
+            rows = [[InlineKeyboardButton(b.label, callback_data=await self._callback_data(b.payload)) for b in row]
+                    for row in reply.buttons]
+            return InlineKeyboardMarkup(rows)
+        if reply.ask_contact:
+            return ReplyKeyboardMarkup([[KeyboardButton(reply.ask_contact, request_contact=True)]],
+                                       resize_keyboard=True, one_time_keyboard=True)
+        if reply.remove_keyboard:
+            return ReplyKeyboardRemove()
+        return None
+
+    async def _callback_data(self, payload: str) -> str:
+        if len(payload.encode()) <= CALLBACK_DATA_LIMIT and not payload.startswith(STORED_PAYLOAD_MARK):
+            return payload
+        async with self._router.store.begin() as repos:
+            return STORED_PAYLOAD_MARK + await repos.payloads.put(payload, self._router.clock.now())
+
+    async def _send(self, chat_id: int, reply: Outgoing, pressed: Message | None = None) -> None:
+        markup = await self._markup(reply)
+        if reply.replace and pressed is not None and not isinstance(markup, ReplyKeyboardMarkup | ReplyKeyboardRemove):
+            try:
+                await pressed.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                return
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return
+                log.warning("could not edit message %s: %s", pressed.message_id, error.message)
+        bot = self.app.bot
+        if reply.file is not None:
+            send = bot.send_photo if reply.file.is_photo else bot.send_document
+            field = "photo" if reply.file.is_photo else "document"
+            await send(chat_id, **{field: reply.file.content}, filename=reply.file.name,  # type: ignore[operator]
+                       caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
+        """Send one outbox message and classify the outcome for the outbox worker."""
+        try:
+            await self._send(int(chat_id), message)
+        except RetryAfter as error:
+            return Delivery(Outcome.RETRY, _seconds(error.retry_after), "429 retry after")
+        except Forbidden as error:
+            return Delivery(Outcome.UNREACHABLE, error=error.message[:255])
+        except BadRequest as error:
+            gone = "chat not found" in error.message.lower()
+            return Delivery(Outcome.UNREACHABLE if gone else Outcome.FAILED, error=error.message[:255])
+        except (NetworkError, TelegramError) as error:
+            return Delivery(Outcome.RETRY, 0.0, str(error)[:255])
+        return Delivery(Outcome.SENT)
+
+    # -- command menus ------------------------------------------------------------------------------------
+
+    def _commands(self, language: str, officer: bool) -> list[BotCommand]:
+        roles = (Role.ANYONE, Role.MEMBER, Role.OFFICER) if officer else (Role.ANYONE, Role.MEMBER)
+        return [BotCommand(c.name, text(language, f"commands.{c.name}"))
+                for c in self._router.routes.commands if c.role in roles]
+
+    async def set_default_menus(self) -> None:
+        """The members' menu for everyone, in Vietnamese and (for English clients) in English."""
+        default = self._router.settings.language
+        await self.app.bot.set_my_commands(self._commands(default, officer=False), scope=BotCommandScopeDefault())
+        for language in LANGUAGES:
+            if language != default:
+                await self.app.bot.set_my_commands(self._commands(language, officer=False),
+                                                   scope=BotCommandScopeDefault(), language_code=language)
+
+    async def refresh_menu(self, who: Identity) -> None:
+        """A chat's own menu: officers see their commands; a member who chose a language sees it in that one."""
+        scope = BotCommandScopeChat(int(who.account.chat_id))
+        language = who.account.language or self._router.settings.language
+        try:
+            if who.is_officer or language != self._router.settings.language:
+                await self.app.bot.set_my_commands(self._commands(language, who.is_officer), scope=scope)
+            else:
+                await self.app.bot.delete_my_commands(scope=scope)
+        except TelegramError as error:
+            log.warning("could not set the command menu of chat %s: %s", who.account.chat_id, error)
+

@@ -1,0 +1,135 @@
+"""The ``thidua`` command (also ``python -m bot``): run the bot, try the demo, migrate, import, grant roles.
+
+Every command has ``--help``; bad input exits non-zero with a one-line reason and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.app import Runtime, SchemaOutdated, prepare_database
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+from bot.officers import GrantError, grant_officer
+from bot.roster import ImportReport, RosterError, import_members, import_units
+from storage.database import Store
+from storage.migrate import upgrade_async
+
+CLI_ACTOR = "cli"
+
+
+class CliError(Exception):
+    """A reason to stop, shown as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns bot for trade unions.")
+    parser.add_argument("--config", type=Path, help="a TOML file with the same keys as the THIDUA_* variables")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="run the bot on the configured channels")
+
+    demo = commands.add_parser("demo", help="run the bot against the built-in sandbox with demo data, no token")
+    demo.add_argument("--db", type=Path, default=Path("thidua-demo.db"), help="demo database file (recreated)")
+    demo.add_argument("--tour", action="store_true", help="play a short scripted conversation and exit")
+
+    database = commands.add_parser("db", help="database maintenance")
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    database_commands.add_parser("upgrade", help="apply the database migrations")
+
+    imports = commands.add_parser("import", help="import the unit tree or the roster from CSV (all or nothing)")
+    import_commands = imports.add_subparsers(dest="import_command", required=True, metavar="WHAT")
+    for what, columns in (("units", "code,name,parent_code"),
+                          ("members", "member_code,full_name,phone,unit_code[,email]")):
+        sub = import_commands.add_parser(what, help=f"CSV with columns {columns}")
+        sub.add_argument("file", type=Path)
+
+    grant = commands.add_parser("grant", help="grant a role")
+    grant_commands = grant.add_subparsers(dest="grant_command", required=True, metavar="ROLE")
+    officer = grant_commands.add_parser("officer", help="make someone an officer of a unit and its subtree")
+    officer.add_argument("--unit", required=True, metavar="CODE")
+    holder = officer.add_mutually_exclusive_group(required=True)
+    holder.add_argument("--user", metavar="CHANNEL:ID", help="e.g. telegram:123456")
+    holder.add_argument("--member", metavar="CODE", help="a member code from the roster")
+    return parser
+
+
+async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[str]]) -> str:
+    store = Store(settings.database_url)
+    try:
+        await prepare_database(store)
+        return await work(store)
+    finally:
+        await store.close()
+
+
+async def _run(settings: Settings) -> str:
+    if settings.telegram_token is None:
+        raise CliError("THIDUA_TELEGRAM_TOKEN: not set (no channel to run); try `thidua demo` without a token")
+    runtime = Runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return "stopped"
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
+    now = SystemClock().now()
+    if args.command == "run":
+        return await _run(settings)
+    if args.command == "demo":
+        from bot.demo import run_demo  # the demo pulls in the sandbox, which `run` never needs
+
+        return await run_demo(settings, args.db, tour=args.tour)
+    if args.command == "db":
+        await upgrade_async(settings.database_url)
+        return "database is up to date"
+    if args.command == "import":
+        importer = import_units if args.import_command == "units" else import_members
+        report = await _with_store(
+            settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now)))
+        return f"{args.import_command}: {report}"
+    if args.command == "grant":
+        async def grant(store: Store) -> str:
+            done = await grant_officer(store, args.unit, member_code=args.member, user=args.user,
+                                       actor=CLI_ACTOR, now=now)
+            who = args.member or args.user
+            return f"{who} is now an officer of {args.unit}" if done else f"{who} already was an officer of {args.unit}"
+        return await _with_store(settings, grant)
+    raise CliError(f"unknown command {args.command}")
+
+
+async def _report(pending: Awaitable[ImportReport]) -> str:
+    report = await pending
+    return f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``thidua`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        setup_logging(settings.secrets())
+        print(asyncio.run(_dispatch(args, settings)))
+    except RosterError as error:
+        print(f"thidua: {error}", file=sys.stderr)
+        return 1
+    except (ConfigError, CliError, GrantError, SchemaOutdated) as error:
+        print(f"thidua: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,151 @@
+"""Configuration from THIDUA_* environment variables, a ``.env`` file or a TOML file given by ``--config``.
+
+Precedence: the environment, then ``.env``, then the TOML file, then the defaults of DESIGN.md §5.
+A missing or malformed setting stops start-up with ``ConfigError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+CHANNELS = ("telegram", "zalo")
+ENV_PREFIX = "THIDUA_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads a TOML file whose keys are either ``database_url`` or ``THIDUA_DATABASE_URL``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.values: dict[str, Any] = {}
+        if path is not None:
+            try:
+                with path.open("rb") as handle:
+                    raw = tomllib.load(handle)
+            except OSError as error:
+                raise ConfigError(f"--config {path}: cannot read the file ({error.strerror})") from error
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(f"--config {path}: not valid TOML ({error})") from error
+            self.values = {key.lower().removeprefix(ENV_PREFIX.lower()): value for key, value in raw.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.values.items() if name in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; field ``x`` is the variable ``THIDUA_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///thidua.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    zalo_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    admins: Annotated[tuple[str, ...], NoDecode] = ()
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1:8080"
+    dialog_expiry_hours: int = Field(default=24, ge=1)
+    invite_days: int = Field(default=30, ge=1)
+
+    toml_path: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, dotenv_settings, _TomlSource(settings_cls, cls.toml_path)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_api_url", "zalo_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admin_list(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        admins = tuple(str(item).strip() for item in items if str(item).strip())
+        for admin in admins:
+            channel, _, user_id = admin.partition(":")
+            if channel not in CHANNELS or not user_id:
+                raise ValueError(f"{admin!r} is not of the form telegram:123 or zalo:abc")
+        return admins
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("is not a known time zone such as Asia/Ho_Chi_Minh") from error
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        """True when this identity is listed in THIDUA_ADMINS."""
+        return f"{channel}:{user_id}" in self.admins
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so logging can blank them out."""
+        found = [self.telegram_token, self.zalo_token, self.webhook_secret]
+        return [secret.get_secret_value() for secret in found if secret is not None]
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """The settings, or ``ConfigError`` with one line naming the first bad variable."""
+    source = type("FileSettings", (Settings,), {"toml_path": config_file})
+    try:
+        return source(**overrides)  # type: ignore[no-any-return]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {reason}") from None

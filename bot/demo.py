@@ -1,0 +1,184 @@
+"""``thidua demo``: the bot against the built-in Bot API sandbox, on a fresh SQLite file with a demo union,
+and a terminal chat to talk to it as a member, an officer or a newcomer. No token, no network.
+
+In the terminal: type text or /commands; a number presses that button of the last message; ``:share``
+shares your phone number; ``:as mai|hung|nam`` switches person; ``:quit`` leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.app import Runtime, prepare_database
+from bot.config import Settings
+from bot.officers import grant_officer
+from bot.roster import import_members, import_units
+from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
+from storage.database import Store
+
+DATA = Path(__file__).parent / "data"
+DEMO_ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone the demo lets you be."""
+
+    key: str
+    user_id: int
+    first_name: str
+    last_name: str
+    phone: str
+    role: str
+
+
+PERSONAS = (
+    Persona("mai", 1001, "Mai", "Hoàng Thị", "0912345678", "đoàn viên / member, CĐCS Trường THCS thị trấn Bảo Lạc"),
+    Persona("hung", 1002, "Hùng", "Nông Văn", "0987654321", "cán bộ / officer, LĐLĐ huyện Bảo Lạc"),
+    Persona("nam", 1003, "Nam", "Trần Văn", "0933000111", "người mới / newcomer, not on the roster"),
+)
+
+TOUR = (
+    ("mai", "/start"), ("mai", ":share"), ("mai", "/huongdan"),
+    ("nam", "/start"), ("nam", ":share"), ("nam", "1"), ("nam", "bao lac"), ("nam", "1"),
+    ("nam", "Trần Văn Nam"), ("nam", "1"),
+    ("hung", "/start"), ("hung", ":share"), ("hung", "/yeucau"), ("hung", "1"),
+    ("nam", "/start"),
+)
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def seed(store: Store, now: datetime) -> None:
+    """Load the demo union and roster through the real import, and make Hùng an officer."""
+    await prepare_database(store)
+    await import_units(store, DATA / "demo_units.csv", actor=DEMO_ACTOR, now=now)
+    await import_members(store, DATA / "demo_members.csv", actor=DEMO_ACTOR, now=now)
+    await grant_officer(store, "LDLD-BAOLAC", member_code="CB-0002", actor=DEMO_ACTOR, now=now)
+
+
+def render(message: SentMessage) -> str:
+    """A bot message as the terminal shows it, buttons numbered."""
+    lines = [f"🤖 {line}" for line in message.plain_text.splitlines()] or ["🤖"]
+    rows = message.inline_keyboard or message.reply_keyboard or []
+    buttons = [str(button["text"]) for row in rows for button in row]
+    if buttons:
+        lines.append("   " + "  ".join(f"[{number}] {label}" for number, label in enumerate(buttons, 1)))
+    return "\n".join(lines)
+
+
+class TerminalChat:
+    """Plays a persona's side of the conversation and prints what the bot sends."""
+
+    def __init__(self, sandbox: TelegramSandbox, runtime: Runtime) -> None:
+        self.sandbox = sandbox
+        self.runtime = runtime
+        self.users = {p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone) for p in PERSONAS}
+        self.seen = dict.fromkeys(self.users, 0)
+        self.current = "mai"
+
+    @property
+    def user(self) -> SandboxUser:
+        """The persona being played."""
+        return self.users[self.current]
+
+    def _buttons(self) -> list[str]:
+        for message in reversed(self.user.messages()):
+            rows = message.inline_keyboard or message.reply_keyboard
+            if rows:
+                return [str(button["text"]) for row in rows for button in row]
+        return []
+
+    async def say(self, line: str) -> str:
+        """Act on one line typed by the person; returns what to print."""
+        line = line.strip()
+        if line.startswith(":as"):
+            key = line[3:].strip()
+            if key not in self.users:
+                return "personas: " + ", ".join(self.users)
+            self.current = key
+            return self.flush()
+        if line == ":share":
+            update_id = await self.user.share_contact()
+        elif line.isdigit():
+            buttons = self._buttons()
+            if not 1 <= int(line) <= len(buttons):
+                return f"(no button {line})"
+            update_id = await self.user.press(buttons[int(line) - 1])
+        elif line:
+            update_id = await self.user.send(line)
+        else:
+            return ""
+        assert self.runtime.telegram is not None
+        await self.runtime.telegram.wait_processed(update_id)
+        await self.runtime.outbox.wait_idle()
+        return self.flush()
+
+    def flush(self) -> str:
+        """Everything new in the current persona's chat."""
+        messages = self.user.messages()
+        new = messages[self.seen[self.current]:]
+        self.seen[self.current] = len(messages)
+        return "\n".join(render(message) for message in new)
+
+    def prompt(self) -> str:
+        """The prompt naming the persona."""
+        return f"[{self.current}] > "
+
+
+async def _interactive(chat: TerminalChat) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        print(chat.prompt(), end="", flush=True)
+        raw = await reader.readline()
+        if not raw or raw.strip() in (b":quit", b":q"):
+            print()
+            return
+        output = await chat.say(raw.decode(errors="replace"))
+        if output:
+            print(output)
+
+
+async def _tour(chat: TerminalChat) -> None:
+    for persona, line in TOUR:
+        if chat.current != persona:
+            await chat.say(f":as {persona}")
+            print(f"\n—— {persona} ——")
+        print(chat.prompt() + line)
+        output = await chat.say(line)
+        if output:
+            print(output)
+
+
+async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
+    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour)."""
+    _remove_database(database)
+    sandbox = TelegramSandbox()
+    await sandbox.start()
+    demo_settings = settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{database}", "telegram_token": SecretStr(sandbox.token),
+        "telegram_api_url": sandbox.api_url,
+    })
+    runtime = Runtime(demo_settings, poll_timeout=1)
+    try:
+        await seed(runtime.store, runtime.clock.now())
+        await runtime.start()
+        chat = TerminalChat(sandbox, runtime)
+        print(__doc__.split("\n\n")[1] if __doc__ else "")
+        print("\n".join(f"  :as {p.key:<5} {p.first_name} — {p.role}" for p in PERSONAS))
+        await (_tour(chat) if tour else _interactive(chat))
+    finally:
+        await runtime.stop()
+        await sandbox.stop()
+    return f"demo finished; the conversation is kept in {database}"

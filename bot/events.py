@@ -1,0 +1,114 @@
+"""Channel-neutral events: what a person sent (``Incoming``) and what the bot answers (``Outgoing``).
+
+Channel adapters translate their updates into ``Incoming`` and render ``Outgoing`` their own way (Telegram:
+inline keyboards; Zalo: a numbered menu). Handlers only ever see these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """What sort of thing arrived."""
+
+    COMMAND = "command"
+    TEXT = "text"
+    BUTTON = "button"
+    CONTACT = "contact"
+    FILE = "file"
+    EDITED = "edited"
+    UNSUPPORTED = "unsupported"  # stickers, voice, locations...
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A shared phone contact; ``user_id`` is whose contact it is (None when the channel cannot tell)."""
+
+    phone: str
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the person sent, kept by the channel's own file id."""
+
+    file_id: str
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    is_photo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did in a chat."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    display_name: str
+    kind: Kind
+    is_private: bool = True
+    language_hint: str | None = None
+    text: str = ""
+    command: str = ""  # without the slash, lower case
+    args: tuple[str, ...] = ()
+    payload: str = ""  # a pressed button's payload
+    contact: Contact | None = None
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: a label and the payload it sends back when pressed."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    """A file to send: a PNG photo or a document such as an XLSX workbook."""
+
+    name: str
+    content: bytes
+    is_photo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message from the bot. ``text`` is Telegram-style HTML, every user-supplied part escaped."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    ask_contact: str | None = None  # label of a "share my phone number" button, if the bot asks for it
+    remove_keyboard: bool = False
+    file: FileOut | None = None
+    replace: bool = False  # edit the message whose button was pressed instead of sending a new one
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form for the outbox (files are never queued)."""
+        if self.file is not None:
+            raise ValueError("files are sent directly, not through the outbox")
+        data = asdict(self)
+        data.pop("file")
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        """The message back from its outbox form."""
+        rows = tuple(tuple(Button(**button) for button in row) for row in data.get("buttons", ()))
+        return cls(
+            text=data["text"], buttons=rows, ask_contact=data.get("ask_contact"),
+            remove_keyboard=bool(data.get("remove_keyboard")), replace=False,
+        )
+
+
+@dataclass(slots=True)
+class Replies:
+    """What a handler answers, collected and sent by the adapter once the handler returns."""
+
+    messages: list[Outgoing] = field(default_factory=list)

@@ -1,0 +1,159 @@
+"""Linking chat accounts to the roster: by a shared phone number, by a join request an officer approves,
+and through officers' invitation codes. Results are values the handlers turn into messages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.access import Identity
+from bot.phones import normalize_phone
+from storage.database import Repos
+from storage.records import Account, Invite, JoinRequest, Member, Unit
+
+JOIN_REQUEST_CODE_PREFIX = "JR"
+INVITE_CODE_BYTES = 6  # 8 URL-safe characters: fits Telegram's /start parameter with room to spare
+
+
+class LinkOutcome(StrEnum):
+    """How linking by a shared contact went."""
+
+    LINKED = "linked"
+    NOT_OWN_CONTACT = "not_own_contact"
+    INVALID_PHONE = "invalid_phone"
+    NOT_ON_ROSTER = "not_on_roster"
+    AMBIGUOUS = "ambiguous"  # several roster members share the number
+    TAKEN = "taken"  # the member is already linked to another account on this channel
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The outcome, and the member and phone involved where known."""
+
+    outcome: LinkOutcome
+    phone: str | None = None
+    member: Member | None = None
+
+
+async def link_by_contact(
+    repos: Repos, account: Account, phone: str, contact_user_id: str | None, now: datetime
+) -> LinkResult:
+    """Link ``account`` to the roster member with this phone, if the contact is the sender's own."""
+    if contact_user_id is not None and contact_user_id != account.user_id:
+        return LinkResult(LinkOutcome.NOT_OWN_CONTACT)
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        return LinkResult(LinkOutcome.INVALID_PHONE)
+    found = await repos.members.by_phone(normalized)
+    if not found:
+        return LinkResult(LinkOutcome.NOT_ON_ROSTER, normalized)
+    if len(found) > 1:
+        return LinkResult(LinkOutcome.AMBIGUOUS, normalized)
+    member = found[0]
+    if any(other.channel == account.channel and other.id != account.id
+           for other in await repos.accounts.of_member(member.id)):
+        return LinkResult(LinkOutcome.TAKEN, normalized, member)
+    await repos.accounts.link(account.id, member.id, now)
+    await repos.audit.record(
+        f"{account.channel}:{account.user_id}", "account.link", f"member:{member.code}", {"by": "contact"}, now
+    )
+    return LinkResult(LinkOutcome.LINKED, normalized, member)
+
+
+async def submit_join_request(
+    repos: Repos, account: Account, *, full_name: str, phone: str | None, unit_id: int, invite_id: int | None,
+    now: datetime,
+) -> tuple[int, list[Account]]:
+    """Store a join request; returns its id and the officers to tell (of the unit or its nearest ancestor)."""
+    request_id = await repos.join_requests.create(
+        channel=account.channel, user_id=account.user_id, full_name=full_name, phone=phone, unit_id=unit_id,
+        invite_id=invite_id, now=now,
+    )
+    return request_id, await nearest_officers(repos, unit_id)
+
+
+async def nearest_officers(repos: Repos, unit_id: int) -> list[Account]:
+    """The reachable accounts of the officers of this unit, else of the closest ancestor that has some."""
+    unit = await repos.units.get(unit_id)
+    assert unit is not None
+    for candidate in [unit, *reversed(await repos.units.ancestors(unit))]:
+        officers = await repos.roles.accounts_of_unit_officers(candidate.id)
+        if officers:
+            return officers
+    return []
+
+
+class DecisionOutcome(StrEnum):
+    """How an officer's decision on a join request went."""
+
+    DONE = "done"
+    GONE = "gone"  # no such request
+    ALREADY_DECIDED = "already_decided"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome, the request, and the requester's account to notify."""
+
+    outcome: DecisionOutcome
+    request: JoinRequest | None = None
+    requester: Account | None = None
+    unit: Unit | None = None
+
+
+async def decide_join_request(
+    repos: Repos, who: Identity, request_id: int, approve: bool, now: datetime
+) -> Decision:
+    """Approve (adding the person to the roster and linking their account) or reject a join request."""
+    request = await repos.join_requests.get(request_id)
+    if request is None:
+        return Decision(DecisionOutcome.GONE)
+    unit = await repos.units.get(request.unit_id)
+    assert unit is not None
+    if not who.covers(unit):
+        return Decision(DecisionOutcome.OUT_OF_SCOPE, request)
+    if request.status != "pending":
+        return Decision(DecisionOutcome.ALREADY_DECIDED, request)
+    requester = await repos.accounts.get(request.channel, request.user_id)
+    member_id = None
+    if approve:
+        code = await repos.members.next_code(JOIN_REQUEST_CODE_PREFIX)
+        member_id = await repos.members.insert(
+            code=code, full_name=request.full_name, phone=request.phone, email=None, unit_id=unit.id,
+            source="join_request", now=now,
+        )
+        if requester is not None and requester.member_id is None:
+            await repos.accounts.link(requester.id, member_id, now)
+    status = "approved" if approve else "rejected"
+    if not await repos.join_requests.decide(
+        request.id, status=status, member_id=member_id, decided_by=who.actor, now=now
+    ):
+        raise RuntimeError("join request changed while being decided")  # the transaction rolls back
+    await repos.audit.record(who.actor, f"join_request.{status}", f"join_request:{request.id}",
+                             {"unit": unit.code, "member_id": member_id}, now)
+    return Decision(DecisionOutcome.DONE, request, requester, unit)
+
+
+async def create_invite(repos: Repos, who: Identity, unit: Unit, now: datetime, valid_for: timedelta) -> Invite:
+    """A new invitation code for ``unit``, which the officer must cover."""
+    if not who.covers(unit):
+        raise PermissionError(f"{who.actor} does not cover {unit.code}")
+    code = secrets.token_urlsafe(INVITE_CODE_BYTES)
+    await repos.invites.create(code, unit.id, who.actor, now, now + valid_for)
+    await repos.audit.record(who.actor, "invite.create", f"unit:{unit.code}", {"code": code}, now)
+    invite = await repos.invites.by_code(code)
+    assert invite is not None
+    return invite
+
+
+async def valid_invite(repos: Repos, code: str, now: datetime) -> tuple[Invite, Unit] | None:
+    """The invitation and its unit, if the code exists and has not expired."""
+    invite = await repos.invites.by_code(code)
+    if invite is None or invite.expires_at <= now:
+        return None
+    unit = await repos.units.get(invite.unit_id)
+    return (invite, unit) if unit is not None else None

@@ -1,0 +1,31 @@
+"""Vietnamese phone numbers in any usual form (0912 345 678, +84912345678, 84912345678) to E.164."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_SEPARATORS = re.compile(r"[\s.\-()]")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """The number in E.164 ("+84912345678"), or None when it is not a valid phone number."""
+    digits = _SEPARATORS.sub("", raw.strip())
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = "+" + digits  # written without the plus, as Telegram contacts often are
+    elif digits.startswith("0084"):
+        digits = "+" + digits[2:]
+    try:
+        parsed = phonenumbers.parse(digits, "VN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)  # type: ignore[no-any-return]
+
+
+def display_phone(e164: str) -> str:
+    """A stored number the way people in Vietnam write it: "0912 345 678"."""
+    parsed = phonenumbers.parse(e164, "VN")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)  # type: ignore[no-any-return]

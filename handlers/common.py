@@ -1,0 +1,101 @@
+"""Help, language, cancel and back, and the polite answers to everything the bot does not understand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from handlers.context import Ctx
+from messages import LANGUAGES
+
+
+async def show_help(ctx: Ctx) -> None:
+    """List the commands this person may use, with their Vietnamese aliases."""
+    lines = [ctx.t("help.title")]
+    for command in ctx.routes.commands_for(ctx.who):
+        alias = ctx.t("help.alias", alias=command.alias) if command.alias else ""
+        lines.append(ctx.t("help.line", command=command.name, alias=alias,
+                           description=ctx.t(f"commands.{command.name}")))
+    if ctx.who.member is None:
+        lines.append(ctx.t("help.link_first"))
+    ctx.say("\n".join(lines))
+
+
+async def choose_language(ctx: Ctx) -> None:
+    """Offer the languages the bot speaks."""
+    ctx.say(ctx.t("language.choose"),
+            [[ctx.button("language.vi", "lang:vi"), ctx.button("language.en", "lang:en")]])
+
+
+async def set_language(ctx: Ctx) -> None:
+    """Remember the chosen language and answer in it from now on."""
+    language = ctx.event.payload.partition(":")[2]
+    if language not in LANGUAGES:
+        await stale_button(ctx)
+        return
+    await ctx.repos.accounts.set_language(ctx.who.account.id, language)
+    ctx.who = replace(ctx.who, account=replace(ctx.who.account, language=language))
+    ctx.menu_changed = True
+    ctx.say(ctx.t("language.set"), replace=True)
+
+
+async def cancel(ctx: Ctx) -> None:
+    """Abandon the open dialog, if any."""
+    if await ctx.dialog.finish() is None:
+        ctx.say(ctx.t("dialog.nothing_to_cancel"))
+    else:
+        ctx.say(ctx.t("dialog.cancelled"), remove_keyboard=True)
+
+
+async def dialog_button(ctx: Ctx) -> None:
+    """The Back and Cancel buttons every dialog step carries."""
+    action = ctx.event.payload.partition(":")[2]
+    if action == "cancel":
+        await cancel(ctx)
+        return
+    state = ctx.dialog.state
+    flow = ctx.routes.flows.get(state.flow) if state is not None else None
+    if flow is None:
+        await stale_button(ctx)
+        return
+    await ctx.dialog.back()
+    await flow.prompt(ctx)
+
+
+async def unknown_command(ctx: Ctx) -> None:
+    """A command the bot does not have."""
+    ctx.say(ctx.t("fallback.unknown_command", command="/" + ctx.event.command))
+
+
+async def stray_text(ctx: Ctx) -> None:
+    """Text outside any dialog."""
+    ctx.say(ctx.t("fallback.stray_text"))
+
+
+async def unsupported(ctx: Ctx) -> None:
+    """Stickers, voice notes, locations, files outside a form..."""
+    ctx.say(ctx.t("fallback.unsupported"))
+
+
+async def edited(ctx: Ctx) -> None:
+    """An edited message: the bot acts on what was sent, so ask for a new message instead."""
+    ctx.say(ctx.t("fallback.edited"))
+
+
+async def stale_button(ctx: Ctx) -> None:
+    """A button that no longer means anything (an old message, a finished dialog)."""
+    ctx.say(ctx.t("fallback.stale_button"))
+
+
+async def link_first(ctx: Ctx) -> None:
+    """A member command from someone not linked to the roster yet."""
+    ctx.say(ctx.t("fallback.link_first"))
+
+
+async def officers_only(ctx: Ctx) -> None:
+    """An officer command from a member."""
+    ctx.say(ctx.t("fallback.officers_only"))
+
+
+async def dialog_expired(ctx: Ctx) -> None:
+    """Input for a dialog that went stale and was forgotten."""
+    ctx.say(ctx.t("dialog.expired"), remove_keyboard=True)

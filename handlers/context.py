@@ -1,0 +1,149 @@
+"""``Ctx``: everything a handler may use while answering one update, and the ways it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from bot.access import Identity
+from bot.config import Settings
+from bot.dialogs import Dialogs
+from bot.events import Button, FileOut, Incoming, Outgoing
+from messages import Html, text
+from storage.database import Repos
+
+
+class ChannelInfo(Protocol):
+    """What a handler may ask of the channel it answers on."""
+
+    name: str
+
+    def invite_link(self, code: str) -> str:
+        """A link that opens the bot with ``/start CODE``."""
+        ...
+
+
+@dataclass
+class Ctx:
+    """One update being answered: read-only facts plus the replies collected so far."""
+
+    event: Incoming
+    who: Identity
+    repos: Repos
+    dialog: Dialogs
+    settings: Settings
+    now: datetime
+    channel: ChannelInfo
+    routes: Routes
+    replies: list[Outgoing] = field(default_factory=list)
+    menu_changed: bool = False  # the person's role or language changed: refresh their command menu
+
+    @property
+    def lang(self) -> str:
+        """The language to answer in: the person's choice, else the service default."""
+        return self.who.account.language or self.settings.language
+
+    @property
+    def payload_args(self) -> list[str]:
+        """The parts of a pressed button's payload after its action: "jr:approve:7" -> ["approve", "7"]."""
+        return self.event.payload.split(":")[1:]
+
+    def t(self, key: str, **params: object) -> Html:
+        """A catalog text in the person's language."""
+        return text(self.lang, key, **params)
+
+    def button(self, key: str, payload: str, **params: object) -> Button:
+        """A button whose label is a catalog text."""
+        return Button(self.t(key, **params), payload)
+
+    def say(
+        self,
+        body: str,
+        buttons: Sequence[Sequence[Button]] = (),
+        *,
+        ask_contact: bool = False,
+        remove_keyboard: bool = False,
+        replace: bool = False,
+        file: FileOut | None = None,
+    ) -> None:
+        """Queue a direct reply (sent as soon as the handler returns and its changes are committed)."""
+        self.replies.append(
+            Outgoing(
+                text=body,
+                buttons=tuple(tuple(row) for row in buttons if row),
+                ask_contact=self.t("onboarding.share_phone_button") if ask_contact else None,
+                remove_keyboard=remove_keyboard,
+                replace=replace,
+                file=file,
+            )
+        )
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+TextHandler = Callable[[Ctx, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A multi-step dialog: how to ask for the current step, and what to do with typed text."""
+
+    name: str
+    prompt: Handler  # asks for ``ctx.dialog.state.step`` (used on entry and after "back")
+    on_text: TextHandler
+
+
+class Role(StrEnum):
+    """Who may use a command or a button."""
+
+    ANYONE = "anyone"
+    MEMBER = "member"  # linked to the roster
+    OFFICER = "officer"  # leads at least one unit
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command: its English name, its Vietnamese alias, its handler and who may use it."""
+
+    name: str
+    alias: str | None
+    handler: Handler
+    role: Role
+    keeps_dialog: bool = False  # help and language leave an open form alone; other commands close it
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    """Where a pressed button goes, by the action before the first colon of its payload."""
+
+    handler: Handler
+    role: Role
+
+
+def allowed(role: Role, who: Identity) -> bool:
+    """True when ``who`` may use something meant for ``role``."""
+    if role is Role.OFFICER:
+        return who.is_officer
+    if role is Role.MEMBER:
+        return who.member is not None or who.is_officer
+    return True
+
+
+@dataclass(frozen=True)
+class Routes:
+    """The whole table: commands in the order a user meets them, buttons by action, flows by name."""
+
+    commands: tuple[Command, ...]
+    buttons: Mapping[str, ButtonRoute]
+    flows: Mapping[str, Flow]
+    on_contact: Handler
+
+    def command(self, name: str) -> Command | None:
+        """The command called ``name`` or with that alias."""
+        return next((c for c in self.commands if name in (c.name, c.alias)), None)
+
+    def commands_for(self, who: Identity) -> list[Command]:
+        """The commands ``who`` may use, in table order."""
+        return [command for command in self.commands if allowed(command.role, who)]

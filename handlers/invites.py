@@ -1,0 +1,43 @@
+"""Officers' /invite: an invitation link for a unit they cover, opening the bot with ``/start CODE``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.events import Button
+from bot.onboarding import create_invite
+from handlers.common import stale_button
+from handlers.context import Ctx
+from messages import formatting
+from storage.records import Unit
+
+
+async def invite(ctx: Ctx) -> None:
+    """``/invite`` picks among the units the officer leads; ``/invite CODE`` names any unit they cover."""
+    if ctx.event.args:
+        unit = await ctx.repos.units.by_code(ctx.event.args[0])
+        if unit is None or not ctx.who.covers(unit):
+            ctx.say(ctx.t("invite.not_yours", code=ctx.event.args[0]))
+            return
+        await _issue(ctx, unit)
+    elif len(ctx.who.led_units) == 1:
+        await _issue(ctx, ctx.who.led_units[0])
+    else:
+        rows = [[Button(unit.name, f"inv:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        ctx.say(ctx.t("invite.pick_unit"), rows)
+
+
+async def invite_button(ctx: Ctx) -> None:
+    """A unit picked from the /invite list."""
+    args = ctx.payload_args
+    unit = await ctx.repos.units.get(int(args[0])) if args and args[0].isdigit() else None
+    if unit is None or not ctx.who.covers(unit):
+        await stale_button(ctx)
+        return
+    await _issue(ctx, unit)
+
+
+async def _issue(ctx: Ctx, unit: Unit) -> None:
+    created = await create_invite(ctx.repos, ctx.who, unit, ctx.now, timedelta(days=ctx.settings.invite_days))
+    ctx.say(ctx.t("invite.created", unit=unit.name, code=created.code, link=ctx.channel.invite_link(created.code),
+                  expires=formatting.day(created.expires_at.astimezone(ctx.settings.zone).date(), ctx.lang)))

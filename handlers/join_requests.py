@@ -1,0 +1,50 @@
+"""Officers' /requests: the join requests of their subtree, approved or rejected with one tap."""
+
+from __future__ import annotations
+
+from bot.onboarding import DecisionOutcome, decide_join_request
+from bot.phones import display_phone
+from handlers.common import stale_button
+from handlers.context import Ctx
+from handlers.notify import notify
+from messages import formatting
+
+LIST_LIMIT = 10
+
+
+async def list_requests(ctx: Ctx) -> None:
+    """Show the pending join requests of the officer's subtree, oldest first, each with its buttons."""
+    pending = await ctx.repos.join_requests.pending_under(ctx.who.led_paths, LIST_LIMIT)
+    if not pending:
+        ctx.say(ctx.t("requests.none"))
+        return
+    ctx.say(ctx.t("requests.header", count=len(pending)))
+    for request in pending:
+        unit = await ctx.repos.units.get(request.unit_id)
+        ctx.say(
+            ctx.t("requests.item", name=request.full_name,
+                  phone=display_phone(request.phone) if request.phone else "—",
+                  unit=unit.name if unit else "?", at=formatting.moment(request.created_at, ctx.lang)),
+            [[ctx.button("requests.approve", f"jr:approve:{request.id}"),
+              ctx.button("requests.reject", f"jr:reject:{request.id}")]],
+        )
+
+
+async def decide(ctx: Ctx) -> None:
+    """Approve or reject one request, and tell the person who asked."""
+    args = ctx.payload_args
+    if len(args) != 2 or args[0] not in ("approve", "reject") or not args[1].isdigit():
+        await stale_button(ctx)
+        return
+    approve = args[0] == "approve"
+    decision = await decide_join_request(ctx.repos, ctx.who, int(args[1]), approve, ctx.now)
+    if decision.outcome is not DecisionOutcome.DONE:
+        ctx.say(ctx.t(f"requests.{decision.outcome.value}"))
+        return
+    assert decision.request is not None and decision.unit is not None
+    name, unit = decision.request.full_name, decision.unit.name
+    ctx.say(ctx.t("requests.approved" if approve else "requests.rejected", name=name, unit=unit), replace=True)
+    if decision.requester is not None:
+        key = "requests.approved_notice" if approve else "requests.rejected_notice"
+        await notify(ctx, [decision.requester], "join_decision", key,
+                     [("menu.open_button", "cmd:start")] if approve else [], unit=unit)

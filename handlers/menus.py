@@ -1,0 +1,23 @@
+"""The main menu: the buttons a linked member (and an officer) starts from."""
+
+from __future__ import annotations
+
+from bot.events import Button
+from handlers.context import Ctx
+
+
+def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
+    """Rows of buttons for what this person can do now."""
+    rows = [[ctx.button("menu.help", "cmd:help"), ctx.button("menu.language", "cmd:language")]]
+    if ctx.who.is_officer:
+        rows.append([ctx.button("menu.requests", "cmd:requests"), ctx.button("menu.invite", "cmd:invite")])
+    return rows
+
+
+async def show_menu(ctx: Ctx) -> None:
+    """Greet a linked member by name and unit and show the main menu."""
+    assert ctx.who.member is not None and ctx.who.unit is not None
+    ctx.say(
+        ctx.t("menu.title", name=ctx.who.member.full_name, unit=ctx.who.unit.name),
+        main_menu_buttons(ctx),
+    )

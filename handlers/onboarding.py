@@ -1,0 +1,189 @@
+"""Onboarding: /start, linking by a shared phone number, and the join request for people not on the roster.
+
+Flows: ``link`` (waiting for the contact) and ``join`` (offer -> unit -> name -> confirm).
+"""
+
+from __future__ import annotations
+
+from bot.access import identity_of
+from bot.events import Button
+from bot.onboarding import LinkOutcome, link_by_contact, submit_join_request, valid_invite
+from bot.phones import display_phone
+from bot.textkeys import search_key
+from handlers.common import stale_button
+from handlers.context import Ctx, Flow
+from handlers.menus import show_menu
+from handlers.notify import notify
+
+LINK = "link"
+JOIN = "join"
+# Steps of the join flow.
+OFFER, UNIT, NAME, CONFIRM = "offer", "unit", "name", "confirm"
+
+UNIT_CHOICES = 8
+NAME_MIN, NAME_MAX = 4, 100
+SEARCH_MIN, SEARCH_MAX = 2, 100
+
+
+def _dialog_row(ctx: Ctx, back: bool = True) -> list[Button]:
+    row = [ctx.button("dialog.back", "dlg:back")] if back else []
+    return [*row, ctx.button("dialog.cancel", "dlg:cancel")]
+
+
+async def start(ctx: Ctx) -> None:
+    """Greet; a linked member gets the menu, anyone else is asked to share their phone number."""
+    invite = None
+    if ctx.event.args:
+        invite = await valid_invite(ctx.repos, ctx.event.args[0], ctx.now)
+        if invite is None:
+            ctx.say(ctx.t("onboarding.invite_invalid"))
+    if ctx.who.member is not None:
+        await show_menu(ctx)
+        return
+    pending = await ctx.repos.join_requests.pending_of_user(ctx.who.account.channel, ctx.who.account.user_id)
+    if pending is not None and invite is None:
+        unit = await ctx.repos.units.get(pending.unit_id)
+        ctx.say(ctx.t("onboarding.request_pending", unit=unit.name if unit else "?"))
+        return
+    if invite is not None:
+        found_invite, unit = invite
+        await ctx.repos.invites.count_use(found_invite.id)
+        await ctx.dialog.start(LINK, "contact", invite_id=found_invite.id, unit_id=unit.id)
+        ctx.say(ctx.t("onboarding.welcome_invited", unit=unit.name), ask_contact=True)
+        return
+    await ctx.dialog.start(LINK, "contact")
+    ctx.say(ctx.t("onboarding.welcome"), ask_contact=True)
+
+
+async def prompt_contact(ctx: Ctx) -> None:
+    """Ask again for the phone number, with the share button."""
+    ctx.say(ctx.t("onboarding.press_share"), ask_contact=True)
+
+
+async def on_link_text(ctx: Ctx, text: str) -> None:
+    """Typed text while waiting for the contact: a typed number proves nothing, so ask for the button."""
+    await prompt_contact(ctx)
+
+
+async def on_contact(ctx: Ctx) -> None:
+    """A shared contact: link to the roster member with that phone, or offer a join request."""
+    contact = ctx.event.contact
+    assert contact is not None
+    if ctx.who.member is not None:
+        ctx.say(ctx.t("onboarding.already_linked"), remove_keyboard=True)
+        await show_menu(ctx)
+        return
+    result = await link_by_contact(ctx.repos, ctx.who.account, contact.phone, contact.user_id, ctx.now)
+    if result.outcome is LinkOutcome.LINKED:
+        await ctx.dialog.finish()
+        account = await ctx.repos.accounts.by_id(ctx.who.account.id)
+        assert account is not None
+        ctx.who = await identity_of(ctx.repos, ctx.settings, account)
+        ctx.menu_changed = True
+        ctx.say(ctx.t("onboarding.linked"), remove_keyboard=True)
+        await show_menu(ctx)
+    elif result.outcome is LinkOutcome.NOT_ON_ROSTER:
+        assert result.phone is not None
+        invited = ctx.dialog.data if ctx.dialog.is_in(LINK) else {}
+        await ctx.dialog.start(JOIN, OFFER, phone=result.phone, unit_id=invited.get("unit_id"),
+                               invite_id=invited.get("invite_id"))
+        ctx.say(ctx.t("onboarding.not_on_roster_intro"), remove_keyboard=True)
+        await prompt_join(ctx)
+    elif result.outcome is LinkOutcome.NOT_OWN_CONTACT:
+        ctx.say(ctx.t("onboarding.not_own_contact"), ask_contact=True)
+    else:
+        ctx.say(ctx.t(f"onboarding.{result.outcome.value}"), remove_keyboard=True)
+
+
+async def prompt_join(ctx: Ctx) -> None:
+    """Ask for whatever the join flow's current step needs."""
+    state = ctx.dialog.state
+    assert state is not None
+    data = state.data
+    if state.step == OFFER:
+        ctx.say(ctx.t("join.offer", phone=display_phone(data["phone"])),
+                [[ctx.button("join.offer_button", "join:begin")], _dialog_row(ctx, back=False)])
+    elif state.step == UNIT:
+        ctx.say(ctx.t("join.ask_unit"), [_dialog_row(ctx)])
+    elif state.step == NAME:
+        ctx.say(ctx.t("join.ask_name"), [_dialog_row(ctx)])
+    else:
+        unit = await ctx.repos.units.get(data["unit_id"])
+        assert unit is not None
+        ctx.say(
+            ctx.t("join.confirm", name=data["full_name"], phone=display_phone(data["phone"]), unit=unit.name),
+            [[ctx.button("join.send_button", "join:send")], _dialog_row(ctx)],
+        )
+
+
+async def on_join_text(ctx: Ctx, text: str) -> None:
+    """Typed text in the join flow: a unit search, or the full name."""
+    state = ctx.dialog.state
+    assert state is not None
+    if state.step == UNIT:
+        await _search_units(ctx, text)
+    elif state.step == NAME:
+        name = " ".join(text.split())
+        if not NAME_MIN <= len(name) <= NAME_MAX or not any(char.isalpha() for char in name):
+            ctx.say(ctx.t("join.bad_name", low=NAME_MIN, high=NAME_MAX), [_dialog_row(ctx)])
+            return
+        await ctx.dialog.advance(CONFIRM, full_name=name)
+        await prompt_join(ctx)
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt_join(ctx)
+
+
+async def _search_units(ctx: Ctx, text: str) -> None:
+    key = search_key(text)
+    if not SEARCH_MIN <= len(key) <= SEARCH_MAX:
+        ctx.say(ctx.t("join.bad_search", low=SEARCH_MIN, high=SEARCH_MAX), [_dialog_row(ctx)])
+        return
+    found = await ctx.repos.units.search(key, UNIT_CHOICES + 1)
+    if not found:
+        ctx.say(ctx.t("join.no_unit", query=text), [_dialog_row(ctx)])
+        return
+    rows = [[Button(unit.name, f"join:unit:{unit.id}")] for unit in found[:UNIT_CHOICES]]
+    more = ctx.t("join.more_units") if len(found) > UNIT_CHOICES else ""
+    ctx.say(ctx.t("join.pick_unit", more=more), [*rows, _dialog_row(ctx)])
+
+
+async def join_button(ctx: Ctx) -> None:
+    """The join flow's buttons: begin, pick a unit, send."""
+    action, *rest = ctx.payload_args or [""]
+    state = ctx.dialog.state
+    expected = {"begin": OFFER, "unit": UNIT, "send": CONFIRM}.get(action)
+    if state is None or state.flow != JOIN or state.step != expected:
+        await stale_button(ctx)
+        return
+    if action == "begin":
+        await ctx.dialog.advance(NAME if state.data.get("unit_id") else UNIT)
+        await prompt_join(ctx)
+    elif action == "unit":
+        unit = await ctx.repos.units.get(int(rest[0])) if rest and rest[0].isdigit() else None
+        if unit is None:
+            await stale_button(ctx)
+            return
+        await ctx.dialog.advance(NAME, unit_id=unit.id)
+        ctx.say(ctx.t("join.unit_chosen", unit=unit.name))
+        await prompt_join(ctx)
+    else:
+        await _send_join_request(ctx)
+
+
+async def _send_join_request(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    request_id, officers = await submit_join_request(
+        ctx.repos, ctx.who.account, full_name=data["full_name"], phone=data["phone"], unit_id=data["unit_id"],
+        invite_id=data.get("invite_id"), now=ctx.now,
+    )
+    unit = await ctx.repos.units.get(data["unit_id"])
+    assert unit is not None
+    await notify(ctx, officers, "join_request", "requests.new_notice",
+                 [("requests.open_button", "cmd:requests")], name=data["full_name"], unit=unit.name)
+    await ctx.dialog.finish()
+    ctx.say(ctx.t("join.sent", unit=unit.name))
+
+
+LINK_FLOW = Flow(LINK, prompt_contact, on_link_text)
+JOIN_FLOW = Flow(JOIN, prompt_join, on_join_text)

@@ -1,0 +1,1 @@
+"""Repositories: one per table family, each bound to a connection, each the only place its SQL is written."""

@@ -1,0 +1,167 @@
+"""The roster: members by code, by phone and by unit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Member
+from storage.tables import members
+
+_COLUMNS = (
+    members.c.id,
+    members.c.code,
+    members.c.full_name,
+    members.c.phone,
+    members.c.email,
+    members.c.unit_id,
+)
+
+
+class MemberRepo:
+    """Reads and writes ``members``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, member_id: int) -> Member | None:
+        """The member with this id, if any."""
+        row = (await self.conn.execute(sa.select(*_COLUMNS).where(members.c.id == member_id))).first()
+        return Member(*row) if row else None
+
+    async def by_code(self, code: str) -> Member | None:
+        """The member with this roster code, if any."""
+        row = (await self.conn.execute(sa.select(*_COLUMNS).where(members.c.code == code))).first()
+        return Member(*row) if row else None
+
+    async def by_phone(self, phone: str) -> list[Member]:
+        """Every member with this E.164 phone number (normally one)."""
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS).where(members.c.phone == phone).order_by(members.c.id)
+        )
+        return [Member(*row) for row in rows]
+
+    async def ids_by_code(self) -> dict[str, int]:
+        """Every member's id by code, for imports."""
+        rows = await self.conn.execute(sa.select(members.c.code, members.c.id))
+        return {code: member_id for code, member_id in rows}
+
+    async def all_by_code(self) -> dict[str, Member]:
+        """Every member by code, for imports."""
+        rows = await self.conn.execute(sa.select(*_COLUMNS))
+        return {row.code: Member(*row) for row in rows}
+
+    async def count(self) -> int:
+        """How many members the roster holds."""
+        return int((await self.conn.execute(sa.select(sa.func.count()).select_from(members))).scalar_one())
+
+    async def insert(
+        self,
+        *,
+        code: str,
+        full_name: str,
+        phone: str | None,
+        email: str | None,
+        unit_id: int,
+        source: str,
+        now: datetime,
+    ) -> int:
+        """Add a member; returns the id."""
+        result = await self.conn.execute(
+            members.insert().values(
+                code=code,
+                full_name=full_name,
+                phone=phone,
+                email=email,
+                unit_id=unit_id,
+                source=source,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
+
+    async def update(
+        self,
+        member_id: int,
+        *,
+        full_name: str,
+        phone: str | None,
+        email: str | None,
+        unit_id: int,
+        now: datetime,
+    ) -> None:
+        """Overwrite a member's roster details."""
+        await self.conn.execute(
+            members.update()
+            .where(members.c.id == member_id)
+            .values(full_name=full_name, phone=phone, email=email, unit_id=unit_id, updated_at=now)
+        )
+
+    async def insert_many(
+        self, rows: Sequence[tuple[str, str, str | None, str | None, int]], *, source: str, now: datetime
+    ) -> None:
+        """Add members given as (code, full_name, phone, email, unit_id) in one statement."""
+        if not rows:
+            return
+        await self.conn.execute(
+            members.insert(),
+            [
+                {
+                    "code": code,
+                    "full_name": full_name,
+                    "phone": phone,
+                    "email": email,
+                    "unit_id": unit_id,
+                    "source": source,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for code, full_name, phone, email, unit_id in rows
+            ],
+        )
+
+    async def update_many(self, changed: Sequence[Member], now: datetime) -> None:
+        """Overwrite the roster details of many members (matched by id) in one statement."""
+        if not changed:
+            return
+        statement = (
+            members.update()
+            .where(members.c.id == sa.bindparam("b_id"))
+            .values(
+                full_name=sa.bindparam("b_full_name"),
+                phone=sa.bindparam("b_phone"),
+                email=sa.bindparam("b_email"),
+                unit_id=sa.bindparam("b_unit_id"),
+                updated_at=now,
+            )
+        )
+        await self.conn.execute(
+            statement,
+            [
+                {
+                    "b_id": member.id,
+                    "b_full_name": member.full_name,
+                    "b_phone": member.phone,
+                    "b_email": member.email,
+                    "b_unit_id": member.unit_id,
+                }
+                for member in changed
+            ],
+        )
+
+    async def next_code(self, prefix: str) -> str:
+        """A fresh code with this prefix for a member added from a join request, e.g. "JR000042"."""
+        count = (
+            await self.conn.execute(
+                sa.select(sa.func.count()).select_from(members).where(members.c.code.like(prefix + "%"))
+            )
+        ).scalar_one()
+        number = int(count) + 1
+        while await self.by_code(f"{prefix}{number:06d}") is not None:
+            number += 1
+        return f"{prefix}{number:06d}"

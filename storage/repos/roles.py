@@ -1,0 +1,98 @@
+"""Officer roles: which units a member (or a bare channel identity) leads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Account
+from storage.tables import channel_accounts as accounts
+from storage.tables import officer_roles as roles
+
+
+class RoleRepo:
+    """Reads and writes ``officer_roles``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def grant_to_member(self, unit_id: int, member_id: int, granted_by: str, now: datetime) -> bool:
+        """Make a member an officer of a unit; False if they already were."""
+        exists = await self.conn.execute(
+            sa.select(roles.c.id).where(roles.c.unit_id == unit_id, roles.c.member_id == member_id)
+        )
+        if exists.first():
+            return False
+        await self.conn.execute(
+            roles.insert().values(unit_id=unit_id, member_id=member_id, granted_by=granted_by, created_at=now)
+        )
+        return True
+
+    async def grant_to_user(
+        self, unit_id: int, channel: str, user_id: str, granted_by: str, now: datetime
+    ) -> bool:
+        """Make a channel identity an officer of a unit; False if it already was."""
+        exists = await self.conn.execute(
+            sa.select(roles.c.id).where(
+                roles.c.unit_id == unit_id, roles.c.channel == channel, roles.c.user_id == user_id
+            )
+        )
+        if exists.first():
+            return False
+        await self.conn.execute(
+            roles.insert().values(
+                unit_id=unit_id, channel=channel, user_id=user_id, granted_by=granted_by, created_at=now
+            )
+        )
+        return True
+
+    async def unit_ids_of(self, account: Account) -> list[int]:
+        """The units this account leads, through its member or its own identity."""
+        holder = sa.and_(roles.c.channel == account.channel, roles.c.user_id == account.user_id)
+        if account.member_id is not None:
+            holder = sa.or_(holder, roles.c.member_id == account.member_id)
+        rows = await self.conn.execute(sa.select(roles.c.unit_id).where(holder).distinct())
+        return sorted(unit_id for (unit_id,) in rows)
+
+    async def accounts_of_unit_officers(self, unit_id: int) -> list[Account]:
+        """The reachable chat accounts of everyone who leads this very unit."""
+        by_member = sa.select(roles.c.member_id).where(roles.c.unit_id == unit_id, roles.c.member_id.is_not(None))
+        by_user = sa.select(roles.c.channel, roles.c.user_id).where(
+            roles.c.unit_id == unit_id, roles.c.user_id.is_not(None)
+        )
+        rows = await self.conn.execute(
+            sa.select(
+                accounts.c.id, accounts.c.channel, accounts.c.user_id, accounts.c.chat_id,
+                accounts.c.display_name, accounts.c.member_id, accounts.c.language, accounts.c.reachable,
+            )
+            .where(
+                sa.or_(
+                    accounts.c.member_id.in_(by_member),
+                    sa.tuple_(accounts.c.channel, accounts.c.user_id).in_(by_user),
+                ),
+                accounts.c.reachable.is_(True),
+            )
+            .order_by(accounts.c.id)
+        )
+        return [Account(*row) for row in rows]
+
+    async def officer_accounts(self) -> list[Account]:
+        """Every chat account that holds at least one role (for per-chat command menus)."""
+        by_member = sa.select(roles.c.member_id).where(roles.c.member_id.is_not(None))
+        by_user = sa.select(roles.c.channel, roles.c.user_id).where(roles.c.user_id.is_not(None))
+        rows = await self.conn.execute(
+            sa.select(
+                accounts.c.id, accounts.c.channel, accounts.c.user_id, accounts.c.chat_id,
+                accounts.c.display_name, accounts.c.member_id, accounts.c.language, accounts.c.reachable,
+            )
+            .where(
+                sa.or_(
+                    accounts.c.member_id.in_(by_member),
+                    sa.tuple_(accounts.c.channel, accounts.c.user_id).in_(by_user),
+                )
+            )
+            .order_by(accounts.c.id)
+        )
+        return [Account(*row) for row in rows]

@@ -1,0 +1,195 @@
+"""The database schema as SQLAlchemy Core tables: one place that says what is stored.
+
+Alembic migrations under storage/migrations reproduce exactly this schema (a test compares them).
+Times are stored as naive UTC and handed back as aware UTC datetimes (see ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp kept as naive UTC in every database and returned as an aware UTC datetime."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+def _created_at() -> sa.Column[datetime]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    # The name without diacritics, lower case: what "type part of the unit's name" searches.
+    sa.Column("name_key", sa.String(255), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("units.id"), nullable=True, index=True),
+    # Materialised path of ids, "/1/4/9/": a subtree is one indexed prefix match, at any depth.
+    sa.Column("path", sa.String(512), nullable=False, index=True),
+    sa.Column("depth", sa.Integer, nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("full_name", sa.String(255), nullable=False),
+    # E.164 ("+84912345678"), so every usual way of writing a number matches the same row.
+    sa.Column("phone", sa.String(20), nullable=True, index=True),
+    sa.Column("email", sa.String(255), nullable=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("source", sa.String(16), nullable=False),  # "roster" or "join_request"
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+channel_accounts = sa.Table(
+    "channel_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("chat_id", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True, index=True),
+    sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("reachable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("linked_at", UTCDateTime(), nullable=True),
+    _created_at(),
+    sa.UniqueConstraint("channel", "user_id", name="uq_channel_accounts_channel_user"),
+    sa.UniqueConstraint("member_id", "channel", name="uq_channel_accounts_member_channel"),
+)
+
+officer_roles = sa.Table(
+    "officer_roles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    # A role is held by a roster member (on every channel they link) or by one channel identity.
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True, index=True),
+    sa.Column("channel", sa.String(16), nullable=True),
+    sa.Column("user_id", sa.String(64), nullable=True),
+    sa.Column("granted_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.UniqueConstraint("unit_id", "member_id", name="uq_officer_roles_unit_member"),
+    sa.UniqueConstraint("unit_id", "channel", "user_id", name="uq_officer_roles_unit_user"),
+    sa.CheckConstraint(
+        "(member_id IS NOT NULL AND user_id IS NULL) OR (member_id IS NULL AND user_id IS NOT NULL)",
+        name="holder",
+    ),
+)
+
+dialog_states = sa.Table(
+    "dialog_states",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("chat_id", sa.String(64), primary_key=True),
+    sa.Column("flow", sa.String(32), nullable=False),
+    sa.Column("step", sa.String(32), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("back_stack", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+invites = sa.Table(
+    "invites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("use_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+join_requests = sa.Table(
+    "join_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("full_name", sa.String(255), nullable=False),
+    sa.Column("phone", sa.String(20), nullable=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("invite_id", sa.Integer, sa.ForeignKey("invites.id"), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, approved, rejected
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("decided_by", sa.String(80), nullable=True),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    _created_at(),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),  # "telegram:123", "cli"
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(128), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+# Telegram allows 64 bytes of callback data; longer button payloads are kept here behind a short token.
+button_payloads = sa.Table(
+    "button_payloads",
+    metadata,
+    sa.Column("token", sa.String(16), primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    _created_at(),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("chat_id", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # what it is, for reports: "notice", "announcement", ...
+    sa.Column("message", sa.JSON, nullable=False),  # a serialised OutgoingMessage
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed, unreachable
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("not_before", UTCDateTime(), nullable=False),
+    sa.Column("error", sa.String(255), nullable=True),
+    _created_at(),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+)

@@ -1,0 +1,106 @@
+"""Fixtures: a real SQLite file, the Bot API sandbox on 127.0.0.1, and the real bot polling it.
+
+End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking to it) and ``restart``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import Runtime
+from bot.clock import ManualClock
+from bot.config import Settings, load_settings
+from bot.officers import grant_officer
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from storage.migrate import upgrade_async
+from tests.helpers.chat import Chat
+from tests.helpers.roster import NOW, load_roster
+
+ADMIN_ID = 4242
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+
+
+@pytest.fixture
+async def store(db_url: str, tmp_path: Path) -> AsyncIterator[Store]:
+    """The migrated database holding the test roster; HÙNG (DV002) leads LDLD-HQ."""
+    await upgrade_async(db_url)
+    store = Store(db_url)
+    await load_roster(store, tmp_path)
+    await grant_officer(store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[TelegramSandbox]:
+    """The Telegram Bot API sandbox, listening on a free port of 127.0.0.1."""
+    server = TelegramSandbox()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The clock the bot reads; tests move it instead of waiting."""
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def settings(db_url: str, sandbox: TelegramSandbox) -> Settings:
+    """Settings pointing the bot at the sandbox and the test database, ignoring any local .env."""
+    return load_settings(
+        _env_file=None, database_url=db_url, telegram_token=sandbox.token, telegram_api_url=sandbox.api_url,
+        admins=f"telegram:{ADMIN_ID}",
+    )
+
+
+class BotHolder:
+    """The running bot, replaceable by ``restart``."""
+
+    def __init__(self, settings: Settings, clock: ManualClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.runtime = Runtime(settings, clock, poll_timeout=1)
+
+    async def restart(self) -> None:
+        """Stop the bot as a deploy would and start a new one on the same database."""
+        await self.runtime.stop()
+        self.runtime = Runtime(self.settings, self.clock, poll_timeout=1)
+        await self.runtime.start()
+
+
+@pytest.fixture
+async def bot(store: Store, settings: Settings, clock: ManualClock) -> AsyncIterator[BotHolder]:
+    """The real bot, polling the sandbox over HTTP."""
+    holder = BotHolder(settings, clock)
+    await holder.runtime.start()
+    yield holder
+    await holder.runtime.stop()
+
+
+@pytest.fixture
+def chat(sandbox: TelegramSandbox, bot: BotHolder) -> Callable[..., Chat]:
+    """Make a person: ``chat(user_id, first_name, last_name, phone)``."""
+
+    def make(user_id: int, first_name: str, last_name: str | None = None, phone: str | None = None,
+             language_code: str = "vi") -> Chat:
+        user = sandbox.user(user_id, first_name, last_name, phone=phone, language_code=language_code)
+        return Chat(user, lambda: bot.runtime)
+
+    return make
+
+
+@pytest.fixture
+def restart(bot: BotHolder) -> Callable[[], Awaitable[None]]:
+    """Restart the bot mid-test."""
+    return bot.restart

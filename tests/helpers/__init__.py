@@ -1,0 +1,1 @@
+"""Shared test helpers: a person chatting with the bot through the sandbox, and a small roster."""

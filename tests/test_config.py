@@ -1,0 +1,86 @@
+"""Configuration: THIDUA_* variables, .env and --config TOML, with one clear line for a bad setting."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from bot.logs import REDACTED, RedactSecrets
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DATABASE_URL", "TELEGRAM_TOKEN", "TELEGRAM_API_URL", "ADMINS", "LANGUAGE", "TIMEZONE"):
+        monkeypatch.delenv(f"THIDUA_{name}", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_follow_the_design() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///thidua.db"
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.language == "vi" and settings.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.telegram_token is None and settings.admins == ()
+
+
+def test_environment_beats_dotenv_which_beats_the_toml_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "thidua.toml"
+    config.write_text('THIDUA_LANGUAGE = "en"\ntimezone = "Asia/Bangkok"\nadmins = "telegram:1"\n')
+    (tmp_path / ".env").write_text("THIDUA_TIMEZONE=Asia/Tokyo\n")
+    monkeypatch.setenv("THIDUA_ADMINS", "telegram:7, zalo:abc")
+    settings = load_settings(config)
+    assert settings.language == "en"
+    assert settings.timezone == "Asia/Tokyo"
+    assert settings.admins == ("telegram:7", "zalo:abc")
+    assert settings.is_admin("zalo", "abc")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("THIDUA_TELEGRAM_API_URL", "api.telegram.org", "THIDUA_TELEGRAM_API_URL: must be an http:// or https:// URL"),
+        ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite+aiosqlite://"),
+        ("THIDUA_ADMINS", "telegram123", "THIDUA_ADMINS: 'telegram123' is not of the form"),
+        ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
+        ("THIDUA_LANGUAGE", "fr", "THIDUA_LANGUAGE:"),
+        ("THIDUA_LISTEN", "8080", "THIDUA_LISTEN: must be HOST:PORT"),
+    ],
+)
+def test_a_malformed_setting_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_an_unreadable_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--config .*missing.toml: cannot read"):
+        load_settings(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("language = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken)
+
+
+def test_the_token_never_reaches_a_log_line() -> None:
+    token = "123456:SECRET-TOKEN"
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: POST %s", (
+        f"https://api.telegram.org/bot{token}/getUpdates",), None)
+    try:
+        raise RuntimeError(f"failed calling /bot{token}/sendMessage")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    RedactSecrets([token]).filter(record)
+    rendered = logging.Formatter().format(record)
+    assert token not in rendered
+    assert rendered.count(REDACTED) == 2

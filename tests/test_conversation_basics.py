@@ -1,0 +1,143 @@
+"""Help, language, cancel, stale dialogs, and the polite answers to input the bot does not expect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.chat import Chat, labels
+from tests.helpers.roster import MAI, STRANGER
+
+pytestmark = pytest.mark.sandbox
+
+
+async def linked(chat: Callable[..., Chat], person: tuple[int, str, str, str]) -> Chat:
+    member = chat(*person)
+    await member.send("/start")
+    await member.share_contact()
+    return member
+
+
+async def test_help_lists_the_commands_with_their_vietnamese_aliases(chat: Callable[..., Chat]) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/huongdan")
+    assert "/help (/huongdan)" in mai.last_text
+    assert "/language (/ngonngu)" in mai.last_text
+    assert "/requests" not in mai.last_text  # members do not see officer commands
+
+
+async def test_language_switch_is_remembered_across_a_restart(
+    chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/ngonngu")
+    await mai.press("English")
+    assert mai.last_text == "Switched to English."
+    assert sandbox.commands[(f"chat:{MAI[0]}", "")][1]["description"].startswith("Help")
+    await bot.restart()
+    await mai.send("/help")
+    assert "Commands you can use" in mai.last_text
+    await mai.send("/language")
+    await mai.press("Tiếng Việt")
+    assert mai.last_text == "Đã chuyển sang tiếng Việt."
+
+
+async def test_cancel_in_the_middle_of_a_form_forgets_it(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("/huy")
+    assert nam.last_text == "Đã hủy thao tác đang làm."
+    await nam.send("dien luc")
+    assert "chưa hiểu" in nam.last_text
+    await nam.send("/cancel")
+    assert "Không có thao tác nào" in nam.last_text
+
+
+async def test_a_stale_form_expires_politely(chat: Callable[..., Chat], clock: ManualClock) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    clock.advance(timedelta(hours=25))
+    await nam.send("dien luc")
+    assert "quá lâu nên đã được hủy" in nam.last_text
+    await nam.send("dien luc")
+    assert "chưa hiểu" in nam.last_text
+
+
+async def test_unknown_commands_stray_text_stickers_and_edits_get_clear_answers(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/khongco")
+    assert mai.last_text == "Không có lệnh /khongco. Gõ /huongdan để xem các lệnh."
+    await mai.send("xin chào bot 👋")
+    assert "chưa hiểu" in mai.last_text
+    await mai.act(mai.user.send_sticker())
+    assert "chỉ đọc được tin nhắn chữ" in mai.last_text
+    await mai.act(mai.user.edit_last_message("sửa lại"))
+    assert "tin nhắn đã sửa" in mai.last_text
+    await mai.act(mai.user.send_document("baocao.pdf", b"%PDF-1.4", "application/pdf"))
+    assert "chỉ đọc được tin nhắn chữ" in mai.last_text
+
+
+async def test_over_long_and_html_like_text_is_refused_or_escaped(chat: Callable[..., Chat], store: Store) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("x" * 4000)
+    assert "từ 2 đến 100 ký tự" in nam.last_text
+    await nam.send("<b>dien</b> & luc")
+    assert "«<b>dien</b> & luc»" in nam.last_text  # shown back as typed, not as bold
+    assert "&lt;b&gt;" in nam.last.text
+    await nam.send("dien luc")
+    await nam.press("Điện lực Hà Quảng")
+    await nam.send("y" * 4000)
+    assert "từ 4 đến 100 ký tự" in nam.last_text
+    await nam.send("<i>Trần</i> & Nam 🎉")
+    assert "<i>Trần</i> & Nam 🎉" in nam.last_text
+    async with store.begin() as repos:
+        assert await repos.join_requests.pending_of_user("telegram", str(STRANGER[0])) is None
+
+
+async def test_in_a_group_the_bot_answers_commands_only_and_asks_for_a_private_chat(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder
+) -> None:
+    mai = chat(*MAI)
+    update_id = await mai.user.send_in_group("/start", group_id=-100555)
+    assert bot.runtime.telegram is not None
+    await bot.runtime.telegram.wait_processed(update_id)
+    assert "tin nhắn riêng" in sandbox.messages(-100555)[-1].plain_text
+    update_id = await mai.user.send_in_group("chào cả nhà", group_id=-100555)
+    await bot.runtime.telegram.wait_processed(update_id)
+    assert len(sandbox.messages(-100555)) == 1
+
+
+async def test_an_old_button_of_a_finished_flow_changes_nothing(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    offer = nam.last
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("/huy")
+    await nam.press_in(offer, "Gửi yêu cầu tham gia")
+    assert "Nút này đã cũ" in nam.last_text
+
+
+async def test_a_crash_in_a_handler_gets_a_polite_apology(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox
+) -> None:
+    mai = chat(*MAI)
+    sandbox.fail_next("sendMessage", retry_after=1)  # the first reply fails: the bot apologises instead
+    await mai.send("/start")
+    assert "đã có lỗi" in mai.last_text
+    assert labels(mai.last) == []

@@ -1,0 +1,242 @@
+"""Members link their Telegram account to the roster: by phone, by a join request, or through an invite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.chat import Chat, labels
+from tests.helpers.roster import HUNG, MAI, STRANGER
+
+pytestmark = pytest.mark.sandbox
+
+
+async def linked_member_code(store: Store, user_id: int) -> str | None:
+    async with store.begin() as repos:
+        account = await repos.accounts.get("telegram", str(user_id))
+        if account is None or account.member_id is None:
+            return None
+        member = await repos.members.get(account.member_id)
+        return member.code if member else None
+
+
+async def test_start_asks_for_the_phone_number_in_vietnamese(chat: Callable[..., Chat]) -> None:
+    mai = chat(*MAI)
+    replies = await mai.send("/start")
+    assert "Xin chào" in replies[-1].plain_text
+    assert labels(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
+    assert replies[-1].reply_keyboard[0][0].get("request_contact") is True
+
+
+async def test_sharing_own_contact_links_the_member_and_greets_by_name_and_unit(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    replies = await mai.press("Chia sẻ số điện thoại")
+    texts = [m.plain_text for m in replies]
+    assert any("Đã liên kết" in t for t in texts)
+    assert "Hoàng Thị Mai" in mai.last_text and "Công đoàn cơ sở Điện lực Hà Quảng" in mai.last_text
+    assert "❓ Hướng dẫn" in labels(mai.last)
+    assert any(m.remove_keyboard for m in replies)
+    assert await linked_member_code(store, MAI[0]) == "DV001"
+
+
+async def test_a_phone_written_differently_on_the_roster_still_matches(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = chat(*HUNG)  # the roster has +84987654321; Telegram shares 0987654321
+    await hung.send("/start")
+    await hung.share_contact("84987654321")
+    assert await linked_member_code(store, HUNG[0]) == "DV002"
+
+
+async def test_someone_elses_contact_is_refused_and_links_nothing(chat: Callable[..., Chat], store: Store) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    await mai.share_contact("0987654321", contact_user_id=HUNG[0])
+    assert "chính mình" in mai.last_text
+    assert await linked_member_code(store, MAI[0]) is None
+
+
+async def test_a_linked_member_sending_start_again_gets_the_menu(chat: Callable[..., Chat], store: Store) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    replies = await mai.send("/start")
+    assert len(replies) == 1 and "Hoàng Thị Mai" in replies[0].plain_text
+    assert labels(replies[0])[:2] == ["❓ Hướng dẫn", "🌐 Ngôn ngữ"]
+    await mai.share_contact()
+    assert "đã được liên kết" in mai.messages[-2].plain_text
+
+
+async def test_the_same_member_cannot_be_linked_from_a_second_account(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    impostor = chat(1500, "Giả", phone=MAI[3])
+    await impostor.send("/start")
+    await impostor.share_contact()
+    assert "đã liên kết với một tài khoản khác" in impostor.last_text
+    assert await linked_member_code(store, 1500) is None
+
+
+async def join_as_stranger(nam: Chat, search: str = "dien luc") -> None:
+    await nam.send("/start")
+    await nam.share_contact()
+    assert "Không tìm thấy số điện thoại" in nam.messages[-2].plain_text
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send(search)
+    await nam.press("Điện lực Hà Quảng")
+    await nam.send("Trần Văn Nam")
+    assert "Trần Văn Nam" in nam.last_text and "0933 000 111" in nam.last_text
+    await nam.press("Gửi yêu cầu")
+
+
+async def test_no_match_leads_to_a_join_request_that_an_officer_approves(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)
+    assert "Đã gửi yêu cầu tham gia" in nam.last_text
+    # The officer of the district federation above the base union is told at once.
+    assert "Trần Văn Nam" in hung.last_text and "Yêu cầu tham gia mới" in hung.last_text
+    await hung.press("Xem yêu cầu")
+    request_message = hung.last
+    assert "Trần Văn Nam" in request_message.plain_text and "0933 000 111" in request_message.plain_text
+    await hung.send("/yeucau")  # a second copy of the list, as another officer would have
+    await hung.press("Duyệt")
+    assert "Đã duyệt" in hung.last_text
+    assert "đã được duyệt" in nam.last_text
+    assert await linked_member_code(store, STRANGER[0]) is not None
+    # Pressing the old button again changes nothing.
+    await hung.press_in(request_message, "Từ chối")
+    assert "đã được xử lý trước đó" in hung.last_text
+    await nam.send("/start")
+    assert "Trần Văn Nam" in nam.last_text and "Điện lực Hà Quảng" in nam.last_text
+
+
+async def test_a_rejected_request_tells_the_person(chat: Callable[..., Chat], store: Store) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)
+    await hung.send("/yeucau")
+    await hung.press("Từ chối")
+    assert "Đã từ chối" in hung.last_text
+    assert "chưa được chấp nhận" in nam.last_text
+    assert await linked_member_code(store, STRANGER[0]) is None
+
+
+async def test_a_pending_request_is_mentioned_on_start(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)
+    await nam.send("/start")
+    assert "đang chờ cán bộ công đoàn duyệt" in nam.last_text
+
+
+async def test_unit_search_ignores_diacritics_and_says_when_nothing_matches(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("trung tam y te")
+    assert "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in labels(nam.last)
+    await nam.send("không có đơn vị này")
+    assert "Không tìm thấy đơn vị" in nam.last_text
+
+
+async def test_the_back_button_returns_to_the_previous_step(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("dien luc")
+    await nam.press("Điện lực Hà Quảng")
+    assert "họ và tên" in nam.last_text
+    await nam.press("Quay lại")
+    assert "Gõ một phần tên đơn vị" in nam.last_text
+
+
+async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/moi CDCS-YT")
+    invite_text = hung.last_text
+    assert "https://t.me/thidua_bot?start=" in invite_text
+    code = invite_text.split("?start=")[1].split()[0]
+    nam = chat(*STRANGER)
+    await nam.send(f"/start {code}")
+    assert "Trung tâm Y tế huyện Hà Quảng" in nam.last_text
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    assert "họ và tên" in nam.last_text  # the unit came with the invite
+    await nam.send("Trần Văn Nam")
+    await nam.press("Gửi yêu cầu")
+    assert "Trung tâm Y tế huyện Hà Quảng" in nam.last_text
+    async with store.begin() as repos:
+        unit = await repos.units.by_code("CDCS-YT")
+        assert unit is not None
+        pending = await repos.join_requests.pending_under([unit.path], 10)
+    assert [request.full_name for request in pending] == ["Trần Văn Nam"]
+
+
+async def test_an_unknown_invite_code_is_explained_and_onboarding_goes_on(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    replies = await nam.send("/start NOPE1234")
+    assert "không hợp lệ hoặc đã hết hạn" in replies[0].plain_text
+    assert labels(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
+
+
+async def test_invite_outside_the_officers_subtree_is_refused(chat: Callable[..., Chat]) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/invite CDCS-THPT")  # a school union under the education sector, not Hà Quảng
+    assert "trong phạm vi bạn phụ trách" in hung.last_text
+
+
+async def test_officer_commands_are_refused_to_members(chat: Callable[..., Chat]) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    await mai.send("/requests")
+    assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
+
+
+async def test_command_menus_are_set_per_language_and_role(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox
+) -> None:
+    default = [c["command"] for c in sandbox.commands[("default", "")]]
+    assert "start" in default and "help" in default and "requests" not in default
+    assert sandbox.commands[("default", "en")][1]["description"].startswith("Help")
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    officer_menu = [c["command"] for c in sandbox.commands[("chat:" + str(HUNG[0]), "")]]
+    assert "requests" in officer_menu and "invite" in officer_menu
+
+
+async def test_restart_in_the_middle_of_a_form_resumes_it(chat: Callable[..., Chat], bot: BotHolder) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("dien luc")
+    await nam.press("Điện lực Hà Quảng")
+    await bot.restart()
+    await nam.send("Trần Văn Nam")
+    assert "Kiểm tra lại yêu cầu tham gia" in nam.last_text and "Điện lực Hà Quảng" in nam.last_text
