@@ -45,7 +45,9 @@ class Runtime:
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token is not None:
             self.telegram = TelegramChannel(
-                settings.telegram_token.get_secret_value(), settings.telegram_api_url, self.router,
+                settings.telegram_token.get_secret_value(),
+                settings.telegram_api_url,
+                self.router,
                 poll_timeout=poll_timeout,
             )
         deliverers: dict[str, Deliverer] = {}

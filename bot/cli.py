@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,23 +33,33 @@ class CliError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(prog="thidua", description="Emulation campaigns bot for trade unions.")
-    parser.add_argument("--config", type=Path, help="a TOML file with the same keys as the THIDUA_* variables")
+    parser.add_argument(
+        "--config", type=Path, help="a TOML file with the same keys as the THIDUA_* variables"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", help="run the bot on the configured channels")
 
-    demo = commands.add_parser("demo", help="run the bot against the built-in sandbox with demo data, no token")
-    demo.add_argument("--db", type=Path, default=Path("thidua-demo.db"), help="demo database file (recreated)")
+    demo = commands.add_parser(
+        "demo", help="run the bot against the built-in sandbox with demo data, no token"
+    )
+    demo.add_argument(
+        "--db", type=Path, default=Path("thidua-demo.db"), help="demo database file (recreated)"
+    )
     demo.add_argument("--tour", action="store_true", help="play a short scripted conversation and exit")
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser("upgrade", help="apply the database migrations")
 
-    imports = commands.add_parser("import", help="import the unit tree or the roster from CSV (all or nothing)")
+    imports = commands.add_parser(
+        "import", help="import the unit tree or the roster from CSV (all or nothing)"
+    )
     import_commands = imports.add_subparsers(dest="import_command", required=True, metavar="WHAT")
-    for what, columns in (("units", "code,name,parent_code"),
-                          ("members", "member_code,full_name,phone,unit_code[,email]")):
+    for what, columns in (
+        ("units", "code,name,parent_code"),
+        ("members", "member_code,full_name,phone,unit_code[,email]"),
+    ):
         sub = import_commands.add_parser(what, help=f"CSV with columns {columns}")
         sub.add_argument("file", type=Path)
 
@@ -72,7 +84,9 @@ async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[str]
 
 async def _run(settings: Settings) -> str:
     if settings.telegram_token is None:
-        raise CliError("THIDUA_TELEGRAM_TOKEN: not set (no channel to run); try `thidua demo` without a token")
+        raise CliError(
+            "THIDUA_TELEGRAM_TOKEN: not set (no channel to run); try `thidua demo` without a token"
+        )
     runtime = Runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,14 +114,22 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "import":
         importer = import_units if args.import_command == "units" else import_members
         report = await _with_store(
-            settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now)))
+            settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now))
+        )
         return f"{args.import_command}: {report}"
     if args.command == "grant":
+
         async def grant(store: Store) -> str:
-            done = await grant_officer(store, args.unit, member_code=args.member, user=args.user,
-                                       actor=CLI_ACTOR, now=now)
+            done = await grant_officer(
+                store, args.unit, member_code=args.member, user=args.user, actor=CLI_ACTOR, now=now
+            )
             who = args.member or args.user
-            return f"{who} is now an officer of {args.unit}" if done else f"{who} already was an officer of {args.unit}"
+            return (
+                f"{who} is now an officer of {args.unit}"
+                if done
+                else f"{who} already was an officer of {args.unit}"
+            )
+
         return await _with_store(settings, grant)
     raise CliError(f"unknown command {args.command}")
 
@@ -120,9 +142,12 @@ async def _report(pending: Awaitable[ImportReport]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``thidua`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    # python-telegram-bot 22 reports RetryAfter.retry_after as a timedelta when asked; the code handles both.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings(args.config)
-        setup_logging(settings.secrets())
+        # The demo talks in the terminal: only warnings and errors may interrupt it.
+        setup_logging(settings.secrets(), logging.WARNING if args.command == "demo" else logging.INFO)
         print(asyncio.run(_dispatch(args, settings)))
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)

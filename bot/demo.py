@@ -1,13 +1,14 @@
 """``thidua demo``: the bot against the built-in Bot API sandbox, on a fresh SQLite file with a demo union,
 and a terminal chat to talk to it as a member, an officer or a newcomer. No token, no network.
 
-In the terminal: type text or /commands; a number presses that button of the last message; ``:share``
-shares your phone number; ``:as mai|hung|nam`` switches person; ``:quit`` leaves.
+The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys).
 """
 
 from __future__ import annotations
 
 import asyncio
+import html as html_lib
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,12 @@ from bot.config import Settings
 from bot.officers import grant_officer
 from bot.roster import import_members, import_units
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
+from messages import text
 from storage.database import Store
 
 DATA = Path(__file__).parent / "data"
 DEMO_ACTOR = "demo"
+TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -35,22 +38,37 @@ class Persona:
     first_name: str
     last_name: str
     phone: str
-    role: str
+    role_key: str  # catalog key describing who they are
 
 
 PERSONAS = (
-    Persona("mai", 1001, "Mai", "Hoàng Thị", "0912345678", "đoàn viên / member, CĐCS Trường THCS thị trấn Bảo Lạc"),
-    Persona("hung", 1002, "Hùng", "Nông Văn", "0987654321", "cán bộ / officer, LĐLĐ huyện Bảo Lạc"),
-    Persona("nam", 1003, "Nam", "Trần Văn", "0933000111", "người mới / newcomer, not on the roster"),
+    Persona("mai", 1001, "Mai", "Hoàng Thị", "0912345678", "demo.persona_member"),
+    Persona("hung", 1002, "Hùng", "Nông Văn", "0987654321", "demo.persona_officer"),
+    Persona("nam", 1003, "Nam", "Trần Văn", "0933000111", "demo.persona_newcomer"),
 )
 
 TOUR = (
-    ("mai", "/start"), ("mai", ":share"), ("mai", "/huongdan"),
-    ("nam", "/start"), ("nam", ":share"), ("nam", "1"), ("nam", "bao lac"), ("nam", "1"),
-    ("nam", "Trần Văn Nam"), ("nam", "1"),
-    ("hung", "/start"), ("hung", ":share"), ("hung", "/yeucau"), ("hung", "1"),
+    ("mai", "/start"),
+    ("mai", ":share"),
+    ("mai", "/huongdan"),
+    ("nam", "/start"),
+    ("nam", ":share"),
+    ("nam", "1"),
+    ("nam", "bao lac"),
+    ("nam", "1"),
+    ("nam", "Trần Văn Nam"),
+    ("nam", "1"),
+    ("hung", "/start"),
+    ("hung", ":share"),
+    ("hung", "/yeucau"),
+    ("hung", "1"),
     ("nam", "/start"),
 )
+
+
+def plain(html: str) -> str:
+    """Catalog HTML as terminal text."""
+    return html_lib.unescape(TAG.sub("", html))
 
 
 def _remove_database(path: Path) -> None:
@@ -82,8 +100,10 @@ class TerminalChat:
     def __init__(self, sandbox: TelegramSandbox, runtime: Runtime) -> None:
         self.sandbox = sandbox
         self.runtime = runtime
-        self.users = {p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone) for p in PERSONAS}
-        self.seen = dict.fromkeys(self.users, 0)
+        self.users = {
+            p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone) for p in PERSONAS
+        }
+        self.seen: dict[tuple[int, int], int] = {}  # (chat, message id) -> edits already shown
         self.current = "mai"
 
     @property
@@ -124,11 +144,14 @@ class TerminalChat:
         return self.flush()
 
     def flush(self) -> str:
-        """Everything new in the current persona's chat."""
-        messages = self.user.messages()
-        new = messages[self.seen[self.current]:]
-        self.seen[self.current] = len(messages)
-        return "\n".join(render(message) for message in new)
+        """Everything new or edited in the current persona's chat since it was last shown."""
+        fresh = []
+        for message in self.user.messages():
+            key = (message.chat_id, message.message_id)
+            if self.seen.get(key) != message.edits:
+                fresh.append(("✏️ " if key in self.seen else "") + render(message))
+                self.seen[key] = message.edits
+        return "\n".join(fresh)
 
     def prompt(self) -> str:
         """The prompt naming the persona."""
@@ -153,8 +176,10 @@ async def _interactive(chat: TerminalChat) -> None:
 async def _tour(chat: TerminalChat) -> None:
     for persona, line in TOUR:
         if chat.current != persona:
-            await chat.say(f":as {persona}")
             print(f"\n—— {persona} ——")
+            waiting = await chat.say(f":as {persona}")
+            if waiting:
+                print(waiting)
         print(chat.prompt() + line)
         output = await chat.say(line)
         if output:
@@ -166,17 +191,21 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
     _remove_database(database)
     sandbox = TelegramSandbox()
     await sandbox.start()
-    demo_settings = settings.model_copy(update={
-        "database_url": f"sqlite+aiosqlite:///{database}", "telegram_token": SecretStr(sandbox.token),
-        "telegram_api_url": sandbox.api_url,
-    })
+    demo_settings = settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{database}",
+            "telegram_token": SecretStr(sandbox.token),
+            "telegram_api_url": sandbox.api_url,
+        }
+    )
     runtime = Runtime(demo_settings, poll_timeout=1)
     try:
         await seed(runtime.store, runtime.clock.now())
         await runtime.start()
         chat = TerminalChat(sandbox, runtime)
-        print(__doc__.split("\n\n")[1] if __doc__ else "")
-        print("\n".join(f"  :as {p.key:<5} {p.first_name} — {p.role}" for p in PERSONAS))
+        language = demo_settings.language
+        print(plain(text(language, "demo.instructions")))
+        print("\n".join(f"  :as {p.key:<5} {plain(text(language, p.role_key))}" for p in PERSONAS))
         await (_tour(chat) if tour else _interactive(chat))
     finally:
         await runtime.stop()

@@ -50,8 +50,15 @@ class Dialogs:
         """Move the open flow to ``step``, merging ``data`` into the draft; the way back is remembered."""
         assert self.state is not None, "advance() needs an open dialog"
         merged = {**self.state.data, **data}
-        await self._save(replace(self.state, step=step, data=merged,
-                                 back_stack=[*self.state.back_stack, self.state.step], updated_at=self._now))
+        await self._save(
+            replace(
+                self.state,
+                step=step,
+                data=merged,
+                back_stack=[*self.state.back_stack, self.state.step],
+                updated_at=self._now,
+            )
+        )
 
     async def update(self, **data: Any) -> None:
         """Change the draft without moving."""

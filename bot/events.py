@@ -102,8 +102,11 @@ class Outgoing:
         """The message back from its outbox form."""
         rows = tuple(tuple(Button(**button) for button in row) for row in data.get("buttons", ()))
         return cls(
-            text=data["text"], buttons=rows, ask_contact=data.get("ask_contact"),
-            remove_keyboard=bool(data.get("remove_keyboard")), replace=False,
+            text=data["text"],
+            buttons=rows,
+            ask_contact=data.get("ask_contact"),
+            remove_keyboard=bool(data.get("remove_keyboard")),
+            replace=False,
         )
 
 

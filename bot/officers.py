@@ -21,7 +21,12 @@ def parse_user(value: str) -> tuple[str, str]:
 
 
 async def grant_officer(
-    store: Store, unit_code: str, *, member_code: str | None = None, user: str | None = None, actor: str,
+    store: Store,
+    unit_code: str,
+    *,
+    member_code: str | None = None,
+    user: str | None = None,
+    actor: str,
     now: datetime,
 ) -> bool:
     """Make a member or a channel identity an officer of the unit; False if it already was."""

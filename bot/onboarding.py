@@ -53,24 +53,41 @@ async def link_by_contact(
     if len(found) > 1:
         return LinkResult(LinkOutcome.AMBIGUOUS, normalized)
     member = found[0]
-    if any(other.channel == account.channel and other.id != account.id
-           for other in await repos.accounts.of_member(member.id)):
+    if any(
+        other.channel == account.channel and other.id != account.id
+        for other in await repos.accounts.of_member(member.id)
+    ):
         return LinkResult(LinkOutcome.TAKEN, normalized, member)
     await repos.accounts.link(account.id, member.id, now)
     await repos.audit.record(
-        f"{account.channel}:{account.user_id}", "account.link", f"member:{member.code}", {"by": "contact"}, now
+        f"{account.channel}:{account.user_id}",
+        "account.link",
+        f"member:{member.code}",
+        {"by": "contact"},
+        now,
     )
     return LinkResult(LinkOutcome.LINKED, normalized, member)
 
 
 async def submit_join_request(
-    repos: Repos, account: Account, *, full_name: str, phone: str | None, unit_id: int, invite_id: int | None,
+    repos: Repos,
+    account: Account,
+    *,
+    full_name: str,
+    phone: str | None,
+    unit_id: int,
+    invite_id: int | None,
     now: datetime,
 ) -> tuple[int, list[Account]]:
     """Store a join request; returns its id and the officers to tell (of the unit or its nearest ancestor)."""
     request_id = await repos.join_requests.create(
-        channel=account.channel, user_id=account.user_id, full_name=full_name, phone=phone, unit_id=unit_id,
-        invite_id=invite_id, now=now,
+        channel=account.channel,
+        user_id=account.user_id,
+        full_name=full_name,
+        phone=phone,
+        unit_id=unit_id,
+        invite_id=invite_id,
+        now=now,
     )
     return request_id, await nearest_officers(repos, unit_id)
 
@@ -123,8 +140,13 @@ async def decide_join_request(
     if approve:
         code = await repos.members.next_code(JOIN_REQUEST_CODE_PREFIX)
         member_id = await repos.members.insert(
-            code=code, full_name=request.full_name, phone=request.phone, email=None, unit_id=unit.id,
-            source="join_request", now=now,
+            code=code,
+            full_name=request.full_name,
+            phone=request.phone,
+            email=None,
+            unit_id=unit.id,
+            source="join_request",
+            now=now,
         )
         if requester is not None and requester.member_id is None:
             await repos.accounts.link(requester.id, member_id, now)
@@ -133,12 +155,19 @@ async def decide_join_request(
         request.id, status=status, member_id=member_id, decided_by=who.actor, now=now
     ):
         raise RuntimeError("join request changed while being decided")  # the transaction rolls back
-    await repos.audit.record(who.actor, f"join_request.{status}", f"join_request:{request.id}",
-                             {"unit": unit.code, "member_id": member_id}, now)
+    await repos.audit.record(
+        who.actor,
+        f"join_request.{status}",
+        f"join_request:{request.id}",
+        {"unit": unit.code, "member_id": member_id},
+        now,
+    )
     return Decision(DecisionOutcome.DONE, request, requester, unit)
 
 
-async def create_invite(repos: Repos, who: Identity, unit: Unit, now: datetime, valid_for: timedelta) -> Invite:
+async def create_invite(
+    repos: Repos, who: Identity, unit: Unit, now: datetime, valid_for: timedelta
+) -> Invite:
     """A new invitation code for ``unit``, which the officer must cover."""
     if not who.covers(unit):
         raise PermissionError(f"{who.actor} does not cover {unit.code}")

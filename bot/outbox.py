@@ -1,13 +1,14 @@
-"""The durable outbox: messages to people other than the one being answered are rows first, then sent.
+"""The durable outbox: messages to anyone but the person being answered are rows first, then sent.
 
 ``queue_messages`` writes rows inside the caller's transaction (so a notice exists only if the change it
 announces was committed); ``OutboxWorker`` sends due rows through the channel's ``Deliverer`` and records
-each outcome. A row stays pending until its outcome is written, so a crash re-sends at most what was in flight.
+each outcome. A row stays pending until its outcome is written: a crash re-sends only what was in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -118,10 +119,8 @@ class OutboxWorker:
         async with self._store.begin() as repos:
             next_at = await repos.outbox.next_due_at()
         delay = 60.0 if next_at is None else max(0.05, (next_at - self._clock.now()).total_seconds())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), min(delay, 60.0))
-        except TimeoutError:
-            pass
 
     async def send_due(self) -> bool:
         """Send one batch of due rows; True if there were any."""
@@ -143,7 +142,7 @@ class OutboxWorker:
 
     async def _record(self, repos: Repos, item: OutboxItem, delivery: Delivery, now: datetime) -> None:
         if delivery.outcome is Outcome.RETRY and item.attempts + 1 < MAX_ATTEMPTS:
-            wait = max(delivery.retry_after, 2.0 ** item.attempts)
+            wait = max(delivery.retry_after, 2.0**item.attempts)
             await repos.outbox.retry_later(item.id, now + timedelta(seconds=wait), delivery.error or "retry")
             return
         status = "failed" if delivery.outcome is Outcome.RETRY else delivery.outcome.value

@@ -22,10 +22,10 @@ def normalize_phone(raw: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(parsed):
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)  # type: ignore[no-any-return]
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def display_phone(e164: str) -> str:
     """A stored number the way people in Vietnam write it: "0912 345 678"."""
     parsed = phonenumbers.parse(e164, "VN")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)  # type: ignore[no-any-return]
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

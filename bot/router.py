@@ -51,8 +51,9 @@ class Router:
         now = self.clock.now()
         async with self.store.begin() as repos:
             who = await identify(repos, self.settings, event, now)
-            dialog = Dialogs(repos, event.channel, event.chat_id, now,
-                             timedelta(hours=self.settings.dialog_expiry_hours))
+            dialog = Dialogs(
+                repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)
+            )
             await dialog.load()
             ctx = Ctx(event, who, repos, dialog, self.settings, now, channel, self.routes)
             await self._dispatch(ctx)
@@ -116,6 +117,7 @@ class Router:
     async def _permitted(ctx: Ctx, role: Role) -> bool:
         if allowed(role, ctx.who):
             return True
-        refusal: Handler = common.officers_only if role is Role.OFFICER else common.link_first
+        officers_only = role is Role.OFFICER and ctx.who.member is not None
+        refusal: Handler = common.officers_only if officers_only else common.link_first
         await refusal(ctx)
         return False

@@ -13,8 +13,11 @@ async def show_help(ctx: Ctx) -> None:
     lines = [ctx.t("help.title")]
     for command in ctx.routes.commands_for(ctx.who):
         alias = ctx.t("help.alias", alias=command.alias) if command.alias else ""
-        lines.append(ctx.t("help.line", command=command.name, alias=alias,
-                           description=ctx.t(f"commands.{command.name}")))
+        lines.append(
+            ctx.t(
+                "help.line", command=command.name, alias=alias, description=ctx.t(f"commands.{command.name}")
+            )
+        )
     if ctx.who.member is None:
         lines.append(ctx.t("help.link_first"))
     ctx.say("\n".join(lines))
@@ -22,8 +25,10 @@ async def show_help(ctx: Ctx) -> None:
 
 async def choose_language(ctx: Ctx) -> None:
     """Offer the languages the bot speaks."""
-    ctx.say(ctx.t("language.choose"),
-            [[ctx.button("language.vi", "lang:vi"), ctx.button("language.en", "lang:en")]])
+    ctx.say(
+        ctx.t("language.choose"),
+        [[ctx.button("language.vi", "lang:vi"), ctx.button("language.en", "lang:en")]],
+    )
 
 
 async def set_language(ctx: Ctx) -> None:

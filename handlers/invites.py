@@ -39,5 +39,12 @@ async def invite_button(ctx: Ctx) -> None:
 
 async def _issue(ctx: Ctx, unit: Unit) -> None:
     created = await create_invite(ctx.repos, ctx.who, unit, ctx.now, timedelta(days=ctx.settings.invite_days))
-    ctx.say(ctx.t("invite.created", unit=unit.name, code=created.code, link=ctx.channel.invite_link(created.code),
-                  expires=formatting.day(created.expires_at.astimezone(ctx.settings.zone).date(), ctx.lang)))
+    ctx.say(
+        ctx.t(
+            "invite.created",
+            unit=unit.name,
+            code=created.code,
+            link=ctx.channel.invite_link(created.code),
+            expires=formatting.day(created.expires_at.astimezone(ctx.settings.zone).date(), ctx.lang),
+        )
+    )

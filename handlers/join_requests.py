@@ -22,11 +22,19 @@ async def list_requests(ctx: Ctx) -> None:
     for request in pending:
         unit = await ctx.repos.units.get(request.unit_id)
         ctx.say(
-            ctx.t("requests.item", name=request.full_name,
-                  phone=display_phone(request.phone) if request.phone else "—",
-                  unit=unit.name if unit else "?", at=formatting.moment(request.created_at, ctx.lang)),
-            [[ctx.button("requests.approve", f"jr:approve:{request.id}"),
-              ctx.button("requests.reject", f"jr:reject:{request.id}")]],
+            ctx.t(
+                "requests.item",
+                name=request.full_name,
+                phone=display_phone(request.phone) if request.phone else "—",
+                unit=unit.name if unit else "?",
+                at=formatting.moment(request.created_at, ctx.lang),
+            ),
+            [
+                [
+                    ctx.button("requests.approve", f"jr:approve:{request.id}"),
+                    ctx.button("requests.reject", f"jr:reject:{request.id}"),
+                ]
+            ],
         )
 
 
@@ -43,8 +51,16 @@ async def decide(ctx: Ctx) -> None:
         return
     assert decision.request is not None and decision.unit is not None
     name, unit = decision.request.full_name, decision.unit.name
-    ctx.say(ctx.t("requests.approved" if approve else "requests.rejected", name=name, unit=unit), replace=True)
+    ctx.say(
+        ctx.t("requests.approved" if approve else "requests.rejected", name=name, unit=unit), replace=True
+    )
     if decision.requester is not None:
         key = "requests.approved_notice" if approve else "requests.rejected_notice"
-        await notify(ctx, [decision.requester], "join_decision", key,
-                     [("menu.open_button", "cmd:start")] if approve else [], unit=unit)
+        await notify(
+            ctx,
+            [decision.requester],
+            "join_decision",
+            key,
+            [("menu.open_button", "cmd:start")] if approve else [],
+            unit=unit,
+        )

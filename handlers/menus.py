@@ -17,7 +17,8 @@ def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
 async def show_menu(ctx: Ctx) -> None:
     """Greet a linked member by name and unit and show the main menu."""
     assert ctx.who.member is not None and ctx.who.unit is not None
-    ctx.say(
-        ctx.t("menu.title", name=ctx.who.member.full_name, unit=ctx.who.unit.name),
-        main_menu_buttons(ctx),
-    )
+    lines = [ctx.t("menu.title", name=ctx.who.member.full_name, unit=ctx.who.unit.name)]
+    if ctx.who.is_officer:
+        lines.append(ctx.t("menu.officer_of", units=", ".join(unit.name for unit in ctx.who.led_units)))
+    lines.append(ctx.t("menu.prompt"))
+    ctx.say("\n".join(lines), main_menu_buttons(ctx))

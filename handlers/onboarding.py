@@ -85,8 +85,13 @@ async def on_contact(ctx: Ctx) -> None:
     elif result.outcome is LinkOutcome.NOT_ON_ROSTER:
         assert result.phone is not None
         invited = ctx.dialog.data if ctx.dialog.is_in(LINK) else {}
-        await ctx.dialog.start(JOIN, OFFER, phone=result.phone, unit_id=invited.get("unit_id"),
-                               invite_id=invited.get("invite_id"))
+        await ctx.dialog.start(
+            JOIN,
+            OFFER,
+            phone=result.phone,
+            unit_id=invited.get("unit_id"),
+            invite_id=invited.get("invite_id"),
+        )
         ctx.say(ctx.t("onboarding.not_on_roster_intro"), remove_keyboard=True)
         await prompt_join(ctx)
     elif result.outcome is LinkOutcome.NOT_OWN_CONTACT:
@@ -101,8 +106,10 @@ async def prompt_join(ctx: Ctx) -> None:
     assert state is not None
     data = state.data
     if state.step == OFFER:
-        ctx.say(ctx.t("join.offer", phone=display_phone(data["phone"])),
-                [[ctx.button("join.offer_button", "join:begin")], _dialog_row(ctx, back=False)])
+        ctx.say(
+            ctx.t("join.offer", phone=display_phone(data["phone"])),
+            [[ctx.button("join.offer_button", "join:begin")], _dialog_row(ctx, back=False)],
+        )
     elif state.step == UNIT:
         ctx.say(ctx.t("join.ask_unit"), [_dialog_row(ctx)])
     elif state.step == NAME:
@@ -173,14 +180,26 @@ async def join_button(ctx: Ctx) -> None:
 
 async def _send_join_request(ctx: Ctx) -> None:
     data = ctx.dialog.data
-    request_id, officers = await submit_join_request(
-        ctx.repos, ctx.who.account, full_name=data["full_name"], phone=data["phone"], unit_id=data["unit_id"],
-        invite_id=data.get("invite_id"), now=ctx.now,
+    _, officers = await submit_join_request(
+        ctx.repos,
+        ctx.who.account,
+        full_name=data["full_name"],
+        phone=data["phone"],
+        unit_id=data["unit_id"],
+        invite_id=data.get("invite_id"),
+        now=ctx.now,
     )
     unit = await ctx.repos.units.get(data["unit_id"])
     assert unit is not None
-    await notify(ctx, officers, "join_request", "requests.new_notice",
-                 [("requests.open_button", "cmd:requests")], name=data["full_name"], unit=unit.name)
+    await notify(
+        ctx,
+        officers,
+        "join_request",
+        "requests.new_notice",
+        [("requests.open_button", "cmd:requests")],
+        name=data["full_name"],
+        unit=unit.name,
+    )
     await ctx.dialog.finish()
     ctx.say(ctx.t("join.sent", unit=unit.name))
 

@@ -1,4 +1,4 @@
-"""Numbers, dates and money the Vietnamese way: 1.709; 25/03/2026; 80.000.000 đ (English: 1,709; 25 Mar 2026)."""
+"""Numbers, dates and money the Vietnamese way: 1.709; 25/03/2026; 80.000.000 đ (English: 1,709)."""
 
 from __future__ import annotations
 

@@ -183,7 +183,9 @@ outbox = sa.Table(
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("chat_id", sa.String(64), nullable=False),
     sa.Column("account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
-    sa.Column("kind", sa.String(32), nullable=False),  # what it is, for reports: "notice", "announcement", ...
+    sa.Column(
+        "kind", sa.String(32), nullable=False
+    ),  # what it is, for reports: "notice", "announcement", ...
     sa.Column("message", sa.JSON, nullable=False),  # a serialised OutgoingMessage
     sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed, unreachable
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),

@@ -5,6 +5,7 @@ End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking t
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.helpers.chat import Chat
 from tests.helpers.roster import NOW, load_roster
 
 ADMIN_ID = 4242
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the CLI does: RetryAfter.retry_after is a timedelta
 
 
 @pytest.fixture
@@ -59,7 +61,10 @@ def clock() -> ManualClock:
 def settings(db_url: str, sandbox: TelegramSandbox) -> Settings:
     """Settings pointing the bot at the sandbox and the test database, ignoring any local .env."""
     return load_settings(
-        _env_file=None, database_url=db_url, telegram_token=sandbox.token, telegram_api_url=sandbox.api_url,
+        _env_file=None,
+        database_url=db_url,
+        telegram_token=sandbox.token,
+        telegram_api_url=sandbox.api_url,
         admins=f"telegram:{ADMIN_ID}",
     )
 
@@ -92,8 +97,13 @@ async def bot(store: Store, settings: Settings, clock: ManualClock) -> AsyncIter
 def chat(sandbox: TelegramSandbox, bot: BotHolder) -> Callable[..., Chat]:
     """Make a person: ``chat(user_id, first_name, last_name, phone)``."""
 
-    def make(user_id: int, first_name: str, last_name: str | None = None, phone: str | None = None,
-             language_code: str = "vi") -> Chat:
+    def make(
+        user_id: int,
+        first_name: str,
+        last_name: str | None = None,
+        phone: str | None = None,
+        language_code: str = "vi",
+    ) -> Chat:
         user = sandbox.user(user_id, first_name, last_name, phone=phone, language_code=language_code)
         return Chat(user, lambda: bot.runtime)
 

@@ -43,7 +43,11 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("THIDUA_TELEGRAM_API_URL", "api.telegram.org", "THIDUA_TELEGRAM_API_URL: must be an http:// or https:// URL"),
+        (
+            "THIDUA_TELEGRAM_API_URL",
+            "api.telegram.org",
+            "THIDUA_TELEGRAM_API_URL: must be an http:// or https:// URL",
+        ),
         ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite+aiosqlite://"),
         ("THIDUA_ADMINS", "telegram123", "THIDUA_ADMINS: 'telegram123' is not of the form"),
         ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
@@ -62,7 +66,7 @@ def test_a_malformed_setting_is_named_in_one_line(
 
 
 def test_an_unreadable_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--config .*missing.toml: cannot read"):
+    with pytest.raises(ConfigError, match=r"--config .*missing\.toml: cannot read"):
         load_settings(tmp_path / "missing.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("language = \n")
@@ -72,8 +76,15 @@ def test_an_unreadable_config_file_is_named(tmp_path: Path) -> None:
 
 def test_the_token_never_reaches_a_log_line() -> None:
     token = "123456:SECRET-TOKEN"
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: POST %s", (
-        f"https://api.telegram.org/bot{token}/getUpdates",), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "HTTP Request: POST %s",
+        (f"https://api.telegram.org/bot{token}/getUpdates",),
+        None,
+    )
     try:
         raise RuntimeError(f"failed calling /bot{token}/sendMessage")
     except RuntimeError:

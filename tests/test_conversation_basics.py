@@ -89,7 +89,9 @@ async def test_unknown_commands_stray_text_stickers_and_edits_get_clear_answers(
     assert "chỉ đọc được tin nhắn chữ" in mai.last_text
 
 
-async def test_over_long_and_html_like_text_is_refused_or_escaped(chat: Callable[..., Chat], store: Store) -> None:
+async def test_over_long_and_html_like_text_is_refused_or_escaped(
+    chat: Callable[..., Chat], store: Store
+) -> None:
     nam = chat(*STRANGER)
     await nam.send("/start")
     await nam.share_contact()

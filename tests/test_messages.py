@@ -39,7 +39,9 @@ def test_every_key_the_code_asks_for_exists() -> None:
     asked: set[str] = set()
     for folder in ("bot", "handlers"):
         for path in (root / folder).rglob("*.py"):
-            asked |= set(re.findall(r"""(?:\.t|text\([^,]+,|button)\(\s*"([a-z_]+\.[a-z_.]+)\"""", path.read_text()))
+            asked |= set(
+                re.findall(r"""(?:\.t|text\([^,]+,|button)\(\s*"([a-z_]+\.[a-z_.]+)\"""", path.read_text())
+            )
             asked |= set(re.findall(r"""\("([a-z_]+\.[a-z_]+)", "[a-z]+:""", path.read_text()))
     missing = sorted(key for key in asked if key not in catalog("vi"))
     assert asked and missing == []

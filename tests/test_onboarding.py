@@ -55,7 +55,9 @@ async def test_a_phone_written_differently_on_the_roster_still_matches(
     assert await linked_member_code(store, HUNG[0]) == "DV002"
 
 
-async def test_someone_elses_contact_is_refused_and_links_nothing(chat: Callable[..., Chat], store: Store) -> None:
+async def test_someone_elses_contact_is_refused_and_links_nothing(
+    chat: Callable[..., Chat], store: Store
+) -> None:
     mai = chat(*MAI)
     await mai.send("/start")
     await mai.share_contact("0987654321", contact_user_id=HUNG[0])
@@ -63,7 +65,9 @@ async def test_someone_elses_contact_is_refused_and_links_nothing(chat: Callable
     assert await linked_member_code(store, MAI[0]) is None
 
 
-async def test_a_linked_member_sending_start_again_gets_the_menu(chat: Callable[..., Chat], store: Store) -> None:
+async def test_a_linked_member_sending_start_again_gets_the_menu(
+    chat: Callable[..., Chat], store: Store
+) -> None:
     mai = chat(*MAI)
     await mai.send("/start")
     await mai.share_contact()
@@ -145,7 +149,9 @@ async def test_a_pending_request_is_mentioned_on_start(chat: Callable[..., Chat]
     assert "đang chờ cán bộ công đoàn duyệt" in nam.last_text
 
 
-async def test_unit_search_ignores_diacritics_and_says_when_nothing_matches(chat: Callable[..., Chat]) -> None:
+async def test_unit_search_ignores_diacritics_and_says_when_nothing_matches(
+    chat: Callable[..., Chat],
+) -> None:
     nam = chat(*STRANGER)
     await nam.send("/start")
     await nam.share_contact()

@@ -107,7 +107,8 @@ class TelegramChannel:
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
-            poll_interval=0, timeout=timedelta(seconds=self._poll_timeout),
+            poll_interval=0,
+            timeout=timedelta(seconds=self._poll_timeout),
             allowed_updates=["message", "edited_message", "callback_query"],
         )
         log.info("telegram channel polling as @%s", self.username)
@@ -170,13 +171,18 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None or chat.type != chat.PRIVATE:
             return
-        language = self._router.settings.language
+        language: str = self._router.settings.language
         try:
             async with self._router.store.begin() as repos:
-                account = await repos.accounts.get(CHANNEL, str(update.effective_user.id)) \
-                    if update.effective_user else None
+                account = (
+                    await repos.accounts.get(CHANNEL, str(update.effective_user.id))
+                    if update.effective_user
+                    else None
+                )
             language = (account.language if account else None) or language
-            await self.app.bot.send_message(chat.id, text(language, "fallback.error"), parse_mode=ParseMode.HTML)
+            await self.app.bot.send_message(
+                chat.id, text(language, "fallback.error"), parse_mode=ParseMode.HTML
+            )
         except Exception:
             log.exception("could not apologise to chat %s", chat.id)
 
@@ -186,14 +192,24 @@ class TelegramChannel:
 
     # -- outgoing -----------------------------------------------------------------------------------------
 
-    async def _markup(self, reply: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    async def _markup(
+        self, reply: Outgoing
+    ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
         if reply.buttons:
-            rows = [[InlineKeyboardButton(b.label, callback_data=await self._callback_data(b.payload)) for b in row]
-                    for row in reply.buttons]
+            rows = [
+                [
+                    InlineKeyboardButton(b.label, callback_data=await self._callback_data(b.payload))
+                    for b in row
+                ]
+                for row in reply.buttons
+            ]
             return InlineKeyboardMarkup(rows)
         if reply.ask_contact:
-            return ReplyKeyboardMarkup([[KeyboardButton(reply.ask_contact, request_contact=True)]],
-                                       resize_keyboard=True, one_time_keyboard=True)
+            return ReplyKeyboardMarkup(
+                [[KeyboardButton(reply.ask_contact, request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
         if reply.remove_keyboard:
             return ReplyKeyboardRemove()
         return None
@@ -206,7 +222,11 @@ class TelegramChannel:
 
     async def _send(self, chat_id: int, reply: Outgoing, pressed: Message | None = None) -> None:
         markup = await self._markup(reply)
-        if reply.replace and pressed is not None and not isinstance(markup, ReplyKeyboardMarkup | ReplyKeyboardRemove):
+        if (
+            reply.replace
+            and pressed is not None
+            and not isinstance(markup, ReplyKeyboardMarkup | ReplyKeyboardRemove)
+        ):
             try:
                 await pressed.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
                 return
@@ -218,8 +238,14 @@ class TelegramChannel:
         if reply.file is not None:
             send = bot.send_photo if reply.file.is_photo else bot.send_document
             field = "photo" if reply.file.is_photo else "document"
-            await send(chat_id, **{field: reply.file.content}, filename=reply.file.name,  # type: ignore[operator]
-                       caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await send(
+                chat_id,
+                **{field: reply.file.content},
+                filename=reply.file.name,
+                caption=reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
             return
         await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -242,20 +268,28 @@ class TelegramChannel:
 
     def _commands(self, language: str, officer: bool) -> list[BotCommand]:
         roles = (Role.ANYONE, Role.MEMBER, Role.OFFICER) if officer else (Role.ANYONE, Role.MEMBER)
-        return [BotCommand(c.name, text(language, f"commands.{c.name}"))
-                for c in self._router.routes.commands if c.role in roles]
+        return [
+            BotCommand(c.name, text(language, f"commands.{c.name}"))
+            for c in self._router.routes.commands
+            if c.role in roles
+        ]
 
     async def set_default_menus(self) -> None:
         """The members' menu for everyone, in Vietnamese and (for English clients) in English."""
         default = self._router.settings.language
-        await self.app.bot.set_my_commands(self._commands(default, officer=False), scope=BotCommandScopeDefault())
+        await self.app.bot.set_my_commands(
+            self._commands(default, officer=False), scope=BotCommandScopeDefault()
+        )
         for language in LANGUAGES:
             if language != default:
-                await self.app.bot.set_my_commands(self._commands(language, officer=False),
-                                                   scope=BotCommandScopeDefault(), language_code=language)
+                await self.app.bot.set_my_commands(
+                    self._commands(language, officer=False),
+                    scope=BotCommandScopeDefault(),
+                    language_code=language,
+                )
 
     async def refresh_menu(self, who: Identity) -> None:
-        """A chat's own menu: officers see their commands; a member who chose a language sees it in that one."""
+        """A chat's own menu: officers see theirs; a member who chose a language sees it in that one."""
         scope = BotCommandScopeChat(int(who.account.chat_id))
         language = who.account.language or self._router.settings.language
         try:
@@ -265,4 +299,3 @@ class TelegramChannel:
                 await self.app.bot.delete_my_commands(scope=scope)
         except TelegramError as error:
             log.warning("could not set the command menu of chat %s: %s", who.account.chat_id, error)
-

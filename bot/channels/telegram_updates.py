@@ -19,8 +19,14 @@ def _base(update: Update, kind: Kind, **fields: object) -> Incoming:
     chat = update.effective_chat
     assert user is not None and chat is not None
     return Incoming(
-        channel=CHANNEL, user_id=str(user.id), chat_id=str(chat.id), display_name=_name(update), kind=kind,
-        is_private=chat.type == chat.PRIVATE, language_hint=user.language_code, **fields,  # type: ignore[arg-type]
+        channel=CHANNEL,
+        user_id=str(user.id),
+        chat_id=str(chat.id),
+        display_name=_name(update),
+        kind=kind,
+        is_private=chat.type == chat.PRIVATE,
+        language_hint=user.language_code,
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -47,12 +53,20 @@ def _from_message(update: Update, message: Message, bot_username: str) -> Incomi
         return _base(update, Kind.TEXT, text=message.text)
     if message.document is not None:
         doc = message.document
-        return _base(update, Kind.FILE, text=message.caption or "", attachment=Attachment(
-            doc.file_id, doc.file_name, doc.mime_type, doc.file_size, is_photo=False))
+        return _base(
+            update,
+            Kind.FILE,
+            text=message.caption or "",
+            attachment=Attachment(doc.file_id, doc.file_name, doc.mime_type, doc.file_size, is_photo=False),
+        )
     if message.photo:
         photo = message.photo[-1]  # the largest size
-        return _base(update, Kind.FILE, text=message.caption or "", attachment=Attachment(
-            photo.file_id, None, "image/jpeg", photo.file_size, is_photo=True))
+        return _base(
+            update,
+            Kind.FILE,
+            text=message.caption or "",
+            attachment=Attachment(photo.file_id, None, "image/jpeg", photo.file_size, is_photo=True),
+        )
     return _base(update, Kind.UNSUPPORTED)
 
 

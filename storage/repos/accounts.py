@@ -11,8 +11,14 @@ from storage.records import Account
 from storage.tables import channel_accounts as accounts
 
 _COLUMNS = (
-    accounts.c.id, accounts.c.channel, accounts.c.user_id, accounts.c.chat_id, accounts.c.display_name,
-    accounts.c.member_id, accounts.c.language, accounts.c.reachable,
+    accounts.c.id,
+    accounts.c.channel,
+    accounts.c.user_id,
+    accounts.c.chat_id,
+    accounts.c.display_name,
+    accounts.c.member_id,
+    accounts.c.language,
+    accounts.c.reachable,
 )
 
 
@@ -52,13 +58,19 @@ class AccountRepo:
         )
         return [Account(*row) for row in rows]
 
-    async def touch(self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime) -> Account:
+    async def touch(
+        self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> Account:
         """The account of this identity, created on first contact and kept current after."""
         found = await self.get(channel, user_id)
         if found is None:
             await self.conn.execute(
                 accounts.insert().values(
-                    channel=channel, user_id=user_id, chat_id=chat_id, display_name=display_name, created_at=now,
+                    channel=channel,
+                    user_id=user_id,
+                    chat_id=chat_id,
+                    display_name=display_name,
+                    created_at=now,
                     reachable=True,
                 )
             )
@@ -81,7 +93,9 @@ class AccountRepo:
 
     async def set_language(self, account_id: int, language: str) -> None:
         """Remember the language the person chose."""
-        await self.conn.execute(accounts.update().where(accounts.c.id == account_id).values(language=language))
+        await self.conn.execute(
+            accounts.update().where(accounts.c.id == account_id).values(language=language)
+        )
 
     async def set_reachable(self, channel: str, chat_id: str, reachable: bool) -> None:
         """Mark a chat as (un)reachable, e.g. after the person blocked the bot."""

@@ -17,7 +17,9 @@ class AuditRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def record(self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime) -> None:
+    async def record(
+        self, actor: str, action: str, subject: str, details: dict[str, Any], now: datetime
+    ) -> None:
         """Append one entry."""
         await self.conn.execute(
             audit_log.insert().values(at=now, actor=actor, action=action, subject=subject, details=details)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +20,10 @@ class DialogRepo:
         row = (
             await self.conn.execute(
                 sa.select(
-                    dialog_states.c.flow, dialog_states.c.step, dialog_states.c.data, dialog_states.c.back_stack,
+                    dialog_states.c.flow,
+                    dialog_states.c.step,
+                    dialog_states.c.data,
+                    dialog_states.c.back_stack,
                     dialog_states.c.updated_at,
                 ).where(dialog_states.c.channel == channel, dialog_states.c.chat_id == chat_id)
             )
@@ -34,13 +35,20 @@ class DialogRepo:
         await self.clear(channel, chat_id)
         await self.conn.execute(
             dialog_states.insert().values(
-                channel=channel, chat_id=chat_id, flow=state.flow, step=state.step, data=state.data,
-                back_stack=state.back_stack, updated_at=state.updated_at,
+                channel=channel,
+                chat_id=chat_id,
+                flow=state.flow,
+                step=state.step,
+                data=state.data,
+                back_stack=state.back_stack,
+                updated_at=state.updated_at,
             )
         )
 
     async def clear(self, channel: str, chat_id: str) -> None:
         """Forget the chat's dialog."""
         await self.conn.execute(
-            dialog_states.delete().where(dialog_states.c.channel == channel, dialog_states.c.chat_id == chat_id)
+            dialog_states.delete().where(
+                dialog_states.c.channel == channel, dialog_states.c.chat_id == chat_id
+            )
         )

@@ -17,7 +17,9 @@ class InviteRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def create(self, code: str, unit_id: int, created_by: str, now: datetime, expires_at: datetime) -> None:
+    async def create(
+        self, code: str, unit_id: int, created_by: str, now: datetime, expires_at: datetime
+    ) -> None:
         """Store a new invitation."""
         await self.conn.execute(
             invites.insert().values(

@@ -12,8 +12,14 @@ from storage.tables import join_requests as requests
 from storage.tables import units
 
 _COLUMNS = (
-    requests.c.id, requests.c.channel, requests.c.user_id, requests.c.full_name, requests.c.phone,
-    requests.c.unit_id, requests.c.status, requests.c.created_at,
+    requests.c.id,
+    requests.c.channel,
+    requests.c.user_id,
+    requests.c.full_name,
+    requests.c.phone,
+    requests.c.unit_id,
+    requests.c.status,
+    requests.c.created_at,
 )
 
 
@@ -24,14 +30,27 @@ class JoinRequestRepo:
         self.conn = conn
 
     async def create(
-        self, *, channel: str, user_id: str, full_name: str, phone: str | None, unit_id: int,
-        invite_id: int | None, now: datetime,
+        self,
+        *,
+        channel: str,
+        user_id: str,
+        full_name: str,
+        phone: str | None,
+        unit_id: int,
+        invite_id: int | None,
+        now: datetime,
     ) -> int:
         """Store a pending request; returns its id."""
         result = await self.conn.execute(
             requests.insert().values(
-                channel=channel, user_id=user_id, full_name=full_name, phone=phone, unit_id=unit_id,
-                invite_id=invite_id, status="pending", created_at=now,
+                channel=channel,
+                user_id=user_id,
+                full_name=full_name,
+                phone=phone,
+                unit_id=unit_id,
+                invite_id=invite_id,
+                status="pending",
+                created_at=now,
             )
         )
         assert result.inserted_primary_key is not None
@@ -47,7 +66,9 @@ class JoinRequestRepo:
         row = (
             await self.conn.execute(
                 sa.select(*_COLUMNS).where(
-                    requests.c.channel == channel, requests.c.user_id == user_id, requests.c.status == "pending"
+                    requests.c.channel == channel,
+                    requests.c.user_id == user_id,
+                    requests.c.status == "pending",
                 )
             )
         ).first()

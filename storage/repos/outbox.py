@@ -39,9 +39,15 @@ class OutboxRepo:
             outbox.insert(),
             [
                 {
-                    "channel": item.channel, "chat_id": item.chat_id, "account_id": item.account_id,
-                    "kind": item.kind, "message": item.message, "status": "pending", "attempts": 0,
-                    "not_before": now, "created_at": now,
+                    "channel": item.channel,
+                    "chat_id": item.chat_id,
+                    "account_id": item.account_id,
+                    "kind": item.kind,
+                    "message": item.message,
+                    "status": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
                 }
                 for item in items
             ],
@@ -51,8 +57,13 @@ class OutboxRepo:
         """Pending messages whose time has come, oldest first."""
         rows = await self.conn.execute(
             sa.select(
-                outbox.c.id, outbox.c.channel, outbox.c.chat_id, outbox.c.account_id, outbox.c.kind,
-                outbox.c.message, outbox.c.attempts,
+                outbox.c.id,
+                outbox.c.channel,
+                outbox.c.chat_id,
+                outbox.c.account_id,
+                outbox.c.kind,
+                outbox.c.message,
+                outbox.c.attempts,
             )
             .where(outbox.c.status == "pending", outbox.c.not_before <= now)
             .order_by(outbox.c.not_before, outbox.c.id)
@@ -62,21 +73,25 @@ class OutboxRepo:
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending message becomes due, if any is pending."""
-        value = (
-            await self.conn.execute(sa.select(sa.func.min(outbox.c.not_before)).where(outbox.c.status == "pending"))
-        ).scalar_one()
-        if value is None:
-            return None
-        # min() over a TypeDecorator column comes back raw on some drivers.
-        return outbox.c.not_before.type.process_result_value(value, self.conn.dialect)  # type: ignore[no-any-return]
+        query = (
+            sa.select(outbox.c.not_before)
+            .where(outbox.c.status == "pending")
+            .order_by(outbox.c.not_before)
+            .limit(1)
+        )
+        return (await self.conn.execute(query)).scalar_one_or_none()
 
     async def finish(self, item_id: int, status: str, now: datetime, error: str | None = None) -> None:
         """Close a message as sent, unreachable or failed."""
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.id == item_id)
-            .values(status=status, sent_at=now if status == "sent" else None, error=error,
-                    attempts=outbox.c.attempts + 1)
+            .values(
+                status=status,
+                sent_at=now if status == "sent" else None,
+                error=error,
+                attempts=outbox.c.attempts + 1,
+            )
         )
 
     async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:

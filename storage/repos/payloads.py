@@ -22,12 +22,16 @@ class PayloadRepo:
         token = hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
         found = await self.get(token)
         if found is None:
-            await self.conn.execute(button_payloads.insert().values(token=token, payload=payload, created_at=now))
+            await self.conn.execute(
+                button_payloads.insert().values(token=token, payload=payload, created_at=now)
+            )
         return token
 
     async def get(self, token: str) -> str | None:
         """The payload behind a token, if known."""
         row = (
-            await self.conn.execute(sa.select(button_payloads.c.payload).where(button_payloads.c.token == token))
+            await self.conn.execute(
+                sa.select(button_payloads.c.payload).where(button_payloads.c.token == token)
+            )
         ).first()
         return str(row[0]) if row else None

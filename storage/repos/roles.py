@@ -58,14 +58,22 @@ class RoleRepo:
 
     async def accounts_of_unit_officers(self, unit_id: int) -> list[Account]:
         """The reachable chat accounts of everyone who leads this very unit."""
-        by_member = sa.select(roles.c.member_id).where(roles.c.unit_id == unit_id, roles.c.member_id.is_not(None))
+        by_member = sa.select(roles.c.member_id).where(
+            roles.c.unit_id == unit_id, roles.c.member_id.is_not(None)
+        )
         by_user = sa.select(roles.c.channel, roles.c.user_id).where(
             roles.c.unit_id == unit_id, roles.c.user_id.is_not(None)
         )
         rows = await self.conn.execute(
             sa.select(
-                accounts.c.id, accounts.c.channel, accounts.c.user_id, accounts.c.chat_id,
-                accounts.c.display_name, accounts.c.member_id, accounts.c.language, accounts.c.reachable,
+                accounts.c.id,
+                accounts.c.channel,
+                accounts.c.user_id,
+                accounts.c.chat_id,
+                accounts.c.display_name,
+                accounts.c.member_id,
+                accounts.c.language,
+                accounts.c.reachable,
             )
             .where(
                 sa.or_(
@@ -84,8 +92,14 @@ class RoleRepo:
         by_user = sa.select(roles.c.channel, roles.c.user_id).where(roles.c.user_id.is_not(None))
         rows = await self.conn.execute(
             sa.select(
-                accounts.c.id, accounts.c.channel, accounts.c.user_id, accounts.c.chat_id,
-                accounts.c.display_name, accounts.c.member_id, accounts.c.language, accounts.c.reachable,
+                accounts.c.id,
+                accounts.c.channel,
+                accounts.c.user_id,
+                accounts.c.chat_id,
+                accounts.c.display_name,
+                accounts.c.member_id,
+                accounts.c.language,
+                accounts.c.reachable,
             )
             .where(
                 sa.or_(

@@ -40,7 +40,9 @@ class Chat:
         """Press a button of an older message."""
         return await self._act(self.user.press_in(message, label))
 
-    async def share_contact(self, phone: str | None = None, *, contact_user_id: int | None = None) -> list[SentMessage]:
+    async def share_contact(
+        self, phone: str | None = None, *, contact_user_id: int | None = None
+    ) -> list[SentMessage]:
         """Share a phone contact (by default one's own)."""
         return await self._act(self.user.share_contact(phone, contact_user_id=contact_user_id))
 

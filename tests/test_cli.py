@@ -1,0 +1,107 @@
+"""The ``thidua`` command: imports, role grants, migrations and the demo, as an admin runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THIDUA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (tmp_path / "members.csv").write_text(MEMBERS_CSV, encoding="utf-8")
+    return tmp_path
+
+
+def test_import_then_reimport_reports_counts(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "units", "units.csv"]) == 0
+    assert main(["import", "members", "members.csv"]) == 0
+    assert main(["import", "members", "members.csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "units: 6 created, 0 updated, 0 unchanged",
+        "members: 4 created, 0 updated, 0 unchanged",
+        "members: 0 created, 0 updated, 4 unchanged",
+    ]
+
+
+def test_a_bad_file_names_the_line_and_exits_non_zero(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "units", "units.csv"]) == 0
+    (workdir / "bad.csv").write_text(MEMBERS_CSV + "DV009,Người Lạ,12345,CDCS-DL,\n", encoding="utf-8")
+    assert main(["import", "members", "bad.csv"]) == 1
+    err = capsys.readouterr().err
+    assert 'line 6: phone "12345" is not a valid phone number' in err
+    assert main(["import", "members", "members.csv"]) == 0
+    assert "4 created" in capsys.readouterr().out  # the bad file imported nothing
+
+
+def test_grant_officer_by_member_and_by_user(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["import", "units", "units.csv"])
+    main(["import", "members", "members.csv"])
+    capsys.readouterr()
+    assert main(["grant", "officer", "--unit", "LDLD-HQ", "--member", "DV002"]) == 0
+    assert main(["grant", "officer", "--unit", "LDLD-HQ", "--member", "DV002"]) == 0
+    assert main(["grant", "officer", "--unit", "CDN-GD", "--user", "telegram:777"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "DV002 is now an officer of LDLD-HQ",
+        "DV002 already was an officer of LDLD-HQ",
+        "telegram:777 is now an officer of CDN-GD",
+    ]
+    assert main(["grant", "officer", "--unit", "NOPE", "--member", "DV002"]) == 2
+    assert main(["grant", "officer", "--unit", "LDLD-HQ", "--user", "whatsapp:1"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "thidua: --unit 'NOPE': no such unit",
+        "thidua: --user 'whatsapp:1': expected telegram:ID or zalo:ID",
+    ]
+
+
+def test_run_without_a_token_explains_what_to_do(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    assert "THIDUA_TELEGRAM_TOKEN: not set" in capsys.readouterr().err
+
+
+def test_a_bad_setting_stops_with_one_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("THIDUA_TIMEZONE", "Nowhere/Land")
+    assert main(["db", "upgrade"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "thidua: THIDUA_TIMEZONE: is not a known time zone such as Asia/Ho_Chi_Minh\n"
+    )
+
+
+def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out.count("database is up to date") == 2
+
+
+def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--tour"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Xin chào Hoàng Thị Mai" in result.stdout
+    assert "Đã duyệt: Trần Văn Nam" in result.stdout
+    assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
+    assert (tmp_path / "thidua-demo.db").exists()
