@@ -33,7 +33,7 @@ async def choose_language(ctx: Ctx) -> None:
 
 async def set_language(ctx: Ctx) -> None:
     """Remember the chosen language and answer in it from now on."""
-    language = ctx.event.payload.partition(":")[2]
+    language = next(iter(ctx.payload_args), "")
     if language not in LANGUAGES:
         await stale_button(ctx)
         return

@@ -12,16 +12,10 @@ from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat, labels
+from tests.helpers.flows import linked
 from tests.helpers.roster import MAI, STRANGER
 
 pytestmark = pytest.mark.sandbox
-
-
-async def linked(chat: Callable[..., Chat], person: tuple[int, str, str, str]) -> Chat:
-    member = chat(*person)
-    await member.send("/start")
-    await member.share_contact()
-    return member
 
 
 async def test_help_lists_the_commands_with_their_vietnamese_aliases(chat: Callable[..., Chat]) -> None:

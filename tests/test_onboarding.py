@@ -10,6 +10,7 @@ from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat, labels
+from tests.helpers.flows import join_as_stranger
 from tests.helpers.roster import HUNG, MAI, STRANGER
 
 pytestmark = pytest.mark.sandbox
@@ -89,18 +90,6 @@ async def test_the_same_member_cannot_be_linked_from_a_second_account(
     await impostor.share_contact()
     assert "đã liên kết với một tài khoản khác" in impostor.last_text
     assert await linked_member_code(store, 1500) is None
-
-
-async def join_as_stranger(nam: Chat, search: str = "dien luc") -> None:
-    await nam.send("/start")
-    await nam.share_contact()
-    assert "Không tìm thấy số điện thoại" in nam.messages[-2].plain_text
-    await nam.press("Gửi yêu cầu tham gia")
-    await nam.send(search)
-    await nam.press("Điện lực Hà Quảng")
-    await nam.send("Trần Văn Nam")
-    assert "Trần Văn Nam" in nam.last_text and "0933 000 111" in nam.last_text
-    await nam.press("Gửi yêu cầu")
 
 
 async def test_no_match_leads_to_a_join_request_that_an_officer_approves(

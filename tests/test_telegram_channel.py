@@ -1,0 +1,87 @@
+"""The Telegram adapter's own duties: long button payloads, outbox outcomes, secrets kept out of the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from bot.events import Button, Outgoing
+from bot.logs import setup_logging
+from bot.outbox import Outcome
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.chat import Chat
+from tests.helpers.flows import join_as_stranger
+from tests.helpers.roster import HUNG, MAI, STRANGER
+
+pytestmark = pytest.mark.sandbox
+
+
+async def test_a_payload_longer_than_64_bytes_still_reaches_its_handler(
+    chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox
+) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    channel = bot.runtime.telegram
+    assert channel is not None
+    long_payload = "lang:en:" + "đ" * 40  # 88 bytes in UTF-8
+    delivery = await channel.deliver(str(MAI[0]), Outgoing("Chọn", ((Button("English", long_payload),),)))
+    assert delivery.outcome is Outcome.SENT
+    data = mai.last.inline_keyboard[0][0]["callback_data"]
+    assert data.startswith("~") and len(data.encode()) <= 64
+    await bot.restart()  # the payload is kept in the database, not in memory
+    await mai.press("English")
+    assert mai.last_text == "Switched to English."
+
+
+async def test_blocked_and_rate_limited_chats_are_classified_for_the_outbox(
+    chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox
+) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    channel = bot.runtime.telegram
+    assert channel is not None
+    sandbox.fail_next("sendMessage", retry_after=3)
+    limited = await channel.deliver(str(MAI[0]), Outgoing("một"))
+    assert (limited.outcome, limited.retry_after) == (Outcome.RETRY, 3.0)
+    sandbox.block(MAI[0])
+    assert (await channel.deliver(str(MAI[0]), Outgoing("hai"))).outcome is Outcome.UNREACHABLE
+    sandbox.unblock(MAI[0])
+    assert (await channel.deliver(str(MAI[0]), Outgoing("<b>ba"))).outcome is Outcome.FAILED  # bad HTML
+    assert (await channel.deliver(str(MAI[0]), Outgoing("bốn"))).outcome is Outcome.SENT
+    assert mai.last_text == "bốn"
+
+
+async def test_a_blocked_member_is_marked_unreachable_by_the_outbox(
+    chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox, store: Store
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    sandbox.block(HUNG[0])
+    await join_as_stranger(chat(*STRANGER))
+    async with store.begin() as repos:
+        account = await repos.accounts.get("telegram", str(HUNG[0]))
+        statuses = await repos.outbox.statuses(str(HUNG[0]))
+    assert account is not None and account.reachable is False
+    assert statuses == [(str(HUNG[0]), "join_request", "unreachable")]
+
+
+async def test_the_token_never_appears_in_the_logs(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    setup_logging([sandbox.token], logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # httpx logs every request URL, token included
+    try:
+        mai = chat(*MAI)
+        await mai.send("/start")
+        sandbox.fail_next("sendMessage", retry_after=1)
+        await mai.send("/help")
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capfd.readouterr().err
+    assert "/bot[redacted]/sendMessage" in err
+    assert sandbox.token not in err
