@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.broadcast_summary import summary_reporter
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -18,6 +19,12 @@ from storage.database import Store
 from storage.migrate import current_revision, head_revision, upgrade_async
 
 log = logging.getLogger(__name__)
+
+
+def outbox_concurrency(rate: float) -> int:
+    """Messages in flight at once: enough to reach ``rate`` at ~50 ms per call, few enough that a
+    direct reply never queues long behind a broadcast in the shared rate limiter."""
+    return max(2, min(64, int(rate / 20) + 1))
 
 
 class SchemaOutdated(Exception):
@@ -49,11 +56,18 @@ class Runtime:
                 settings.telegram_api_url,
                 self.router,
                 poll_timeout=poll_timeout,
+                rate=settings.telegram_rate,
             )
         deliverers: dict[str, Deliverer] = {}
         if self.telegram is not None:
             deliverers[self.telegram.name] = self.telegram
-        self.outbox = OutboxWorker(self.store, self.clock, deliverers)
+        self.outbox = OutboxWorker(
+            self.store,
+            self.clock,
+            deliverers,
+            concurrency=outbox_concurrency(settings.telegram_rate),
+            on_broadcast_done=summary_reporter(settings.language),
+        )
         self._started = False
 
     def _wake_outbox(self) -> None:
@@ -70,9 +84,9 @@ class Runtime:
         self._started = True
 
     async def stop(self) -> None:
-        """Stop taking updates, stop the outbox worker and close the database."""
+        """Stop the outbox worker, then the channels it sends through, then close the database."""
         self._started = False
+        await self.outbox.stop()
         if self.telegram is not None:
             await self.telegram.stop()
-        await self.outbox.stop()
         await self.store.close()

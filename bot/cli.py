@@ -15,11 +15,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
+from bot.campaign_file import CampaignFileError, load_spec
+from bot.campaigns import create_draft
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 from bot.officers import GrantError, grant_officer
 from bot.roster import ImportReport, RosterError, import_members, import_units
+from handlers.campaign_views import word_problem
+from messages import plain
 from storage.database import Store
 from storage.migrate import upgrade_async
 
@@ -62,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = import_commands.add_parser(what, help=f"CSV with columns {columns}")
         sub.add_argument("file", type=Path)
+
+    campaign = commands.add_parser("campaign", help="manage campaigns")
+    campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
+    create = campaign_commands.add_parser("create", help="create a draft campaign from a TOML or YAML file")
+    create.add_argument("file", type=Path)
 
     grant = commands.add_parser("grant", help="grant a role")
     grant_commands = grant.add_subparsers(dest="grant_command", required=True, metavar="ROLE")
@@ -117,6 +126,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
             settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now))
         )
         return f"{args.import_command}: {report}"
+    if args.command == "campaign":
+        return await _with_store(settings, lambda store: _create_campaign(store, settings, args.file))
     if args.command == "grant":
 
         async def grant(store: Store) -> str:
@@ -132,6 +143,18 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
 
         return await _with_store(settings, grant)
     raise CliError(f"unknown command {args.command}")
+
+
+async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.zone).date()
+    spec = load_spec(path, today)
+    async with store.begin() as repos:
+        result = await create_draft(repos, None, spec, CLI_ACTOR, clock.now(), today)
+    if isinstance(result, list):
+        worded = "; ".join(word_problem(settings.language, problem) for problem in result)
+        raise CliError(f"{path.name}: nothing created: {plain(worded)}")
+    return f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
 
 
 async def _report(pending: Awaitable[ImportReport]) -> str:
@@ -152,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 1
-    except (ConfigError, CliError, GrantError, SchemaOutdated) as error:
+    except (ConfigError, CliError, GrantError, SchemaOutdated, CampaignFileError) as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

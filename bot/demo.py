@@ -7,26 +7,27 @@ The terminal chat explains itself when it starts (its texts are the catalogs' "d
 from __future__ import annotations
 
 import asyncio
-import html as html_lib
-import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from bot.app import Runtime, prepare_database
+from bot.campaigns import CampaignSpec, create_draft, launch
 from bot.config import Settings
 from bot.officers import grant_officer
 from bot.roster import import_members, import_units
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
-from messages import text
+from handlers.campaign_views import announcement
+from messages import LANGUAGES, plain, text
+from messages.formatting import VIETNAM
 from storage.database import Store
+from storage.records import Campaign
 
 DATA = Path(__file__).parent / "data"
 DEMO_ACTOR = "demo"
-TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,51 @@ TOUR = (
 )
 
 
-def plain(html: str) -> str:
-    """Catalog HTML as terminal text."""
-    return html_lib.unescape(TAG.sub("", html))
-
-
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def demo_campaigns(today: date) -> list[CampaignSpec]:
+    """The year's campaign, the coming Workers' Month peak campaign and a draft, dated around today."""
+    may = date(today.year if today < date(today.year, 4, 20) else today.year + 1, 5, 1)
+    return [
+        CampaignSpec(
+            code=f"LDG-{today.year}",
+            title=f"Lao động giỏi, lao động sáng tạo năm {today.year}",
+            description="Phong trào thi đua thường xuyên trong đoàn viên, CNVCLĐ toàn tỉnh.",
+            kind="ongoing",
+            unit_code="LDLD-CB",
+            starts_on=date(today.year, 1, 1),
+            ends_on=date(today.year, 12, 31) if today.month < 12 else date(today.year + 1, 12, 31),
+            registration_deadline=today + timedelta(days=20),
+            initiative_target=431,
+            individual_titles=["advanced_worker", "emulation_fighter", "good_worker", "creative_worker"],
+            collective_titles=["excellent_collective", "advanced_collective", "strong_union"],
+        ),
+        CampaignSpec(
+            code=f"TCN-{may.year}",
+            title=f"Tháng Công nhân năm {may.year}",
+            description="Đợt thi đua cao điểm chào mừng Tháng Công nhân và Tháng hành động về ATVSLĐ.",
+            kind="peak",
+            unit_code="LDLD-BAOLAC",
+            starts_on=may,
+            ends_on=may.replace(day=31),
+            registration_deadline=may - timedelta(days=6),
+            individual_titles=["advanced_worker", "outstanding_member"],
+            collective_titles=["excellent_collective"],
+        ),
+        CampaignSpec(
+            code="XSD",
+            title="Xanh - Sạch - Đẹp, đảm bảo an toàn vệ sinh lao động",
+            kind="ongoing",
+            unit_code="LDLD-BAOLAC",
+            starts_on=today,
+            ends_on=today + timedelta(days=180),
+            registration_deadline=today + timedelta(days=30),
+            individual_titles=["advanced_worker"],
+        ),
+    ]
 
 
 async def seed(store: Store, now: datetime) -> None:
@@ -82,6 +120,23 @@ async def seed(store: Store, now: datetime) -> None:
     await import_units(store, DATA / "demo_units.csv", actor=DEMO_ACTOR, now=now)
     await import_members(store, DATA / "demo_members.csv", actor=DEMO_ACTOR, now=now)
     await grant_officer(store, "LDLD-BAOLAC", member_code="CB-0002", actor=DEMO_ACTOR, now=now)
+    today = now.astimezone(VIETNAM).date()
+    async with store.begin() as repos:
+        for number, spec in enumerate(demo_campaigns(today)):
+            campaign = await create_draft(repos, None, spec, DEMO_ACTOR, now, today)
+            assert isinstance(campaign, Campaign), campaign
+            if number < 2:  # the third stays a draft for Hùng to launch
+                unit = await repos.units.get(campaign.unit_id)
+                assert unit is not None
+                await launch(
+                    repos,
+                    None,
+                    campaign,
+                    announcement(campaign, unit, LANGUAGES, today),
+                    default_language="vi",
+                    now=now,
+                    today=today,
+                )
 
 
 def render(message: SentMessage) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,7 +24,9 @@ from storage.repos.outbox import NewOutboxItem
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # network failures before a message is given up and recorded as failed
+BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
+IDLE_POLL_SECONDS = 30.0  # look for due rows at least this often even if nobody wakes the worker
 
 
 class Outcome(StrEnum):
@@ -66,19 +68,91 @@ async def queue_messages(
     return len(items)
 
 
+BroadcastDone = Callable[[Repos, int, datetime], Awaitable[None]]
+
+
+class _Recorder:
+    """Collects delivery outcomes and writes them in small batches while sending goes on.
+
+    What is sent but not yet written is what a crash may send twice, so the batches stay small.
+    """
+
+    def __init__(self, store: Store, clock: Clock, on_broadcast_done: BroadcastDone | None) -> None:
+        self._store = store
+        self._clock = clock
+        self._on_broadcast_done = on_broadcast_done
+        self._outcomes: list[tuple[OutboxItem, Delivery]] = []
+
+    def add(self, item: OutboxItem, delivery: Delivery) -> None:
+        """Remember an outcome to write with the next flush."""
+        self._outcomes.append((item, delivery))
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+    async def flush(self) -> None:
+        """Write every outcome collected so far in one transaction, then close finished broadcasts."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        now = self._clock.now()
+        async with self._store.begin() as repos:
+            await repos.outbox.mark_sent([item.id for item, d in outcomes if d.outcome is Outcome.SENT], now)
+            for item, delivery in outcomes:
+                if delivery.outcome is not Outcome.SENT:
+                    await _record_failure(repos, item, delivery, now)
+            for broadcast_id in {item.broadcast_id for item, _ in outcomes if item.broadcast_id is not None}:
+                if await repos.broadcasts.finish_if_done(broadcast_id, now) and self._on_broadcast_done:
+                    await self._on_broadcast_done(repos, broadcast_id, now)
+
+
+async def _record_failure(repos: Repos, item: OutboxItem, delivery: Delivery, now: datetime) -> None:
+    if delivery.outcome is Outcome.RETRY:
+        rate_limited = delivery.retry_after > 0  # the channel asked us to wait: not the message's fault
+        if rate_limited or item.attempts + 1 < MAX_ATTEMPTS:
+            wait = delivery.retry_after if rate_limited else BACKOFF_SECONDS * 2.0**item.attempts
+            await repos.outbox.retry_later(
+                item.id,
+                now + timedelta(seconds=wait),
+                delivery.error or "retry",
+                count_attempt=not rate_limited,
+            )
+            return
+    status = "failed" if delivery.outcome is Outcome.RETRY else delivery.outcome.value
+    await repos.outbox.finish(item.id, status, now, delivery.error)
+    if delivery.outcome is Outcome.UNREACHABLE:
+        await repos.accounts.set_reachable(item.channel, item.chat_id, False)
+
+
 class OutboxWorker:
-    """Sends due outbox rows, one at a time per row, until stopped."""
+    """Sends due outbox rows until stopped: chats in parallel, each chat's messages in order.
+
+    The pace is set by the channel (python-telegram-bot's rate limiter for Telegram); a 429 pauses every
+    sending for the time the channel asks, and the row waits without losing an attempt.
+    """
 
     def __init__(
-        self, store: Store, clock: Clock, deliverers: Mapping[str, Deliverer], batch_size: int = 50
+        self,
+        store: Store,
+        clock: Clock,
+        deliverers: Mapping[str, Deliverer],
+        *,
+        concurrency: int = 16,
+        batch_size: int = 500,
+        flush_every: int = 50,
+        on_broadcast_done: BroadcastDone | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._deliverers = deliverers
+        self._concurrency = concurrency
         self._batch_size = batch_size
+        self._flush_every = flush_every
+        self._recorder = _Recorder(store, clock, on_broadcast_done)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._resume_at = 0.0  # loop time before which nothing is sent (after a 429)
 
     def wake(self) -> None:
         """Look for due rows now (call after committing new ones)."""
@@ -90,11 +164,12 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
-        """Stop after the message in flight."""
+        """Stop now; what was sent is recorded, the rest stays pending for the next start."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._recorder.flush()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until nothing is due (used by tests and the demo to let notices arrive)."""
@@ -118,34 +193,51 @@ class OutboxWorker:
     async def _sleep_until_next(self) -> None:
         async with self._store.begin() as repos:
             next_at = await repos.outbox.next_due_at()
-        delay = 60.0 if next_at is None else max(0.05, (next_at - self._clock.now()).total_seconds())
+        delay = IDLE_POLL_SECONDS
+        if next_at is not None:
+            delay = min(delay, max(0.05, (next_at - self._clock.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), min(delay, 60.0))
+            await asyncio.wait_for(self._wake.wait(), delay)
 
     async def send_due(self) -> bool:
-        """Send one batch of due rows; True if there were any."""
+        """Send one batch of due rows, chats in parallel; True if there were any."""
         async with self._store.begin() as repos:
             batch = await repos.outbox.due(self._clock.now(), self._batch_size)
+        if not batch:
+            return False
+        by_chat: dict[tuple[str, str], list[OutboxItem]] = {}
         for item in batch:
-            await self._send(item)
-        return bool(batch)
+            by_chat.setdefault((item.channel, item.chat_id), []).append(item)
+        gate = asyncio.Semaphore(self._concurrency)
+        await asyncio.gather(*(self._send_chat(items, gate) for items in by_chat.values()))
+        await self._recorder.flush()
+        return True
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send_chat(self, items: list[OutboxItem], gate: asyncio.Semaphore) -> None:
+        async with gate:
+            for item in items:
+                await self._wait_for_resume()
+                delivery = await self._deliver(item)
+                self._recorder.add(item, delivery)
+                if len(self._recorder) >= self._flush_every:
+                    await self._recorder.flush()
+                if delivery.outcome is Outcome.RETRY:
+                    if delivery.retry_after > 0:
+                        loop_now = asyncio.get_running_loop().time()
+                        self._resume_at = max(self._resume_at, loop_now + delivery.retry_after)
+                    return  # the chat's later messages wait, so they never overtake this one
+
+    async def _wait_for_resume(self) -> None:
+        delay = self._resume_at - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _deliver(self, item: OutboxItem) -> Delivery:
         deliverer = self._deliverers.get(item.channel)
         if deliverer is None:
-            delivery = Delivery(Outcome.FAILED, error=f"no channel {item.channel!r} is running")
-        else:
-            delivery = await deliverer.deliver(item.chat_id, Outgoing.from_json(item.message))
-        now = self._clock.now()
-        async with self._store.begin() as repos:
-            await self._record(repos, item, delivery, now)
-
-    async def _record(self, repos: Repos, item: OutboxItem, delivery: Delivery, now: datetime) -> None:
-        if delivery.outcome is Outcome.RETRY and item.attempts + 1 < MAX_ATTEMPTS:
-            wait = max(delivery.retry_after, 2.0**item.attempts)
-            await repos.outbox.retry_later(item.id, now + timedelta(seconds=wait), delivery.error or "retry")
-            return
-        status = "failed" if delivery.outcome is Outcome.RETRY else delivery.outcome.value
-        await repos.outbox.finish(item.id, status, now, delivery.error)
-        if delivery.outcome is Outcome.UNREACHABLE:
-            await repos.accounts.set_reachable(item.channel, item.chat_id, False)
+            return Delivery(Outcome.FAILED, error=f"no channel {item.channel!r} is running")
+        try:
+            return await deliverer.deliver(item.chat_id, Outgoing.from_json(item.message))
+        except Exception as error:  # a bug must not stop the whole broadcast: record it and go on
+            log.exception("delivering outbox row %s failed", item.id)
+            return Delivery(Outcome.FAILED, error=f"{type(error).__name__}: {error}"[:255])

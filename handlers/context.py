@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,6 +45,11 @@ class Ctx:
     def lang(self) -> str:
         """The language to answer in: the person's choice, else the service default."""
         return self.who.account.language or self.settings.language
+
+    @property
+    def today(self) -> date:
+        """Today's date where the union is (THIDUA_TIMEZONE)."""
+        return self.now.astimezone(self.settings.zone).date()
 
     @property
     def payload_args(self) -> list[str]:

@@ -5,15 +5,21 @@ Commands are listed in the order a user meets them; /help and the command menus 
 
 from __future__ import annotations
 
-from handlers import common, invites, join_requests, onboarding
+from handlers import campaign_create, campaigns, common, invites, join_requests, onboarding, registration
 from handlers.context import ButtonRoute, Command, Role, Routes
 
 ROUTES = Routes(
     commands=(
         Command("start", None, onboarding.start, Role.ANYONE),
         Command("help", "huongdan", common.show_help, Role.ANYONE, keeps_dialog=True),
+        Command("campaigns", "phongtrao", campaigns.list_campaigns, Role.MEMBER),
+        Command("join", "dangky", registration.join, Role.MEMBER),
+        Command("my", "cuatoi", registration.my_registrations, Role.MEMBER),
         Command("language", "ngonngu", common.choose_language, Role.ANYONE, keeps_dialog=True),
         Command("cancel", "huy", common.cancel, Role.ANYONE, keeps_dialog=True),
+        Command("newcampaign", "taophongtrao", campaign_create.new_campaign, Role.OFFICER),
+        Command("launch", "phatdong", campaigns.launch, Role.OFFICER),
+        Command("broadcasts", "tiendo", campaigns.list_broadcasts, Role.OFFICER),
         Command("requests", "yeucau", join_requests.list_requests, Role.OFFICER),
         Command("invite", "moi", invites.invite, Role.OFFICER),
     ),
@@ -21,9 +27,23 @@ ROUTES = Routes(
         "lang": ButtonRoute(common.set_language, Role.ANYONE),
         "dlg": ButtonRoute(common.dialog_button, Role.ANYONE),
         "join": ButtonRoute(onboarding.join_button, Role.ANYONE),
+        "camp": ButtonRoute(campaigns.campaign_button, Role.MEMBER),
+        "reg": ButtonRoute(registration.button, Role.MEMBER),
+        "nc": ButtonRoute(campaign_create.button, Role.OFFICER),
+        "launch": ButtonRoute(campaigns.launch_button, Role.OFFICER),
+        "coll": ButtonRoute(registration.collective_start, Role.OFFICER),
         "jr": ButtonRoute(join_requests.decide, Role.OFFICER),
         "inv": ButtonRoute(invites.invite_button, Role.OFFICER),
     },
-    flows={flow.name: flow for flow in (onboarding.LINK_FLOW, onboarding.JOIN_FLOW)},
+    flows={
+        flow.name: flow
+        for flow in (
+            onboarding.LINK_FLOW,
+            onboarding.JOIN_FLOW,
+            campaign_create.NEW_CAMPAIGN_FLOW,
+            registration.REGISTER_FLOW,
+            registration.COLLECTIVE,
+        )
+    },
     on_contact=onboarding.on_contact,
 )

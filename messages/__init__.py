@@ -5,6 +5,6 @@ Texts are Telegram-style HTML: parameters are escaped unless wrapped in ``Html``
 nothing else of the project.
 """
 
-from messages.catalog import DEFAULT_LANGUAGE, LANGUAGES, Html, escape, has_key, text
+from messages.catalog import DEFAULT_LANGUAGE, LANGUAGES, Html, escape, has_key, plain, text
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Html", "escape", "has_key", "text"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Html", "escape", "has_key", "plain", "text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 DEFAULT_LANGUAGE = "vi"
 LANGUAGES = ("vi", "en")
 _HERE = Path(__file__).parent
+_TAG = re.compile(r"<[^>]+>")
 
 
 class Html(str):
@@ -22,6 +24,11 @@ class Html(str):
 def escape(value: object) -> str:
     """Text of any origin made safe to show inside Telegram HTML."""
     return html.escape(str(value), quote=False)
+
+
+def plain(html_text: str) -> str:
+    """Catalog HTML as plain text, for a terminal: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -15,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
+from storage.repos.broadcasts import BroadcastRepo
+from storage.repos.campaigns import CampaignRepo
 from storage.repos.dialogs import DialogRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
 from storage.repos.members import MemberRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.payloads import PayloadRepo
+from storage.repos.registrations import RegistrationRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.units import UnitRepo
 
@@ -40,6 +43,9 @@ class Repos:
         self.audit = AuditRepo(conn)
         self.payloads = PayloadRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.campaigns = CampaignRepo(conn)
+        self.registrations = RegistrationRepo(conn)
+        self.broadcasts = BroadcastRepo(conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

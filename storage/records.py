@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -96,3 +96,65 @@ class OutboxItem:
     kind: str
     message: dict[str, Any]
     attempts: int
+    broadcast_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """An emulation campaign (phong trào thi đua) run by a unit for its whole subtree."""
+
+    id: int
+    code: str
+    title: str
+    description: str
+    kind: str  # ongoing, peak
+    unit_id: int
+    starts_on: date
+    ends_on: date
+    registration_deadline: date
+    initiative_deadline: date | None
+    initiative_target: int | None
+    individual_titles: tuple[str, ...]
+    collective_titles: tuple[str, ...]
+    status: str  # draft, launched, closed
+
+
+@dataclass(frozen=True, slots=True)
+class Pledge:
+    """One pledged target of a registration: what, in which unit of measure, how much."""
+
+    content: str
+    unit: str
+    figure: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A member's (or, with ``unit_id``, a collective's) sign-up for a campaign."""
+
+    id: int
+    campaign_id: int
+    member_id: int | None
+    unit_id: int | None
+    titles: tuple[str, ...]
+    pledges: tuple[Pledge, ...]
+    initiative_title: str | None
+    status: str  # active, withdrawn
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastProgress:
+    """How far a broadcast has gone."""
+
+    id: int
+    kind: str
+    title: str
+    total: int
+    sent: int
+    unreachable: int
+    failed: int
+    pending: int
+    created_at: datetime
+    finished_at: datetime | None
+    requested_by: int | None

@@ -183,9 +183,8 @@ outbox = sa.Table(
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("chat_id", sa.String(64), nullable=False),
     sa.Column("account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
-    sa.Column(
-        "kind", sa.String(32), nullable=False
-    ),  # what it is, for reports: "notice", "announcement", ...
+    sa.Column("kind", sa.String(32), nullable=False),  # for reports: "join_request", "announcement"...
+    sa.Column("broadcast_id", sa.Integer, sa.ForeignKey("broadcasts.id"), nullable=True),
     sa.Column("message", sa.JSON, nullable=False),  # a serialised OutgoingMessage
     sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed, unreachable
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -194,4 +193,65 @@ outbox = sa.Table(
     _created_at(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+    sa.Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # ongoing, peak
+    # The campaign applies to this unit's whole subtree.
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    # Calendar dates in the union's time zone; a deadline date includes the whole day.
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("registration_deadline", sa.Date, nullable=False),
+    sa.Column("initiative_deadline", sa.Date, nullable=True),
+    sa.Column("initiative_target", sa.Integer, nullable=True),
+    sa.Column("individual_titles", sa.JSON, nullable=False),
+    sa.Column("collective_titles", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # draft, launched, closed
+    sa.Column("created_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("launched_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+)
+
+registrations = sa.Table(
+    "registrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    # Either a member's own registration or a collective one for a unit.
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True, index=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=True, index=True),
+    sa.Column("titles", sa.JSON, nullable=False),
+    sa.Column("pledges", sa.JSON, nullable=False),  # [{"content", "unit", "figure"}]
+    sa.Column("initiative_title", sa.String(255), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # active, withdrawn
+    sa.Column("registered_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("campaign_id", "member_id", name="uq_registrations_campaign_member"),
+    sa.UniqueConstraint("campaign_id", "unit_id", name="uq_registrations_campaign_unit"),
+    sa.CheckConstraint("(member_id IS NULL) <> (unit_id IS NULL)", name="holder"),
+)
+
+broadcasts = sa.Table(
+    "broadcasts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # announcement, ...
+    sa.Column("title", sa.String(255), nullable=False),  # what the summary calls it
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False),
+    sa.Column("requested_by", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    _created_at(),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
 )

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from bot.access import Identity
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.telegram_updates import CHANNEL, to_incoming
 from bot.events import Outgoing
 from bot.outbox import Delivery, Outcome
@@ -79,7 +80,9 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, token: str, api_url: str, router: Router, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self, token: str, api_url: str, router: Router, *, poll_timeout: int = 10, rate: float = 30.0
+    ) -> None:
         self._router = router
         self._poll_timeout = poll_timeout
         self.username = ""
@@ -88,7 +91,10 @@ class TelegramChannel:
             .token(token)
             .base_url(f"{api_url}/bot")
             .base_file_url(f"{api_url}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=0))
+            # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+            .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=0))
             .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
             .build()
         )

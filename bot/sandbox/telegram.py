@@ -480,6 +480,7 @@ class TelegramSandbox:
         self._chats: dict[int, ChatState] = {}
         self._blocked: set[int] = set()
         self._failures: dict[str, deque[int]] = {}
+        self._outages: dict[tuple[str, int | None], int] = {}
         self._updates: deque[JsonDict] = deque()
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
@@ -574,6 +575,11 @@ class TelegramSandbox:
         """Answer the next `times` calls of `method` with 429 Too Many Requests."""
         self._failures.setdefault(method.lower(), deque()).extend([retry_after] * times)
 
+    def break_next(self, method: str, *, times: int = 1, chat_id: int | None = None) -> None:
+        """Answer the next `times` calls of `method` (for one chat, or any) with 502 Bad Gateway."""
+        key = (method.lower(), chat_id)
+        self._outages[key] = self._outages.get(key, 0) + times
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         """Everything the bot sent to the chat and did not delete, oldest first."""
         chat = self._chats.get(chat_id)
@@ -659,7 +665,7 @@ class TelegramSandbox:
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            self._raise_injected_failure(method)
+            self._raise_injected_failure(method, params)
             result = await handler(params)
         except ApiError as error:
             return json_response(error.to_json(), status=error.error_code)
@@ -673,7 +679,12 @@ class TelegramSandbox:
             return json_response(ApiError(404, "Not Found").to_json(), status=404)
         return web.Response(body=stored.content, content_type=stored.mime_type)
 
-    def _raise_injected_failure(self, method: str) -> None:
+    def _raise_injected_failure(self, method: str, params: Params) -> None:
+        chat_id = params.get("chat_id")
+        for key in ((method.lower(), chat_id if isinstance(chat_id, int) else None), (method.lower(), None)):
+            if self._outages.get(key):
+                self._outages[key] -= 1
+                raise ApiError(502, "Bad Gateway")
         failures = self._failures.get(method.lower())
         if failures:
             retry_after = failures.popleft()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Member
-from storage.tables import members
+from storage.tables import channel_accounts, members, units
 
 _COLUMNS = (
     members.c.id,
@@ -165,3 +165,24 @@ class MemberRepo:
         while await self.by_code(f"{prefix}{number:06d}") is not None:
             number += 1
         return f"{prefix}{number:06d}"
+
+    async def count_within(self, path: str) -> int:
+        """How many members the subtree with this path holds."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(members)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(units.c.path.startswith(path))
+        )
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def count_linked_within(self, path: str) -> int:
+        """How many members of the subtree have linked at least one chat account."""
+        linked = sa.exists().where(channel_accounts.c.member_id == members.c.id)
+        query = (
+            sa.select(sa.func.count())
+            .select_from(members)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(units.c.path.startswith(path), linked)
+        )
+        return int((await self.conn.execute(query)).scalar_one())

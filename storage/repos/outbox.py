@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import OutboxItem
-from storage.tables import outbox
+from storage.tables import channel_accounts, members, outbox, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,62 @@ class OutboxRepo:
             ],
         )
 
+    async def enqueue_for_subtree(
+        self,
+        *,
+        path: str,
+        kind: str,
+        broadcast_id: int,
+        messages: dict[str, dict[str, Any]],
+        default_language: str,
+        now: datetime,
+    ) -> int:
+        """Queue one row per reachable account linked to a member of the subtree, each in its language.
+
+        One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
+        """
+        queued = 0
+        language = sa.func.coalesce(channel_accounts.c.language, default_language)
+        for lang, message in messages.items():
+            recipients = (
+                sa.select(
+                    channel_accounts.c.channel,
+                    channel_accounts.c.chat_id,
+                    channel_accounts.c.id,
+                    sa.literal(kind),
+                    sa.literal(broadcast_id),
+                    sa.literal(message, sa.JSON),
+                    sa.literal("pending"),
+                    sa.literal(0),
+                    sa.literal(now, outbox.c.not_before.type),
+                    sa.literal(now, outbox.c.created_at.type),
+                )
+                .join(members, members.c.id == channel_accounts.c.member_id)
+                .join(units, units.c.id == members.c.unit_id)
+                .where(
+                    units.c.path.startswith(path), channel_accounts.c.reachable.is_(True), language == lang
+                )
+            )
+            result = await self.conn.execute(
+                outbox.insert().from_select(
+                    [
+                        "channel",
+                        "chat_id",
+                        "account_id",
+                        "kind",
+                        "broadcast_id",
+                        "message",
+                        "status",
+                        "attempts",
+                        "not_before",
+                        "created_at",
+                    ],
+                    recipients,
+                )
+            )
+            queued += result.rowcount
+        return queued
+
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending messages whose time has come, oldest first."""
         rows = await self.conn.execute(
@@ -64,12 +120,13 @@ class OutboxRepo:
                 outbox.c.kind,
                 outbox.c.message,
                 outbox.c.attempts,
+                outbox.c.broadcast_id,
             )
             .where(outbox.c.status == "pending", outbox.c.not_before <= now)
             .order_by(outbox.c.not_before, outbox.c.id)
             .limit(limit)
         )
-        return [OutboxItem(r[0], r[1], r[2], r[3], r[4], dict(r[5]), r[6]) for r in rows]
+        return [OutboxItem(r[0], r[1], r[2], r[3], r[4], dict(r[5]), r[6], r[7]) for r in rows]
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending message becomes due, if any is pending."""
@@ -94,12 +151,24 @@ class OutboxRepo:
             )
         )
 
-    async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
-        """Count a failed attempt and put the message back for later."""
+    async def mark_sent(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Close many messages as sent in one statement."""
+        if item_ids:
+            await self.conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(list(item_ids)))
+                .values(status="sent", sent_at=now, error=None, attempts=outbox.c.attempts + 1)
+            )
+
+    async def retry_later(
+        self, item_id: int, not_before: datetime, error: str, *, count_attempt: bool
+    ) -> None:
+        """Put the message back for later, counting the attempt unless the channel only asked us to wait."""
+        attempts = outbox.c.attempts + 1 if count_attempt else outbox.c.attempts
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.id == item_id)
-            .values(not_before=not_before, error=error, attempts=outbox.c.attempts + 1)
+            .values(not_before=not_before, error=error, attempts=attempts)
         )
 
     async def statuses(self, chat_id: str | None = None) -> list[tuple[str, str, str]]:

@@ -1,0 +1,299 @@
+"""Officers' /newcampaign: a guided form (buttons where choices exist, dates typed the Vietnamese way),
+a preview with an edit of any field, then a saved draft that /launch announces.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.campaigns import (
+    DESCRIPTION_MAX,
+    TARGET_MAX,
+    CampaignSpec,
+    Problem,
+    check_code,
+    check_dates,
+    check_title,
+    create_draft,
+)
+from bot.events import Button
+from bot.parsing import ParseError, parse_date
+from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from handlers.campaign_views import campaign_details, problem_text
+from handlers.common import stale_button
+from handlers.context import Ctx, Flow
+from messages import Html
+from storage.records import Campaign
+
+FLOW = "newcampaign"
+CODE, TITLE, DESCRIPTION, KIND, UNIT = "code", "title", "description", "kind", "unit"
+STARTS, ENDS, REG_DEADLINE, INI_DEADLINE, TARGET = (
+    "starts_on",
+    "ends_on",
+    "registration_deadline",
+    "initiative_deadline",
+    "initiative_target",
+)
+INDIVIDUAL, COLLECTIVE, PREVIEW = "individual_titles", "collective_titles", "preview"
+STEPS = (
+    CODE,
+    TITLE,
+    DESCRIPTION,
+    KIND,
+    UNIT,
+    STARTS,
+    ENDS,
+    REG_DEADLINE,
+    INI_DEADLINE,
+    TARGET,
+    INDIVIDUAL,
+    COLLECTIVE,
+    PREVIEW,
+)
+DATE_STEPS = (STARTS, ENDS, REG_DEADLINE, INI_DEADLINE)
+OPTIONAL_STEPS = (DESCRIPTION, INI_DEADLINE, TARGET)
+TITLE_CHOICES = {INDIVIDUAL: INDIVIDUAL_TITLES, COLLECTIVE: COLLECTIVE_TITLES}
+
+
+def _controls(ctx: Ctx, step: str) -> list[Button]:
+    row = [ctx.button("dialog.skip", "nc:skip")] if step in OPTIONAL_STEPS else []
+    return [*row, ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+
+
+async def new_campaign(ctx: Ctx) -> None:
+    """Open the form."""
+    await ctx.dialog.start(FLOW, CODE, kind="ongoing", individual_titles=[], collective_titles=[])
+    ctx.say(ctx.t("newcampaign.intro"))
+    await prompt(ctx)
+
+
+async def prompt(ctx: Ctx) -> None:
+    """Ask for the current step."""
+    state = ctx.dialog.state
+    assert state is not None
+    step = state.step
+    if step == KIND:
+        ctx.say(
+            ctx.t("newcampaign.ask_kind"),
+            [
+                [
+                    ctx.button("campaigns.kind_ongoing", "nc:kind:ongoing"),
+                    ctx.button("campaigns.kind_peak", "nc:kind:peak"),
+                ],
+                _controls(ctx, step),
+            ],
+        )
+    elif step == UNIT:
+        rows = [[Button(unit.name, f"nc:unit:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        ctx.say(ctx.t("newcampaign.ask_unit"), [*rows, _controls(ctx, step)])
+    elif step in TITLE_CHOICES:
+        ctx.say(ctx.t(f"newcampaign.ask_{step}"), _title_rows(ctx, step))
+    elif step == PREVIEW:
+        await _preview(ctx)
+    else:
+        ctx.say(ctx.t(f"newcampaign.ask_{step}"), [_controls(ctx, step)])
+
+
+def _title_rows(ctx: Ctx, step: str) -> list[list[Button]]:
+    chosen = set(ctx.dialog.data.get(step, []))
+    rows = [
+        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), f"nc:title:{code}")]
+        for code in TITLE_CHOICES[step]
+    ]
+    return [*rows, [ctx.button("dialog.done", "nc:done")], _controls(ctx, step)]
+
+
+def _spec(ctx: Ctx) -> CampaignSpec:
+    data = ctx.dialog.data
+    when = {step: date.fromisoformat(data[step]) if data.get(step) else None for step in DATE_STEPS}
+    return CampaignSpec(
+        code=data.get(CODE, ""),
+        title=data.get(TITLE, ""),
+        description=data.get(DESCRIPTION) or "",
+        kind=data.get(KIND, "ongoing"),
+        unit_code=data.get("unit_code", ""),
+        starts_on=when[STARTS],
+        ends_on=when[ENDS],
+        registration_deadline=when[REG_DEADLINE],
+        initiative_deadline=when[INI_DEADLINE],
+        initiative_target=data.get(TARGET),
+        individual_titles=list(data.get(INDIVIDUAL, [])),
+        collective_titles=list(data.get(COLLECTIVE, [])),
+    )
+
+
+async def _preview(ctx: Ctx) -> None:
+    spec = _spec(ctx)
+    unit = await ctx.repos.units.by_code(spec.unit_code)
+    assert unit is not None and spec.starts_on and spec.ends_on and spec.registration_deadline
+    draft = Campaign(
+        0,
+        spec.code,
+        spec.title,
+        spec.description,
+        spec.kind,
+        unit.id,
+        spec.starts_on,
+        spec.ends_on,
+        spec.registration_deadline,
+        spec.initiative_deadline,
+        spec.initiative_target,
+        tuple(spec.individual_titles),
+        tuple(spec.collective_titles),
+        "draft",
+    )
+    ctx.say(
+        Html(ctx.t("newcampaign.preview") + "\n\n" + campaign_details(ctx.lang, draft, unit, ctx.today)),
+        [
+            [
+                ctx.button("newcampaign.save_button", "nc:save"),
+                ctx.button("newcampaign.edit_button", "nc:edit"),
+            ],
+            [ctx.button("dialog.cancel", "dlg:cancel")],
+        ],
+    )
+
+
+async def _next(ctx: Ctx, **data: object) -> None:
+    """Store the answer and move on: to the preview when editing one field, else to the next step."""
+    state = ctx.dialog.state
+    assert state is not None
+    if state.data.get("editing"):
+        await ctx.dialog.advance(PREVIEW, **data)
+    else:
+        following = STEPS[STEPS.index(state.step) + 1]
+        if following == UNIT and len(ctx.who.led_units) == 1:
+            only = ctx.who.led_units[0]
+            await ctx.dialog.advance(STARTS, **data, unit_code=only.code, unit_id=only.id)
+        else:
+            await ctx.dialog.advance(following, **data)
+    await prompt(ctx)
+
+
+def _complain(ctx: Ctx, problem: Problem | ParseError) -> None:
+    state = ctx.dialog.state
+    assert state is not None
+    body = (
+        problem_text(ctx, problem)
+        if isinstance(problem, Problem)
+        else ctx.t(f"parse.{problem.code}", **problem.params)
+    )
+    ctx.say(body, [_controls(ctx, state.step)])
+
+
+async def on_text(ctx: Ctx, text: str) -> None:
+    """Typed answers: code, title, description, dates, target; a unit code in the unit step."""
+    state = ctx.dialog.state
+    assert state is not None
+    step = state.step
+    if step == CODE:
+        code = text.strip().upper()
+        problem = check_code(code)
+        if problem is None and await ctx.repos.campaigns.by_code(code) is not None:
+            problem = Problem("code", "code_taken", {"code": code})
+        if problem is None:
+            await _next(ctx, code=code)
+        else:
+            _complain(ctx, problem)
+    elif step == TITLE:
+        title = " ".join(text.split())
+        problem = check_title(title)
+        if problem is None:
+            await _next(ctx, title=title)
+        else:
+            _complain(ctx, problem)
+    elif step == DESCRIPTION:
+        if len(text) > DESCRIPTION_MAX:
+            _complain(ctx, Problem("description", "description_length", {"high": DESCRIPTION_MAX}))
+        else:
+            await _next(ctx, description=text.strip())
+    elif step in DATE_STEPS:
+        await _on_date(ctx, step, text)
+    elif step == TARGET:
+        digits = text.replace(".", "").replace(",", "").replace(" ", "")
+        if not digits.isdigit() or not 1 <= int(digits) <= TARGET_MAX:
+            _complain(ctx, Problem("initiative_target", "target_range", {"high": TARGET_MAX}))
+        else:
+            await _next(ctx, initiative_target=int(digits))
+    elif step == UNIT:
+        unit = await ctx.repos.units.by_code(text.strip())
+        if unit is None or not ctx.who.covers(unit):
+            _complain(ctx, Problem("unit", "unit_out_of_scope", {"unit": text.strip()}))
+        else:
+            await _next(ctx, unit_code=unit.code, unit_id=unit.id)
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt(ctx)
+
+
+async def _on_date(ctx: Ctx, step: str, text: str) -> None:
+    parsed = parse_date(text, ctx.today)
+    if isinstance(parsed, ParseError):
+        _complain(ctx, parsed)
+        return
+    spec = _spec(ctx)
+    setattr(spec, step, parsed)
+    problems = check_dates(spec, ctx.today)  # the dates so far; all is checked again on saving
+    if problems:
+        _complain(ctx, problems[0])
+        return
+    await _next(ctx, **{step: parsed.isoformat()})
+
+
+async def button(ctx: Ctx) -> None:
+    """The form's buttons: kind, unit, titles, skip, done, save, edit and the field to edit."""
+    state = ctx.dialog.state
+    args = ctx.payload_args
+    if state is None or state.flow != FLOW or not args:
+        await stale_button(ctx)
+        return
+    action, value = args[0], args[1] if len(args) > 1 else ""
+    if action == "kind" and state.step == KIND and value in ("ongoing", "peak"):
+        await _next(ctx, kind=value)
+    elif action == "unit" and state.step == UNIT and value.isdigit():
+        unit = await ctx.repos.units.get(int(value))
+        if unit is None or not ctx.who.covers(unit):
+            await stale_button(ctx)
+        else:
+            await _next(ctx, unit_code=unit.code, unit_id=unit.id)
+    elif action == "title" and state.step in TITLE_CHOICES and value in TITLE_CHOICES[state.step]:
+        chosen = list(state.data.get(state.step, []))
+        chosen = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
+        await ctx.dialog.update(**{state.step: chosen})
+        ctx.say(ctx.t(f"newcampaign.ask_{state.step}"), _title_rows(ctx, state.step), replace=True)
+    elif action == "done" and state.step in TITLE_CHOICES:
+        data = state.data
+        if state.step == COLLECTIVE and not data.get(INDIVIDUAL) and not data.get(COLLECTIVE):
+            _complain(ctx, Problem("titles", "titles_none"))
+        else:
+            await _next(ctx)
+    elif action == "skip" and state.step in OPTIONAL_STEPS:
+        await _next(ctx, **{state.step: None})
+    elif action == "edit" and state.step == PREVIEW:
+        rows = [[ctx.button(f"newcampaign.field_{step}", f"nc:goto:{step}")] for step in STEPS[1:-1]]
+        ctx.say(ctx.t("newcampaign.which_field"), rows)
+    elif action == "goto" and state.step == PREVIEW and value in STEPS[1:-1]:
+        await ctx.dialog.advance(value, editing=True)
+        await prompt(ctx)
+    elif action == "save" and state.step == PREVIEW:
+        await _save(ctx)
+    else:
+        await stale_button(ctx)
+
+
+async def _save(ctx: Ctx) -> None:
+    result = await create_draft(ctx.repos, ctx.who, _spec(ctx), ctx.who.actor, ctx.now, ctx.today)
+    if isinstance(result, list):
+        ctx.say(
+            Html("\n".join(problem_text(ctx, problem) for problem in result)),
+            [[ctx.button("newcampaign.edit_button", "nc:edit"), ctx.button("dialog.cancel", "dlg:cancel")]],
+        )
+        return
+    await ctx.dialog.finish()
+    ctx.say(
+        ctx.t("newcampaign.saved", code=result.code, title=result.title),
+        [[ctx.button("launch.button", f"launch:show:{result.id}")]],
+    )
+
+
+NEW_CAMPAIGN_FLOW = Flow(FLOW, prompt, on_text)

@@ -1,0 +1,114 @@
+"""How campaigns look in the chat: summaries, title names, problems worded, and the launch announcement."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.campaigns import Problem, days_left
+from bot.events import Button, Outgoing
+from handlers.context import Ctx
+from messages import Html, formatting, text
+from storage.records import Campaign, Unit
+
+
+def title_names(language: str, codes: tuple[str, ...] | list[str]) -> str:
+    """Titles by their Vietnamese (or English) names, comma separated; "—" for none."""
+    return ", ".join(text(language, f"titles.{code}") for code in codes) or "—"
+
+
+def _shown(language: str, value: object) -> object:
+    return formatting.day(value, language) if isinstance(value, date) else value
+
+
+def problem_text(ctx: Ctx, problem: Problem) -> Html:
+    """A problem worded for the person, dates shown the Vietnamese way."""
+    return word_problem(ctx.lang, problem)
+
+
+def word_problem(language: str, problem: Problem) -> Html:
+    """A problem worded in ``language`` (also for the CLI, which has no chat context)."""
+    return text(
+        language, f"problem.{problem.code}", **{k: _shown(language, v) for k, v in problem.params.items()}
+    )
+
+
+def campaign_details(language: str, campaign: Campaign, unit: Unit, today: date) -> Html:
+    """The full description of a campaign: what, who, when, which titles, how many initiatives."""
+    day = formatting.day
+    lines = [
+        text(
+            language,
+            "campaigns.details_head",
+            title=campaign.title,
+            code=campaign.code,
+            kind=text(language, f"campaigns.kind_{campaign.kind}"),
+            unit=unit.name,
+        ),
+        text(language, "campaigns.details_dates", start=day(campaign.starts_on), end=day(campaign.ends_on)),
+        text(
+            language,
+            "campaigns.details_deadline",
+            deadline=day(campaign.registration_deadline),
+            left=days_left_text(language, campaign.registration_deadline, today),
+        ),
+    ]
+    if campaign.initiative_deadline is not None:
+        lines.append(
+            text(
+                language, "campaigns.details_initiative_deadline", deadline=day(campaign.initiative_deadline)
+            )
+        )
+    if campaign.initiative_target is not None:
+        lines.append(
+            text(
+                language,
+                "campaigns.details_target",
+                target=formatting.number(campaign.initiative_target, language),
+            )
+        )
+    if campaign.individual_titles:
+        lines.append(
+            text(
+                language,
+                "campaigns.details_individual",
+                titles=title_names(language, campaign.individual_titles),
+            )
+        )
+    if campaign.collective_titles:
+        lines.append(
+            text(
+                language,
+                "campaigns.details_collective",
+                titles=title_names(language, campaign.collective_titles),
+            )
+        )
+    if campaign.description:
+        lines.append(
+            Html("\n" + text(language, "campaigns.details_description", description=campaign.description))
+        )
+    return Html("\n".join(lines))
+
+
+def days_left_text(language: str, deadline: date, today: date) -> Html:
+    """How far off a deadline is, in words: so many days left, the last day, or passed."""
+    left = days_left(deadline, today)
+    if left > 0:
+        return text(language, "campaigns.days_left", days=left)
+    return text(language, "campaigns.last_day" if left == 0 else "campaigns.past_deadline")
+
+
+def announcement(
+    campaign: Campaign, unit: Unit, languages: tuple[str, ...], today: date
+) -> dict[str, dict[str, Any]]:
+    """The launch announcement in every language, as outbox JSON, with a button to see and register."""
+    messages = {}
+    for language in languages:
+        body = Html(
+            text(language, "campaigns.announcement_head", unit=unit.name)
+            + "\n\n"
+            + campaign_details(language, campaign, unit, today)
+        )
+        button = Button(text(language, "campaigns.view_button"), f"camp:view:{campaign.id}")
+        messages[language] = Outgoing(body, ((button,),)).to_json()
+    return messages

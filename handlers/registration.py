@@ -1,0 +1,336 @@
+"""Registering for a campaign (đăng ký thi đua): /join CODE or the Register button, titles, pledges,
+the initiative behind a Chiến sĩ thi đua candidacy, a confirmation; change or withdraw until the deadline;
+/my lists one's registrations. Officers register a collective of a unit they cover the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from bot import registrations as domain
+from bot.campaigns import Problem
+from bot.events import Button
+from bot.titles import NEEDS_INITIATIVE
+from handlers.campaign_views import problem_text, title_names
+from handlers.campaigns import list_campaigns
+from handlers.common import link_first, stale_button
+from handlers.context import Ctx, Flow
+from handlers.notify import notify
+from messages import Html, formatting
+from storage.records import Campaign, Pledge, Unit
+
+FLOW, COLLECTIVE_FLOW = "register", "collective"
+UNIT, TITLES, PLEDGES, INITIATIVE, CONFIRM = "unit", "titles", "pledges", "initiative", "confirm"
+
+
+def _controls(ctx: Ctx) -> list[Button]:
+    return [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+
+
+async def _campaign(ctx: Ctx, raw_id: object) -> Campaign | None:
+    return await ctx.repos.campaigns.get(int(str(raw_id))) if str(raw_id).isdigit() else None
+
+
+async def join(ctx: Ctx) -> None:
+    """/join CODE: register for that campaign; /join alone lists the open ones."""
+    if ctx.who.member is None:
+        await link_first(ctx)
+        return
+    if not ctx.event.args:
+        await list_campaigns(ctx)  # the list carries the buttons to register
+        return
+    campaign = await ctx.repos.campaigns.by_code(ctx.event.args[0])
+    if campaign is None:
+        ctx.say(ctx.t("problem.code_unknown", code=ctx.event.args[0]))
+        return
+    await _start(ctx, campaign)
+
+
+async def _start(ctx: Ctx, campaign: Campaign) -> None:
+    assert ctx.who.member is not None and ctx.who.unit is not None
+    problem = domain.check_open(campaign, ctx.today)
+    owner = await ctx.repos.units.get(campaign.unit_id)
+    if problem is None and (owner is None or not owner.covers(ctx.who.unit)):
+        problem = Problem("campaign", "not_yours", {"title": campaign.title})
+    if problem is None and not campaign.individual_titles:
+        problem = Problem("campaign", "no_individual_titles", {"title": campaign.title})
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        return
+    existing = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
+    active = existing is not None and existing.status == "active"
+    await ctx.dialog.start(
+        FLOW,
+        TITLES,
+        campaign_id=campaign.id,
+        titles=list(existing.titles) if active and existing else [],
+        pledges=[asdict(p) for p in existing.pledges] if active and existing else [],
+        initiative_title=existing.initiative_title if active and existing else None,
+    )
+    ctx.say(ctx.t("register.intro_change" if active else "register.intro", title=campaign.title))
+    await prompt(ctx)
+
+
+def _title_rows(ctx: Ctx, offered: tuple[str, ...]) -> list[list[Button]]:
+    chosen = set(ctx.dialog.data.get("titles", []))
+    rows = [
+        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), f"reg:title:{code}")]
+        for code in offered
+    ]
+    return [*rows, [ctx.button("dialog.done", "reg:done")], _controls(ctx)]
+
+
+async def prompt(ctx: Ctx) -> None:
+    """Ask for the current step of either registration flow."""
+    state = ctx.dialog.state
+    assert state is not None
+    campaign = await _campaign(ctx, state.data.get("campaign_id"))
+    if campaign is None:
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return
+    collective = state.flow == COLLECTIVE_FLOW
+    if state.step == UNIT:
+        rows = [[Button(unit.name, f"reg:unit:{unit.id}")] for unit in await _collective_units(ctx, campaign)]
+        ctx.say(ctx.t("collective.ask_unit"), [*rows, _controls(ctx)])
+    elif state.step == TITLES:
+        offered = campaign.collective_titles if collective else campaign.individual_titles
+        ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered))
+    elif state.step == PLEDGES:
+        ctx.say(ctx.t("register.ask_pledges"), [[ctx.button("dialog.skip", "reg:skip")], _controls(ctx)])
+    elif state.step == INITIATIVE:
+        ctx.say(ctx.t("register.ask_initiative"), [_controls(ctx)])
+    else:
+        ctx.say(
+            await _summary(ctx, campaign),
+            [[ctx.button("register.confirm_button", "reg:confirm")], _controls(ctx)],
+        )
+
+
+async def _collective_units(ctx: Ctx, campaign: Campaign) -> list[Unit]:
+    owner = await ctx.repos.units.get(campaign.unit_id)
+    assert owner is not None
+    units = [u for u in ctx.who.led_units if owner.covers(u)]
+    for led in ctx.who.led_units:
+        if led.covers(owner) or owner.covers(led):
+            units += [child for child in await ctx.repos.units.children(led.id) if owner.covers(child)]
+    unique = {unit.id: unit for unit in units}
+    return list(unique.values())[:20]
+
+
+async def _summary(ctx: Ctx, campaign: Campaign) -> Html:
+    data = ctx.dialog.data
+    pledges = [Pledge(**p) for p in data.get("pledges", [])]
+    lines = [ctx.t("register.summary_head", title=campaign.title)]
+    if data.get("unit_id"):
+        unit = await ctx.repos.units.get(int(data["unit_id"]))
+        lines.append(ctx.t("collective.summary_unit", unit=unit.name if unit else "?"))
+    lines.append(ctx.t("register.summary_titles", titles=title_names(ctx.lang, data.get("titles", []))))
+    lines += [
+        ctx.t("register.summary_pledge", content=p.content, unit=p.unit, figure=p.figure) for p in pledges
+    ]
+    if not pledges:
+        lines.append(ctx.t("register.summary_no_pledges"))
+    if data.get("initiative_title") and NEEDS_INITIATIVE in data.get("titles", []):
+        lines.append(ctx.t("register.summary_initiative", initiative=data["initiative_title"]))
+    return Html("\n".join(lines))
+
+
+async def on_text(ctx: Ctx, text: str) -> None:
+    """Typed pledges or the initiative's title."""
+    state = ctx.dialog.state
+    assert state is not None
+    if state.step == PLEDGES:
+        parsed = domain.parse_pledges(text)
+        if isinstance(parsed, Problem):
+            ctx.say(problem_text(ctx, parsed), [[ctx.button("dialog.skip", "reg:skip")], _controls(ctx)])
+            return
+        await ctx.dialog.update(pledges=[asdict(p) for p in parsed])
+        await _after_pledges(ctx)
+    elif state.step == INITIATIVE:
+        title = " ".join(text.split())
+        problem = domain.check_initiative_title(title)
+        if problem is not None:
+            ctx.say(problem_text(ctx, problem), [_controls(ctx)])
+            return
+        await ctx.dialog.advance(CONFIRM, initiative_title=title)
+        await prompt(ctx)
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt(ctx)
+
+
+async def _after_pledges(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    individual = ctx.dialog.is_in(FLOW)
+    await ctx.dialog.advance(
+        INITIATIVE if individual and NEEDS_INITIATIVE in data.get("titles", []) else CONFIRM
+    )
+    await prompt(ctx)
+
+
+async def button(ctx: Ctx) -> None:
+    """reg:start/withdraw from a campaign page; title, done, skip, unit and confirm inside the flows."""
+    args = ctx.payload_args
+    action, value = [*args, "", ""][:2]
+    if action == "start":
+        campaign = await _campaign(ctx, value)
+        if campaign is None:
+            await stale_button(ctx)
+        elif ctx.who.member is None:
+            await link_first(ctx)
+        else:
+            await _start(ctx, campaign)
+        return
+    if action == "withdraw":
+        await _withdraw(ctx, value)
+        return
+    state = ctx.dialog.state
+    if state is None or state.flow not in (FLOW, COLLECTIVE_FLOW):
+        await stale_button(ctx)
+        return
+    campaign = await _campaign(ctx, state.data.get("campaign_id"))
+    if campaign is None:
+        await stale_button(ctx)
+        return
+    offered = campaign.collective_titles if state.flow == COLLECTIVE_FLOW else campaign.individual_titles
+    if action == "title" and state.step == TITLES and value in offered:
+        chosen = list(state.data.get("titles", []))
+        chosen = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
+        await ctx.dialog.update(titles=chosen)
+        ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered), replace=True)
+    elif action == "done" and state.step == TITLES:
+        if not state.data.get("titles"):
+            ctx.say(problem_text(ctx, Problem("titles", "titles_none")))
+            return
+        await ctx.dialog.advance(PLEDGES)
+        await prompt(ctx)
+    elif action == "skip" and state.step == PLEDGES:
+        await ctx.dialog.update(pledges=[])
+        await _after_pledges(ctx)
+    elif action == "unit" and state.step == UNIT and value.isdigit():
+        await ctx.dialog.advance(TITLES, unit_id=int(value))
+        await prompt(ctx)
+    elif action == "confirm" and state.step == CONFIRM:
+        await _confirm(ctx, campaign)
+    else:
+        await stale_button(ctx)
+
+
+async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
+    data = ctx.dialog.data
+    pledges = [Pledge(**p) for p in data.get("pledges", [])]
+    if ctx.dialog.is_in(COLLECTIVE_FLOW):
+        unit = await ctx.repos.units.get(int(data.get("unit_id", 0)))
+        if unit is None:
+            await stale_button(ctx)
+            return
+        problem = await domain.register_collective(
+            ctx.repos,
+            ctx.who,
+            unit,
+            campaign,
+            titles=data["titles"],
+            pledges=pledges,
+            now=ctx.now,
+            today=ctx.today,
+        )
+        done = ctx.t("collective.saved", unit=unit.name, title=campaign.title)
+        if problem is None:
+            officers = [
+                a
+                for a in await ctx.repos.roles.accounts_of_unit_officers(unit.id)
+                if a.id != ctx.who.account.id
+            ]
+            await notify(
+                ctx,
+                officers,
+                "collective_registration",
+                "collective.notice",
+                unit=unit.name,
+                title=campaign.title,
+                titles=title_names(ctx.lang, data["titles"]),
+            )
+    else:
+        assert ctx.who.member is not None and ctx.who.unit is not None
+        problem = await domain.register_member(
+            ctx.repos,
+            ctx.who.member,
+            ctx.who.unit,
+            campaign,
+            titles=data["titles"],
+            pledges=pledges,
+            initiative_title=data.get("initiative_title"),
+            actor=ctx.who.actor,
+            now=ctx.now,
+            today=ctx.today,
+        )
+        done = ctx.t(
+            "register.saved", title=campaign.title, deadline=formatting.day(campaign.registration_deadline)
+        )
+    await ctx.dialog.finish()
+    ctx.say(problem_text(ctx, problem) if problem else done)
+
+
+async def _withdraw(ctx: Ctx, raw_id: str) -> None:
+    campaign = await _campaign(ctx, raw_id)
+    if campaign is None or ctx.who.member is None:
+        await stale_button(ctx)
+        return
+    registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
+    if registration is None:
+        ctx.say(problem_text(ctx, Problem("registration", "not_registered", {"title": campaign.title})))
+        return
+    problem = await domain.withdraw(ctx.repos, registration, campaign, ctx.who.actor, ctx.now, ctx.today)
+    ctx.say(problem_text(ctx, problem) if problem else ctx.t("register.withdrawn", title=campaign.title))
+
+
+async def my_registrations(ctx: Ctx) -> None:
+    """/my: the member's registrations, active and withdrawn."""
+    if ctx.who.member is None:
+        await link_first(ctx)
+        return
+    found = await ctx.repos.registrations.all_of_member(ctx.who.member.id)
+    if not found:
+        ctx.say(ctx.t("my.none"))
+        return
+    lines, rows = [ctx.t("my.head")], []
+    for registration in found[:20]:
+        campaign = await ctx.repos.campaigns.get(registration.campaign_id)
+        assert campaign is not None
+        lines.append(
+            ctx.t(
+                "my.line",
+                title=campaign.title,
+                code=campaign.code,
+                status=ctx.t(f"campaigns.status_{registration.status}"),
+                titles=title_names(ctx.lang, registration.titles),
+                pledges=len(registration.pledges),
+            )
+        )
+        if campaign.status == "launched":
+            rows.append([Button(campaign.title, f"camp:view:{campaign.id}")])
+    ctx.say("\n\n".join(lines), rows)
+
+
+async def collective_start(ctx: Ctx) -> None:
+    """The "collective registration" button of a campaign page (officers)."""
+    args = ctx.payload_args
+    campaign = await _campaign(ctx, args[1]) if len(args) == 2 and args[0] == "start" else None
+    if campaign is None:
+        await stale_button(ctx)
+        return
+    problem = domain.check_open(campaign, ctx.today)
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        return
+    await ctx.dialog.start(COLLECTIVE_FLOW, UNIT, campaign_id=campaign.id, titles=[], pledges=[])
+    if not await _collective_units(ctx, campaign):
+        await ctx.dialog.finish()
+        ctx.say(ctx.t("collective.no_units"))
+        return
+    await prompt(ctx)
+
+
+REGISTER_FLOW = Flow(FLOW, prompt, on_text)
+COLLECTIVE = Flow(COLLECTIVE_FLOW, prompt, on_text)

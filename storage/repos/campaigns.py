@@ -1,0 +1,107 @@
+"""Campaigns: drafts, launched and closed, by code, by unit and within an officer's subtrees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Campaign
+from storage.tables import campaigns, units
+
+_COLUMNS = (
+    campaigns.c.id,
+    campaigns.c.code,
+    campaigns.c.title,
+    campaigns.c.description,
+    campaigns.c.kind,
+    campaigns.c.unit_id,
+    campaigns.c.starts_on,
+    campaigns.c.ends_on,
+    campaigns.c.registration_deadline,
+    campaigns.c.initiative_deadline,
+    campaigns.c.initiative_target,
+    campaigns.c.individual_titles,
+    campaigns.c.collective_titles,
+    campaigns.c.status,
+)
+
+
+def _campaign(row: Sequence[Any]) -> Campaign:
+    values = list(row)
+    values[11] = tuple(values[11])
+    values[12] = tuple(values[12])
+    return Campaign(*values)
+
+
+class CampaignRepo:
+    """Reads and writes ``campaigns``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        """The campaign with this id, if any."""
+        row = (await self.conn.execute(sa.select(*_COLUMNS).where(campaigns.c.id == campaign_id))).first()
+        return _campaign(row) if row else None
+
+    async def by_code(self, code: str) -> Campaign | None:
+        """The campaign with this code (codes are stored upper case), if any."""
+        query = sa.select(*_COLUMNS).where(campaigns.c.code == code.upper())
+        row = (await self.conn.execute(query)).first()
+        return _campaign(row) if row else None
+
+    async def insert(self, values: dict[str, Any], created_by: str, now: datetime) -> int:
+        """Store a new draft; returns its id."""
+        result = await self.conn.execute(
+            campaigns.insert().values(
+                **values, status="draft", created_by=created_by, created_at=now, updated_at=now
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
+
+    async def update(self, campaign_id: int, values: dict[str, Any], now: datetime) -> None:
+        """Change a campaign's fields."""
+        await self.conn.execute(
+            campaigns.update().where(campaigns.c.id == campaign_id).values(**values, updated_at=now)
+        )
+
+    async def move(self, campaign_id: int, from_status: str, to_status: str, now: datetime) -> bool:
+        """Change the status if it still is ``from_status``; False if someone changed it first."""
+        stamps = {"launched": {"launched_at": now}, "closed": {"closed_at": now}}.get(to_status, {})
+        result = await self.conn.execute(
+            campaigns.update()
+            .where(campaigns.c.id == campaign_id, campaigns.c.status == from_status)
+            .values(status=to_status, updated_at=now, **stamps)
+        )
+        return result.rowcount == 1
+
+    async def launched_for(self, unit_ids: Sequence[int]) -> list[Campaign]:
+        """Launched campaigns owned by any of these units (a member's unit and its ancestors)."""
+        if not unit_ids:
+            return []
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS)
+            .where(campaigns.c.unit_id.in_(list(unit_ids)), campaigns.c.status == "launched")
+            .order_by(campaigns.c.registration_deadline, campaigns.c.id)
+        )
+        return [_campaign(row) for row in rows]
+
+    async def within(self, paths: Sequence[str], statuses: Sequence[str]) -> list[Campaign]:
+        """Campaigns owned by a unit inside any of these subtrees, newest first."""
+        if not paths:
+            return []
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS)
+            .join(units, units.c.id == campaigns.c.unit_id)
+            .where(
+                campaigns.c.status.in_(list(statuses)),
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(campaigns.c.created_at.desc(), campaigns.c.id.desc())
+        )
+        return [_campaign(row) for row in rows]

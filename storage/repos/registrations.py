@@ -1,0 +1,139 @@
+"""Registrations (đăng ký thi đua) of members and of collectives, and their counts within a subtree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import Pledge, Registration
+from storage.tables import members, registrations, units
+
+_COLUMNS = (
+    registrations.c.id,
+    registrations.c.campaign_id,
+    registrations.c.member_id,
+    registrations.c.unit_id,
+    registrations.c.titles,
+    registrations.c.pledges,
+    registrations.c.initiative_title,
+    registrations.c.status,
+    registrations.c.updated_at,
+)
+
+
+def _registration(row: Sequence[Any]) -> Registration:
+    pledges = tuple(Pledge(**pledge) for pledge in row[5])
+    return Registration(row[0], row[1], row[2], row[3], tuple(row[4]), pledges, row[6], row[7], row[8])
+
+
+class RegistrationRepo:
+    """Reads and writes ``registrations``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def of_member(self, campaign_id: int, member_id: int) -> Registration | None:
+        """The member's registration for the campaign, active or withdrawn."""
+        query = sa.select(*_COLUMNS).where(
+            registrations.c.campaign_id == campaign_id, registrations.c.member_id == member_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return _registration(row) if row else None
+
+    async def of_unit(self, campaign_id: int, unit_id: int) -> Registration | None:
+        """The collective registration of a unit for the campaign, active or withdrawn."""
+        query = sa.select(*_COLUMNS).where(
+            registrations.c.campaign_id == campaign_id, registrations.c.unit_id == unit_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return _registration(row) if row else None
+
+    async def all_of_member(self, member_id: int) -> list[Registration]:
+        """Every registration of the member, newest first."""
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS)
+            .where(registrations.c.member_id == member_id)
+            .order_by(registrations.c.updated_at.desc())
+        )
+        return [_registration(row) for row in rows]
+
+    async def collective_within(self, campaign_id: int, paths: Sequence[str]) -> list[Registration]:
+        """Active collective registrations of units inside these subtrees."""
+        if not paths:
+            return []
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS)
+            .join(units, units.c.id == registrations.c.unit_id)
+            .where(
+                registrations.c.campaign_id == campaign_id,
+                registrations.c.status == "active",
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(units.c.path)
+        )
+        return [_registration(row) for row in rows]
+
+    async def save(
+        self,
+        *,
+        campaign_id: int,
+        member_id: int | None,
+        unit_id: int | None,
+        titles: Sequence[str],
+        pledges: Sequence[Pledge],
+        initiative_title: str | None,
+        registered_by: str,
+        now: datetime,
+    ) -> None:
+        """Create or replace the registration (a withdrawn one becomes active again)."""
+        values = {
+            "titles": list(titles),
+            "pledges": [asdict(pledge) for pledge in pledges],
+            "initiative_title": initiative_title,
+            "status": "active",
+            "registered_by": registered_by,
+            "updated_at": now,
+        }
+        holder = (
+            registrations.c.member_id == member_id
+            if member_id is not None
+            else registrations.c.unit_id == unit_id
+        )
+        result = await self.conn.execute(
+            registrations.update().where(registrations.c.campaign_id == campaign_id, holder).values(**values)
+        )
+        if result.rowcount == 0:
+            await self.conn.execute(
+                registrations.insert().values(
+                    campaign_id=campaign_id, member_id=member_id, unit_id=unit_id, created_at=now, **values
+                )
+            )
+
+    async def withdraw(self, registration_id: int, now: datetime) -> bool:
+        """Mark an active registration withdrawn; False if it was not active."""
+        result = await self.conn.execute(
+            registrations.update()
+            .where(registrations.c.id == registration_id, registrations.c.status == "active")
+            .values(status="withdrawn", updated_at=now)
+        )
+        return result.rowcount == 1
+
+    async def count_members_within(self, campaign_id: int, path: str) -> int:
+        """How many members of the subtree hold an active registration for the campaign."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(registrations)
+            .join(members, members.c.id == registrations.c.member_id)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(
+                registrations.c.campaign_id == campaign_id,
+                registrations.c.status == "active",
+                units.c.path.startswith(path),
+            )
+        )
+        return int((await self.conn.execute(query)).scalar_one())

@@ -1,0 +1,270 @@
+"""Campaigns end to end: an officer creates and launches one, members of the subtree hear of it and
+register, change and withdraw; collectives register; bad input and authority are refused politely."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.helpers.campaigns import TITLE, create_through_dialog, stored_draft
+from tests.helpers.chat import Chat, labels
+from tests.helpers.flows import linked
+from tests.helpers.roster import HOA, HUNG, MAI
+
+pytestmark = pytest.mark.sandbox
+
+
+async def launch(officer: Chat, code: str = "LDG-2026") -> None:
+    await officer.send(f"/phatdong {code}")
+    await officer.press("Phát động ngay")
+
+
+async def test_an_officer_creates_a_campaign_step_by_step(chat: Callable[..., Chat], store: Store) -> None:
+    hung = await linked(chat, HUNG)
+    await create_through_dialog(hung)
+    assert "Đã lưu bản nháp" in hung.last_text and "LDG-2026" in hung.last_text
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        unit = await repos.units.by_code("LDLD-HQ")
+    assert campaign is not None and unit is not None
+    assert (campaign.title, campaign.status, campaign.unit_id) == (TITLE, "draft", unit.id)
+    assert (campaign.starts_on, campaign.ends_on) == (date(2026, 3, 2), date(2026, 12, 31))
+    assert campaign.registration_deadline == date(2026, 3, 25)  # "25/3" typed without a year
+    assert campaign.initiative_target == 431 and campaign.initiative_deadline is None
+    assert campaign.individual_titles == ("good_worker", "emulation_fighter")
+    assert campaign.collective_titles == ("excellent_collective",)
+
+
+async def test_the_preview_lets_the_officer_edit_any_field(chat: Callable[..., Chat], store: Store) -> None:
+    hung = await linked(chat, HUNG)
+    await hung.send("/taophongtrao")
+    for answer in ("LDG-2026", TITLE):
+        await hung.send(answer)
+    await hung.press("Bỏ qua")
+    await hung.press("Đợt cao điểm")
+    for answer in ("2/3/2026", "31/12/2026", "25/3/2026"):
+        await hung.send(answer)
+    await hung.press("Bỏ qua")
+    await hung.press("Bỏ qua")
+    await hung.press("Lao động tiên tiến")
+    await hung.press("Xong")
+    await hung.press("Xong")
+    assert "Xem lại phong trào" in hung.last_text and "Đợt cao điểm" in hung.last_text
+    await hung.press("Sửa")
+    await hung.press("Hạn đăng ký")
+    await hung.send("20/3/2026")
+    assert "Xem lại phong trào" in hung.last_text and "20/03/2026" in hung.last_text
+    await hung.press("Lưu bản nháp")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+    assert campaign is not None and campaign.registration_deadline == date(2026, 3, 20)
+    assert campaign.kind == "peak"
+
+
+async def test_bad_answers_in_the_form_are_explained_and_change_nothing(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    await stored_draft(store)
+    hung = await linked(chat, HUNG)
+    await hung.send("/taophongtrao")
+    await hung.send("x")
+    assert "chưa đúng" in hung.last_text
+    await hung.send("tcn-2026")
+    assert "đã được dùng" in hung.last_text
+    await hung.send("LDG-2026")
+    await hung.send("ngắn")
+    assert "từ 5 đến 200 ký tự" in hung.last_text
+    await hung.send(TITLE)
+    await hung.press("Bỏ qua")
+    await hung.press("Thường xuyên")
+    await hung.send("31/4/2026")
+    assert "31/4/2026" in hung.last_text  # April has 30 days
+    await hung.send("2/3/2026")
+    await hung.send("1/3/2026")
+    assert "trước ngày bắt đầu" in hung.last_text
+    await hung.send("31/12/2026")
+    await hung.send("5/1/2027")
+    assert "sau ngày kết thúc" in hung.last_text
+    await hung.send("/huy")
+    async with store.begin() as repos:
+        assert await repos.campaigns.by_code("LDG-2026") is None
+
+
+async def test_members_cannot_use_officer_commands(chat: Callable[..., Chat]) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/taophongtrao")
+    assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
+    await mai.send("/phatdong LDG-2026")
+    assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
+
+
+async def test_launch_announces_to_the_subtree_only_and_reports_to_the_officer(
+    chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox
+) -> None:
+    mai = await linked(chat, MAI)  # CĐCS Điện lực, under LĐLĐ Hà Quảng
+    hoa = await linked(chat, HOA)  # a school union under the education sector: outside
+    hung = await linked(chat, HUNG)
+    await create_through_dialog(hung)
+    await hung.send("/phatdong LDG-2026")
+    assert "<b>2</b> đoàn viên" in hung.last.text  # Mai and Hùng himself are linked in Hà Quảng
+    await hung.press("Phát động ngay")
+    assert any("Đã phát động" in m.plain_text and "2 đoàn viên" in m.plain_text for m in hung.messages)
+    announcement = [m for m in mai.messages if "phát động phong trào thi đua" in m.plain_text]
+    assert len(announcement) == 1 and TITLE in announcement[0].plain_text
+    assert "Hạn đăng ký: 25/03/2026 (còn 23 ngày)" in announcement[0].plain_text
+    assert not [m for m in hoa.messages if TITLE in m.plain_text]
+    summary = [m for m in hung.messages if "Đã gửi xong thông báo" in m.plain_text]
+    assert len(summary) == 1 and "Đã gửi: 2/2" in summary[0].plain_text
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        entries = [action for _, action, _, _ in await repos.audit.recent(20)]
+    assert campaign is not None and campaign.status == "launched"
+    assert "campaign.launch" in entries and "campaign.create" in entries
+    await hung.send("/tiendo")
+    assert "đã gửi xong" in hung.last_text and "Đã gửi 2/2" in hung.last_text
+
+
+async def test_launching_twice_or_outside_ones_subtree_is_refused(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    await stored_draft(store, unit_code="CDN-GD", code="GD-2026")  # education sector: not Hùng's
+    hung = await linked(chat, HUNG)
+    await hung.send("/phatdong GD-2026")
+    assert "không thuộc phạm vi bạn phụ trách" in hung.last_text
+    await create_through_dialog(hung)
+    await hung.send("/phatdong LDG-2026")
+    first_confirmation = hung.last
+    await hung.send("/phatdong LDG-2026")  # a second confirmation, as a double tap would leave
+    await hung.press("Phát động ngay")
+    await hung.press_in(first_confirmation, "Phát động ngay")
+    assert "không còn là bản nháp" in hung.last_text
+
+
+async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat], store: Store) -> None:
+    hung = await linked(chat, HUNG)
+    mai = await linked(chat, MAI)
+    await create_through_dialog(hung)
+    await launch(hung)
+    await mai.press("Xem và đăng ký")
+    await mai.press("Đăng ký thi đua")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.send("Sáng kiến cải tiến kỹ thuật; sáng kiến; 2\nĐào tạo nâng cao tay nghề; khóa; 1")
+    assert "Sáng kiến cải tiến kỹ thuật — 2 sáng kiến" in mai.last_text
+    await mai.press("Xác nhận đăng ký")
+    assert "Đã ghi nhận đăng ký" in mai.last_text and "25/03/2026" in mai.last_text
+    await mai.send("/cuatoi")
+    assert "đã đăng ký" in mai.last_text and "Lao động giỏi; 2 chỉ tiêu" in mai.last_text
+    # Changing keeps the earlier choices; adding the Chiến sĩ thi đua title asks for the initiative.
+    await mai.send("/dangky LDG-2026")
+    assert "✅ Lao động giỏi" in labels(mai.last)
+    await mai.press("Chiến sĩ thi đua cơ sở")
+    await mai.press("Xong")
+    await mai.press("Bỏ qua")
+    await mai.send("Quy trình kiểm tra công tơ điện tử từ xa")
+    await mai.press("Xác nhận đăng ký")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        assert campaign is not None
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+    assert registration is not None and registration.status == "active"
+    assert registration.titles == ("good_worker", "emulation_fighter")
+    assert registration.pledges == ()
+    assert registration.initiative_title == "Quy trình kiểm tra công tơ điện tử từ xa"
+    await mai.send("/phongtrao")
+    await mai.press(TITLE)
+    await mai.press("Rút đăng ký")
+    assert "Đã rút đăng ký" in mai.last_text
+    await mai.send("/cuatoi")
+    assert "đã rút đăng ký" in mai.last_text
+
+
+async def test_registration_after_the_deadline_is_refused_with_the_date(
+    chat: Callable[..., Chat], clock: ManualClock
+) -> None:
+    hung = await linked(chat, HUNG)
+    mai = await linked(chat, MAI)
+    await create_through_dialog(hung)
+    await launch(hung)
+    page = next(m for m in mai.messages if "📋 Xem và đăng ký" in labels(m))
+    clock.advance(timedelta(days=24))  # 26/3: the deadline 25/3 has passed
+    await mai.press_in(page, "Xem và đăng ký")
+    await mai.press("Đăng ký thi đua")
+    assert mai.last_text == "Đã hết hạn đăng ký (hạn cuối: 25/03/2026)."
+
+
+async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
+    hung = await linked(chat, HUNG)
+    mai = await linked(chat, MAI)
+    await create_through_dialog(hung)
+    await launch(hung)
+    await mai.send("/dangky ldg-2026")
+    await mai.press("Xong")
+    assert "ít nhất một danh hiệu" in mai.last_text
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.send("; sáng kiến; 2")
+    assert "Dòng 1 chưa đúng mẫu" in mai.last_text
+
+
+async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., Chat]) -> None:
+    hung = await linked(chat, HUNG)
+    hoa = await linked(chat, HOA)
+    await create_through_dialog(hung)
+    await launch(hung)
+    await hoa.send("/dangky LDG-2026")
+    assert "không áp dụng cho đơn vị của bạn" in hoa.last_text
+
+
+async def test_an_officer_registers_a_collective_and_sees_counts(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = await linked(chat, HUNG)
+    mai = await linked(chat, MAI)
+    await create_through_dialog(hung)
+    await launch(hung)
+    await mai.send("/dangky LDG-2026")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.press("Bỏ qua")
+    await mai.press("Xác nhận đăng ký")
+    await hung.send("/phongtrao")
+    assert "Đã đăng ký 1 / đã liên kết 2 / danh sách 2 đoàn viên (50%)" in hung.last_text
+    await hung.press(TITLE)
+    await hung.press("Đăng ký tập thể")
+    await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
+    await hung.press("Tập thể lao động xuất sắc")
+    await hung.press("Xong")
+    await hung.send("Không có tai nạn lao động; vụ; 0")
+    await hung.press("Xác nhận đăng ký")
+    assert "Đã ghi nhận đăng ký tập thể" in hung.last_text
+    await hung.send("/phongtrao")
+    await hung.press(TITLE)
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in hung.last_text
+
+
+async def test_an_old_button_of_a_closed_campaign_changes_nothing(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = await linked(chat, HUNG)
+    mai = await linked(chat, MAI)
+    await create_through_dialog(hung)
+    await launch(hung)
+    await mai.press("Xem và đăng ký")
+    page = mai.last
+    await hung.send("/phongtrao")
+    await hung.press(TITLE)
+    await hung.press("Kết thúc phong trào")
+    await hung.press("Kết thúc")
+    assert "Đã kết thúc phong trào" in hung.last_text
+    await mai.press_in(page, "Đăng ký thi đua")
+    assert "đã kết thúc" in mai.last_text
+    await mai.send("/phongtrao")
+    assert "chưa có phong trào thi đua nào" in mai.last_text
