@@ -21,6 +21,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,7 +33,7 @@ from handlers.campaign_views import announcement
 from messages import LANGUAGES
 from storage.database import Store
 from storage.records import Campaign
-from storage.tables import channel_accounts, members, units
+from storage.tables import channel_accounts, members, outbox, units
 
 FIRST_USER = 100_000
 UNITS = 40
@@ -152,6 +153,13 @@ async def run(count: int, rate: float) -> None:
         elapsed = time.perf_counter() - started
         async with runtime.store.begin() as repos:
             [progress] = await repos.broadcasts.progress([result.broadcast_id])  # type: ignore[union-attr]
+            retried = (
+                await repos.conn.execute(
+                    sa.select(outbox.c.error, sa.func.count())
+                    .where(outbox.c.attempts > 1)
+                    .group_by(outbox.c.error)
+                )
+            ).all()
         await runtime.stop()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         achieved = progress.sent / elapsed
@@ -161,6 +169,8 @@ async def run(count: int, rate: float) -> None:
             f"  delivered            {progress.sent:8,} sent, {progress.failed} failed, "
             f"{progress.unreachable} unreachable, {progress.pending} pending"
         )
+        reasons = "; ".join(f"{error}: {count}" for error, count in retried) or "-"
+        print(f"  retried              {sum(count for _, count in retried):8,} ({reasons})")
         print(f"  elapsed              {elapsed:8.2f} s")
         share = 100 * achieved / rate
         print(f"  delivery rate        {achieved:8.0f} msg/s = {share:.1f}% of the limit (target >= 95%)")
