@@ -51,7 +51,13 @@ PERSONAS = (
 TOUR = (
     ("mai", "/start"),
     ("mai", ":share"),
-    ("mai", "/huongdan"),
+    ("mai", "/phongtrao"),
+    ("mai", ":press Lao động giỏi"),
+    ("mai", ":press Đăng ký thi đua"),
+    ("mai", ":press Lao động tiên tiến"),
+    ("mai", ":press Xong"),
+    ("mai", "Sáng kiến cải tiến quy trình giảng dạy; sáng kiến; 1"),
+    ("mai", ":press Xác nhận"),
     ("nam", "/start"),
     ("nam", ":share"),
     ("nam", "1"),
@@ -63,6 +69,9 @@ TOUR = (
     ("hung", ":share"),
     ("hung", "/yeucau"),
     ("hung", "1"),
+    ("hung", "/phatdong XSD"),
+    ("hung", ":press Phát động ngay"),
+    ("mai", "/cuatoi"),
     ("nam", "/start"),
 )
 
@@ -184,6 +193,11 @@ class TerminalChat:
             return self.flush()
         if line == ":share":
             update_id = await self.user.share_contact()
+        elif line.startswith(":press "):
+            try:
+                update_id = await self.user.press(line.removeprefix(":press ").strip())
+            except LookupError:
+                return "(" + line.removeprefix(":press ").strip() + "?)"
         elif line.isdigit():
             buttons = self._buttons()
             if not 1 <= int(line) <= len(buttons):

@@ -104,4 +104,64 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "Xin chào Hoàng Thị Mai" in result.stdout
     assert "Đã duyệt: Trần Văn Nam" in result.stdout
     assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
+    assert "Đã ghi nhận đăng ký thi đua" in result.stdout
+    assert "Đã gửi: 3/3" in result.stdout  # the officer's launch reached Mai, Hùng and the newcomer
     assert (tmp_path / "thidua-demo.db").exists()
+
+
+CAMPAIGN_TOML = """
+code = "tcn-2027"
+title = "Tháng Công nhân năm 2027"
+description = "Đợt thi đua cao điểm chào mừng Tháng Công nhân."
+kind = "peak"
+unit = "LDLD-HQ"
+starts_on = 2027-05-01
+ends_on = 2027-05-31
+registration_deadline = "25/4/2027"
+individual_titles = ["advanced_worker", "outstanding_member"]
+collective_titles = ["excellent_collective"]
+"""
+
+
+def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["import", "units", "units.csv"])
+    (workdir / "tcn.toml").write_text(CAMPAIGN_TOML, encoding="utf-8")
+    assert main(["campaign", "create", "tcn.toml"]) == 0
+    assert "draft campaign TCN-2027 created" in capsys.readouterr().out
+    (workdir / "ldg.yaml").write_text(
+        "code: LDG-2027\ntitle: Lao động giỏi, lao động sáng tạo năm 2027\nunit: LDLD-CB\n"
+        "starts_on: 2027-01-01\nends_on: 2027-12-31\nregistration_deadline: 2027-03-25\n"
+        "initiative_target: 431\nindividual_titles: [good_worker, creative_worker]\n",
+        encoding="utf-8",
+    )
+    assert main(["campaign", "create", "ldg.yaml"]) == 0
+    assert "LDG-2027" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        (('code = "tcn-2027"', 'code = "t"'), "Mã «T» chưa đúng"),
+        (
+            ("ends_on = 2027-05-31", "ends_on = 2027-04-30"),
+            "Ngày kết thúc 30/04/2027 đang trước ngày bắt đầu",
+        ),
+        (('registration_deadline = "25/4/2027"', 'registration_deadline = "31/6/2027"'), "not a date"),
+        (('unit = "LDLD-HQ"', 'unit = "NOPE"'), "Không có đơn vị mã «NOPE»"),
+        (('kind = "peak"', 'kind = "peak"\ncolor = "red"'), "unknown field(s): color"),
+        (
+            ('individual_titles = ["advanced_worker", "outstanding_member"]', 'individual_titles = ["hero"]'),
+            "Không có danh hiệu: hero",
+        ),
+    ],
+)
+def test_a_bad_campaign_file_names_the_problem_and_creates_nothing(
+    workdir: Path, capsys: pytest.CaptureFixture[str], replace: tuple[str, str], message: str
+) -> None:
+    main(["import", "units", "units.csv"])
+    (workdir / "bad.toml").write_text(CAMPAIGN_TOML.replace(*replace), encoding="utf-8")
+    assert main(["campaign", "create", "bad.toml"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    (workdir / "good.toml").write_text(CAMPAIGN_TOML, encoding="utf-8")
+    assert main(["campaign", "create", "good.toml"]) == 0  # the code was not taken by the bad file
