@@ -24,6 +24,17 @@ async def launch(officer: Chat, code: str = "LDG-2026") -> None:
     await officer.press("Phát động ngay")
 
 
+async def campaign_running(
+    chat: Callable[..., Chat], member: tuple[int, str, str, str] = MAI
+) -> tuple[Chat, Chat]:
+    """Hùng has created and launched LDG-2026; ``member`` linked before the launch."""
+    hung = await linked(chat, HUNG)
+    person = await linked(chat, member)
+    await create_through_dialog(hung)
+    await launch(hung)
+    return hung, person
+
+
 async def test_an_officer_creates_a_campaign_step_by_step(chat: Callable[..., Chat], store: Store) -> None:
     hung = await linked(chat, HUNG)
     await create_through_dialog(hung)
@@ -146,10 +157,7 @@ async def test_launching_twice_or_outside_ones_subtree_is_refused(
 
 
 async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat], store: Store) -> None:
-    hung = await linked(chat, HUNG)
-    mai = await linked(chat, MAI)
-    await create_through_dialog(hung)
-    await launch(hung)
+    _, mai = await campaign_running(chat)
     await mai.press("Xem và đăng ký")
     await mai.press("Đăng ký thi đua")
     await mai.press("Lao động giỏi")
@@ -189,10 +197,7 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
 async def test_registration_after_the_deadline_is_refused_with_the_date(
     chat: Callable[..., Chat], clock: ManualClock
 ) -> None:
-    hung = await linked(chat, HUNG)
-    mai = await linked(chat, MAI)
-    await create_through_dialog(hung)
-    await launch(hung)
+    _, mai = await campaign_running(chat)
     page = next(m for m in mai.messages if "📋 Xem và đăng ký" in labels(m))
     clock.advance(timedelta(days=24))  # 26/3: the deadline 25/3 has passed
     await mai.press_in(page, "Xem và đăng ký")
@@ -201,10 +206,7 @@ async def test_registration_after_the_deadline_is_refused_with_the_date(
 
 
 async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
-    hung = await linked(chat, HUNG)
-    mai = await linked(chat, MAI)
-    await create_through_dialog(hung)
-    await launch(hung)
+    _, mai = await campaign_running(chat)
     await mai.send("/dangky ldg-2026")
     await mai.press("Xong")
     assert "ít nhất một danh hiệu" in mai.last_text
@@ -215,10 +217,7 @@ async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
 
 
 async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., Chat]) -> None:
-    hung = await linked(chat, HUNG)
-    hoa = await linked(chat, HOA)
-    await create_through_dialog(hung)
-    await launch(hung)
+    _, hoa = await campaign_running(chat, HOA)
     await hoa.send("/dangky LDG-2026")
     assert "không áp dụng cho đơn vị của bạn" in hoa.last_text
 
@@ -226,10 +225,7 @@ async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., C
 async def test_an_officer_registers_a_collective_and_sees_counts(
     chat: Callable[..., Chat], store: Store
 ) -> None:
-    hung = await linked(chat, HUNG)
-    mai = await linked(chat, MAI)
-    await create_through_dialog(hung)
-    await launch(hung)
+    hung, mai = await campaign_running(chat)
     await mai.send("/dangky LDG-2026")
     await mai.press("Lao động giỏi")
     await mai.press("Xong")
@@ -253,10 +249,7 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
 async def test_an_old_button_of_a_closed_campaign_changes_nothing(
     chat: Callable[..., Chat], store: Store
 ) -> None:
-    hung = await linked(chat, HUNG)
-    mai = await linked(chat, MAI)
-    await create_through_dialog(hung)
-    await launch(hung)
+    hung, mai = await campaign_running(chat)
     await mai.press("Xem và đăng ký")
     page = mai.last
     await hung.send("/phongtrao")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Account
 from storage.tables import channel_accounts as accounts
 
-_COLUMNS = (
+ACCOUNT_COLUMNS = (
     accounts.c.id,
     accounts.c.channel,
     accounts.c.user_id,
@@ -30,22 +30,22 @@ class AccountRepo:
 
     async def get(self, channel: str, user_id: str) -> Account | None:
         """The account of this channel identity, if it ever wrote to the bot."""
-        row = (
-            await self.conn.execute(
-                sa.select(*_COLUMNS).where(accounts.c.channel == channel, accounts.c.user_id == user_id)
-            )
-        ).first()
+        query = sa.select(*ACCOUNT_COLUMNS).where(
+            accounts.c.channel == channel, accounts.c.user_id == user_id
+        )
+        row = (await self.conn.execute(query)).first()
         return Account(*row) if row else None
 
     async def by_id(self, account_id: int) -> Account | None:
         """The account with this id, if any."""
-        row = (await self.conn.execute(sa.select(*_COLUMNS).where(accounts.c.id == account_id))).first()
+        query = sa.select(*ACCOUNT_COLUMNS).where(accounts.c.id == account_id)
+        row = (await self.conn.execute(query)).first()
         return Account(*row) if row else None
 
     async def of_member(self, member_id: int) -> list[Account]:
         """Every channel account linked to this member."""
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS).where(accounts.c.member_id == member_id).order_by(accounts.c.id)
+            sa.select(*ACCOUNT_COLUMNS).where(accounts.c.member_id == member_id).order_by(accounts.c.id)
         )
         return [Account(*row) for row in rows]
 
@@ -54,7 +54,7 @@ class AccountRepo:
         if not member_ids:
             return []
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS).where(accounts.c.member_id.in_(member_ids)).order_by(accounts.c.id)
+            sa.select(*ACCOUNT_COLUMNS).where(accounts.c.member_id.in_(member_ids)).order_by(accounts.c.id)
         )
         return [Account(*row) for row in rows]
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Account
+from storage.repos.accounts import ACCOUNT_COLUMNS
 from storage.tables import channel_accounts as accounts
 from storage.tables import officer_roles as roles
 
@@ -65,47 +66,13 @@ class RoleRepo:
             roles.c.unit_id == unit_id, roles.c.user_id.is_not(None)
         )
         rows = await self.conn.execute(
-            sa.select(
-                accounts.c.id,
-                accounts.c.channel,
-                accounts.c.user_id,
-                accounts.c.chat_id,
-                accounts.c.display_name,
-                accounts.c.member_id,
-                accounts.c.language,
-                accounts.c.reachable,
-            )
+            sa.select(*ACCOUNT_COLUMNS)
             .where(
                 sa.or_(
                     accounts.c.member_id.in_(by_member),
                     sa.tuple_(accounts.c.channel, accounts.c.user_id).in_(by_user),
                 ),
                 accounts.c.reachable.is_(True),
-            )
-            .order_by(accounts.c.id)
-        )
-        return [Account(*row) for row in rows]
-
-    async def officer_accounts(self) -> list[Account]:
-        """Every chat account that holds at least one role (for per-chat command menus)."""
-        by_member = sa.select(roles.c.member_id).where(roles.c.member_id.is_not(None))
-        by_user = sa.select(roles.c.channel, roles.c.user_id).where(roles.c.user_id.is_not(None))
-        rows = await self.conn.execute(
-            sa.select(
-                accounts.c.id,
-                accounts.c.channel,
-                accounts.c.user_id,
-                accounts.c.chat_id,
-                accounts.c.display_name,
-                accounts.c.member_id,
-                accounts.c.language,
-                accounts.c.reachable,
-            )
-            .where(
-                sa.or_(
-                    accounts.c.member_id.in_(by_member),
-                    sa.tuple_(accounts.c.channel, accounts.c.user_id).in_(by_user),
-                )
             )
             .order_by(accounts.c.id)
         )
