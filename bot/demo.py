@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.officers import grant_officer
 from bot.roster import import_members, import_units
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
+from bot.textkeys import search_key
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
 from messages.formatting import VIETNAM
@@ -71,6 +72,7 @@ TOUR = (
     ("hung", "1"),
     ("hung", "/phatdong XSD"),
     ("hung", ":press Phát động ngay"),
+    ("hung", "/duyet"),
     ("mai", "/cuatoi"),
     ("nam", "/start"),
 )
@@ -123,6 +125,86 @@ def demo_campaigns(today: date) -> list[CampaignSpec]:
     ]
 
 
+DEMO_INITIATIVES = (
+    # (member code, title, field, status the council brought it to, value in đồng)
+    (
+        "CB-0003",
+        "Số hóa sổ điểm và sổ liên lạc điện tử cho học sinh",
+        "Ứng dụng tiến bộ kỹ thuật",
+        "recognised",
+        45_000_000,
+    ),
+    (
+        "CB-0005",
+        "Quy trình tiếp đón người bệnh theo số thứ tự qua điện thoại",
+        "Quản lý",
+        "valid",
+        120_000_000,
+    ),
+    ("CB-0007", "Cải tiến bếp đun tiết kiệm củi cho bếp ăn bán trú", "Kỹ thuật", "submitted", 15_000_000),
+    (
+        "CB-0009",
+        "Sắp xếp lại kho hồ sơ một cửa theo mã vạch",
+        "Tác nghiệp, nghiệp vụ",
+        "revision",
+        30_000_000,
+    ),
+)
+REVIEW_PATH = {
+    "submitted": (),
+    "valid": ("valid",),
+    "revision": ("revision",),
+    "recognised": ("valid", "recognised"),
+}
+
+
+async def seed_initiatives(store: Store, campaign_code: str, now: datetime) -> None:
+    """A handful of initiatives in different states of review, for the year's campaign."""
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code(campaign_code)
+        assert campaign is not None
+        for code, title, field, status, value in DEMO_INITIATIVES:
+            member = await repos.members.by_code(code)
+            if member is None:
+                continue
+            initiative_id = await repos.initiatives.create_draft(
+                author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign.id, now=now
+            )
+            await repos.initiatives.update_fields(
+                initiative_id,
+                {
+                    "title": title,
+                    "title_key": search_key(title),
+                    "field": field,
+                    "problem": "Công việc thủ công tốn thời gian",
+                    "before": "Làm bằng tay, dễ sai sót",
+                    "steps": "Thiết kế lại quy trình, thử nghiệm ba tháng",
+                    "improvement": "Nhanh hơn, ít sai sót",
+                    "first_applied_on": now.date() - timedelta(days=60),
+                    "conditions": "Có máy tính và mạng",
+                    "benefit": "Tiết kiệm thời gian và chi phí",
+                    "value_dong": value,
+                },
+                now,
+            )
+            for to_status in ("submitted", *REVIEW_PATH[status]):
+                current = await repos.initiatives.get(initiative_id)
+                assert current is not None
+                scores = (
+                    {"novelty": 8, "applicability": 9, "effect": 8} if to_status == "recognised" else None
+                )
+                await repos.initiatives.move(
+                    initiative_id,
+                    version=current.version,
+                    from_statuses=(current.status,),
+                    to_status=to_status,
+                    actor=DEMO_ACTOR,
+                    note="Bổ sung số liệu hiệu quả" if to_status == "revision" else "",
+                    now=now,
+                    scores=scores,
+                )
+
+
 async def seed(store: Store, now: datetime) -> None:
     """Load the demo union and roster through the real import, and make Hùng an officer."""
     await prepare_database(store)
@@ -146,6 +228,7 @@ async def seed(store: Store, now: datetime) -> None:
                     now=now,
                     today=today,
                 )
+    await seed_initiatives(store, f"LDG-{today.year}", now)
 
 
 def render(message: SentMessage) -> str:

@@ -71,11 +71,13 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class FileOut:
-    """A file to send: a PNG photo or a document such as an XLSX workbook."""
+    """A file to send: a PNG photo or a document such as an XLSX workbook, as bytes or as a file the
+    channel already holds (``file_id``, e.g. an attachment a member sent)."""
 
     name: str
-    content: bytes
+    content: bytes = b""
     is_photo: bool = False
+    file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,10 @@ class Router:
             await self._text(ctx)
         elif event.kind is Kind.CONTACT:
             await self.routes.on_contact(ctx)
+        elif event.kind is Kind.FILE and self._flow_taking_files(ctx) is not None:
+            handler = self._flow_taking_files(ctx)
+            assert handler is not None
+            await handler(ctx)
         elif event.kind is Kind.EDITED:
             await common.edited(ctx)
         else:
@@ -112,6 +116,11 @@ class Router:
             await common.stray_text(ctx)
         else:
             await flow.on_text(ctx, ctx.event.text.strip())
+
+    def _flow_taking_files(self, ctx: Ctx) -> Handler | None:
+        state = ctx.dialog.state
+        flow = self.routes.flows.get(state.flow) if state is not None else None
+        return flow.on_file if flow is not None else None
 
     @staticmethod
     async def _permitted(ctx: Ctx, role: Role) -> bool:

@@ -9,6 +9,7 @@ from bot.events import Button
 from handlers.campaign_views import announcement, campaign_details, days_left_text, problem_text, title_names
 from handlers.common import stale_button
 from handlers.context import Ctx
+from handlers.progress import progress_text
 from messages import LANGUAGES, Html, formatting
 from storage.records import Campaign, Registration, Unit
 
@@ -120,6 +121,9 @@ async def show(ctx: Ctx) -> None:
         )
         return
     body = campaign_details(ctx.lang, campaign, unit, ctx.today)
+    progress = await progress_text(ctx, campaign, unit) if campaign.status != "draft" else None
+    if progress is not None:
+        body = Html(body + "\n\n" + progress)
     rows: list[list[Button]] = []
     if campaign.status == "launched" and concerns_member and ctx.who.member is not None:
         registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)

@@ -98,6 +98,7 @@ class Flow:
     name: str
     prompt: Handler  # asks for ``ctx.dialog.state.step`` (used on entry and after "back")
     on_text: TextHandler
+    on_file: Handler | None = None  # photos and documents sent while the flow is open
 
 
 class Role(StrEnum):

@@ -9,17 +9,18 @@ from handlers.context import Ctx
 def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
     """Rows of buttons for what this person can do now."""
     rows = [
-        [ctx.button("menu.campaigns", "cmd:campaigns"), ctx.button("menu.my", "cmd:my")],
+        [ctx.button("menu.campaigns", "cmd:campaigns"), ctx.button("menu.submit", "cmd:submit")],
+        [ctx.button("menu.my", "cmd:my")],
         [ctx.button("menu.help", "cmd:help"), ctx.button("menu.language", "cmd:language")],
     ]
     if ctx.who.is_officer:
         rows.append(
-            [
-                ctx.button("menu.newcampaign", "cmd:newcampaign"),
-                ctx.button("menu.broadcasts", "cmd:broadcasts"),
-            ]
+            [ctx.button("menu.newcampaign", "cmd:newcampaign"), ctx.button("menu.review", "cmd:review")]
         )
-        rows.append([ctx.button("menu.requests", "cmd:requests"), ctx.button("menu.invite", "cmd:invite")])
+        rows.append(
+            [ctx.button("menu.broadcasts", "cmd:broadcasts"), ctx.button("menu.requests", "cmd:requests")]
+        )
+        rows.append([ctx.button("menu.invite", "cmd:invite")])
     return rows
 
 

@@ -15,6 +15,7 @@ from handlers.campaign_views import problem_text, title_names
 from handlers.campaigns import list_campaigns
 from handlers.common import link_first, stale_button
 from handlers.context import Ctx, Flow
+from handlers.initiatives import initiatives_section
 from handlers.notify import notify
 from messages import Html, formatting
 from storage.records import Campaign, Pledge, Unit
@@ -291,8 +292,12 @@ async def my_registrations(ctx: Ctx) -> None:
         await link_first(ctx)
         return
     found = await ctx.repos.registrations.all_of_member(ctx.who.member.id)
+    idea_lines, idea_rows = await initiatives_section(ctx)
+    if idea_lines:
+        ctx.say("\n\n".join(idea_lines), idea_rows)
     if not found:
-        ctx.say(ctx.t("my.none"))
+        if not idea_lines:
+            ctx.say(ctx.t("my.none"))
         return
     lines, rows = [ctx.t("my.head")], []
     for registration in found[:20]:

@@ -5,7 +5,18 @@ Commands are listed in the order a user meets them; /help and the command menus 
 
 from __future__ import annotations
 
-from handlers import campaign_create, campaigns, common, invites, join_requests, onboarding, registration
+from handlers import (
+    campaign_create,
+    campaigns,
+    common,
+    initiative_form,
+    initiatives,
+    invites,
+    join_requests,
+    onboarding,
+    registration,
+    review,
+)
 from handlers.context import ButtonRoute, Command, Role, Routes
 
 ROUTES = Routes(
@@ -14,11 +25,13 @@ ROUTES = Routes(
         Command("help", "huongdan", common.show_help, Role.ANYONE, keeps_dialog=True),
         Command("campaigns", "phongtrao", campaigns.list_campaigns, Role.MEMBER),
         Command("join", "dangky", registration.join, Role.MEMBER),
+        Command("submit", "sangkien", initiative_form.submit_command, Role.MEMBER),
         Command("my", "cuatoi", registration.my_registrations, Role.MEMBER),
         Command("language", "ngonngu", common.choose_language, Role.ANYONE, keeps_dialog=True),
         Command("cancel", "huy", common.cancel, Role.ANYONE, keeps_dialog=True),
         Command("newcampaign", "taophongtrao", campaign_create.new_campaign, Role.OFFICER),
         Command("launch", "phatdong", campaigns.launch, Role.OFFICER),
+        Command("review", "duyet", review.review_command, Role.OFFICER),
         Command("broadcasts", "tiendo", campaigns.list_broadcasts, Role.OFFICER),
         Command("requests", "yeucau", join_requests.list_requests, Role.OFFICER),
         Command("invite", "moi", invites.invite, Role.OFFICER),
@@ -32,6 +45,9 @@ ROUTES = Routes(
         "nc": ButtonRoute(campaign_create.button, Role.OFFICER),
         "launch": ButtonRoute(campaigns.launch_button, Role.OFFICER),
         "coll": ButtonRoute(registration.collective_start, Role.OFFICER),
+        "ini": ButtonRoute(initiative_form.button, Role.MEMBER),
+        "idea": ButtonRoute(initiatives.page_button, Role.MEMBER),
+        "rv": ButtonRoute(review.button, Role.OFFICER),
         "jr": ButtonRoute(join_requests.decide, Role.OFFICER),
         "inv": ButtonRoute(invites.invite_button, Role.OFFICER),
     },
@@ -43,6 +59,9 @@ ROUTES = Routes(
             campaign_create.NEW_CAMPAIGN_FLOW,
             registration.REGISTER_FLOW,
             registration.COLLECTIVE,
+            initiative_form.INITIATIVE_FLOW,
+            review.REVIEW_NOTE_FLOW,
+            review.REVIEW_SCORE_FLOW,
         )
     },
     on_contact=onboarding.on_contact,

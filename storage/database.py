@@ -18,6 +18,7 @@ from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
 from storage.repos.dialogs import DialogRepo
+from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
 from storage.repos.members import MemberRepo
@@ -46,6 +47,7 @@ class Repos:
         self.campaigns = CampaignRepo(conn)
         self.registrations = RegistrationRepo(conn)
         self.broadcasts = BroadcastRepo(conn)
+        self.initiatives = InitiativeRepo(conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

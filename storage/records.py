@@ -158,3 +158,73 @@ class BroadcastProgress:
     created_at: datetime
     finished_at: datetime | None
     requested_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoAuthor:
+    """Someone who worked on an initiative with its author, and their share of it in percent."""
+
+    name: str
+    share: int
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative:
+    """An improvement proposal (sáng kiến) of a member, from draft to the council's decision."""
+
+    id: int
+    campaign_id: int | None
+    author_member_id: int
+    unit_id: int
+    title: str
+    field: str
+    problem: str
+    before: str
+    steps: str
+    improvement: str
+    first_applied_on: date | None
+    conditions: str
+    benefit: str
+    value_dong: int | None
+    author_share: int
+    coauthors: tuple[CoAuthor, ...]
+    # draft, submitted, valid, invalid, revision, recognised, not_recognised, withdrawn
+    status: str
+    scores: dict[str, int]
+    version: int  # +1 on every change
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or document sent with an initiative, kept as the channel's file reference."""
+
+    id: int
+    initiative_id: int
+    channel: str
+    file_id: str
+    kind: str  # photo, document
+    file_name: str | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step of an initiative's way through review: who moved it from which status to which."""
+
+    at: datetime
+    actor: str
+    from_status: str
+    to_status: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeCounts:
+    """How many initiatives a subtree submitted, how many were valid and how many recognised."""
+
+    submitted: int
+    valid: int
+    recognised: int

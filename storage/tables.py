@@ -255,3 +255,71 @@ broadcasts = sa.Table(
     _created_at(),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
 )
+
+# An initiative (sáng kiến): a member's improvement proposal, reviewed by the council of a unit above.
+initiatives = sa.Table(
+    "initiatives",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=True, index=True),
+    sa.Column("author_member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False, index=True),
+    # The author's unit when the draft was started: whose council reviews it.
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(255), nullable=False),  # "" while a draft has none yet
+    sa.Column("title_key", sa.String(255), nullable=False),  # lower case, no diacritics: for look-alikes
+    sa.Column("field", sa.String(255), nullable=False, default=""),
+    sa.Column("problem", sa.Text, nullable=False, default=""),
+    sa.Column("before", sa.Text, nullable=False, default=""),
+    sa.Column("steps", sa.Text, nullable=False, default=""),
+    sa.Column("improvement", sa.Text, nullable=False, default=""),
+    sa.Column("first_applied_on", sa.Date, nullable=True),
+    sa.Column("conditions", sa.Text, nullable=False, default=""),
+    sa.Column("benefit", sa.Text, nullable=False, default=""),
+    sa.Column("value_dong", sa.BigInteger, nullable=True),
+    sa.Column("author_share", sa.Integer, nullable=False, default=100),  # percent; co-authors hold the rest
+    # draft, submitted, valid, invalid, revision, recognised, not_recognised, withdrawn
+    sa.Column("status", sa.String(24), nullable=False, index=True),
+    sa.Column("scores", sa.JSON, nullable=False),  # {criterion: points}, {} until scored
+    # +1 on every change, so a button drawn for an older version can be refused.
+    sa.Column("version", sa.Integer, nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("submitted_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_initiatives_campaign_status", "campaign_id", "status"),
+    sa.Index("ix_initiatives_unit_status", "unit_id", "status"),
+)
+
+initiative_coauthors = sa.Table(
+    "initiative_coauthors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("share", sa.Integer, nullable=False),  # percent
+)
+
+initiative_attachments = sa.Table(
+    "initiative_attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id"), nullable=False, index=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("file_id", sa.String(255), nullable=False),  # the channel's own file reference
+    sa.Column("kind", sa.String(16), nullable=False),  # photo, document
+    sa.Column("file_name", sa.String(255), nullable=True),
+    sa.Column("size", sa.Integer, nullable=True),
+    _created_at(),
+)
+
+initiative_history = sa.Table(
+    "initiative_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id"), nullable=False, index=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("from_status", sa.String(24), nullable=False),
+    sa.Column("to_status", sa.String(24), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+)

@@ -11,28 +11,12 @@ import pytest
 from bot.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
-from tests.helpers.campaigns import TITLE, create_through_dialog, stored_draft
+from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
 from tests.helpers.chat import Chat, labels
 from tests.helpers.flows import linked
 from tests.helpers.roster import HOA, HUNG, MAI
 
 pytestmark = pytest.mark.sandbox
-
-
-async def launch(officer: Chat, code: str = "LDG-2026") -> None:
-    await officer.send(f"/phatdong {code}")
-    await officer.press("Phát động ngay")
-
-
-async def campaign_running(
-    chat: Callable[..., Chat], member: tuple[int, str, str, str] = MAI
-) -> tuple[Chat, Chat]:
-    """Hùng has created and launched LDG-2026; ``member`` linked before the launch."""
-    hung = await linked(chat, HUNG)
-    person = await linked(chat, member)
-    await create_through_dialog(hung)
-    await launch(hung)
-    return hung, person
 
 
 async def test_an_officer_creates_a_campaign_step_by_step(chat: Callable[..., Chat], store: Store) -> None:

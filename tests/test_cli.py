@@ -106,6 +106,7 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
     assert "Đã ghi nhận đăng ký thi đua" in result.stdout
     assert "Đã gửi: 3/3" in result.stdout  # the officer's launch reached Mai, Hùng and the newcomer
+    assert "Hàng chờ xét" in result.stdout  # the seeded initiatives wait for the council
     assert (tmp_path / "thidua-demo.db").exists()
 
 

@@ -74,7 +74,7 @@ async def test_a_linked_member_sending_start_again_gets_the_menu(
     await mai.share_contact()
     replies = await mai.send("/start")
     assert len(replies) == 1 and "Hoàng Thị Mai" in replies[0].plain_text
-    assert labels(replies[0])[:4] == ["📋 Phong trào", "🗂 Đăng ký của tôi", "❓ Hướng dẫn", "🌐 Ngôn ngữ"]
+    assert labels(replies[0])[:4] == ["📋 Phong trào", "💡 Nộp sáng kiến", "🗂 Của tôi", "❓ Hướng dẫn"]
     await mai.share_contact()
     assert "đã được liên kết" in mai.messages[-2].plain_text
 

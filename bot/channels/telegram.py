@@ -260,7 +260,7 @@ class TelegramChannel:
             field = "photo" if reply.file.is_photo else "document"
             await send(
                 chat_id,
-                **{field: reply.file.content},
+                **{field: reply.file.file_id or reply.file.content},
                 filename=reply.file.name,
                 caption=reply.text,
                 parse_mode=ParseMode.HTML,

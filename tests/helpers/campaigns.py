@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from bot.campaigns import CampaignSpec, create_draft
 from storage.database import Store
 from storage.records import Campaign
 from tests.helpers.chat import Chat
-from tests.helpers.roster import NOW
+from tests.helpers.flows import linked
+from tests.helpers.roster import HUNG, MAI, NOW
 
 TITLE = "Lao động giỏi, lao động sáng tạo 2026"
 
@@ -51,3 +53,20 @@ async def stored_draft(store: Store, unit_code: str = "LDLD-HQ", code: str = "TC
         result = await create_draft(repos, None, spec, "test", NOW, NOW.date())
     assert isinstance(result, Campaign), result
     return result
+
+
+async def launch(officer: Chat, code: str = "LDG-2026") -> None:
+    """The officer launches a draft and confirms."""
+    await officer.send(f"/phatdong {code}")
+    await officer.press("Phát động ngay")
+
+
+async def campaign_running(
+    chat: Callable[..., Chat], member: tuple[int, str, str, str] = MAI
+) -> tuple[Chat, Chat]:
+    """Hùng has created and launched LDG-2026; ``member`` linked before the launch."""
+    hung = await linked(chat, HUNG)
+    person = await linked(chat, member)
+    await create_through_dialog(hung)
+    await launch(hung)
+    return hung, person

@@ -1,0 +1,388 @@
+"""/submit (/sangkien): a member fills an initiative application step by step. Every answer is written to
+the draft at once, so the member can stop and find it again later, after a restart too; a preview allows
+an edit of any part, warns of similar titles in the campaign, and submits. Also used to revise one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot import initiatives as domain
+from bot.campaigns import Problem
+from bot.events import Button
+from bot.parsing import ParseError, parse_date, parse_money, parse_share
+from bot.textkeys import search_key
+from handlers.campaign_views import problem_text
+from handlers.common import link_first, stale_button
+from handlers.context import Ctx, Flow
+from handlers.initiative_views import initiative_details
+from messages import Html
+from storage.records import Campaign, Initiative
+
+FLOW = "initiative"
+CAMPAIGN, TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT = (
+    "campaign",
+    "title",
+    "field",
+    "problem",
+    "before",
+    "steps",
+    "improvement",
+)
+FIRST_APPLIED, CONDITIONS, BENEFIT, VALUE, SHARE, COAUTHORS, FILES, PREVIEW = (
+    "first_applied_on",
+    "conditions",
+    "benefit",
+    "value",
+    "share",
+    "coauthors",
+    "files",
+    "preview",
+)
+FORM = (
+    TITLE,
+    FIELD,
+    PROBLEM,
+    BEFORE,
+    STEPS,
+    IMPROVEMENT,
+    FIRST_APPLIED,
+    CONDITIONS,
+    BENEFIT,
+    VALUE,
+    SHARE,
+    COAUTHORS,
+    FILES,
+    PREVIEW,
+)
+TEXT_STEPS = (TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT, CONDITIONS, BENEFIT)
+OPTIONAL = (VALUE, COAUTHORS, FILES)
+EDITABLE_PARTS = (
+    TITLE,
+    FIELD,
+    PROBLEM,
+    BEFORE,
+    STEPS,
+    IMPROVEMENT,
+    FIRST_APPLIED,
+    CONDITIONS,
+    BENEFIT,
+    VALUE,
+    SHARE,
+    CAMPAIGN,
+)
+
+
+def _controls(ctx: Ctx, step: str) -> list[Button]:
+    row = [ctx.button("dialog.skip", "ini:skip")] if step in OPTIONAL else []
+    return [*row, ctx.button("dialog.back", "dlg:back"), ctx.button("initiative.later_button", "dlg:cancel")]
+
+
+async def _open_campaigns(ctx: Ctx) -> list[Campaign]:
+    assert ctx.who.unit is not None
+    ancestry = [a.id for a in await ctx.repos.units.ancestors(ctx.who.unit)] + [ctx.who.unit.id]
+    return await ctx.repos.campaigns.launched_for(ancestry)
+
+
+async def submit_command(ctx: Ctx) -> None:
+    """/submit: continue the member's draft, or open a new one."""
+    if ctx.who.member is None or ctx.who.unit is None:
+        await link_first(ctx)
+        return
+    draft = await ctx.repos.initiatives.draft_of(ctx.who.member.id)
+    if draft is not None:
+        ctx.say(
+            ctx.t("initiative.draft_found", title=draft.title or "…"),
+            [
+                [
+                    ctx.button("initiative.continue_button", f"ini:resume:{draft.id}"),
+                    ctx.button("initiative.new_button", "ini:new"),
+                ]
+            ],
+        )
+        return
+    await _new(ctx)
+
+
+async def _new(ctx: Ctx) -> None:
+    assert ctx.who.member is not None and ctx.who.unit is not None
+    campaigns = await _open_campaigns(ctx)
+    with_target = [c for c in campaigns if c.initiative_target]
+    default = with_target[0] if with_target else None
+    initiative_id = await ctx.repos.initiatives.create_draft(
+        author_member_id=ctx.who.member.id,
+        unit_id=ctx.who.unit.id,
+        campaign_id=default.id if default else None,
+        now=ctx.now,
+    )
+    await ctx.dialog.start(FLOW, TITLE, initiative_id=initiative_id)
+    ctx.say(ctx.t("initiative.intro", campaign=default.title if default else ctx.t("initiative.no_campaign")))
+    await prompt(ctx)
+
+
+async def _initiative(ctx: Ctx) -> Initiative | None:
+    found = await ctx.repos.initiatives.get(int(ctx.dialog.data.get("initiative_id", 0)))
+    member = ctx.who.member
+    if found is None or member is None or found.author_member_id != member.id:
+        return None
+    return found if found.status in domain.AUTHOR_EDITABLE else None
+
+
+async def prompt(ctx: Ctx) -> None:
+    """Ask for the current step."""
+    state = ctx.dialog.state
+    initiative = await _initiative(ctx)
+    if state is None or initiative is None:
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return
+    step = state.step
+    if step == FIELD:
+        ctx.say(ctx.t("initiative.ask_field"), [*_field_rows(ctx), _controls(ctx, step)])
+    elif step == CAMPAIGN:
+        rows = [[Button(c.title, f"ini:campaign:{c.id}")] for c in await _open_campaigns(ctx)]
+        ctx.say(
+            ctx.t("initiative.ask_campaign"),
+            [*rows, [ctx.button("initiative.no_campaign_button", "ini:campaign:0")], _controls(ctx, step)],
+        )
+    elif step == PREVIEW:
+        await _preview(ctx, initiative)
+    elif step == FILES:
+        count = len(await ctx.repos.initiatives.attachments(initiative.id))
+        ctx.say(
+            ctx.t("initiative.ask_files", count=count, high=domain.MAX_ATTACHMENTS),
+            [[ctx.button("dialog.done", "ini:skip")], _controls(ctx, step)[1:]],
+        )
+    else:
+        ctx.say(ctx.t(f"initiative.ask_{step}"), [_controls(ctx, step)])
+
+
+async def _preview(ctx: Ctx, initiative: Initiative) -> None:
+    attachments = await ctx.repos.initiatives.attachments(initiative.id)
+    body = await initiative_details(ctx, initiative, attachments)
+    rows = [[ctx.button("initiative.edit_button", "ini:edit")]]
+    if initiative.status in ("draft", "revision"):
+        rows.insert(0, [ctx.button("initiative.submit_button", f"ini:submit:{initiative.version}")])
+        absent = domain.missing(initiative)
+        if absent:
+            body = Html(
+                body
+                + "\n\n"
+                + ctx.t(
+                    "initiative.still_missing",
+                    parts=", ".join(ctx.t(f"initiative.part_{part}") for part in absent),
+                )
+            )
+    else:
+        body = Html(body + "\n\n" + ctx.t("initiative.saved_submitted"))
+    ctx.say(
+        Html(ctx.t("initiative.preview") + "\n\n" + body), [*rows, [ctx.button("dialog.close", "dlg:cancel")]]
+    )
+
+
+async def _next(ctx: Ctx) -> None:
+    """Move on: back to the preview when one part was being edited, else to the next step."""
+    state = ctx.dialog.state
+    assert state is not None
+    if state.data.get("editing") or state.step == CAMPAIGN:
+        await ctx.dialog.advance(PREVIEW)
+    else:
+        await ctx.dialog.advance(FORM[FORM.index(state.step) + 1])
+    await prompt(ctx)
+
+
+async def _save(ctx: Ctx, initiative: Initiative, **values: object) -> None:
+    await ctx.repos.initiatives.update_fields(initiative.id, dict(values), ctx.now)
+
+
+def _field_rows(ctx: Ctx) -> list[list[Button]]:
+    return [[ctx.button(f"initiative.field_{code}", f"ini:field:{code}")] for code in domain.COMMON_FIELDS]
+
+
+def _complain(ctx: Ctx, step: str, problem: Problem | ParseError) -> None:
+    body = (
+        problem_text(ctx, problem)
+        if isinstance(problem, Problem)
+        else ctx.t(f"parse.{problem.code}", **problem.params)
+    )
+    ctx.say(body, [*(_field_rows(ctx) if step == FIELD else []), _controls(ctx, step)])
+
+
+async def on_text(ctx: Ctx, text: str) -> None:
+    """A typed answer for the current step, checked and written to the draft."""
+    state = ctx.dialog.state
+    initiative = await _initiative(ctx)
+    if state is None or initiative is None:
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return
+    step = state.step
+    value = text.strip()
+    if step in TEXT_STEPS:
+        if step in (TITLE, FIELD):
+            value = " ".join(value.split())
+        problem = domain.check_text(step, value)
+        if problem is not None:
+            _complain(ctx, step, problem)
+            return
+        extra = {"title_key": search_key(value)} if step == TITLE else {}
+        await _save(ctx, initiative, **{step: value}, **extra)
+    elif step == FIRST_APPLIED:
+        day = parse_date(value, ctx.today)
+        problem_or_none = day if isinstance(day, ParseError) else domain.check_first_applied(day, ctx.today)
+        if problem_or_none is not None:
+            _complain(ctx, step, problem_or_none)
+            return
+        assert isinstance(day, date)
+        await _save(ctx, initiative, first_applied_on=day)
+    elif step == VALUE:
+        amount = parse_money(value)
+        if isinstance(amount, ParseError):
+            _complain(ctx, step, amount)
+            return
+        await _save(ctx, initiative, value_dong=amount)
+    elif step == SHARE:
+        share = parse_share(value)
+        if isinstance(share, ParseError):
+            _complain(ctx, step, share)
+            return
+        await ctx.repos.initiatives.set_coauthors(initiative.id, share, initiative.coauthors, ctx.now)
+    elif step == COAUTHORS:
+        coauthors = domain.parse_coauthors(value)
+        problem = (
+            coauthors
+            if isinstance(coauthors, Problem)
+            else domain.check_shares(initiative.author_share, coauthors)
+        )
+        if problem is not None:
+            _complain(ctx, step, problem)
+            return
+        assert isinstance(coauthors, list)
+        await ctx.repos.initiatives.set_coauthors(initiative.id, initiative.author_share, coauthors, ctx.now)
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt(ctx)
+        return
+    await _next(ctx)
+
+
+async def on_file(ctx: Ctx) -> None:
+    """A photo or document sent while the form is open: kept as an attachment at the files step."""
+    state = ctx.dialog.state
+    initiative = await _initiative(ctx)
+    attachment = ctx.event.attachment
+    if state is None or initiative is None or attachment is None or state.step != FILES:
+        ctx.say(ctx.t("initiative.files_not_now"))
+        return
+    if attachment.size is not None and attachment.size > domain.MAX_FILE_BYTES:
+        ctx.say(ctx.t("initiative.file_too_big", high=domain.MAX_FILE_BYTES // (1024 * 1024)))
+        return
+    if len(await ctx.repos.initiatives.attachments(initiative.id)) >= domain.MAX_ATTACHMENTS:
+        ctx.say(ctx.t("initiative.files_too_many", high=domain.MAX_ATTACHMENTS))
+        return
+    await ctx.repos.initiatives.add_attachment(
+        initiative.id,
+        channel=ctx.event.channel,
+        file_id=attachment.file_id,
+        kind="photo" if attachment.is_photo else "document",
+        file_name=attachment.file_name,
+        size=attachment.size,
+        now=ctx.now,
+    )
+    count = len(await ctx.repos.initiatives.attachments(initiative.id))
+    ctx.say(
+        ctx.t("initiative.file_kept", count=count, high=domain.MAX_ATTACHMENTS),
+        [[ctx.button("dialog.done", "ini:skip")]],
+    )
+
+
+async def button(ctx: Ctx) -> None:
+    """The form's buttons: resume, new, field, campaign, skip, edit, the part to edit, submit."""
+    args = ctx.payload_args
+    action, value = [*args, ""][:2]
+    if action in ("resume", "new", "open"):
+        await _start_from_button(ctx, action, value)
+        return
+    state = ctx.dialog.state
+    initiative = await _initiative(ctx)
+    if state is None or state.flow != FLOW or initiative is None:
+        await stale_button(ctx)
+        return
+    if action == "field" and state.step == FIELD and value in domain.COMMON_FIELDS:
+        await _save(ctx, initiative, field=ctx.t(f"initiative.field_{value}"))
+        await _next(ctx)
+    elif action == "campaign" and state.step == CAMPAIGN and value.isdigit():
+        allowed = {c.id for c in await _open_campaigns(ctx)}
+        if value != "0" and int(value) not in allowed:
+            await stale_button(ctx)
+            return
+        await _save(ctx, initiative, campaign_id=int(value) or None)
+        await _next(ctx)
+    elif action == "skip" and state.step in OPTIONAL:
+        await _next(ctx)
+    elif action == "edit" and state.step == PREVIEW:
+        rows = [[ctx.button(f"initiative.part_{part}", f"ini:goto:{part}")] for part in EDITABLE_PARTS]
+        ctx.say(ctx.t("initiative.which_part"), rows)
+    elif action == "goto" and state.step == PREVIEW and value in (*EDITABLE_PARTS, COAUTHORS, FILES):
+        await ctx.dialog.advance(value, editing=True)
+        await prompt(ctx)
+    elif action == "submit" and state.step == PREVIEW:
+        await _submit(ctx, initiative, value)
+    elif action == "confirm" and state.step == PREVIEW:
+        await _submit(ctx, initiative, value, despite_similar=True)
+    else:
+        await stale_button(ctx)
+
+
+async def _start_from_button(ctx: Ctx, action: str, value: str) -> None:
+    member = ctx.who.member
+    if member is None:
+        await link_first(ctx)
+        return
+    if action == "new":
+        await _new(ctx)
+        return
+    found = await ctx.repos.initiatives.get(int(value)) if value.isdigit() else None
+    if found is None or found.author_member_id != member.id or found.status not in domain.AUTHOR_EDITABLE:
+        await stale_button(ctx)
+        return
+    absent = domain.missing(found)
+    first = PREVIEW if action == "open" or not absent else next(s for s in FORM if s in absent)
+    await ctx.dialog.start(FLOW, first, initiative_id=found.id, editing=action == "open")
+    await prompt(ctx)
+
+
+async def _submit(ctx: Ctx, initiative: Initiative, version: str, despite_similar: bool = False) -> None:
+    if version != str(initiative.version):
+        ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
+        await prompt(ctx)
+        return
+    if initiative.campaign_id is not None and not despite_similar:
+        candidates = await ctx.repos.initiatives.titles_in_campaign(initiative.campaign_id, initiative.id)
+        close = domain.similar_titles(search_key(initiative.title), candidates)
+        if close:
+            ctx.say(
+                ctx.t("initiative.similar", titles="\n".join(f"• «{title}»" for _, title in close[:3])),
+                [
+                    [
+                        ctx.button("initiative.submit_anyway", f"ini:confirm:{initiative.version}"),
+                        ctx.button("initiative.edit_button", "ini:edit"),
+                    ]
+                ],
+            )
+            return
+    absent = domain.missing(initiative)
+    if absent:
+        names = ", ".join(ctx.t(f"initiative.part_{part}") for part in absent)
+        ctx.say(ctx.t("initiative.still_missing", parts=names))
+        return
+    problem = await domain.submit(ctx.repos, initiative, ctx.who.actor, ctx.now, ctx.today)
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        await prompt(ctx)
+        return
+    await ctx.dialog.finish()
+    ctx.say(ctx.t("initiative.submitted", title=initiative.title))
+
+
+INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file)

@@ -1,0 +1,79 @@
+"""How an initiative reads in the chat: every part of the application, its co-authors, scores and history."""
+
+from __future__ import annotations
+
+from bot.initiatives import CRITERIA
+from handlers.context import Ctx
+from messages import Html, formatting
+from storage.records import Attachment, HistoryEntry, Initiative
+
+
+async def initiative_details(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> Html:
+    """The whole application as the author and the council read it."""
+    member = await ctx.repos.members.get(initiative.author_member_id)
+    campaign = await ctx.repos.campaigns.get(initiative.campaign_id) if initiative.campaign_id else None
+    empty = ctx.t("initiative.empty")
+    authors = [
+        ctx.t(
+            "initiative.author_line", name=member.full_name if member else "?", share=initiative.author_share
+        )
+    ]
+    authors += [ctx.t("initiative.author_line", name=c.name, share=c.share) for c in initiative.coauthors]
+    lines = [
+        ctx.t(
+            "initiative.details_head",
+            title=initiative.title or empty,
+            status=ctx.t(f"initiative.status_{initiative.status}"),
+        ),
+        ctx.t(
+            "initiative.details_campaign",
+            campaign=campaign.title if campaign else ctx.t("initiative.no_campaign"),
+        ),
+        ctx.t("initiative.details_authors", authors=Html(", ".join(authors))),
+        ctx.t("initiative.details_field", field=initiative.field or empty),
+        ctx.t("initiative.details_problem", problem=initiative.problem or empty),
+        ctx.t("initiative.details_before", before=initiative.before or empty),
+        ctx.t("initiative.details_steps", steps=initiative.steps or empty),
+        ctx.t("initiative.details_improvement", improvement=initiative.improvement or empty),
+        ctx.t(
+            "initiative.details_first_applied",
+            day=formatting.day(initiative.first_applied_on) if initiative.first_applied_on else empty,
+        ),
+        ctx.t("initiative.details_conditions", conditions=initiative.conditions or empty),
+        ctx.t(
+            "initiative.details_benefit",
+            benefit=initiative.benefit or empty,
+            value=formatting.money(initiative.value_dong, ctx.lang)
+            if initiative.value_dong is not None
+            else empty,
+        ),
+    ]
+    if attachments:
+        lines.append(ctx.t("initiative.details_files", count=len(attachments)))
+    if initiative.scores:
+        lines.append(scores_line(ctx, initiative.scores))
+    return Html("\n".join(lines))
+
+
+def scores_line(ctx: Ctx, scores: dict[str, int]) -> Html:
+    """The council's scores, criterion by criterion, with the total."""
+    parts = ", ".join(
+        f"{ctx.t(f'initiative.criterion_{name}')} {scores[name]}" for name in CRITERIA if name in scores
+    )
+    return ctx.t("initiative.details_scores", scores=parts, total=sum(scores.values()))
+
+
+def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
+    """Who moved the initiative, when, from what to what, and what they noted."""
+    lines = [ctx.t("initiative.history_head")]
+    for entry in history:
+        note = ctx.t("initiative.history_note", note=entry.note) if entry.note else ""
+        lines.append(
+            ctx.t(
+                "initiative.history_line",
+                at=formatting.moment(entry.at, ctx.lang, ctx.settings.zone),
+                to=ctx.t(f"initiative.status_{entry.to_status}"),
+                note=note,
+            )
+        )
+    return Html("\n".join(lines))

@@ -1,0 +1,92 @@
+"""A member's own initiatives: their pages with status, the council's notes and history; edit and withdraw."""
+
+from __future__ import annotations
+
+from bot import initiatives as domain
+from bot.campaigns import Problem
+from bot.events import Button, FileOut
+from handlers.campaign_views import problem_text
+from handlers.common import stale_button
+from handlers.context import Ctx
+from handlers.initiative_views import history_lines, initiative_details
+from messages import Html
+
+LIST_LIMIT = 15
+
+
+async def initiatives_section(ctx: Ctx) -> tuple[list[Html], list[list[Button]]]:
+    """Lines and buttons for /my: the member's initiatives with their status."""
+    assert ctx.who.member is not None
+    found = await ctx.repos.initiatives.of_member(ctx.who.member.id)
+    if not found:
+        return [], []
+    lines, rows = [ctx.t("initiative.my_head")], []
+    for initiative in found[:LIST_LIMIT]:
+        title = initiative.title or ctx.t("initiative.untitled")
+        lines.append(
+            ctx.t("initiative.my_line", title=title, status=ctx.t(f"initiative.status_{initiative.status}"))
+        )
+        rows.append([Button("💡 " + title, f"idea:view:{initiative.id}")])
+    return lines, rows
+
+
+async def show(ctx: Ctx) -> None:
+    """An initiative's page for its author (or a reviewer): all parts, history, and what can be done."""
+    args = ctx.payload_args
+    initiative = (
+        await ctx.repos.initiatives.get(int(args[1])) if len(args) == 2 and args[1].isdigit() else None
+    )
+    member = ctx.who.member
+    if initiative is None or member is None or initiative.author_member_id != member.id:
+        await stale_button(ctx)
+        return
+    attachments = await ctx.repos.initiatives.attachments(initiative.id)
+    body = await initiative_details(ctx, initiative, attachments)
+    history = await ctx.repos.initiatives.history(initiative.id)
+    if history:
+        body = Html(body + "\n\n" + history_lines(ctx, history))
+    rows = []
+    if initiative.status in domain.AUTHOR_EDITABLE:
+        rows.append([ctx.button("initiative.edit_button", f"ini:open:{initiative.id}")])
+    if initiative.status in domain.WITHDRAWABLE:
+        rows.append(
+            [ctx.button("initiative.withdraw_button", f"idea:withdraw:{initiative.id}:{initiative.version}")]
+        )
+    ctx.say(body, rows)
+    for attachment in attachments:
+        ctx.say(
+            ctx.t("initiative.attachment_caption", title=initiative.title),
+            file=FileOut(
+                attachment.file_name or "file",
+                is_photo=attachment.kind == "photo",
+                file_id=attachment.file_id,
+            ),
+        )
+
+
+async def withdraw(ctx: Ctx) -> None:
+    """Withdraw one's initiative (it stays stored, marked withdrawn)."""
+    args = ctx.payload_args
+    initiative = (
+        await ctx.repos.initiatives.get(int(args[1])) if len(args) == 3 and args[1].isdigit() else None
+    )
+    member = ctx.who.member
+    if initiative is None or member is None or initiative.author_member_id != member.id:
+        await stale_button(ctx)
+        return
+    if args[2] != str(initiative.version):
+        ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
+        return
+    problem = await domain.withdraw(ctx.repos, initiative, ctx.who.actor, ctx.now)
+    ctx.say(problem_text(ctx, problem) if problem else ctx.t("initiative.withdrawn", title=initiative.title))
+
+
+async def page_button(ctx: Ctx) -> None:
+    """Route "idea:view:ID" and "idea:withdraw:ID:VERSION"."""
+    action = next(iter(ctx.payload_args), "")
+    if action == "view":
+        await show(ctx)
+    elif action == "withdraw":
+        await withdraw(ctx)
+    else:
+        await stale_button(ctx)

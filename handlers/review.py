@@ -1,0 +1,246 @@
+"""/review (/duyet): the council's queue for an officer's subtree, oldest first, one initiative at a time;
+valid or invalid (with a reason), scores on novelty, applicability and effect, a request for revision, and
+recognition. Every step is refused if the initiative changed since its buttons were drawn, is written to
+the initiative's history and is told to the author through the outbox.
+"""
+
+from __future__ import annotations
+
+from bot import initiatives as domain
+from bot.campaigns import Problem
+from bot.events import Button, FileOut
+from handlers.campaign_views import problem_text
+from handlers.common import stale_button
+from handlers.context import Ctx, Flow
+from handlers.initiative_views import history_lines, initiative_details
+from handlers.notify import notify
+from messages import Html
+from storage.records import Initiative
+
+QUEUE_STATUSES = ("submitted", "valid")
+QUEUE_LIMIT = 200
+NOTE_FLOW, SCORE_FLOW = "review_note", "review_score"
+NOTE_MAX = 1000
+SKIPPABLE_NOTE = ("valid", "recognise", "not_recognise")
+
+
+async def _queue(ctx: Ctx) -> list[Initiative]:
+    found = await ctx.repos.initiatives.queue(ctx.who.led_paths, QUEUE_STATUSES, QUEUE_LIMIT)
+    own = ctx.who.member.id if ctx.who.member else None
+    return [initiative for initiative in found if initiative.author_member_id != own]
+
+
+async def review_command(ctx: Ctx) -> None:
+    """Show the oldest initiative waiting for the council in the officer's subtree."""
+    await _show_next(ctx, after_id=None)
+
+
+async def _show_next(ctx: Ctx, after_id: int | None) -> None:
+    queue = await _queue(ctx)
+    if after_id is not None:
+        ids = [initiative.id for initiative in queue]
+        queue = queue[ids.index(after_id) + 1 :] if after_id in ids else queue
+    if not queue:
+        ctx.say(ctx.t("review.empty"))
+        return
+    await _show(ctx, queue[0], waiting=len(queue))
+
+
+async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
+    attachments = await ctx.repos.initiatives.attachments(initiative.id)
+    unit = await ctx.repos.units.get(initiative.unit_id)
+    body = Html(
+        ctx.t("review.head", waiting=waiting, unit=unit.name if unit else "?")
+        + "\n\n"
+        + await initiative_details(ctx, initiative, attachments)
+    )
+    history = await ctx.repos.initiatives.history(initiative.id)
+    if history:
+        body = Html(body + "\n\n" + history_lines(ctx, history))
+    ref = f"{initiative.id}:{initiative.version}"
+    if initiative.status == "submitted":
+        rows = [
+            [
+                ctx.button("review.valid_button", f"rv:valid:{ref}"),
+                ctx.button("review.invalid_button", f"rv:invalid:{ref}"),
+            ]
+        ]
+    else:
+        rows = [
+            [ctx.button("review.score_button", f"rv:score:{ref}")],
+            [
+                ctx.button("review.recognise_button", f"rv:recognise:{ref}"),
+                ctx.button("review.not_recognise_button", f"rv:not_recognise:{ref}"),
+            ],
+        ]
+    rows.append(
+        [
+            ctx.button("review.revision_button", f"rv:revision:{ref}"),
+            ctx.button("review.next_button", f"rv:next:{initiative.id}"),
+        ]
+    )
+    ctx.say(body, rows)
+    for attachment in attachments:
+        ctx.say(
+            ctx.t("initiative.attachment_caption", title=initiative.title),
+            file=FileOut(
+                attachment.file_name or "file",
+                is_photo=attachment.kind == "photo",
+                file_id=attachment.file_id,
+            ),
+        )
+
+
+async def button(ctx: Ctx) -> None:
+    """The queue's buttons; notes and scores are asked for in a short dialog."""
+    args = ctx.payload_args
+    if len(args) == 2 and args[0] == "next" and args[1].isdigit():
+        await _show_next(ctx, after_id=int(args[1]))
+        return
+    if len(args) == 2 and args[0] == "pt" and args[1].isdigit():
+        await _on_point(ctx, int(args[1]))
+        return
+    if len(args) == 1 and args[0] == "skipnote":
+        await _apply_note(ctx, "")
+        return
+    if (
+        len(args) != 3
+        or args[0] not in domain.REVIEW_ACTIONS
+        or not args[1].isdigit()
+        or not args[2].isdigit()
+    ):
+        await stale_button(ctx)
+        return
+    action, initiative_id, version = args[0], int(args[1]), int(args[2])
+    initiative = await ctx.repos.initiatives.get(initiative_id)
+    if initiative is None:
+        await stale_button(ctx)
+        return
+    if initiative.version != version or initiative.status not in domain.REVIEW_ACTIONS[action][0]:
+        ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
+        return
+    if action == "valid":
+        await _apply(ctx, initiative, action, version, note="", scores=None)
+    elif action == "score":
+        await ctx.dialog.start(
+            SCORE_FLOW, domain.CRITERIA[0], initiative_id=initiative.id, version=version, scores={}
+        )
+        await prompt_score(ctx)
+    else:
+        await ctx.dialog.start(NOTE_FLOW, "note", initiative_id=initiative.id, version=version, action=action)
+        await prompt_note(ctx)
+
+
+async def prompt_note(ctx: Ctx) -> None:
+    """Ask for the reason or the note of the pending action."""
+    action = ctx.dialog.data.get("action", "")
+    rows = [[ctx.button("dialog.skip", "rv:skipnote")]] if action in SKIPPABLE_NOTE else []
+    ctx.say(ctx.t(f"review.ask_note_{action}"), [*rows, [ctx.button("dialog.cancel", "dlg:cancel")]])
+
+
+async def on_note(ctx: Ctx, text: str) -> None:
+    """The typed reason or note."""
+    if len(text) > NOTE_MAX:
+        ctx.say(ctx.t("review.note_too_long", high=NOTE_MAX))
+        return
+    await _apply_note(ctx, text)
+
+
+async def _apply_note(ctx: Ctx, note: str) -> None:
+    data = ctx.dialog.data
+    if not ctx.dialog.is_in(NOTE_FLOW) or (not note and data.get("action") not in SKIPPABLE_NOTE):
+        await stale_button(ctx)
+        return
+    initiative = await ctx.repos.initiatives.get(int(data["initiative_id"]))
+    await ctx.dialog.finish()
+    if initiative is None:
+        await stale_button(ctx)
+        return
+    await _apply(ctx, initiative, str(data["action"]), int(data["version"]), note=note, scores=None)
+
+
+async def prompt_score(ctx: Ctx) -> None:
+    """Ask for the score on the current criterion, as buttons 1..scale."""
+    state = ctx.dialog.state
+    assert state is not None
+    scale = ctx.settings.review_scale
+    points = [Button(str(n), f"rv:pt:{n}") for n in range(1, scale + 1)]
+    rows = [points[i : i + 5] for i in range(0, len(points), 5)]
+    ctx.say(
+        ctx.t("review.ask_score", criterion=ctx.t(f"initiative.criterion_{state.step}"), high=scale),
+        [*rows, [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]],
+    )
+
+
+async def on_score_text(ctx: Ctx, text: str) -> None:
+    """A score typed instead of pressed."""
+    if text.strip().isdigit():
+        await _on_point(ctx, int(text.strip()))
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt_score(ctx)
+
+
+async def _on_point(ctx: Ctx, point: int) -> None:
+    state = ctx.dialog.state
+    if state is None or state.flow != SCORE_FLOW:
+        await stale_button(ctx)
+        return
+    if not 1 <= point <= ctx.settings.review_scale:
+        ctx.say(problem_text(ctx, Problem("scores", "scores_range", {"high": ctx.settings.review_scale})))
+        return
+    scores = {**state.data.get("scores", {}), state.step: point}
+    position = domain.CRITERIA.index(state.step)
+    if position + 1 < len(domain.CRITERIA):
+        await ctx.dialog.advance(domain.CRITERIA[position + 1], scores=scores)
+        await prompt_score(ctx)
+        return
+    initiative = await ctx.repos.initiatives.get(int(state.data["initiative_id"]))
+    version = int(state.data["version"])
+    await ctx.dialog.finish()
+    if initiative is None:
+        await stale_button(ctx)
+        return
+    await _apply(ctx, initiative, "score", version, note="", scores=scores)
+
+
+async def _apply(
+    ctx: Ctx, initiative: Initiative, action: str, version: int, *, note: str, scores: dict[str, int] | None
+) -> None:
+    result = await domain.review(
+        ctx.repos,
+        ctx.who,
+        initiative,
+        action,
+        version=version,
+        note=note,
+        scores=scores,
+        scale=ctx.settings.review_scale,
+        now=ctx.now,
+    )
+    if isinstance(result, Problem):
+        ctx.say(problem_text(ctx, result))
+        return
+    ctx.say(ctx.t(f"review.done_{action}", title=initiative.title))
+    author = await ctx.repos.accounts.of_member(initiative.author_member_id)
+    params: dict[str, object] = {"title": initiative.title}
+    if scores:
+        params["scores"] = ", ".join(f"{s}" for s in scores.values())
+    await notify(
+        ctx,
+        author,
+        "initiative_review",
+        f"initiative.notice_{action}",
+        [("initiative.view_button", f"idea:view:{initiative.id}")],
+        note=note or "—",
+        **params,
+    )
+    moved = await ctx.repos.initiatives.get(initiative.id)
+    if moved is not None and moved.status in QUEUE_STATUSES:  # screened valid: the same one, to score it
+        await _show(ctx, moved, waiting=len(await _queue(ctx)))
+    else:
+        await _show_next(ctx, after_id=initiative.id)
+
+
+REVIEW_NOTE_FLOW = Flow(NOTE_FLOW, prompt_note, on_note)
+REVIEW_SCORE_FLOW = Flow(SCORE_FLOW, prompt_score, on_score_text)

@@ -1,0 +1,201 @@
+"""Initiatives (sáng kiến) end to end: a member fills the application step by step, the council reviews it
+through every state, the author hears of each step; drafts survive restarts; authority and bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.campaigns import campaign_running
+from tests.helpers.chat import Chat
+
+pytestmark = pytest.mark.sandbox
+TITLE = "Quy trình kiểm tra công tơ điện tử từ xa"
+
+
+async def fill(member: Chat, title: str = TITLE) -> None:
+    """Fill every part of the form up to the preview (one co-author, one photo)."""
+    await member.send("/sangkien")
+    await member.send(title)
+    await member.press("Kỹ thuật")
+    await member.send("Kiểm tra công tơ phải đến tận nhà, mất nhiều công")
+    await member.send("Mỗi tháng hai người đi kiểm tra 300 công tơ")
+    await member.send("Lắp bộ đọc từ xa; đối chiếu số liệu trên phần mềm")
+    await member.send("Giảm 80% thời gian kiểm tra")
+    await member.send("15/2/2026")
+    await member.send("Công tơ điện tử có cổng truyền dữ liệu")
+    await member.send("Tiết kiệm nhân công và chi phí đi lại")
+    await member.send("80 triệu")
+    await member.send("70")
+    await member.send("Nguyễn Văn Bình; 30")
+    await member.act(member.user.send_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 200))
+    await member.press("Xong")
+
+
+async def statuses(store: Store, title: str = TITLE) -> list[str]:
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        found = [i for i in await repos.initiatives.of_member(member.id) if i.title == title]
+        assert found, "no such initiative"
+        return [entry.to_status for entry in await repos.initiatives.history(found[0].id)]
+
+
+async def test_the_whole_life_of_an_initiative(chat: Callable[..., Chat], store: Store) -> None:
+    hung, mai = await campaign_running(chat)
+    await fill(mai)
+    preview = mai.last_text
+    assert "Xem lại sáng kiến" in preview and TITLE in preview
+    assert "80.000.000 đ" in preview and "Hoàng Thị Mai (70%), Nguyễn Văn Bình (30%)" in preview
+    assert "1 tệp đính kèm" in preview and "15/02/2026" in preview
+    await mai.press("Nộp sáng kiến")
+    assert "Đã nộp sáng kiến" in mai.last_text
+
+    await hung.send("/duyet")
+    assert TITLE in hung.last_text and "Hàng chờ xét: 1" in hung.messages[-2].plain_text
+    await hung.press("Hợp lệ")
+    assert "đã được xác nhận hợp lệ" in mai.last_text
+    await hung.press("Chấm điểm")
+    for point in ("8", "7", "9"):
+        await hung.press(point)
+    assert "đã được chấm điểm: 8, 7, 9" in mai.last_text
+    await hung.press("Yêu cầu bổ sung")
+    await hung.send("Bổ sung số liệu tiết kiệm theo tháng")
+    assert "đề nghị bổ sung" in mai.last_text and "Bổ sung số liệu tiết kiệm theo tháng" in mai.last_text
+
+    await mai.press("Xem sáng kiến")
+    assert "cần bổ sung" in mai.messages[-2].plain_text or "cần bổ sung" in mai.last_text
+    await mai.press("Sửa")
+    await mai.press("Sửa")
+    await mai.press("Lợi ích")
+    await mai.send("Tiết kiệm 6,5 triệu đồng mỗi tháng")
+    await mai.press("Nộp sáng kiến")
+    assert "Đã nộp sáng kiến" in mai.last_text
+
+    await hung.send("/duyet")
+    await hung.press("Hợp lệ")
+    await hung.press("Chấm điểm")
+    for point in ("9", "8", "9"):
+        await hung.press(point)
+    await hung.press("Công nhận")
+    await hung.press("Bỏ qua")
+    assert "đã được công nhận" in mai.last_text
+    assert await statuses(store) == [
+        "submitted",
+        "valid",
+        "valid",
+        "revision",
+        "submitted",
+        "valid",
+        "valid",
+        "recognised",
+    ]
+    await mai.send("/cuatoi")
+    assert f"{TITLE} — 🏅 được công nhận" in "\n".join(m.plain_text for m in mai.messages[-3:])
+
+
+async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
+    chat: Callable[..., Chat], bot: BotHolder
+) -> None:
+    _, mai = await campaign_running(chat)
+    await mai.send("/sangkien")
+    await mai.send(TITLE)
+    await mai.press("Kỹ thuật")
+    await mai.press("Để sau")
+    await bot.restart()
+    await mai.send("/sangkien")
+    assert "bản nháp" in mai.last_text and TITLE in mai.last_text
+    await mai.press("Tiếp tục bản nháp")
+    assert "giải quyết vấn đề gì" in mai.last_text
+
+
+async def test_a_very_similar_title_in_the_campaign_is_shown_before_submitting(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await fill(hung, "Quy trình kiểm tra công tơ điện từ xa")
+    await hung.press("Nộp sáng kiến")
+    await fill(mai, "quy trinh kiem tra cong to dien tu xa")
+    await mai.press("Nộp sáng kiến")
+    assert "tên rất giống" in mai.last_text and "Quy trình kiểm tra công tơ điện từ xa" in mai.last_text
+    await mai.press("Vẫn nộp")
+    assert "Đã nộp sáng kiến" in mai.last_text
+
+
+async def test_bad_answers_are_explained_and_change_nothing(chat: Callable[..., Chat], store: Store) -> None:
+    _, mai = await campaign_running(chat)
+    await mai.send("/sangkien")
+    await mai.send("abc")
+    assert "từ 5 đến 255 ký tự" in mai.last_text
+    await mai.send(TITLE)
+    await mai.send("x" * 300)
+    assert "từ 1 đến 255 ký tự" in mai.last_text
+    await mai.press("Kỹ thuật")
+    for answer in ("Vấn đề", "Trước đây", "Các bước", "Cải thiện"):
+        await mai.send(answer)
+    await mai.send("1/1/2027")
+    assert "đang ở tương lai" in mai.last_text
+    await mai.send("30/2/2026")
+    assert "không có trên lịch" in mai.last_text
+    await mai.send("1/2/2026")
+    await mai.send("Điều kiện")
+    await mai.send("Lợi ích")
+    await mai.send("nhiều tiền")
+    assert "không phải là số tiền" in mai.last_text
+    await mai.press("Bỏ qua")
+    await mai.send("70")
+    await mai.send("Nguyễn Văn Bình; 40")
+    assert "Tổng tỷ lệ đóng góp đang là 110%" in mai.last_text
+    await mai.send("Nguyễn Văn Bình; 30")
+    await mai.act(mai.user.send_document("lon.pdf", b"0" * (20 * 1024 * 1024 + 1), "application/pdf"))
+    assert "lớn hơn 20 MB" in mai.last_text
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        [draft] = await repos.initiatives.of_member(member.id)
+        assert await repos.initiatives.attachments(draft.id) == []
+    assert draft.status == "draft" and draft.value_dong is None and draft.author_share == 70
+
+
+async def test_review_authority_and_stale_buttons(
+    chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox
+) -> None:
+    from bot.officers import grant_officer
+    from tests.helpers.roster import NOW
+
+    hung, mai = await campaign_running(chat)
+    await fill(mai)
+    await mai.press("Nộp sáng kiến")
+    await mai.send("/duyet")
+    assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
+    # An officer of the education sector does not see Hà Quảng's initiatives.
+    await grant_officer(store, "CDN-GD", user="telegram:777", actor="test", now=NOW)
+    education = chat(777, "Giáo", "Cán bộ")
+    await education.send("/duyet")
+    assert "Không có sáng kiến nào" in education.last_text
+    # A button drawn before the author withdrew the initiative changes nothing.
+    await hung.send("/duyet")
+    await mai.send("/cuatoi")
+    await mai.press(TITLE)
+    await mai.press("Rút sáng kiến")
+    assert "Đã rút sáng kiến" in mai.last_text
+    await hung.press("Hợp lệ")
+    assert "vừa được thay đổi" in hung.last_text
+    assert await statuses(store) == ["submitted", "withdrawn"]
+
+
+async def test_progress_against_the_target_on_the_campaign_page(chat: Callable[..., Chat]) -> None:
+    hung, mai = await campaign_running(chat)
+    await fill(mai)
+    await mai.press("Nộp sáng kiến")
+    await hung.send("/phongtrao")
+    await hung.press("Lao động giỏi, lao động sáng tạo 2026")
+    assert "Liên đoàn Lao động huyện Hà Quảng: 1/431 (0%); hợp lệ 0; công nhận 0" in hung.last_text
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: đã nộp 1" in hung.last_text
+    await mai.send("/phongtrao")
+    await mai.press("Lao động giỏi, lao động sáng tạo 2026")
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: 1/431 (0%)" in mai.last_text
