@@ -63,7 +63,16 @@ def scores_line(ctx: Ctx, scores: dict[str, int]) -> Html:
     return ctx.t("initiative.details_scores", scores=parts, total=sum(scores.values()))
 
 
-def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
+async def _actor_name(ctx: Ctx, actor: str) -> str:
+    channel, _, user_id = actor.partition(":")
+    account = await ctx.repos.accounts.get(channel, user_id) if user_id else None
+    if account is None:
+        return actor
+    member = await ctx.repos.members.get(account.member_id) if account.member_id else None
+    return member.full_name if member else account.display_name
+
+
+async def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
     """Who moved the initiative, when, from what to what, and what they noted."""
     lines = [ctx.t("initiative.history_head")]
     for entry in history:
@@ -72,6 +81,7 @@ def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
             ctx.t(
                 "initiative.history_line",
                 at=formatting.moment(entry.at, ctx.lang, ctx.settings.zone),
+                who=await _actor_name(ctx, entry.actor),
                 to=ctx.t(f"initiative.status_{entry.to_status}"),
                 note=note,
             )

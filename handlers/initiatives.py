@@ -26,6 +26,9 @@ async def initiatives_section(ctx: Ctx) -> tuple[list[Html], list[list[Button]]]
         lines.append(
             ctx.t("initiative.my_line", title=title, status=ctx.t(f"initiative.status_{initiative.status}"))
         )
+        notes = [entry.note for entry in await ctx.repos.initiatives.history(initiative.id) if entry.note]
+        if notes:
+            lines.append(ctx.t("initiative.my_note", note=notes[-1]))
         rows.append([Button("💡 " + title, f"idea:view:{initiative.id}")])
     return lines, rows
 
@@ -44,7 +47,7 @@ async def show(ctx: Ctx) -> None:
     body = await initiative_details(ctx, initiative, attachments)
     history = await ctx.repos.initiatives.history(initiative.id)
     if history:
-        body = Html(body + "\n\n" + history_lines(ctx, history))
+        body = Html(body + "\n\n" + await history_lines(ctx, history))
     rows = []
     if initiative.status in domain.AUTHOR_EDITABLE:
         rows.append([ctx.button("initiative.edit_button", f"ini:open:{initiative.id}")])

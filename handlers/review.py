@@ -56,7 +56,7 @@ async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
     )
     history = await ctx.repos.initiatives.history(initiative.id)
     if history:
-        body = Html(body + "\n\n" + history_lines(ctx, history))
+        body = Html(body + "\n\n" + await history_lines(ctx, history))
     ref = f"{initiative.id}:{initiative.version}"
     if initiative.status == "submitted":
         rows = [

@@ -95,7 +95,12 @@ async def test_the_whole_life_of_an_initiative(chat: Callable[..., Chat], store:
         "recognised",
     ]
     await mai.send("/cuatoi")
-    assert f"{TITLE} — 🏅 được công nhận" in "\n".join(m.plain_text for m in mai.messages[-3:])
+    mine = "\n".join(m.plain_text for m in mai.messages[-3:])
+    assert f"{TITLE} — 🏅 được công nhận" in mine
+    assert "Ghi chú của hội đồng: «Bổ sung số liệu tiết kiệm theo tháng»" in mine
+    await mai.press(TITLE)
+    page = next(m.plain_text for m in reversed(mai.messages) if "Quá trình xét duyệt" in m.plain_text)
+    assert "Nông Văn Hùng: ↩️ cần bổ sung — «Bổ sung số liệu tiết kiệm theo tháng»" in page
 
 
 async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
