@@ -90,6 +90,10 @@ channel_accounts = sa.Table(
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True, index=True),
     sa.Column("language", sa.String(8), nullable=True),
     sa.Column("reachable", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Reminders the person switched off, and their quiet hours (minutes after local midnight).
+    sa.Column("reminders_off", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("quiet_start", sa.Integer, nullable=False, server_default="1260"),
+    sa.Column("quiet_end", sa.Integer, nullable=False, server_default="420"),
     sa.Column("linked_at", UTCDateTime(), nullable=True),
     _created_at(),
     sa.UniqueConstraint("channel", "user_id", name="uq_channel_accounts_channel_user"),
@@ -322,4 +326,42 @@ initiative_history = sa.Table(
     sa.Column("from_status", sa.String(24), nullable=False),
     sa.Column("to_status", sa.String(24), nullable=False),
     sa.Column("note", sa.Text, nullable=False, default=""),
+)
+
+reminder_rules = sa.Table(
+    "reminder_rules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # registration / initiative (made at a campaign's launch), custom (an officer's /remind), calendar.
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=True, index=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    # everyone, unregistered, registered, no_initiative: who among the unit's linked members receives it.
+    sa.Column("audience", sa.String(24), nullable=False),
+    sa.Column("calendar_key", sa.String(48), nullable=True),
+    sa.Column("text", sa.Text, nullable=True),  # an officer's own words; catalog texts otherwise
+    sa.Column("owner_account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # active, cancelled
+    _created_at(),
+)
+
+reminder_sendings = sa.Table(
+    "reminder_sendings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rule_id", sa.Integer, sa.ForeignKey("reminder_rules.id"), nullable=False, index=True),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # planned, sent, missed, cancelled
+    sa.Column("processed_at", UTCDateTime(), nullable=True),
+    sa.Column("broadcast_id", sa.Integer, sa.ForeignKey("broadcasts.id"), nullable=True),
+    sa.Index("ix_reminder_sendings_status_due", "status", "due_at"),
+)
+
+# One row per job that only one instance may run (the scheduler): whoever holds an unexpired lease runs it.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
 )

@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=255), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
-        sa.Column("reachable", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("reachable", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("linked_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
