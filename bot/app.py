@@ -67,6 +67,7 @@ class Runtime:
             deliverers,
             concurrency=outbox_concurrency(settings.telegram_rate),
             on_broadcast_done=summary_reporter(settings.language),
+            zone=settings.zone,
         )
         self._started = False
 

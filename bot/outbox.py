@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.events import Outgoing
+from bot.quiet import quiet_until
+from messages.formatting import VIETNAM
 from storage.database import Repos, Store
 from storage.records import Account, OutboxItem
 from storage.repos.outbox import NewOutboxItem
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # network failures before a message is given up and recorded as failed
 BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
 IDLE_POLL_SECONDS = 30.0  # look for due rows at least this often even if nobody wakes the worker
+QUIET_KINDS = ("reminder", "broadcast", "announcement")  # these wait for the recipient's quiet hours to end
 
 
 class Outcome(StrEnum):
@@ -141,6 +145,7 @@ class OutboxWorker:
         batch_size: int = 500,
         flush_every: int = 50,
         on_broadcast_done: BroadcastDone | None = None,
+        zone: ZoneInfo = VIETNAM,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -153,6 +158,7 @@ class OutboxWorker:
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resume_at = 0.0  # loop time before which nothing is sent (after a 429)
+        self._zone = zone
 
     def wake(self) -> None:
         """Look for due rows now (call after committing new ones)."""
@@ -202,7 +208,7 @@ class OutboxWorker:
     async def send_due(self) -> bool:
         """Send one batch of due rows, chats in parallel; True if there were any."""
         async with self._store.begin() as repos:
-            batch = await repos.outbox.due(self._clock.now(), self._batch_size)
+            batch = await self._hold_quiet(repos, await repos.outbox.due(self._clock.now(), self._batch_size))
         if not batch:
             return False
         by_chat: dict[tuple[str, str], list[OutboxItem]] = {}
@@ -212,6 +218,18 @@ class OutboxWorker:
         await asyncio.gather(*(self._send_chat(items, gate) for items in by_chat.values()))
         await self._recorder.flush()
         return True
+
+    async def _hold_quiet(self, repos: Repos, batch: list[OutboxItem]) -> list[OutboxItem]:
+        """Defer reminders and broadcasts whose recipient is in quiet hours; return the rest."""
+        now = self._clock.now()
+        ready = []
+        for item in batch:
+            until = quiet_until(now, self._zone, *item.quiet_hours) if item.quiet_hours else None
+            if until is not None and item.kind in QUIET_KINDS:
+                await repos.outbox.defer(item.id, until)
+            else:
+                ready.append(item)
+        return ready
 
     async def _send_chat(self, items: list[OutboxItem], gate: asyncio.Semaphore) -> None:
         async with gate:

@@ -97,6 +97,7 @@ class OutboxItem:
     message: dict[str, Any]
     attempts: int
     broadcast_id: int | None
+    quiet_hours: tuple[int, int] | None  # the recipient's quiet hours, minutes after local midnight
 
 
 @dataclass(frozen=True, slots=True)

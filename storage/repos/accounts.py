@@ -104,3 +104,23 @@ class AccountRepo:
             .where(accounts.c.channel == channel, accounts.c.chat_id == chat_id)
             .values(reachable=reachable)
         )
+
+    async def set_reminders_off(self, account_id: int, off: bool) -> None:
+        """Switch reminders off (or back on) for this account."""
+        await self.conn.execute(
+            accounts.update().where(accounts.c.id == account_id).values(reminders_off=off)
+        )
+
+    async def preferences(self, account_id: int) -> tuple[bool, int, int]:
+        """(reminders off, quiet hours start, quiet hours end) of the account."""
+        query = sa.select(accounts.c.reminders_off, accounts.c.quiet_start, accounts.c.quiet_end).where(
+            accounts.c.id == account_id
+        )
+        off, start, end = (await self.conn.execute(query)).one()
+        return bool(off), int(start), int(end)
+
+    async def set_quiet_hours(self, account_id: int, start: int, end: int) -> None:
+        """Quiet hours as minutes after local midnight; start == end means none."""
+        await self.conn.execute(
+            accounts.update().where(accounts.c.id == account_id).values(quiet_start=start, quiet_end=end)
+        )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import OutboxItem
-from storage.tables import channel_accounts, members, outbox, units
+from storage.tables import channel_accounts, initiatives, members, outbox, registrations, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,33 @@ class NewOutboxItem:
     account_id: int | None
     kind: str
     message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who among a subtree's members: everyone, or by their registration or initiatives in a campaign."""
+
+    name: str  # everyone, registered, unregistered, no_initiative
+    campaign_id: int | None = None
+
+
+def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
+    registered = sa.exists().where(
+        registrations.c.member_id == members.c.id,
+        registrations.c.campaign_id == audience.campaign_id,
+        registrations.c.status == "active",
+    )
+    submitted = sa.exists().where(
+        initiatives.c.author_member_id == members.c.id,
+        initiatives.c.campaign_id == audience.campaign_id,
+        initiatives.c.status.not_in(("draft", "withdrawn")),
+    )
+    return {
+        "everyone": sa.true(),
+        "registered": registered,
+        "unregistered": ~registered,
+        "no_initiative": ~submitted,
+    }[audience.name]
 
 
 class OutboxRepo:
@@ -58,17 +85,25 @@ class OutboxRepo:
         *,
         path: str,
         kind: str,
-        broadcast_id: int,
+        broadcast_id: int | None,
         messages: dict[str, dict[str, Any]],
         default_language: str,
         now: datetime,
+        audience: Audience | None = None,
+        skip_opted_out: bool = False,
     ) -> int:
-        """Queue one row per reachable account linked to a member of the subtree, each in its language.
+        """Queue one row per reachable account linked to a member of the subtree, each in its language,
+        optionally only for an audience of a campaign and only for those who did not switch reminders off.
 
         One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
         """
         queued = 0
         language = sa.func.coalesce(channel_accounts.c.language, default_language)
+        filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]
+        if skip_opted_out:
+            filters.append(channel_accounts.c.reminders_off.is_(False))
+        if audience is not None:
+            filters.append(_audience_filter(audience))
         for lang, message in messages.items():
             recipients = (
                 sa.select(
@@ -85,9 +120,7 @@ class OutboxRepo:
                 )
                 .join(members, members.c.id == channel_accounts.c.member_id)
                 .join(units, units.c.id == members.c.unit_id)
-                .where(
-                    units.c.path.startswith(path), channel_accounts.c.reachable.is_(True), language == lang
-                )
+                .where(*filters, language == lang)
             )
             result = await self.conn.execute(
                 outbox.insert().from_select(
@@ -121,12 +154,32 @@ class OutboxRepo:
                 outbox.c.message,
                 outbox.c.attempts,
                 outbox.c.broadcast_id,
+                channel_accounts.c.quiet_start,
+                channel_accounts.c.quiet_end,
             )
+            .outerjoin(channel_accounts, channel_accounts.c.id == outbox.c.account_id)
             .where(outbox.c.status == "pending", outbox.c.not_before <= now)
             .order_by(outbox.c.not_before, outbox.c.id)
             .limit(limit)
         )
-        return [OutboxItem(r[0], r[1], r[2], r[3], r[4], dict(r[5]), r[6], r[7]) for r in rows]
+        return [
+            OutboxItem(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                dict(r[5]),
+                r[6],
+                r[7],
+                (r[8], r[9]) if r[8] is not None else None,
+            )
+            for r in rows
+        ]
+
+    async def defer(self, item_id: int, not_before: datetime) -> None:
+        """Hold a message until later without counting an attempt (quiet hours)."""
+        await self.conn.execute(outbox.update().where(outbox.c.id == item_id).values(not_before=not_before))
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending message becomes due, if any is pending."""
