@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.outbox import Deliverer, OutboxWorker
 from bot.router import Router
+from bot.scheduler import ReminderScheduler
 from handlers.routes import ROUTES
 from storage.database import Store
 from storage.migrate import current_revision, head_revision, upgrade_async
@@ -69,6 +70,7 @@ class Runtime:
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
         )
+        self.reminders = ReminderScheduler(self.store, self.clock, settings, on_queued=self.outbox.wake)
         self._started = False
 
     def _wake_outbox(self) -> None:
@@ -82,11 +84,13 @@ class Runtime:
             raise RuntimeError("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
         await self.telegram.start()
         self.outbox.start()
+        await self.reminders.start()
         self._started = True
 
     async def stop(self) -> None:
         """Stop the outbox worker, then the channels it sends through, then close the database."""
         self._started = False
+        await self.reminders.stop()
         await self.outbox.stop()
         if self.telegram is not None:
             await self.telegram.stop()

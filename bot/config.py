@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
+    reminder_grace_hours: float = Field(default=6.0, ge=0)
     review_scale: int = Field(default=10, ge=2, le=100)
     telegram_rate: float = Field(default=30.0, gt=0, le=10000)
     dialog_expiry_hours: int = Field(default=24, ge=1)

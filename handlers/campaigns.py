@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot import campaigns as domain
 from bot.events import Button
+from bot.reminders import plan_campaign_reminders
 from handlers.campaign_views import announcement, campaign_details, days_left_text, problem_text, title_names
 from handlers.common import stale_button
 from handlers.context import Ctx
@@ -230,6 +231,7 @@ async def launch_button(ctx: Ctx) -> None:
     if isinstance(result, domain.Problem):
         ctx.say(problem_text(ctx, result))
         return
+    await plan_campaign_reminders(ctx.repos, campaign, ctx.who.account.id, ctx.settings.zone, ctx.now)
     ctx.say(
         ctx.t("launch.done", title=campaign.title, count=formatting.number(result.queued, ctx.lang)),
         replace=True,

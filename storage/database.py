@@ -21,10 +21,12 @@ from storage.repos.dialogs import DialogRepo
 from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
+from storage.repos.leases import LeaseRepo
 from storage.repos.members import MemberRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.payloads import PayloadRepo
 from storage.repos.registrations import RegistrationRepo
+from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.units import UnitRepo
 
@@ -47,6 +49,8 @@ class Repos:
         self.campaigns = CampaignRepo(conn)
         self.registrations = RegistrationRepo(conn)
         self.broadcasts = BroadcastRepo(conn)
+        self.reminders = ReminderRepo(conn)
+        self.leases = LeaseRepo(conn)
         self.initiatives = InitiativeRepo(conn)
 
 

@@ -229,3 +229,28 @@ class InitiativeCounts:
     submitted: int
     valid: int
     recognised: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRule:
+    """What to remind, to whom: a campaign deadline, an officer's own words, a day of the union year."""
+
+    id: int
+    kind: str
+    campaign_id: int | None
+    unit_id: int
+    audience: str
+    calendar_key: str | None
+    text: str | None
+    owner_account_id: int | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """One planned moment a rule's reminder goes out."""
+
+    id: int
+    rule: ReminderRule
+    due_at: datetime
+    status: str

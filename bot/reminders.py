@@ -1,0 +1,185 @@
+"""Reminders: the campaign deadlines' automatic ones (7, 3 and 1 days before, at 08:00 local time), an
+officer's own, and what a sending queues when its time comes: one outbox row per member who still has
+something to do, in their language, skipping those who switched reminders off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.access import Identity
+from bot.campaigns import Problem, days_left
+from bot.events import Button, Outgoing
+from bot.outbox import queue_messages
+from messages import LANGUAGES, Html, escape, formatting, text
+from storage.database import Repos
+from storage.records import Campaign, Sending, Unit
+from storage.repos.outbox import Audience
+
+DAYS_BEFORE = (7, 3, 1)
+REMIND_AT = time(8, 0)
+AUDIENCES = ("everyone", "unregistered", "registered", "no_initiative")
+TEXT_MAX = 2000
+
+
+def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A local date and time as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def deadline_moments(deadline: date, zone: ZoneInfo, now: datetime) -> list[datetime]:
+    """08:00 local time 7, 3 and 1 days before a deadline, leaving out moments already past."""
+    moments = [local_moment(deadline - timedelta(days=days), REMIND_AT, zone) for days in DAYS_BEFORE]
+    return [moment for moment in moments if moment > now]
+
+
+async def plan_campaign_reminders(
+    repos: Repos, campaign: Campaign, owner_account_id: int | None, zone: ZoneInfo, now: datetime
+) -> int:
+    """At launch: remind the unregistered before the registration deadline, and those without an
+    initiative before the initiative deadline. Returns how many sendings were planned."""
+    planned = 0
+    plans = [("registration", "unregistered", campaign.registration_deadline)]
+    if campaign.initiative_deadline is not None:
+        plans.append(("initiative", "no_initiative", campaign.initiative_deadline))
+    for kind, audience, deadline in plans:
+        rule_id = await repos.reminders.create_rule(
+            kind=kind,
+            unit_id=campaign.unit_id,
+            audience=audience,
+            campaign_id=campaign.id,
+            owner_account_id=owner_account_id,
+            now=now,
+        )
+        moments = deadline_moments(deadline, zone, now)
+        await repos.reminders.plan(rule_id, moments)
+        planned += len(moments)
+    return planned
+
+
+@dataclass(frozen=True, slots=True)
+class CustomReminder:
+    """What an officer asks for with /remind."""
+
+    unit: Unit
+    text: str
+    when: datetime
+    audience: str
+    campaign: Campaign | None
+
+
+async def schedule_custom(
+    repos: Repos, who: Identity, reminder: CustomReminder, now: datetime
+) -> Problem | int:
+    """Plan an officer's reminder; returns the rule id, or why it cannot be planned."""
+    if not who.covers(reminder.unit):
+        return Problem("unit", "unit_out_of_scope", {"unit": reminder.unit.name})
+    if not reminder.text.strip() or len(reminder.text) > TEXT_MAX:
+        return Problem("text", "reminder_text_length", {"high": TEXT_MAX})
+    if reminder.when <= now:
+        return Problem("when", "reminder_in_past")
+    if reminder.audience not in AUDIENCES or (reminder.audience != "everyone" and reminder.campaign is None):
+        return Problem("audience", "audience_unknown")
+    rule_id = await repos.reminders.create_rule(
+        kind="custom",
+        unit_id=reminder.unit.id,
+        audience=reminder.audience,
+        campaign_id=reminder.campaign.id if reminder.campaign else None,
+        text=reminder.text.strip(),
+        owner_account_id=who.account.id,
+        now=now,
+    )
+    await repos.reminders.plan(rule_id, [reminder.when])
+    await repos.audit.record(
+        who.actor,
+        "reminder.schedule",
+        f"unit:{reminder.unit.code}",
+        {"rule": rule_id, "audience": reminder.audience},
+        now,
+    )
+    return rule_id
+
+
+def _reminder_message(
+    language: str, sending: Sending, unit: Unit, campaign: Campaign | None, today: date
+) -> Outgoing:
+    rule = sending.rule
+    if rule.kind == "custom":
+        body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(rule.text or ""))
+        return Outgoing(body)
+    if rule.kind == "calendar":
+        return Outgoing(text(language, f"calendar.{rule.calendar_key}", unit=unit.name))
+    assert campaign is not None
+    deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
+    assert deadline is not None
+    body = text(
+        language,
+        f"reminders.{rule.kind}",
+        title=campaign.title,
+        deadline=formatting.day(deadline),
+        days=days_left(deadline, today),
+    )
+    payload = f"reg:start:{campaign.id}" if rule.kind == "registration" else "ini:new"
+    button = Button(text(language, f"reminders.{rule.kind}_button"), payload)
+    return Outgoing(body, ((button,),))
+
+
+async def fire(
+    repos: Repos, sending: Sending, *, default_language: str, zone: ZoneInfo, now: datetime
+) -> int | None:
+    """Queue a due sending for its audience; None if someone else already sent it. Returns how many."""
+    rule = sending.rule
+    unit = await repos.units.get(rule.unit_id)
+    campaign = await repos.campaigns.get(rule.campaign_id) if rule.campaign_id else None
+    assert unit is not None
+    if campaign is not None and campaign.status != "launched":
+        await repos.reminders.settle(sending.id, "cancelled", now)
+        return 0
+    if not await repos.reminders.settle(sending.id, "sent", now):
+        return None
+    today = now.astimezone(zone).date()
+    title = campaign.title if campaign else text(default_language, f"reminders.title_{rule.kind}")
+    broadcast_id = await repos.broadcasts.create(
+        kind="reminder",
+        title=title,
+        campaign_id=campaign.id if campaign else None,
+        unit_id=unit.id,
+        requested_by=rule.owner_account_id if rule.kind == "custom" else None,
+        now=now,
+    )
+    await repos.reminders.link_broadcast(sending.id, broadcast_id)
+    messages = {lang: _reminder_message(lang, sending, unit, campaign, today).to_json() for lang in LANGUAGES}
+    queued = await repos.outbox.enqueue_for_subtree(
+        path=unit.path,
+        kind="reminder",
+        broadcast_id=broadcast_id,
+        messages=messages,
+        default_language=default_language,
+        now=now,
+        audience=Audience(rule.audience, rule.campaign_id) if rule.audience != "everyone" else None,
+        skip_opted_out=True,
+    )
+    await repos.broadcasts.set_total(broadcast_id, queued, now)
+    return queued
+
+
+async def report_missed(
+    repos: Repos, sending: Sending, *, default_language: str, zone: ZoneInfo, now: datetime
+) -> None:
+    """Mark a sending missed (the bot was down past the grace period) and tell the officer who owns it."""
+    if not await repos.reminders.settle(sending.id, "missed", now):
+        return
+    owner = (
+        await repos.accounts.by_id(sending.rule.owner_account_id) if sending.rule.owner_account_id else None
+    )
+    if owner is None:
+        return
+    language = owner.language or default_language
+    campaign = await repos.campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
+    what = campaign.title if campaign else text(language, f"reminders.title_{sending.rule.kind}")
+    notice = text(
+        language, "reminders.missed", what=what, at=formatting.moment(sending.due_at, language, zone)
+    )
+    await queue_messages(repos, [owner], Outgoing(notice), "reminder_missed", now)

@@ -1,0 +1,140 @@
+"""Scheduled reminders with a controllable clock: the right local time, the right members, quiet hours,
+opt-outs, a bot that was down across a reminder's time, and two instances sharing one database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.scheduler import ReminderScheduler
+from messages.formatting import VIETNAM
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.campaigns import campaign_running
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import HOA
+
+pytestmark = pytest.mark.sandbox
+REMINDER = "hết hạn đăng ký phong trào"
+
+
+def at_local(day: int, month: int, hour: int, minute: int = 0) -> datetime:
+    """A moment in 2026, Vietnam time, as UTC."""
+    return datetime(2026, month, day, hour, minute, tzinfo=VIETNAM).astimezone(UTC)
+
+
+def reminders_of(person: Chat) -> list[str]:
+    return [m.plain_text for m in person.messages if REMINDER in m.plain_text]
+
+
+async def tick(bot: BotHolder) -> None:
+    await bot.runtime.reminders.tick()
+    await bot.runtime.outbox.wait_idle()
+
+
+async def planned_moments(store: Store) -> list[datetime]:
+    async with store.begin() as repos:
+        return [sending.due_at for sending in await repos.reminders.planned()]
+
+
+async def test_launch_plans_reminders_at_eight_in_the_morning_before_the_deadline(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    await campaign_running(chat)  # LDG-2026: registration closes on 25/3
+    assert await planned_moments(store) == [at_local(18, 3, 8), at_local(22, 3, 8), at_local(24, 3, 8)]
+
+
+async def test_a_reminder_reaches_only_the_unregistered_and_opens_the_registration(
+    chat: Callable[..., Chat], store: Store, bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    hoa = await linked(chat, HOA)  # outside the campaign's subtree
+    await hung.send("/dangky LDG-2026")
+    await hung.press("Lao động giỏi")
+    await hung.press("Xong")
+    await hung.press("Bỏ qua")
+    await hung.press("Xác nhận đăng ký")
+    clock.current = at_local(18, 3, 7, 59)
+    await tick(bot)
+    assert reminders_of(mai) == []  # not yet
+    clock.current = at_local(18, 3, 8)
+    await tick(bot)
+    assert len(reminders_of(mai)) == 1 and "Còn 7 ngày" in reminders_of(mai)[0]
+    assert reminders_of(hung) == [] and reminders_of(hoa) == []
+    await tick(bot)
+    assert len(reminders_of(mai)) == 1  # a second tick sends nothing twice
+    await mai.press("Đăng ký ngay")
+    assert "Chọn danh hiệu" in mai.last_text
+
+
+async def test_quiet_hours_defer_and_opt_outs_skip(
+    chat: Callable[..., Chat], store: Store, bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    async with store.begin() as repos:
+        mai_account = await repos.accounts.get("telegram", str(mai.user.user_id))
+        hung_account = await repos.accounts.get("telegram", str(hung.user.user_id))
+        assert mai_account is not None and hung_account is not None
+        await repos.accounts.set_quiet_hours(mai_account.id, 7 * 60, 9 * 60)  # sleeps in until nine
+        await repos.accounts.set_reminders_off(hung_account.id, True)
+    clock.current = at_local(18, 3, 8)
+    await tick(bot)
+    assert reminders_of(mai) == [] and reminders_of(hung) == []
+    clock.current = at_local(18, 3, 9)
+    await bot.runtime.outbox.wait_idle()
+    assert len(reminders_of(mai)) == 1
+    assert reminders_of(hung) == []  # switched off; announcements still came
+    assert any("phát động phong trào" in m.plain_text for m in hung.messages)
+
+
+async def test_a_bot_down_across_a_reminder_sends_it_within_grace_and_reports_it_beyond(
+    chat: Callable[..., Chat], store: Store, bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await bot.runtime.stop()
+    clock.current = at_local(18, 3, 10)  # two hours late: within the six-hour grace
+    bot.runtime = type(bot.runtime)(bot.settings, clock, poll_timeout=1)
+    await bot.runtime.start()
+    await bot.runtime.outbox.wait_idle()
+    assert len(reminders_of(mai)) == 1
+    await bot.runtime.stop()
+    clock.current = at_local(22, 3, 15)  # seven hours late
+    bot.runtime = type(bot.runtime)(bot.settings, clock, poll_timeout=1)
+    await bot.runtime.start()
+    await bot.runtime.outbox.wait_idle()
+    assert len(reminders_of(mai)) == 1
+    assert any("đã bị lỡ" in m.plain_text and "08:00 22/03/2026" in m.plain_text for m in hung.messages)
+    async with store.begin() as repos:
+        statuses = [s.status for s in await repos.reminders.planned()]
+    assert statuses == ["planned"]  # the one on 24/3 still waits
+
+
+async def test_two_instances_sharing_a_database_send_each_reminder_once(
+    chat: Callable[..., Chat], store: Store, bot: BotHolder, clock: ManualClock, settings: Settings
+) -> None:
+    _, mai = await campaign_running(chat)
+    await bot.runtime.reminders.stop()  # two fresh instances instead, driven by hand
+    wake = bot.runtime.outbox.wake
+    first = ReminderScheduler(store, clock, settings, on_queued=wake, instance="first")
+    second = ReminderScheduler(store, clock, settings, on_queued=wake, instance="second")
+    assert await first.renew() is True
+    assert await second.renew() is False  # the lease is held
+    clock.current = at_local(18, 3, 8)
+    await second.tick()
+    await first.tick()
+    await second.tick()
+    await first.tick()
+    await bot.runtime.outbox.wait_idle()
+    assert len(reminders_of(mai)) == 1
+    # The first instance dies without handing over: once its lease expires, the second takes over.
+    clock.advance(timedelta(seconds=61))
+    assert await second.renew() is True
+    clock.current = at_local(22, 3, 8)
+    await second.tick()
+    await bot.runtime.outbox.wait_idle()
+    assert len(reminders_of(mai)) == 2
