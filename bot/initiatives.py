@@ -174,6 +174,8 @@ async def review(
         return Problem("scores", "scores_range", {"high": scale})
     if action == "recognise" and set(initiative.scores) != set(CRITERIA):
         return Problem("scores", "scores_first")
+    if action == "revision":
+        scores = {}  # the revised text is scored afresh
     if not await repos.initiatives.move(
         initiative.id,
         version=version,

@@ -9,14 +9,15 @@ import math
 from datetime import date
 
 # Hồ Ngọc Đức's algorithm ("Thuật toán tính âm lịch"), the one Vietnamese calendars are printed from. It is
-# implemented here rather than taken from a package because the well-kept lunar libraries on PyPI follow the
-# Chinese calendar, and the Vietnamese calendar differs: it reckons days in Vietnam's time zone, UTC+7, so a
-# new moon at 23:07 on 2 Feb 2030 in Hà Nội (00:07 on 3 Feb in Beijing) starts the month, and Tết, a day
-# earlier than in China. The rules of the calendar:
+# written out here rather than taken from a package: the widely used lunar libraries on PyPI follow the
+# Chinese calendar, the Vietnamese ones are small one-person ports, and this is settled arithmetic.
+# The two calendars differ because Vietnam reckons days in its own time zone, UTC+7: a new moon at 23:07 on
+# 2 Feb 2030 in Hà Nội (00:07 on 3 Feb in Beijing) starts the month, and Tết, a day earlier than in China.
+# The rules of the calendar:
 #   - a lunar month starts on the local day of a new moon;
 #   - month 11 is the month that holds the winter solstice;
-#   - a year from one month 11 to the next with 13 months has a leap month: the first month in which the sun
-#     enters no new 30° sector of longitude (no "major solar term"); it repeats the number of the month before.
+#   - a year from one month 11 to the next with 13 months has a leap month: the first month in which the
+#     sun enters no new 30° sector of longitude (no "major solar term"); it repeats the number before it.
 # Tết is the first day of month 1, two months after month 11, or three when month 11 or 12 is repeated.
 # The new-moon and sun-longitude series are Meeus's low-precision ones, good to a few minutes; the results
 # agree with an independently kept table of Vietnamese new-year dates for every year from 1901 to 2100.

@@ -42,7 +42,8 @@ async def link_by_contact(
     repos: Repos, account: Account, phone: str, contact_user_id: str | None, now: datetime
 ) -> LinkResult:
     """Link ``account`` to the roster member with this phone, if the contact is the sender's own."""
-    if contact_user_id is not None and contact_user_id != account.user_id:
+    # A contact card saved by hand has no user id: only the sender's own card proves the number is theirs.
+    if contact_user_id != account.user_id:
         return LinkResult(LinkOutcome.NOT_OWN_CONTACT)
     normalized = normalize_phone(phone)
     if normalized is None:
@@ -137,7 +138,9 @@ async def decide_join_request(
         return Decision(DecisionOutcome.ALREADY_DECIDED, request)
     requester = await repos.accounts.get(request.channel, request.user_id)
     member_id = None
-    if approve:
+    if approve and requester is not None and requester.member_id is not None:
+        member_id = requester.member_id  # linked by phone meanwhile: nothing to add to the roster
+    elif approve:
         code = await repos.members.next_code(JOIN_REQUEST_CODE_PREFIX)
         member_id = await repos.members.insert(
             code=code,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # network failures before a message is given up and recorded as failed
 BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
+LEASE = "outbox"
+LEASE_SECONDS = 60  # another instance takes over sending this long after this one stops renewing
 IDLE_POLL_SECONDS = 30.0  # look for due rows at least this often even if nobody wakes the worker
 QUIET_KINDS = ("reminder", "broadcast", "announcement")  # these wait for the recipient's quiet hours to end
 
@@ -159,6 +162,7 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._resume_at = 0.0  # loop time before which nothing is sent (after a 429)
         self._zone = zone
+        self._instance = secrets.token_hex(6)
 
     def wake(self) -> None:
         """Look for due rows now (call after committing new ones)."""
@@ -176,6 +180,8 @@ class OutboxWorker:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         await self._recorder.flush()
+        async with self._store.begin() as repos:
+            await repos.leases.release(LEASE, self._instance)  # the next instance need not wait for expiry
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until nothing is due (used by tests and the demo to let notices arrive)."""
@@ -206,8 +212,16 @@ class OutboxWorker:
             await asyncio.wait_for(self._wake.wait(), delay)
 
     async def send_due(self) -> bool:
-        """Send one batch of due rows, chats in parallel; True if there were any."""
+        """Send one batch of due rows, chats in parallel; True if there were any.
+
+        Only the instance holding the "outbox" lease sends, so several instances never send a row twice.
+        """
+        now = self._clock.now()
         async with self._store.begin() as repos:
+            if not await repos.leases.take(
+                LEASE, self._instance, now, now + timedelta(seconds=LEASE_SECONDS)
+            ):
+                return False
             batch = await self._hold_quiet(repos, await repos.outbox.due(self._clock.now(), self._batch_size))
         if not batch:
             return False

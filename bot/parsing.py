@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from fractions import Fraction
 
 
@@ -55,8 +55,9 @@ _DAY_MONTH_YEAR = re.compile(
 _ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})")
 
 
-def parse_date(text: str, today: date) -> date | ParseError:
-    """The date in ``text``; without a year, the next such date on or after ``today``."""
+def parse_date(text: str, today: date, *, past: bool = False) -> date | ParseError:
+    """The date in ``text``; without a year, the next such date on or after ``today`` (or, with ``past``,
+    the latest on or before it: "15/2" for a first application means the one that has happened)."""
     cleaned = _DATE_PREFIX.sub("", _clean(text), count=1)
     if cleaned in _TODAY_WORDS:
         return today
@@ -67,8 +68,8 @@ def parse_date(text: str, today: date) -> date | ParseError:
         return ParseError("date.format", {"text": text.strip()})
     day, month, year_text = int(match["day"]), int(match["month"]), match["year"]
     if year_text is None:
-        upcoming = _next_occurrence(day, month, today)
-        return upcoming if upcoming is not None else ParseError("date.not_exist", {"text": text.strip()})
+        found = _last_occurrence(day, month, today) if past else _next_occurrence(day, month, today)
+        return found if found is not None else ParseError("date.not_exist", {"text": text.strip()})
     year = int(year_text) + (2000 if len(year_text) == 2 else 0)
     if not MIN_YEAR <= year <= MAX_YEAR:
         return ParseError("date.format", {"text": text.strip()})
@@ -86,6 +87,18 @@ def _next_occurrence(day: int, month: int, today: date) -> date | None:
         except ValueError:
             continue
         if candidate >= today:
+            return candidate
+    return None
+
+
+def _last_occurrence(day: int, month: int, today: date) -> date | None:
+    """The last day/month on or before ``today``; None when that day never exists."""
+    for year in range(today.year, today.year - 9, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
             return candidate
     return None
 
@@ -193,3 +206,24 @@ def parse_share(text: str) -> int | ParseError:
     if not MIN_SHARE <= share <= MAX_SHARE:
         return ParseError("share.range", {"text": text.strip(), "min": MIN_SHARE, "max": MAX_SHARE})
     return share
+
+
+_TIME = re.compile(
+    r"(?<![\d/.-])(?P<hour>\d{1,2})\s*(?:giờ|[:hg])\s*(?P<minute>\d{2})?(?:\s*(?:phút|p))?(?![\d/.-])"
+)
+
+
+def parse_moment(text: str, today: date) -> tuple[date, time] | ParseError:
+    """A date and a time of day as people type them: "25/3 8:00", "8h30 25/3/2026", "mai 14 giờ"."""
+    cleaned = _clean(text)
+    match = _TIME.search(cleaned)
+    if match is None:
+        return ParseError("time.format", {"text": text.strip()})
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if hour > 23 or minute > 59:
+        return ParseError("time.format", {"text": text.strip()})
+    rest = (cleaned[: match.start()] + " " + cleaned[match.end() :]).strip(" ,-lúc")
+    day = parse_date(rest, today) if rest else today
+    if isinstance(day, ParseError):
+        return day
+    return day, time(hour, minute)

@@ -68,7 +68,7 @@ class Router:
 
     async def _dispatch(self, ctx: Ctx) -> None:
         event = ctx.event
-        if ctx.dialog.expired is not None and event.kind in (Kind.TEXT, Kind.BUTTON):
+        if ctx.dialog.expired is not None and event.kind is Kind.TEXT:
             await common.dialog_expired(ctx)
         elif event.kind is Kind.COMMAND:
             await self._command(ctx, event.command)
@@ -78,10 +78,8 @@ class Router:
             await self._text(ctx)
         elif event.kind is Kind.CONTACT:
             await self.routes.on_contact(ctx)
-        elif event.kind is Kind.FILE and self._flow_taking_files(ctx) is not None:
-            handler = self._flow_taking_files(ctx)
-            assert handler is not None
-            await handler(ctx)
+        elif event.kind is Kind.FILE and (takes_files := self._flow_taking_files(ctx)) is not None:
+            await takes_files(ctx)
         elif event.kind is Kind.EDITED:
             await common.edited(ctx)
         else:

@@ -219,6 +219,9 @@ async def launch_button(ctx: Ctx) -> None:
     if args[0] == "show":
         await _launch_preview(ctx, campaign)
         return
+    if args[0] != "go":
+        await stale_button(ctx)
+        return
     result = await domain.launch(
         ctx.repos,
         ctx.who,

@@ -228,7 +228,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
         extra = {"title_key": search_key(value)} if step == TITLE else {}
         await _save(ctx, initiative, **{step: value}, **extra)
     elif step == FIRST_APPLIED:
-        day = parse_date(value, ctx.today)
+        day = parse_date(value, ctx.today, past=True)
         problem_or_none = day if isinstance(day, ParseError) else domain.check_first_applied(day, ctx.today)
         if problem_or_none is not None:
             _complain(ctx, step, problem_or_none)

@@ -27,7 +27,7 @@ async def list_requests(ctx: Ctx) -> None:
                 name=request.full_name,
                 phone=display_phone(request.phone) if request.phone else "—",
                 unit=unit.name if unit else "?",
-                at=formatting.moment(request.created_at, ctx.lang),
+                at=formatting.moment(request.created_at, ctx.lang, ctx.settings.zone),
             ),
             [
                 [

@@ -6,6 +6,7 @@ Commands are listed in the order a user meets them; /help and the command menus 
 from __future__ import annotations
 
 from handlers import (
+    announce,
     campaign_create,
     campaigns,
     common,
@@ -14,6 +15,7 @@ from handlers import (
     invites,
     join_requests,
     onboarding,
+    preferences,
     registration,
     review,
 )
@@ -28,16 +30,21 @@ ROUTES = Routes(
         Command("submit", "sangkien", initiative_form.submit_command, Role.MEMBER),
         Command("my", "cuatoi", registration.my_registrations, Role.MEMBER),
         Command("language", "ngonngu", common.choose_language, Role.ANYONE, keeps_dialog=True),
+        Command("reminders", "nhacnho", preferences.reminders_command, Role.MEMBER),
         Command("cancel", "huy", common.cancel, Role.ANYONE, keeps_dialog=True),
         Command("newcampaign", "taophongtrao", campaign_create.new_campaign, Role.OFFICER),
         Command("launch", "phatdong", campaigns.launch, Role.OFFICER),
         Command("review", "duyet", review.review_command, Role.OFFICER),
+        Command("broadcast", "thongbao", announce.broadcast_command, Role.OFFICER),
+        Command("remind", "nhacviec", announce.remind_command, Role.OFFICER),
         Command("broadcasts", "tiendo", campaigns.list_broadcasts, Role.OFFICER),
         Command("requests", "yeucau", join_requests.list_requests, Role.OFFICER),
         Command("invite", "moi", invites.invite, Role.OFFICER),
     ),
     buttons={
         "lang": ButtonRoute(common.set_language, Role.ANYONE),
+        "pref": ButtonRoute(preferences.button, Role.MEMBER),
+        "ann": ButtonRoute(announce.button, Role.OFFICER),
         "dlg": ButtonRoute(common.dialog_button, Role.ANYONE),
         "join": ButtonRoute(onboarding.join_button, Role.ANYONE),
         "camp": ButtonRoute(campaigns.campaign_button, Role.MEMBER),
@@ -62,6 +69,7 @@ ROUTES = Routes(
             initiative_form.INITIATIVE_FLOW,
             review.REVIEW_NOTE_FLOW,
             review.REVIEW_SCORE_FLOW,
+            announce.ANNOUNCE_FLOW,
         )
     },
     on_contact=onboarding.on_contact,

@@ -198,6 +198,7 @@ outbox = sa.Table(
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index("ix_outbox_status_not_before", "status", "not_before"),
     sa.Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+    sa.Index("ix_outbox_chat_status", "channel", "chat_id", "status"),
 )
 
 campaigns = sa.Table(

@@ -26,7 +26,7 @@ async def fill(member: Chat, title: str = TITLE) -> None:
     await member.send("Mỗi tháng hai người đi kiểm tra 300 công tơ")
     await member.send("Lắp bộ đọc từ xa; đối chiếu số liệu trên phần mềm")
     await member.send("Giảm 80% thời gian kiểm tra")
-    await member.send("15/2/2026")
+    await member.send("15/2")  # no year: the 15/2 that has passed, 2026
     await member.send("Công tơ điện tử có cổng truyền dữ liệu")
     await member.send("Tiết kiệm nhân công và chi phí đi lại")
     await member.send("80 triệu")
@@ -204,3 +204,25 @@ async def test_progress_against_the_target_on_the_campaign_page(chat: Callable[.
     await mai.send("/phongtrao")
     await mai.press("Lao động giỏi, lao động sáng tạo 2026")
     assert "Công đoàn cơ sở Điện lực Hà Quảng: 1/431 (0%)" in mai.last_text
+
+
+async def test_a_long_application_is_shown_in_several_messages_and_can_be_submitted(
+    chat: Callable[..., Chat],
+) -> None:
+    _, mai = await campaign_running(chat)
+    await mai.send("/sangkien")
+    await mai.send(TITLE)
+    await mai.press("Kỹ thuật")
+    for _ in range(4):  # problem, before, steps, improvement: near the 3,000-character limit each
+        await mai.send("Nội dung chi tiết & số liệu <đo đạc>. " * 75)
+    await mai.send("15/2")
+    await mai.send("Điều kiện")
+    await mai.send("Lợi ích")
+    await mai.press("Bỏ qua")
+    await mai.send("100")
+    await mai.press("Bỏ qua")
+    replies = await mai.press("Xong")
+    assert len(replies) >= 3 and all(len(m.plain_text) <= 4096 for m in replies)
+    assert "&lt;đo đạc&gt;" in replies[1].text  # still escaped after the cut
+    await mai.press("Nộp sáng kiến")
+    assert "Đã nộp sáng kiến" in mai.last_text

@@ -64,3 +64,9 @@ def test_vietnamese_number_date_and_money_formats() -> None:
     assert formatting.moment(datetime(2026, 3, 25, 1, 0, tzinfo=UTC)) == "08:00 25/03/2026"
     assert formatting.percent(1709, 431) == "397%"
     assert formatting.percent(3, 0) == "—"
+
+
+def test_every_union_calendar_event_has_a_text() -> None:
+    from bot.union_calendar import load_events
+
+    assert [event.key for event in load_events() if f"calendar.{event.key}" not in catalog("vi")] == []

@@ -66,6 +66,16 @@ async def test_someone_elses_contact_is_refused_and_links_nothing(
     assert await linked_member_code(store, MAI[0]) is None
 
 
+async def test_a_hand_saved_contact_card_of_an_officer_is_refused(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    intruder = chat(1600, "Kẻ", "Mạo Danh", phone="0900000001")
+    await intruder.send("/start")
+    await intruder.share_contact("0987654321", card_only=True)  # Hùng's number, typed into a phone book
+    assert "chính mình" in intruder.last_text
+    assert await linked_member_code(store, 1600) is None
+
+
 async def test_a_linked_member_sending_start_again_gets_the_menu(
     chat: Callable[..., Chat], store: Store
 ) -> None:

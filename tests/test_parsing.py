@@ -348,3 +348,13 @@ def test_parse_share_range(text: str) -> None:
 )
 def test_parse_share_format(text: str) -> None:
     assert parse_share(text) == ParseError("share.format", {"text": text})
+
+
+def test_a_date_without_a_year_can_mean_the_last_one() -> None:
+    from datetime import date
+
+    from bot.parsing import parse_date
+
+    assert parse_date("15/2", date(2026, 3, 2), past=True) == date(2026, 2, 15)
+    assert parse_date("15/3", date(2026, 3, 2), past=True) == date(2025, 3, 15)
+    assert parse_date("29/2", date(2026, 3, 2), past=True) == date(2024, 2, 29)

@@ -84,3 +84,14 @@ async def test_the_token_never_appears_in_the_logs(
     err = capfd.readouterr().err
     assert "sendMessage" in err and "RetryAfter" in err  # the requests and the error were logged...
     assert sandbox.token not in err  # ...without the token
+
+
+def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> None:
+    from bot.channels.telegram import split_text
+
+    text = "\n".join(f"dòng {n} " + "x" * 90 for n in range(100))
+    parts = split_text(text, limit=1000)
+    assert all(len(part) <= 1000 for part in parts)
+    assert "\n".join(parts) == text
+    assert split_text("ngắn") == ["ngắn"]
+    assert [len(part) for part in split_text("y" * 2500, limit=1000)] == [1000, 1000, 500]

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+MESSAGE_LIMIT = 4096  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 
@@ -74,6 +76,31 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+def split_text(text: str, limit: int = 0) -> list[str]:
+    """``text`` in parts that each fit one Telegram message, cut at line breaks where possible.
+
+    The limit is counted on the HTML as written, which is never shorter than what Telegram counts.
+    """
+    limit = limit or MESSAGE_LIMIT
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # one line longer than a message: cut it, the rest goes on
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    parts.append(current)
+    return [part for part in parts if part.strip()] or [text]
 
 
 def rate_limiter(rate: float) -> AIORateLimiter:
@@ -241,6 +268,12 @@ class TelegramChannel:
             return STORED_PAYLOAD_MARK + await repos.payloads.put(payload, self._router.clock.now())
 
     async def _send(self, chat_id: int, reply: Outgoing, pressed: Message | None = None) -> None:
+        parts = split_text(reply.text)
+        if len(parts) > 1 and reply.file is None:
+            # Too long for one message: the leading parts go plain, the last carries the buttons.
+            for part in parts[:-1]:
+                await self.app.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+            reply = replace(reply, text=parts[-1], replace=False)
         markup = await self._markup(reply)
         if (
             reply.replace
@@ -273,7 +306,7 @@ class TelegramChannel:
         # The outbox never looks at the Message Telegram sends back; parsing it into python-telegram-bot's
         # objects costs more than the request itself, so broadcasts use the raw API call (same limiter,
         # same errors) and skip that work.
-        if message.file is not None or message.replace:
+        if message.file is not None or message.replace or len(message.text) > MESSAGE_LIMIT:
             await self._send(chat_id, message)
             return
         params: dict[str, object] = {"chat_id": chat_id, "text": message.text, "parse_mode": ParseMode.HTML}

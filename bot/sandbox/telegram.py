@@ -984,8 +984,11 @@ class SandboxUser:
         """Send a text message in a supergroup the bot is a member of."""
         return self._post(self._sandbox.group_chat(group_id), {"text": text, **command_entities(text)})
 
-    async def share_contact(self, phone: str | None = None, *, contact_user_id: int | None = None) -> int:
-        """Share a contact: by default the user's own phone; pass contact_user_id to share someone else's."""
+    async def share_contact(
+        self, phone: str | None = None, *, contact_user_id: int | None = None, card_only: bool = False
+    ) -> int:
+        """Share a contact: by default the user's own phone; pass contact_user_id to share someone else's,
+        or card_only for a card saved by hand in the phone book (Telegram then sends no user_id)."""
         owner = self._sandbox.known_user(contact_user_id) if contact_user_id is not None else self
         phone_number = phone or (owner.phone if owner else None)
         if phone_number is None:
@@ -995,6 +998,8 @@ class SandboxUser:
             "first_name": owner.first_name if owner else f"User {contact_user_id}",
             "user_id": self.user_id if contact_user_id is None else contact_user_id,
         }
+        if card_only:
+            del contact["user_id"]
         if owner is not None and owner.last_name is not None:
             contact["last_name"] = owner.last_name
         return self._post(self._sandbox.chat(self.chat_id), {"contact": contact})

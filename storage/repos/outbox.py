@@ -52,6 +52,18 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
     }[audience.name]
 
 
+def _waiting_before(now: datetime) -> sa.ColumnElement[bool]:
+    """An older message to the same chat is still waiting (a retry, quiet hours): keep the chat's order."""
+    older = outbox.alias("older")
+    return sa.exists().where(
+        older.c.channel == outbox.c.channel,
+        older.c.chat_id == outbox.c.chat_id,
+        older.c.status == "pending",
+        older.c.id < outbox.c.id,
+        older.c.not_before > now,
+    )
+
+
 class OutboxRepo:
     """Reads and writes ``outbox``."""
 
@@ -142,6 +154,22 @@ class OutboxRepo:
             queued += result.rowcount
         return queued
 
+    async def count_recipients(self, *, path: str, audience: Audience | None, skip_opted_out: bool) -> int:
+        """How many accounts ``enqueue_for_subtree`` would queue with these filters."""
+        filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]
+        if skip_opted_out:
+            filters.append(channel_accounts.c.reminders_off.is_(False))
+        if audience is not None:
+            filters.append(_audience_filter(audience))
+        query = (
+            sa.select(sa.func.count())
+            .select_from(channel_accounts)
+            .join(members, members.c.id == channel_accounts.c.member_id)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(*filters)
+        )
+        return int((await self.conn.execute(query)).scalar_one())
+
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending messages whose time has come, oldest first."""
         rows = await self.conn.execute(
@@ -158,7 +186,7 @@ class OutboxRepo:
                 channel_accounts.c.quiet_end,
             )
             .outerjoin(channel_accounts, channel_accounts.c.id == outbox.c.account_id)
-            .where(outbox.c.status == "pending", outbox.c.not_before <= now)
+            .where(outbox.c.status == "pending", outbox.c.not_before <= now, ~_waiting_before(now))
             .order_by(outbox.c.not_before, outbox.c.id)
             .limit(limit)
         )

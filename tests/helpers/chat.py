@@ -41,10 +41,12 @@ class Chat:
         return await self._act(self.user.press_in(message, label))
 
     async def share_contact(
-        self, phone: str | None = None, *, contact_user_id: int | None = None
+        self, phone: str | None = None, *, contact_user_id: int | None = None, card_only: bool = False
     ) -> list[SentMessage]:
         """Share a phone contact (by default one's own)."""
-        return await self._act(self.user.share_contact(phone, contact_user_id=contact_user_id))
+        return await self._act(
+            self.user.share_contact(phone, contact_user_id=contact_user_id, card_only=card_only)
+        )
 
     async def act(self, action: Awaitable[int]) -> list[SentMessage]:
         """Any other sandbox action (a sticker, a document, an edit), waited for like the rest."""

@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_chat_status", ["channel", "chat_id", "status"], unique=False)
     op.create_table(
         "leases",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -80,6 +82,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_chat_status")
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.drop_column("quiet_end")
         batch_op.drop_column("quiet_start")

@@ -1,0 +1,309 @@
+"""Officers' /broadcast (/thongbao), sent now, and /remind, sent at a chosen moment: the text, the unit,
+who receives it (everyone, or the unregistered or registered of a campaign), a preview with the number of
+recipients, then a confirmation. /remind also lists the planned reminders, which their owner can cancel.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.campaigns import Problem, open_for
+from bot.events import Button, Outgoing
+from bot.parsing import ParseError, parse_moment
+from bot.reminders import TEXT_MAX, CustomReminder, schedule_custom
+from handlers.campaign_views import problem_text
+from handlers.common import stale_button
+from handlers.context import Ctx, Flow
+from messages import LANGUAGES, Html, escape, formatting, text
+from storage.records import Unit
+from storage.repos.outbox import Audience
+
+FLOW = "announce"
+TEXT, WHEN, UNIT, AUDIENCE, PREVIEW = "text", "when", "unit", "audience", "preview"
+LIST_LIMIT = 10
+
+
+def _controls(ctx: Ctx) -> list[Button]:
+    return [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+
+
+async def broadcast_command(ctx: Ctx) -> None:
+    """/broadcast: free text to send now."""
+    await ctx.dialog.start(FLOW, TEXT, mode="broadcast")
+    await prompt(ctx)
+
+
+async def remind_command(ctx: Ctx) -> None:
+    """/remind: the planned reminders of the officer's units, and a button for a new one."""
+    planned = await ctx.repos.reminders.planned(after=ctx.now, paths=ctx.who.led_paths)
+    rows = [[ctx.button("announce.new_reminder", "ann:new")]]
+    if planned:
+        lines = [ctx.t("announce.planned_head")]
+        for sending in planned[:LIST_LIMIT]:
+            campaign = (
+                await ctx.repos.campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
+            )
+            what = sending.rule.text or (campaign.title if campaign else "")
+            lines.append(
+                ctx.t(
+                    "announce.planned_line",
+                    at=formatting.moment(sending.due_at, ctx.lang, ctx.settings.zone),
+                    kind=ctx.t(f"reminders.title_{sending.rule.kind}"),
+                    what=what[:80],
+                )
+            )
+            rows.append(
+                [
+                    Button(
+                        ctx.t(
+                            "announce.cancel_button",
+                            at=formatting.moment(sending.due_at, ctx.lang, ctx.settings.zone),
+                        ),
+                        f"ann:cancel:{sending.rule.id}",
+                    )
+                ]
+            )
+        ctx.say("\n".join(lines), rows)
+    else:
+        ctx.say(ctx.t("announce.none_planned"), rows)
+
+
+async def prompt(ctx: Ctx) -> None:
+    """Ask for the current step."""
+    state = ctx.dialog.state
+    assert state is not None
+    mode = state.data.get("mode", "broadcast")
+    if state.step == TEXT:
+        ctx.say(ctx.t(f"announce.ask_text_{mode}", high=TEXT_MAX), [_controls(ctx)])
+    elif state.step == WHEN:
+        ctx.say(ctx.t("announce.ask_when"), [_controls(ctx)])
+    elif state.step == UNIT:
+        rows = [[Button(unit.name, f"ann:unit:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        ctx.say(ctx.t("announce.ask_unit"), [*rows, _controls(ctx)])
+    elif state.step == AUDIENCE:
+        unit = await _unit(ctx)
+        rows = [[ctx.button("announce.everyone", "ann:aud:everyone")]]
+        for campaign in (await open_for(ctx.repos, unit))[:5] if unit else []:
+            rows.append(
+                [
+                    ctx.button(
+                        "announce.unregistered", f"ann:aud:unregistered:{campaign.id}", title=campaign.title
+                    )
+                ]
+            )
+            rows.append(
+                [ctx.button("announce.registered", f"ann:aud:registered:{campaign.id}", title=campaign.title)]
+            )
+        ctx.say(ctx.t("announce.ask_audience"), [*rows, _controls(ctx)])
+    else:
+        await _preview(ctx)
+
+
+async def _unit(ctx: Ctx) -> Unit | None:
+    unit = await ctx.repos.units.get(int(ctx.dialog.data.get("unit_id", 0)))
+    return unit if unit is not None and ctx.who.covers(unit) else None
+
+
+def _audience(data: dict[str, object]) -> Audience | None:
+    name = str(data.get("audience", "everyone"))
+    campaign_id = data.get("campaign_id")
+    return None if name == "everyone" else Audience(name, int(str(campaign_id)))
+
+
+async def _audience_words(ctx: Ctx) -> Html:
+    data = ctx.dialog.data
+    name = str(data.get("audience", "everyone"))
+    if name == "everyone":
+        return ctx.t("announce.everyone")
+    campaign = await ctx.repos.campaigns.get(int(data["campaign_id"]))
+    return ctx.t(f"announce.{name}", title=campaign.title if campaign else "?")
+
+
+async def _preview(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    unit = await _unit(ctx)
+    if unit is None:
+        await stale_button(ctx)
+        return
+    reminder = data.get("mode") == "remind"
+    count = await ctx.repos.outbox.count_recipients(
+        path=unit.path, audience=_audience(data), skip_opted_out=reminder
+    )
+    when = (
+        ctx.t("announce.when_now")
+        if not reminder
+        else formatting.moment(datetime.fromisoformat(str(data["when"])), ctx.lang, ctx.settings.zone)
+    )
+    body = ctx.t(
+        "announce.preview",
+        unit=unit.name,
+        audience=await _audience_words(ctx),
+        when=when,
+        count=formatting.number(count, ctx.lang),
+        text=str(data["text"]),
+    )
+    ctx.say(body, [[ctx.button("announce.confirm_button", "ann:go")], _controls(ctx)])
+
+
+async def _advance_to_unit(ctx: Ctx, **data: object) -> None:
+    if len(ctx.who.led_units) == 1:
+        await ctx.dialog.advance(AUDIENCE, **data, unit_id=ctx.who.led_units[0].id)
+    else:
+        await ctx.dialog.advance(UNIT, **data)
+    await prompt(ctx)
+
+
+async def on_text(ctx: Ctx, typed: str) -> None:
+    """The text of the message, or the moment of a reminder."""
+    state = ctx.dialog.state
+    assert state is not None
+    if state.step == TEXT:
+        body = typed.strip()
+        if not body or len(body) > TEXT_MAX:
+            ctx.say(
+                problem_text(ctx, Problem("text", "reminder_text_length", {"high": TEXT_MAX})),
+                [_controls(ctx)],
+            )
+            return
+        if state.data.get("mode") == "remind":
+            await ctx.dialog.advance(WHEN, text=body)
+            await prompt(ctx)
+        else:
+            await _advance_to_unit(ctx, text=body)
+    elif state.step == WHEN:
+        moment = parse_moment(typed, ctx.today)
+        if isinstance(moment, ParseError):
+            ctx.say(ctx.t(f"parse.{moment.code}", **moment.params), [_controls(ctx)])
+            return
+        when = datetime.combine(moment[0], moment[1], tzinfo=ctx.settings.zone).astimezone(UTC)
+        if when <= ctx.now:
+            ctx.say(problem_text(ctx, Problem("when", "reminder_in_past")), [_controls(ctx)])
+            return
+        await _advance_to_unit(ctx, when=when.isoformat())
+    else:
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt(ctx)
+
+
+async def button(ctx: Ctx) -> None:
+    """ann:new, ann:cancel:RULE, and inside the form ann:unit:ID, ann:aud:..., ann:go."""
+    args = ctx.payload_args
+    action = args[0] if args else ""
+    if action == "new":
+        await ctx.dialog.start(FLOW, TEXT, mode="remind")
+        await prompt(ctx)
+        return
+    if action == "cancel" and len(args) == 2 and args[1].isdigit():
+        await _cancel(ctx, int(args[1]))
+        return
+    state = ctx.dialog.state
+    if state is None or state.flow != FLOW:
+        await stale_button(ctx)
+        return
+    if action == "unit" and state.step == UNIT and len(args) == 2 and args[1].isdigit():
+        unit = await ctx.repos.units.get(int(args[1]))
+        if unit is None or not ctx.who.covers(unit):
+            await stale_button(ctx)
+            return
+        await ctx.dialog.advance(AUDIENCE, unit_id=unit.id)
+        await prompt(ctx)
+    elif action == "aud" and state.step == AUDIENCE and len(args) >= 2:
+        campaign_id = int(args[2]) if len(args) == 3 and args[2].isdigit() else None
+        if args[1] not in ("everyone", "unregistered", "registered") or (
+            args[1] != "everyone" and not campaign_id
+        ):
+            await stale_button(ctx)
+            return
+        await ctx.dialog.advance(PREVIEW, audience=args[1], campaign_id=campaign_id)
+        await prompt(ctx)
+    elif action == "go" and state.step == PREVIEW:
+        await _confirm(ctx)
+    else:
+        await stale_button(ctx)
+
+
+async def _confirm(ctx: Ctx) -> None:
+    data = ctx.dialog.data
+    unit = await _unit(ctx)
+    if unit is None:
+        await stale_button(ctx)
+        return
+    if data.get("mode") == "remind":
+        campaign = (
+            await ctx.repos.campaigns.get(int(data["campaign_id"])) if data.get("campaign_id") else None
+        )
+        result = await schedule_custom(
+            ctx.repos,
+            ctx.who,
+            CustomReminder(
+                unit=unit,
+                text=str(data["text"]),
+                when=datetime.fromisoformat(str(data["when"])),
+                audience=str(data.get("audience", "everyone")),
+                campaign=campaign,
+            ),
+            ctx.now,
+        )
+        await ctx.dialog.finish()
+        if isinstance(result, Problem):
+            ctx.say(problem_text(ctx, result))
+            return
+        ctx.say(
+            ctx.t(
+                "announce.scheduled",
+                at=formatting.moment(datetime.fromisoformat(str(data["when"])), ctx.lang, ctx.settings.zone),
+            )
+        )
+        return
+    await ctx.dialog.finish()
+    body = str(data["text"])
+    messages = {
+        lang: Outgoing(
+            Html(text(lang, "reminders.custom_head", unit=unit.name) + "\n" + escape(body))
+        ).to_json()
+        for lang in LANGUAGES
+    }
+    broadcast_id = await ctx.repos.broadcasts.create(
+        kind="broadcast",
+        title=body[:60],
+        campaign_id=None,
+        unit_id=unit.id,
+        requested_by=ctx.who.account.id,
+        now=ctx.now,
+    )
+    queued = await ctx.repos.outbox.enqueue_for_subtree(
+        path=unit.path,
+        kind="broadcast",
+        broadcast_id=broadcast_id,
+        messages=messages,
+        default_language=ctx.settings.language,
+        now=ctx.now,
+        audience=_audience(data),
+    )
+    await ctx.repos.broadcasts.set_total(broadcast_id, queued, ctx.now)
+    await ctx.repos.audit.record(
+        ctx.who.actor,
+        "broadcast.send",
+        f"unit:{unit.code}",
+        {"broadcast": broadcast_id, "queued": queued},
+        ctx.now,
+    )
+    ctx.say(ctx.t("announce.sent", count=formatting.number(queued, ctx.lang)))
+
+
+async def _cancel(ctx: Ctx, rule_id: int) -> None:
+    planned = [s for s in await ctx.repos.reminders.planned(after=ctx.now) if s.rule.id == rule_id]
+    if not planned:
+        ctx.say(ctx.t("announce.already_gone"))
+        return
+    if planned[0].rule.owner_account_id != ctx.who.account.id:
+        ctx.say(ctx.t("announce.not_yours"))
+        return
+    cancelled = await ctx.repos.reminders.cancel_rule(rule_id, ctx.now)
+    await ctx.repos.audit.record(
+        ctx.who.actor, "reminder.cancel", f"rule:{rule_id}", {"sendings": cancelled}, ctx.now
+    )
+    ctx.say(ctx.t("announce.cancelled", count=cancelled))
+
+
+ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text)

@@ -1,0 +1,96 @@
+"""Officers' /broadcast and /remind, and members' /reminders settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.clock import ManualClock
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.campaigns import campaign_running
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import HOA
+
+pytestmark = pytest.mark.sandbox
+
+
+async def test_a_broadcast_to_the_unregistered_of_a_campaign(chat: Callable[..., Chat]) -> None:
+    hung, mai = await campaign_running(chat)
+    hoa = await linked(chat, HOA)
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn lúc 14 giờ thứ Sáu <phòng 2>")
+    await hung.press("Chưa đăng ký")
+    assert "Người nhận: ⏳ Chưa đăng ký: Lao động giỏi, lao động sáng tạo 2026 — 2 người" in hung.last_text
+    await hung.press("Xác nhận gửi")
+    assert any("Họp công đoàn lúc 14 giờ thứ Sáu <phòng 2>" in m.plain_text for m in mai.messages)
+    assert not any("Họp công đoàn" in m.plain_text for m in hoa.messages)
+    assert any("Đã gửi xong thông báo" in m.plain_text for m in hung.messages)
+
+
+async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_its_owner_only(
+    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock, store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    await hung.send("Nộp báo cáo sơ kết quý I")
+    await hung.send("1/3/2026 8:00")
+    assert "đã qua" in hung.last_text
+    await hung.send("10/3 8:00")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    assert "08:00 10/03/2026" in hung.last_text
+    await hung.send("/nhacviec")
+    assert "Nộp báo cáo sơ kết quý I" in hung.last_text
+    # An officer who did not create it cannot cancel it.
+    async with store.begin() as repos:
+        sending = next(s for s in await repos.reminders.planned() if s.rule.kind == "custom")
+    from bot.officers import grant_officer
+    from tests.helpers.roster import NOW
+
+    await grant_officer(store, "LDLD-HQ", user="telegram:888", actor="test", now=NOW)
+    other = chat(888, "Khác", "Cán bộ")
+    await other.send("/nhacviec")
+    await other.press("Hủy lời nhắc 08:00 10/03/2026")
+    assert "do chính mình tạo" in other.last_text
+    clock.current = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
+    await bot.runtime.reminders.tick()
+    await bot.runtime.outbox.wait_idle()
+    assert any("Nộp báo cáo sơ kết quý I" in m.plain_text for m in mai.messages)
+    async with store.begin() as repos:
+        assert [status for _, status in await repos.reminders.statuses(sending.rule.id)] == ["sent"]
+
+
+async def test_the_owner_cancels_a_planned_reminder(chat: Callable[..., Chat], store: Store) -> None:
+    hung, _ = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    await hung.send("Chuẩn bị Tháng Công nhân")
+    await hung.send("20/4 8:00")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    await hung.send("/nhacviec")
+    await hung.press("Hủy lời nhắc 08:00 20/04/2026")
+    assert "Đã hủy lời nhắc" in hung.last_text
+    async with store.begin() as repos:
+        assert not [s for s in await repos.reminders.planned() if s.rule.kind == "custom"]
+
+
+async def test_a_member_switches_reminders_off_and_picks_quiet_hours(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    _, mai = await campaign_running(chat)
+    await mai.send("/nhacnho")
+    assert "Trạng thái: đang bật" in mai.last_text and "21:00–07:00" in mai.last_text
+    await mai.press("Tắt nhắc nhở")
+    assert "Trạng thái: đang tắt" in mai.last_text
+    await mai.press("22:00–06:00")
+    assert "Giờ yên lặng (không nhận nhắc nhở, thông báo): 22:00–06:00" in mai.last_text
+    async with store.begin() as repos:
+        account = await repos.accounts.get("telegram", str(mai.user.user_id))
+        assert account is not None
+        assert await repos.accounts.preferences(account.id) == (True, 22 * 60, 6 * 60)
