@@ -13,6 +13,7 @@ from bot.access import Identity
 from bot.campaigns import Problem, days_left
 from bot.events import Button, Outgoing
 from bot.outbox import queue_messages
+from bot.union_calendar import reminders_between
 from messages import LANGUAGES, Html, escape, formatting, text
 from storage.database import Repos
 from storage.records import Campaign, Sending, Unit
@@ -102,15 +103,30 @@ async def schedule_custom(
     return rule_id
 
 
+def event_day(key: str, remind_on: date) -> date | None:
+    """The day of the event a calendar reminder sent on ``remind_on`` announces."""
+    found = [r for r in reminders_between(remind_on, remind_on) if r.key == key]
+    return found[0].event_day if found else None
+
+
 def _reminder_message(
     language: str, sending: Sending, unit: Unit, campaign: Campaign | None, today: date
 ) -> Outgoing:
     rule = sending.rule
-    if rule.kind == "custom":
+    if rule.kind in ("custom", "calendar") and rule.text:
         body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(rule.text or ""))
         return Outgoing(body)
     if rule.kind == "calendar":
-        return Outgoing(text(language, f"calendar.{rule.calendar_key}", unit=unit.name))
+        assert rule.calendar_key is not None
+        day = event_day(rule.calendar_key, today)
+        return Outgoing(
+            text(
+                language,
+                f"calendar.{rule.calendar_key}",
+                unit=unit.name,
+                date=formatting.day(day) if day else "",
+            )
+        )
     assert campaign is not None
     deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.calendar_reminders import extend_all
 from bot.clock import Clock
 from bot.config import Settings
 from bot.reminders import fire, report_missed
@@ -77,6 +78,8 @@ class ReminderScheduler:
             self.leading = True
             await self.tick()
         if holding:
+            async with self._store.begin() as repos:  # the calendar's events stay planned a year ahead
+                await extend_all(repos, self._settings.zone, self._clock.now())
             await self.plan_changed()  # sendings planned since the last renewal get their own date job
         elif self.leading:
             log.warning("scheduler lease lost by %s", self.instance)

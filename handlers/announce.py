@@ -36,7 +36,9 @@ async def broadcast_command(ctx: Ctx) -> None:
 async def remind_command(ctx: Ctx) -> None:
     """/remind: the planned reminders of the officer's units, and a button for a new one."""
     planned = await ctx.repos.reminders.planned(after=ctx.now, paths=ctx.who.led_paths)
-    rows = [[ctx.button("announce.new_reminder", "ann:new")]]
+    rows = [
+        [ctx.button("announce.new_reminder", "ann:new"), ctx.button("announce.calendar_button", "cal:list")]
+    ]
     if planned:
         lines = [ctx.t("announce.planned_head")]
         for sending in planned[:LIST_LIMIT]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from handlers import (
     announce,
+    calendar,
     campaign_create,
     campaigns,
     common,
@@ -45,6 +46,7 @@ ROUTES = Routes(
         "lang": ButtonRoute(common.set_language, Role.ANYONE),
         "pref": ButtonRoute(preferences.button, Role.MEMBER),
         "ann": ButtonRoute(announce.button, Role.OFFICER),
+        "cal": ButtonRoute(calendar.button, Role.OFFICER),
         "dlg": ButtonRoute(common.dialog_button, Role.ANYONE),
         "join": ButtonRoute(onboarding.join_button, Role.ANYONE),
         "camp": ButtonRoute(campaigns.campaign_button, Role.MEMBER),
@@ -70,6 +72,7 @@ ROUTES = Routes(
             review.REVIEW_NOTE_FLOW,
             review.REVIEW_SCORE_FLOW,
             announce.ANNOUNCE_FLOW,
+            calendar.CALENDAR_WORDS_FLOW,
         )
     },
     on_contact=onboarding.on_contact,

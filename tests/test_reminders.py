@@ -138,3 +138,26 @@ async def test_two_instances_sharing_a_database_send_each_reminder_once(
     await second.tick()
     await bot.runtime.outbox.wait_idle()
     assert len(reminders_of(mai)) == 2
+
+
+async def test_an_officer_switches_on_calendar_days_for_the_unit(
+    chat: Callable[..., Chat], store: Store, bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Lịch năm công đoàn")
+    await hung.press("Quốc tế Lao động 1/5")
+    await hung.press("Lời riêng")
+    await hung.send("Chúc mừng 1/5! Chiều nay liên hoan tại hội trường.")
+    await hung.press("Tết Nguyên đán")
+    assert "✅ Tết Nguyên đán" in [b["text"] for row in hung.last.inline_keyboard for b in row]
+    moments = await planned_moments(store)
+    assert at_local(1, 5, 8) in moments
+    assert datetime(2027, 1, 30, 8, tzinfo=VIETNAM).astimezone(UTC) in moments  # Tết 2027 falls on 6/2
+    clock.current = at_local(1, 5, 8)
+    await tick(bot)
+    assert any("Chiều nay liên hoan tại hội trường" in m.plain_text for m in mai.messages)
+    await hung.send("/nhacviec")
+    await hung.press("Lịch năm công đoàn")
+    await hung.press("Tết Nguyên đán")  # switched off again
+    assert datetime(2027, 1, 30, 8, tzinfo=VIETNAM).astimezone(UTC) not in await planned_moments(store)

@@ -142,3 +142,38 @@ class ReminderRepo:
             .order_by(sendings.c.due_at)
         )
         return [(due, status) for due, status in rows]
+
+    async def active_rule(self, kind: str, unit_id: int, calendar_key: str) -> ReminderRule | None:
+        """The unit's active rule of this kind for a calendar event, if switched on."""
+        row = (
+            await self.conn.execute(
+                sa.select(*_RULE).where(
+                    rules.c.kind == kind,
+                    rules.c.unit_id == unit_id,
+                    rules.c.calendar_key == calendar_key,
+                    rules.c.status == "active",
+                )
+            )
+        ).first()
+        return ReminderRule(*row) if row else None
+
+    async def active_rules(self, kind: str) -> list[ReminderRule]:
+        """Every active rule of a kind."""
+        rows = await self.conn.execute(
+            sa.select(*_RULE).where(rules.c.kind == kind, rules.c.status == "active")
+        )
+        return [ReminderRule(*row) for row in rows]
+
+    async def last_due(self, rule_id: int) -> datetime | None:
+        """The latest moment any sending of the rule was planned for."""
+        query = (
+            sa.select(sendings.c.due_at)
+            .where(sendings.c.rule_id == rule_id)
+            .order_by(sendings.c.due_at.desc())
+            .limit(1)
+        )
+        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def set_text(self, rule_id: int, text: str | None) -> None:
+        """Replace a rule's own words (None: the catalog's text)."""
+        await self.conn.execute(rules.update().where(rules.c.id == rule_id).values(text=text))
