@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.events import Button, Outgoing
 from bot.outbox import queue_messages
 from handlers.context import Ctx
 from messages import text
 from storage.records import Account
+
+
+class Localized:
+    """A notice parameter worded in each recipient's language."""
+
+    def __init__(self, word: Callable[[str], str]) -> None:
+        self.word = word
+
+    def __call__(self, language: str) -> str:
+        return self.word(language)
 
 
 async def notify(
@@ -19,13 +29,19 @@ async def notify(
     buttons: Sequence[tuple[str, str]] = (),
     **params: object,
 ) -> int:
-    """Queue the catalog text ``key`` (and buttons given as (label key, payload)) for every recipient."""
+    """Queue the catalog text ``key`` (and buttons given as (label key, payload)) for every recipient.
+
+    A parameter may be a ``Localized`` function of the language, for words that are themselves translated.
+    """
     queued = 0
     by_language: dict[str, list[Account]] = {}
     for account in recipients:
         by_language.setdefault(account.language or ctx.settings.language, []).append(account)
     for language, accounts in by_language.items():
         row = tuple(Button(text(language, label), payload) for label, payload in buttons)
-        message = Outgoing(text(language, key, **params), (row,) if row else ())
+        worded = {
+            name: value(language) if isinstance(value, Localized) else value for name, value in params.items()
+        }
+        message = Outgoing(text(language, key, **worded), (row,) if row else ())
         queued += await queue_messages(ctx.repos, accounts, message, kind, ctx.now)
     return queued

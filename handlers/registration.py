@@ -16,7 +16,7 @@ from handlers.campaigns import list_campaigns
 from handlers.common import link_first, stale_button
 from handlers.context import Ctx, Flow
 from handlers.initiatives import initiatives_section
-from handlers.notify import notify
+from handlers.notify import Localized, notify
 from messages import Html, formatting
 from storage.records import Campaign, Pledge, Unit
 
@@ -141,7 +141,19 @@ async def on_text(ctx: Ctx, text: str) -> None:
     """Typed pledges or the initiative's title."""
     state = ctx.dialog.state
     assert state is not None
-    if state.step == PLEDGES:
+    if state.step == UNIT:
+        unit = await ctx.repos.units.by_code(text.strip())
+        campaign = await _campaign(ctx, state.data.get("campaign_id"))
+        owner = await ctx.repos.units.get(campaign.unit_id) if campaign else None
+        if unit is None or owner is None or not ctx.who.covers(unit) or not owner.covers(unit):
+            ctx.say(
+                problem_text(ctx, Problem("unit", "unit_out_of_scope", {"unit": text.strip()})),
+                [_controls(ctx)],
+            )
+            return
+        await ctx.dialog.advance(TITLES, unit_id=unit.id)
+        await prompt(ctx)
+    elif state.step == PLEDGES:
         parsed = domain.parse_pledges(text)
         if isinstance(parsed, Problem):
             ctx.say(problem_text(ctx, parsed), [[ctx.button("dialog.skip", "reg:skip")], _controls(ctx)])
@@ -250,7 +262,7 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
                 "collective.notice",
                 unit=unit.name,
                 title=campaign.title,
-                titles=title_names(ctx.lang, data["titles"]),
+                titles=Localized(lambda language: title_names(language, data["titles"])),
             )
     else:
         assert ctx.who.member is not None and ctx.who.unit is not None

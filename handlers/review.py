@@ -13,8 +13,8 @@ from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from handlers.context import Ctx, Flow
 from handlers.initiative_views import history_lines, initiative_details
-from handlers.notify import notify
-from messages import Html
+from handlers.notify import Localized, notify
+from messages import Html, text
 from storage.records import Initiative
 
 QUEUE_STATUSES = ("submitted", "valid")
@@ -225,7 +225,11 @@ async def _apply(
     author = await ctx.repos.accounts.of_member(initiative.author_member_id)
     params: dict[str, object] = {"title": initiative.title}
     if scores:
-        params["scores"] = ", ".join(f"{s}" for s in scores.values())
+        params["scores"] = Localized(
+            lambda language: ", ".join(
+                f"{text(language, f'initiative.criterion_{name}')} {point}" for name, point in scores.items()
+            )
+        )
     await notify(
         ctx,
         author,

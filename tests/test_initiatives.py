@@ -62,7 +62,7 @@ async def test_the_whole_life_of_an_initiative(chat: Callable[..., Chat], store:
     await hung.press("Chấm điểm")
     for point in ("8", "7", "9"):
         await hung.press(point)
-    assert "đã được chấm điểm: 8, 7, 9" in mai.last_text
+    assert "đã được chấm điểm: Tính mới 8, Khả năng áp dụng 7, Hiệu quả 9" in mai.last_text
     await hung.press("Yêu cầu bổ sung")
     await hung.send("Bổ sung số liệu tiết kiệm theo tháng")
     assert "đề nghị bổ sung" in mai.last_text and "Bổ sung số liệu tiết kiệm theo tháng" in mai.last_text
