@@ -57,20 +57,7 @@ FORM = (
 )
 TEXT_STEPS = (TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT, CONDITIONS, BENEFIT)
 OPTIONAL = (VALUE, COAUTHORS, FILES)
-EDITABLE_PARTS = (
-    TITLE,
-    FIELD,
-    PROBLEM,
-    BEFORE,
-    STEPS,
-    IMPROVEMENT,
-    FIRST_APPLIED,
-    CONDITIONS,
-    BENEFIT,
-    VALUE,
-    SHARE,
-    CAMPAIGN,
-)
+EDITABLE_PARTS = (*FORM[: FORM.index(PREVIEW)], CAMPAIGN)  # every answer, then the campaign it counts for
 
 
 def _controls(ctx: Ctx, step: str) -> list[Button]:
@@ -323,7 +310,7 @@ async def button(ctx: Ctx) -> None:
     elif action == "edit" and state.step == PREVIEW:
         rows = [[ctx.button(f"initiative.part_{part}", f"ini:goto:{part}")] for part in EDITABLE_PARTS]
         ctx.say(ctx.t("initiative.which_part"), rows)
-    elif action == "goto" and state.step == PREVIEW and value in (*EDITABLE_PARTS, COAUTHORS, FILES):
+    elif action == "goto" and state.step == PREVIEW and value in EDITABLE_PARTS:
         await ctx.dialog.advance(value, editing=True)
         await prompt(ctx)
     elif action == "submit" and state.step == PREVIEW:
