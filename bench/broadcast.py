@@ -107,7 +107,8 @@ async def seed(store: Store, count: int, now: datetime) -> None:
 async def run(count: int, rate: float) -> None:
     """Seed, launch, wait for the broadcast to finish, print the figures."""
     child, api_url, token = start_sandbox(count)
-    folder = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
+    scratch = tempfile.TemporaryDirectory(prefix="thidua-bench-")
+    folder = Path(scratch.name)
     try:
         settings = load_settings(
             _env_file=None,
@@ -178,6 +179,7 @@ async def run(count: int, rate: float) -> None:
     finally:
         child.terminate()
         child.wait(timeout=10)
+        scratch.cleanup()
 
 
 def main() -> None:
