@@ -19,10 +19,13 @@ from bot.campaign_file import CampaignFileError, load_spec
 from bot.campaigns import create_draft
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.export_xlsx import build_workbook
+from bot.insight_queries import export_data
 from bot.logs import setup_logging
 from bot.officers import GrantError, grant_officer
 from bot.roster import ImportReport, RosterError, import_members, import_units
 from handlers.campaign_views import word_problem
+from handlers.insights import report_lines
 from messages import plain
 from storage.database import Store
 from storage.migrate import upgrade_async
@@ -71,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
     create = campaign_commands.add_parser("create", help="create a draft campaign from a TOML or YAML file")
     create.add_argument("file", type=Path)
+
+    export = commands.add_parser(
+        "export", help="write a campaign's XLSX workbook (the whole campaign subtree)"
+    )
+    export.add_argument("--campaign", required=True, metavar="CODE")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
 
     grant = commands.add_parser("grant", help="grant a role")
     grant_commands = grant.add_subparsers(dest="grant_command", required=True, metavar="ROLE")
@@ -128,6 +137,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return f"{args.import_command}: {report}"
     if args.command == "campaign":
         return await _with_store(settings, lambda store: _create_campaign(store, settings, args.file))
+    if args.command == "export":
+        return await _with_store(settings, lambda store: _export(store, settings, args.campaign, args.out))
     if args.command == "grant":
 
         async def grant(store: Store) -> str:
@@ -155,6 +166,26 @@ async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:
         worded = "; ".join(word_problem(settings.language, problem) for problem in result)
         raise CliError(f"{path.name}: nothing created: {plain(worded)}")
     return f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
+
+
+async def _export(store: Store, settings: Settings, code: str, out: Path) -> str:
+    now = SystemClock().now()
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code(code)
+        if campaign is None:
+            raise CliError(f"--campaign {code!r}: no such campaign")
+        owner = await repos.units.get(campaign.unit_id)
+        assert owner is not None
+        data = await export_data(repos, campaign, owner, [owner.path], now, settings.zone)
+    lines = [
+        plain(line) for line in report_lines(settings.language, data, now.astimezone(settings.zone).date())
+    ]
+    content = await asyncio.to_thread(build_workbook, data, settings.language, settings.zone, lines)
+    try:
+        await asyncio.to_thread(out.write_bytes, content)
+    except OSError as error:
+        raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
+    return f"{out}: {len(data.registrations)} registrations, {len(data.initiatives)} initiatives"
 
 
 async def _report(pending: Awaitable[ImportReport]) -> str:

@@ -73,6 +73,7 @@ TOUR = (
     ("hung", "/phatdong XSD"),
     ("hung", ":press Phát động ngay"),
     ("hung", "/duyet"),
+    ("hung", f"/thongke LDG-{date.today().year}"),
     ("mai", "/cuatoi"),
     ("nam", "/start"),
 )

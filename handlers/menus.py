@@ -20,6 +20,7 @@ def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
         rows.append(
             [ctx.button("menu.broadcasts", "cmd:broadcasts"), ctx.button("menu.requests", "cmd:requests")]
         )
+        rows.append([ctx.button("menu.stats", "cmd:stats"), ctx.button("menu.export", "cmd:export")])
         rows.append([ctx.button("menu.invite", "cmd:invite")])
     return rows
 

@@ -28,6 +28,7 @@ from storage.repos.payloads import PayloadRepo
 from storage.repos.registrations import RegistrationRepo
 from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
+from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
 
 
@@ -52,6 +53,7 @@ class Repos:
         self.reminders = ReminderRepo(conn)
         self.leases = LeaseRepo(conn)
         self.initiatives = InitiativeRepo(conn)
+        self.stats = StatsRepo(conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -254,3 +254,58 @@ class Sending:
     rule: ReminderRule
     due_at: datetime
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRow:
+    """One registration for the export (a member's or a collective's)."""
+
+    unit_name: str
+    member_code: str | None
+    full_name: str | None  # None for a collective
+    phone: str | None  # only where the officer covers the member
+    titles: list[str]
+    pledges: list[tuple[str, str, str]]  # content, unit of measure, figure
+    initiative_title: str | None
+    status: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeRow:
+    """One initiative with everything the council and the author wrote, for the export."""
+
+    id: int
+    unit_name: str
+    author_code: str
+    author_name: str
+    author_share: int
+    coauthors: list[tuple[str, int]]
+    title: str
+    field: str
+    problem: str
+    before: str
+    steps: str
+    improvement: str
+    first_applied_on: date | None
+    conditions: str
+    benefit: str
+    value_dong: int | None
+    status: str
+    scores: dict[str, int]
+    submitted_at: datetime | None
+    history: list[tuple[datetime, str, str, str]]  # at, actor, to status, note
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One broadcast of the campaign (its launch announcement, its reminders) and how it went."""
+
+    kind: str
+    title: str
+    created_at: datetime
+    total: int
+    sent: int
+    unreachable: int
+    failed: int
+    pending: int

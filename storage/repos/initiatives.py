@@ -345,13 +345,14 @@ class InitiativeRepo:
 
     async def counts_by_child(self, campaign_id: int, parent_id: int) -> dict[int, InitiativeCounts]:
         """``counts`` for the whole subtree of every unit directly below ``parent_id``, by child id."""
-        child = units.alias("child")
-        submitted = initiatives.join(units, units.c.id == initiatives.c.unit_id)
+        # Child -> every unit of its subtree -> that unit's initiatives: SQLite then reads the initiatives
+        # by (campaign, unit) from the index instead of re-checking the whole join for every child.
+        child, unit = units.alias("child"), units.alias("unit")
         query = (
             sa.select(child.c.id, *_tallies())
             .select_from(
-                child.outerjoin(
-                    submitted, sa.and_(units.c.path.startswith(child.c.path), _submitted(campaign_id))
+                child.join(unit, unit.c.path.startswith(child.c.path)).outerjoin(
+                    initiatives, sa.and_(initiatives.c.unit_id == unit.c.id, _submitted(campaign_id))
                 )
             )
             .where(child.c.parent_id == parent_id)

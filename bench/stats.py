@@ -1,0 +1,395 @@
+"""Reports benchmark: the queries behind /stats and the export, for a province on SQLite.
+
+    python bench/stats.py                     # 100,000 members in 800 units, 50,000 initiatives
+    python bench/stats.py --small             # 5,000 members in 80 units, 2,500 initiatives, for CI
+
+Seeds a temporary SQLite file (a province, about 20 districts, base unions below them; 60% of members
+linked, 30% registered, initiatives in every status submitted over 60 days), then prints the best of 3 timings
+(after one warm-up) against the target of /stats for a province in <= 300 ms. Never asserts: figures are for
+people to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.campaigns import CampaignSpec, create_draft
+from storage.database import Repos, Store
+from storage.migrate import upgrade_async
+from storage.records import Campaign
+from storage.tables import (
+    channel_accounts,
+    initiative_coauthors,
+    initiative_history,
+    initiatives,
+    members,
+    registrations,
+    units,
+)
+
+DISTRICTS = 20
+DAYS = 60
+TARGET_MS = 300
+UTC_OFFSET_HOURS = 7
+PROVINCE = "BENCH-P"
+# Roughly how an active campaign's initiatives are spread over the review statuses.
+STATUSES = (
+    ("draft", 8),
+    ("submitted", 25),
+    ("revision", 5),
+    ("valid", 20),
+    ("invalid", 7),
+    ("recognised", 25),
+    ("not_recognised", 5),
+    ("withdrawn", 5),
+)
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Nông", "Lục")
+GIVEN = ("Văn Hùng", "Thị Mai", "Văn Toàn", "Thị Hoa", "Minh Đức", "Thu Trang", "Quốc Bảo", "Ngọc Lan")
+
+
+async def seed_tree(repos: Repos, unit_count: int, now: datetime) -> list[int]:
+    """Province -> districts -> base unions, ids given up front so paths need no second pass.
+
+    Returns the ids of the base unions, where members belong."""
+    stamps = {"created_at": now, "updated_at": now}
+    rows: list[dict[str, Any]] = [
+        {
+            "id": 1,
+            "code": PROVINCE,
+            "name": "LĐLĐ tỉnh thử nghiệm",
+            "name_key": "ldld tinh thu nghiem",
+            "parent_id": None,
+            "path": "/1/",
+            "depth": 0,
+            **stamps,
+        }
+    ]
+    districts = min(DISTRICTS, max(1, (unit_count - 1) // 10))
+    for number in range(districts):
+        unit_id = 2 + number
+        rows.append(
+            {
+                "id": unit_id,
+                "code": f"D{number}",
+                "name": f"LĐLĐ huyện {number}",
+                "name_key": f"ldld huyen {number}",
+                "parent_id": 1,
+                "path": f"/1/{unit_id}/",
+                "depth": 1,
+                **stamps,
+            }
+        )
+    bases = []
+    for unit_id in range(2 + districts, unit_count + 1):
+        district = 2 + unit_id % districts
+        rows.append(
+            {
+                "id": unit_id,
+                "code": f"B{unit_id}",
+                "name": f"CĐCS số {unit_id}",
+                "name_key": f"cdcs so {unit_id}",
+                "parent_id": district,
+                "path": f"/1/{district}/{unit_id}/",
+                "depth": 2,
+                **stamps,
+            }
+        )
+        bases.append(unit_id)
+    await repos.conn.execute(units.insert(), rows)
+    return bases
+
+
+async def seed_people(
+    repos: Repos, campaign: Campaign, bases: list[int], count: int, rng: random.Random, now: datetime
+) -> None:
+    """Members, 60% of them linked on Telegram, 30% registered (and a few withdrawn), collectives too."""
+    stamps = {"created_at": now, "updated_at": now}
+    await repos.conn.execute(
+        members.insert(),
+        [
+            {
+                "id": n,
+                "code": f"M{n:07d}",
+                "full_name": f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}",
+                "phone": f"+849{n:08d}",
+                "email": None,
+                "unit_id": bases[n % len(bases)],
+                "source": "roster",
+                **stamps,
+            }
+            for n in range(1, count + 1)
+        ],
+    )
+    await repos.conn.execute(
+        channel_accounts.insert(),
+        [
+            {
+                "channel": "telegram",
+                "user_id": str(n),
+                "chat_id": str(n),
+                "display_name": f"User {n}",
+                "member_id": n,
+                "reachable": True,
+                "linked_at": now,
+                "created_at": now,
+            }
+            for n in range(1, count + 1)
+            if rng.random() < 0.6
+        ],
+    )
+    registration: dict[str, Any] = {
+        "campaign_id": campaign.id,
+        "titles": ["advanced_worker"],
+        "pledges": [{"content": "Hoàn thành vượt mức kế hoạch", "unit": "%", "figure": "110"}],
+        "initiative_title": None,
+        "registered_by": "bench",
+        **stamps,
+    }
+    rows = []
+    for n in range(1, count + 1):
+        draw = rng.random()
+        if draw < 0.32:
+            rows.append(
+                {
+                    **registration,
+                    "member_id": n,
+                    "unit_id": None,
+                    "status": "active" if draw < 0.3 else "withdrawn",
+                }
+            )
+    rows += [
+        {**registration, "member_id": None, "unit_id": unit_id, "status": "active"} for unit_id in bases[::3]
+    ]
+    await repos.conn.execute(registrations.insert(), rows)
+
+
+async def seed_initiatives(
+    repos: Repos, campaign: Campaign, bases: list[int], members_count: int, count: int, rng: random.Random
+) -> None:
+    """Initiatives in every status, submitted over the last ``DAYS`` days, with co-authors and history."""
+    end = datetime.now(UTC)
+    statuses = [status for status, _ in STATUSES]
+    weights = [weight for _, weight in STATUSES]
+    rows, coauthors, history = [], [], []
+    for number in range(1, count + 1):
+        author = rng.randint(1, members_count)
+        status = rng.choices(statuses, weights)[0]
+        created = end - timedelta(seconds=rng.randint(0, DAYS * 86_400))
+        submitted = None if status == "draft" else created + timedelta(minutes=rng.randint(1, 600))
+        rows.append(
+            {
+                "id": number,
+                # A few belong to no campaign: the queries must leave them out.
+                "campaign_id": campaign.id if rng.random() < 0.95 else None,
+                "author_member_id": author,
+                "unit_id": bases[author % len(bases)],
+                "title": f"Sáng kiến số {number}",
+                "title_key": f"sang kien so {number}",
+                "field": "Kỹ thuật",
+                "problem": "Quy trình cũ mất nhiều thời gian.",
+                "before": "Làm thủ công.",
+                "steps": "Tự động hoá khâu kiểm tra.",
+                "improvement": "Giảm 30% thời gian.",
+                "first_applied_on": created.date(),
+                "conditions": "Áp dụng cho toàn đơn vị.",
+                "benefit": "Tiết kiệm chi phí.",
+                "value_dong": rng.randint(1, 500) * 1_000_000,
+                "author_share": 100,
+                "status": status,
+                "scores": {"novelty": 30, "benefit": 40} if status in ("valid", "recognised") else {},
+                "version": 3,
+                "created_at": created,
+                "updated_at": submitted or created,
+                "submitted_at": submitted,
+            }
+        )
+        if rng.random() < 0.3:
+            rows[-1]["author_share"] = 60
+            coauthors.append({"initiative_id": number, "position": 0, "name": "Trần Văn Nam", "share": 40})
+        if submitted is not None:
+            history.append(
+                {
+                    "initiative_id": number,
+                    "at": submitted,
+                    "actor": "telegram:1",
+                    "from_status": "draft",
+                    "to_status": "submitted",
+                    "note": "",
+                }
+            )
+            if status not in ("submitted", "withdrawn"):
+                history.append(
+                    {
+                        "initiative_id": number,
+                        "at": submitted + timedelta(days=1),
+                        "actor": "telegram:2",
+                        "from_status": "submitted",
+                        "to_status": status,
+                        "note": "Hội đồng đã xem xét.",
+                    }
+                )
+    await repos.conn.execute(initiatives.insert(), rows)
+    await repos.conn.execute(initiative_coauthors.insert(), coauthors)
+    await repos.conn.execute(initiative_history.insert(), history)
+
+
+async def seed(store: Store, members_count: int, unit_count: int, initiative_count: int) -> Campaign:
+    """The whole province and a launched campaign with an initiative target."""
+    await upgrade_async(store.url)
+    rng = random.Random(2026)
+    now = datetime.now(UTC)
+    today = now.date()
+    async with store.begin() as repos:
+        bases = await seed_tree(repos, unit_count, now)
+        spec = CampaignSpec(
+            code="BENCH",
+            title="Thi đua lao động giỏi",
+            kind="ongoing",
+            unit_code=PROVINCE,
+            starts_on=today - timedelta(days=DAYS),
+            ends_on=today + timedelta(days=30),
+            registration_deadline=today + timedelta(days=10),
+            initiative_target=initiative_count // 2,
+            individual_titles=["advanced_worker"],
+        )
+        draft = await create_draft(repos, None, spec, "bench", now, today)
+        assert isinstance(draft, Campaign)
+        assert await repos.campaigns.move(draft.id, "draft", "launched", now)
+        campaign = await repos.campaigns.get(draft.id)
+        assert campaign is not None
+        await seed_people(repos, campaign, bases, members_count, rng, now)
+        await seed_initiatives(repos, campaign, bases, members_count, initiative_count, rng)
+    return campaign
+
+
+async def best_of_3(store: Store, work: Callable[[Repos], Awaitable[Any]]) -> tuple[float, Any]:
+    """The best wall time in ms of three runs after a warm-up, each in its own transaction, and the result."""
+    timings = []
+    result: Any = None
+    for attempt in range(4):
+        started = time.perf_counter()
+        async with store.begin() as repos:
+            result = await work(repos)
+        if attempt:
+            timings.append((time.perf_counter() - started) * 1000)
+    return min(timings), result
+
+
+async def run(members_count: int, unit_count: int, initiative_count: int) -> None:
+    """Seed, time the /stats and export queries, print the figures."""
+    folder = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
+    url = f"sqlite+aiosqlite:///{folder / 'stats.db'}"
+    seeder = Store(url)
+    started = time.perf_counter()
+    try:
+        campaign = await seed(seeder, members_count, unit_count, initiative_count)
+    finally:
+        # Closing checkpoints the write-ahead log, as a running bot's automatic checkpoints would have.
+        await seeder.close()
+    seeded_in = time.perf_counter() - started
+    store = Store(url)
+    try:
+        path, province = "/1/", 1
+
+        async def member_counts(repos: Repos) -> Any:
+            return await repos.stats.member_counts(campaign.id, path)
+
+        async def member_counts_by_child(repos: Repos) -> Any:
+            return await repos.stats.member_counts_by_child(campaign.id, province)
+
+        async def initiative_counts(repos: Repos) -> Any:
+            return await repos.initiatives.counts(campaign.id, path)
+
+        async def initiative_counts_by_child(repos: Repos) -> Any:
+            return await repos.initiatives.counts_by_child(campaign.id, province)
+
+        async def daily_submissions(repos: Repos) -> Any:
+            return await repos.stats.daily_submissions(campaign.id, path, UTC_OFFSET_HOURS)
+
+        async def stats(repos: Repos) -> None:
+            for query in (
+                member_counts,
+                member_counts_by_child,
+                initiative_counts,
+                initiative_counts_by_child,
+                daily_submissions,
+            ):
+                await query(repos)
+
+        async def registration_rows(repos: Repos) -> Any:
+            return await repos.stats.registration_rows(campaign.id, path, [path])
+
+        async def initiative_rows(repos: Repos) -> Any:
+            return await repos.stats.initiative_rows(campaign.id, path)
+
+        async def export(repos: Repos) -> None:
+            await registration_rows(repos)
+            await initiative_rows(repos)
+
+        print(
+            f"/stats for a province: {members_count:,} members in {unit_count:,} units, "
+            f"{initiative_count:,} initiatives (SQLite, seeded in {seeded_in:.1f} s)"
+        )
+        print(f"  campaign {campaign.code}, initiative target {campaign.initiative_target or 0:,}")
+        parts = (
+            ("member_counts", member_counts),
+            ("member_counts_by_child", member_counts_by_child),
+            ("initiatives.counts", initiative_counts),
+            ("initiatives.counts_by_child", initiative_counts_by_child),
+            ("daily_submissions", daily_submissions),
+        )
+        for name, query in parts:
+            elapsed, result = await best_of_3(store, query)
+            print(f"  {name:28} {elapsed:8.1f} ms  {describe(result)}")
+        elapsed, _ = await best_of_3(store, stats)
+        print(f"  {'/stats queries together':28} {elapsed:8.1f} ms  (target <= {TARGET_MS} ms)")
+        for name, query in (("registration_rows", registration_rows), ("initiative_rows", initiative_rows)):
+            elapsed, result = await best_of_3(store, query)
+            print(f"  {name:28} {elapsed:8.1f} ms  {len(result):,} rows")
+        elapsed, _ = await best_of_3(store, export)
+        print(f"  {'export queries':28} {elapsed:8.1f} ms")
+    finally:
+        await store.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def describe(result: Any) -> str:
+    """A short account of a query's answer, so the figures can be checked against the seed."""
+    if isinstance(result, tuple):
+        return "roster {:,}, linked {:,}, registered {:,}".format(*result)
+    if isinstance(result, dict) and all(isinstance(key, int) for key in result):
+        return f"{len(result)} districts"
+    if isinstance(result, dict):
+        return f"{sum(result.values()):,} over {len(result)} local days"
+    return f"submitted {result.submitted:,}, valid {result.valid:,}, recognised {result.recognised:,}"
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=800)
+    parser.add_argument("--initiatives", type=int, default=50_000)
+    parser.add_argument("--small", action="store_true", help="5,000 members, 80 units, 2,500 initiatives")
+    args = parser.parse_args()
+    if args.small:
+        args.members, args.units, args.initiatives = 5_000, 80, 2_500
+    asyncio.run(run(args.members, args.units, args.initiatives))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Officer insights: the figures behind /stats, /report and the XLSX export, for one campaign and the part of
+its subtree an officer covers. Plain data: storage fills it, bot/charts.py and bot/export_xlsx.py render it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from storage.records import Campaign, DeliveryRow, InitiativeRow, RegistrationRow, Unit
+
+__all__ = [
+    "CampaignFigures",
+    "DeliveryRow",
+    "ExportData",
+    "InitiativeRow",
+    "RegistrationRow",
+    "UnitFigures",
+    "covered_scope",
+    "local_days",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    """One unit's subtree: roster, linked accounts, registrations and initiatives for the campaign."""
+
+    unit: Unit
+    roster: int
+    linked: int
+    registered: int
+    submitted: int
+    valid: int
+    recognised: int
+
+    @property
+    def registration_rate(self) -> float:
+        """Registered members as a share of the roster (0 when the roster is empty)."""
+        return self.registered / self.roster if self.roster else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFigures:
+    """A campaign seen from one unit: its totals, each unit directly below, submissions per local day."""
+
+    campaign: Campaign
+    scope: UnitFigures
+    children: list[UnitFigures]
+    daily_submissions: list[tuple[date, int]]  # every day from the campaign's start to today or its end
+
+    def ranked(self) -> list[UnitFigures]:
+        """Units below, best first: by registration rate, then initiatives submitted."""
+        return sorted(self.children, key=lambda f: (-f.registration_rate, -f.submitted, f.unit.name))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """Everything the workbook holds."""
+
+    figures: CampaignFigures
+    registrations: list[RegistrationRow] = field(default_factory=list)
+    initiatives: list[InitiativeRow] = field(default_factory=list)
+    deliveries: list[DeliveryRow] = field(default_factory=list)
+    generated_at: datetime | None = None
+
+
+def covered_scope(owner: Unit, led: tuple[Unit, ...] | list[Unit]) -> Unit | None:
+    """The part of a campaign's subtree an officer covers: the campaign's own unit if they lead it or a
+    unit above, else the first unit they lead inside it; None if they cover none of it."""
+    for unit in led:
+        if unit.covers(owner):
+            return owner
+    return next((unit for unit in led if owner.covers(unit)), None)
+
+
+def local_days(start: date, end: date) -> list[date]:
+    """Every day from ``start`` to ``end`` inclusive."""
+    return [date.fromordinal(day) for day in range(start.toordinal(), end.toordinal() + 1)]

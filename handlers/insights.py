@@ -1,0 +1,195 @@
+"""Officers' /stats (/thongke) with a chart, /export (/baocao) as an XLSX workbook, and /report with the
+interim or final review summary, for the part of a campaign's subtree the officer covers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import date
+
+from bot.charts import stats_chart
+from bot.events import Button, FileOut
+from bot.export_xlsx import build_workbook
+from bot.insight_queries import campaign_figures, export_data
+from bot.insights import CampaignFigures, ExportData, UnitFigures, covered_scope
+from handlers.common import stale_button
+from handlers.context import Ctx
+from messages import Html, formatting, plain, text
+from storage.records import Campaign, Unit
+
+TOP = 3
+CAPTION_LIMIT = 1024
+
+
+async def _pick(ctx: Ctx, action: str) -> tuple[Campaign, Unit] | None:
+    """The campaign named in the command (or the only one running), with the officer's scope in it."""
+    if ctx.event.args:
+        campaign = await ctx.repos.campaigns.by_code(ctx.event.args[0])
+        if campaign is None:
+            ctx.say(ctx.t("problem.code_unknown", code=ctx.event.args[0]))
+            return None
+    else:
+        running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
+        for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
+            running += [
+                c
+                for c in await ctx.repos.campaigns.launched_for(
+                    [a.id for a in await ctx.repos.units.ancestors(led)]
+                )
+                if c not in running
+            ]
+        if not running:
+            ctx.say(ctx.t("insights.no_campaign"))
+            return None
+        if len(running) > 1:
+            ctx.say(ctx.t("insights.pick"), [[Button(c.title, f"st:{action}:{c.id}")] for c in running[:15]])
+            return None
+        campaign = running[0]
+    return await _scoped(ctx, campaign)
+
+
+async def _scoped(ctx: Ctx, campaign: Campaign) -> tuple[Campaign, Unit] | None:
+    owner = await ctx.repos.units.get(campaign.unit_id)
+    assert owner is not None
+    scope = covered_scope(owner, ctx.who.led_units)
+    if scope is None:
+        ctx.say(ctx.t("problem.unit_out_of_scope", unit=owner.name))
+        return None
+    return campaign, scope
+
+
+def _progress(language: str, part: int, whole: int | None) -> str:
+    number = formatting.number
+    if not whole:
+        return number(part, language)
+    return f"{number(part, language)}/{number(whole, language)} ({formatting.percent(part, whole)})"
+
+
+def _unit_names(units: list[UnitFigures]) -> str:
+    return ", ".join(f.unit.name for f in units) or "—"
+
+
+def summary(language: str, figures: CampaignFigures) -> Html:
+    """The lines an officer reads first: registration, initiatives against the target, who leads and lags."""
+    scope, campaign = figures.scope, figures.campaign
+    ranked = [f for f in figures.ranked() if f.roster]
+    number = formatting.number
+    lines = [
+        text(language, "insights.head", title=campaign.title, unit=scope.unit.name),
+        text(
+            language,
+            "insights.registration",
+            progress=_progress(language, scope.registered, scope.roster),
+            linked=number(scope.linked, language),
+        ),
+        text(
+            language,
+            "insights.initiatives",
+            progress=_progress(language, scope.submitted, campaign.initiative_target),
+            valid=number(scope.valid, language),
+            recognised=number(scope.recognised, language),
+        ),
+    ]
+    if len(ranked) > 1:
+        lines.append(text(language, "insights.top", units=_unit_names(ranked[:TOP])))
+        lines.append(text(language, "insights.bottom", units=_unit_names(list(reversed(ranked[-TOP:])))))
+    return Html("\n".join(lines))
+
+
+async def stats_command(ctx: Ctx) -> None:
+    """/stats [CODE]."""
+    picked = await _pick(ctx, "stats")
+    if picked is not None:
+        await _stats(ctx, *picked)
+
+
+async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    figures = await campaign_figures(ctx.repos, campaign, scope, ctx.now, ctx.settings.zone)
+    words = summary(ctx.lang, figures)
+    png = await asyncio.to_thread(stats_chart, figures, ctx.lang)
+    name = f"{campaign.code}-thong-ke.png"
+    if len(words) <= CAPTION_LIMIT:
+        ctx.say(words, file=FileOut(name, png, is_photo=True))
+    else:
+        ctx.say(words)
+        ctx.say(ctx.t("insights.chart_caption", title=campaign.title), file=FileOut(name, png, is_photo=True))
+
+
+def report_lines(language: str, data: ExportData, today: date) -> list[str]:
+    """The interim or final review summary: counts, percentages against targets, who to commend."""
+    figures, campaign = data.figures, data.figures.campaign
+    final = today > campaign.ends_on
+    recognised = [row for row in data.initiatives if row.status == "recognised"]
+    value = sum(row.value_dong or 0 for row in recognised)
+    lines = [
+        text(
+            language,
+            "report.head_final" if final else "report.head_interim",
+            title=campaign.title,
+            unit=figures.scope.unit.name,
+            day=formatting.day(today),
+        ),
+        summary(language, figures),
+        text(language, "report.value", value=formatting.money(value, language)),
+    ]
+    authors = Counter(f"{row.author_name} ({row.unit_name})" for row in recognised)
+    if authors:
+        best = ", ".join(f"{name}: {count}" for name, count in authors.most_common(TOP))
+        lines.append(text(language, "report.commend_authors", authors=best))
+    if recognised:
+        top = max(recognised, key=lambda row: row.value_dong or 0)
+        lines.append(
+            text(
+                language,
+                "report.commend_value",
+                title=top.title,
+                author=top.author_name,
+                value=formatting.money(top.value_dong or 0, language),
+            )
+        )
+    by_initiatives = sorted((f for f in figures.children if f.recognised), key=lambda f: -f.recognised)[:TOP]
+    if by_initiatives:
+        lines.append(text(language, "report.commend_units", units=_unit_names(by_initiatives)))
+    return [str(line) for line in lines]
+
+
+async def _report(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
+    ctx.say("\n\n".join(report_lines(ctx.lang, data, ctx.today)))
+
+
+async def report_command(ctx: Ctx) -> None:
+    """/report [CODE]."""
+    picked = await _pick(ctx, "report")
+    if picked is not None:
+        await _report(ctx, *picked)
+
+
+async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
+    lines = [plain(line) for line in report_lines(ctx.lang, data, ctx.today)]
+    content = await asyncio.to_thread(build_workbook, data, ctx.lang, ctx.settings.zone, lines)
+    name = f"{campaign.code}-{ctx.today.isoformat()}.xlsx"
+    ctx.say(
+        ctx.t("insights.export_caption", title=campaign.title, unit=scope.name), file=FileOut(name, content)
+    )
+
+
+async def export_command(ctx: Ctx) -> None:
+    """/export [CODE]."""
+    picked = await _pick(ctx, "export")
+    if picked is not None:
+        await _export(ctx, *picked)
+
+
+async def button(ctx: Ctx) -> None:
+    """st:stats|export|report:CAMPAIGN."""
+    args = ctx.payload_args
+    campaign = await ctx.repos.campaigns.get(int(args[1])) if len(args) == 2 and args[1].isdigit() else None
+    action = {"stats": _stats, "export": _export, "report": _report}.get(args[0] if args else "")
+    if campaign is None or action is None:
+        await stale_button(ctx)
+        return
+    scoped = await _scoped(ctx, campaign)
+    if scoped is not None:
+        await action(ctx, *scoped)

@@ -1,0 +1,327 @@
+"""The figures behind /stats, /report and the XLSX export, for one campaign and one subtree of units.
+
+Every figure is counted in the database, scoped by the subtree's path prefix, in one query per method (the
+export's initiatives take three: rows, co-authors, history), so a province of 100,000 members is never loaded
+into Python. bench/stats.py times them on such a province.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import DeliveryRow, InitiativeRow, RegistrationRow
+from storage.tables import (
+    broadcasts,
+    channel_accounts,
+    initiative_coauthors,
+    initiative_history,
+    initiatives,
+    members,
+    outbox,
+    registrations,
+    units,
+)
+
+_NOT_SUBMITTED = ("draft", "withdrawn")
+_REGISTRATION_STATUSES = ("active", "withdrawn")
+_registrant = members.alias("registrant")
+
+
+def _subtree(path: str) -> sa.Select[Any]:
+    """Ids of the units in the subtree with this path: an IN list the planner walks unit by unit, so a
+    small subtree costs little whatever the size of the whole tree."""
+    return sa.select(units.c.id).where(units.c.path.startswith(path))
+
+
+def _linked() -> sa.ColumnElement[bool]:
+    # An IN probe into channel_accounts' member_id index: cheaper per member than a correlated EXISTS.
+    return members.c.id.in_(sa.select(channel_accounts.c.member_id))
+
+
+def _registrants(campaign_id: int, subtree: sa.Select[Any]) -> sa.Select[Any]:
+    """Members of the subtree with an active registration for the campaign, walked from the campaign's
+    registrations (one covering index range) rather than probed member by member."""
+    return (
+        sa.select()
+        .select_from(registrations)
+        .join(_registrant, _registrant.c.id == registrations.c.member_id)
+        .where(
+            registrations.c.campaign_id == campaign_id,
+            registrations.c.status == "active",
+            _registrant.c.unit_id.in_(subtree),
+        )
+    )
+
+
+def _covered(path: str, phone_paths: Sequence[str]) -> bool:
+    return any(path.startswith(phone_path) for phone_path in phone_paths)
+
+
+class StatsRepo:
+    """Read-only counts and export rows over members, registrations, initiatives and broadcasts."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def member_counts(self, campaign_id: int, path: str) -> tuple[int, int, int]:
+        """(roster, linked, registered) in the subtree: linked members have at least one chat account,
+        registered ones an active registration for the campaign."""
+        registrants = _registrants(campaign_id, _subtree(path))
+        query = sa.select(
+            sa.func.count(members.c.id),
+            sa.func.count(members.c.id).filter(_linked()),
+            registrants.with_only_columns(sa.func.count()).scalar_subquery(),
+        ).where(members.c.unit_id.in_(_subtree(path)))
+        roster, linked, registered = (await self.conn.execute(query)).one()
+        return int(roster), int(linked), int(registered)
+
+    async def member_counts_by_child(
+        self, campaign_id: int, parent_id: int
+    ) -> dict[int, tuple[int, int, int]]:
+        """``member_counts`` for the whole subtree of every unit directly below ``parent_id``, by child id.
+
+        Members are counted per unit of the parent's subtree, then each unit's figures are added to the child
+        above it. The parent's path is read first so that PostgreSQL plans the prefix match with its real
+        value (a subquery there makes it guess a handful of units and probe 100,000 members one by one)."""
+        parent_path = (
+            await self.conn.execute(sa.select(units.c.path).where(units.c.id == parent_id))
+        ).scalar_one_or_none()
+        if parent_path is None:
+            return {}
+        roster = (
+            sa.select(
+                members.c.unit_id,
+                sa.func.count(members.c.id).label("roster"),
+                sa.func.count(members.c.id).filter(_linked()).label("linked"),
+            )
+            .where(members.c.unit_id.in_(_subtree(parent_path)))
+            .group_by(members.c.unit_id)
+            .subquery("roster")
+        )
+        registrants = _registrants(campaign_id, _subtree(parent_path))
+        registered = (
+            registrants.with_only_columns(_registrant.c.unit_id, sa.func.count().label("registered"))
+            .group_by(_registrant.c.unit_id)
+            .subquery("registered")
+        )
+        child, unit = units.alias("child"), units.alias("unit")
+        query = (
+            sa.select(
+                child.c.id,
+                sa.func.coalesce(sa.func.sum(roster.c.roster), 0),
+                sa.func.coalesce(sa.func.sum(roster.c.linked), 0),
+                sa.func.coalesce(sa.func.sum(registered.c.registered), 0),
+            )
+            .select_from(
+                child.join(unit, unit.c.path.startswith(child.c.path))
+                .outerjoin(roster, roster.c.unit_id == unit.c.id)
+                .outerjoin(registered, registered.c.unit_id == unit.c.id)
+            )
+            .where(child.c.parent_id == parent_id)
+            .group_by(child.c.id)
+        )
+        return {
+            child_id: (int(roster_count), int(linked), int(registered_count))
+            for child_id, roster_count, linked, registered_count in await self.conn.execute(query)
+        }
+
+    async def daily_submissions(self, campaign_id: int, path: str, utc_offset_hours: int) -> dict[date, int]:
+        """Submitted initiatives of the campaign in the subtree, by the local day (UTC + offset) they came."""
+        hours = int(utc_offset_hours)
+        day: sa.ColumnElement[date]
+        if self.conn.dialect.name == "sqlite":
+            day = sa.func.date(initiatives.c.submitted_at, f"{hours:+d} hours", type_=sa.Date)
+        else:
+            shifted = initiatives.c.submitted_at + sa.literal_column(f"interval '{hours} hours'", sa.Interval)
+            day = sa.cast(shifted, sa.Date)
+        query = (
+            sa.select(day, sa.func.count())
+            .where(
+                initiatives.c.campaign_id == campaign_id,
+                initiatives.c.status.not_in(_NOT_SUBMITTED),
+                initiatives.c.submitted_at.is_not(None),
+                initiatives.c.unit_id.in_(_subtree(path)),
+            )
+            .group_by(day)
+        )
+        return {local_day: int(count) for local_day, count in await self.conn.execute(query)}
+
+    async def registration_rows(
+        self, campaign_id: int, path: str, phone_paths: Sequence[str]
+    ) -> list[RegistrationRow]:
+        """Active and withdrawn registrations of the subtree's members and units, by unit path then name;
+        a member's phone only where their unit lies inside one of ``phone_paths``."""
+        holder_unit = sa.func.coalesce(registrations.c.unit_id, members.c.unit_id)
+        query = (
+            sa.select(
+                units.c.name,
+                units.c.path,
+                members.c.code,
+                members.c.full_name,
+                members.c.phone,
+                registrations.c.titles,
+                registrations.c.pledges,
+                registrations.c.initiative_title,
+                registrations.c.status,
+                registrations.c.updated_at,
+            )
+            .select_from(registrations)
+            .outerjoin(members, members.c.id == registrations.c.member_id)
+            .join(units, units.c.id == holder_unit)
+            .where(
+                registrations.c.campaign_id == campaign_id,
+                registrations.c.status.in_(_REGISTRATION_STATUSES),
+                units.c.path.startswith(path),
+            )
+            .order_by(units.c.path, sa.func.coalesce(members.c.full_name, ""), registrations.c.id)
+        )
+        return [
+            RegistrationRow(
+                unit_name=unit_name,
+                member_code=code,
+                full_name=full_name,
+                phone=phone if phone is not None and _covered(unit_path, phone_paths) else None,
+                titles=list(titles),
+                pledges=[(p["content"], p["unit"], p["figure"]) for p in pledges],
+                initiative_title=initiative_title,
+                status=status,
+                updated_at=updated_at,
+            )
+            for (
+                unit_name,
+                unit_path,
+                code,
+                full_name,
+                phone,
+                titles,
+                pledges,
+                initiative_title,
+                status,
+                updated_at,
+            ) in await self.conn.execute(query)
+        ]
+
+    async def initiative_rows(self, campaign_id: int, path: str) -> list[InitiativeRow]:
+        """The campaign's initiatives from the subtree, drafts left out, in the order they were submitted;
+        co-authors and history come in one query each, whatever the number of initiatives."""
+        exported = sa.and_(
+            initiatives.c.campaign_id == campaign_id,
+            initiatives.c.status != "draft",
+            initiatives.c.unit_id.in_(_subtree(path)),
+        )
+        scope = sa.select(initiatives.c.id).where(exported)
+        coauthors: dict[int, list[tuple[str, int]]] = {}
+        coauthor_rows = await self.conn.execute(
+            sa.select(
+                initiative_coauthors.c.initiative_id,
+                initiative_coauthors.c.name,
+                initiative_coauthors.c.share,
+            )
+            .where(initiative_coauthors.c.initiative_id.in_(scope))
+            .order_by(initiative_coauthors.c.initiative_id, initiative_coauthors.c.position)
+        )
+        for initiative_id, name, share in coauthor_rows:
+            coauthors.setdefault(initiative_id, []).append((name, share))
+        history: dict[int, list[tuple[datetime, str, str, str]]] = {}
+        history_rows = await self.conn.execute(
+            sa.select(
+                initiative_history.c.initiative_id,
+                initiative_history.c.at,
+                initiative_history.c.actor,
+                initiative_history.c.to_status,
+                initiative_history.c.note,
+            )
+            .where(initiative_history.c.initiative_id.in_(scope))
+            .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
+        )
+        for initiative_id, at, actor, to_status, note in history_rows:
+            history.setdefault(initiative_id, []).append((at, actor, to_status, note))
+        rows = await self.conn.execute(
+            sa.select(
+                initiatives.c.id,
+                units.c.name,
+                members.c.code,
+                members.c.full_name,
+                initiatives.c.author_share,
+                initiatives.c.title,
+                initiatives.c.field,
+                initiatives.c.problem,
+                initiatives.c.before,
+                initiatives.c.steps,
+                initiatives.c.improvement,
+                initiatives.c.first_applied_on,
+                initiatives.c.conditions,
+                initiatives.c.benefit,
+                initiatives.c.value_dong,
+                initiatives.c.status,
+                initiatives.c.scores,
+                initiatives.c.submitted_at,
+            )
+            .join(units, units.c.id == initiatives.c.unit_id)
+            .join(members, members.c.id == initiatives.c.author_member_id)
+            .where(exported)
+            .order_by(initiatives.c.submitted_at.asc().nulls_last(), initiatives.c.id)
+        )
+        return [
+            InitiativeRow(
+                id=row[0],
+                unit_name=row[1],
+                author_code=row[2],
+                author_name=row[3],
+                author_share=row[4],
+                coauthors=coauthors.get(row[0], []),
+                title=row[5],
+                field=row[6],
+                problem=row[7],
+                before=row[8],
+                steps=row[9],
+                improvement=row[10],
+                first_applied_on=row[11],
+                conditions=row[12],
+                benefit=row[13],
+                value_dong=row[14],
+                status=row[15],
+                scores=dict(row[16]),
+                submitted_at=row[17],
+                history=history.get(row[0], []),
+            )
+            for row in rows
+        ]
+
+    async def delivery_rows(self, campaign_id: int) -> list[DeliveryRow]:
+        """The campaign's broadcasts, oldest first, with their outbox rows counted by outcome."""
+
+        def count(status: str) -> sa.ColumnElement[int]:
+            return sa.func.count(outbox.c.id).filter(outbox.c.status == status)
+
+        query = (
+            sa.select(
+                broadcasts.c.kind,
+                broadcasts.c.title,
+                broadcasts.c.created_at,
+                broadcasts.c.total,
+                count("sent"),
+                count("unreachable"),
+                count("failed"),
+                count("pending"),
+            )
+            .select_from(broadcasts.outerjoin(outbox, outbox.c.broadcast_id == broadcasts.c.id))
+            .where(broadcasts.c.campaign_id == campaign_id)
+            .group_by(
+                broadcasts.c.id,
+                broadcasts.c.kind,
+                broadcasts.c.title,
+                broadcasts.c.created_at,
+                broadcasts.c.total,
+            )
+            .order_by(broadcasts.c.created_at, broadcasts.c.id)
+        )
+        return [
+            DeliveryRow(row[0], row[1], row[2], *(int(figure) for figure in row[3:]))
+            for row in await self.conn.execute(query)
+        ]

@@ -1,0 +1,217 @@
+"""The /stats chart and the XLSX workbook, rendered from figures built by hand (no database, no network)."""
+
+from __future__ import annotations
+
+import io
+import struct
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.charts import stats_chart
+from bot.export_xlsx import build_workbook
+from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
+from storage.records import Campaign, Unit
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+PNG = b"\x89PNG\r\n\x1a\n"
+AT = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # 08:30 in Hà Nội
+
+DISTRICT = Unit(2, "LDLD-HQ", "Liên đoàn Lao động huyện Hà Quảng", 1, "/1/2/", 1)
+POWER = Unit(4, "CDCS-DL", "Công đoàn cơ sở Điện lực Hà Quảng", 2, "/1/2/4/", 2)
+HEALTH = Unit(5, "CDCS-YT", "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng", 2, "/1/2/5/", 2)
+CAMPAIGN = Campaign(
+    id=1,
+    code="LDG-2026",
+    title="Lao động giỏi, lao động sáng tạo 2026",
+    description="",
+    kind="ongoing",
+    unit_id=2,
+    starts_on=date(2026, 3, 1),
+    ends_on=date(2026, 11, 30),
+    registration_deadline=date(2026, 3, 31),
+    initiative_deadline=None,
+    initiative_target=431,
+    individual_titles=("good_worker",),
+    collective_titles=(),
+    status="launched",
+)
+
+
+def figures(children: int = 2) -> CampaignFigures:
+    """The district with Điện lực and Y tế below it (or many made-up units), and a few days of submissions."""
+    units = [UnitFigures(POWER, 120, 100, 96, 1709, 900, 310), UnitFigures(HEALTH, 80, 40, 12, 3, 1, 0)]
+    units += [
+        UnitFigures(
+            Unit(10 + n, f"U{n}", f"Công đoàn cơ sở số {n}", 2, f"/1/2/{10 + n}/", 2), 50, 30, n, n, 0, 0
+        )
+        for n in range(children - 2)
+    ]
+    scope = UnitFigures(DISTRICT, 200 + 50 * (children - 2), 140, 108, 1712, 901, 310)
+    daily = [(date(2026, 3, 1) + timedelta(days=n), n * 3) for n in range(20)]
+    return CampaignFigures(CAMPAIGN, scope, units, daily)
+
+
+def export_data() -> ExportData:
+    registration = RegistrationRow(
+        unit_name=POWER.name, member_code="DV001", full_name="Hoàng Thị Mai", phone="0912345678",
+        titles=["good_worker", "creative_worker"],
+        pledges=[("Sáng kiến cải tiến", "sáng kiến", "2"), ("Năng suất lao động", "%", "110")],
+        initiative_title="Đọc công tơ từ xa", status="active", updated_at=AT,
+    )  # fmt: skip
+    collective = RegistrationRow(HEALTH.name, None, None, None, ["strong_union"], [], None, "withdrawn", AT)
+    initiative = InitiativeRow(
+        id=7, unit_name=POWER.name, author_code="DV001", author_name="Hoàng Thị Mai", author_share=70,
+        coauthors=[("Nguyễn Văn Bình", 20), ("Lê Thị Thu", 10)], title="Đọc công tơ từ xa", field="Kỹ thuật",
+        problem="Ghi chỉ số mất nhiều công\x07", before="Đi từng nhà", steps="1. Lắp module\n2. Cài phần mềm",
+        improvement="Nhanh gấp 10 lần", first_applied_on=date(2026, 3, 15), conditions="Có sóng 4G",
+        benefit="Tiết kiệm công <đáng kể> & chi phí", value_dong=80_000_000, status="recognised",
+        scores={"novelty": 8, "applicability": 9, "effect": 9}, submitted_at=AT,
+        history=[
+            (AT, "telegram:1001", "submitted", ""),
+            (AT + timedelta(days=3, hours=2), "telegram:1002", "valid", ""),
+            (AT + timedelta(days=10), "telegram:1002", "recognised", "Xuất sắc"),
+        ],
+    )  # fmt: skip
+    delivery = DeliveryRow("announcement", "Phát động LDG-2026", AT, 200, 180, 15, 3, 2)
+    return ExportData(figures(), [registration, collective], [initiative], [delivery], generated_at=AT)
+
+
+def workbook(language: str = "vi", report_lines: list[str] | None = None) -> openpyxl.Workbook:
+    content = build_workbook(export_data(), language, VIETNAM, report_lines)
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def row(sheet: Worksheet, number: int) -> dict[str, object]:
+    """A row's values by the header above them."""
+    headers = [cell.value for cell in sheet[1]]
+    return {str(header): cell.value for header, cell in zip(headers, sheet[number], strict=True)}
+
+
+def png_size(content: bytes) -> tuple[int, int]:
+    assert content.startswith(PNG) and content[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", content[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_chart_is_a_png_of_about_1200_by_900(language: str) -> None:
+    content = stats_chart(figures(), language)
+    width, height = png_size(content)
+    assert 1100 <= width <= 1300 and 800 <= height <= 1000
+    assert len(content) > 20_000
+
+
+def test_the_chart_copes_with_many_units_and_with_none() -> None:
+    many = figures(children=40)
+    assert png_size(stats_chart(many, "vi")) == png_size(stats_chart(figures(), "vi"))
+    bare = CampaignFigures(CAMPAIGN, UnitFigures(POWER, 0, 0, 0, 0, 0, 0), [], [])
+    assert stats_chart(bare, "vi").startswith(PNG)
+
+
+def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
+    book = workbook()
+    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Đăng ký thi đua", "Sáng kiến", "Gửi thông báo"]
+    for sheet in book:
+        assert sheet.freeze_panes == "A2"
+        assert all(cell.font.b for cell in sheet[1] if cell.value is not None)
+        last_row = sheet.max_row - (
+            1 if sheet.title == "Đơn vị" else 0
+        )  # the total row stays below the filter
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{last_row}"
+        widths = [sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]]
+        assert all(8 <= width <= 60 for width in widths)
+    assert book["Sáng kiến"].auto_filter.ref == "A1:W2"
+    assert book["Đơn vị"].auto_filter.ref == "A1:I3"
+
+
+def test_the_summary_gives_totals_as_text_and_as_numbers() -> None:
+    sheet = workbook()["Tổng hợp"]
+    rows = {row[0]: row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["Phong trào"][0] == "Lao động giỏi, lao động sáng tạo 2026"
+    assert rows["Đơn vị báo cáo"][0] == "Liên đoàn Lao động huyện Hà Quảng"
+    assert rows["Sáng kiến đã nộp"] == ("1.712/431 (397%)", 1712, 431, pytest.approx(1712 / 431))
+    assert rows["Đã đăng ký thi đua"][:3] == ("108/200 (54%)", 108, 200)
+    assert rows["Ngày bắt đầu"][0] == datetime(2026, 3, 1)
+    assert rows["Số liệu tính đến"][0] == datetime(2026, 3, 2, 8, 30)
+    assert rows["Giá trị làm lợi của sáng kiến được công nhận"][0] == 80_000_000
+    money = next(r[1] for r in sheet.iter_rows(min_row=2) if r[0].value.startswith("Giá trị làm lợi"))
+    assert money.number_format == '#,##0 "đ"'
+    rate = next(r[4] for r in sheet.iter_rows(min_row=2) if r[0].value == "Sáng kiến đã nộp")
+    assert rate.number_format == "0%"
+
+
+def test_units_rows_and_the_total_below() -> None:
+    sheet = workbook()["Đơn vị"]
+    power = row(sheet, 2)
+    assert power["Đơn vị"] == POWER.name and power["Số đoàn viên"] == 120
+    assert power["Tỷ lệ đăng ký"] == pytest.approx(0.8) and sheet["F2"].number_format == "0%"
+    assert power["Sáng kiến được công nhận"] == 310
+    assert row(sheet, 4)["Đơn vị"] == "Toàn Liên đoàn Lao động huyện Hà Quảng"
+    assert sheet["A4"].font.b
+
+
+def test_a_registration_row_names_titles_and_joins_pledges() -> None:
+    sheet = workbook()["Đăng ký thi đua"]
+    mai, collective = row(sheet, 2), row(sheet, 3)
+    assert mai["Họ và tên"] == "Hoàng Thị Mai" and mai["Số điện thoại"] == "0912345678"
+    assert mai["Danh hiệu đăng ký"] == "Lao động giỏi\nLao động sáng tạo"
+    assert mai["Chỉ tiêu đăng ký"] == "Sáng kiến cải tiến — 2 sáng kiến\nNăng suất lao động — 110 %"
+    assert mai["Trạng thái"] == "đã đăng ký"
+    assert mai["Cập nhật lúc"] == datetime(2026, 3, 2, 8, 30)
+    assert sheet["I2"].number_format == "dd/mm/yyyy hh:mm"
+    assert sheet["F2"].alignment.wrap_text
+    assert collective["Họ và tên"] == "(tập thể)" and collective["Trạng thái"] == "đã rút đăng ký"
+    assert collective["Danh hiệu đăng ký"] == "Công đoàn cơ sở vững mạnh"
+
+
+def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
+    sheet = workbook()["Sáng kiến"]
+    initiative = row(sheet, 2)
+    assert initiative["Số hiệu"] == 7 and initiative["Tác giả"] == "Hoàng Thị Mai"
+    assert initiative["Tỷ lệ đóng góp của tác giả"] == pytest.approx(0.7)
+    assert initiative["Đồng tác giả"] == "Nguyễn Văn Bình (20%)\nLê Thị Thu (10%)"
+    assert initiative["Lợi ích"] == "Tiết kiệm công <đáng kể> & chi phí"
+    assert initiative["Vấn đề giải quyết"] == "Ghi chỉ số mất nhiều công"  # the control code XML cannot carry
+    assert initiative["Các bước thực hiện"] == "1. Lắp module\n2. Cài phần mềm"
+    assert (initiative["Tính mới"], initiative["Khả năng áp dụng"], initiative["Hiệu quả"]) == (8, 9, 9)
+    assert initiative["Tổng điểm"] == 26
+    assert initiative["Trạng thái"] == "được công nhận"
+    assert initiative["Quá trình xét duyệt"] == (
+        "02/03/2026 08:30 — đã nộp, chờ xét\n"
+        "05/03/2026 10:30 — hợp lệ, đang xét\n"
+        "12/03/2026 08:30 — được công nhận — Xuất sắc"
+    )
+    cells = {cell.value: cell for cell in sheet[1]}
+    column = {str(name): cell.column_letter for name, cell in cells.items()}
+    first_applied = sheet[f"{column['Ngày áp dụng lần đầu']}2"]
+    assert isinstance(first_applied.value, datetime) and first_applied.value.date() == date(2026, 3, 15)
+    assert first_applied.number_format == "dd/mm/yyyy"
+    value = sheet[f"{column['Giá trị làm lợi']}2"]
+    assert value.value == 80_000_000 and value.number_format == '#,##0 "đ"'
+    submitted = sheet[f"{column['Nộp lúc']}2"]
+    assert submitted.value == datetime(2026, 3, 2, 8, 30) and submitted.number_format == "dd/mm/yyyy hh:mm"
+
+
+def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
+    book = workbook(report_lines=["SƠ KẾT PHONG TRÀO\nLiên đoàn Lao động huyện Hà Quảng", "💰 80.000.000 đ"])
+    delivery = row(book["Gửi thông báo"], 2)
+    assert delivery["Loại"] == "Thông báo phát động" and delivery["Đã gửi"] == 180
+    assert delivery["Tỷ lệ đã gửi"] == pytest.approx(0.9)
+    assert book.sheetnames[-1] == "Báo cáo"
+    lines = [value for (value,) in book["Báo cáo"].iter_rows(min_row=2, values_only=True)]
+    assert lines == ["SƠ KẾT PHONG TRÀO", "Liên đoàn Lao động huyện Hà Quảng", None, "💰 80.000.000 đ"]
+
+
+def test_english_headers_and_sheet_names() -> None:
+    book = workbook("en")
+    assert book.sheetnames == ["Summary", "Units", "Registrations", "Initiatives", "Deliveries"]
+    headers = [cell.value for cell in book["Initiatives"][1]]
+    assert headers[:4] == ["No.", "Unit", "Author's member code", "Author"]
+    assert "Novelty" in headers and "Review history" in headers
+    assert row(book["Registrations"], 2)["Status"] == "registered"
+    summary = {item: value for item, value, *_ in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Initiatives submitted"] == "1,712/431 (397%)"

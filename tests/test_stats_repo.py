@@ -1,0 +1,397 @@
+"""The figures behind /stats and the export, on a small migrated SQLite tree: every number checked by hand.
+
+Province P holds districts A (base unions A1, A2, A3 — A3 empty — and a member of A itself) and B (base union
+B1). Campaign C1 is the one counted; C2 is there to be left out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.campaigns import CampaignSpec, create_draft
+from bot.insights import DeliveryRow, RegistrationRow
+from storage.database import Repos, Store
+from storage.migrate import upgrade
+from storage.records import Campaign, CoAuthor, Pledge
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+MIDNIGHT_HANOI = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # 00:00 on 2 March in UTC+7
+MAR_1, MAR_2 = date(2026, 3, 1), date(2026, 3, 2)
+
+
+@dataclass
+class Tree:
+    """Ids and paths of the units, the members by first name, the two campaigns and the initiatives."""
+
+    units: dict[str, int]
+    paths: dict[str, str]
+    people: dict[str, int]
+    campaign: int
+    other_campaign: int
+    initiatives: dict[str, int]
+
+
+async def _campaign(repos: Repos, code: str) -> int:
+    spec = CampaignSpec(
+        code=code,
+        title=f"Thi đua {code}",
+        unit_code="P",
+        starts_on=date(2026, 2, 1),
+        ends_on=date(2026, 12, 31),
+        registration_deadline=date(2026, 6, 30),
+        initiative_target=10,
+        individual_titles=["advanced_worker"],
+        collective_titles=["advanced_collective"],
+    )
+    campaign = await create_draft(repos, None, spec, "test", NOW, NOW.date())
+    assert isinstance(campaign, Campaign)
+    return campaign.id
+
+
+async def _register(
+    repos: Repos, campaign_id: int, *, member_id: int | None = None, unit_id: int | None = None
+) -> None:
+    await repos.registrations.save(
+        campaign_id=campaign_id,
+        member_id=member_id,
+        unit_id=unit_id,
+        titles=["advanced_collective" if unit_id else "advanced_worker"],
+        pledges=[Pledge("Vượt kế hoạch", "%", "110")],
+        initiative_title=None,
+        registered_by="test",
+        now=NOW,
+    )
+
+
+async def _initiative(repos: Repos, member_id: int, unit_id: int, campaign_id: int) -> int:
+    return await repos.initiatives.create_draft(
+        author_member_id=member_id, unit_id=unit_id, campaign_id=campaign_id, now=NOW - timedelta(days=3)
+    )
+
+
+async def _move(
+    repos: Repos, initiative_id: int, status: str, at: datetime, scores: dict[str, int] | None = None
+) -> None:
+    found = await repos.initiatives.get(initiative_id)
+    assert found is not None
+    assert await repos.initiatives.move(
+        initiative_id,
+        version=found.version,
+        from_statuses=(found.status,),
+        to_status=status,
+        actor="telegram:9",
+        note=f"to {status}",
+        now=at,
+        scores=scores,
+    )
+
+
+async def _submitted(
+    repos: Repos, member_id: int, unit_id: int, campaign_id: int, title: str, at: datetime
+) -> int:
+    initiative_id = await _initiative(repos, member_id, unit_id, campaign_id)
+    await repos.initiatives.update_fields(initiative_id, {"title": title, "title_key": title.lower()}, at)
+    await _move(repos, initiative_id, "submitted", at)
+    return initiative_id
+
+
+async def _seed(store: Store) -> Tree:
+    """Units, members, chat accounts, registrations and initiatives as the module docstring says."""
+    async with store.begin() as repos:
+        units: dict[str, int] = {}
+        paths: dict[str, str] = {}
+        for code, parent, depth in (
+            ("P", None, 0),
+            ("A", "P", 1),
+            ("B", "P", 1),
+            ("A1", "A", 2),
+            ("A2", "A", 2),
+            ("A3", "A", 2),
+            ("B1", "B", 2),
+        ):
+            parent_id = units[parent] if parent else None
+            units[code] = await repos.units.insert(
+                code, f"Đơn vị {code}", f"don vi {code.lower()}", parent_id, NOW
+            )
+            paths[code] = f"{paths[parent] if parent else '/'}{units[code]}/"
+            await repos.units.set_path(units[code], paths[code], depth)
+        people: dict[str, int] = {}
+        for number, (name, unit) in enumerate(
+            (
+                ("Nguyễn An", "A1"),
+                ("Trần Bình", "A1"),
+                ("Lê Cúc", "A2"),
+                ("Phạm Dũng", "A"),
+                ("Vũ Em", "B1"),
+                ("Bùi Giang", "B1"),
+            ),
+            start=1,
+        ):
+            people[name.split()[-1]] = await repos.members.insert(
+                code=f"DV{number}",
+                full_name=name,
+                phone=f"+8490000000{number}",
+                email=None,
+                unit_id=units[unit],
+                source="roster",
+                now=NOW,
+            )
+        # An on two channels (counted once), Cúc and Em on one; an account nobody linked counts nowhere.
+        for channel, user_id, name in (
+            ("telegram", "1", "An"),
+            ("zalo", "1", "An"),
+            ("telegram", "3", "Cúc"),
+            ("telegram", "5", "Em"),
+        ):
+            account = await repos.accounts.touch(channel, user_id, user_id, name, NOW)
+            await repos.accounts.link(account.id, people[name], NOW)
+        await repos.accounts.touch("telegram", "99", "99", "Stranger", NOW)
+
+        campaign, other = await _campaign(repos, "C1"), await _campaign(repos, "C2")
+        for name in ("An", "Bình", "Cúc", "Dũng", "Em"):
+            await _register(repos, campaign, member_id=people[name])
+        withdrawn = await repos.registrations.of_member(campaign, people["Bình"])
+        assert withdrawn is not None
+        assert await repos.registrations.withdraw(withdrawn.id, NOW)
+        await _register(repos, campaign, unit_id=units["A1"])
+        await _register(repos, campaign, unit_id=units["B1"])
+        await _register(repos, other, member_id=people["Giang"])
+
+        found = {
+            # One minute before midnight in Hà Nội, then on the stroke and an hour after.
+            "late": await _submitted(
+                repos, people["An"], units["A1"], campaign, "Máy cắt", MIDNIGHT_HANOI - timedelta(minutes=1)
+            ),
+            "midnight": await _submitted(
+                repos, people["Cúc"], units["A2"], campaign, "Băng tải", MIDNIGHT_HANOI
+            ),
+            "b": await _submitted(
+                repos, people["Em"], units["B1"], campaign, "Kho lạnh", MIDNIGHT_HANOI + timedelta(hours=1)
+            ),
+            "withdrawn": await _submitted(
+                repos, people["Bình"], units["A1"], campaign, "Sổ tay", MIDNIGHT_HANOI - timedelta(hours=7)
+            ),
+            "draft": await _initiative(repos, people["Dũng"], units["A"], campaign),
+            "other": await _submitted(repos, people["Giang"], units["B1"], other, "Khác", MIDNIGHT_HANOI),
+        }
+        await _move(repos, found["withdrawn"], "withdrawn", NOW)
+        await _move(repos, found["midnight"], "valid", NOW, {"novelty": 30})
+        await _move(repos, found["midnight"], "recognised", NOW + timedelta(hours=1))
+        await repos.initiatives.set_coauthors(
+            found["midnight"], 60, [CoAuthor("Hà Văn Phúc", 30), CoAuthor("Đỗ Thị Quế", 10)], NOW
+        )
+    return Tree(units, paths, people, campaign, other, found)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Tree]:
+    """The database, migrated and seeded once: each test works on its own copy."""
+    path = tmp_path_factory.mktemp("stats") / "seeded.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+
+    async def seed() -> Tree:
+        store = Store(url)
+        try:
+            return await _seed(store)
+        finally:
+            await store.close()
+
+    tree = asyncio.run(seed())
+    assert not path.with_name(path.name + "-wal").exists()  # all in the main file, so a copy holds it all
+    return path, tree
+
+
+@pytest.fixture
+async def store(db_url: str, seeded: tuple[Path, Tree]) -> AsyncIterator[Store]:
+    """A fresh copy of the seeded database."""
+    shutil.copyfile(seeded[0], db_url.removeprefix("sqlite+aiosqlite:///"))
+    store = Store(db_url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def tree(seeded: tuple[Path, Tree]) -> Tree:
+    """What the seeded database holds."""
+    return seeded[1]
+
+
+async def test_member_counts_of_a_subtree_count_linked_people_once_and_only_active_registrations(
+    store: Store, tree: Tree
+) -> None:
+    async with store.begin() as repos:
+        counts = {
+            code: await repos.stats.member_counts(tree.campaign, tree.paths[code]) for code in tree.paths
+        }
+        other = await repos.stats.member_counts(tree.other_campaign, tree.paths["P"])
+    # (roster, linked, registered): Bình withdrew, Giang registered for C2 only, An has two accounts.
+    assert counts == {
+        "P": (6, 3, 4),
+        "A": (4, 2, 3),
+        "B": (2, 1, 1),
+        "A1": (2, 1, 1),
+        "A2": (1, 1, 1),
+        "A3": (0, 0, 0),
+        "B1": (2, 1, 1),
+    }
+    assert other == (6, 3, 1)
+
+
+async def test_member_counts_by_child_cover_each_childs_whole_subtree(store: Store, tree: Tree) -> None:
+    u = tree.units
+    async with store.begin() as repos:
+        below_province = await repos.stats.member_counts_by_child(tree.campaign, u["P"])
+        below_a = await repos.stats.member_counts_by_child(tree.campaign, u["A"])
+        below_a1 = await repos.stats.member_counts_by_child(tree.campaign, u["A1"])
+    assert below_province == {u["A"]: (4, 2, 3), u["B"]: (2, 1, 1)}
+    # Dũng belongs to A itself, so to none of its children; A3 has nobody and still shows.
+    assert below_a == {u["A1"]: (2, 1, 1), u["A2"]: (1, 1, 1), u["A3"]: (0, 0, 0)}
+    assert below_a1 == {}
+
+
+async def test_daily_submissions_fall_on_the_local_day(store: Store, tree: Tree) -> None:
+    p, a, b = tree.paths["P"], tree.paths["A"], tree.paths["B"]
+    async with store.begin() as repos:
+        hanoi = await repos.stats.daily_submissions(tree.campaign, p, 7)
+        utc = await repos.stats.daily_submissions(tree.campaign, p, 0)
+        new_york = await repos.stats.daily_submissions(tree.campaign, p, -5)
+        in_a = await repos.stats.daily_submissions(tree.campaign, a, 7)
+        in_b = await repos.stats.daily_submissions(tree.campaign, b, 7)
+        in_a3 = await repos.stats.daily_submissions(tree.campaign, tree.paths["A3"], 7)
+    # Withdrawn, draft and the other campaign's initiatives are left out.
+    assert hanoi == {MAR_1: 1, MAR_2: 2}
+    assert utc == {MAR_1: 3}
+    assert new_york == {MAR_1: 3}
+    assert in_a == {MAR_1: 1, MAR_2: 1}
+    assert in_b == {MAR_2: 1}
+    assert in_a3 == {}
+
+
+def _row(
+    unit: str, code: str | None, name: str | None, phone: str | None, status: str = "active"
+) -> RegistrationRow:
+    collective = code is None
+    return RegistrationRow(
+        unit_name=f"Đơn vị {unit}",
+        member_code=code,
+        full_name=name,
+        phone=phone,
+        titles=["advanced_collective" if collective else "advanced_worker"],
+        pledges=[("Vượt kế hoạch", "%", "110")],
+        initiative_title=None,
+        status=status,
+        updated_at=NOW,
+    )
+
+
+async def test_registration_rows_order_by_unit_then_name_and_show_phones_only_where_covered(
+    store: Store, tree: Tree
+) -> None:
+    async with store.begin() as repos:
+        province = await repos.stats.registration_rows(tree.campaign, tree.paths["P"], [tree.paths["A1"]])
+        district_b = await repos.stats.registration_rows(tree.campaign, tree.paths["B"], [tree.paths["P"]])
+        no_phones = await repos.stats.registration_rows(tree.campaign, tree.paths["A2"], [])
+    assert province == [
+        _row("A", "DV4", "Phạm Dũng", None),
+        _row("A1", None, None, None),
+        _row("A1", "DV1", "Nguyễn An", "+84900000001"),
+        _row("A1", "DV2", "Trần Bình", "+84900000002", "withdrawn"),
+        _row("A2", "DV3", "Lê Cúc", None),
+        _row("B1", None, None, None),
+        _row("B1", "DV5", "Vũ Em", None),
+    ]
+    assert district_b == [_row("B1", None, None, None), _row("B1", "DV5", "Vũ Em", "+84900000005")]
+    assert no_phones == [_row("A2", "DV3", "Lê Cúc", None)]
+
+
+async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
+    store: Store, tree: Tree
+) -> None:
+    i = tree.initiatives
+    async with store.begin() as repos:
+        province = await repos.stats.initiative_rows(tree.campaign, tree.paths["P"])
+        district_a = await repos.stats.initiative_rows(tree.campaign, tree.paths["A"])
+        district_b = await repos.stats.initiative_rows(tree.campaign, tree.paths["B"])
+    assert [row.id for row in province] == [i["withdrawn"], i["late"], i["midnight"], i["b"]]
+    assert [row.id for row in district_a] == [i["withdrawn"], i["late"], i["midnight"]]
+    assert [row.id for row in district_b] == [i["b"]]
+    recognised = province[2]
+    assert (recognised.unit_name, recognised.author_code, recognised.author_name) == (
+        "Đơn vị A2",
+        "DV3",
+        "Lê Cúc",
+    )
+    assert (recognised.title, recognised.status, recognised.scores) == (
+        "Băng tải",
+        "recognised",
+        {"novelty": 30},
+    )
+    assert recognised.author_share == 60
+    assert recognised.coauthors == [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)]
+    assert recognised.submitted_at == MIDNIGHT_HANOI
+    assert recognised.history == [
+        (MIDNIGHT_HANOI, "telegram:9", "submitted", "to submitted"),
+        (NOW, "telegram:9", "valid", "to valid"),
+        (NOW + timedelta(hours=1), "telegram:9", "recognised", "to recognised"),
+    ]
+    withdrawn = province[0]
+    assert (withdrawn.status, withdrawn.coauthors, withdrawn.author_share) == ("withdrawn", [], 100)
+    assert [entry[2] for entry in withdrawn.history] == ["submitted", "withdrawn"]
+
+
+async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome(
+    store: Store, tree: Tree
+) -> None:
+    async with store.begin() as repos:
+        announcement = await repos.broadcasts.create(
+            kind="announcement",
+            title="Phát động",
+            campaign_id=tree.campaign,
+            unit_id=tree.units["P"],
+            requested_by=None,
+            now=NOW,
+        )
+        queued = await repos.outbox.enqueue_for_subtree(
+            path=tree.paths["P"],
+            kind="announcement",
+            broadcast_id=announcement,
+            messages={"vi": {"text": "Phát động"}},
+            default_language="vi",
+            now=NOW,
+        )
+        await repos.broadcasts.set_total(announcement, queued, NOW)
+        items = await repos.outbox.due(NOW, 10)
+        for item, status in zip(items, ("sent", "unreachable", "failed"), strict=False):
+            await repos.outbox.finish(item.id, status, NOW)
+        reminder = await repos.broadcasts.create(
+            kind="reminder",
+            title="Nhắc",
+            campaign_id=tree.campaign,
+            unit_id=tree.units["A"],
+            requested_by=None,
+            now=NOW + timedelta(days=1),
+        )
+        await repos.broadcasts.create(
+            kind="announcement",
+            title="C2",
+            campaign_id=tree.other_campaign,
+            unit_id=tree.units["P"],
+            requested_by=None,
+            now=NOW,
+        )
+        rows = await repos.stats.delivery_rows(tree.campaign)
+    assert reminder and queued == 4
+    assert rows == [
+        DeliveryRow("announcement", "Phát động", NOW, 4, sent=1, unreachable=1, failed=1, pending=1),
+        DeliveryRow(
+            "reminder", "Nhắc", NOW + timedelta(days=1), 0, sent=0, unreachable=0, failed=0, pending=0
+        ),
+    ]
