@@ -22,10 +22,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.campaigns import CampaignSpec, create_draft
+from bot.export_xlsx import build_workbook
+from bot.insight_queries import export_data
 from storage.database import Repos, Store
 from storage.migrate import upgrade_async
 from storage.records import Campaign
@@ -360,6 +363,17 @@ async def run(members_count: int, unit_count: int, initiative_count: int) -> Non
             print(f"  {name:28} {elapsed:8.1f} ms  {len(result):,} rows")
         elapsed, _ = await best_of_3(store, export)
         print(f"  {'export queries':28} {elapsed:8.1f} ms")
+        # The whole /export: the queries, then the workbook, as the bot builds it (one run).
+        zone = ZoneInfo("Asia/Ho_Chi_Minh")
+        whole_started = time.perf_counter()
+        async with store.begin() as repos:
+            scope = await repos.units.get(province)
+            assert scope is not None
+            data = await export_data(repos, campaign, scope, [scope.path], datetime.now(UTC), zone)
+        workbook = build_workbook(data, "vi", zone, ["report"])
+        whole = time.perf_counter() - whole_started
+        size = len(workbook) / 1e6
+        print(f"  {'/export end to end':28} {whole * 1000:8.1f} ms  {size:.1f} MB (target <= 10 s)")
     finally:
         await store.close()
         shutil.rmtree(folder, ignore_errors=True)
