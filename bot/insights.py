@@ -17,6 +17,7 @@ __all__ = [
     "RegistrationRow",
     "UnitFigures",
     "covered_scope",
+    "covered_scopes",
     "local_days",
 ]
 
@@ -64,13 +65,16 @@ class ExportData:
     generated_at: datetime | None = None
 
 
+def covered_scopes(owner: Unit, led: tuple[Unit, ...] | list[Unit]) -> list[Unit]:
+    """The parts of a campaign's subtree an officer covers: the campaign's own unit where they lead it or a
+    unit above, and each unit they lead inside it."""
+    return [owner if unit.covers(owner) else unit for unit in led if unit.covers(owner) or owner.covers(unit)]
+
+
 def covered_scope(owner: Unit, led: tuple[Unit, ...] | list[Unit]) -> Unit | None:
-    """The part of a campaign's subtree an officer covers: the campaign's own unit if they lead it or a
-    unit above, else the first unit they lead inside it; None if they cover none of it."""
-    for unit in led:
-        if unit.covers(owner):
-            return owner
-    return next((unit for unit in led if owner.covers(unit)), None)
+    """The one part shown in statistics: the whole campaign if covered, else the first unit led inside it."""
+    scopes = covered_scopes(owner, led)
+    return owner if owner in scopes else next(iter(scopes), None)
 
 
 def local_days(start: date, end: date) -> list[date]:

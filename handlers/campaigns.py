@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot import campaigns as domain
 from bot.events import Button
+from bot.insights import covered_scopes
 from bot.reminders import plan_campaign_reminders
 from handlers.campaign_views import announcement, campaign_details, days_left_text, problem_text, title_names
 from handlers.common import stale_button
@@ -79,11 +80,7 @@ async def _officer_line(ctx: Ctx, campaign: Campaign) -> Html:
     registered = linked = roster = 0
     owner = await ctx.repos.units.get(campaign.unit_id)
     assert owner is not None
-    for led in ctx.who.led_units:
-        # Count only the part of the campaign's subtree the officer covers.
-        scope = led if owner.covers(led) else owner if led.covers(owner) else None
-        if scope is None:
-            continue
+    for scope in covered_scopes(owner, ctx.who.led_units):  # only what the officer covers
         registered += await ctx.repos.registrations.count_members_within(campaign.id, scope.path)
         linked += await ctx.repos.members.count_linked_within(scope.path)
         roster += await ctx.repos.members.count_within(scope.path)

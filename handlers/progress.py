@@ -3,6 +3,7 @@ subtree and each unit directly below it, for a member their own unit."""
 
 from __future__ import annotations
 
+from bot.insights import covered_scopes
 from handlers.context import Ctx
 from messages import Html, formatting
 from storage.records import Campaign, InitiativeCounts, Unit
@@ -29,11 +30,7 @@ async def progress_text(ctx: Ctx, campaign: Campaign, owner: Unit) -> Html | Non
     if not target:
         return None
     lines = [ctx.t("initiative.progress_head")]
-    scopes = [
-        led if owner.covers(led) else owner
-        for led in ctx.who.led_units
-        if owner.covers(led) or led.covers(owner)
-    ]
+    scopes = covered_scopes(owner, ctx.who.led_units)
     for scope in scopes:
         lines.append(
             _total_line(ctx, scope, await ctx.repos.initiatives.counts(campaign.id, scope.path), target)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bot import registrations as domain
-from bot.campaigns import Problem
+from bot.campaigns import Problem, concerns
 from bot.events import Button
 from bot.titles import NEEDS_INITIATIVE
 from handlers.campaign_views import problem_text, title_names
@@ -50,8 +50,7 @@ async def join(ctx: Ctx) -> None:
 async def _start(ctx: Ctx, campaign: Campaign) -> None:
     assert ctx.who.member is not None and ctx.who.unit is not None
     problem = domain.check_open(campaign, ctx.today)
-    owner = await ctx.repos.units.get(campaign.unit_id)
-    if problem is None and (owner is None or not owner.covers(ctx.who.unit)):
+    if problem is None and not await concerns(ctx.repos, campaign, ctx.who.unit):
         problem = Problem("campaign", "not_yours", {"title": campaign.title})
     if problem is None and not campaign.individual_titles:
         problem = Problem("campaign", "no_individual_titles", {"title": campaign.title})
