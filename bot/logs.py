@@ -34,6 +34,22 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _DropPassedOnRateLimits(logging.Filter):
+    """Drops python-telegram-bot's limiter ERROR (with traceback) for a 429 it raises to its caller."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum")
+
+
+_PASSED_ON_RATE_LIMITS = _DropPassedOnRateLimits()
+
+
+def quiet_passed_on_rate_limits() -> None:
+    """Mute the limiter's line for each 429 it passes on: with no retries of its own, the caller handles
+    every one (a direct reply waits, the outbox reschedules) and logs it once as a WARNING with the wait."""
+    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_PASSED_ON_RATE_LIMITS)
+
+
 def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     """Log to stderr, scrubbing secrets, and keep chatty HTTP libraries at warning level."""
     handler = logging.StreamHandler()

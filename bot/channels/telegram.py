@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import ssl
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -26,14 +29,24 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.access import Identity
 from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.telegram_polling import PollingMonitor, TolerantBot
 from bot.channels.telegram_updates import CHANNEL, to_incoming
 from bot.events import Outgoing
+from bot.logs import quiet_passed_on_rate_limits
 from bot.outbox import Delivery, Outcome
 from bot.router import Router
 from handlers.context import Role
@@ -48,6 +61,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 MESSAGE_LIMIT = 4096  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
+MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -109,11 +123,44 @@ def rate_limiter(rate: float) -> AIORateLimiter:
     The bucket is a tenth of a second deep, so a broadcast starts at the configured pace instead of
     bursting a whole second's worth of messages at once (which could itself draw a 429).
     """
+    # With no retries of its own, every 429 it passes on is handled (and logged once) by the caller.
+    quiet_passed_on_rate_limits()
     return AIORateLimiter(overall_max_rate=max(1.0, rate / 10), overall_time_period=0.1, max_retries=0)
 
 
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class ChannelStartError(Exception):
+    """The channel could not start; the message is one line naming the setting or the address."""
+
+
+def _network_reason(error: NetworkError) -> str:
+    """What went wrong reaching the server, in a few words."""
+    if isinstance(error, TimedOut):
+        return "no answer in time"
+    cause: BaseException | None = error.__cause__
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "unknown host"
+        if isinstance(cause, ssl.SSLError):
+            return "TLS handshake failed"
+        cause = cause.__cause__
+    return error.message
+
+
+def start_failure(error: TelegramError, api_url: str) -> str:
+    """One line saying why the Bot API refused to start the channel, never with the token."""
+    if isinstance(error, InvalidToken):
+        # The library's message names the token; the server's own answer is the cause.
+        answer = error.__cause__.message if isinstance(error.__cause__, TelegramError) else "rejected"
+        return f"THIDUA_TELEGRAM_TOKEN was rejected by {api_url} ({answer})"
+    if isinstance(error, NetworkError):
+        return f"cannot reach THIDUA_TELEGRAM_API_URL {api_url}: {_network_reason(error)}"
+    return f"the Bot API at {api_url} refused to start the bot ({type(error).__name__}: {error.message})"
 
 
 class TelegramChannel:
@@ -127,15 +174,22 @@ class TelegramChannel:
         self._router = router
         self._poll_timeout = poll_timeout
         self.username = ""
+        self._api_url = api_url
+        self.polling = PollingMonitor()
+        # TolerantBot reads each polled update on its own, so one it cannot parse never blocks the rest.
+        bot = TolerantBot(
+            token,
+            base_url=f"{api_url}/bot",
+            base_file_url=f"{api_url}/file/bot",
+            # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            rate_limiter=rate_limiter(rate),
+            monitor=self.polling,
+        )
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
-            .token(token)
-            .base_url(f"{api_url}/bot")
-            .base_file_url(f"{api_url}/file/bot")
-            # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
-            .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
-            .rate_limiter(rate_limiter(rate))
+            .bot(bot)
             .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
             .build()
         )
@@ -147,18 +201,40 @@ class TelegramChannel:
     # -- life cycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, set the command menus and start long polling."""
-        await self.app.initialize()
-        self.username = self.app.bot.username
-        await self.set_default_menus()
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0,
-            timeout=timedelta(seconds=self._poll_timeout),
-            allowed_updates=["message", "edited_message", "callback_query"],
-        )
+        """Connect, set the command menus and start long polling.
+
+        Raises ChannelStartError, one line naming the setting or the address, when the Bot API rejects the
+        token or cannot be reached; every connection opened so far is closed first.
+        """
+        try:
+            await self.app.initialize()
+            self.username = self.app.bot.username
+            await self.set_default_menus()
+            await self.app.start()
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=self._poll_timeout),
+                allowed_updates=["message", "edited_message", "callback_query"],
+                error_callback=self._polling_failed,
+            )
+        except TelegramError as error:
+            await self._close_after_failed_start()
+            # from None: the library's own exception names the token.
+            raise ChannelStartError(start_failure(error, self._api_url)) from None
+        except BaseException:
+            await self._close_after_failed_start()
+            raise
         log.info("telegram channel polling as @%s", self.username)
+
+    async def _close_after_failed_start(self) -> None:
+        await self.stop()
+        # The application shuts its bot down only once fully initialised; a failed getMe leaves it half.
+        await self.app.bot.shutdown()
+
+    def _polling_failed(self, error: TelegramError) -> None:
+        """Already told by the PollingMonitor, once per event; this keeps python-telegram-bot from logging
+        every failed poll again with a traceback."""
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand and close the connections."""
@@ -185,8 +261,20 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await self._answer(update)
-        except Exception:
-            log.exception("failed to handle update %s", update.update_id)
+        except RetryAfter as error:  # still too fast after waiting once: an apology would meet the same
+            log.warning(
+                "update %s not answered: Telegram still asks to wait %.0f s (429)",
+                update.update_id,
+                _seconds(error.retry_after),
+            )
+        except Exception as error:
+            # The update id and the traceback, never the update's content.
+            log.error(
+                "update %s failed (%s); the person got the apology",
+                update.update_id,
+                type(error).__name__,
+                exc_info=error,
+            )
             await self._apologise(update)
         finally:
             async with self._progress:
@@ -196,7 +284,7 @@ class TelegramChannel:
     async def _answer(self, update: Update) -> None:
         payload = None
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await self._patiently(update.update_id, update.callback_query.answer)
             payload = await self._resolve_payload(update.callback_query.data or "")
         event = to_incoming(update, self.username, payload)
         if event is None:
@@ -204,9 +292,26 @@ class TelegramChannel:
         handled = await self._router.handle(event, self)
         pressed = update.callback_query.message if update.callback_query is not None else None
         for reply in handled.replies:
-            await self._send(int(event.chat_id), reply, pressed if isinstance(pressed, Message) else None)
+            await self._patiently(
+                update.update_id,
+                partial(
+                    self._send, int(event.chat_id), reply, pressed if isinstance(pressed, Message) else None
+                ),
+            )
         if handled.menu_changed and handled.who is not None:
             await self.refresh_menu(handled.who)
+
+    async def _patiently(self, update_id: int, send: Callable[[], Awaitable[object]]) -> None:
+        """Send a direct reply; on a 429, say so in one line, wait as asked (up to a limit), try once more."""
+        try:
+            await send()
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            if wait > MAX_REPLY_WAIT:
+                raise
+            log.warning("answering update %s: Telegram asked to wait %.0f s (429); waiting", update_id, wait)
+            await asyncio.sleep(wait)
+            await send()
 
     async def _resolve_payload(self, data: str) -> str:
         if not data.startswith(STORED_PAYLOAD_MARK):
@@ -230,12 +335,16 @@ class TelegramChannel:
             await self.app.bot.send_message(
                 chat.id, text(language, "fallback.error"), parse_mode=ParseMode.HTML
             )
-        except Exception:
-            log.exception("could not apologise to chat %s", chat.id)
+        except Exception as error:
+            log.warning("could not apologise to chat %s (%s)", chat.id, type(error).__name__)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Errors outside a handler (polling, network): the handler's own errors are caught in _on_update.
-        log.error("telegram error: %s", context.error, exc_info=context.error)
+        # Errors outside a handler (tasks of the application): the handler's own are caught in _on_update.
+        error = context.error
+        if isinstance(error, TelegramError):
+            log.warning("telegram: %s: %s", type(error).__name__, error.message)
+        else:
+            log.error("telegram: unexpected error outside an update", exc_info=error)
 
     # -- outgoing -----------------------------------------------------------------------------------------
 

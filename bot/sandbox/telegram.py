@@ -490,6 +490,7 @@ class TelegramSandbox:
         self._webhook_url = ""
         self._wakeup = asyncio.Event()
         self._poll_generation = 0
+        self._polls_elsewhere = 0
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Handler] = {
@@ -609,6 +610,17 @@ class TelegramSandbox:
         self._updates.append({"update_id": self.last_update_id, kind: payload})
         self._wake_pollers()
         return self.last_update_id
+
+    def inject_raw(self, fields: JsonDict) -> int:
+        """Queue an update exactly as given (nothing checked: it may be one the bot cannot parse)."""
+        self.last_update_id += 1
+        self._updates.append({**fields, "update_id": self.last_update_id})
+        self._wake_pollers()
+        return self.last_update_id
+
+    def poll_elsewhere(self, times: int) -> None:
+        """Another process polls the same token: the next `times` getUpdates calls answer 409 Conflict."""
+        self._polls_elsewhere += times
 
     def open_callback_query(self) -> str:
         """A new callback query id that answerCallbackQuery will accept once."""
@@ -741,6 +753,9 @@ class TelegramSandbox:
     async def _get_updates(self, params: Params) -> list[JsonDict]:
         if self._webhook_url:
             raise ApiError(409, WEBHOOK_CONFLICT)
+        if self._polls_elsewhere:
+            self._polls_elsewhere -= 1
+            raise ApiError(409, POLL_CONFLICT)
         self._confirm_updates(int_param(params, "offset"))
         limit = min(max(int_param(params, "limit", MAX_UPDATES_PER_POLL), 1), MAX_UPDATES_PER_POLL)
         await self._wait_for_updates(max(int_param(params, "timeout"), 0))

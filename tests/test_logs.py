@@ -1,0 +1,94 @@
+"""Logs that do not cry wolf: one line per event at the right level, never a traceback for what the bot
+handles (a 429, another process polling the same token, an outage of the Bot API)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import pytest
+from telegram.error import Conflict
+
+from bot.channels.telegram_polling import PollingMonitor
+from bot.sandbox import TelegramSandbox
+from tests.conftest import BotHolder
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import MAI
+
+POLLING = "bot.channels.telegram_polling"
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Wait, bounded, for a condition nothing signals (how many polls the sandbox has seen)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+def _polls(sandbox: TelegramSandbox) -> int:
+    return sum(1 for method, _ in sandbox.calls if method.lower() == "getupdates")
+
+
+def _warnings_and_worse(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+@pytest.mark.sandbox
+async def test_a_429_on_a_direct_reply_is_one_warning_with_the_wait(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = await linked(chat, MAI)
+    caplog.set_level(logging.INFO)
+    sandbox.fail_next("sendMessage", retry_after=1)
+    await mai.send("/huongdan")
+    assert "/help (/huongdan)" in mai.last_text  # answered after the wait, no apology
+    [line] = _warnings_and_worse(caplog)
+    assert line.levelno == logging.WARNING and line.exc_info is None and line.exc_text is None
+    assert "wait 1 s (429)" in line.getMessage()
+
+
+@pytest.mark.sandbox
+async def test_another_process_polling_the_token_is_said_once(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = await linked(chat, MAI)
+    caplog.set_level(logging.INFO)
+    before = _polls(sandbox)
+    sandbox.poll_elsewhere(3)
+    await _until(lambda: _polls(sandbox) >= before + 4)  # three conflicts, then a poll that went through
+    await mai.send("/huongdan")
+    assert "/help (/huongdan)" in mai.last_text
+    [line] = _warnings_and_worse(caplog)
+    assert "409 Conflict" in line.getMessage() and line.exc_info is None
+
+
+def test_conflicts_are_said_at_most_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    monitor = PollingMonitor(clock=lambda: now[0])
+    for moment in (0, 1, 10, 59.9, 60, 61, 119, 125):
+        now[0] = moment
+        monitor.failed(Conflict("Conflict: terminated by other getUpdates request"))
+    assert len(_warnings_and_worse(caplog)) == 3  # at 0, 60 and 125 s
+
+
+@pytest.mark.sandbox
+async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_ends(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = await linked(chat, MAI)
+    caplog.set_level(logging.INFO)
+    sandbox.break_next("getUpdates", times=2)  # 502 Bad Gateway for the next two polls
+    telegram = bot.runtime.telegram
+    assert telegram is not None
+    await _until(lambda: telegram.polling.in_outage)
+    await mai.send("/huongdan")  # sent during the outage, answered once it ends
+    assert "/help (/huongdan)" in mai.last_text
+    started, ended = _warnings_and_worse(caplog)
+    assert started.name == ended.name == POLLING
+    assert "outage started" in started.getMessage() and "Bad Gateway" in started.getMessage()
+    assert "outage ended (" in ended.getMessage() and "2 failed polls" in ended.getMessage()
+    assert started.exc_info is None and ended.exc_info is None
