@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.campaign_file import CampaignFileError, load_spec
 from bot.campaigns import create_draft
+from bot.channels.telegram import ChannelStartError
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.export_xlsx import build_workbook
@@ -110,7 +111,15 @@ async def _run(settings: Settings) -> str:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        # Close what did start before saying why in one line; the first error is the one to tell.
+        try:
+            await runtime.stop()
+        except Exception:
+            await runtime.store.close()
+        raise
     try:
         await stop.wait()
     finally:
@@ -206,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 1
-    except (ConfigError, CliError, GrantError, SchemaOutdated, CampaignFileError) as error:
+    except (ConfigError, CliError, GrantError, SchemaOutdated, CampaignFileError, ChannelStartError) as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,69 @@
+"""``thidua run`` that cannot start says why in one line on stderr: the setting or the address, never the
+token, no traceback, every connection closed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import TelegramSandbox
+
+pytestmark = pytest.mark.sandbox
+
+WRONG_TOKEN = "999:WRONG"
+
+
+async def _run_the_cli(tmp_path: Path, api_url: str) -> tuple[int, str]:
+    """`python -m bot run` as an admin starts it; its exit status and stderr."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    env |= {
+        "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+        "THIDUA_TELEGRAM_TOKEN": WRONG_TOKEN,
+        "THIDUA_TELEGRAM_API_URL": api_url,
+        "PYTHONWARNINGS": "default",  # let "Unclosed client session" and friends show if they happen
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+def _assert_one_clean_line(err: str) -> str:
+    assert len(err.splitlines()) == 1, err
+    for leak in (WRONG_TOKEN, "WRONG", "Traceback", "Unclosed", "Error:"):
+        assert leak not in err, err
+    return err
+
+
+async def test_a_wrong_token_is_named_without_printing_it(tmp_path: Path, sandbox: TelegramSandbox) -> None:
+    status, err = await _run_the_cli(tmp_path, sandbox.api_url)
+    assert status != 0
+    assert _assert_one_clean_line(err) == (
+        f"thidua: THIDUA_TELEGRAM_TOKEN was rejected by {sandbox.api_url} (Unauthorized)\n"
+    )
+
+
+async def test_an_unreachable_api_url_is_one_line_naming_the_address(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    status, err = await _run_the_cli(tmp_path, url)
+    assert status != 0
+    assert _assert_one_clean_line(err) == (
+        f"thidua: cannot reach THIDUA_TELEGRAM_API_URL {url}: connection refused\n"
+    )
