@@ -6,7 +6,7 @@ End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking t
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,19 @@ from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
+from tests.helpers.log_collector import SESSION_LOGS
 from tests.helpers.roster import NOW, load_roster
 
 ADMIN_ID = 4242
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the CLI does: RetryAfter.retry_after is a timedelta
+
+
+@pytest.fixture(autouse=True)
+def collect_logs() -> Iterator[None]:
+    """Every record of the session goes to SESSION_LOGS, read last by tests/test_zz_log_hygiene.py."""
+    SESSION_LOGS.attach()
+    yield
+    SESSION_LOGS.attach()  # a test that set up logging itself may have removed it
 
 
 @pytest.fixture
