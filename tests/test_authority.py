@@ -172,6 +172,7 @@ MATRIX: list[tuple[str, Action, set[str]]] = [
     ("screen as invalid", review("invalid"), {"parent", "own"}),
     ("ask for a revision", review("revision"), {"parent", "own"}),
     ("score", review("score"), {"parent", "own"}),
+    ("recognise", review("recognise"), {"parent", "own"}),
     (
         "decide a join request",
         pressing(lambda w: b.DecideJoinRequest("reject", w.request)),
@@ -187,6 +188,7 @@ MATRIX: list[tuple[str, Action, set[str]]] = [
     ("cancel a planned reminder (its owner only)", pressing(lambda w: b.CancelReminder(w.rule)), {"own"}),
     ("a unit's calendar", pressing(lambda w: b.CalendarUnit(w.dien_luc)), {"parent", "own"}),
     ("switch a calendar day", pressing(lambda w: b.CalendarSwitch(w.dien_luc, "tet")), {"parent", "own"}),
+    ("word a calendar day", pressing(lambda w: b.CalendarWords(w.dien_luc, "tet")), {"parent", "own"}),
 ]
 
 
