@@ -2,6 +2,8 @@
 
 Every update is identified here before any handler runs; handlers ask ``Identity`` instead of querying roles.
 An officer's powers cover the units they lead and everything below, never a sibling or a parent.
+The ``*_in_charge`` checks run at the first step of every officer action. Each answers None both for an
+object out of the officer's reach and for one that does not exist, so a refusal reveals nothing about it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.events import Incoming
+from bot.insights import covered_scope
 from storage.database import Repos
-from storage.records import Account, Member, Unit
+from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +69,41 @@ async def identity_of(repos: Repos, settings: Settings, account: Account) -> Ide
 def _outermost(units: list[Unit]) -> list[Unit]:
     """Drop units that lie inside another of the list: leading a parent already covers them."""
     return [unit for unit in units if not any(o is not unit and o.covers(unit) for o in units)]
+
+
+async def unit_in_charge(repos: Repos, who: Identity, unit_id: int) -> Unit | None:
+    """The unit, when ``who`` leads it or a unit above it."""
+    unit = await repos.units.get(unit_id)
+    return unit if unit is not None and who.covers(unit) else None
+
+
+async def campaign_in_charge(
+    repos: Repos, who: Identity, campaign: Campaign | None
+) -> tuple[Campaign, Unit] | None:
+    """The campaign and its owning unit, when ``who`` leads that unit or one above it (launch, close)."""
+    owner = await repos.units.get(campaign.unit_id) if campaign is not None else None
+    return (campaign, owner) if campaign is not None and owner is not None and who.covers(owner) else None
+
+
+async def campaign_scope(
+    repos: Repos, who: Identity, campaign: Campaign | None
+) -> tuple[Campaign, Unit] | None:
+    """The campaign and the part of its subtree ``who`` covers (all of it, or a unit they lead inside it), for
+    statistics, exports, reports and collective registration: campaigns of units above concern them too."""
+    owner = await repos.units.get(campaign.unit_id) if campaign is not None else None
+    scope = covered_scope(owner, who.led_units) if owner is not None else None
+    return (campaign, scope) if campaign is not None and scope is not None else None
+
+
+async def initiative_in_charge(repos: Repos, who: Identity, initiative_id: int) -> Initiative | None:
+    """An initiative of a unit ``who`` covers, for the council's review."""
+    initiative = await repos.initiatives.get(initiative_id)
+    unit = await repos.units.get(initiative.unit_id) if initiative is not None else None
+    return initiative if unit is not None and who.covers(unit) else None
+
+
+async def join_request_in_charge(repos: Repos, who: Identity, request_id: int) -> JoinRequest | None:
+    """A join request to a unit ``who`` covers."""
+    request = await repos.join_requests.get(request_id)
+    unit = await repos.units.get(request.unit_id) if request is not None else None
+    return request if unit is not None and who.covers(unit) else None

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access import Identity
+from bot.buttons import InitiativeStep, Register
 from bot.campaigns import Problem, days_left
 from bot.events import Button, Outgoing
 from bot.outbox import queue_messages
@@ -137,8 +138,8 @@ def _reminder_message(
         deadline=formatting.day(deadline),
         days=days_left(deadline, today),
     )
-    payload = f"reg:start:{campaign.id}" if rule.kind == "registration" else "ini:new"
-    button = Button(text(language, f"reminders.{rule.kind}_button"), payload)
+    payload = Register(campaign.id) if rule.kind == "registration" else InitiativeStep("new")
+    button = Button(text(language, f"reminders.{rule.kind}_button"), payload.pack())
     return Outgoing(body, ((button,),))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot import buttons
 from bot.access import Identity, identify
 from bot.clock import Clock
 from bot.config import Settings
@@ -97,15 +98,20 @@ class Router:
         await command.handler(ctx)
 
     async def _button(self, ctx: Ctx) -> None:
-        action, _, rest = ctx.event.payload.partition(":")
-        if action == "cmd":
-            await self._command(ctx, rest)
+        # The one place payloads are decoded: garbled, forged, oversized or outdated ones get a polite no.
+        try:
+            pressed = buttons.unpack(ctx.event.payload)
+        except buttons.MalformedButton:
+            await common.stale_button(ctx)
             return
-        route = self.routes.buttons.get(action)
+        if isinstance(pressed, buttons.OpenCommand):
+            await self._command(ctx, pressed.command)
+            return
+        route = self.routes.buttons.get(type(pressed))
         if route is None:
             await common.stale_button(ctx)
         elif await self._permitted(ctx, route.role):
-            await route.handler(ctx)
+            await route.handler(ctx, pressed)
 
     async def _text(self, ctx: Ctx) -> None:
         state = ctx.dialog.state

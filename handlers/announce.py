@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.access import unit_in_charge
+from bot.buttons import (
+    AnnounceStep,
+    AnnounceUnit,
+    AudienceEveryone,
+    AudienceOfCampaign,
+    CalendarList,
+    CancelReminder,
+    DialogControl,
+)
 from bot.campaigns import Problem, open_for
 from bot.events import Button, Outgoing
 from bot.parsing import ParseError, parse_moment
@@ -24,7 +34,10 @@ LIST_LIMIT = 10
 
 
 def _controls(ctx: Ctx) -> list[Button]:
-    return [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+    return [
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("dialog.cancel", DialogControl("cancel")),
+    ]
 
 
 async def broadcast_command(ctx: Ctx) -> None:
@@ -37,7 +50,10 @@ async def remind_command(ctx: Ctx) -> None:
     """/remind: the planned reminders of the officer's units, and a button for a new one."""
     planned = await ctx.repos.reminders.planned(after=ctx.now, paths=ctx.who.led_paths)
     rows = [
-        [ctx.button("announce.new_reminder", "ann:new"), ctx.button("announce.calendar_button", "cal:list")]
+        [
+            ctx.button("announce.new_reminder", AnnounceStep("new")),
+            ctx.button("announce.calendar_button", CalendarList()),
+        ]
     ]
     if planned:
         lines = [ctx.t("announce.planned_head")]
@@ -61,7 +77,7 @@ async def remind_command(ctx: Ctx) -> None:
                             "announce.cancel_button",
                             at=formatting.moment(sending.due_at, ctx.lang, ctx.settings.zone),
                         ),
-                        f"ann:cancel:{sending.rule.id}",
+                        CancelReminder(sending.rule.id).pack(),
                     )
                 ]
             )
@@ -80,21 +96,29 @@ async def prompt(ctx: Ctx) -> None:
     elif state.step == WHEN:
         ctx.say(ctx.t("announce.ask_when"), [_controls(ctx)])
     elif state.step == UNIT:
-        rows = [[Button(unit.name, f"ann:unit:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        rows = [[Button(unit.name, AnnounceUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
         ctx.say(ctx.t("announce.ask_unit"), [*rows, _controls(ctx)])
     elif state.step == AUDIENCE:
         unit = await _unit(ctx)
-        rows = [[ctx.button("announce.everyone", "ann:aud:everyone")]]
+        rows = [[ctx.button("announce.everyone", AudienceEveryone())]]
         for campaign in (await open_for(ctx.repos, unit))[:5] if unit else []:
             rows.append(
                 [
                     ctx.button(
-                        "announce.unregistered", f"ann:aud:unregistered:{campaign.id}", title=campaign.title
+                        "announce.unregistered",
+                        AudienceOfCampaign("unregistered", campaign.id),
+                        title=campaign.title,
                     )
                 ]
             )
             rows.append(
-                [ctx.button("announce.registered", f"ann:aud:registered:{campaign.id}", title=campaign.title)]
+                [
+                    ctx.button(
+                        "announce.registered",
+                        AudienceOfCampaign("registered", campaign.id),
+                        title=campaign.title,
+                    )
+                ]
             )
         ctx.say(ctx.t("announce.ask_audience"), [*rows, _controls(ctx)])
     else:
@@ -102,8 +126,8 @@ async def prompt(ctx: Ctx) -> None:
 
 
 async def _unit(ctx: Ctx) -> Unit | None:
-    unit = await ctx.repos.units.get(int(ctx.dialog.data.get("unit_id", 0)))
-    return unit if unit is not None and ctx.who.covers(unit) else None
+    unit_id = ctx.dialog.data.get("unit_id")
+    return await unit_in_charge(ctx.repos, ctx.who, unit_id) if isinstance(unit_id, int) else None
 
 
 def _audience(data: dict[str, object]) -> Audience | None:
@@ -144,7 +168,7 @@ async def _preview(ctx: Ctx) -> None:
         count=formatting.number(count, ctx.lang),
         text=str(data["text"]),
     )
-    ctx.say(body, [[ctx.button("announce.confirm_button", "ann:go")], _controls(ctx)])
+    ctx.say(body, [[ctx.button("announce.confirm_button", AnnounceStep("go"))], _controls(ctx)])
 
 
 async def _advance_to_unit(ctx: Ctx, **data: object) -> None:
@@ -187,41 +211,40 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         await prompt(ctx)
 
 
-async def button(ctx: Ctx) -> None:
-    """ann:new, ann:cancel:RULE, and inside the form ann:unit:ID, ann:aud:..., ann:go."""
-    args = ctx.payload_args
-    action = args[0] if args else ""
-    if action == "new":
+FormButton = AnnounceStep | AnnounceUnit | AudienceEveryone | AudienceOfCampaign
+
+
+async def button(ctx: Ctx, pressed: FormButton) -> None:
+    """ann:new opens a reminder; inside the form the unit, the audience and the confirmation."""
+    if pressed == AnnounceStep("new"):
         await ctx.dialog.start(FLOW, TEXT, mode="remind")
         await prompt(ctx)
         return
-    if action == "cancel" and len(args) == 2 and args[1].isdigit():
-        await _cancel(ctx, int(args[1]))
-        return
     state = ctx.dialog.state
-    if state is None or state.flow != FLOW:
-        await stale_button(ctx)
-        return
-    if action == "unit" and state.step == UNIT and len(args) == 2 and args[1].isdigit():
-        unit = await ctx.repos.units.get(int(args[1]))
-        if unit is None or not ctx.who.covers(unit):
+    step = state.step if state is not None and state.flow == FLOW else None
+    match pressed:
+        case AnnounceUnit(unit=unit_id) if step == UNIT:
+            unit = await unit_in_charge(ctx.repos, ctx.who, unit_id)
+            if unit is None:
+                await stale_button(ctx)
+                return
+            await ctx.dialog.advance(AUDIENCE, unit_id=unit.id)
+            await prompt(ctx)
+        case AudienceEveryone() if step == AUDIENCE:
+            await ctx.dialog.advance(PREVIEW, audience="everyone", campaign_id=None)
+            await prompt(ctx)
+        case AudienceOfCampaign(audience=audience, campaign=campaign_id) if step == AUDIENCE:
+            unit = await _unit(ctx)
+            offered = {campaign.id for campaign in await open_for(ctx.repos, unit)} if unit else set()
+            if campaign_id not in offered:  # only the campaigns offered: another unit's says nothing
+                await stale_button(ctx)
+                return
+            await ctx.dialog.advance(PREVIEW, audience=audience, campaign_id=campaign_id)
+            await prompt(ctx)
+        case AnnounceStep(action="go") if step == PREVIEW:
+            await _confirm(ctx)
+        case _:
             await stale_button(ctx)
-            return
-        await ctx.dialog.advance(AUDIENCE, unit_id=unit.id)
-        await prompt(ctx)
-    elif action == "aud" and state.step == AUDIENCE and len(args) >= 2:
-        campaign_id = int(args[2]) if len(args) == 3 and args[2].isdigit() else None
-        if args[1] not in ("everyone", "unregistered", "registered") or (
-            args[1] != "everyone" and not campaign_id
-        ):
-            await stale_button(ctx)
-            return
-        await ctx.dialog.advance(PREVIEW, audience=args[1], campaign_id=campaign_id)
-        await prompt(ctx)
-    elif action == "go" and state.step == PREVIEW:
-        await _confirm(ctx)
-    else:
-        await stale_button(ctx)
 
 
 async def _confirm(ctx: Ctx) -> None:
@@ -293,8 +316,14 @@ async def _confirm(ctx: Ctx) -> None:
     ctx.say(ctx.t("announce.sent", count=formatting.number(queued, ctx.lang)))
 
 
-async def _cancel(ctx: Ctx, rule_id: int) -> None:
-    planned = [s for s in await ctx.repos.reminders.planned(after=ctx.now) if s.rule.id == rule_id]
+async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
+    """Cancel a planned reminder of one's units; only its owner may."""
+    rule_id = pressed.rule
+    planned = [
+        s
+        for s in await ctx.repos.reminders.planned(after=ctx.now, paths=ctx.who.led_paths)
+        if s.rule.id == rule_id
+    ]
     if not planned:
         ctx.say(ctx.t("announce.already_gone"))
         return

@@ -4,6 +4,15 @@ unit, and put the reminder in their own words."""
 from __future__ import annotations
 
 from bot import calendar_reminders as domain
+from bot.access import unit_in_charge
+from bot.buttons import (
+    CalendarList,
+    CalendarStandardWords,
+    CalendarSwitch,
+    CalendarUnit,
+    CalendarWords,
+    DialogControl,
+)
 from bot.campaigns import Problem
 from bot.events import Button
 from bot.union_calendar import load_events
@@ -15,59 +24,71 @@ from storage.records import Unit
 WORDS_FLOW = "calendar_words"
 
 
-async def _unit(ctx: Ctx, raw: str) -> Unit | None:
-    unit = await ctx.repos.units.get(int(raw)) if raw.isdigit() else None
-    return unit if unit is not None and ctx.who.covers(unit) else None
-
-
 async def show(ctx: Ctx, unit: Unit, replace: bool = False) -> None:
     """Every event of the calendar with its switch, for one unit."""
     rows = []
     for event in load_events():
         on = await ctx.repos.reminders.active_rule(domain.KIND, unit.id, event.key) is not None
         name = ctx.t(f"calendar_name.{event.key}")
-        row = [Button(("✅ " if on else "⬜ ") + name, f"cal:t:{unit.id}:{event.key}")]
+        row = [Button(("✅ " if on else "⬜ ") + name, CalendarSwitch(unit.id, event.key).pack())]
         if on:
-            row.append(ctx.button("calendar_ui.words_button", f"cal:w:{unit.id}:{event.key}"))
+            row.append(ctx.button("calendar_ui.words_button", CalendarWords(unit.id, event.key)))
         rows.append(row)
     ctx.say(ctx.t("calendar_ui.head", unit=unit.name), rows, replace=replace)
 
 
-async def button(ctx: Ctx) -> None:
-    """cal:list, cal:t:UNIT:KEY (switch), cal:w:UNIT:KEY (own words)."""
-    args = ctx.payload_args
-    if args == ["list"]:
-        if len(ctx.who.led_units) == 1:
-            await show(ctx, ctx.who.led_units[0])
-        else:
-            ctx.say(
-                ctx.t("calendar_ui.pick_unit"),
-                [[Button(unit.name, f"cal:u:{unit.id}")] for unit in ctx.who.led_units[:20]],
-            )
-        return
-    if args == ["w", "std"] and ctx.dialog.is_in(WORDS_FLOW):
-        await _save_words(ctx, None)
-        return
-    unit = await _unit(ctx, args[1]) if len(args) >= 2 else None
-    keys = {event.key for event in load_events()}
+async def list_button(ctx: Ctx, pressed: CalendarList) -> None:
+    """The calendar of the officer's unit, or the units to pick from."""
+    if len(ctx.who.led_units) == 1:
+        await show(ctx, ctx.who.led_units[0])
+    else:
+        ctx.say(
+            ctx.t("calendar_ui.pick_unit"),
+            [[Button(unit.name, CalendarUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]],
+        )
+
+
+async def unit_button(ctx: Ctx, pressed: CalendarUnit) -> None:
+    """The calendar of a unit picked from the list."""
+    unit = await unit_in_charge(ctx.repos, ctx.who, pressed.unit)
     if unit is None:
         await stale_button(ctx)
-    elif args[0] == "u":
+    else:
         await show(ctx, unit)
-    elif args[0] == "t" and len(args) == 3 and args[2] in keys:
-        rule = await ctx.repos.reminders.active_rule(domain.KIND, unit.id, args[2])
-        result: Problem | int | None
-        if rule is None:
-            result = await domain.switch_on(ctx.repos, ctx.who, unit, args[2], ctx.settings.zone, ctx.now)
-        else:
-            result = await domain.switch_off(ctx.repos, ctx.who, unit, args[2], ctx.now)
-        if isinstance(result, Problem):
-            ctx.say(problem_text(ctx, result))
-            return
-        await show(ctx, unit, replace=True)
-    elif args[0] == "w" and len(args) == 3 and args[2] in keys:
-        await ctx.dialog.start(WORDS_FLOW, "words", unit_id=unit.id, key=args[2])
-        await prompt(ctx)
+
+
+async def switch_button(ctx: Ctx, pressed: CalendarSwitch) -> None:
+    """Switch an event's reminders on or off for a unit the officer covers."""
+    unit = await unit_in_charge(ctx.repos, ctx.who, pressed.unit)
+    if unit is None or pressed.event not in {event.key for event in load_events()}:
+        await stale_button(ctx)
+        return
+    rule = await ctx.repos.reminders.active_rule(domain.KIND, unit.id, pressed.event)
+    result: Problem | int | None
+    if rule is None:
+        result = await domain.switch_on(ctx.repos, ctx.who, unit, pressed.event, ctx.settings.zone, ctx.now)
+    else:
+        result = await domain.switch_off(ctx.repos, ctx.who, unit, pressed.event, ctx.now)
+    if isinstance(result, Problem):
+        ctx.say(problem_text(ctx, result))
+        return
+    await show(ctx, unit, replace=True)
+
+
+async def words_button(ctx: Ctx, pressed: CalendarWords) -> None:
+    """Start putting an event's reminder in the unit's own words."""
+    unit = await unit_in_charge(ctx.repos, ctx.who, pressed.unit)
+    if unit is None or pressed.event not in {event.key for event in load_events()}:
+        await stale_button(ctx)
+        return
+    await ctx.dialog.start(WORDS_FLOW, "words", unit_id=unit.id, key=pressed.event)
+    await prompt(ctx)
+
+
+async def standard_words(ctx: Ctx, pressed: CalendarStandardWords) -> None:
+    """Keep the standard text."""
+    if ctx.dialog.is_in(WORDS_FLOW):
+        await _save_words(ctx, None)
     else:
         await stale_button(ctx)
 
@@ -77,7 +98,12 @@ async def prompt(ctx: Ctx) -> None:
     key = str(ctx.dialog.data.get("key", ""))
     ctx.say(
         ctx.t("calendar_ui.ask_words", standard=ctx.t(f"calendar.{key}", unit="…", date="…")),
-        [[ctx.button("calendar_ui.standard_button", "cal:w:std"), ctx.button("dialog.cancel", "dlg:cancel")]],
+        [
+            [
+                ctx.button("calendar_ui.standard_button", CalendarStandardWords()),
+                ctx.button("dialog.cancel", DialogControl("cancel")),
+            ]
+        ],
     )
 
 
@@ -88,7 +114,8 @@ async def on_text(ctx: Ctx, words: str) -> None:
 
 async def _save_words(ctx: Ctx, words: str | None) -> None:
     data = ctx.dialog.data
-    unit = await _unit(ctx, str(data.get("unit_id", "")))
+    unit_id = data.get("unit_id")
+    unit = await unit_in_charge(ctx.repos, ctx.who, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
         await stale_button(ctx)
         return

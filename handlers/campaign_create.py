@@ -6,6 +6,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.access import unit_in_charge
+from bot.buttons import (
+    DialogControl,
+    LaunchPreview,
+    NewCampaignGoto,
+    NewCampaignKind,
+    NewCampaignStep,
+    NewCampaignTitle,
+    NewCampaignUnit,
+)
 from bot.campaigns import (
     DESCRIPTION_MAX,
     TARGET_MAX,
@@ -56,8 +66,12 @@ TITLE_CHOICES = {INDIVIDUAL: INDIVIDUAL_TITLES, COLLECTIVE: COLLECTIVE_TITLES}
 
 
 def _controls(ctx: Ctx, step: str) -> list[Button]:
-    row = [ctx.button("dialog.skip", "nc:skip")] if step in OPTIONAL_STEPS else []
-    return [*row, ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+    row = [ctx.button("dialog.skip", NewCampaignStep("skip"))] if step in OPTIONAL_STEPS else []
+    return [
+        *row,
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("dialog.cancel", DialogControl("cancel")),
+    ]
 
 
 async def new_campaign(ctx: Ctx) -> None:
@@ -77,14 +91,14 @@ async def prompt(ctx: Ctx) -> None:
             ctx.t("newcampaign.ask_kind"),
             [
                 [
-                    ctx.button("campaigns.kind_ongoing", "nc:kind:ongoing"),
-                    ctx.button("campaigns.kind_peak", "nc:kind:peak"),
+                    ctx.button("campaigns.kind_ongoing", NewCampaignKind("ongoing")),
+                    ctx.button("campaigns.kind_peak", NewCampaignKind("peak")),
                 ],
                 _controls(ctx, step),
             ],
         )
     elif step == UNIT:
-        rows = [[Button(unit.name, f"nc:unit:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        rows = [[Button(unit.name, NewCampaignUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
         ctx.say(ctx.t("newcampaign.ask_unit"), [*rows, _controls(ctx, step)])
     elif step in TITLE_CHOICES:
         ctx.say(ctx.t(f"newcampaign.ask_{step}"), _title_rows(ctx, step))
@@ -97,10 +111,14 @@ async def prompt(ctx: Ctx) -> None:
 def _title_rows(ctx: Ctx, step: str) -> list[list[Button]]:
     chosen = set(ctx.dialog.data.get(step, []))
     rows = [
-        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), f"nc:title:{code}")]
+        [
+            Button(
+                ("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), NewCampaignTitle(code).pack()
+            )
+        ]
         for code in TITLE_CHOICES[step]
     ]
-    return [*rows, [ctx.button("dialog.done", "nc:done")], _controls(ctx, step)]
+    return [*rows, [ctx.button("dialog.done", NewCampaignStep("done"))], _controls(ctx, step)]
 
 
 def _spec(ctx: Ctx) -> CampaignSpec:
@@ -146,10 +164,10 @@ async def _preview(ctx: Ctx) -> None:
         Html(ctx.t("newcampaign.preview") + "\n\n" + campaign_details(ctx.lang, draft, unit, ctx.today)),
         [
             [
-                ctx.button("newcampaign.save_button", "nc:save"),
-                ctx.button("newcampaign.edit_button", "nc:edit"),
+                ctx.button("newcampaign.save_button", NewCampaignStep("save")),
+                ctx.button("newcampaign.edit_button", NewCampaignStep("edit")),
             ],
-            [ctx.button("dialog.cancel", "dlg:cancel")],
+            [ctx.button("dialog.cancel", DialogControl("cancel"))],
         ],
     )
 
@@ -211,7 +229,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
         await _on_date(ctx, step, text)
     elif step == TARGET:
         digits = text.replace(".", "").replace(",", "").replace(" ", "")
-        if not digits.isdigit() or not 1 <= int(digits) <= TARGET_MAX:
+        if not digits.isdecimal() or not 1 <= int(digits) <= TARGET_MAX:  # isdigit() takes "²"
             _complain(ctx, Problem("initiative_target", "target_range", {"high": TARGET_MAX}))
         else:
             await _next(ctx, initiative_target=int(digits))
@@ -240,45 +258,47 @@ async def _on_date(ctx: Ctx, step: str, text: str) -> None:
     await _next(ctx, **{step: parsed.isoformat()})
 
 
-async def button(ctx: Ctx) -> None:
+FormButton = NewCampaignStep | NewCampaignKind | NewCampaignUnit | NewCampaignTitle | NewCampaignGoto
+
+
+async def button(ctx: Ctx, pressed: FormButton) -> None:
     """The form's buttons: kind, unit, titles, skip, done, save, edit and the field to edit."""
     state = ctx.dialog.state
-    args = ctx.payload_args
-    if state is None or state.flow != FLOW or not args:
+    if state is None or state.flow != FLOW:
         await stale_button(ctx)
         return
-    action, value = args[0], args[1] if len(args) > 1 else ""
-    if action == "kind" and state.step == KIND and value in ("ongoing", "peak"):
-        await _next(ctx, kind=value)
-    elif action == "unit" and state.step == UNIT and value.isdigit():
-        unit = await ctx.repos.units.get(int(value))
-        if unit is None or not ctx.who.covers(unit):
+    step, data = state.step, state.data
+    match pressed:
+        case NewCampaignKind(kind=kind) if step == KIND:
+            await _next(ctx, kind=kind)
+        case NewCampaignUnit(unit=unit_id) if step == UNIT:
+            unit = await unit_in_charge(ctx.repos, ctx.who, unit_id)
+            if unit is None:
+                await stale_button(ctx)
+            else:
+                await _next(ctx, unit_code=unit.code, unit_id=unit.id)
+        case NewCampaignTitle(title=title) if step in TITLE_CHOICES and title in TITLE_CHOICES[step]:
+            chosen = list(data.get(step, []))
+            chosen = [c for c in chosen if c != title] if title in chosen else [*chosen, title]
+            await ctx.dialog.update(**{step: chosen})
+            ctx.say(ctx.t(f"newcampaign.ask_{step}"), _title_rows(ctx, step), replace=True)
+        case NewCampaignStep(action="done") if step in TITLE_CHOICES:
+            if step == COLLECTIVE and not data.get(INDIVIDUAL) and not data.get(COLLECTIVE):
+                _complain(ctx, Problem("titles", "titles_none"))
+            else:
+                await _next(ctx)
+        case NewCampaignStep(action="skip") if step in OPTIONAL_STEPS:
+            await _next(ctx, **{step: None})
+        case NewCampaignStep(action="edit") if step == PREVIEW:
+            rows = [[ctx.button(f"newcampaign.field_{s}", NewCampaignGoto(s))] for s in STEPS[1:-1]]
+            ctx.say(ctx.t("newcampaign.which_field"), rows)
+        case NewCampaignGoto(step=goto) if step == PREVIEW and goto in STEPS[1:-1]:
+            await ctx.dialog.advance(goto, editing=True)
+            await prompt(ctx)
+        case NewCampaignStep(action="save") if step == PREVIEW:
+            await _save(ctx)
+        case _:
             await stale_button(ctx)
-        else:
-            await _next(ctx, unit_code=unit.code, unit_id=unit.id)
-    elif action == "title" and state.step in TITLE_CHOICES and value in TITLE_CHOICES[state.step]:
-        chosen = list(state.data.get(state.step, []))
-        chosen = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
-        await ctx.dialog.update(**{state.step: chosen})
-        ctx.say(ctx.t(f"newcampaign.ask_{state.step}"), _title_rows(ctx, state.step), replace=True)
-    elif action == "done" and state.step in TITLE_CHOICES:
-        data = state.data
-        if state.step == COLLECTIVE and not data.get(INDIVIDUAL) and not data.get(COLLECTIVE):
-            _complain(ctx, Problem("titles", "titles_none"))
-        else:
-            await _next(ctx)
-    elif action == "skip" and state.step in OPTIONAL_STEPS:
-        await _next(ctx, **{state.step: None})
-    elif action == "edit" and state.step == PREVIEW:
-        rows = [[ctx.button(f"newcampaign.field_{step}", f"nc:goto:{step}")] for step in STEPS[1:-1]]
-        ctx.say(ctx.t("newcampaign.which_field"), rows)
-    elif action == "goto" and state.step == PREVIEW and value in STEPS[1:-1]:
-        await ctx.dialog.advance(value, editing=True)
-        await prompt(ctx)
-    elif action == "save" and state.step == PREVIEW:
-        await _save(ctx)
-    else:
-        await stale_button(ctx)
 
 
 async def _save(ctx: Ctx) -> None:
@@ -286,13 +306,18 @@ async def _save(ctx: Ctx) -> None:
     if isinstance(result, list):
         ctx.say(
             Html("\n".join(problem_text(ctx, problem) for problem in result)),
-            [[ctx.button("newcampaign.edit_button", "nc:edit"), ctx.button("dialog.cancel", "dlg:cancel")]],
+            [
+                [
+                    ctx.button("newcampaign.edit_button", NewCampaignStep("edit")),
+                    ctx.button("dialog.cancel", DialogControl("cancel")),
+                ]
+            ],
         )
         return
     await ctx.dialog.finish()
     ctx.say(
         ctx.t("newcampaign.saved", code=result.code, title=result.title),
-        [[ctx.button("launch.button", f"launch:show:{result.id}")]],
+        [[ctx.button("launch.button", LaunchPreview(result.id))]],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.buttons import ViewCampaign
 from bot.campaigns import Problem, days_left
 from bot.events import Button, Outgoing
 from handlers.context import Ctx
@@ -109,6 +110,6 @@ def announcement(
             + "\n\n"
             + campaign_details(language, campaign, unit, today)
         )
-        button = Button(text(language, "campaigns.view_button"), f"camp:view:{campaign.id}")
+        button = Button(text(language, "campaigns.view_button"), ViewCampaign(campaign.id).pack())
         messages[language] = Outgoing(body, ((button,),)).to_json()
     return messages

@@ -5,6 +5,18 @@ a campaign's page with its buttons, /launch, closing, and /broadcasts with deliv
 from __future__ import annotations
 
 from bot import campaigns as domain
+from bot.access import campaign_in_charge
+from bot.buttons import (
+    CloseCampaign,
+    CollectiveStart,
+    ConfirmClose,
+    Dismiss,
+    LaunchGo,
+    LaunchPreview,
+    Register,
+    ViewCampaign,
+    WithdrawRegistration,
+)
 from bot.events import Button
 from bot.insights import covered_scopes
 from bot.reminders import plan_campaign_reminders
@@ -16,15 +28,6 @@ from messages import LANGUAGES, Html, formatting
 from storage.records import Campaign, Registration, Unit
 
 LIST_LIMIT = 15
-
-
-async def _load(ctx: Ctx, raw_id: str) -> tuple[Campaign, Unit] | None:
-    campaign = await ctx.repos.campaigns.get(int(raw_id)) if raw_id.isdigit() else None
-    if campaign is None:
-        return None
-    unit = await ctx.repos.units.get(campaign.unit_id)
-    assert unit is not None
-    return campaign, unit
 
 
 async def list_campaigns(ctx: Ctx) -> None:
@@ -57,7 +60,7 @@ async def _member_list(ctx: Ctx, unit: Unit) -> bool:
                 status=ctx.t(f"campaigns.status_{status}"),
             )
         )
-        rows.append([Button(campaign.title, f"camp:view:{campaign.id}")])
+        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
     return True
 
@@ -69,7 +72,7 @@ async def _officer_list(ctx: Ctx) -> bool:
     lines, rows = [ctx.t("campaigns.officer_head")], []
     for campaign in found[:LIST_LIMIT]:
         lines.append(await _officer_line(ctx, campaign))
-        rows.append([Button(campaign.title, f"camp:view:{campaign.id}")])
+        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
     return True
 
@@ -96,27 +99,22 @@ async def _officer_line(ctx: Ctx, campaign: Campaign) -> Html:
     )
 
 
-async def show(ctx: Ctx) -> None:
+async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
     """A campaign's page: everything about it, and what this person can do with it."""
-    args = ctx.payload_args
-    loaded = await _load(ctx, args[1]) if len(args) == 2 and args[0] == "view" else None
-    if loaded is None:
-        await stale_button(ctx)
-        return
-    campaign, unit = loaded
-    leads = ctx.who.covers(unit)
-    concerns_member = ctx.who.unit is not None and unit.covers(ctx.who.unit)
+    campaign = await ctx.repos.campaigns.get(pressed.campaign)
+    unit = await ctx.repos.units.get(campaign.unit_id) if campaign is not None else None
+    leads = unit is not None and ctx.who.covers(unit)
+    concerns_member = unit is not None and ctx.who.unit is not None and unit.covers(ctx.who.unit)
     if (
-        campaign.status == "closed"
-        or (campaign.status == "draft" and not leads)
+        campaign is None
+        or unit is None
         or not (leads or concerns_member)
+        or (campaign.status == "draft" and not leads)
     ):
-        ctx.say(
-            ctx.t(
-                "problem.campaign_closed" if campaign.status == "closed" else "problem.not_yours",
-                title=campaign.title,
-            )
-        )
+        await stale_button(ctx)  # another unit's campaign looks exactly like none at all
+        return
+    if campaign.status == "closed":
+        ctx.say(ctx.t("problem.campaign_closed", title=campaign.title))
         return
     body = campaign_details(ctx.lang, campaign, unit, ctx.today)
     progress = await progress_text(ctx, campaign, unit) if campaign.status != "draft" else None
@@ -129,21 +127,21 @@ async def show(ctx: Ctx) -> None:
             body = Html(body + "\n\n" + ctx.t("campaigns.you_registered"))
             rows.append(
                 [
-                    ctx.button("register.change_button", f"reg:start:{campaign.id}"),
-                    ctx.button("register.withdraw_button", f"reg:withdraw:{campaign.id}"),
+                    ctx.button("register.change_button", Register(campaign.id)),
+                    ctx.button("register.withdraw_button", WithdrawRegistration(campaign.id)),
                 ]
             )
         else:
-            rows.append([ctx.button("register.register_button", f"reg:start:{campaign.id}")])
+            rows.append([ctx.button("register.register_button", Register(campaign.id))])
     if leads and campaign.status == "draft":
-        rows.append([ctx.button("launch.button", f"launch:show:{campaign.id}")])
+        rows.append([ctx.button("launch.button", LaunchPreview(campaign.id))])
     if leads and campaign.status == "launched":
         collectives = await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
         if collectives:
             body = Html(body + "\n\n" + await _collective_lines(ctx, collectives))
         if campaign.collective_titles:
-            rows.append([ctx.button("collective.button", f"coll:start:{campaign.id}")])
-        rows.append([ctx.button("campaigns.close_button", f"camp:close:{campaign.id}")])
+            rows.append([ctx.button("collective.button", CollectiveStart(campaign.id))])
+        rows.append([ctx.button("campaigns.close_button", CloseCampaign(campaign.id))])
     ctx.say(body, rows)
 
 
@@ -164,25 +162,23 @@ async def _collective_lines(ctx: Ctx, collectives: list[Registration]) -> Html:
 async def launch(ctx: Ctx) -> None:
     """/launch CODE shows the preview to confirm; /launch alone lists the drafts to pick from."""
     if ctx.event.args:
-        campaign = await ctx.repos.campaigns.by_code(ctx.event.args[0])
-        if campaign is None:
-            ctx.say(ctx.t("problem.code_unknown", code=ctx.event.args[0]))
+        code = ctx.event.args[0]
+        found = await campaign_in_charge(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
+        if found is None:
+            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
             return
-        await _launch_preview(ctx, campaign)
+        await _launch_preview(ctx, *found)
         return
     drafts = await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft",))
     if not drafts:
         ctx.say(ctx.t("launch.no_drafts"))
         return
-    ctx.say(ctx.t("launch.pick"), [[Button(c.title, f"launch:show:{c.id}")] for c in drafts[:LIST_LIMIT]])
+    ctx.say(
+        ctx.t("launch.pick"), [[Button(c.title, LaunchPreview(c.id).pack())] for c in drafts[:LIST_LIMIT]]
+    )
 
 
-async def _launch_preview(ctx: Ctx, campaign: Campaign) -> None:
-    unit = await ctx.repos.units.get(campaign.unit_id)
-    assert unit is not None
-    if not ctx.who.covers(unit):
-        ctx.say(ctx.t("problem.unit_out_of_scope", unit=unit.name))
-        return
+async def _launch_preview(ctx: Ctx, campaign: Campaign, unit: Unit) -> None:
     if campaign.status != "draft":
         ctx.say(ctx.t("problem.not_draft", code=campaign.code))
         return
@@ -195,30 +191,34 @@ async def _launch_preview(ctx: Ctx, campaign: Campaign) -> None:
         ),
         [
             [
-                ctx.button("launch.go_button", f"launch:go:{campaign.id}"),
-                ctx.button("dialog.cancel", "launch:no"),
+                ctx.button("launch.go_button", LaunchGo(campaign.id)),
+                ctx.button("dialog.cancel", Dismiss()),
             ]
         ],
     )
 
 
-async def launch_button(ctx: Ctx) -> None:
-    """Show the confirmation, or launch after it."""
-    args = ctx.payload_args
-    if args == ["no"]:
-        ctx.say(ctx.t("dialog.cancelled"), replace=True)
-        return
-    loaded = await _load(ctx, args[1]) if len(args) == 2 else None
-    if loaded is None:
+async def launch_preview(ctx: Ctx, pressed: LaunchPreview) -> None:
+    """A draft picked to launch: its preview and the confirmation."""
+    found = await campaign_in_charge(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if found is None:
         await stale_button(ctx)
         return
-    campaign, unit = loaded
-    if args[0] == "show":
-        await _launch_preview(ctx, campaign)
-        return
-    if args[0] != "go":
+    await _launch_preview(ctx, *found)
+
+
+async def dismiss(ctx: Ctx, pressed: Dismiss) -> None:
+    """Cancel on a launch or close confirmation."""
+    ctx.say(ctx.t("dialog.cancelled"), replace=True)
+
+
+async def launch_go(ctx: Ctx, pressed: LaunchGo) -> None:
+    """Launch after the confirmation."""
+    found = await campaign_in_charge(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if found is None:
         await stale_button(ctx)
         return
+    campaign, unit = found
     result = await domain.launch(
         ctx.repos,
         ctx.who,
@@ -238,43 +238,36 @@ async def launch_button(ctx: Ctx) -> None:
     )
 
 
-async def close_button(ctx: Ctx) -> None:
-    """Ask to confirm closing, then close."""
-    args = ctx.payload_args
-    loaded = await _load(ctx, args[1]) if len(args) >= 2 else None
-    if loaded is None:
+async def close(ctx: Ctx, pressed: CloseCampaign) -> None:
+    """Ask to confirm closing."""
+    found = await campaign_in_charge(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if found is None:
         await stale_button(ctx)
         return
-    campaign, _ = loaded
-    if args[0] == "close":
-        ctx.say(
-            ctx.t("campaigns.close_confirm", title=campaign.title),
+    campaign, _ = found
+    ctx.say(
+        ctx.t("campaigns.close_confirm", title=campaign.title),
+        [
             [
-                [
-                    ctx.button("campaigns.close_yes", f"camp:closeyes:{campaign.id}"),
-                    ctx.button("dialog.cancel", "launch:no"),
-                ]
-            ],
-        )
+                ctx.button("campaigns.close_yes", ConfirmClose(campaign.id)),
+                ctx.button("dialog.cancel", Dismiss()),
+            ]
+        ],
+    )
+
+
+async def confirm_close(ctx: Ctx, pressed: ConfirmClose) -> None:
+    """Close after the confirmation."""
+    found = await campaign_in_charge(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if found is None:
+        await stale_button(ctx)
         return
+    campaign, _ = found
     problem = await domain.close(ctx.repos, ctx.who, campaign, ctx.now)
     ctx.say(
         problem_text(ctx, problem) if problem else ctx.t("campaigns.closed", title=campaign.title),
         replace=problem is None,
     )
-
-
-async def campaign_button(ctx: Ctx) -> None:
-    """Route "camp:view:ID", "camp:close:ID" and "camp:closeyes:ID"."""
-    action = next(iter(ctx.payload_args), "")
-    if action == "view":
-        await show(ctx)
-    elif action in ("close", "closeyes") and ctx.who.is_officer:
-        await close_button(ctx)
-    elif action in ("close", "closeyes"):
-        ctx.say(ctx.t("fallback.officers_only"))
-    else:
-        await stale_button(ctx)
 
 
 async def list_broadcasts(ctx: Ctx) -> None:

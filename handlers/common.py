@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.buttons import ChooseLanguage, DialogControl
 from handlers.context import Ctx
-from messages import LANGUAGES
 
 
 async def show_help(ctx: Ctx) -> None:
@@ -27,16 +27,13 @@ async def choose_language(ctx: Ctx) -> None:
     """Offer the languages the bot speaks."""
     ctx.say(
         ctx.t("language.choose"),
-        [[ctx.button("language.vi", "lang:vi"), ctx.button("language.en", "lang:en")]],
+        [[ctx.button("language.vi", ChooseLanguage("vi")), ctx.button("language.en", ChooseLanguage("en"))]],
     )
 
 
-async def set_language(ctx: Ctx) -> None:
+async def set_language(ctx: Ctx, pressed: ChooseLanguage) -> None:
     """Remember the chosen language and answer in it from now on."""
-    language = next(iter(ctx.payload_args), "")
-    if language not in LANGUAGES:
-        await stale_button(ctx)
-        return
+    language = pressed.language
     await ctx.repos.accounts.set_language(ctx.who.account.id, language)
     ctx.who = replace(ctx.who, account=replace(ctx.who.account, language=language))
     ctx.menu_changed = True
@@ -51,10 +48,9 @@ async def cancel(ctx: Ctx) -> None:
         ctx.say(ctx.t("dialog.cancelled"), remove_keyboard=True)
 
 
-async def dialog_button(ctx: Ctx) -> None:
+async def dialog_button(ctx: Ctx, pressed: DialogControl) -> None:
     """The Back and Cancel buttons every dialog step carries."""
-    action = ctx.event.payload.partition(":")[2]
-    if action == "cancel":
+    if pressed.action == "cancel":
         await cancel(ctx)
         return
     state = ctx.dialog.state
@@ -87,7 +83,8 @@ async def edited(ctx: Ctx) -> None:
 
 
 async def stale_button(ctx: Ctx) -> None:
-    """A button that no longer means anything (an old message, a finished dialog)."""
+    """A button that no longer means anything (an old message, a finished dialog, a garbled or forged payload,
+    or an object out of the person's reach: the same words whether it exists elsewhere or not at all)."""
     ctx.say(ctx.t("fallback.stale_button"))
 
 

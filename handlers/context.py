@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.access import Identity
+from bot.buttons import ButtonData
 from bot.config import Settings
 from bot.dialogs import Dialogs
 from bot.events import Button, FileOut, Incoming, Outgoing
@@ -51,18 +52,13 @@ class Ctx:
         """Today's date where the union is (THIDUA_TIMEZONE)."""
         return self.now.astimezone(self.settings.zone).date()
 
-    @property
-    def payload_args(self) -> list[str]:
-        """The parts of a pressed button's payload after its action: "jr:approve:7" -> ["approve", "7"]."""
-        return self.event.payload.split(":")[1:]
-
     def t(self, key: str, **params: object) -> Html:
         """A catalog text in the person's language."""
         return text(self.lang, key, **params)
 
-    def button(self, key: str, payload: str, **params: object) -> Button:
+    def button(self, key: str, payload: ButtonData, **params: object) -> Button:
         """A button whose label is a catalog text."""
-        return Button(self.t(key, **params), payload)
+        return Button(self.t(key, **params), payload.pack())
 
     def say(
         self,
@@ -120,12 +116,24 @@ class Command:
     keeps_dialog: bool = False  # help and language leave an open form alone; other commands close it
 
 
-@dataclass(frozen=True)
-class ButtonRoute:
-    """Where a pressed button goes, by the action before the first colon of its payload."""
+Pressed = TypeVar("Pressed", bound=ButtonData)
 
-    handler: Handler
+
+@dataclass(frozen=True)
+class ButtonRoute(Generic[Pressed]):
+    """Where a pressed button goes, by the class of its decoded payload; the handler receives the payload."""
+
+    kind: type[Pressed]
+    handler: Callable[[Ctx, Pressed], Awaitable[None]]
     role: Role
+
+
+def button_table(*routes: ButtonRoute[Any]) -> dict[type[ButtonData], ButtonRoute[Any]]:
+    """The buttons part of ``Routes``: each payload class routed once."""
+    table = {route.kind: route for route in routes}
+    if len(table) != len(routes):
+        raise ValueError("a payload class is routed twice")
+    return table
 
 
 def allowed(role: Role, who: Identity) -> bool:
@@ -139,10 +147,10 @@ def allowed(role: Role, who: Identity) -> bool:
 
 @dataclass(frozen=True)
 class Routes:
-    """The whole table: commands in the order a user meets them, buttons by action, flows by name."""
+    """The whole table: commands in the order a user meets them, buttons by payload class, flows by name."""
 
     commands: tuple[Command, ...]
-    buttons: Mapping[str, ButtonRoute]
+    buttons: Mapping[type[ButtonData], ButtonRoute[Any]]
     flows: Mapping[str, Flow]
     on_contact: Handler
 

@@ -8,6 +8,17 @@ from __future__ import annotations
 from datetime import date
 
 from bot import initiatives as domain
+from bot.buttons import (
+    DialogControl,
+    InitiativeCampaign,
+    InitiativeField,
+    InitiativeGoto,
+    InitiativeStep,
+    OpenInitiative,
+    ResumeInitiative,
+    SubmitDespiteSimilar,
+    SubmitInitiative,
+)
 from bot.campaigns import Problem
 from bot.events import Button
 from bot.parsing import ParseError, parse_date, parse_money, parse_share
@@ -61,8 +72,12 @@ EDITABLE_PARTS = (*FORM[: FORM.index(PREVIEW)], CAMPAIGN)  # every answer, then 
 
 
 def _controls(ctx: Ctx, step: str) -> list[Button]:
-    row = [ctx.button("dialog.skip", "ini:skip")] if step in OPTIONAL else []
-    return [*row, ctx.button("dialog.back", "dlg:back"), ctx.button("initiative.later_button", "dlg:cancel")]
+    row = [ctx.button("dialog.skip", InitiativeStep("skip"))] if step in OPTIONAL else []
+    return [
+        *row,
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("initiative.later_button", DialogControl("cancel")),
+    ]
 
 
 async def _open_campaigns(ctx: Ctx) -> list[Campaign]:
@@ -82,8 +97,8 @@ async def submit_command(ctx: Ctx) -> None:
             ctx.t("initiative.draft_found", title=draft.title or "…"),
             [
                 [
-                    ctx.button("initiative.continue_button", f"ini:resume:{draft.id}"),
-                    ctx.button("initiative.new_button", "ini:new"),
+                    ctx.button("initiative.continue_button", ResumeInitiative(draft.id)),
+                    ctx.button("initiative.new_button", InitiativeStep("new")),
                 ]
             ],
         )
@@ -108,7 +123,8 @@ async def _new(ctx: Ctx) -> None:
 
 
 async def _initiative(ctx: Ctx) -> Initiative | None:
-    found = await ctx.repos.initiatives.get(int(ctx.dialog.data.get("initiative_id", 0)))
+    initiative_id = ctx.dialog.data.get("initiative_id")
+    found = await ctx.repos.initiatives.get(initiative_id) if isinstance(initiative_id, int) else None
     member = ctx.who.member
     if found is None or member is None or found.author_member_id != member.id:
         return None
@@ -127,10 +143,14 @@ async def prompt(ctx: Ctx) -> None:
     if step == FIELD:
         ctx.say(ctx.t("initiative.ask_field"), [*_field_rows(ctx), _controls(ctx, step)])
     elif step == CAMPAIGN:
-        rows = [[Button(c.title, f"ini:campaign:{c.id}")] for c in await _open_campaigns(ctx)]
+        rows = [[Button(c.title, InitiativeCampaign(c.id).pack())] for c in await _open_campaigns(ctx)]
         ctx.say(
             ctx.t("initiative.ask_campaign"),
-            [*rows, [ctx.button("initiative.no_campaign_button", "ini:campaign:0")], _controls(ctx, step)],
+            [
+                *rows,
+                [ctx.button("initiative.no_campaign_button", InitiativeCampaign(0))],
+                _controls(ctx, step),
+            ],
         )
     elif step == PREVIEW:
         await _preview(ctx, initiative)
@@ -138,7 +158,7 @@ async def prompt(ctx: Ctx) -> None:
         count = len(await ctx.repos.initiatives.attachments(initiative.id))
         ctx.say(
             ctx.t("initiative.ask_files", count=count, high=domain.MAX_ATTACHMENTS),
-            [[ctx.button("dialog.done", "ini:skip")], _controls(ctx, step)[1:]],
+            [[ctx.button("dialog.done", InitiativeStep("skip"))], _controls(ctx, step)[1:]],
         )
     else:
         ctx.say(ctx.t(f"initiative.ask_{step}"), [_controls(ctx, step)])
@@ -147,9 +167,9 @@ async def prompt(ctx: Ctx) -> None:
 async def _preview(ctx: Ctx, initiative: Initiative) -> None:
     attachments = await ctx.repos.initiatives.attachments(initiative.id)
     body = await initiative_details(ctx, initiative, attachments)
-    rows = [[ctx.button("initiative.edit_button", "ini:edit")]]
+    rows = [[ctx.button("initiative.edit_button", InitiativeStep("edit"))]]
     if initiative.status in ("draft", "revision"):
-        rows.insert(0, [ctx.button("initiative.submit_button", f"ini:submit:{initiative.version}")])
+        rows.insert(0, [ctx.button("initiative.submit_button", SubmitInitiative(initiative.version))])
         absent = domain.missing(initiative)
         if absent:
             body = Html(
@@ -163,7 +183,8 @@ async def _preview(ctx: Ctx, initiative: Initiative) -> None:
     else:
         body = Html(body + "\n\n" + ctx.t("initiative.saved_submitted"))
     ctx.say(
-        Html(ctx.t("initiative.preview") + "\n\n" + body), [*rows, [ctx.button("dialog.close", "dlg:cancel")]]
+        Html(ctx.t("initiative.preview") + "\n\n" + body),
+        [*rows, [ctx.button("dialog.close", DialogControl("cancel"))]],
     )
 
 
@@ -183,7 +204,7 @@ async def _save(ctx: Ctx, initiative: Initiative, **values: object) -> None:
 
 
 def _field_rows(ctx: Ctx) -> list[list[Button]]:
-    return [[ctx.button(f"initiative.field_{code}", f"ini:field:{code}")] for code in domain.COMMON_FIELDS]
+    return [[ctx.button(f"initiative.field_{code}", InitiativeField(code))] for code in domain.COMMON_FIELDS]
 
 
 def _complain(ctx: Ctx, step: str, problem: Problem | ParseError) -> None:
@@ -279,68 +300,79 @@ async def on_file(ctx: Ctx) -> None:
     count = len(await ctx.repos.initiatives.attachments(initiative.id))
     ctx.say(
         ctx.t("initiative.file_kept", count=count, high=domain.MAX_ATTACHMENTS),
-        [[ctx.button("dialog.done", "ini:skip")]],
+        [[ctx.button("dialog.done", InitiativeStep("skip"))]],
     )
 
 
-async def button(ctx: Ctx) -> None:
-    """The form's buttons: resume, new, field, campaign, skip, edit, the part to edit, submit."""
-    args = ctx.payload_args
-    action, value = [*args, ""][:2]
-    if action in ("resume", "new", "open"):
-        await _start_from_button(ctx, action, value)
+async def open_button(ctx: Ctx, pressed: ResumeInitiative | OpenInitiative) -> None:
+    """Continue one's draft where it was left, or edit one's initiative from its page (at the preview)."""
+    member = ctx.who.member
+    if member is None:
+        await link_first(ctx)
+        return
+    found = await ctx.repos.initiatives.get(pressed.initiative)
+    if found is None or found.author_member_id != member.id or found.status not in domain.AUTHOR_EDITABLE:
+        await stale_button(ctx)
+        return
+    editing = isinstance(pressed, OpenInitiative)
+    absent = domain.missing(found)
+    first = PREVIEW if editing or not absent else next(s for s in FORM if s in absent)
+    await ctx.dialog.start(FLOW, first, initiative_id=found.id, editing=editing)
+    await prompt(ctx)
+
+
+FormButton = (
+    InitiativeStep
+    | InitiativeField
+    | InitiativeCampaign
+    | InitiativeGoto
+    | SubmitInitiative
+    | SubmitDespiteSimilar
+)
+
+
+async def button(ctx: Ctx, pressed: FormButton) -> None:
+    """The form's buttons: new, field, campaign, skip, edit, the part to edit, submit."""
+    if pressed == InitiativeStep("new"):
+        if ctx.who.member is None or ctx.who.unit is None:
+            await link_first(ctx)
+        else:
+            await _new(ctx)
         return
     state = ctx.dialog.state
     initiative = await _initiative(ctx)
     if state is None or state.flow != FLOW or initiative is None:
         await stale_button(ctx)
         return
-    if action == "field" and state.step == FIELD and value in domain.COMMON_FIELDS:
-        await _save(ctx, initiative, field=ctx.t(f"initiative.field_{value}"))
-        await _next(ctx)
-    elif action == "campaign" and state.step == CAMPAIGN and value.isdigit():
-        allowed = {c.id for c in await _open_campaigns(ctx)}
-        if value != "0" and int(value) not in allowed:
+    step = state.step
+    match pressed:
+        case InitiativeField(field=field) if step == FIELD:
+            await _save(ctx, initiative, field=ctx.t(f"initiative.field_{field}"))
+            await _next(ctx)
+        case InitiativeCampaign(campaign=campaign_id) if step == CAMPAIGN:
+            if campaign_id and campaign_id not in {c.id for c in await _open_campaigns(ctx)}:
+                await stale_button(ctx)
+                return
+            await _save(ctx, initiative, campaign_id=campaign_id or None)
+            await _next(ctx)
+        case InitiativeStep(action="skip") if step in OPTIONAL:
+            await _next(ctx)
+        case InitiativeStep(action="edit") if step == PREVIEW:
+            rows = [[ctx.button(f"initiative.part_{part}", InitiativeGoto(part))] for part in EDITABLE_PARTS]
+            ctx.say(ctx.t("initiative.which_part"), rows)
+        case InitiativeGoto(part=part) if step == PREVIEW and part in EDITABLE_PARTS:
+            await ctx.dialog.advance(part, editing=True)
+            await prompt(ctx)
+        case SubmitInitiative(version=version) if step == PREVIEW:
+            await _submit(ctx, initiative, version)
+        case SubmitDespiteSimilar(version=version) if step == PREVIEW:
+            await _submit(ctx, initiative, version, despite_similar=True)
+        case _:
             await stale_button(ctx)
-            return
-        await _save(ctx, initiative, campaign_id=int(value) or None)
-        await _next(ctx)
-    elif action == "skip" and state.step in OPTIONAL:
-        await _next(ctx)
-    elif action == "edit" and state.step == PREVIEW:
-        rows = [[ctx.button(f"initiative.part_{part}", f"ini:goto:{part}")] for part in EDITABLE_PARTS]
-        ctx.say(ctx.t("initiative.which_part"), rows)
-    elif action == "goto" and state.step == PREVIEW and value in EDITABLE_PARTS:
-        await ctx.dialog.advance(value, editing=True)
-        await prompt(ctx)
-    elif action == "submit" and state.step == PREVIEW:
-        await _submit(ctx, initiative, value)
-    elif action == "confirm" and state.step == PREVIEW:
-        await _submit(ctx, initiative, value, despite_similar=True)
-    else:
-        await stale_button(ctx)
 
 
-async def _start_from_button(ctx: Ctx, action: str, value: str) -> None:
-    member = ctx.who.member
-    if member is None:
-        await link_first(ctx)
-        return
-    if action == "new":
-        await _new(ctx)
-        return
-    found = await ctx.repos.initiatives.get(int(value)) if value.isdigit() else None
-    if found is None or found.author_member_id != member.id or found.status not in domain.AUTHOR_EDITABLE:
-        await stale_button(ctx)
-        return
-    absent = domain.missing(found)
-    first = PREVIEW if action == "open" or not absent else next(s for s in FORM if s in absent)
-    await ctx.dialog.start(FLOW, first, initiative_id=found.id, editing=action == "open")
-    await prompt(ctx)
-
-
-async def _submit(ctx: Ctx, initiative: Initiative, version: str, despite_similar: bool = False) -> None:
-    if version != str(initiative.version):
+async def _submit(ctx: Ctx, initiative: Initiative, version: int, despite_similar: bool = False) -> None:
+    if version != initiative.version:
         ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
         await prompt(ctx)
         return
@@ -352,8 +384,8 @@ async def _submit(ctx: Ctx, initiative: Initiative, version: str, despite_simila
                 ctx.t("initiative.similar", titles="\n".join(f"• «{title}»" for _, title in close[:3])),
                 [
                     [
-                        ctx.button("initiative.submit_anyway", f"ini:confirm:{initiative.version}"),
-                        ctx.button("initiative.edit_button", "ini:edit"),
+                        ctx.button("initiative.submit_anyway", SubmitDespiteSimilar(initiative.version)),
+                        ctx.button("initiative.edit_button", InitiativeStep("edit")),
                     ]
                 ],
             )

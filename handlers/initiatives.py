@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import initiatives as domain
+from bot.buttons import OpenInitiative, ViewInitiative, WithdrawInitiative
 from bot.campaigns import Problem
 from bot.events import Button, FileOut
 from handlers.campaign_views import problem_text
@@ -29,16 +30,13 @@ async def initiatives_section(ctx: Ctx) -> tuple[list[Html], list[list[Button]]]
         notes = [entry.note for entry in await ctx.repos.initiatives.history(initiative.id) if entry.note]
         if notes:
             lines.append(ctx.t("initiative.my_note", note=notes[-1]))
-        rows.append([Button("💡 " + title, f"idea:view:{initiative.id}")])
+        rows.append([Button("💡 " + title, ViewInitiative(initiative.id).pack())])
     return lines, rows
 
 
-async def show(ctx: Ctx) -> None:
-    """An initiative's page for its author (or a reviewer): all parts, history, and what can be done."""
-    args = ctx.payload_args
-    initiative = (
-        await ctx.repos.initiatives.get(int(args[1])) if len(args) == 2 and args[1].isdigit() else None
-    )
+async def show(ctx: Ctx, pressed: ViewInitiative) -> None:
+    """An initiative's page for its author: all parts, history, and what can be done."""
+    initiative = await ctx.repos.initiatives.get(pressed.initiative)
     member = ctx.who.member
     if initiative is None or member is None or initiative.author_member_id != member.id:
         await stale_button(ctx)
@@ -50,10 +48,10 @@ async def show(ctx: Ctx) -> None:
         body = Html(body + "\n\n" + await history_lines(ctx, history))
     rows = []
     if initiative.status in domain.AUTHOR_EDITABLE:
-        rows.append([ctx.button("initiative.edit_button", f"ini:open:{initiative.id}")])
+        rows.append([ctx.button("initiative.edit_button", OpenInitiative(initiative.id))])
     if initiative.status in domain.WITHDRAWABLE:
         rows.append(
-            [ctx.button("initiative.withdraw_button", f"idea:withdraw:{initiative.id}:{initiative.version}")]
+            [ctx.button("initiative.withdraw_button", WithdrawInitiative(initiative.id, initiative.version))]
         )
     ctx.say(body, rows)
     for attachment in attachments:
@@ -67,29 +65,15 @@ async def show(ctx: Ctx) -> None:
         )
 
 
-async def withdraw(ctx: Ctx) -> None:
+async def withdraw(ctx: Ctx, pressed: WithdrawInitiative) -> None:
     """Withdraw one's initiative (it stays stored, marked withdrawn)."""
-    args = ctx.payload_args
-    initiative = (
-        await ctx.repos.initiatives.get(int(args[1])) if len(args) == 3 and args[1].isdigit() else None
-    )
+    initiative = await ctx.repos.initiatives.get(pressed.initiative)
     member = ctx.who.member
     if initiative is None or member is None or initiative.author_member_id != member.id:
         await stale_button(ctx)
         return
-    if args[2] != str(initiative.version):
+    if pressed.version != initiative.version:
         ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
         return
     problem = await domain.withdraw(ctx.repos, initiative, ctx.who.actor, ctx.now)
     ctx.say(problem_text(ctx, problem) if problem else ctx.t("initiative.withdrawn", title=initiative.title))
-
-
-async def page_button(ctx: Ctx) -> None:
-    """Route "idea:view:ID" and "idea:withdraw:ID:VERSION"."""
-    action = next(iter(ctx.payload_args), "")
-    if action == "view":
-        await show(ctx)
-    elif action == "withdraw":
-        await withdraw(ctx)
-    else:
-        await stale_button(ctx)

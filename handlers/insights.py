@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import date
+from typing import Literal
 
+from bot.access import campaign_scope
+from bot.buttons import PickInsight
 from bot.charts import stats_chart
 from bot.events import Button, FileOut
 from bot.export_xlsx import build_workbook
 from bot.insight_queries import campaign_figures, export_data
-from bot.insights import CampaignFigures, ExportData, UnitFigures, covered_scope
+from bot.insights import CampaignFigures, ExportData, UnitFigures
 from handlers.common import stale_button
 from handlers.context import Ctx
 from messages import Html, formatting, plain, text
@@ -21,41 +24,34 @@ TOP = 3
 CAPTION_LIMIT = 1024
 
 
-async def _pick(ctx: Ctx, action: str) -> tuple[Campaign, Unit] | None:
+Report = Literal["stats", "export", "report"]
+
+
+async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
     """The campaign named in the command (or the only one running), with the officer's scope in it."""
     if ctx.event.args:
-        campaign = await ctx.repos.campaigns.by_code(ctx.event.args[0])
-        if campaign is None:
-            ctx.say(ctx.t("problem.code_unknown", code=ctx.event.args[0]))
-            return None
-    else:
-        running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
-        for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
-            running += [
-                c
-                for c in await ctx.repos.campaigns.launched_for(
-                    [a.id for a in await ctx.repos.units.ancestors(led)]
-                )
-                if c not in running
-            ]
-        if not running:
-            ctx.say(ctx.t("insights.no_campaign"))
-            return None
-        if len(running) > 1:
-            ctx.say(ctx.t("insights.pick"), [[Button(c.title, f"st:{action}:{c.id}")] for c in running[:15]])
-            return None
-        campaign = running[0]
-    return await _scoped(ctx, campaign)
-
-
-async def _scoped(ctx: Ctx, campaign: Campaign) -> tuple[Campaign, Unit] | None:
-    owner = await ctx.repos.units.get(campaign.unit_id)
-    assert owner is not None
-    scope = covered_scope(owner, ctx.who.led_units)
-    if scope is None:
-        ctx.say(ctx.t("problem.unit_out_of_scope", unit=owner.name))
+        code = ctx.event.args[0]
+        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
+        if found is None:  # another unit's campaign is answered exactly like none at all
+            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
+        return found
+    running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
+    for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
+        running += [
+            c
+            for c in await ctx.repos.campaigns.launched_for(
+                [a.id for a in await ctx.repos.units.ancestors(led)]
+            )
+            if c not in running
+        ]
+    if not running:
+        ctx.say(ctx.t("insights.no_campaign"))
         return None
-    return campaign, scope
+    if len(running) > 1:
+        rows = [[Button(c.title, PickInsight(report, c.id).pack())] for c in running[:15]]
+        ctx.say(ctx.t("insights.pick"), rows)
+        return None
+    return await campaign_scope(ctx.repos, ctx.who, running[0])
 
 
 def _progress(language: str, part: int, whole: int | None) -> str:
@@ -182,14 +178,11 @@ async def export_command(ctx: Ctx) -> None:
         await _export(ctx, *picked)
 
 
-async def button(ctx: Ctx) -> None:
-    """st:stats|export|report:CAMPAIGN."""
-    args = ctx.payload_args
-    campaign = await ctx.repos.campaigns.get(int(args[1])) if len(args) == 2 and args[1].isdigit() else None
-    action = {"stats": _stats, "export": _export, "report": _report}.get(args[0] if args else "")
-    if campaign is None or action is None:
+async def button(ctx: Ctx, pressed: PickInsight) -> None:
+    """A campaign picked for /stats, /export or /report."""
+    scoped = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if scoped is None:
         await stale_button(ctx)
         return
-    scoped = await _scoped(ctx, campaign)
-    if scoped is not None:
-        await action(ctx, *scoped)
+    action = {"stats": _stats, "export": _export, "report": _report}[pressed.report]
+    await action(ctx, *scoped)

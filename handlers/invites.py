@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.access import unit_in_charge
+from bot.buttons import InviteUnit
 from bot.events import Button
 from bot.onboarding import create_invite
 from handlers.common import stale_button
@@ -23,15 +25,14 @@ async def invite(ctx: Ctx) -> None:
     elif len(ctx.who.led_units) == 1:
         await _issue(ctx, ctx.who.led_units[0])
     else:
-        rows = [[Button(unit.name, f"inv:{unit.id}")] for unit in ctx.who.led_units[:20]]
+        rows = [[Button(unit.name, InviteUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
         ctx.say(ctx.t("invite.pick_unit"), rows)
 
 
-async def invite_button(ctx: Ctx) -> None:
+async def invite_button(ctx: Ctx, pressed: InviteUnit) -> None:
     """A unit picked from the /invite list."""
-    args = ctx.payload_args
-    unit = await ctx.repos.units.get(int(args[0])) if args and args[0].isdigit() else None
-    if unit is None or not ctx.who.covers(unit):
+    unit = await unit_in_charge(ctx.repos, ctx.who, pressed.unit)
+    if unit is None:
         await stale_button(ctx)
         return
     await _issue(ctx, unit)

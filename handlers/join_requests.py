@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.access import join_request_in_charge
+from bot.buttons import DecideJoinRequest, OpenCommand
 from bot.onboarding import DecisionOutcome, decide_join_request
 from bot.phones import display_phone
 from handlers.common import stale_button
@@ -31,21 +33,20 @@ async def list_requests(ctx: Ctx) -> None:
             ),
             [
                 [
-                    ctx.button("requests.approve", f"jr:approve:{request.id}"),
-                    ctx.button("requests.reject", f"jr:reject:{request.id}"),
+                    ctx.button("requests.approve", DecideJoinRequest("approve", request.id)),
+                    ctx.button("requests.reject", DecideJoinRequest("reject", request.id)),
                 ]
             ],
         )
 
 
-async def decide(ctx: Ctx) -> None:
+async def decide(ctx: Ctx, pressed: DecideJoinRequest) -> None:
     """Approve or reject one request, and tell the person who asked."""
-    args = ctx.payload_args
-    if len(args) != 2 or args[0] not in ("approve", "reject") or not args[1].isdigit():
-        await stale_button(ctx)
+    if await join_request_in_charge(ctx.repos, ctx.who, pressed.request) is None:
+        await stale_button(ctx)  # the same for another unit's request and for none at all
         return
-    approve = args[0] == "approve"
-    decision = await decide_join_request(ctx.repos, ctx.who, int(args[1]), approve, ctx.now)
+    approve = pressed.decision == "approve"
+    decision = await decide_join_request(ctx.repos, ctx.who, pressed.request, approve, ctx.now)
     if decision.outcome is not DecisionOutcome.DONE:
         ctx.say(ctx.t(f"requests.{decision.outcome.value}"))
         return
@@ -61,6 +62,6 @@ async def decide(ctx: Ctx) -> None:
             [decision.requester],
             "join_decision",
             key,
-            [("menu.open_button", "cmd:start")] if approve else [],
+            [("menu.open_button", OpenCommand("start"))] if approve else [],
             unit=unit,
         )

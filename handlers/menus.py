@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.buttons import OpenCommand
 from bot.events import Button
 from handlers.context import Ctx
 
@@ -9,19 +10,30 @@ from handlers.context import Ctx
 def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
     """Rows of buttons for what this person can do now."""
     rows = [
-        [ctx.button("menu.campaigns", "cmd:campaigns"), ctx.button("menu.submit", "cmd:submit")],
-        [ctx.button("menu.my", "cmd:my")],
-        [ctx.button("menu.help", "cmd:help"), ctx.button("menu.language", "cmd:language")],
+        [
+            ctx.button("menu.campaigns", OpenCommand("campaigns")),
+            ctx.button("menu.submit", OpenCommand("submit")),
+        ],
+        [ctx.button("menu.my", OpenCommand("my"))],
+        [ctx.button("menu.help", OpenCommand("help")), ctx.button("menu.language", OpenCommand("language"))],
     ]
     if ctx.who.is_officer:
         rows.append(
-            [ctx.button("menu.newcampaign", "cmd:newcampaign"), ctx.button("menu.review", "cmd:review")]
+            [
+                ctx.button("menu.newcampaign", OpenCommand("newcampaign")),
+                ctx.button("menu.review", OpenCommand("review")),
+            ]
         )
         rows.append(
-            [ctx.button("menu.broadcasts", "cmd:broadcasts"), ctx.button("menu.requests", "cmd:requests")]
+            [
+                ctx.button("menu.broadcasts", OpenCommand("broadcasts")),
+                ctx.button("menu.requests", OpenCommand("requests")),
+            ]
         )
-        rows.append([ctx.button("menu.stats", "cmd:stats"), ctx.button("menu.export", "cmd:export")])
-        rows.append([ctx.button("menu.invite", "cmd:invite")])
+        rows.append(
+            [ctx.button("menu.stats", OpenCommand("stats")), ctx.button("menu.export", OpenCommand("export"))]
+        )
+        rows.append([ctx.button("menu.invite", OpenCommand("invite"))])
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.buttons import ButtonData
 from bot.events import Button, Outgoing
 from bot.outbox import queue_messages
 from handlers.context import Ctx
@@ -26,7 +27,7 @@ async def notify(
     recipients: Sequence[Account],
     kind: str,
     key: str,
-    buttons: Sequence[tuple[str, str]] = (),
+    buttons: Sequence[tuple[str, ButtonData]] = (),
     **params: object,
 ) -> int:
     """Queue the catalog text ``key`` (and buttons given as (label key, payload)) for every recipient.
@@ -38,7 +39,7 @@ async def notify(
     for account in recipients:
         by_language.setdefault(account.language or ctx.settings.language, []).append(account)
     for language, accounts in by_language.items():
-        row = tuple(Button(text(language, label), payload) for label, payload in buttons)
+        row = tuple(Button(text(language, label), payload.pack()) for label, payload in buttons)
         worded = {
             name: value(language) if isinstance(value, Localized) else value for name, value in params.items()
         }

@@ -6,6 +6,7 @@ Flows: ``link`` (waiting for the contact) and ``join`` (offer -> unit -> name ->
 from __future__ import annotations
 
 from bot.access import identity_of
+from bot.buttons import DialogControl, JoinStep, JoinUnit, OpenCommand
 from bot.events import Button
 from bot.onboarding import LinkOutcome, link_by_contact, submit_join_request, valid_invite
 from bot.phones import display_phone
@@ -26,8 +27,8 @@ SEARCH_MIN, SEARCH_MAX = 2, 100
 
 
 def _dialog_row(ctx: Ctx, back: bool = True) -> list[Button]:
-    row = [ctx.button("dialog.back", "dlg:back")] if back else []
-    return [*row, ctx.button("dialog.cancel", "dlg:cancel")]
+    row = [ctx.button("dialog.back", DialogControl("back"))] if back else []
+    return [*row, ctx.button("dialog.cancel", DialogControl("cancel"))]
 
 
 async def start(ctx: Ctx) -> None:
@@ -108,7 +109,7 @@ async def prompt_join(ctx: Ctx) -> None:
     if state.step == OFFER:
         ctx.say(
             ctx.t("join.offer", phone=display_phone(data["phone"])),
-            [[ctx.button("join.offer_button", "join:begin")], _dialog_row(ctx, back=False)],
+            [[ctx.button("join.offer_button", JoinStep("begin"))], _dialog_row(ctx, back=False)],
         )
     elif state.step == UNIT:
         ctx.say(ctx.t("join.ask_unit"), [_dialog_row(ctx)])
@@ -119,7 +120,7 @@ async def prompt_join(ctx: Ctx) -> None:
         assert unit is not None
         ctx.say(
             ctx.t("join.confirm", name=data["full_name"], phone=display_phone(data["phone"]), unit=unit.name),
-            [[ctx.button("join.send_button", "join:send")], _dialog_row(ctx)],
+            [[ctx.button("join.send_button", JoinStep("send"))], _dialog_row(ctx)],
         )
 
 
@@ -150,32 +151,34 @@ async def _search_units(ctx: Ctx, text: str) -> None:
     if not found:
         ctx.say(ctx.t("join.no_unit", query=text), [_dialog_row(ctx)])
         return
-    rows = [[Button(unit.name, f"join:unit:{unit.id}")] for unit in found[:UNIT_CHOICES]]
+    rows = [[Button(unit.name, JoinUnit(unit.id).pack())] for unit in found[:UNIT_CHOICES]]
     more = ctx.t("join.more_units") if len(found) > UNIT_CHOICES else ""
     ctx.say(ctx.t("join.pick_unit", more=more), [*rows, _dialog_row(ctx)])
 
 
-async def join_button(ctx: Ctx) -> None:
-    """The join flow's buttons: begin, pick a unit, send."""
-    action, *rest = ctx.payload_args or [""]
+async def join_button(ctx: Ctx, pressed: JoinStep) -> None:
+    """The join flow's begin and send buttons."""
     state = ctx.dialog.state
-    expected = {"begin": OFFER, "unit": UNIT, "send": CONFIRM}.get(action)
+    expected = OFFER if pressed.action == "begin" else CONFIRM
     if state is None or state.flow != JOIN or state.step != expected:
         await stale_button(ctx)
-        return
-    if action == "begin":
+    elif pressed.action == "begin":
         await ctx.dialog.advance(NAME if state.data.get("unit_id") else UNIT)
-        await prompt_join(ctx)
-    elif action == "unit":
-        unit = await ctx.repos.units.get(int(rest[0])) if rest and rest[0].isdigit() else None
-        if unit is None:
-            await stale_button(ctx)
-            return
-        await ctx.dialog.advance(NAME, unit_id=unit.id)
-        ctx.say(ctx.t("join.unit_chosen", unit=unit.name))
         await prompt_join(ctx)
     else:
         await _send_join_request(ctx)
+
+
+async def join_unit(ctx: Ctx, pressed: JoinUnit) -> None:
+    """A unit picked from the search results."""
+    state = ctx.dialog.state
+    unit = await ctx.repos.units.get(pressed.unit)
+    if state is None or state.flow != JOIN or state.step != UNIT or unit is None:
+        await stale_button(ctx)
+        return
+    await ctx.dialog.advance(NAME, unit_id=unit.id)
+    ctx.say(ctx.t("join.unit_chosen", unit=unit.name))
+    await prompt_join(ctx)
 
 
 async def _send_join_request(ctx: Ctx) -> None:
@@ -196,7 +199,7 @@ async def _send_join_request(ctx: Ctx) -> None:
         officers,
         "join_request",
         "requests.new_notice",
-        [("requests.open_button", "cmd:requests")],
+        [("requests.open_button", OpenCommand("requests"))],
         name=data["full_name"],
         unit=unit.name,
     )

@@ -3,6 +3,7 @@ Campaign announcements from their own officers still arrive when reminders are o
 
 from __future__ import annotations
 
+from bot.buttons import ChooseQuietHours, SwitchReminders
 from bot.quiet import hhmm
 from handlers.common import stale_button
 from handlers.context import Ctx
@@ -20,12 +21,12 @@ async def show(ctx: Ctx, replace: bool = False) -> None:
     )
     state = ctx.t("preferences.state_off" if off else "preferences.state_on")
     toggle = ctx.button(
-        "preferences.turn_on" if off else "preferences.turn_off", "pref:on" if off else "pref:off"
+        "preferences.turn_on" if off else "preferences.turn_off", SwitchReminders("on" if off else "off")
     )
     choices = [
-        ctx.button("preferences.quiet_none_button", "pref:quiet:0:0")
+        ctx.button("preferences.quiet_none_button", ChooseQuietHours(0, 0))
         if s == e
-        else ctx.button("preferences.quiet_button", f"pref:quiet:{s}:{e}", start=hhmm(s), end=hhmm(e))
+        else ctx.button("preferences.quiet_button", ChooseQuietHours(s, e), start=hhmm(s), end=hhmm(e))
         for s, e in QUIET_CHOICES
     ]
     ctx.say(
@@ -40,15 +41,16 @@ async def reminders_command(ctx: Ctx) -> None:
     await show(ctx)
 
 
-async def button(ctx: Ctx) -> None:
-    """pref:on, pref:off, pref:quiet:START:END."""
-    args = ctx.payload_args
-    account_id = ctx.who.account.id
-    if args in (["on"], ["off"]):
-        await ctx.repos.accounts.set_reminders_off(account_id, args == ["off"])
-    elif len(args) == 3 and args[0] == "quiet" and (int(args[1]), int(args[2])) in QUIET_CHOICES:
-        await ctx.repos.accounts.set_quiet_hours(account_id, int(args[1]), int(args[2]))
-    else:
+async def switch(ctx: Ctx, pressed: SwitchReminders) -> None:
+    """Reminders on or off."""
+    await ctx.repos.accounts.set_reminders_off(ctx.who.account.id, pressed.state == "off")
+    await show(ctx, replace=True)
+
+
+async def quiet_hours(ctx: Ctx, pressed: ChooseQuietHours) -> None:
+    """One of the offered quiet windows."""
+    if (pressed.start, pressed.end) not in QUIET_CHOICES:
         await stale_button(ctx)
         return
+    await ctx.repos.accounts.set_quiet_hours(ctx.who.account.id, pressed.start, pressed.end)
     await show(ctx, replace=True)

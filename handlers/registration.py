@@ -8,6 +8,17 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bot import registrations as domain
+from bot.access import campaign_scope
+from bot.buttons import (
+    CollectiveStart,
+    DialogControl,
+    Register,
+    RegisterStep,
+    RegisterTitle,
+    RegisterUnit,
+    ViewCampaign,
+    WithdrawRegistration,
+)
 from bot.campaigns import Problem, concerns
 from bot.events import Button
 from bot.titles import NEEDS_INITIATIVE
@@ -25,11 +36,16 @@ UNIT, TITLES, PLEDGES, INITIATIVE, CONFIRM = "unit", "titles", "pledges", "initi
 
 
 def _controls(ctx: Ctx) -> list[Button]:
-    return [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]
+    return [
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("dialog.cancel", DialogControl("cancel")),
+    ]
 
 
-async def _campaign(ctx: Ctx, raw_id: object) -> Campaign | None:
-    return await ctx.repos.campaigns.get(int(str(raw_id))) if str(raw_id).isdigit() else None
+async def _campaign(ctx: Ctx) -> Campaign | None:
+    """The campaign of the open registration form (its id was stored by the bot itself)."""
+    campaign_id = ctx.dialog.data.get("campaign_id")
+    return await ctx.repos.campaigns.get(campaign_id) if isinstance(campaign_id, int) else None
 
 
 async def join(ctx: Ctx) -> None:
@@ -47,11 +63,17 @@ async def join(ctx: Ctx) -> None:
     await _start(ctx, campaign)
 
 
+async def _concerns_member(ctx: Ctx, campaign: Campaign) -> bool:
+    """True for a launched or closed campaign of the member's own unit or a unit above it."""
+    assert ctx.who.unit is not None
+    return campaign.status != "draft" and await concerns(ctx.repos, campaign, ctx.who.unit)
+
+
 async def _start(ctx: Ctx, campaign: Campaign) -> None:
     assert ctx.who.member is not None and ctx.who.unit is not None
     problem = domain.check_open(campaign, ctx.today)
     if problem is None and not await concerns(ctx.repos, campaign, ctx.who.unit):
-        problem = Problem("campaign", "not_yours", {"title": campaign.title})
+        problem = Problem("campaign", "not_yours", {"title": campaign.title})  # the member typed its code
     if problem is None and not campaign.individual_titles:
         problem = Problem("campaign", "no_individual_titles", {"title": campaign.title})
     if problem is not None:
@@ -74,36 +96,41 @@ async def _start(ctx: Ctx, campaign: Campaign) -> None:
 def _title_rows(ctx: Ctx, offered: tuple[str, ...]) -> list[list[Button]]:
     chosen = set(ctx.dialog.data.get("titles", []))
     rows = [
-        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), f"reg:title:{code}")]
+        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), RegisterTitle(code).pack())]
         for code in offered
     ]
-    return [*rows, [ctx.button("dialog.done", "reg:done")], _controls(ctx)]
+    return [*rows, [ctx.button("dialog.done", RegisterStep("done"))], _controls(ctx)]
 
 
 async def prompt(ctx: Ctx) -> None:
     """Ask for the current step of either registration flow."""
     state = ctx.dialog.state
     assert state is not None
-    campaign = await _campaign(ctx, state.data.get("campaign_id"))
+    campaign = await _campaign(ctx)
     if campaign is None:
         await ctx.dialog.finish()
         await stale_button(ctx)
         return
     collective = state.flow == COLLECTIVE_FLOW
     if state.step == UNIT:
-        rows = [[Button(unit.name, f"reg:unit:{unit.id}")] for unit in await _collective_units(ctx, campaign)]
+        rows = [
+            [Button(unit.name, RegisterUnit(unit.id).pack())]
+            for unit in await _collective_units(ctx, campaign)
+        ]
         ctx.say(ctx.t("collective.ask_unit"), [*rows, _controls(ctx)])
     elif state.step == TITLES:
         offered = campaign.collective_titles if collective else campaign.individual_titles
         ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered))
     elif state.step == PLEDGES:
-        ctx.say(ctx.t("register.ask_pledges"), [[ctx.button("dialog.skip", "reg:skip")], _controls(ctx)])
+        ctx.say(
+            ctx.t("register.ask_pledges"), [[ctx.button("dialog.skip", RegisterStep("skip"))], _controls(ctx)]
+        )
     elif state.step == INITIATIVE:
         ctx.say(ctx.t("register.ask_initiative"), [_controls(ctx)])
     else:
         ctx.say(
             await _summary(ctx, campaign),
-            [[ctx.button("register.confirm_button", "reg:confirm")], _controls(ctx)],
+            [[ctx.button("register.confirm_button", RegisterStep("confirm"))], _controls(ctx)],
         )
 
 
@@ -142,7 +169,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
     assert state is not None
     if state.step == UNIT:
         unit = await ctx.repos.units.by_code(text.strip())
-        campaign = await _campaign(ctx, state.data.get("campaign_id"))
+        campaign = await _campaign(ctx)
         owner = await ctx.repos.units.get(campaign.unit_id) if campaign else None
         if unit is None or owner is None or not ctx.who.covers(unit) or not owner.covers(unit):
             ctx.say(
@@ -155,7 +182,9 @@ async def on_text(ctx: Ctx, text: str) -> None:
     elif state.step == PLEDGES:
         parsed = domain.parse_pledges(text)
         if isinstance(parsed, Problem):
-            ctx.say(problem_text(ctx, parsed), [[ctx.button("dialog.skip", "reg:skip")], _controls(ctx)])
+            ctx.say(
+                problem_text(ctx, parsed), [[ctx.button("dialog.skip", RegisterStep("skip"))], _controls(ctx)]
+            )
             return
         await ctx.dialog.update(pledges=[asdict(p) for p in parsed])
         await _after_pledges(ctx)
@@ -181,49 +210,78 @@ async def _after_pledges(ctx: Ctx) -> None:
     await prompt(ctx)
 
 
-async def button(ctx: Ctx) -> None:
-    """reg:start/withdraw from a campaign page; title, done, skip, unit and confirm inside the flows."""
-    args = ctx.payload_args
-    action, value = [*args, "", ""][:2]
-    if action == "start":
-        campaign = await _campaign(ctx, value)
-        if campaign is None:
-            await stale_button(ctx)
-        elif ctx.who.member is None:
-            await link_first(ctx)
-        else:
-            await _start(ctx, campaign)
-        return
-    if action == "withdraw":
-        await _withdraw(ctx, value)
-        return
+async def start_button(ctx: Ctx, pressed: Register) -> None:
+    """The Register button of a campaign page or a reminder."""
+    campaign = await ctx.repos.campaigns.get(pressed.campaign)
+    if ctx.who.member is None:
+        await link_first(ctx)
+    elif campaign is None or not await _concerns_member(ctx, campaign):
+        await stale_button(ctx)
+    else:
+        await _start(ctx, campaign)
+
+
+async def _open_form(ctx: Ctx) -> tuple[str, str, Campaign] | None:
+    """The open registration form's flow, step and campaign, or None when there is none."""
     state = ctx.dialog.state
     if state is None or state.flow not in (FLOW, COLLECTIVE_FLOW):
+        return None
+    campaign = await _campaign(ctx)
+    return (state.flow, state.step, campaign) if campaign is not None else None
+
+
+async def title_button(ctx: Ctx, pressed: RegisterTitle) -> None:
+    """A title switched on or off."""
+    form = await _open_form(ctx)
+    if form is None:
         await stale_button(ctx)
         return
-    campaign = await _campaign(ctx, state.data.get("campaign_id"))
-    if campaign is None:
+    flow, step, campaign = form
+    offered = campaign.collective_titles if flow == COLLECTIVE_FLOW else campaign.individual_titles
+    if step != TITLES or pressed.title not in offered:
         await stale_button(ctx)
         return
-    offered = campaign.collective_titles if state.flow == COLLECTIVE_FLOW else campaign.individual_titles
-    if action == "title" and state.step == TITLES and value in offered:
-        chosen = list(state.data.get("titles", []))
-        chosen = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
-        await ctx.dialog.update(titles=chosen)
-        ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered), replace=True)
-    elif action == "done" and state.step == TITLES:
+    chosen = list(ctx.dialog.data.get("titles", []))
+    chosen = (
+        [c for c in chosen if c != pressed.title] if pressed.title in chosen else [*chosen, pressed.title]
+    )
+    await ctx.dialog.update(titles=chosen)
+    ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered), replace=True)
+
+
+async def unit_button(ctx: Ctx, pressed: RegisterUnit) -> None:
+    """The unit of a collective registration, among those offered."""
+    form = await _open_form(ctx)
+    if form is None or form[:2] != (COLLECTIVE_FLOW, UNIT):
+        await stale_button(ctx)
+        return
+    if pressed.unit not in {unit.id for unit in await _collective_units(ctx, form[2])}:
+        await stale_button(ctx)
+        return
+    await ctx.dialog.advance(TITLES, unit_id=pressed.unit)
+    await prompt(ctx)
+
+
+async def step_button(ctx: Ctx, pressed: RegisterStep) -> None:
+    """Done, skip and confirm inside the registration forms."""
+    form = await _open_form(ctx)
+    if form is None:
+        await stale_button(ctx)
+        return
+    _, step, campaign = form
+    state = ctx.dialog.state
+    assert state is not None
+    action = pressed.action
+    if action == "done" and step == TITLES:
         if not state.data.get("titles"):
             ctx.say(problem_text(ctx, Problem("titles", "titles_none")))
             return
         await ctx.dialog.advance(PLEDGES)
         await prompt(ctx)
-    elif action == "skip" and state.step == PLEDGES:
+    elif action == "skip" and step == PLEDGES:
         await ctx.dialog.update(pledges=[])
         await _after_pledges(ctx)
-    elif action == "unit" and state.step == UNIT and value.isdigit():
-        await ctx.dialog.advance(TITLES, unit_id=int(value))
-        await prompt(ctx)
-    elif action == "confirm" and state.step == CONFIRM:
+    elif action == "confirm" and step == CONFIRM:
         await _confirm(ctx, campaign)
     else:
         await stale_button(ctx)
@@ -233,7 +291,7 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
     data = ctx.dialog.data
     pledges = [Pledge(**p) for p in data.get("pledges", [])]
     if ctx.dialog.is_in(COLLECTIVE_FLOW):
-        unit = await ctx.repos.units.get(int(data.get("unit_id", 0)))
+        unit = await ctx.repos.units.get(data["unit_id"]) if isinstance(data.get("unit_id"), int) else None
         if unit is None:
             await stale_button(ctx)
             return
@@ -284,9 +342,10 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
     ctx.say(problem_text(ctx, problem) if problem else done)
 
 
-async def _withdraw(ctx: Ctx, raw_id: str) -> None:
-    campaign = await _campaign(ctx, raw_id)
-    if campaign is None or ctx.who.member is None:
+async def withdraw_button(ctx: Ctx, pressed: WithdrawRegistration) -> None:
+    """Withdraw one's registration from a campaign page."""
+    campaign = await ctx.repos.campaigns.get(pressed.campaign)
+    if campaign is None or ctx.who.member is None or not await _concerns_member(ctx, campaign):
         await stale_button(ctx)
         return
     registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
@@ -325,17 +384,17 @@ async def my_registrations(ctx: Ctx) -> None:
             )
         )
         if campaign.status == "launched":
-            rows.append([Button(campaign.title, f"camp:view:{campaign.id}")])
+            rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
 
 
-async def collective_start(ctx: Ctx) -> None:
+async def collective_start(ctx: Ctx, pressed: CollectiveStart) -> None:
     """The "collective registration" button of a campaign page (officers)."""
-    args = ctx.payload_args
-    campaign = await _campaign(ctx, args[1]) if len(args) == 2 and args[0] == "start" else None
-    if campaign is None:
+    found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.get(pressed.campaign))
+    if found is None:
         await stale_button(ctx)
         return
+    campaign, _ = found
     problem = domain.check_open(campaign, ctx.today)
     if problem is not None:
         ctx.say(problem_text(ctx, problem))

@@ -7,6 +7,8 @@ the initiative's history and is told to the author through the outbox.
 from __future__ import annotations
 
 from bot import initiatives as domain
+from bot.access import initiative_in_charge
+from bot.buttons import DialogControl, ReviewNext, ReviewPoint, ReviewSkipNote, ReviewStep, ViewInitiative
 from bot.campaigns import Problem
 from bot.events import Button, FileOut
 from handlers.campaign_views import problem_text
@@ -57,26 +59,29 @@ async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
     history = await ctx.repos.initiatives.history(initiative.id)
     if history:
         body = Html(body + "\n\n" + await history_lines(ctx, history))
-    ref = f"{initiative.id}:{initiative.version}"
+
+    def step(action: str) -> ReviewStep:
+        return ReviewStep(action, initiative.id, initiative.version)
+
     if initiative.status == "submitted":
         rows = [
             [
-                ctx.button("review.valid_button", f"rv:valid:{ref}"),
-                ctx.button("review.invalid_button", f"rv:invalid:{ref}"),
+                ctx.button("review.valid_button", step("valid")),
+                ctx.button("review.invalid_button", step("invalid")),
             ]
         ]
     else:
         rows = [
-            [ctx.button("review.score_button", f"rv:score:{ref}")],
+            [ctx.button("review.score_button", step("score"))],
             [
-                ctx.button("review.recognise_button", f"rv:recognise:{ref}"),
-                ctx.button("review.not_recognise_button", f"rv:not_recognise:{ref}"),
+                ctx.button("review.recognise_button", step("recognise")),
+                ctx.button("review.not_recognise_button", step("not_recognise")),
             ],
         ]
     rows.append(
         [
-            ctx.button("review.revision_button", f"rv:revision:{ref}"),
-            ctx.button("review.next_button", f"rv:next:{initiative.id}"),
+            ctx.button("review.revision_button", step("revision")),
+            ctx.button("review.next_button", ReviewNext(initiative.id)),
         ]
     )
     ctx.say(body, rows)
@@ -91,28 +96,26 @@ async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
         )
 
 
-async def button(ctx: Ctx) -> None:
-    """The queue's buttons; notes and scores are asked for in a short dialog."""
-    args = ctx.payload_args
-    if len(args) == 2 and args[0] == "next" and args[1].isdigit():
-        await _show_next(ctx, after_id=int(args[1]))
-        return
-    if len(args) == 2 and args[0] == "pt" and args[1].isdigit():
-        await _on_point(ctx, int(args[1]))
-        return
-    if len(args) == 1 and args[0] == "skipnote":
-        await _apply_note(ctx, "")
-        return
-    if (
-        len(args) != 3
-        or args[0] not in domain.REVIEW_ACTIONS
-        or not args[1].isdigit()
-        or not args[2].isdigit()
-    ):
-        await stale_button(ctx)
-        return
-    action, initiative_id, version = args[0], int(args[1]), int(args[2])
-    initiative = await ctx.repos.initiatives.get(initiative_id)
+async def next_button(ctx: Ctx, pressed: ReviewNext) -> None:
+    """The next initiative in the queue."""
+    await _show_next(ctx, after_id=pressed.after)
+
+
+async def point_button(ctx: Ctx, pressed: ReviewPoint) -> None:
+    """A score pressed."""
+    await _on_point(ctx, pressed.point)
+
+
+async def skip_note(ctx: Ctx, pressed: ReviewSkipNote) -> None:
+    """No note, where one is optional."""
+    await _apply_note(ctx, "")
+
+
+async def button(ctx: Ctx, pressed: ReviewStep) -> None:
+    """A council action; notes and scores are asked for in a short dialog. Refused at once, saying nothing
+    about the initiative, when it is not from a unit the officer covers."""
+    action, version = pressed.action, pressed.version
+    initiative = await initiative_in_charge(ctx.repos, ctx.who, pressed.initiative)
     if initiative is None:
         await stale_button(ctx)
         return
@@ -134,8 +137,10 @@ async def button(ctx: Ctx) -> None:
 async def prompt_note(ctx: Ctx) -> None:
     """Ask for the reason or the note of the pending action."""
     action = ctx.dialog.data.get("action", "")
-    rows = [[ctx.button("dialog.skip", "rv:skipnote")]] if action in SKIPPABLE_NOTE else []
-    ctx.say(ctx.t(f"review.ask_note_{action}"), [*rows, [ctx.button("dialog.cancel", "dlg:cancel")]])
+    rows = [[ctx.button("dialog.skip", ReviewSkipNote())]] if action in SKIPPABLE_NOTE else []
+    ctx.say(
+        ctx.t(f"review.ask_note_{action}"), [*rows, [ctx.button("dialog.cancel", DialogControl("cancel"))]]
+    )
 
 
 async def on_note(ctx: Ctx, text: str) -> None:
@@ -164,17 +169,23 @@ async def prompt_score(ctx: Ctx) -> None:
     state = ctx.dialog.state
     assert state is not None
     scale = ctx.settings.review_scale
-    points = [Button(str(n), f"rv:pt:{n}") for n in range(1, scale + 1)]
+    points = [Button(str(n), ReviewPoint(n).pack()) for n in range(1, scale + 1)]
     rows = [points[i : i + 5] for i in range(0, len(points), 5)]
     ctx.say(
         ctx.t("review.ask_score", criterion=ctx.t(f"initiative.criterion_{state.step}"), high=scale),
-        [*rows, [ctx.button("dialog.back", "dlg:back"), ctx.button("dialog.cancel", "dlg:cancel")]],
+        [
+            *rows,
+            [
+                ctx.button("dialog.back", DialogControl("back")),
+                ctx.button("dialog.cancel", DialogControl("cancel")),
+            ],
+        ],
     )
 
 
 async def on_score_text(ctx: Ctx, text: str) -> None:
     """A score typed instead of pressed."""
-    if text.strip().isdigit():
+    if text.strip().isdecimal():  # isdigit() would take "²", which int() refuses
         await _on_point(ctx, int(text.strip()))
     else:
         ctx.say(ctx.t("dialog.use_buttons"))
@@ -235,7 +246,7 @@ async def _apply(
         author,
         "initiative_review",
         f"initiative.notice_{action}",
-        [("initiative.view_button", f"idea:view:{initiative.id}")],
+        [("initiative.view_button", ViewInitiative(initiative.id))],
         note=note or "—",
         **params,
     )

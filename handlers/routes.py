@@ -1,10 +1,13 @@
 """The one table that wires commands (with their Vietnamese aliases), buttons and dialog flows to handlers.
 
+Buttons are routed by the class of their decoded payload (bot/buttons.py); ``cmd:`` buttons run commands.
+
 Commands are listed in the order a user meets them; /help and the command menus follow this order.
 """
 
 from __future__ import annotations
 
+from bot import buttons as b
 from handlers import (
     announce,
     calendar,
@@ -21,7 +24,7 @@ from handlers import (
     registration,
     review,
 )
-from handlers.context import ButtonRoute, Command, Role, Routes
+from handlers.context import ButtonRoute, Command, Role, Routes, button_table
 
 ROUTES = Routes(
     commands=(
@@ -46,25 +49,59 @@ ROUTES = Routes(
         Command("requests", "yeucau", join_requests.list_requests, Role.OFFICER),
         Command("invite", "moi", invites.invite, Role.OFFICER),
     ),
-    buttons={
-        "lang": ButtonRoute(common.set_language, Role.ANYONE),
-        "pref": ButtonRoute(preferences.button, Role.MEMBER),
-        "ann": ButtonRoute(announce.button, Role.OFFICER),
-        "cal": ButtonRoute(calendar.button, Role.OFFICER),
-        "st": ButtonRoute(insights.button, Role.OFFICER),
-        "dlg": ButtonRoute(common.dialog_button, Role.ANYONE),
-        "join": ButtonRoute(onboarding.join_button, Role.ANYONE),
-        "camp": ButtonRoute(campaigns.campaign_button, Role.MEMBER),
-        "reg": ButtonRoute(registration.button, Role.MEMBER),
-        "nc": ButtonRoute(campaign_create.button, Role.OFFICER),
-        "launch": ButtonRoute(campaigns.launch_button, Role.OFFICER),
-        "coll": ButtonRoute(registration.collective_start, Role.OFFICER),
-        "ini": ButtonRoute(initiative_form.button, Role.MEMBER),
-        "idea": ButtonRoute(initiatives.page_button, Role.MEMBER),
-        "rv": ButtonRoute(review.button, Role.OFFICER),
-        "jr": ButtonRoute(join_requests.decide, Role.OFFICER),
-        "inv": ButtonRoute(invites.invite_button, Role.OFFICER),
-    },
+    buttons=button_table(
+        ButtonRoute(b.ChooseLanguage, common.set_language, Role.ANYONE),
+        ButtonRoute(b.DialogControl, common.dialog_button, Role.ANYONE),
+        ButtonRoute(b.JoinStep, onboarding.join_button, Role.ANYONE),
+        ButtonRoute(b.JoinUnit, onboarding.join_unit, Role.ANYONE),
+        ButtonRoute(b.SwitchReminders, preferences.switch, Role.MEMBER),
+        ButtonRoute(b.ChooseQuietHours, preferences.quiet_hours, Role.MEMBER),
+        ButtonRoute(b.ViewCampaign, campaigns.show, Role.MEMBER),
+        ButtonRoute(b.Register, registration.start_button, Role.MEMBER),
+        ButtonRoute(b.WithdrawRegistration, registration.withdraw_button, Role.MEMBER),
+        ButtonRoute(b.RegisterTitle, registration.title_button, Role.MEMBER),
+        ButtonRoute(b.RegisterStep, registration.step_button, Role.MEMBER),
+        ButtonRoute(b.InitiativeStep, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.InitiativeField, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.InitiativeCampaign, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.InitiativeGoto, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.SubmitInitiative, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.SubmitDespiteSimilar, initiative_form.button, Role.MEMBER),
+        ButtonRoute(b.ResumeInitiative, initiative_form.open_button, Role.MEMBER),
+        ButtonRoute(b.OpenInitiative, initiative_form.open_button, Role.MEMBER),
+        ButtonRoute(b.ViewInitiative, initiatives.show, Role.MEMBER),
+        ButtonRoute(b.WithdrawInitiative, initiatives.withdraw, Role.MEMBER),
+        # Officers' buttons: each handler first checks the object lies within the officer's units.
+        ButtonRoute(b.NewCampaignStep, campaign_create.button, Role.OFFICER),
+        ButtonRoute(b.NewCampaignKind, campaign_create.button, Role.OFFICER),
+        ButtonRoute(b.NewCampaignUnit, campaign_create.button, Role.OFFICER),
+        ButtonRoute(b.NewCampaignTitle, campaign_create.button, Role.OFFICER),
+        ButtonRoute(b.NewCampaignGoto, campaign_create.button, Role.OFFICER),
+        ButtonRoute(b.LaunchPreview, campaigns.launch_preview, Role.OFFICER),
+        ButtonRoute(b.LaunchGo, campaigns.launch_go, Role.OFFICER),
+        ButtonRoute(b.Dismiss, campaigns.dismiss, Role.OFFICER),
+        ButtonRoute(b.CloseCampaign, campaigns.close, Role.OFFICER),
+        ButtonRoute(b.ConfirmClose, campaigns.confirm_close, Role.OFFICER),
+        ButtonRoute(b.CollectiveStart, registration.collective_start, Role.OFFICER),
+        ButtonRoute(b.RegisterUnit, registration.unit_button, Role.OFFICER),
+        ButtonRoute(b.ReviewStep, review.button, Role.OFFICER),
+        ButtonRoute(b.ReviewNext, review.next_button, Role.OFFICER),
+        ButtonRoute(b.ReviewPoint, review.point_button, Role.OFFICER),
+        ButtonRoute(b.ReviewSkipNote, review.skip_note, Role.OFFICER),
+        ButtonRoute(b.DecideJoinRequest, join_requests.decide, Role.OFFICER),
+        ButtonRoute(b.InviteUnit, invites.invite_button, Role.OFFICER),
+        ButtonRoute(b.PickInsight, insights.button, Role.OFFICER),
+        ButtonRoute(b.AnnounceStep, announce.button, Role.OFFICER),
+        ButtonRoute(b.AnnounceUnit, announce.button, Role.OFFICER),
+        ButtonRoute(b.AudienceEveryone, announce.button, Role.OFFICER),
+        ButtonRoute(b.AudienceOfCampaign, announce.button, Role.OFFICER),
+        ButtonRoute(b.CancelReminder, announce.cancel_button, Role.OFFICER),
+        ButtonRoute(b.CalendarList, calendar.list_button, Role.OFFICER),
+        ButtonRoute(b.CalendarUnit, calendar.unit_button, Role.OFFICER),
+        ButtonRoute(b.CalendarSwitch, calendar.switch_button, Role.OFFICER),
+        ButtonRoute(b.CalendarWords, calendar.words_button, Role.OFFICER),
+        ButtonRoute(b.CalendarStandardWords, calendar.standard_words, Role.OFFICER),
+    ),
     flows={
         flow.name: flow
         for flow in (

@@ -20,9 +20,11 @@ from tests.helpers.roster import HUNG, MAI, STRANGER
 pytestmark = pytest.mark.sandbox
 
 
-async def test_a_payload_longer_than_64_bytes_still_reaches_its_handler(
+async def test_a_payload_longer_than_64_bytes_still_reaches_the_router(
     chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox
 ) -> None:
+    # The bot's own payloads all fit (bot/buttons.py checks it); a longer one, drawn before that check or
+    # by another tool, is still carried behind "~token" and reaches the router, which refuses it politely.
     mai = chat(*MAI)
     await mai.send("/start")
     channel = bot.runtime.telegram
@@ -34,7 +36,7 @@ async def test_a_payload_longer_than_64_bytes_still_reaches_its_handler(
     assert data.startswith("~") and len(data.encode()) <= 64
     await bot.restart()  # the payload is kept in the database, not in memory
     await mai.press("English")
-    assert mai.last_text == "Switched to English."
+    assert mai.last_text.startswith("Nút này đã cũ")
 
 
 async def test_blocked_and_rate_limited_chats_are_classified_for_the_outbox(

@@ -1,0 +1,29 @@
+"""Buttons nobody drew: a callback query carrying any data, as a forger, a garbling client or an old
+message would send it, pressed on the person's newest bot message."""
+
+from __future__ import annotations
+
+from bot.sandbox import SentMessage, TelegramSandbox
+from bot.sandbox.telegram import JsonDict
+from tests.helpers.chat import Chat
+
+
+async def press_data(person: Chat, sandbox: TelegramSandbox, data: str) -> list[SentMessage]:
+    """Press a button carrying ``data``; returns what the bot sent, or the pressed message if edited."""
+    user = person.user
+    message = sandbox.chat(user.chat_id).newest_bot_message(lambda _: True)
+    assert message is not None, "the bot has sent this person nothing to press a button on"
+    query: JsonDict = {
+        "id": sandbox.open_callback_query(),
+        "from": user.user_json(),
+        "chat_instance": str(user.chat_id),
+        "data": data,
+        "message": sandbox.message_json(message),
+    }
+
+    async def inject() -> int:
+        return sandbox.inject("callback_query", query)
+
+    edits = message.edits
+    sent = await person.act(inject())
+    return sent or ([message] if message.edits > edits else [])  # an answer may edit the pressed message
