@@ -11,6 +11,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.scheduler import ReminderScheduler
+from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
 from tests.conftest import BotHolder
@@ -161,3 +162,31 @@ async def test_an_officer_switches_on_calendar_days_for_the_unit(
     await hung.press("Lịch năm công đoàn")
     await hung.press("Tết Nguyên đán")  # switched off again
     assert datetime(2027, 1, 30, 8, tzinfo=VIETNAM).astimezone(UTC) not in await planned_moments(store)
+
+
+def said(language: str, key: str, **params: object) -> str:
+    """A catalog text as the person reads it."""
+    return plain(text(language, key, **params))
+
+
+async def test_a_moment_that_cannot_be_read_or_has_passed_is_explained_and_asked_again(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, _ = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    await hung.send("Nộp báo cáo sơ kết quý I")
+    for typed, key, shown in (
+        ("hôm qua", "parse.time.format", "hôm qua"),
+        ("25/13 25:00", "parse.time.format", "25/13 25:00"),
+        ("25/13 8:00", "parse.date.not_exist", "25/13"),
+        ("hôm qua 8:00", "parse.date.format", "hôm qua"),
+        ("1/3/2026 8:00", "problem.reminder_in_past", None),
+    ):
+        replies = await hung.send(typed)
+        explained = said("vi", key, text=shown) if shown is not None else said("vi", key)
+        assert [m.plain_text for m in replies] == [explained, said("vi", "announce.ask_when")], typed
+    await hung.send("10/3 8:00")  # still at the same step: a good answer moves on
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    assert hung.last_text == said("vi", "announce.scheduled", at="08:00 10/03/2026")
