@@ -6,8 +6,8 @@
     python bench/load.py --rate 30     # replies paced at Telegram's default 30 msg/s (the default here is
                                        # 1,000/s, so that the figures are the bot's and not the limiter's)
 
-Runs the real Runtime (router, SQLite file, outbox, scheduler) against the Bot API sandbox, which runs in the
-same process because its simulated users are driven from here: its work is counted in the CPU figure.
+Runs the real Runtime (router, SQLite file, outbox, scheduler) against the Bot API sandbox, which runs in a
+child process with the members it plays (driven over a small control API), so the CPU figure is the bot's.
 Prints per-member completion time (from the first message to the answer of the last) as p50/p95/max, the
 apologies ("fallback.error") members saw, errors logged and members left without an answer. Never asserts:
 figures are for people to compare.
@@ -21,6 +21,7 @@ import logging
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +29,8 @@ from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
+from aiohttp import web
 from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import TypeHandler
@@ -37,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import Runtime, prepare_database
 from bot.campaigns import CampaignSpec, create_draft, launch
 from bot.config import load_settings
-from bot.sandbox import SandboxUser, TelegramSandbox
+from bot.sandbox import TelegramSandbox
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
 from storage.database import Store
@@ -168,14 +171,82 @@ class Answered:
         del self._waiting[update_id]
 
 
-async def member_session(answered: Answered, user: SandboxUser, linked: bool) -> float:
+class Members:
+    """The members the sandbox child plays, acting through its control API."""
+
+    def __init__(self, session: aiohttp.ClientSession, control_url: str) -> None:
+        self._session = session
+        self._url = control_url
+
+    async def act(self, user_id: int, action: str, words: str = "") -> int:
+        """The member sends ``words`` (action "send") or shares their contact; returns the update id."""
+        body = {"user": user_id, "action": action, "text": words}
+        async with self._session.post(f"{self._url}/act", json=body) as response:
+            return int((await response.json())["update_id"])
+
+    async def texts(self) -> dict[int, list[str]]:
+        """Everything the bot sent to each member, as they read it."""
+        async with self._session.get(f"{self._url}/texts") as response:
+            return {int(user): texts for user, texts in (await response.json()).items()}
+
+
+async def member_session(answered: Answered, members: Members, user_id: int, linked: bool) -> float:
     """One member's /start (and contact) then /campaigns; seconds until the last was answered."""
     started = time.perf_counter()
-    await answered.wait(user.send("/start"))
+    await answered.wait(members.act(user_id, "send", "/start"))
     if not linked:
-        await answered.wait(user.share_contact())
-    await answered.wait(user.send("/campaigns"))
+        await answered.wait(members.act(user_id, "contact"))
+    await answered.wait(members.act(user_id, "send", "/campaigns"))
     return time.perf_counter() - started
+
+
+async def serve_sandbox(count: int) -> None:
+    """The child: the sandbox with ``count`` members and the control API, until stdin closes."""
+    sandbox = TelegramSandbox()
+    users = {
+        FIRST_USER + n: sandbox.user(FIRST_USER + n, "User", str(n), phone=phone(n)) for n in range(count)
+    }
+
+    async def act(request: web.Request) -> web.Response:
+        body = await request.json()
+        user = users[int(body["user"])]
+        sent = user.share_contact() if body["action"] == "contact" else user.send(str(body["text"]))
+        return web.json_response({"update_id": await sent})
+
+    async def texts(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {user_id: [m.plain_text for m in u.messages()] for user_id, u in users.items()}
+        )
+
+    control = web.Application()
+    control.router.add_post("/act", act)
+    control.router.add_get("/texts", texts)
+    runner = web.AppRunner(control, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await sandbox.start()
+    host, port = runner.addresses[0][:2]
+    print(f"READY {sandbox.api_url} {sandbox.token} http://{host}:{port}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes it
+    await sandbox.stop()
+    await runner.cleanup()
+
+
+def start_sandbox(count: int) -> tuple[subprocess.Popen[str], str, str, str]:
+    """The sandbox child; returns it with its API URL, token and control URL."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--sandbox-child", str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert child.stdout is not None
+    ready = child.stdout.readline().split()
+    if len(ready) != 4 or ready[0] != "READY":
+        child.kill()
+        raise SystemExit("the sandbox did not start")
+    return child, ready[1], ready[2], ready[3]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -186,8 +257,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def run(count: int, linked: bool, rate: float) -> None:
     """Seed, start the bot, let every member write at once, print the figures."""
-    sandbox = TelegramSandbox()
-    await sandbox.start()
+    child, api_url, token, control_url = start_sandbox(count)
     scratch = tempfile.TemporaryDirectory(prefix="thidua-load-")
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
@@ -196,8 +266,8 @@ async def run(count: int, linked: bool, rate: float) -> None:
         settings = load_settings(
             _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(scratch.name) / 'load.db'}",
-            telegram_token=SecretStr(sandbox.token),
-            telegram_api_url=sandbox.api_url,
+            telegram_token=SecretStr(token),
+            telegram_api_url=api_url,
             telegram_rate=rate,
         )
         now = datetime.now(UTC)
@@ -205,17 +275,20 @@ async def run(count: int, linked: bool, rate: float) -> None:
         await seed(runtime.store, count, linked, now, now.astimezone(settings.zone).date())
         await runtime.start()
         answered = Answered(runtime)
-        users = [sandbox.user(FIRST_USER + n, "User", str(n), phone=phone(n)) for n in range(count)]
-        cpu_before = time.process_time()
-        started = time.perf_counter()
-        times = await asyncio.gather(*(member_session(answered, user, linked) for user in users))
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_before
-        await runtime.stop()
+        user_ids = [FIRST_USER + n for n in range(count)]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
+            members = Members(session, control_url)
+            cpu_before = time.process_time()
+            started = time.perf_counter()
+            times = await asyncio.gather(*(member_session(answered, members, u, linked) for u in user_ids))
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
+            await runtime.stop()
+            texts = await members.texts()
         apology = plain(text("vi", "fallback.error"))
         listed = plain(text("vi", "campaigns.member_head"))
-        apologies = sum(m.plain_text == apology for user in users for m in user.messages())
-        unanswered = sum(not any(listed in m.plain_text for m in user.messages()) for user in users)
+        apologies = sum(said == apology for seen in texts.values() for said in seen)
+        unanswered = sum(not any(listed in said for said in seen) for seen in texts.values())
         updates = count * (2 if linked else 3)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         how = "already linked: /start, /campaigns" if linked else "/start, share contact, /campaigns"
@@ -224,14 +297,16 @@ async def run(count: int, linked: bool, rate: float) -> None:
         print(f"  completion p95       {percentile(times, 0.95):8.2f} s")
         print(f"  completion max       {max(times):8.2f} s")
         print(f"  all answered in      {elapsed:8.2f} s = {updates / elapsed:.0f} updates/s")
-        print(f"  CPU per update       {1000 * cpu / updates:8.1f} ms (bot and sandbox)")
+        print(f"  bot CPU per update   {1000 * cpu / updates:8.1f} ms (with the members' control calls)")
         print(f"  apologies            {apologies:8d}")
         print(f"  errors logged        {errors.count:8d} {errors.first[:200]}")
         print(f"  without campaigns    {unanswered:8d}")
-        print(f"  peak RSS             {peak_mb:8.0f} MB")
+        print(f"  bot peak RSS         {peak_mb:8.0f} MB")
     finally:
         logging.getLogger().removeHandler(errors)
-        await sandbox.stop()
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
         scratch.cleanup()
 
 
@@ -244,7 +319,11 @@ def main() -> None:
     parser.add_argument("--linked", action="store_true", help="members already linked to their accounts")
     parser.add_argument("--small", action="store_true", help="100 members, for CI")
     parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE for the run")
+    parser.add_argument("--sandbox-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sandbox_child is not None:
+        asyncio.run(serve_sandbox(args.sandbox_child))
+        return
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     asyncio.run(run(100 if args.small else args.members, args.linked, args.rate))
 
