@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 # Attempts of one update on SQLite: the first reads without the write lock, which is all most updates need;
 # if its first write is refused (another transaction writes), it runs again holding the lock from BEGIN,
 # in turn behind this process's other writers, and once more should another process have kept the lock
-# past the busy timeout. Each retry waits a little, with jitter, so retries do not arrive in step.
+# past the busy timeout. Each retry waits a little, with jitter, so retries do not arrive in step. A chat in
+# the middle of a form starts with the lock: its next answer is a step, and a step writes.
 BUSY_ATTEMPTS = 3
 BUSY_BACKOFF = 0.01
 
@@ -62,13 +63,16 @@ class Router:
         self.clock = clock
         self._on_commit = on_commit  # wakes the outbox worker: handlers may have queued notices
         self._on_plans_changed = on_plans_changed  # wakes the reminder scheduler
+        self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
 
     async def handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         """Answer one event; the changes are committed before the replies are handed back."""
         if not event.is_private:
             return self._group_answer(event)
         now = self.clock.now()
-        for attempt in range(1, BUSY_ATTEMPTS + 1):
+        chat = (event.channel, event.chat_id)
+        first = 2 if chat in self._in_forms else 1
+        for attempt in range(first, BUSY_ATTEMPTS + 1):
             try:
                 async with self.store.begin(deferred=attempt == 1) as repos:
                     ctx = await self._answer(event, channel, repos, now)
@@ -78,6 +82,10 @@ class Router:
                     raise
             log.debug("database busy for chat %s, attempt %d: answering again", event.chat_id, attempt)
             await asyncio.sleep(random.uniform(0, BUSY_BACKOFF * attempt))
+        if ctx.dialog.state is not None:
+            self._in_forms.add(chat)
+        else:
+            self._in_forms.discard(chat)
         self._on_commit()
         if repos.reminders.plans_changed:
             self._on_plans_changed()
