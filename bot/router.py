@@ -2,8 +2,8 @@
 
 Channel adapters call ``Router.handle`` with a neutral event and send back the replies it returns. On SQLite
 an update's transaction starts without the write lock; if its first write finds the database busy, the whole
-handling is run again on a fresh transaction (replies are only handed back after the commit, so nobody sees
-the attempt that was rolled back), the last attempt taking the lock at BEGIN.
+handling is run again on a fresh transaction that takes the lock at BEGIN (replies are only handed back after
+the commit, so nobody sees the attempt that was rolled back).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ class Channel:
         return code
 
 
-def probe_command(text: str = "probe") -> Incoming:
-    return Incoming("telegram", "7", "7", "Thử", Kind.COMMAND, text=f"/{text}", command=text)
+def probe_command() -> Incoming:
+    return Incoming("telegram", "7", "7", "Thử", Kind.COMMAND, text="/probe", command="probe")
 
 
 async def probes_written(store: Store) -> int:
