@@ -49,7 +49,14 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.database_url)
-        self.router = Router(ROUTES, self.store, settings, self.clock, on_commit=self._wake_outbox)
+        self.router = Router(
+            ROUTES,
+            self.store,
+            settings,
+            self.clock,
+            on_commit=self._wake_outbox,
+            on_plans_changed=self._wake_scheduler,
+        )
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token is not None:
             self.telegram = TelegramChannel(
@@ -76,6 +83,10 @@ class Runtime:
     def _wake_outbox(self) -> None:
         if self._started:
             self.outbox.wake()
+
+    def _wake_scheduler(self) -> None:
+        if self._started:
+            self.reminders.wake()
 
     async def start(self) -> None:
         """Prepare the database, then start the channels and the outbox worker."""

@@ -54,7 +54,7 @@ async def export_data(
         figures=await campaign_figures(repos, campaign, scope, now, zone),
         registrations=await repos.stats.registration_rows(campaign.id, scope.path, phone_paths),
         initiatives=await repos.stats.initiative_rows(campaign.id, scope.path),
-        deliveries=await repos.stats.delivery_rows(campaign.id),
+        deliveries=await repos.stats.delivery_rows(campaign.id, scope.path),
         generated_at=now,
     )
 

@@ -1,14 +1,19 @@
 """The router: one transaction per update, identity first, then the command, button, dialog step or fallback.
 
-Channel adapters call ``Router.handle`` with a neutral event and send back the replies it returns.
+Channel adapters call ``Router.handle`` with a neutral event and send back the replies it returns. On SQLite
+an update's transaction starts without the write lock; if its first write finds the database busy, the whole
+handling is run again on a fresh transaction that takes the lock at BEGIN (replies are only handed back after
+the commit, so nobody sees the attempt that was rolled back).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import buttons
 from bot.access import Identity, identify
@@ -19,9 +24,17 @@ from bot.events import Incoming, Kind, Outgoing
 from handlers import common
 from handlers.context import ChannelInfo, Ctx, Handler, Role, Routes, allowed
 from messages import text
-from storage.database import Store
+from storage.database import Repos, Store, is_busy
 
 log = logging.getLogger(__name__)
+
+# Attempts of one update on SQLite: the first reads without the write lock, which is all most updates need;
+# if its first write is refused (another transaction writes), it runs again holding the lock from BEGIN,
+# in turn behind this process's other writers, and once more should another process have kept the lock
+# past the busy timeout. Each retry waits a little, with jitter, so retries do not arrive in step. A chat in
+# the middle of a form starts with the lock: its next answer is a step, and a step writes.
+BUSY_ATTEMPTS = 3
+BUSY_BACKOFF = 0.01
 
 
 @dataclass
@@ -37,29 +50,57 @@ class Router:
     """Turns neutral events into handler calls, inside one database transaction each."""
 
     def __init__(
-        self, routes: Routes, store: Store, settings: Settings, clock: Clock, on_commit: Callable[[], None]
+        self,
+        routes: Routes,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        on_commit: Callable[[], None],
+        on_plans_changed: Callable[[], None],
     ) -> None:
         self.routes = routes
         self.store = store
         self.settings = settings
         self.clock = clock
         self._on_commit = on_commit  # wakes the outbox worker: handlers may have queued notices
+        self._on_plans_changed = on_plans_changed  # wakes the reminder scheduler
+        self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
 
     async def handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         """Answer one event; the changes are committed before the replies are handed back."""
         if not event.is_private:
             return self._group_answer(event)
         now = self.clock.now()
-        async with self.store.begin() as repos:
-            who = await identify(repos, self.settings, event, now)
-            dialog = Dialogs(
-                repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)
-            )
-            await dialog.load()
-            ctx = Ctx(event, who, repos, dialog, self.settings, now, channel, self.routes)
-            await self._dispatch(ctx)
+        chat = (event.channel, event.chat_id)
+        first = 2 if chat in self._in_forms else 1
+        for attempt in range(first, BUSY_ATTEMPTS + 1):
+            try:
+                async with self.store.begin(deferred=attempt == 1) as repos:
+                    ctx = await self._answer(event, channel, repos, now)
+                break
+            except Exception as error:
+                if attempt == BUSY_ATTEMPTS or not is_busy(error):
+                    raise
+            log.debug("database busy for chat %s, attempt %d: answering again", event.chat_id, attempt)
+            await asyncio.sleep(random.uniform(0, BUSY_BACKOFF * attempt))
+        if ctx.dialog.state is not None:
+            self._in_forms.add(chat)
+        else:
+            self._in_forms.discard(chat)
         self._on_commit()
+        if repos.reminders.plans_changed:
+            self._on_plans_changed()
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
+
+    async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
+        who = await identify(repos, self.settings, event, now)
+        dialog = Dialogs(
+            repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)
+        )
+        await dialog.load()
+        ctx = Ctx(event, who, repos, dialog, self.settings, now, channel, self.routes)
+        await self._dispatch(ctx)
+        return ctx
 
     def _group_answer(self, event: Incoming) -> Handled:
         # Only commands get an answer in groups, so the bot never chatters there.

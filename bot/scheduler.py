@@ -2,12 +2,14 @@
 a row; APScheduler's date jobs only wake ``tick()``, which sends whatever is due by the application clock
 (so tests move a ManualClock and call ``tick()`` instead of waiting). One instance at a time runs it,
 holding the "scheduler" lease; a sending missed while the bot was down goes out at start if it is within
-the grace period, otherwise it is marked missed and reported to its owner.
+the grace period, otherwise it is marked missed and reported to its owner. A plan made or changed on this
+instance wakes it at once (``wake``); the lease renewal picks up the plans of other instances.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -48,6 +50,10 @@ class ReminderScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._on_queued = on_queued  # wakes the outbox worker
         self._lock = asyncio.Lock()
+        self._planning = asyncio.Lock()  # one rebuild at a time, so an older reading never wins
+        self._renewing = asyncio.Lock()
+        self._replan: asyncio.Task[None] | None = None
+        self._replan_again = False
 
     async def start(self) -> None:
         """Start the clock, try to take the lease, and catch up on what was missed."""
@@ -58,8 +64,16 @@ class ReminderScheduler:
 
     async def stop(self) -> None:
         """Stop the clock and hand the lease back."""
+        if self._replan is not None:
+            self._replan.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replan
+            self._replan = None
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            # No new runs; a renewal or tick under way finishes rather than being cancelled half-way.
+            self._scheduler.pause()
+            async with self._renewing, self._lock:
+                self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if self.leading:
             async with self._store.begin() as repos:
@@ -68,6 +82,10 @@ class ReminderScheduler:
 
     async def renew(self) -> bool:
         """Take or keep the lease; on taking it, catch up and plan the jobs. True while leading."""
+        async with self._renewing:
+            return await self._renew()
+
+    async def _renew(self) -> bool:
         now = self._clock.now()
         async with self._store.begin() as repos:
             holding = await repos.leases.take(
@@ -76,11 +94,11 @@ class ReminderScheduler:
         if holding and not self.leading:
             log.info("scheduler lease taken by %s", self.instance)
             self.leading = True
-            await self.tick()
         if holding:
             async with self._store.begin() as repos:  # the calendar's events stay planned a year ahead
                 await extend_all(repos, self._settings.zone, self._clock.now())
-            await self.plan_changed()  # sendings planned since the last renewal get their own date job
+            # Catches up on taking the lease; picks up what other instances planned since the last renewal.
+            await self.plan_changed()
         elif self.leading:
             log.warning("scheduler lease lost by %s", self.instance)
             self.leading = False
@@ -93,22 +111,51 @@ class ReminderScheduler:
                 if job.id != "lease":
                     job.remove()
 
+    def wake(self) -> None:
+        """A reminder was planned, changed or cancelled here: rebuild the plan now rather than at the next
+        renewal, so a reminder confirmed seconds before its moment still goes out on time."""
+        if not self.leading or self._scheduler is None:
+            return  # the leading instance picks the change up at its next renewal
+        self._replan_again = True
+        if self._replan is None or self._replan.done():
+            self._replan = asyncio.get_running_loop().create_task(self._replan_while_asked())
+
+    async def _replan_while_asked(self) -> None:
+        # Wakes arriving during a rebuild are served by one more rebuild, not one each.
+        while self._replan_again:
+            self._replan_again = False
+            try:
+                await self.plan_changed()
+            except Exception:
+                log.exception("could not rebuild the reminder plan; the next renewal will")
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until the rebuilds asked for by ``wake`` are done (used by tests)."""
+        async with asyncio.timeout(timeout):
+            while self._replan is not None and not self._replan.done():
+                await asyncio.wait({self._replan})
+
     async def plan_changed(self) -> None:
-        """Rebuild the date jobs from the planned sendings (run at every lease renewal)."""
+        """Rebuild the date jobs from the planned sendings, and send at once those already due."""
         if not self.leading or self._scheduler is None:
             return
-        async with self._store.begin() as repos:
-            planned = await repos.reminders.planned(after=self._clock.now())
-        self._drop_jobs()
-        for moment in sorted({sending.due_at for sending in planned}):
-            self._scheduler.add_job(
-                self.tick,
-                "date",
-                run_date=moment,
-                id=f"tick-{moment.isoformat()}",
-                misfire_grace_time=None,
-                coalesce=True,
-            )
+        async with self._planning:
+            now = self._clock.now()
+            async with self._store.begin(deferred=True) as repos:  # reads only: no write lock
+                moments = sorted({sending.due_at for sending in await repos.reminders.planned()})
+            self._drop_jobs()
+            for moment in moments:
+                if moment > now:
+                    self._scheduler.add_job(
+                        self.tick,
+                        "date",
+                        run_date=moment,
+                        id=f"tick-{moment.isoformat()}",
+                        misfire_grace_time=None,
+                        coalesce=True,
+                    )
+            if moments and moments[0] <= now:  # due already: planned after its moment's job was built
+                await self.tick()
 
     async def tick(self) -> int:
         """Send every sending now due (or report it missed); returns how many members were queued."""
@@ -118,7 +165,7 @@ class ReminderScheduler:
             now = self._clock.now()
             grace = timedelta(hours=self._settings.reminder_grace_hours)
             queued = 0
-            async with self._store.begin() as repos:
+            async with self._store.begin(deferred=True) as repos:  # reads only: no write lock
                 due = await repos.reminders.due(now)
             for sending in due:
                 async with self._store.begin() as repos:

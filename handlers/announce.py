@@ -198,12 +198,15 @@ async def on_text(ctx: Ctx, typed: str) -> None:
             await _advance_to_unit(ctx, text=body)
     elif state.step == WHEN:
         moment = parse_moment(typed, ctx.today)
+        # A moment that cannot be read, or has passed, is explained and the same step asked again.
         if isinstance(moment, ParseError):
-            ctx.say(ctx.t(f"parse.{moment.code}", **moment.params), [_controls(ctx)])
+            ctx.say(ctx.t(f"parse.{moment.code}", **moment.params))
+            await prompt(ctx)
             return
         when = datetime.combine(moment[0], moment[1], tzinfo=ctx.settings.zone).astimezone(UTC)
         if when <= ctx.now:
-            ctx.say(problem_text(ctx, Problem("when", "reminder_in_past")), [_controls(ctx)])
+            ctx.say(problem_text(ctx, Problem("when", "reminder_in_past")))
+            await prompt(ctx)
             return
         await _advance_to_unit(ctx, when=when.isoformat())
     else:

@@ -1,16 +1,21 @@
 """The engine and the unit of work: ``Store.begin()`` yields every repository bound to one transaction.
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL needs nothing special.
+A transaction takes SQLite's single write lock at BEGIN (known writers: the outbox, the scheduler, the
+CLI) unless it is begun ``deferred``: then reading never waits, and the first write takes the lock or fails
+at once with "database is locked" (``is_busy``), which the caller answers by running it again (the router).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.repos.accounts import AccountRepo
@@ -67,18 +72,46 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(conn: Connection) -> None:
-    # Take the write lock at BEGIN: concurrent writers then wait on busy_timeout instead of failing with
-    # "database is locked" when a deferred transaction tries to upgrade from reading to writing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+_DEFERRED = "thidua_deferred"  # an execution option: begin this connection's transaction without the lock
+SQLITE_BUSY = 5  # the primary result code; BUSY_SNAPSHOT (517) and the like share its low byte
+
+
+def _begin(conn: Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock at once: writers queue on busy_timeout instead of failing when
+    # a deferred transaction upgrades from reading to writing. Deferred transactions read without it.
+    deferred = conn.get_execution_options().get(_DEFERRED, False)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when SQLite refused the write lock: another connection holds it, or committed after this
+    deferred transaction began reading. Running the transaction again is then safe."""
+    original = getattr(error, "orig", None)
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(error, OperationalError) and isinstance(code, int) and code & 0xFF == SQLITE_BUSY
+
+
+# Every update being answered holds a connection for its whole transaction (up to 256 at once, see
+# bot/channels/telegram.py). SQLite serialises the writes anyway and more connections mean more threads
+# fighting over the GIL, so the pool stays small; waiting for a connection is a fair queue, and it
+# must never time out under a burst: an update waits rather than fails.
+SQLITE_POOL_SIZE = 16
+POOL_TIMEOUT_SECONDS = 600
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True)
+    file_based = ":memory:" not in url and "mode=memory" not in url
+    pool: dict[str, Any] = (
+        {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
+        if file_based
+        else {}
+    )
+    engine = create_async_engine(url, **pool)
+    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "begin", _begin)
     return engine
 
 
@@ -88,11 +121,26 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
+        self._deferred_engine = self.engine.execution_options(**{_DEFERRED: True})
+        # This process's writers take turns here, first come first served, before asking SQLite for its
+        # lock: SQLite's busy handler polls with sleeps of up to 100 ms and serves no one in order, so
+        # under a burst the lock sat idle between polls and an unlucky writer waited out the busy timeout.
+        self._writers = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[Repos]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self.engine.begin() as conn:
+    async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite it holds the write lock from the start (waiting its turn behind this process's other
+        writers), unless ``deferred``: then it reads alongside the others and its first write may raise an
+        error for which ``is_busy`` is true; the caller runs it again. PostgreSQL locks rows, not the
+        database, and ignores ``deferred``.
+        """
+        if deferred or self._writers is None:
+            async with (self._deferred_engine if deferred else self.engine).begin() as conn:
+                yield Repos(conn)
+            return
+        async with self._writers, self.engine.begin() as conn:
             yield Repos(conn)
 
     async def close(self) -> None:

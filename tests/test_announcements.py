@@ -38,8 +38,8 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     await hung.send("/nhacviec")
     await hung.press("Nhắc việc mới")
     await hung.send("Nộp báo cáo sơ kết quý I")
-    await hung.send("1/3/2026 8:00")
-    assert "đã qua" in hung.last_text
+    explained, asked_again = await hung.send("1/3/2026 8:00")
+    assert "đã qua" in explained.plain_text and "Gửi lúc nào?" in asked_again.plain_text
     await hung.send("10/3 8:00")
     await hung.press("Tất cả đoàn viên")
     await hung.press("Xác nhận gửi")

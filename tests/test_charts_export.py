@@ -1,9 +1,11 @@
-"""The /stats chart and the XLSX workbook, rendered from figures built by hand (no database, no network)."""
+"""The /stats chart and the XLSX workbook, rendered from figures built by hand (no database, no network),
+and a district officer's real export of a province-wide campaign, scoped to the district."""
 
 from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.charts import stats_chart
 from bot.export_xlsx import build_workbook
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
+from messages import text
+from storage.database import Store
 from storage.records import Campaign, Unit
+from tests.conftest import ADMIN_ID
+from tests.helpers.campaigns import stored_draft
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import HOA, HUNG, MAI
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -215,3 +224,33 @@ def test_english_headers_and_sheet_names() -> None:
     assert row(book["Registrations"], 2)["Status"] == "registered"
     summary = {item: value for item, value, *_ in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Initiatives submitted"] == "1,712/431 (397%)"
+
+
+@pytest.mark.sandbox
+async def test_a_district_officers_export_of_a_province_campaign_holds_only_the_district(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    await stored_draft(store, unit_code="LDLD-CB")  # TCN-2026, for the whole province
+    hung = await linked(chat, HUNG)  # officer of the district LDLD-HQ
+    mai, hoa = await linked(chat, MAI), await linked(chat, HOA)  # Hoa is in the sibling CDN-GD
+    province = chat(ADMIN_ID, "Tỉnh", "Cán bộ")  # admins lead the province
+    await province.send("/phatdong TCN-2026")
+    await province.press("Phát động ngay")
+    for member in (mai, hoa):
+        await member.send("/dangky TCN-2026")
+        await member.press("Lao động tiên tiến")
+        await member.press("Xong")
+        await member.send("Sáng kiến cải tiến; sáng kiến; 2")
+        await member.press("Xác nhận đăng ký")
+    await hung.send("/baocao TCN-2026")
+    assert hung.last.kind == "document" and hung.last.file_bytes is not None
+    book = openpyxl.load_workbook(io.BytesIO(hung.last.file_bytes))
+    everything = "\n".join(
+        str(value) for sheet in book for line in sheet.iter_rows(values_only=True) for value in line
+    )
+    assert "Hoàng Thị Mai" in everything
+    assert "Lục Thị Hoa" not in everything and "DV003" not in everything and "THPT" not in everything
+    # The announcement went to Mai, Hùng and Hoa; the district's sheet counts its own two.
+    announcement = row(book[text("vi", "export.sheet_deliveries")], 2)
+    assert announcement[text("vi", "export.recipients")] == 2
+    assert announcement[text("vi", "export.sent")] == 2

@@ -47,6 +47,22 @@ def test_every_key_the_code_asks_for_exists() -> None:
     assert asked and missing == []
 
 
+def test_every_parse_error_and_problem_code_has_a_text() -> None:
+    # Their codes are worded through f-strings ("parse.{code}", "problem.{code}") the test above cannot see.
+    root = Path(__file__).parent.parent
+    asked: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (root / folder).rglob("*.py"):
+            source = path.read_text()
+            asked |= {f"parse.{code}" for code in re.findall(r"""ParseError\(\s*"([a-z_.]+)\"""", source)}
+            asked |= {
+                f"problem.{code}" for code in re.findall(r"""Problem\(\s*[^,()]+,\s*"([a-z_]+)\"""", source)
+            }
+    missing = sorted(key for key in asked if key not in catalog("vi"))
+    assert {"parse.time.format", "problem.reminder_in_past"} <= asked
+    assert missing == []
+
+
 def test_parameters_are_escaped_but_catalog_html_is_kept() -> None:
     rendered = text("vi", "join.unit_chosen", unit="<script>&")
     assert rendered == "Đơn vị: <b>&lt;script&gt;&amp;</b>"

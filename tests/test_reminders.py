@@ -11,6 +11,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.scheduler import ReminderScheduler
+from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
 from tests.conftest import BotHolder
@@ -161,3 +162,77 @@ async def test_an_officer_switches_on_calendar_days_for_the_unit(
     await hung.press("Lịch năm công đoàn")
     await hung.press("Tết Nguyên đán")  # switched off again
     assert datetime(2027, 1, 30, 8, tzinfo=VIETNAM).astimezone(UTC) not in await planned_moments(store)
+
+
+def said(language: str, key: str, **params: object) -> str:
+    """A catalog text as the person reads it."""
+    return plain(text(language, key, **params))
+
+
+async def test_a_moment_that_cannot_be_read_or_has_passed_is_explained_and_asked_again(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, _ = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    await hung.send("Nộp báo cáo sơ kết quý I")
+    for typed, key, shown in (
+        ("hôm qua", "parse.time.format", "hôm qua"),
+        ("25/13 25:00", "parse.time.format", "25/13 25:00"),
+        ("25/13 8:00", "parse.date.not_exist", "25/13"),
+        ("hôm qua 8:00", "parse.date.format", "hôm qua"),
+        ("1/3/2026 8:00", "problem.reminder_in_past", None),
+    ):
+        replies = await hung.send(typed)
+        explained = said("vi", key, text=shown) if shown is not None else said("vi", key)
+        assert [m.plain_text for m in replies] == [explained, said("vi", "announce.ask_when")], typed
+    await hung.send("10/3 8:00")  # still at the same step: a good answer moves on
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    assert hung.last_text == said("vi", "announce.scheduled", at="08:00 10/03/2026")
+
+
+async def plan_reminder(officer: Chat, words: str, when: str) -> None:
+    """The officer plans a reminder to every member of their unit through /nhacviec."""
+    await officer.send("/nhacviec")
+    await officer.press("Nhắc việc mới")
+    await officer.send(words)
+    await officer.send(when)
+    await officer.press("Tất cả đoàn viên")
+    await officer.press("Xác nhận gửi")
+
+
+def received(person: Chat, words: str) -> int:
+    return sum(words in m.plain_text for m in person.messages)
+
+
+async def test_a_reminder_confirmed_seconds_before_its_moment_goes_out_at_the_next_renewal(
+    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock, store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    clock.current = at_local(10, 3, 13, 59) + timedelta(seconds=50)
+    await plan_reminder(hung, "Họp ban chấp hành", "10/3 14:00")
+    await bot.runtime.reminders.wait_idle()
+    clock.current = at_local(10, 3, 14, 0) + timedelta(seconds=10)
+    await bot.runtime.reminders.renew()  # the 20-second lease renewal: it finds the sending due, sends it
+    await bot.runtime.outbox.wait_idle()
+    assert received(mai, "Họp ban chấp hành") == 1
+    async with store.begin() as repos:  # sent, not reported missed
+        custom = [r for r in await repos.reminders.active_rules("custom")]
+        assert [status for _, status in await repos.reminders.statuses(custom[0].id)] == ["sent"]
+
+
+async def test_a_new_plan_wakes_the_scheduler_which_sends_what_is_due(
+    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    clock.current = at_local(10, 3, 13, 59) + timedelta(seconds=50)
+    await plan_reminder(hung, "Họp ban chấp hành", "10/3 14:00")
+    await bot.runtime.reminders.wait_idle()
+    clock.current = at_local(10, 3, 14, 0) + timedelta(seconds=5)
+    # No renewal and no tick by hand: confirming another reminder is a plan change, which wakes the
+    # scheduler at once; its rebuild finds the first reminder due and sends it.
+    await plan_reminder(hung, "Nộp báo cáo tháng", "10/3 17:00")
+    await bot.runtime.reminders.wait_idle()
+    await bot.runtime.outbox.wait_idle()
+    assert received(mai, "Họp ban chấp hành") == 1 and received(mai, "Nộp báo cáo tháng") == 0

@@ -347,7 +347,7 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
     assert [entry[2] for entry in withdrawn.history] == ["submitted", "withdrawn"]
 
 
-async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome(
+async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_within_the_subtree(
     store: Store, tree: Tree
 ) -> None:
     async with store.begin() as repos:
@@ -387,8 +387,13 @@ async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome(
             requested_by=None,
             now=NOW,
         )
-        rows = await repos.stats.delivery_rows(tree.campaign)
+        rows = await repos.stats.delivery_rows(tree.campaign, tree.paths["P"])
+        district_a = await repos.stats.delivery_rows(tree.campaign, tree.paths["A"])
+        district_b = await repos.stats.delivery_rows(tree.campaign, tree.paths["B"])
     assert reminder and queued == 4
+    # A district sees its own members' share of the province's announcement, and not a sibling's reminder.
+    assert [(row.title, row.total) for row in district_a] == [("Phát động", 3), ("Nhắc", 0)]
+    assert [(row.title, row.total) for row in district_b] == [("Phát động", 1)]
     assert rows == [
         DeliveryRow("announcement", "Phát động", NOW, 4, sent=1, unreachable=1, failed=1, pending=1),
         DeliveryRow(

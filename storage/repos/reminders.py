@@ -37,6 +37,8 @@ class ReminderRepo:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        # Set when this transaction planned or cancelled sendings: the scheduler is woken after the commit.
+        self.plans_changed = False
 
     async def create_rule(
         self,
@@ -74,6 +76,7 @@ class ReminderRepo:
                 sendings.insert(),
                 [{"rule_id": rule_id, "due_at": due, "status": "planned"} for due in due_ats],
             )
+            self.plans_changed = True
 
     def _select(self) -> sa.Select[Any]:
         return sa.select(*_SENDING, *_RULE).join(rules, rules.c.id == sendings.c.rule_id)
@@ -132,6 +135,7 @@ class ReminderRepo:
             .where(sendings.c.rule_id == rule_id, sendings.c.status == "planned")
             .values(status="cancelled", processed_at=now)
         )
+        self.plans_changed = True
         return result.rowcount
 
     async def statuses(self, rule_id: int) -> list[tuple[datetime, str]]:

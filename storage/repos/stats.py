@@ -293,32 +293,39 @@ class StatsRepo:
             for row in rows
         ]
 
-    async def delivery_rows(self, campaign_id: int) -> list[DeliveryRow]:
-        """The campaign's broadcasts, oldest first, with their outbox rows counted by outcome."""
+    async def delivery_rows(self, campaign_id: int, path: str) -> list[DeliveryRow]:
+        """The campaign's broadcasts that concern the subtree (sent for a unit above it, itself or inside
+        it), oldest first, counted over their recipients who are members of the subtree only: a district's
+        export of a province-wide announcement shows the district's share of it, never a sibling's."""
 
         def count(status: str) -> sa.ColumnElement[int]:
             return sa.func.count(outbox.c.id).filter(outbox.c.status == status)
 
+        recipients = (
+            sa.select(channel_accounts.c.id)
+            .join(members, members.c.id == channel_accounts.c.member_id)
+            .where(members.c.unit_id.in_(_subtree(path)))
+        )
+        rows_in_scope = sa.and_(outbox.c.broadcast_id == broadcasts.c.id, outbox.c.account_id.in_(recipients))
         query = (
             sa.select(
                 broadcasts.c.kind,
                 broadcasts.c.title,
                 broadcasts.c.created_at,
-                broadcasts.c.total,
+                sa.func.count(outbox.c.id),
                 count("sent"),
                 count("unreachable"),
                 count("failed"),
                 count("pending"),
             )
-            .select_from(broadcasts.outerjoin(outbox, outbox.c.broadcast_id == broadcasts.c.id))
-            .where(broadcasts.c.campaign_id == campaign_id)
-            .group_by(
-                broadcasts.c.id,
-                broadcasts.c.kind,
-                broadcasts.c.title,
-                broadcasts.c.created_at,
-                broadcasts.c.total,
+            .select_from(
+                broadcasts.join(units, units.c.id == broadcasts.c.unit_id).outerjoin(outbox, rows_in_scope)
             )
+            .where(
+                broadcasts.c.campaign_id == campaign_id,
+                sa.or_(units.c.path.startswith(path), sa.literal(path).startswith(units.c.path)),
+            )
+            .group_by(broadcasts.c.id, broadcasts.c.kind, broadcasts.c.title, broadcasts.c.created_at)
             .order_by(broadcasts.c.created_at, broadcasts.c.id)
         )
         return [
