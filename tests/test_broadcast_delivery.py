@@ -18,36 +18,12 @@ from storage.tables import outbox
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
+from tests.helpers.crowd import crowd
 from tests.helpers.flows import linked
-from tests.helpers.roster import HUNG, NOW
+from tests.helpers.roster import HUNG
 
 pytestmark = pytest.mark.sandbox
 ANNOUNCEMENT = "phát động phong trào thi đua"
-
-
-async def crowd(store: Store, sandbox: TelegramSandbox, count: int) -> list[SandboxUser]:
-    """``count`` members of CĐCS Điện lực, each with a linked Telegram account."""
-    users = []
-    async with store.begin() as repos:
-        unit = await repos.units.by_code("CDCS-DL")
-        assert unit is not None
-        for number in range(count):
-            member_id = await repos.members.insert(
-                code=f"X{number:04d}",
-                full_name=f"Đoàn viên {number}",
-                phone=None,
-                email=None,
-                unit_id=unit.id,
-                source="roster",
-                now=NOW,
-            )
-            user_id = 50_000 + number
-            users.append(sandbox.user(user_id, f"Người {number}"))
-            account = await repos.accounts.touch(
-                "telegram", str(user_id), str(user_id), f"Người {number}", NOW
-            )
-            await repos.accounts.link(account.id, member_id, NOW)
-    return users
 
 
 def announcements(user: SandboxUser) -> int:
