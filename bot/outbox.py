@@ -35,7 +35,7 @@ BACKOFF_SECONDS = 2.0  # the first wait after a network failure, doubled after e
 BACKOFF_CAP_SECONDS = 60.0  # ...up to this, each wait shortened by a random 0-50% so retries spread out
 RETRY_WINDOW = timedelta(minutes=30)  # how long a network outage is waited out before a message fails
 LEASE = "outbox"  # only its holder claims rows, so one instance paces the sends against the token's rate
-CLAIM_SECONDS = 5.0  # a claim (and the lease) lapses this long after its holder stops renewing it
+CLAIM_SECONDS = 4.0  # a claim (and the lease) lapses this long after its holder stops renewing it
 HEARTBEAT_SECONDS = 1.0  # how often, in real time, a live instance renews its claims and the lease
 IDLE_POLL_SECONDS = 30.0  # look for due rows at least this often even if nobody wakes the worker
 STOP_GRACE_SECONDS = 5.0  # a clean stop lets the sends in flight finish this long, so they are recorded
