@@ -199,7 +199,8 @@ async def test_an_outage_longer_than_the_old_retry_budget_loses_nothing(
     store: Store, sandbox: TelegramSandbox, settings: Settings, clock: ManualClock
 ) -> None:
     users = await crowd(store, sandbox, 20)
-    async with running(settings, clock) as bot:
+    fast = settings.model_copy(update={"telegram_rate": 1000.0})
+    async with running(fast, clock) as bot:
         await sandbox.go_down()
         await queue_broadcast(store, sandbox, NEWS)
         for _ in range(10):  # ten minutes of refused connections, moving the clock past every backoff
