@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -108,7 +109,8 @@ async def run(count: int, rate: float) -> None:
         await sandbox.wait_delivered(at_kill + 1)
         resumed = time.monotonic()
         while not await finished(store, broadcast_id):
-            await sandbox.wait_delivered(sandbox.delivered + 1)
+            with contextlib.suppress(TimeoutError):  # the last may have come before we looked
+                await asyncio.wait_for(sandbox.wait_delivered(sandbox.delivered + 1), 0.5)
         done = time.monotonic()
         second.send_signal(signal.SIGTERM)
         await asyncio.to_thread(second.wait)

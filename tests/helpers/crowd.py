@@ -11,8 +11,11 @@ FIRST_CROWD_USER = 50_000
 REQUESTER = 7_000  # the sandbox user who asks for queued broadcasts and gets their summaries
 
 
-async def crowd(store: Store, sandbox: TelegramSandbox, count: int) -> list[SandboxUser]:
-    """``count`` members of CĐCS Điện lực, each with a linked Telegram account."""
+async def crowd(
+    store: Store, sandbox: TelegramSandbox, count: int, *, quiet_hours: bool = True
+) -> list[SandboxUser]:
+    """``count`` members of CĐCS Điện lực, each with a linked Telegram account (without quiet hours if
+    asked: for tests on the real clock, which must pass at any time of day)."""
     users = []
     async with store.begin() as repos:
         unit = await repos.units.by_code("CDCS-DL")
@@ -33,6 +36,8 @@ async def crowd(store: Store, sandbox: TelegramSandbox, count: int) -> list[Sand
                 "telegram", str(user_id), str(user_id), f"Người {number}", NOW
             )
             await repos.accounts.link(account.id, member_id, NOW)
+            if not quiet_hours:
+                await repos.accounts.set_quiet_hours(account.id, 0, 0)
     return users
 
 
