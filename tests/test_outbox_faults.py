@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -31,6 +32,7 @@ from bot.sandbox import TelegramSandbox
 from messages import text
 from storage.database import Store
 from storage.records import BroadcastProgress
+from storage.tables import outbox
 from tests.helpers.crowd import REQUESTER, copies, crowd, queue_broadcast
 
 pytestmark = pytest.mark.sandbox
@@ -200,6 +202,9 @@ async def test_two_instances_send_each_member_one_copy(
             await first.outbox.wait_idle()
     assert [copies(user, NEWS) for user in users] == [1] * len(users)
     assert summaries(sandbox) == [expected_summary(200, 200)]
+    async with store.begin() as repos:  # both stopped cleanly: nothing left claimed, the lease handed back
+        claimed = await repos.conn.scalar(sa.select(sa.func.count()).where(outbox.c.claimed_by.is_not(None)))
+        assert claimed == 0 and await repos.leases.expires_at("outbox") is None
 
 
 async def test_an_outage_longer_than_the_old_retry_budget_loses_nothing(
