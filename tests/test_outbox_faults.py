@@ -250,6 +250,22 @@ async def test_a_slow_chat_gets_one_copy_counted_uncertain_and_holds_nobody_up(
     assert summaries(sandbox) == [expected_summary(40, 39, uncertain=1)]
 
 
+async def test_a_dropped_connection_is_tried_once_more_then_counted_uncertain(
+    store: Store, sandbox: TelegramSandbox, settings: Settings, clock: ManualClock
+) -> None:
+    lost, twice, fine = await crowd(store, sandbox, 3)
+    sandbox.add_fault("drop", chat_id=lost.user_id, delivered=False, times=1)  # never reached Telegram
+    sandbox.add_fault("drop", chat_id=twice.user_id, delivered=True, times=2)  # delivered, answer lost twice
+    broadcast_id = await queue_broadcast(store, sandbox, NEWS)
+    async with running(settings, clock) as bot:
+        await bot.outbox.wait_idle()
+        await bot.outbox.wait_idle()  # the summary
+    assert [copies(user, NEWS) for user in (lost, twice, fine)] == [1, 2, 1]
+    found = await progress(store, broadcast_id)
+    assert (found.sent, found.uncertain, found.failed) == (2, 1, 0)
+    assert summaries(sandbox) == [expected_summary(3, 2, uncertain=1)]
+
+
 # -- kill -9 ---------------------------------------------------------------------------------------------
 
 
