@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.app import Runtime
 from bot.channels.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped, NotConnected
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.sandbox import TelegramSandbox
 from messages import text
 from storage.database import Store
@@ -91,6 +91,15 @@ def expected_summary(total: int, sent: int, uncertain: int = 0, unreachable: int
         failed=str(failed),
     )
     return re.sub(r"<[^>]+>", "", rendered)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("outbox_concurrency", 0), ("send_timeout", 0), ("retry_window_minutes", -1)],
+)
+def test_the_outbox_settings_are_checked(name: str, value: float) -> None:
+    with pytest.raises(ConfigError, match=f"THIDUA_{name.upper()}: "):
+        load_settings(_env_file=None, **{name: value})
 
 
 # -- the injectors -------------------------------------------------------------------------------------
