@@ -96,6 +96,8 @@ async def seed(store: Store, count: int, now: datetime) -> None:
                     "display_name": f"User {n}",
                     "member_id": ids[f"M{n}"],
                     "reachable": True,
+                    "quiet_start": 0,  # no quiet hours: the figures must not depend on the time of day
+                    "quiet_end": 0,
                     "created_at": now,
                 }
                 for n in range(count)

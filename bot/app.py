@@ -7,6 +7,7 @@ the sandbox. The embedded SQLite default is migrated at start; other databases n
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.broadcast_summary import summary_reporter
 from bot.channels.telegram import TelegramChannel
@@ -20,12 +21,6 @@ from storage.database import Store
 from storage.migrate import current_revision, head_revision, upgrade_async
 
 log = logging.getLogger(__name__)
-
-
-def outbox_concurrency(rate: float) -> int:
-    """Messages in flight at once: enough to reach ``rate`` at ~50 ms per call, few enough that a
-    direct reply never queues long behind a broadcast in the shared rate limiter."""
-    return max(2, min(64, int(rate / 20) + 1))
 
 
 class SchemaOutdated(Exception):
@@ -65,6 +60,7 @@ class Runtime:
                 self.router,
                 poll_timeout=poll_timeout,
                 rate=settings.telegram_rate,
+                send_timeout=settings.send_timeout,
             )
         deliverers: dict[str, Deliverer] = {}
         if self.telegram is not None:
@@ -73,7 +69,9 @@ class Runtime:
             self.store,
             self.clock,
             deliverers,
-            concurrency=outbox_concurrency(settings.telegram_rate),
+            concurrency=settings.outbox_concurrency,
+            rates={self.telegram.name: settings.telegram_rate} if self.telegram is not None else None,
+            retry_window=timedelta(minutes=settings.retry_window_minutes),
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
         )

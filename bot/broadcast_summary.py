@@ -30,6 +30,7 @@ def summary_reporter(default_language: str) -> BroadcastDone:
             title=progress.title,
             total=number(progress.total, language),
             sent=number(progress.sent, language),
+            uncertain=number(progress.uncertain, language),
             unreachable=number(progress.unreachable, language),
             failed=number(progress.failed, language),
         )

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     reminder_grace_hours: float = Field(default=6.0, ge=0)
     review_scale: int = Field(default=10, ge=2, le=100)
     telegram_rate: float = Field(default=30.0, gt=0, le=10000)
+    outbox_concurrency: int = Field(default=32, ge=1, le=1000)
+    send_timeout: float = Field(default=30.0, gt=0)
+    retry_window_minutes: float = Field(default=30.0, gt=0)
     dialog_expiry_hours: int = Field(default=24, ge=1)
     invite_days: int = Field(default=30, ge=1)
 

@@ -1,8 +1,10 @@
 """The durable outbox: messages to anyone but the person being answered are rows first, then sent.
 
 ``queue_messages`` writes rows inside the caller's transaction (so a notice exists only if the change it
-announces was committed); ``OutboxWorker`` sends due rows through the channel's ``Deliverer`` and records
-each outcome. A row stays pending until its outcome is written: a crash re-sends only what was in flight.
+announces was committed). ``OutboxWorker`` claims due rows (by this instance, until a few seconds from now,
+renewed every second while it lives), sends them through the channel's ``Deliverer`` and has each outcome
+committed before that sender starts its next message: a crash sends again at most one message per sender,
+and a second instance never sends a row another one holds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,11 +31,14 @@ from storage.repos.outbox import NewOutboxItem
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5  # network failures before a message is given up and recorded as failed
-BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
-LEASE = "outbox"
-LEASE_SECONDS = 60  # another instance takes over sending this long after this one stops renewing
+BACKOFF_SECONDS = 2.0  # the first wait after a network failure, doubled after each one...
+BACKOFF_CAP_SECONDS = 60.0  # ...up to this, each wait shortened by a random 0-50% so retries spread out
+RETRY_WINDOW = timedelta(minutes=30)  # how long a network outage is waited out before a message fails
+LEASE = "outbox"  # only its holder claims rows, so one instance paces the sends against the token's rate
+CLAIM_SECONDS = 4.0  # a claim (and the lease) lapses this long after its holder stops renewing it
+HEARTBEAT_SECONDS = 1.0  # how often, in real time, a live instance renews its claims and the lease
 IDLE_POLL_SECONDS = 30.0  # look for due rows at least this often even if nobody wakes the worker
+STOP_GRACE_SECONDS = 5.0  # a clean stop lets the sends in flight finish this long, so they are recorded
 QUIET_KINDS = ("reminder", "broadcast", "announcement")  # these wait for the recipient's quiet hours to end
 
 
@@ -41,8 +47,9 @@ class Outcome(StrEnum):
 
     SENT = "sent"
     UNREACHABLE = "unreachable"  # blocked the bot or the chat is gone: never retried
-    RETRY = "retry"  # rate limited or a passing network fault
+    RETRY = "retry"  # rate limited, a server error or a request that never left: safe to send again
     FAILED = "failed"  # the channel refused the message itself: retrying will not help
+    UNCERTAIN = "uncertain"  # no answer in time: perhaps delivered, so never sent again
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,12 @@ class Deliverer(Protocol):
         ...
 
 
+def backoff_seconds(failures: int) -> float:
+    """How long to wait after the ``failures``-th network failure in a row (counting from 0)."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2.0 ** min(failures, 16))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
 async def queue_messages(
     repos: Repos, recipients: Sequence[Account], message: Outgoing, kind: str, now: datetime
 ) -> int:
@@ -78,52 +91,139 @@ async def queue_messages(
 BroadcastDone = Callable[[Repos, int, datetime], Awaitable[None]]
 
 
-class _Recorder:
-    """Collects delivery outcomes and writes them in small batches while sending goes on.
+class Pacer:
+    """Lets sends start at most ``rate`` a second, a tenth of a second's worth at once.
 
-    What is sent but not yet written is what a crash may send twice, so the batches stay small.
+    The channel's own limiter still enforces the rate for everything; pacing the worker to it means only
+    the sends about to go wait in that limiter, so a direct reply never queues behind a whole broadcast
+    however many senders are waiting for slow chats.
     """
 
-    def __init__(self, store: Store, clock: Clock, on_broadcast_done: BroadcastDone | None) -> None:
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._burst = max(1.0, rate / 10)
+        self._tokens = self._burst
+        self._stamp: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when the next send may start."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                if self._stamp is not None:
+                    self._tokens = min(self._burst, self._tokens + (now - self._stamp) / self._interval)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) * self._interval)
+
+
+class _Recorder:
+    """Writes delivery outcomes by group commit: each sender hands its outcome in and waits; one writer
+    commits everything waiting in one transaction, then lets them all go on.
+
+    So nothing a sender delivered is unrecorded once it starts its next message: what a crash can send
+    twice is at most one message per sender.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        holder: str,
+        retry_window: timedelta,
+        on_broadcast_done: BroadcastDone | None,
+        on_finished: Callable[[], None],
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._holder = holder
+        self._retry_window = retry_window
         self._on_broadcast_done = on_broadcast_done
-        self._outcomes: list[tuple[OutboxItem, Delivery]] = []
+        self._on_finished = on_finished
+        self._outcomes: list[tuple[OutboxItem, Delivery, asyncio.Future[None]]] = []
+        self._releases: list[int] = []
+        self._ready = asyncio.Event()
+        self._closing = False
 
-    def add(self, item: OutboxItem, delivery: Delivery) -> None:
-        """Remember an outcome to write with the next flush."""
-        self._outcomes.append((item, delivery))
+    async def record(self, item: OutboxItem, delivery: Delivery) -> None:
+        """Return once the outcome is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((item, delivery, done))
+        self._ready.set()
+        await done
 
-    def __len__(self) -> int:
-        return len(self._outcomes)
+    def release(self, items: Sequence[OutboxItem]) -> None:
+        """Give up the claims on messages that will not be sent now (with the next commit)."""
+        if items:
+            self._releases.extend(item.id for item in items)
+            self._ready.set()
 
-    async def flush(self) -> None:
-        """Write every outcome collected so far in one transaction, then close finished broadcasts."""
+    async def run(self) -> None:
+        """Commit whatever is waiting, until closed and everything handed in is written."""
+        while not (self._closing and not self._outcomes and not self._releases):
+            await self._ready.wait()
+            self._ready.clear()
+            await self.write_waiting()
+
+    def close(self) -> None:
+        """Let ``run`` end once what is waiting is written."""
+        self._closing = True
+        self._ready.set()
+
+    async def write_waiting(self) -> None:
+        """Commit every outcome and release handed in so far, retrying until the database takes them."""
         outcomes, self._outcomes = self._outcomes, []
-        if not outcomes:
+        releases, self._releases = self._releases, []
+        if not outcomes and not releases:
             return
+        while True:
+            try:
+                finished = await self._write([(item, d) for item, d, _ in outcomes], releases)
+                break
+            except Exception:
+                log.exception("could not record %d outbox outcomes; trying again", len(outcomes))
+                await asyncio.sleep(1)
+        for _, _, done in outcomes:
+            if not done.done():
+                done.set_result(None)
+        if finished:
+            self._on_finished()
+
+    async def _write(self, outcomes: list[tuple[OutboxItem, Delivery]], releases: list[int]) -> bool:
         now = self._clock.now()
+        finished = False
         async with self._store.begin() as repos:
             await repos.outbox.mark_sent([item.id for item, d in outcomes if d.outcome is Outcome.SENT], now)
             for item, delivery in outcomes:
                 if delivery.outcome is not Outcome.SENT:
-                    await _record_failure(repos, item, delivery, now)
+                    await _record_failure(repos, item, delivery, now, self._retry_window)
+            if releases:
+                await repos.outbox.release(self._holder, releases)
             for broadcast_id in {item.broadcast_id for item, _ in outcomes if item.broadcast_id is not None}:
-                if await repos.broadcasts.finish_if_done(broadcast_id, now) and self._on_broadcast_done:
-                    await self._on_broadcast_done(repos, broadcast_id, now)
+                if await repos.broadcasts.finish_if_done(broadcast_id, now):
+                    finished = True
+                    if self._on_broadcast_done:
+                        await self._on_broadcast_done(repos, broadcast_id, now)
+        return finished
 
 
-async def _record_failure(repos: Repos, item: OutboxItem, delivery: Delivery, now: datetime) -> None:
+async def _record_failure(
+    repos: Repos, item: OutboxItem, delivery: Delivery, now: datetime, window: timedelta
+) -> None:
     if delivery.outcome is Outcome.RETRY:
-        rate_limited = delivery.retry_after > 0  # the channel asked us to wait: not the message's fault
-        if rate_limited or item.attempts + 1 < MAX_ATTEMPTS:
-            wait = delivery.retry_after if rate_limited else BACKOFF_SECONDS * 2.0**item.attempts
-            await repos.outbox.retry_later(
-                item.id,
-                now + timedelta(seconds=wait),
-                delivery.error or "retry",
-                count_attempt=not rate_limited,
-            )
+        error = delivery.error or "retry"
+        if delivery.retry_after > 0:  # the channel asked us to wait: not the message's fault, never counted
+            wait = timedelta(seconds=delivery.retry_after)
+            await repos.outbox.retry_later(item.id, now + wait, error, failing_since=None)
+            return
+        failing_since = item.failing_since or now
+        if now - failing_since < window:
+            wait = timedelta(seconds=backoff_seconds(item.attempts))
+            await repos.outbox.retry_later(item.id, now + wait, error, failing_since=failing_since)
             return
     status = "failed" if delivery.outcome is Outcome.RETRY else delivery.outcome.value
     await repos.outbox.finish(item.id, status, now, delivery.error)
@@ -134,8 +234,11 @@ async def _record_failure(repos: Repos, item: OutboxItem, delivery: Delivery, no
 class OutboxWorker:
     """Sends due outbox rows until stopped: chats in parallel, each chat's messages in order.
 
-    The pace is set by the channel (python-telegram-bot's rate limiter for Telegram); a 429 pauses every
-    sending for the time the channel asks, and the row waits without losing an attempt.
+    One task claims due rows (only while this instance holds the "outbox" lease) and hands each chat's
+    rows to one of ``concurrency`` senders; a slow chat holds only its own sender. A heartbeat renews the
+    claims and the lease every second, so they lapse only when this process is gone. Sends start at the
+    channel's rate (``rates``); a 429 pauses every sending for the time the channel asks, and the row waits
+    without losing an attempt; a network failure is retried with backoff for ``retry_window``.
     """
 
     def __init__(
@@ -144,9 +247,10 @@ class OutboxWorker:
         clock: Clock,
         deliverers: Mapping[str, Deliverer],
         *,
-        concurrency: int = 16,
+        concurrency: int = 32,
+        rates: Mapping[str, float] | None = None,
         batch_size: int = 500,
-        flush_every: int = 50,
+        retry_window: timedelta = RETRY_WINDOW,
         on_broadcast_done: BroadcastDone | None = None,
         zone: ZoneInfo = VIETNAM,
     ) -> None:
@@ -154,84 +258,133 @@ class OutboxWorker:
         self._clock = clock
         self._deliverers = deliverers
         self._concurrency = concurrency
+        self._pacers = {channel: Pacer(rate) for channel, rate in (rates or {}).items()}
         self._batch_size = batch_size
-        self._flush_every = flush_every
-        self._recorder = _Recorder(store, clock, on_broadcast_done)
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._resume_at = 0.0  # loop time before which nothing is sent (after a 429)
         self._zone = zone
-        self._instance = secrets.token_hex(6)
+        self.instance = secrets.token_hex(6)
+        self._recorder = _Recorder(store, clock, self.instance, retry_window, on_broadcast_done, self.wake)
+        self._chats: asyncio.Queue[list[OutboxItem]] = asyncio.Queue()
+        self._held = 0  # rows claimed and neither settled nor released
+        self._drained = asyncio.Event()  # set while nothing is held
+        self._drained.set()
+        self._wake = asyncio.Event()
+        self._wakes = 0
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._senders: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._resume_at = 0.0  # loop time before which nothing is sent (after a 429)
 
     def wake(self) -> None:
         """Look for due rows now (call after committing new ones)."""
+        self._wakes += 1
         self._idle.clear()
         self._wake.set()
 
     def start(self) -> None:
         """Run the worker in the background."""
-        self._task = asyncio.create_task(self._run(), name="outbox-worker")
+        self._stopping = False
+        self._writer = asyncio.create_task(self._recorder.run(), name="outbox-recorder")
+        self._senders = [
+            asyncio.create_task(self._sender(), name=f"outbox-sender-{n}") for n in range(self._concurrency)
+        ]
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="outbox-claims"),
+            asyncio.create_task(self._heartbeat_loop(), name="outbox-heartbeat"),
+        ]
 
     async def stop(self) -> None:
-        """Stop now; what was sent is recorded, the rest stays pending for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        await self._recorder.flush()
+        """Stop cleanly: let the sends in flight finish and be recorded, then give up every claim and the
+        lease, so another instance takes over at once."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self._chats.empty():
+            items = self._chats.get_nowait()
+            self._recorder.release(items)
+            self._settle(len(items))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained.wait(), STOP_GRACE_SECONDS)
+        for task in self._senders:
+            task.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        if self._writer is not None:
+            self._recorder.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._writer, STOP_GRACE_SECONDS)
         async with self._store.begin() as repos:
-            await repos.leases.release(LEASE, self._instance)  # the next instance need not wait for expiry
+            await repos.outbox.release(self.instance)
+            await repos.leases.release(LEASE, self.instance)
+        self._tasks, self._senders, self._writer = [], [], None
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until nothing is due (used by tests and the demo to let notices arrive)."""
         self.wake()
         await asyncio.wait_for(self._idle.wait(), timeout)
 
-    async def _run(self) -> None:
+    async def heartbeat(self) -> None:
+        """Renew this instance's claims and, if it holds it, the lease (every second in the background)."""
+        now = self._clock.now()
+        until = now + timedelta(seconds=CLAIM_SECONDS)
+        async with self._store.begin() as repos:
+            await repos.leases.renew(LEASE, self.instance, until)
+            await repos.outbox.renew_claims(self.instance, until)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.heartbeat()
+            except Exception:
+                log.warning("could not renew the outbox claims; retrying in a second", exc_info=True)
+
+    # -- claiming ---------------------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
         while True:
             self._wake.clear()
-            try:
-                sent_any = await self.send_due()
-            except Exception:
-                log.exception("outbox pass failed; retrying shortly")
-                sent_any = False
-                await asyncio.sleep(1)
-            if sent_any:
+            wakes = self._wakes
+            if self._held > self._batch_size // 2:  # enough in hand: a sender wakes us when it runs low
+                await self._wake.wait()
                 continue
-            self._idle.set()
-            await self._sleep_until_next()
+            try:
+                delay = await self._claim()
+            except Exception:
+                log.exception("claiming outbox rows failed; retrying shortly")
+                delay = 1.0
+            if not delay:
+                continue
+            if not self._held and wakes == self._wakes:
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
 
-    async def _sleep_until_next(self) -> None:
-        async with self._store.begin() as repos:
-            next_at = await repos.outbox.next_due_at()
-        delay = IDLE_POLL_SECONDS
-        if next_at is not None:
-            delay = min(delay, max(0.05, (next_at - self._clock.now()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def send_due(self) -> bool:
-        """Send one batch of due rows, chats in parallel; True if there were any.
-
-        Only the instance holding the "outbox" lease sends, so several instances never send a row twice.
-        """
+    async def _claim(self) -> float:
+        """Claim due rows and hand them to the senders: 0 if there were any, else seconds to sleep."""
         now = self._clock.now()
+        until = now + timedelta(seconds=CLAIM_SECONDS)
         async with self._store.begin() as repos:
-            if not await repos.leases.take(
-                LEASE, self._instance, now, now + timedelta(seconds=LEASE_SECONDS)
-            ):
-                return False
-            batch = await self._hold_quiet(repos, await repos.outbox.due(self._clock.now(), self._batch_size))
-        if not batch:
-            return False
+            if not await repos.leases.take(LEASE, self.instance, now, until):
+                expires = await repos.leases.expires_at(LEASE)
+                lapse = (expires - now).total_seconds() if expires else 0.0
+                return min(HEARTBEAT_SECONDS, max(0.05, lapse + 0.01))  # take over as soon as it lapses
+            claimed = await repos.outbox.claim_due(now, self.instance, until, self._batch_size - self._held)
+            ready = await self._hold_quiet(repos, claimed)
+            next_at = None if claimed else await repos.outbox.next_due_at(now, self.instance)
+        if not claimed:
+            if next_at is None:
+                return IDLE_POLL_SECONDS
+            return min(IDLE_POLL_SECONDS, max(0.05, (next_at - now).total_seconds()))
         by_chat: dict[tuple[str, str], list[OutboxItem]] = {}
-        for item in batch:
+        for item in ready:
             by_chat.setdefault((item.channel, item.chat_id), []).append(item)
-        gate = asyncio.Semaphore(self._concurrency)
-        await asyncio.gather(*(self._send_chat(items, gate) for items in by_chat.values()))
-        await self._recorder.flush()
-        return True
+        self._held += len(ready)
+        self._drained.clear()
+        for items in by_chat.values():
+            self._chats.put_nowait(items)
+        return 0.0
 
     async def _hold_quiet(self, repos: Repos, batch: list[OutboxItem]) -> list[OutboxItem]:
         """Defer reminders and broadcasts whose recipient is in quiet hours; return the rest."""
@@ -245,19 +398,43 @@ class OutboxWorker:
                 ready.append(item)
         return ready
 
-    async def _send_chat(self, items: list[OutboxItem], gate: asyncio.Semaphore) -> None:
-        async with gate:
-            for item in items:
-                await self._wait_for_resume()
-                delivery = await self._deliver(item)
-                self._recorder.add(item, delivery)
-                if len(self._recorder) >= self._flush_every:
-                    await self._recorder.flush()
-                if delivery.outcome is Outcome.RETRY:
-                    if delivery.retry_after > 0:
-                        loop_now = asyncio.get_running_loop().time()
-                        self._resume_at = max(self._resume_at, loop_now + delivery.retry_after)
-                    return  # the chat's later messages wait, so they never overtake this one
+    def _settle(self, count: int) -> None:
+        """``count`` held rows are recorded or released: claim more when running low."""
+        low = self._batch_size // 2
+        was = self._held
+        self._held -= count
+        if self._held <= low < was or not self._held:
+            self._wake.set()
+        if not self._held:
+            self._drained.set()
+
+    # -- sending ----------------------------------------------------------------------------------------
+
+    async def _sender(self) -> None:
+        while True:
+            items = await self._chats.get()
+            try:
+                await self._send_chat(items)
+            finally:
+                self._settle(len(items))
+
+    async def _send_chat(self, items: list[OutboxItem]) -> None:
+        for index, item in enumerate(items):
+            if self._stopping:
+                self._recorder.release(items[index:])
+                return
+            await self._wait_for_resume()
+            pacer = self._pacers.get(item.channel)
+            if pacer is not None:
+                await pacer.wait()
+            delivery = await self._deliver(item)
+            await self._recorder.record(item, delivery)
+            if delivery.outcome is Outcome.RETRY:
+                if delivery.retry_after > 0:
+                    loop_now = asyncio.get_running_loop().time()
+                    self._resume_at = max(self._resume_at, loop_now + delivery.retry_after)
+                self._recorder.release(items[index + 1 :])  # they wait, so they never overtake this one
+                return
 
     async def _wait_for_resume(self) -> None:
         delay = self._resume_at - asyncio.get_running_loop().time()

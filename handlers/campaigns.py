@@ -290,6 +290,7 @@ async def list_broadcasts(ctx: Ctx) -> None:
                 at=formatting.moment(item.created_at, ctx.lang, ctx.settings.zone),
                 sent=number(item.sent, ctx.lang),
                 total=number(item.total, ctx.lang),
+                uncertain=number(item.uncertain, ctx.lang),
                 unreachable=number(item.unreachable, ctx.lang),
                 failed=number(item.failed, ctx.lang),
                 pending=number(item.pending, ctx.lang),

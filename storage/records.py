@@ -98,6 +98,7 @@ class OutboxItem:
     attempts: int
     broadcast_id: int | None
     quiet_hours: tuple[int, int] | None  # the recipient's quiet hours, minutes after local midnight
+    failing_since: datetime | None = None  # when the network outage this message is waiting out began
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class BroadcastProgress:
     created_at: datetime
     finished_at: datetime | None
     requested_by: int | None
+    uncertain: int = 0  # Telegram did not answer in time: maybe delivered, never sent again
 
 
 @dataclass(frozen=True, slots=True)

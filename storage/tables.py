@@ -190,13 +190,18 @@ outbox = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),  # for reports: "join_request", "announcement"...
     sa.Column("broadcast_id", sa.Integer, sa.ForeignKey("broadcasts.id"), nullable=True),
     sa.Column("message", sa.JSON, nullable=False),  # a serialised OutgoingMessage
-    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed, unreachable
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, uncertain, failed, unreachable
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("not_before", UTCDateTime(), nullable=False),
     sa.Column("error", sa.String(255), nullable=True),
     _created_at(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
-    sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+    # The instance sending the row and until when its claim holds unless renewed (see bot/outbox.py).
+    sa.Column("claimed_by", sa.String(32), nullable=True),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    sa.Column("failing_since", UTCDateTime(), nullable=True),  # first failed attempt of a network outage
+    sa.Index("ix_outbox_status_not_before_claimed_until", "status", "not_before", "claimed_until"),
+    sa.Index("ix_outbox_claimed_by_status", "claimed_by", "status"),
     sa.Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
     sa.Index("ix_outbox_chat_status", "channel", "chat_id", "status"),
 )

@@ -1,5 +1,6 @@
 """The durable outbox under stress: a restart halfway through a launch broadcast, flood control (429),
-members who blocked the bot (403), and a network that stays down (backoff, then given up)."""
+members who blocked the bot (403), and a network that stays down (backoff for the retry window, then given
+up)."""
 
 from __future__ import annotations
 
@@ -8,43 +9,21 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from bot.clock import ManualClock
 from bot.sandbox import SandboxUser, TelegramSandbox
 from storage.database import Store
+from storage.tables import outbox
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
+from tests.helpers.crowd import crowd
 from tests.helpers.flows import linked
-from tests.helpers.roster import HUNG, NOW
+from tests.helpers.roster import HUNG
 
 pytestmark = pytest.mark.sandbox
 ANNOUNCEMENT = "phát động phong trào thi đua"
-
-
-async def crowd(store: Store, sandbox: TelegramSandbox, count: int) -> list[SandboxUser]:
-    """``count`` members of CĐCS Điện lực, each with a linked Telegram account."""
-    users = []
-    async with store.begin() as repos:
-        unit = await repos.units.by_code("CDCS-DL")
-        assert unit is not None
-        for number in range(count):
-            member_id = await repos.members.insert(
-                code=f"X{number:04d}",
-                full_name=f"Đoàn viên {number}",
-                phone=None,
-                email=None,
-                unit_id=unit.id,
-                source="roster",
-                now=NOW,
-            )
-            user_id = 50_000 + number
-            users.append(sandbox.user(user_id, f"Người {number}"))
-            account = await repos.accounts.touch(
-                "telegram", str(user_id), str(user_id), f"Người {number}", NOW
-            )
-            await repos.accounts.link(account.id, member_id, NOW)
-    return users
 
 
 def announcements(user: SandboxUser) -> int:
@@ -100,23 +79,29 @@ async def test_flood_control_and_blocked_members(
     assert blocked is not None and blocked.reachable is False
 
 
-async def test_a_network_that_stays_down_is_retried_with_backoff_then_given_up(
+async def test_a_network_down_longer_than_the_retry_window_fails_the_message_with_its_reason(
     chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox, bot: BotHolder, clock: ManualClock
 ) -> None:
     users = await crowd(store, sandbox, 2)
     await stored_draft(store)
     hung = await linked(chat, HUNG)
     await hung.send("/phatdong TCN-2026")
-    sandbox.break_next("sendMessage", times=99, chat_id=users[0].user_id)  # this member's line stays down
+    sandbox.break_next("sendMessage", times=999, chat_id=users[0].user_id)  # this member's line stays down
     sandbox.break_next("sendMessage", times=2, chat_id=users[1].user_id)  # this one's comes back
     await hung.press("Phát động ngay")
-    for _ in range(5):  # each failed try waits 2, 4, 8, 16 s: move the clock instead of waiting
+    for _ in range(32):  # backoff 2, 4, 8... capped at a minute: move the clock past the 30-minute window
         clock.advance(timedelta(seconds=60))
         await bot.runtime.outbox.wait_idle()
     async with store.begin() as repos:
         first = await repos.outbox.statuses(str(users[0].user_id))
         second = await repos.outbox.statuses(str(users[1].user_id))
-    # Five tries for the first member, then given up; the second got through once the network was back.
+        reasons = (
+            await repos.conn.execute(sa.select(outbox.c.error).where(outbox.c.status == "failed"))
+        ).scalars()
+        assert list(reasons) == ["Bad Gateway"]
+    # Retried for 30 minutes, then given up with the reason; the second got through once the line was back.
     assert first == [(str(users[0].user_id), "announcement", "failed")]
     assert second == [(str(users[1].user_id), "announcement", "sent")]
     assert announcements(users[1]) == 1
+    summary = [m.plain_text for m in hung.messages if "Đã gửi xong" in m.plain_text]
+    assert len(summary) == 1 and "Lỗi: 1" in summary[0]

@@ -368,7 +368,7 @@ async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_wit
             now=NOW,
         )
         await repos.broadcasts.set_total(announcement, queued, NOW)
-        items = await repos.outbox.due(NOW, 10)
+        items = await repos.outbox.claim_due(NOW, "test", NOW, 10)
         for item, status in zip(items, ("sent", "unreachable", "failed"), strict=False):
             await repos.outbox.finish(item.id, status, NOW)
         reminder = await repos.broadcasts.create(

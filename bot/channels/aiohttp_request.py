@@ -2,6 +2,10 @@
 
 PTB's default httpx transport tops out near 350 requests/s on two cores (httpcore's pool); one shared
 aiohttp session carries well over 1,000/s, which broadcasts need (DESIGN.md §4, §6).
+
+Failures say whether the request may have reached Telegram: ``NotSent`` (refused, DNS, connect or pool
+timeout) is safe to send again; ``MaybeSent`` (no answer in time, connection closed before the answer) may
+already have been delivered, so the outbox does not blindly repeat it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = [
+    "AiohttpRequest",
+    "AnswerTimedOut",
+    "ConnectTimedOut",
+    "ConnectionDropped",
+    "MaybeSent",
+    "NotConnected",
+    "NotSent",
+]
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 # httpx (PTB's default) writes multipart file names the HTML5 way: raw UTF-8, '"' and control characters
@@ -23,6 +35,30 @@ FORM_URLENCODED = "application/x-www-form-urlencoded"
 _HTML5_ESCAPES = {'"': "%22", **{chr(code): f"%{code:02X}" for code in range(0x20) if code != 0x1B}}
 _HTML5_ESCAPE_RE = re.compile("|".join(re.escape(char) for char in _HTML5_ESCAPES))
 _TOKEN_IN_URL_RE = re.compile(r"/bot[^/]+")
+
+
+class NotSent(NetworkError):
+    """The request never reached the server: sending it again cannot make a copy."""
+
+
+class NotConnected(NotSent):
+    """The connection could not be opened (refused, unreachable, name not resolved)."""
+
+
+class ConnectTimedOut(TimedOut, NotSent):
+    """Opening a connection, or waiting for a free pooled one, took longer than allowed."""
+
+
+class MaybeSent(NetworkError):
+    """The request was written but no answer came back: the server may have acted on it."""
+
+
+class AnswerTimedOut(TimedOut, MaybeSent):
+    """The answer did not come within the read timeout after the request was written."""
+
+
+class ConnectionDropped(MaybeSent):
+    """The server closed the connection (or it broke) before the whole answer arrived."""
 
 
 def html5_filename(filename: str) -> str:
@@ -155,17 +191,21 @@ class AiohttpRequest(BaseRequest):
             async with session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as error:
-            raise TimedOut(
+            raise ConnectTimedOut(
                 f"Timed out connecting to {redact(url, url)} (connect timeout {connect}s) or waiting for "
                 f"one of the {self._connection_pool_size} pooled connections (pool timeout {pool}s); "
                 "the request was not sent"
             ) from error
         except aiohttp.SocketTimeoutError as error:
-            raise TimedOut(f"Timed out waiting {read}s for the answer to a {method} request") from error
+            raise AnswerTimedOut(f"Timed out waiting {read}s for the answer to a {method} request") from error
         except TimeoutError as error:
-            raise TimedOut(
+            raise AnswerTimedOut(
                 f"The {method} request did not finish within its overall budget of {timeout.total}s"
             ) from error
+        except aiohttp.ClientConnectorError as error:
+            raise NotConnected(redact(f"aiohttp.{type(error).__name__}: {error}", url)) from error
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+            raise ConnectionDropped(redact(f"aiohttp.{type(error).__name__}: {error}", url)) from error
         except aiohttp.ClientError as error:
             raise NetworkError(redact(f"aiohttp.{type(error).__name__}: {error}", url)) from error
 

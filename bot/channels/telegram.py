@@ -42,7 +42,7 @@ from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, Conte
 from telegram.warnings import PTBUserWarning
 
 from bot.access import Identity
-from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
 from bot.channels.telegram_polling import PollingMonitor, TolerantBot
 from bot.channels.telegram_updates import CHANNEL, to_incoming
 from bot.events import Outgoing
@@ -169,7 +169,14 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(
-        self, token: str, api_url: str, router: Router, *, poll_timeout: int = 10, rate: float = 30.0
+        self,
+        token: str,
+        api_url: str,
+        router: Router,
+        *,
+        poll_timeout: int = 10,
+        rate: float = 30.0,
+        send_timeout: float = 30.0,
     ) -> None:
         self._router = router
         self._poll_timeout = poll_timeout
@@ -182,7 +189,9 @@ class TelegramChannel:
             base_url=f"{api_url}/bot",
             base_file_url=f"{api_url}/file/bot",
             # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
-            request=AiohttpRequest(),
+            # Telegram normally answers within a second; waiting longer for a slow answer is cheaper than
+            # not knowing whether a message went out (see deliver).
+            request=AiohttpRequest(read_timeout=send_timeout),
             get_updates_request=AiohttpRequest(connection_pool_size=1),
             rate_limiter=rate_limiter(rate),
             monitor=self.polling,
@@ -425,19 +434,33 @@ class TelegramChannel:
         await self.app.bot.do_api_request("sendMessage", api_kwargs=params)
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
-        """Send one outbox message and classify the outcome for the outbox worker."""
-        try:
-            await self._send_quickly(int(chat_id), message)
-        except RetryAfter as error:
-            return Delivery(Outcome.RETRY, _seconds(error.retry_after), "429 retry after")
-        except Forbidden as error:
-            return Delivery(Outcome.UNREACHABLE, error=error.message[:255])
-        except BadRequest as error:
-            gone = "chat not found" in error.message.lower()
-            return Delivery(Outcome.UNREACHABLE if gone else Outcome.FAILED, error=error.message[:255])
-        except (NetworkError, TelegramError) as error:
-            return Delivery(Outcome.RETRY, 0.0, str(error)[:255])
-        return Delivery(Outcome.SENT)
+        """Send one outbox message and classify the outcome for the outbox worker.
+
+        A request that never reached Telegram, or a 5xx, is retried later. One answered too late may have
+        been delivered: it is UNCERTAIN and never sent again. A connection closed before the answer is
+        tried once more at once, then counted UNCERTAIN too.
+        """
+        dropped = False
+        while True:
+            try:
+                await self._send_quickly(int(chat_id), message)
+            except RetryAfter as error:
+                return Delivery(Outcome.RETRY, _seconds(error.retry_after), "429 retry after")
+            except Forbidden as error:
+                return Delivery(Outcome.UNREACHABLE, error=error.message[:255])
+            except BadRequest as error:
+                gone = "chat not found" in error.message.lower()
+                return Delivery(Outcome.UNREACHABLE if gone else Outcome.FAILED, error=error.message[:255])
+            except AnswerTimedOut as error:
+                return Delivery(Outcome.UNCERTAIN, error=error.message[:255])
+            except ConnectionDropped as error:
+                if dropped:
+                    return Delivery(Outcome.UNCERTAIN, error=error.message[:255])
+                dropped = True
+                continue
+            except (NetworkError, TelegramError) as error:
+                return Delivery(Outcome.RETRY, 0.0, str(error)[:255])
+            return Delivery(Outcome.SENT)
 
     # -- command menus ------------------------------------------------------------------------------------
 

@@ -87,6 +87,7 @@ class BroadcastRepo:
                 created_at=row[4],
                 finished_at=row[5],
                 requested_by=row[6],
+                uncertain=counts.get((row[0], "uncertain"), 0),
             )
             for row in found
         }

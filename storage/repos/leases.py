@@ -32,6 +32,18 @@ class LeaseRepo:
         )
         return result.rowcount == 1
 
+    async def renew(self, name: str, holder: str, until: datetime) -> bool:
+        """Extend the lease if ``holder`` still holds it; True when it did."""
+        result = await self.conn.execute(
+            leases.update().where(leases.c.name == name, leases.c.holder == holder).values(expires_at=until)
+        )
+        return result.rowcount == 1
+
     async def release(self, name: str, holder: str) -> None:
         """Give the lease up (on a clean stop), so another instance need not wait for it to expire."""
         await self.conn.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+
+    async def expires_at(self, name: str) -> datetime | None:
+        """When the lease runs out unless its holder renews it; None when nobody holds it."""
+        query = sa.select(leases.c.expires_at).where(leases.c.name == name)
+        return (await self.conn.execute(query)).scalar_one_or_none()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import OutboxItem
-from storage.tables import channel_accounts, initiatives, members, outbox, registrations, units
+from storage.tables import UTCDateTime, channel_accounts, initiatives, members, outbox, registrations, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +52,27 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
     }[audience.name]
 
 
-def _waiting_before(now: datetime) -> sa.ColumnElement[bool]:
-    """An older message to the same chat is still waiting (a retry, quiet hours): keep the chat's order."""
+def _waiting_before(now: datetime, holder: str) -> sa.ColumnElement[bool]:
+    """An older message to the same chat is still waiting (a retry, quiet hours) or being sent: keep the
+    chat's order."""
     older = outbox.alias("older")
     return sa.exists().where(
         older.c.channel == outbox.c.channel,
         older.c.chat_id == outbox.c.chat_id,
         older.c.status == "pending",
         older.c.id < outbox.c.id,
-        older.c.not_before > now,
+        sa.or_(older.c.not_before > now, older.c.claimed_by == holder, older.c.claimed_until >= now),
+    )
+
+
+def _claimable(now: datetime, holder: str) -> sa.ColumnElement[bool]:
+    """Nobody sends the row: never claimed, released, or its holder stopped renewing the claim.
+
+    Our own claims count as held whatever the clock says: the row is in our hands right now.
+    """
+    return sa.or_(
+        outbox.c.claimed_by.is_(None),
+        sa.and_(outbox.c.claimed_until < now, outbox.c.claimed_by != holder),
     )
 
 
@@ -170,9 +182,14 @@ class OutboxRepo:
         )
         return int((await self.conn.execute(query)).scalar_one())
 
-    async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Pending messages whose time has come, oldest first."""
-        rows = await self.conn.execute(
+    async def claim_due(self, now: datetime, holder: str, until: datetime, limit: int) -> list[OutboxItem]:
+        """Claim up to ``limit`` due, unclaimed messages for ``holder`` until ``until``, oldest first.
+
+        The select and the claim are one transaction: on PostgreSQL the rows are locked with
+        ``FOR UPDATE SKIP LOCKED``, so two instances never claim one row; SQLite's transactions already
+        hold the single write lock from BEGIN IMMEDIATE.
+        """
+        query = (
             sa.select(
                 outbox.c.id,
                 outbox.c.channel,
@@ -184,13 +201,21 @@ class OutboxRepo:
                 outbox.c.broadcast_id,
                 channel_accounts.c.quiet_start,
                 channel_accounts.c.quiet_end,
+                outbox.c.failing_since,
             )
             .outerjoin(channel_accounts, channel_accounts.c.id == outbox.c.account_id)
-            .where(outbox.c.status == "pending", outbox.c.not_before <= now, ~_waiting_before(now))
+            .where(
+                outbox.c.status == "pending",
+                outbox.c.not_before <= now,
+                _claimable(now, holder),
+                ~_waiting_before(now, holder),
+            )
             .order_by(outbox.c.not_before, outbox.c.id)
             .limit(limit)
         )
-        return [
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=outbox)
+        items = [
             OutboxItem(
                 r[0],
                 r[1],
@@ -201,26 +226,69 @@ class OutboxRepo:
                 r[6],
                 r[7],
                 (r[8], r[9]) if r[8] is not None else None,
+                r[10],
             )
-            for r in rows
+            for r in await self.conn.execute(query)
         ]
+        if items:
+            await self.conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_([item.id for item in items]))
+                .values(claimed_by=holder, claimed_until=until)
+            )
+        return items
+
+    async def renew_claims(self, holder: str, until: datetime) -> int:
+        """Extend every claim ``holder`` still has on a pending message; returns how many."""
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.claimed_by == holder, outbox.c.status == "pending")
+            .values(claimed_until=until)
+        )
+        return result.rowcount
+
+    async def release(self, holder: str, item_ids: Sequence[int] | None = None) -> None:
+        """Give up ``holder``'s claims (on these messages, or all of them) so anyone may send them."""
+        query = outbox.update().where(outbox.c.claimed_by == holder)
+        if item_ids is not None:
+            query = query.where(outbox.c.id.in_(list(item_ids)))
+        await self.conn.execute(query.values(claimed_by=None, claimed_until=None))
 
     async def defer(self, item_id: int, not_before: datetime) -> None:
-        """Hold a message until later without counting an attempt (quiet hours)."""
-        await self.conn.execute(outbox.update().where(outbox.c.id == item_id).values(not_before=not_before))
-
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending message becomes due, if any is pending."""
-        query = (
-            sa.select(outbox.c.not_before)
-            .where(outbox.c.status == "pending")
-            .order_by(outbox.c.not_before)
-            .limit(1)
+        """Hold a message until later without counting an attempt (quiet hours); nobody holds it meanwhile."""
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == item_id)
+            .values(not_before=not_before, claimed_by=None, claimed_until=None)
         )
-        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def next_due_at(self, now: datetime, holder: str) -> datetime | None:
+        """When ``holder`` could next claim a message: the earliest moment a pending message that is first
+        in its chat's line is due and free (another holder's claim lapsed), if there is one."""
+        older = outbox.alias("older")
+        first_in_line = ~sa.exists().where(
+            older.c.channel == outbox.c.channel,
+            older.c.chat_id == outbox.c.chat_id,
+            older.c.status == "pending",
+            older.c.id < outbox.c.id,
+        )
+        free_at = sa.case(
+            (
+                sa.and_(outbox.c.claimed_by.is_not(None), outbox.c.claimed_until > outbox.c.not_before),
+                outbox.c.claimed_until,
+            ),
+            else_=outbox.c.not_before,
+        )
+        query = sa.select(sa.type_coerce(sa.func.min(free_at), UTCDateTime())).where(
+            outbox.c.status == "pending",
+            sa.or_(outbox.c.claimed_by.is_(None), outbox.c.claimed_by != holder),
+            first_in_line,
+        )
+        found: datetime | None = (await self.conn.execute(query)).scalar_one_or_none()
+        return found
 
     async def finish(self, item_id: int, status: str, now: datetime, error: str | None = None) -> None:
-        """Close a message as sent, unreachable or failed."""
+        """Close a message as sent, uncertain, unreachable or failed, and release its claim."""
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.id == item_id)
@@ -229,28 +297,47 @@ class OutboxRepo:
                 sent_at=now if status == "sent" else None,
                 error=error,
                 attempts=outbox.c.attempts + 1,
+                claimed_by=None,
+                claimed_until=None,
             )
         )
 
     async def mark_sent(self, item_ids: Sequence[int], now: datetime) -> None:
-        """Close many messages as sent in one statement."""
+        """Close many messages as sent in one statement, releasing their claims."""
         if item_ids:
             await self.conn.execute(
                 outbox.update()
                 .where(outbox.c.id.in_(list(item_ids)))
-                .values(status="sent", sent_at=now, error=None, attempts=outbox.c.attempts + 1)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    error=None,
+                    attempts=outbox.c.attempts + 1,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
             )
 
     async def retry_later(
-        self, item_id: int, not_before: datetime, error: str, *, count_attempt: bool
+        self,
+        item_id: int,
+        not_before: datetime,
+        error: str,
+        *,
+        failing_since: datetime | None,
     ) -> None:
-        """Put the message back for later, counting the attempt unless the channel only asked us to wait."""
-        attempts = outbox.c.attempts + 1 if count_attempt else outbox.c.attempts
-        await self.conn.execute(
-            outbox.update()
-            .where(outbox.c.id == item_id)
-            .values(not_before=not_before, error=error, attempts=attempts)
-        )
+        """Put the message back for later and release it. A network failure counts an attempt and keeps
+        ``failing_since``, the start of the outage; a 429 (``failing_since`` None) only waits."""
+        values: dict[str, Any] = {
+            "not_before": not_before,
+            "error": error,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        if failing_since is not None:
+            values["attempts"] = outbox.c.attempts + 1
+            values["failing_since"] = sa.func.coalesce(outbox.c.failing_since, failing_since)
+        await self.conn.execute(outbox.update().where(outbox.c.id == item_id).values(**values))
 
     async def statuses(self, chat_id: str | None = None) -> list[tuple[str, str, str]]:
         """(chat_id, kind, status) of every row, optionally for one chat: for reports and tests."""

@@ -1,0 +1,75 @@
+"""Many members at once, and a broadcast queued to them without going through an officer's dialog."""
+
+from __future__ import annotations
+
+from bot.events import Outgoing
+from bot.sandbox import SandboxUser, TelegramSandbox
+from storage.database import Store
+from tests.helpers.roster import NOW
+
+FIRST_CROWD_USER = 50_000
+REQUESTER = 7_000  # the sandbox user who asks for queued broadcasts and gets their summaries
+
+
+async def crowd(
+    store: Store, sandbox: TelegramSandbox, count: int, *, quiet_hours: bool = True
+) -> list[SandboxUser]:
+    """``count`` members of CĐCS Điện lực, each with a linked Telegram account (without quiet hours if
+    asked: for tests on the real clock, which must pass at any time of day)."""
+    users = []
+    async with store.begin() as repos:
+        unit = await repos.units.by_code("CDCS-DL")
+        assert unit is not None
+        for number in range(count):
+            member_id = await repos.members.insert(
+                code=f"X{number:04d}",
+                full_name=f"Đoàn viên {number}",
+                phone=None,
+                email=None,
+                unit_id=unit.id,
+                source="roster",
+                now=NOW,
+            )
+            user_id = FIRST_CROWD_USER + number
+            users.append(sandbox.user(user_id, f"Người {number}"))
+            account = await repos.accounts.touch(
+                "telegram", str(user_id), str(user_id), f"Người {number}", NOW
+            )
+            await repos.accounts.link(account.id, member_id, NOW)
+            if not quiet_hours:
+                await repos.accounts.set_quiet_hours(account.id, 0, 0)
+    return users
+
+
+async def queue_broadcast(store: Store, sandbox: TelegramSandbox, text: str) -> int:
+    """Queue ``text`` to every linked member of CĐCS Điện lực, asked for by user ``REQUESTER`` (who is
+    not among them and receives the summary); returns the broadcast's id."""
+    sandbox.user(REQUESTER, "Cán bộ")
+    async with store.begin() as repos:
+        requester = await repos.accounts.touch("telegram", str(REQUESTER), str(REQUESTER), "Cán bộ", NOW)
+        unit = await repos.units.by_code("CDCS-DL")
+        assert unit is not None
+        broadcast_id = await repos.broadcasts.create(
+            kind="broadcast",
+            title=text,
+            campaign_id=None,
+            unit_id=unit.id,
+            requested_by=requester.id,
+            now=NOW,
+        )
+        message = Outgoing(text).to_json()
+        queued = await repos.outbox.enqueue_for_subtree(
+            path=unit.path,
+            kind="broadcast",
+            broadcast_id=broadcast_id,
+            messages={"vi": message, "en": message},
+            default_language="vi",
+            now=NOW,
+        )
+        await repos.broadcasts.set_total(broadcast_id, queued, NOW)
+    return broadcast_id
+
+
+def copies(user: SandboxUser, text: str) -> int:
+    """How many messages containing ``text`` the user received."""
+    return sum(text in message.plain_text for message in user.messages())
