@@ -40,7 +40,14 @@ async def prepare_database(store: Store) -> None:
 class Runtime:
     """The running service: one router, the configured channels and the outbox worker."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None, *, poll_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        poll_timeout: int = 10,
+        quiet_hours: bool = True,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.database_url)
@@ -74,6 +81,7 @@ class Runtime:
             retry_window=timedelta(minutes=settings.retry_window_minutes),
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
+            quiet_hours=quiet_hours,
         )
         self.reminders = ReminderScheduler(self.store, self.clock, settings, on_queued=self.outbox.wake)
         self._started = False

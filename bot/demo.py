@@ -351,7 +351,8 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
             "telegram_api_url": sandbox.api_url,
         }
     )
-    runtime = Runtime(demo_settings, poll_timeout=1)
+    # Quiet hours would hold the demo's announcements until morning for whoever tries it in the evening.
+    runtime = Runtime(demo_settings, poll_timeout=1, quiet_hours=False)
     try:
         await seed(runtime.store, runtime.clock.now())
         await runtime.start()
