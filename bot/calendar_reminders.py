@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from bot.access import Identity
 from bot.campaigns import Problem
-from bot.reminders import REMIND_AT, TEXT_MAX, local_moment
-from bot.union_calendar import CalendarReminder, reminders_between
+from bot.deadline_reminders import REMIND_AT, local_moment
+from bot.reminders import TEXT_MAX
+from bot.union_calendar import CalendarReminder, Event, reminders_between
 from storage.database import Repos
 from storage.records import Unit
 
@@ -21,6 +22,14 @@ HORIZON = timedelta(days=366)
 def upcoming(key: str, after: date, until: date) -> list[CalendarReminder]:
     """The event's reminders whose day lies after ``after`` and up to ``until``."""
     return [r for r in reminders_between(after + timedelta(days=1), until) if r.key == key]
+
+
+def next_occurrence(event: Event, today: date) -> tuple[date, list[date]]:
+    """The event's next day (today or later: which day Tết falls on) and the days it is reminded of."""
+    day = event.when.in_year(today.year)
+    if day < today:
+        day = event.when.in_year(today.year + 1)
+    return day, event.remind_on(day)
 
 
 async def switch_on(

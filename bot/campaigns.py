@@ -8,9 +8,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.access import Identity
+from bot.deadline_reminders import plan_campaign_reminders
 from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from messages.formatting import VIETNAM
 from storage.database import Repos
 from storage.records import Campaign, Unit
 
@@ -156,6 +159,7 @@ class Launch:
 
     broadcast_id: int
     queued: int
+    reminders: int
 
 
 async def launch(
@@ -167,8 +171,10 @@ async def launch(
     default_language: str,
     now: datetime,
     today: date,
+    zone: ZoneInfo = VIETNAM,
 ) -> Launch | Problem:
-    """Launch a draft: queue ``announcement`` (outbox JSON by language) for every linked member below.
+    """Launch a draft: queue ``announcement`` (outbox JSON by language) for every linked member below and
+    plan the reminders before its deadlines (at 08:00 in ``zone``).
 
     ``who`` is the officer launching it; None for an admin's tools (the CLI, the demo's seed).
     """
@@ -197,14 +203,17 @@ async def launch(
         now=now,
     )
     await repos.broadcasts.set_total(broadcast_id, queued, now)
+    reminders = await plan_campaign_reminders(
+        repos, campaign, who.account.id if who is not None else None, zone, now
+    )
     await repos.audit.record(
         who.actor if who is not None else ADMIN_ACTOR,
         "campaign.launch",
         f"campaign:{campaign.code}",
-        {"broadcast": broadcast_id, "queued": queued},
+        {"broadcast": broadcast_id, "queued": queued, "reminders": reminders},
         now,
     )
-    return Launch(broadcast_id, queued)
+    return Launch(broadcast_id, queued, reminders)
 
 
 async def close(repos: Repos, who: Identity, campaign: Campaign, now: datetime) -> Problem | None:

@@ -5,6 +5,7 @@ and through officers' invitation codes. Results are values the handlers turn int
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -70,6 +71,12 @@ async def link_by_contact(
     return LinkResult(LinkOutcome.LINKED, normalized, member)
 
 
+def normalize_name(typed: str) -> str:
+    """A person's name as the roster writes it: "trần văn  NAM" becomes "Trần Văn Nam"."""
+    words = unicodedata.normalize("NFC", typed).split()
+    return " ".join(word[:1].upper() + word[1:].lower() for word in words)
+
+
 async def submit_join_request(
     repos: Repos,
     account: Account,
@@ -84,7 +91,7 @@ async def submit_join_request(
     request_id = await repos.join_requests.create(
         channel=account.channel,
         user_id=account.user_id,
-        full_name=full_name,
+        full_name=normalize_name(full_name),
         phone=phone,
         unit_id=unit_id,
         invite_id=invite_id,

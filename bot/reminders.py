@@ -1,12 +1,12 @@
-"""Reminders: the campaign deadlines' automatic ones (7, 3 and 1 days before, at 08:00 local time), an
-officer's own, and what a sending queues when its time comes: one outbox row per member who still has
+"""Reminders: an officer's own, and what a sending queues when its time comes (the campaign deadlines'
+automatic ones are planned at launch by bot/deadline_reminders.py): one outbox row per member who still has
 something to do, in their language, skipping those who switched reminders off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.access import Identity
@@ -20,45 +20,8 @@ from storage.database import Repos
 from storage.records import Campaign, Sending, Unit
 from storage.repos.outbox import Audience
 
-DAYS_BEFORE = (7, 3, 1)
-REMIND_AT = time(8, 0)
 AUDIENCES = ("everyone", "unregistered", "registered", "no_initiative")
 TEXT_MAX = 2000
-
-
-def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """A local date and time as an aware UTC datetime."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def deadline_moments(deadline: date, zone: ZoneInfo, now: datetime) -> list[datetime]:
-    """08:00 local time 7, 3 and 1 days before a deadline, leaving out moments already past."""
-    moments = [local_moment(deadline - timedelta(days=days), REMIND_AT, zone) for days in DAYS_BEFORE]
-    return [moment for moment in moments if moment > now]
-
-
-async def plan_campaign_reminders(
-    repos: Repos, campaign: Campaign, owner_account_id: int | None, zone: ZoneInfo, now: datetime
-) -> int:
-    """At launch: remind the unregistered before the registration deadline, and those without an
-    initiative before the initiative deadline. Returns how many sendings were planned."""
-    planned = 0
-    plans = [("registration", "unregistered", campaign.registration_deadline)]
-    if campaign.initiative_deadline is not None:
-        plans.append(("initiative", "no_initiative", campaign.initiative_deadline))
-    for kind, audience, deadline in plans:
-        rule_id = await repos.reminders.create_rule(
-            kind=kind,
-            unit_id=campaign.unit_id,
-            audience=audience,
-            campaign_id=campaign.id,
-            owner_account_id=owner_account_id,
-            now=now,
-        )
-        moments = deadline_moments(deadline, zone, now)
-        await repos.reminders.plan(rule_id, moments)
-        planned += len(moments)
-    return planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,24 +73,38 @@ def event_day(key: str, remind_on: date) -> date | None:
     return found[0].event_day if found else None
 
 
+def fill_placeholders(words: str, values: dict[str, str]) -> str:
+    """An officer's words with each known ``{name}`` replaced; any other brace is left as typed."""
+    for name, value in values.items():
+        words = words.replace("{" + name + "}", value)
+    return words
+
+
+def _calendar_values(language: str, key: str, unit: Unit, today: date) -> dict[str, str]:
+    day = event_day(key, today)
+    return {
+        "date": formatting.day(day, language) if day else "",
+        "days_left": formatting.number(days_left(day, today), language) if day else "",
+        "unit": unit.name,
+    }
+
+
 def _reminder_message(
     language: str, sending: Sending, unit: Unit, campaign: Campaign | None, today: date
 ) -> Outgoing:
     rule = sending.rule
-    if rule.kind in ("custom", "calendar") and rule.text:
-        body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(rule.text or ""))
-        return Outgoing(body)
     if rule.kind == "calendar":
         assert rule.calendar_key is not None
-        day = event_day(rule.calendar_key, today)
-        return Outgoing(
-            text(
-                language,
-                f"calendar.{rule.calendar_key}",
-                unit=unit.name,
-                date=formatting.day(day) if day else "",
+        values = _calendar_values(language, rule.calendar_key, unit, today)
+        if rule.text:
+            words = fill_placeholders(rule.text, values)
+            return Outgoing(
+                Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(words))
             )
-        )
+        return Outgoing(text(language, f"calendar.{rule.calendar_key}", **values))
+    if rule.kind == "custom" and rule.text:
+        body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(rule.text))
+        return Outgoing(body)
     assert campaign is not None
     deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None

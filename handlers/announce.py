@@ -62,6 +62,8 @@ async def remind_command(ctx: Ctx) -> None:
                 await ctx.repos.campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
             )
             what = sending.rule.text or (campaign.title if campaign else "")
+            if sending.rule.calendar_key is not None:
+                what = ctx.t(f"calendar_name.{sending.rule.calendar_key}")
             lines.append(
                 ctx.t(
                     "announce.planned_line",

@@ -19,22 +19,33 @@ from bot.union_calendar import load_events
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from handlers.context import Ctx, Flow
+from messages import Html, formatting
 from storage.records import Unit
 
 WORDS_FLOW = "calendar_words"
 
 
 async def show(ctx: Ctx, unit: Unit, replace: bool = False) -> None:
-    """Every event of the calendar with its switch, for one unit."""
+    """Every event of the calendar with its coming date and its switch, for one unit."""
     rows = []
+    lines = [ctx.t("calendar_ui.head", unit=unit.name)]
     for event in load_events():
+        day, remind_on = domain.next_occurrence(event, ctx.today)
+        lines.append(
+            ctx.t(
+                "calendar_ui.event_line",
+                name=ctx.t(f"calendar_name.{event.key}"),
+                date=formatting.day(day, ctx.lang),
+                remind=", ".join(formatting.day(when, ctx.lang) for when in remind_on),
+            )
+        )
         on = await ctx.repos.reminders.active_rule(domain.KIND, unit.id, event.key) is not None
         name = ctx.t(f"calendar_name.{event.key}")
         row = [Button(("✅ " if on else "⬜ ") + name, CalendarSwitch(unit.id, event.key).pack())]
         if on:
             row.append(ctx.button("calendar_ui.words_button", CalendarWords(unit.id, event.key)))
         rows.append(row)
-    ctx.say(ctx.t("calendar_ui.head", unit=unit.name), rows, replace=replace)
+    ctx.say(Html("\n".join(lines)), rows, replace=replace)
 
 
 async def list_button(ctx: Ctx, pressed: CalendarList) -> None:
@@ -94,10 +105,10 @@ async def standard_words(ctx: Ctx, pressed: CalendarStandardWords) -> None:
 
 
 async def prompt(ctx: Ctx) -> None:
-    """Ask for the officer's own words, showing the standard text."""
+    """Ask for the officer's own words, showing the standard text and the placeholders they may use."""
     key = str(ctx.dialog.data.get("key", ""))
     ctx.say(
-        ctx.t("calendar_ui.ask_words", standard=ctx.t(f"calendar.{key}", unit="…", date="…")),
+        ctx.t("calendar_ui.ask_words", standard=ctx.t(f"calendar.{key}", unit="…", date="…", days_left="…")),
         [
             [
                 ctx.button("calendar_ui.standard_button", CalendarStandardWords()),

@@ -19,7 +19,6 @@ from bot.buttons import (
 )
 from bot.events import Button
 from bot.insights import covered_scopes
-from bot.reminders import plan_campaign_reminders
 from handlers.campaign_views import announcement, campaign_details, days_left_text, problem_text, title_names
 from handlers.common import stale_button
 from handlers.context import Ctx
@@ -227,11 +226,11 @@ async def launch_go(ctx: Ctx, pressed: LaunchGo) -> None:
         default_language=ctx.settings.language,
         now=ctx.now,
         today=ctx.today,
+        zone=ctx.settings.zone,
     )
     if isinstance(result, domain.Problem):
         ctx.say(problem_text(ctx, result))
         return
-    await plan_campaign_reminders(ctx.repos, campaign, ctx.who.account.id, ctx.settings.zone, ctx.now)
     ctx.say(
         ctx.t("launch.done", title=campaign.title, count=formatting.number(result.queued, ctx.lang)),
         replace=True,

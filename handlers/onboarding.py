@@ -8,7 +8,13 @@ from __future__ import annotations
 from bot.access import identity_of
 from bot.buttons import DialogControl, JoinStep, JoinUnit, OpenCommand
 from bot.events import Button
-from bot.onboarding import LinkOutcome, link_by_contact, submit_join_request, valid_invite
+from bot.onboarding import (
+    LinkOutcome,
+    link_by_contact,
+    normalize_name,
+    submit_join_request,
+    valid_invite,
+)
 from bot.phones import display_phone
 from bot.textkeys import search_key
 from handlers.common import stale_button
@@ -131,7 +137,7 @@ async def on_join_text(ctx: Ctx, text: str) -> None:
     if state.step == UNIT:
         await _search_units(ctx, text)
     elif state.step == NAME:
-        name = " ".join(text.split())
+        name = normalize_name(text)
         if not NAME_MIN <= len(name) <= NAME_MAX or not any(char.isalpha() for char in name):
             ctx.say(ctx.t("join.bad_name", low=NAME_MIN, high=NAME_MAX), [_dialog_row(ctx)])
             return

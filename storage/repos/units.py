@@ -60,11 +60,13 @@ class UnitRepo:
         return [_unit(row) for row in rows]
 
     async def search(self, name_key_fragment: str, limit: int) -> list[Unit]:
-        """Units whose diacritics-free name contains the fragment, base unions first, then by name."""
-        pattern = "%" + name_key_fragment.replace("%", "").replace("_", "") + "%"
+        """Units whose diacritics-free name contains every word of the search key, in any order;
+        base unions first, then by name."""
+        words = [word.replace("%", "").replace("_", "") for word in name_key_fragment.split()]
+        conditions = [units.c.name_key.like(f"%{word}%") for word in words if word]
         rows = await self.conn.execute(
             sa.select(*_COLUMNS)
-            .where(units.c.name_key.like(pattern))
+            .where(sa.and_(sa.true(), *conditions))
             .order_by(units.c.depth.desc(), units.c.name)
             .limit(limit)
         )

@@ -1,0 +1,109 @@
+"""Issue 10, items 12, 17 and 18: reminders planned by every launch, calendar days with their dates and the
+officer's own words filled in, unit search in any word order, and what members and officers are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.demo import seed
+from messages import plain, text
+from messages.formatting import VIETNAM
+from storage.database import Store
+from tests.conftest import BotHolder
+from tests.helpers.campaigns import campaign_running
+from tests.helpers.chat import Chat, labels
+from tests.helpers.roster import STRANGER
+
+pytestmark = pytest.mark.sandbox
+
+
+def said(language: str, key: str, **params: object) -> str:
+    """A catalog text as the person reads it."""
+    return plain(text(language, key, **params))
+
+
+def at_local(day: int, month: int, hour: int, year: int = 2026) -> datetime:
+    """A moment, Vietnam time, as UTC."""
+    return datetime(year, month, day, hour, tzinfo=VIETNAM).astimezone(UTC)
+
+
+async def test_the_demo_seed_launches_through_the_same_path_and_plans_reminders(tmp_path: Path) -> None:
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    now = at_local(2, 3, 9)
+    try:
+        await seed(store, now)
+        async with store.begin() as repos:
+            planned = await repos.reminders.planned()
+            by_campaign: dict[str, list[datetime]] = {}
+            for sending in planned:
+                assert sending.rule.campaign_id is not None
+                campaign = await repos.campaigns.get(sending.rule.campaign_id)
+                assert campaign is not None
+                by_campaign.setdefault(campaign.code, []).append(sending.due_at)
+    finally:
+        await store.close()
+    # LDG-2026 closes registration 20 days after today (22/3), TCN-2026 on 25/4; XSD is still a draft.
+    assert by_campaign == {
+        "LDG-2026": [at_local(15, 3, 8), at_local(19, 3, 8), at_local(21, 3, 8)],
+        "TCN-2026": [at_local(18, 4, 8), at_local(22, 4, 8), at_local(24, 4, 8)],
+    }
+
+
+async def test_calendar_days_show_their_dates_and_own_words_fill_the_placeholders(
+    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Lịch năm công đoàn")
+    shown = hung.last_text
+    # Tết 2026 has passed (17/2); the coming one falls on 6/2/2027, reminded a week before.
+    tet = said("vi", "calendar_name.tet")
+    assert f"{tet}: 06/02/2027 (nhắc 30/01/2027)" in shown
+    assert "01/05/2026 (nhắc 20/04/2026, 25/04/2026)" in shown
+    await hung.press("Tháng Công nhân")
+    await hung.press("Lời riêng")
+    assert "{date}" in hung.last_text and "{days_left}" in hung.last_text and "{unit}" in hung.last_text
+    await hung.send("{unit}: Tháng Công nhân bắt đầu {date}, còn {days_left} ngày. Giữ nguyên {khác}.")
+    await hung.send("/nhacviec")
+    name = said("vi", "calendar_name.workers_month")
+    planned = [line for line in hung.last_text.splitlines() if "20/04/2026" in line]
+    assert planned and planned[0].endswith(name)  # not an empty description
+    clock.current = at_local(20, 4, 8)
+    await bot.runtime.reminders.tick()
+    await bot.runtime.outbox.wait_idle()
+    filled = "Liên đoàn Lao động huyện Hà Quảng: Tháng Công nhân bắt đầu 01/05/2026, còn 11 ngày."
+    assert filled + " Giữ nguyên {khác}." in mai.last_text
+
+
+async def test_unit_search_takes_words_in_any_order_without_accents(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    for typed in ("thpt cao bang", "Cao Bằng THPT", "truong  thanh pho"):
+        await nam.send(typed)
+        assert labels(nam.last)[0] == "Công đoàn cơ sở Trường THPT Thành phố Cao Bằng", typed
+    await nam.send("thpt dien luc")  # every word must match
+    assert said("vi", "join.no_unit", query="thpt dien luc") in nam.last_text
+
+
+async def test_a_newcomers_typed_name_is_written_as_names_are(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("dien luc")
+    await nam.press("Điện lực Hà Quảng")
+    await nam.send("  trần văn  NAM ")
+    assert "Trần Văn Nam" in nam.last_text
+    await nam.press("Gửi yêu cầu")
+    async with store.begin() as repos:
+        pending = await repos.join_requests.pending_of_user("telegram", str(STRANGER[0]))
+    assert pending is not None and pending.full_name == "Trần Văn Nam"
