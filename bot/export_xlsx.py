@@ -22,6 +22,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
+from bot.phones import display_phone, normalize_phone
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
 
@@ -239,7 +240,7 @@ def _registrations(w: _Words, registrations: list[RegistrationRow]) -> Table:
             row.unit_name,
             row.member_code,
             row.full_name if row.full_name is not None else collective,
-            row.phone,
+            _phone(row.phone),
             "\n".join(w.named(f"titles.{title}", title) for title in row.titles),
             "\n".join(_pledge(content, unit, figure) for content, unit, figure in row.pledges),
             row.initiative_title,
@@ -249,6 +250,12 @@ def _registrations(w: _Words, registrations: list[RegistrationRow]) -> Table:
         for row in registrations
     ]
     return Table(w("export.sheet_registrations"), columns, rows)
+
+
+def _phone(stored: str | None) -> str | None:
+    """A phone number as people write it ("0912 345 678"); one that cannot be read stays as stored."""
+    e164 = normalize_phone(stored) if stored else None
+    return display_phone(e164) if e164 is not None else stored
 
 
 def _pledge(content: str, unit: str, figure: str) -> str:

@@ -89,6 +89,17 @@ def _calendar_values(language: str, key: str, unit: Unit, today: date) -> dict[s
     }
 
 
+def unit_notice(language: str, unit: Unit, words: str, audience: Audience | None) -> Outgoing:
+    """An officer's own words headed by their unit; to the unregistered of a campaign, with its Register
+    button (the notice asks them to do just that)."""
+    body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(words))
+    if audience is None or audience.name != "unregistered" or audience.campaign_id is None:
+        return Outgoing(body)
+    payload = Register(audience.campaign_id)
+    button = Button(text(language, "reminders.registration_button"), payload.pack())
+    return Outgoing(body, ((button,),))
+
+
 def _reminder_message(
     language: str, sending: Sending, unit: Unit, campaign: Campaign | None, today: date
 ) -> Outgoing:
@@ -98,13 +109,10 @@ def _reminder_message(
         values = _calendar_values(language, rule.calendar_key, unit, today)
         if rule.text:
             words = fill_placeholders(rule.text, values)
-            return Outgoing(
-                Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(words))
-            )
+            return unit_notice(language, unit, words, Audience(rule.audience, rule.campaign_id))
         return Outgoing(text(language, f"calendar.{rule.calendar_key}", **values))
     if rule.kind == "custom" and rule.text:
-        body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(rule.text))
-        return Outgoing(body)
+        return unit_notice(language, unit, rule.text, Audience(rule.audience, rule.campaign_id))
     assert campaign is not None
     deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None

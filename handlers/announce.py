@@ -18,13 +18,13 @@ from bot.buttons import (
     DialogControl,
 )
 from bot.campaigns import Problem, open_for
-from bot.events import Button, Outgoing
+from bot.events import Button
 from bot.parsing import ParseError, parse_moment
-from bot.reminders import TEXT_MAX, CustomReminder, schedule_custom
+from bot.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from handlers.context import Ctx, Flow
-from messages import LANGUAGES, Html, escape, formatting, text
+from messages import LANGUAGES, Html, formatting
 from storage.records import Unit
 from storage.repos.outbox import Audience
 
@@ -287,12 +287,8 @@ async def _confirm(ctx: Ctx) -> None:
         return
     await ctx.dialog.finish()
     body = str(data["text"])
-    messages = {
-        lang: Outgoing(
-            Html(text(lang, "reminders.custom_head", unit=unit.name) + "\n" + escape(body))
-        ).to_json()
-        for lang in LANGUAGES
-    }
+    audience = _audience(data)
+    messages = {lang: unit_notice(lang, unit, body, audience).to_json() for lang in LANGUAGES}
     broadcast_id = await ctx.repos.broadcasts.create(
         kind="broadcast",
         title=body[:60],
@@ -308,7 +304,7 @@ async def _confirm(ctx: Ctx) -> None:
         messages=messages,
         default_language=ctx.settings.language,
         now=ctx.now,
-        audience=_audience(data),
+        audience=audience,
     )
     await ctx.repos.broadcasts.set_total(broadcast_id, queued, ctx.now)
     await ctx.repos.audit.record(

@@ -166,7 +166,7 @@ def test_units_rows_and_the_total_below() -> None:
 def test_a_registration_row_names_titles_and_joins_pledges() -> None:
     sheet = workbook()["Đăng ký thi đua"]
     mai, collective = row(sheet, 2), row(sheet, 3)
-    assert mai["Họ và tên"] == "Hoàng Thị Mai" and mai["Số điện thoại"] == "0912345678"
+    assert mai["Họ và tên"] == "Hoàng Thị Mai" and mai["Số điện thoại"] == "0912 345 678"
     assert mai["Danh hiệu đăng ký"] == "Lao động giỏi\nLao động sáng tạo"
     assert mai["Chỉ tiêu đăng ký"] == "Sáng kiến cải tiến — 2 sáng kiến\nNăng suất lao động — 110 %"
     assert mai["Trạng thái"] == "đã đăng ký"

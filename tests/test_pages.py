@@ -107,3 +107,15 @@ async def test_a_newcomers_typed_name_is_written_as_names_are(
     async with store.begin() as repos:
         pending = await repos.join_requests.pending_of_user("telegram", str(STRANGER[0]))
     assert pending is not None and pending.full_name == "Trần Văn Nam"
+
+
+async def test_a_broadcast_to_the_unregistered_carries_the_register_button(chat: Callable[..., Chat]) -> None:
+    hung, mai = await campaign_running(chat)
+    await hung.send("/thongbao")
+    await hung.send("Đề nghị các đồng chí hoàn thành đăng ký thi đua trong tuần này.")
+    await hung.press("Chưa đăng ký")
+    await hung.press("Xác nhận gửi")
+    notice = [m for m in mai.messages if "hoàn thành đăng ký thi đua" in m.plain_text]
+    assert len(notice) == 1 and labels(notice[0]) == [said("vi", "reminders.registration_button")]
+    await mai.press_in(notice[0], said("vi", "reminders.registration_button"))
+    assert said("vi", "register.ask_titles") in [m.plain_text for m in mai.messages[-2:]]
