@@ -4,6 +4,7 @@ interim or final review summary, for the part of a campaign's subtree the office
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections import Counter
 from datetime import date
 from typing import Literal
@@ -14,10 +15,10 @@ from bot.charts import stats_chart
 from bot.events import Button, FileOut
 from bot.export_xlsx import build_workbook
 from bot.insight_queries import campaign_figures, export_data
-from bot.insights import CampaignFigures, ExportData, UnitFigures
+from bot.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
 from handlers.common import stale_button
 from handlers.context import Ctx
-from messages import Html, formatting, plain, text
+from messages import Html, escape, formatting, plain, text
 from storage.records import Campaign, Unit
 
 TOP = 3
@@ -111,8 +112,21 @@ async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
         ctx.say(ctx.t("insights.chart_caption", title=campaign.title), file=FileOut(name, png, is_photo=True))
 
 
+def _without_symbols(words: str) -> str:
+    """Text to paste into a written report: no emoji or pictographs, no space they leave at a line's start."""
+    kept = "".join(
+        char for char in words if unicodedata.category(char) != "So" and char not in "\ufe0f\u200d"
+    )
+    return "\n".join(line.strip() for line in kept.splitlines())
+
+
+def _authors(row: InitiativeRow) -> str:
+    return ", ".join([row.author_name, *(name for name, _ in row.coauthors)])
+
+
 def report_lines(language: str, data: ExportData, today: date) -> list[str]:
-    """The interim or final review summary: counts, percentages against targets, who to commend."""
+    """The interim or final review summary as plain text for a written report: counts, percentages against
+    targets, who to commend (co-authors named with the author)."""
     figures, campaign = data.figures, data.figures.campaign
     final = today > campaign.ends_on
     recognised = [row for row in data.initiatives if row.status == "recognised"]
@@ -128,7 +142,11 @@ def report_lines(language: str, data: ExportData, today: date) -> list[str]:
         summary(language, figures),
         text(language, "report.value", value=formatting.money(value, language)),
     ]
-    authors = Counter(f"{row.author_name} ({row.unit_name})" for row in recognised)
+    authors = Counter(
+        f"{name} ({row.unit_name})"
+        for row in recognised
+        for name in [row.author_name, *(coauthor for coauthor, _ in row.coauthors)]
+    )
     if authors:
         best = ", ".join(f"{name}: {count}" for name, count in authors.most_common(TOP))
         lines.append(text(language, "report.commend_authors", authors=best))
@@ -139,19 +157,19 @@ def report_lines(language: str, data: ExportData, today: date) -> list[str]:
                 language,
                 "report.commend_value",
                 title=top.title,
-                author=top.author_name,
+                author=_authors(top),
                 value=formatting.money(top.value_dong or 0, language),
             )
         )
     by_initiatives = sorted((f for f in figures.children if f.recognised), key=lambda f: -f.recognised)[:TOP]
     if by_initiatives:
         lines.append(text(language, "report.commend_units", units=_unit_names(by_initiatives)))
-    return [str(line) for line in lines]
+    return [_without_symbols(plain(line)) for line in lines]
 
 
 async def _report(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
-    ctx.say("\n\n".join(report_lines(ctx.lang, data, ctx.today)))
+    ctx.say(Html(escape("\n\n".join(report_lines(ctx.lang, data, ctx.today)))))
 
 
 async def report_command(ctx: Ctx) -> None:
@@ -163,7 +181,7 @@ async def report_command(ctx: Ctx) -> None:
 
 async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
-    lines = [plain(line) for line in report_lines(ctx.lang, data, ctx.today)]
+    lines = report_lines(ctx.lang, data, ctx.today)
     content = await asyncio.to_thread(build_workbook, data, ctx.lang, ctx.settings.zone, lines)
     name = f"{campaign.code}-{ctx.today.isoformat()}.xlsx"
     ctx.say(

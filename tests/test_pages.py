@@ -3,6 +3,7 @@ officer's own words filled in, unit search in any word order, and what members a
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +15,12 @@ from bot.demo import seed
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
+from storage.records import CoAuthor
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat, labels
-from tests.helpers.roster import STRANGER
+from tests.helpers.roster import NOW, STRANGER
+from tests.test_insights import registered_and_recognised
 
 pytestmark = pytest.mark.sandbox
 
@@ -119,3 +122,22 @@ async def test_a_broadcast_to_the_unregistered_carries_the_register_button(chat:
     assert len(notice) == 1 and labels(notice[0]) == [said("vi", "reminders.registration_button")]
     await mai.press_in(notice[0], said("vi", "reminders.registration_button"))
     assert said("vi", "register.ask_titles") in [m.plain_text for m in mai.messages[-2:]]
+
+
+async def test_the_review_report_names_co_authors_and_pastes_as_plain_text(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, _ = await registered_and_recognised(chat, store)
+    async with store.begin() as repos:
+        mai_member = await repos.members.by_code("DV001")
+        assert mai_member is not None
+        [initiative] = await repos.initiatives.of_member(mai_member.id)
+        await repos.initiatives.set_coauthors(initiative.id, 70, [CoAuthor("Bế Văn Toàn", 30)], NOW)
+    await hung.send("/tongket LDG-2026")
+    report = hung.last
+    assert report.entities == []  # no bold or italics to lose when pasted
+    words = report.plain_text
+    assert "«Đọc công tơ từ xa» của Hoàng Thị Mai, Bế Văn Toàn — 80.000.000 đ" in words
+    assert "Bế Văn Toàn (Công đoàn cơ sở Điện lực Hà Quảng): 1" in words
+    assert [char for char in words if unicodedata.category(char) == "So"] == []
+    assert all(line == line.strip() for line in words.splitlines())
