@@ -98,7 +98,15 @@ async def prompt(ctx: Ctx) -> None:
             ],
         )
     elif step == UNIT:
-        rows = [[Button(unit.name, NewCampaignUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
+        rows = [
+            [
+                Button(
+                    ctx.t("newcampaign.unit_button", name=unit.name, code=unit.code),
+                    NewCampaignUnit(unit.id).pack(),
+                )
+            ]
+            for unit in ctx.who.led_units[:20]
+        ]
         ctx.say(ctx.t("newcampaign.ask_unit"), [*rows, _controls(ctx, step)])
     elif step in TITLE_CHOICES:
         ctx.say(ctx.t(f"newcampaign.ask_{step}"), _title_rows(ctx, step))

@@ -13,20 +13,30 @@ from handlers.context import Ctx
 from messages import formatting
 from storage.records import Unit
 
+PICK_LIMIT = 20
+
 
 async def invite(ctx: Ctx) -> None:
-    """``/invite`` picks among the units the officer leads; ``/invite CODE`` names any unit they cover."""
+    """``/invite`` offers the units the officer leads and those directly below (each with its code, to type
+    ``/invite CODE`` for a unit further down); ``/invite CODE`` names any unit they cover."""
     if ctx.event.args:
         unit = await ctx.repos.units.by_code(ctx.event.args[0])
         if unit is None or not ctx.who.covers(unit):
             ctx.say(ctx.t("invite.not_yours", code=ctx.event.args[0]))
             return
         await _issue(ctx, unit)
-    elif len(ctx.who.led_units) == 1:
-        await _issue(ctx, ctx.who.led_units[0])
-    else:
-        rows = [[Button(unit.name, InviteUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
-        ctx.say(ctx.t("invite.pick_unit"), rows)
+        return
+    offered: list[Unit] = []
+    for led in ctx.who.led_units:
+        offered += [led, *await ctx.repos.units.children(led.id)]
+    if len(offered) == 1:
+        await _issue(ctx, offered[0])
+        return
+    rows = [
+        [Button(ctx.t("invite.unit_button", name=unit.name, code=unit.code), InviteUnit(unit.id).pack())]
+        for unit in offered[:PICK_LIMIT]
+    ]
+    ctx.say(ctx.t("invite.pick_unit"), rows)
 
 
 async def invite_button(ctx: Ctx, pressed: InviteUnit) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.demo import seed
+from bot.officers import grant_officer
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
@@ -19,7 +20,8 @@ from storage.records import CoAuthor
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat, labels
-from tests.helpers.roster import NOW, STRANGER
+from tests.helpers.flows import linked
+from tests.helpers.roster import HUNG, NOW, STRANGER
 from tests.test_insights import registered_and_recognised
 
 pytestmark = pytest.mark.sandbox
@@ -141,3 +143,32 @@ async def test_the_review_report_names_co_authors_and_pastes_as_plain_text(
     assert "Bế Văn Toàn (Công đoàn cơ sở Điện lực Hà Quảng): 1" in words
     assert [char for char in words if unicodedata.category(char) == "So"] == []
     assert all(line == line.strip() for line in words.splitlines())
+
+
+async def test_invite_without_a_code_offers_the_units_below_with_their_codes(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    await grant_officer(store, "CDN-GD", member_code="DV002", actor="test", now=NOW)
+    hung = await linked(chat, HUNG)  # leads LDLD-HQ and CDN-GD, each with base unions below
+    await hung.send("/moi")
+    assert labels(hung.last) == [
+        said("vi", "invite.unit_button", name=name, code=code)
+        for name, code in (
+            ("Liên đoàn Lao động huyện Hà Quảng", "LDLD-HQ"),
+            ("Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng", "CDCS-YT"),
+            ("Công đoàn cơ sở Điện lực Hà Quảng", "CDCS-DL"),
+            ("Công đoàn ngành Giáo dục", "CDN-GD"),
+            ("Công đoàn cơ sở Trường THPT Thành phố Cao Bằng", "CDCS-THPT"),
+        )
+    ]
+    await hung.press("CDCS-DL")
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in hung.last_text and "?start=" in hung.last_text
+    await hung.send("/taophongtrao")
+    await hung.send("tcn-2026")
+    await hung.send("Tháng Công nhân 2026")
+    await hung.press("Bỏ qua")
+    await hung.press(said("vi", "campaigns.kind_peak"))
+    assert labels(hung.last)[:2] == [
+        said("vi", "newcampaign.unit_button", name="Liên đoàn Lao động huyện Hà Quảng", code="LDLD-HQ"),
+        said("vi", "newcampaign.unit_button", name="Công đoàn ngành Giáo dục", code="CDN-GD"),
+    ]
