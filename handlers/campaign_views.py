@@ -10,12 +10,26 @@ from bot.campaigns import Problem, days_left
 from bot.events import Button, Outgoing
 from handlers.context import Ctx
 from messages import Html, formatting, text
-from storage.records import Campaign, Unit
+from storage.records import Campaign, Registration, Unit
 
 
 def title_names(language: str, codes: tuple[str, ...] | list[str]) -> str:
     """Titles by their Vietnamese (or English) names, comma separated; "—" for none."""
     return ", ".join(text(language, f"titles.{code}") for code in codes) or "—"
+
+
+def registration_lines(language: str, registration: Registration) -> list[Html]:
+    """What someone registered: the titles, each pledged target, and the initiative behind a candidacy."""
+    lines = [text(language, "register.summary_titles", titles=title_names(language, registration.titles))]
+    lines += [
+        text(language, "register.summary_pledge", content=p.content, unit=p.unit, figure=p.figure)
+        for p in registration.pledges
+    ]
+    if not registration.pledges:
+        lines.append(text(language, "register.summary_no_pledges"))
+    if registration.initiative_title:
+        lines.append(text(language, "register.summary_initiative", initiative=registration.initiative_title))
+    return lines
 
 
 def _shown(language: str, value: object) -> object:

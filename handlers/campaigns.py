@@ -19,7 +19,14 @@ from bot.buttons import (
 )
 from bot.events import Button
 from bot.insights import covered_scopes
-from handlers.campaign_views import announcement, campaign_details, days_left_text, problem_text, title_names
+from handlers.campaign_views import (
+    announcement,
+    campaign_details,
+    days_left_text,
+    problem_text,
+    registration_lines,
+    title_names,
+)
 from handlers.common import stale_button
 from handlers.context import Ctx
 from handlers.progress import progress_text
@@ -123,7 +130,8 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
     if campaign.status == "launched" and concerns_member and ctx.who.member is not None:
         registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
         if registration is not None and registration.status == "active":
-            body = Html(body + "\n\n" + ctx.t("campaigns.you_registered"))
+            mine = [ctx.t("campaigns.you_registered"), *registration_lines(ctx.lang, registration)]
+            body = Html(body + "\n\n" + "\n".join(mine))
             rows.append(
                 [
                     ctx.button("register.change_button", Register(campaign.id)),

@@ -22,7 +22,7 @@ from bot.buttons import (
 from bot.campaigns import Problem, concerns
 from bot.events import Button
 from bot.titles import NEEDS_INITIATIVE
-from handlers.campaign_views import problem_text, title_names
+from handlers.campaign_views import problem_text, registration_lines, title_names
 from handlers.campaigns import list_campaigns
 from handlers.common import link_first, stale_button
 from handlers.context import Ctx, Flow
@@ -373,16 +373,13 @@ async def my_registrations(ctx: Ctx) -> None:
     for registration in found[:20]:
         campaign = await ctx.repos.campaigns.get(registration.campaign_id)
         assert campaign is not None
-        lines.append(
-            ctx.t(
-                "my.line",
-                title=campaign.title,
-                code=campaign.code,
-                status=ctx.t(f"campaigns.status_{registration.status}"),
-                titles=title_names(ctx.lang, registration.titles),
-                pledges=len(registration.pledges),
-            )
+        head = ctx.t(
+            "my.line",
+            title=campaign.title,
+            code=campaign.code,
+            status=ctx.t(f"campaigns.status_{registration.status}"),
         )
+        lines.append(Html("\n".join([head, *registration_lines(ctx.lang, registration)])))
         if campaign.status == "launched":
             rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)

@@ -151,7 +151,8 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
     await mai.press("Xác nhận đăng ký")
     assert "Đã ghi nhận đăng ký" in mai.last_text and "25/03/2026" in mai.last_text
     await mai.send("/cuatoi")
-    assert "đã đăng ký" in mai.last_text and "Lao động giỏi; 2 chỉ tiêu" in mai.last_text
+    assert "đã đăng ký" in mai.last_text and "Lao động giỏi" in mai.last_text
+    assert "Đào tạo nâng cao tay nghề — 1 khóa" in mai.last_text
     # Changing keeps the earlier choices; adding the Chiến sĩ thi đua title asks for the initiative.
     await mai.send("/dangky LDG-2026")
     assert "✅ Lao động giỏi" in labels(mai.last)

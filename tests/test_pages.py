@@ -172,3 +172,33 @@ async def test_invite_without_a_code_offers_the_units_below_with_their_codes(
         said("vi", "newcampaign.unit_button", name="Liên đoàn Lao động huyện Hà Quảng", code="LDLD-HQ"),
         said("vi", "newcampaign.unit_button", name="Công đoàn ngành Giáo dục", code="CDN-GD"),
     ]
+
+
+async def test_a_members_page_and_cuatoi_show_the_titles_and_pledges_registered(
+    chat: Callable[..., Chat],
+) -> None:
+    _, mai = await campaign_running(chat)
+    await mai.send("/dangky LDG-2026")
+    await mai.press("Lao động giỏi")
+    await mai.press("Chiến sĩ thi đua cơ sở")
+    await mai.press("Xong")
+    await mai.send("Sáng kiến cải tiến kỹ thuật; sáng kiến; 2\nĐào tạo nâng cao tay nghề; khóa; 1")
+    await mai.send("Đọc công tơ từ xa")
+    await mai.press("Xác nhận đăng ký")
+    expected = [
+        said("vi", "register.summary_titles", titles="Lao động giỏi, Chiến sĩ thi đua cơ sở"),
+        said(
+            "vi",
+            "register.summary_pledge",
+            content="Sáng kiến cải tiến kỹ thuật",
+            unit="sáng kiến",
+            figure="2",
+        ),
+        said("vi", "register.summary_pledge", content="Đào tạo nâng cao tay nghề", unit="khóa", figure="1"),
+        said("vi", "register.summary_initiative", initiative="Đọc công tơ từ xa"),
+    ]
+    await mai.send("/cuatoi")
+    assert all(line in mai.last_text for line in expected), mai.last_text
+    await mai.send("/phongtrao")
+    await mai.press("Lao động giỏi, lao động sáng tạo 2026")
+    assert all(line in mai.last_text for line in expected), mai.last_text
