@@ -72,9 +72,10 @@ async def link_by_contact(
 
 
 def normalize_name(typed: str) -> str:
-    """A person's name as the roster writes it: "trần văn  NAM" becomes "Trần Văn Nam"."""
+    """A person's name as the roster writes it: "trần văn  NAM" becomes "Trần Văn Nam". Only words made of
+    letters are recased; anything else typed (digits, symbols) is kept as it is."""
     words = unicodedata.normalize("NFC", typed).split()
-    return " ".join(word[:1].upper() + word[1:].lower() for word in words)
+    return " ".join(word.capitalize() if word.isalpha() else word for word in words)
 
 
 async def submit_join_request(
