@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat, labels
@@ -211,7 +212,7 @@ async def test_invite_outside_the_officers_subtree_is_refused(chat: Callable[...
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/invite CDCS-THPT")  # a school union under the education sector, not Hà Quảng
-    assert "trong phạm vi bạn phụ trách" in hung.last_text
+    assert hung.last_text == plain(text("vi", "invite.not_yours", code="CDCS-THPT"))
 
 
 async def test_officer_commands_are_refused_to_members(chat: Callable[..., Chat]) -> None:
