@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
+from messages import formatting, plain, text
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import campaign_running
@@ -29,6 +30,24 @@ async def test_a_broadcast_to_the_unregistered_of_a_campaign(chat: Callable[...,
     assert any("Họp công đoàn lúc 14 giờ thứ Sáu <phòng 2>" in m.plain_text for m in mai.messages)
     assert not any("Họp công đoàn" in m.plain_text for m in hoa.messages)
     assert any("Đã gửi xong thông báo" in m.plain_text for m in hung.messages)
+
+
+async def test_a_broadcast_is_headed_as_a_notice_and_its_summary_names_it_without_a_stray_space(
+    chat: Callable[..., Chat],
+) -> None:
+    hung, mai = await campaign_running(chat)
+    body = "Họp công đoàn " * 10  # its first 60 characters end in a space
+    await hung.send("/thongbao")
+    await hung.send(body)
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    notice = next(m.plain_text for m in mai.messages if "Họp công đoàn" in m.plain_text)
+    head = plain(text("vi", "announce.head", unit="Liên đoàn Lao động huyện Hà Quảng"))
+    assert notice.splitlines()[0] == head and head.startswith("📢") and "nhắc" not in head
+    [summary] = [m.plain_text for m in hung.messages if "Đã gửi xong thông báo «Họp" in m.plain_text]
+    named = formatting.excerpt(body, 60)
+    assert named.endswith("Họp…") and len(named) <= 60
+    assert f"«{named}»:" in summary.splitlines()[0] and " :" not in summary
 
 
 async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_its_owner_only(
