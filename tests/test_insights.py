@@ -119,7 +119,12 @@ async def test_the_review_report_names_who_to_commend(chat: Callable[..., Chat],
 
 
 async def test_the_cli_writes_the_workbook(
-    chat: Callable[..., Chat], store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+    chat: Callable[..., Chat],
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from bot.cli import main
 
@@ -130,5 +135,8 @@ async def test_the_cli_writes_the_workbook(
 
     status = await asyncio.to_thread(main, ["export", "--campaign", "LDG-2026", "--out", str(out)])
     assert status == 0
+    assert (
+        capsys.readouterr().out.strip() == f"{out}: 1 registration, 1 initiative"
+    )  # English, in the singular
     book = openpyxl.load_workbook(out)
     assert len(book.sheetnames) >= 5
