@@ -6,7 +6,7 @@ Every number, date and time a person reads goes through here, never through ``st
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -29,8 +29,11 @@ def day(value: date, language: str = "vi") -> str:
 
 
 def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str:
-    """A point in time shown in local time: "08:00 ngày 25/03/2026" (English "08:00, 25/03/2026")."""
-    local = value.astimezone(tz)
+    """A point in time shown in local time: "08:00 ngày 25/03/2026" (English "08:00, 25/03/2026").
+
+    A naive time is a stored one, in UTC.
+    """
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
     joiner = " ngày " if language == "vi" else ", "
     return f"{local:%H:%M}{joiner}{day(local.date(), language)}"
 

@@ -79,6 +79,7 @@ def test_vietnamese_number_date_and_money_formats() -> None:
     assert formatting.day(date(2026, 3, 25)) == "25/03/2026"
     assert formatting.moment(datetime(2026, 3, 25, 1, 0, tzinfo=UTC)) == "08:00 ngày 25/03/2026"
     assert formatting.moment(datetime(2026, 3, 25, 1, 0, tzinfo=UTC), "en") == "08:00, 25/03/2026"
+    assert formatting.moment(datetime(2026, 3, 25, 1, 0)) == "08:00 ngày 25/03/2026"  # stored: UTC
     assert formatting.percent(1709, 431) == "397%"
     assert formatting.percent(3, 0) == "—"
 
