@@ -3,6 +3,7 @@ register, change and withdraw; collectives register; bad input and authority are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -219,6 +220,7 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
     await hung.send("/phongtrao")
     assert "1/2 đoàn viên (50%)" in hung.last_text  # registered/roster, then the share
     await hung.press(TITLE)
+    before = len(hung.messages)
     await hung.press("Đăng ký tập thể")
     await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
     await hung.press("Tập thể lao động xuất sắc")
@@ -226,6 +228,8 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
     await hung.send("Không có tai nạn lao động; vụ; 0")
     await hung.press("Xác nhận đăng ký")
     assert "Đã ghi nhận đăng ký tập thể" in hung.last_text
+    collective = " ".join(m.plain_text for m in hung.messages[before:])
+    assert not re.search(r"\b[Bb]ạn\b", collective)  # a collective registers: nobody is "bạn" here
     await hung.send("/phongtrao")
     await hung.press(TITLE)
     assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in hung.last_text
