@@ -1,6 +1,9 @@
 """The ``thidua`` command (also ``python -m bot``): run the bot, try the demo, migrate, import, grant roles.
 
 Every command has ``--help``; bad input exits non-zero with a one-line reason and changes nothing.
+The CLI is an administrator's tool and speaks English throughout (its help, results and reasons, whatever
+THIDUA_LANGUAGE says); what it writes for the union (workbooks, the demo's chat) is in the configured
+language.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from storage.database import Store
 from storage.migrate import upgrade_async
 
 CLI_ACTOR = "cli"
+CLI_LANGUAGE = "en"  # the CLI's own words; see the module docstring
 
 
 class CliError(Exception):
@@ -172,7 +176,7 @@ async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:
     async with store.begin() as repos:
         result = await create_draft(repos, None, spec, CLI_ACTOR, clock.now(), today)
     if isinstance(result, list):
-        worded = "; ".join(word_problem(settings.language, problem) for problem in result)
+        worded = "; ".join(word_problem(CLI_LANGUAGE, problem) for problem in result)
         raise CliError(f"{path.name}: nothing created: {plain(worded)}")
     return f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
 
@@ -194,7 +198,13 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
         await asyncio.to_thread(out.write_bytes, content)
     except OSError as error:
         raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
-    return f"{out}: {len(data.registrations)} registrations, {len(data.initiatives)} initiatives"
+    registrations = _counted(len(data.registrations), "registration")
+    return f"{out}: {registrations}, {_counted(len(data.initiatives), 'initiative')}"
+
+
+def _counted(count: int, noun: str) -> str:
+    """The English count of a regular noun: "1 registration", "2 registrations"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 async def _report(pending: Awaitable[ImportReport]) -> str:

@@ -298,7 +298,11 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
     history = "\n".join(
         " — ".join(
             part
-            for part in (w.local(at).strftime("%d/%m/%Y %H:%M"), w.named(f"initiative.status_{to}", to), note)
+            for part in (
+                formatting.moment(at, w.language, w.zone),
+                w.named(f"initiative.status_{to}", to),
+                note,
+            )
             if part
         )
         for at, _actor, to, note in row.history

@@ -89,10 +89,16 @@ def _calendar_values(language: str, key: str, unit: Unit, today: date) -> dict[s
     }
 
 
-def unit_notice(language: str, unit: Unit, words: str, audience: Audience | None) -> Outgoing:
-    """An officer's own words headed by their unit; to the unregistered of a campaign, with its Register
-    button (the notice asks them to do just that)."""
-    body = Html(text(language, "reminders.custom_head", unit=unit.name) + "\n" + escape(words))
+def unit_notice(
+    language: str,
+    unit: Unit,
+    words: str,
+    audience: Audience | None,
+    head: str = "reminders.custom_head",
+) -> Outgoing:
+    """An officer's own words headed by their unit (a reminder's heading, or ``head``: a broadcast's); to
+    the unregistered of a campaign, with its Register button (the notice asks them to do just that)."""
+    body = Html(text(language, head, unit=unit.name) + "\n" + escape(words))
     if audience is None or audience.name != "unregistered" or audience.campaign_id is None:
         return Outgoing(body)
     payload = Register(audience.campaign_id)

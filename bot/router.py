@@ -171,7 +171,8 @@ class Router:
     async def _permitted(ctx: Ctx, role: Role) -> bool:
         if allowed(role, ctx.who):
             return True
-        officers_only = role is Role.OFFICER and ctx.who.member is not None
-        refusal: Handler = common.officers_only if officers_only else common.link_first
+        refusal: Handler = common.link_first
+        if role is Role.OFFICER:
+            refusal = common.officers_only if ctx.who.member is not None else common.link_officer_first
         await refusal(ctx)
         return False

@@ -31,6 +31,7 @@ from storage.repos.outbox import Audience
 FLOW = "announce"
 TEXT, WHEN, UNIT, AUDIENCE, PREVIEW = "text", "when", "unit", "audience", "preview"
 LIST_LIMIT = 10
+TITLE_WIDTH = 60  # a broadcast is named by the start of its text in progress lists and summaries
 
 
 def _controls(ctx: Ctx) -> list[Button]:
@@ -288,10 +289,12 @@ async def _confirm(ctx: Ctx) -> None:
     await ctx.dialog.finish()
     body = str(data["text"])
     audience = _audience(data)
-    messages = {lang: unit_notice(lang, unit, body, audience).to_json() for lang in LANGUAGES}
+    messages = {
+        lang: unit_notice(lang, unit, body, audience, head="announce.head").to_json() for lang in LANGUAGES
+    }
     broadcast_id = await ctx.repos.broadcasts.create(
         kind="broadcast",
-        title=body[:60],
+        title=formatting.excerpt(body, TITLE_WIDTH),
         campaign_id=None,
         unit_id=unit.id,
         requested_by=ctx.who.account.id,
@@ -335,7 +338,7 @@ async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
     await ctx.repos.audit.record(
         ctx.who.actor, "reminder.cancel", f"rule:{rule_id}", {"sendings": cancelled}, ctx.now
     )
-    ctx.say(ctx.t("announce.cancelled", count=cancelled))
+    ctx.say(ctx.t("announce.cancelled", count=formatting.number(cancelled, ctx.lang)))
 
 
 ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text)

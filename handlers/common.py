@@ -93,6 +93,11 @@ async def link_first(ctx: Ctx) -> None:
     ctx.say(ctx.t("fallback.link_first"))
 
 
+async def link_officer_first(ctx: Ctx) -> None:
+    """An officer command from someone not linked yet: officers link by phone like everyone else."""
+    ctx.say(ctx.t("fallback.link_first_officer"))
+
+
 async def officers_only(ctx: Ctx) -> None:
     """An officer command from a member."""
     ctx.say(ctx.t("fallback.officers_only"))

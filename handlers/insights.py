@@ -59,7 +59,7 @@ def _progress(language: str, part: int, whole: int | None) -> str:
     number = formatting.number
     if not whole:
         return number(part, language)
-    return f"{number(part, language)}/{number(whole, language)} ({formatting.percent(part, whole)})"
+    return f"{number(part, language)}/{number(whole, language)} ({formatting.percent(part, whole, language)})"
 
 
 def _unit_names(units: list[UnitFigures]) -> str:
@@ -76,7 +76,9 @@ def summary(language: str, figures: CampaignFigures) -> Html:
         text(
             language,
             "insights.registration",
-            progress=_progress(language, scope.registered, scope.roster),
+            registered=number(scope.registered, language),
+            roster=number(scope.roster, language),
+            percent=formatting.percent(scope.registered, scope.roster, language),
             linked=number(scope.linked, language),
         ),
         text(

@@ -20,7 +20,7 @@ async def list_requests(ctx: Ctx) -> None:
     if not pending:
         ctx.say(ctx.t("requests.none"))
         return
-    ctx.say(ctx.t("requests.header", count=len(pending)))
+    ctx.say(ctx.t("requests.header", count=formatting.number(len(pending), ctx.lang)))
     for request in pending:
         unit = await ctx.repos.units.get(request.unit_id)
         ctx.say(

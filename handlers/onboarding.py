@@ -42,11 +42,13 @@ async def start(ctx: Ctx) -> None:
     invite = None
     if ctx.event.args:
         invite = await valid_invite(ctx.repos, ctx.event.args[0], ctx.now)
-        if invite is None:
-            ctx.say(ctx.t("onboarding.invite_invalid"))
     if ctx.who.member is not None:
+        if ctx.event.args:  # linked already: an invitation has nothing to add, and no phone to share
+            ctx.say(ctx.t("onboarding.already_linked" if invite else "onboarding.invite_invalid_linked"))
         await show_menu(ctx)
         return
+    if ctx.event.args and invite is None:
+        ctx.say(ctx.t("onboarding.invite_invalid"))
     pending = await ctx.repos.join_requests.pending_of_user(ctx.who.account.channel, ctx.who.account.user_id)
     if pending is not None and invite is None:
         unit = await ctx.repos.units.get(pending.unit_id)
@@ -99,7 +101,9 @@ async def on_contact(ctx: Ctx) -> None:
             unit_id=invited.get("unit_id"),
             invite_id=invited.get("invite_id"),
         )
-        ctx.say(ctx.t("onboarding.not_on_roster_intro"), remove_keyboard=True)
+        ctx.say(
+            ctx.t("onboarding.not_on_roster_intro", phone=display_phone(result.phone)), remove_keyboard=True
+        )
         await prompt_join(ctx)
     elif result.outcome is LinkOutcome.NOT_OWN_CONTACT:
         ctx.say(ctx.t("onboarding.not_own_contact"), ask_contact=True)
@@ -114,7 +118,7 @@ async def prompt_join(ctx: Ctx) -> None:
     data = state.data
     if state.step == OFFER:
         ctx.say(
-            ctx.t("join.offer", phone=display_phone(data["phone"])),
+            ctx.t("join.offer"),
             [[ctx.button("join.offer_button", JoinStep("begin"))], _dialog_row(ctx, back=False)],
         )
     elif state.step == UNIT:

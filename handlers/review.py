@@ -16,7 +16,7 @@ from handlers.common import stale_button
 from handlers.context import Ctx, Flow
 from handlers.initiative_views import history_lines, initiative_details
 from handlers.notify import Localized, notify
-from messages import Html, text
+from messages import Html, formatting, text
 from storage.records import Initiative
 
 QUEUE_STATUSES = ("submitted", "valid")
@@ -52,7 +52,7 @@ async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
     attachments = await ctx.repos.initiatives.attachments(initiative.id)
     unit = await ctx.repos.units.get(initiative.unit_id)
     body = Html(
-        ctx.t("review.head", waiting=waiting, unit=unit.name if unit else "?")
+        ctx.t("review.head", waiting=formatting.number(waiting, ctx.lang), unit=unit.name if unit else "?")
         + "\n\n"
         + await initiative_details(ctx, initiative, attachments)
     )
@@ -215,6 +215,13 @@ async def _on_point(ctx: Ctx, point: int) -> None:
     await _apply(ctx, initiative, "score", version, note="", scores=scores)
 
 
+def _notice_note(action: str, note: str) -> object:
+    """The note as the author's notice shows it: its own line after a decision, nothing when none given."""
+    if action not in ("recognise", "not_recognise"):
+        return note
+    return Localized(lambda language: text(language, "initiative.notice_note", note=note)) if note else ""
+
+
 async def _apply(
     ctx: Ctx, initiative: Initiative, action: str, version: int, *, note: str, scores: dict[str, int] | None
 ) -> None:
@@ -247,7 +254,7 @@ async def _apply(
         "initiative_review",
         f"initiative.notice_{action}",
         [("initiative.view_button", ViewInitiative(initiative.id))],
-        note=note or "—",
+        note=_notice_note(action, note),
         **params,
     )
     moved = await ctx.repos.initiatives.get(initiative.id)

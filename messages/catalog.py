@@ -1,4 +1,8 @@
-"""Loads the TOML catalogs once and renders a key in a language with escaped parameters."""
+"""Loads the TOML catalogs once and renders a key in a language with escaped parameters.
+
+A text may have plural forms (English only; Vietnamese has none): a table ``{one = "...", other = "..."}``,
+chosen by the ``count`` parameter, or by the parameter that ``by = "name"`` names.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_LANGUAGE = "vi"
 LANGUAGES = ("vi", "en")
@@ -31,22 +35,52 @@ def plain(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
+class Plural(NamedTuple):
+    """The plural forms of one text: ``one`` when the ``by`` parameter is 1, else ``other``."""
+
+    one: str
+    other: str
+    by: str
+
+
+def _is_plural(value: object) -> bool:
+    return isinstance(value, dict) and "other" in value and set(value) <= {"one", "other", "by"}
+
+
+class _Loaded(NamedTuple):
+    texts: dict[str, str]
+    plurals: dict[str, Plural]
+
+
+def _flatten(table: dict[str, Any], loaded: _Loaded, prefix: str = "") -> None:
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
+        if _is_plural(value):
+            other = str(value["other"])
+            loaded.texts[name] = other
+            loaded.plurals[name] = Plural(str(value.get("one", other)), other, str(value.get("by", "count")))
+        elif isinstance(value, dict):
+            _flatten(value, loaded, name + ".")
         else:
-            flat[name] = str(value)
-    return flat
+            loaded.texts[name] = str(value)
 
 
 @cache
-def catalog(language: str) -> dict[str, str]:
-    """Every text of one language by dotted key ("onboarding.welcome")."""
+def _load(language: str) -> _Loaded:
     with (_HERE / f"{language}.toml").open("rb") as handle:
-        return _flatten(tomllib.load(handle))
+        loaded = _Loaded({}, {})
+        _flatten(tomllib.load(handle), loaded)
+        return loaded
+
+
+def catalog(language: str) -> dict[str, str]:
+    """Every text of one language by dotted key ("onboarding.welcome"); a plural by its ``other`` form."""
+    return _load(language).texts
+
+
+def plurals(language: str) -> dict[str, Plural]:
+    """The texts of one language that have plural forms, by key."""
+    return _load(language).plurals
 
 
 def has_key(key: str) -> bool:
@@ -58,5 +92,8 @@ def text(language: str | None, key: str, **params: object) -> Html:
     """The text for ``key`` in ``language`` (falling back to Vietnamese), parameters escaped and filled in."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE)[key]
+    forms = plurals(lang).get(key)
+    if forms is not None:  # the count may come already formatted ("1", "2.000"): 1 is "1" either way
+        template = forms.one if str(params.get(forms.by)) == "1" else forms.other
     safe = {name: value if isinstance(value, Html) else escape(value) for name, value in params.items()}
     return Html(template.format(**safe))

@@ -1,8 +1,12 @@
-"""Numbers, dates and money the Vietnamese way: 1.709; 25/03/2026; 80.000.000 đ (English: 1,709)."""
+"""Numbers, dates and money the Vietnamese way: 1.709; 25/03/2026; "08:00 ngày 25/03/2026"; 80.000.000 đ.
+
+English keeps the same dates (Vietnamese users read them so) and groups thousands with commas (1,709).
+Every number, date and time a person reads goes through here, never through ``strftime`` or ``:,`` elsewhere.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -25,8 +29,13 @@ def day(value: date, language: str = "vi") -> str:
 
 
 def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str:
-    """A point in time shown in local time: "08:00 25/03/2026"."""
-    return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+    """A point in time shown in local time: "08:00 ngày 25/03/2026" (English "08:00, 25/03/2026").
+
+    A naive time is a stored one, in UTC.
+    """
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    joiner = " ngày " if language == "vi" else ", "
+    return f"{local:%H:%M}{joiner}{day(local.date(), language)}"
 
 
 def percent(part: int, whole: int, language: str = "vi") -> str:
@@ -34,3 +43,14 @@ def percent(part: int, whole: int, language: str = "vi") -> str:
     if whole <= 0:
         return "—"
     return f"{round(100 * part / whole)}%"
+
+
+def excerpt(value: str, width: int) -> str:
+    """The start of a text to name it by, on one line, cut at a word and ended with "…" when longer."""
+    flat = " ".join(value.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1]
+    if " " in cut and not flat[width - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:–—-") + "…"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
+from messages import formatting, plain, text
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.campaigns import campaign_running
@@ -31,6 +32,24 @@ async def test_a_broadcast_to_the_unregistered_of_a_campaign(chat: Callable[...,
     assert any("Đã gửi xong thông báo" in m.plain_text for m in hung.messages)
 
 
+async def test_a_broadcast_is_headed_as_a_notice_and_its_summary_names_it_without_a_stray_space(
+    chat: Callable[..., Chat],
+) -> None:
+    hung, mai = await campaign_running(chat)
+    body = "Họp công đoàn " * 10  # its first 60 characters end in a space
+    await hung.send("/thongbao")
+    await hung.send(body)
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    notice = next(m.plain_text for m in mai.messages if "Họp công đoàn" in m.plain_text)
+    head = plain(text("vi", "announce.head", unit="Liên đoàn Lao động huyện Hà Quảng"))
+    assert notice.splitlines()[0] == head and head.startswith("📢") and "nhắc" not in head
+    [summary] = [m.plain_text for m in hung.messages if "Đã gửi xong thông báo «Họp" in m.plain_text]
+    named = formatting.excerpt(body, 60)
+    assert named.endswith("Họp…") and len(named) <= 60
+    assert f"«{named}»:" in summary.splitlines()[0] and " :" not in summary
+
+
 async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_its_owner_only(
     chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock, store: Store
 ) -> None:
@@ -43,7 +62,7 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     await hung.send("10/3 8:00")
     await hung.press("Tất cả đoàn viên")
     await hung.press("Xác nhận gửi")
-    assert "08:00 10/03/2026" in hung.last_text
+    assert "08:00 ngày 10/03/2026" in hung.last_text
     await hung.send("/nhacviec")
     assert "Nộp báo cáo sơ kết quý I" in hung.last_text
     # An officer who did not create it cannot cancel it.
@@ -55,7 +74,7 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     await grant_officer(store, "LDLD-HQ", user="telegram:888", actor="test", now=NOW)
     other = chat(888, "Khác", "Cán bộ")
     await other.send("/nhacviec")
-    await other.press("Hủy lời nhắc 08:00 10/03/2026")
+    await other.press("Hủy lời nhắc 08:00 ngày 10/03/2026")
     assert "do chính mình tạo" in other.last_text
     clock.current = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
     await bot.runtime.reminders.tick()
@@ -74,7 +93,7 @@ async def test_the_owner_cancels_a_planned_reminder(chat: Callable[..., Chat], s
     await hung.press("Tất cả đoàn viên")
     await hung.press("Xác nhận gửi")
     await hung.send("/nhacviec")
-    await hung.press("Hủy lời nhắc 08:00 20/04/2026")
+    await hung.press("Hủy lời nhắc 08:00 ngày 20/04/2026")
     assert "Đã hủy lời nhắc" in hung.last_text
     async with store.begin() as repos:
         assert not [s for s in await repos.reminders.planned() if s.rule.kind == "custom"]
@@ -89,7 +108,7 @@ async def test_a_member_switches_reminders_off_and_picks_quiet_hours(
     await mai.press("Tắt nhắc nhở")
     assert "Trạng thái: đang tắt" in mai.last_text
     await mai.press("22:00–06:00")
-    assert "Giờ yên lặng (không nhận nhắc nhở, thông báo): 22:00–06:00" in mai.last_text
+    assert "Không làm phiền" in mai.last_text and "22:00–06:00" in mai.last_text
     async with store.begin() as repos:
         account = await repos.accounts.get("telegram", str(mai.user.user_id))
         assert account is not None

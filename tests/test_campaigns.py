@@ -3,6 +3,7 @@ register, change and withdraw; collectives register; bad input and authority are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
 from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
 from tests.helpers.chat import Chat, labels
@@ -130,7 +132,7 @@ async def test_launching_twice_or_outside_ones_subtree_is_refused(
     await stored_draft(store, unit_code="CDN-GD", code="GD-2026")  # education sector: not Hùng's
     hung = await linked(chat, HUNG)
     await hung.send("/phatdong GD-2026")
-    assert "không thuộc phạm vi bạn phụ trách" in hung.last_text
+    assert hung.last_text == plain(text("vi", "problem.campaign_out_of_reach", code="GD-2026"))
     await create_through_dialog(hung)
     await hung.send("/phatdong LDG-2026")
     first_confirmation = hung.last
@@ -217,8 +219,9 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
     await mai.press("Bỏ qua")
     await mai.press("Xác nhận đăng ký")
     await hung.send("/phongtrao")
-    assert "Đã đăng ký 1 / đã liên kết 2 / danh sách 2 đoàn viên (50%)" in hung.last_text
+    assert "1/2 đoàn viên (50%)" in hung.last_text  # registered/roster, then the share
     await hung.press(TITLE)
+    before = len(hung.messages)
     await hung.press("Đăng ký tập thể")
     await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
     await hung.press("Tập thể lao động xuất sắc")
@@ -226,6 +229,8 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
     await hung.send("Không có tai nạn lao động; vụ; 0")
     await hung.press("Xác nhận đăng ký")
     assert "Đã ghi nhận đăng ký tập thể" in hung.last_text
+    collective = " ".join(m.plain_text for m in hung.messages[before:])
+    assert not re.search(r"\b[Bb]ạn\b", collective)  # a collective registers: nobody is "bạn" here
     await hung.send("/phongtrao")
     await hung.press(TITLE)
     assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in hung.last_text

@@ -190,9 +190,9 @@ def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
     assert initiative["Tổng điểm"] == 26
     assert initiative["Trạng thái"] == "được công nhận"
     assert initiative["Quá trình xét duyệt"] == (
-        "02/03/2026 08:30 — đã nộp, chờ xét\n"
-        "05/03/2026 10:30 — hợp lệ, đang xét\n"
-        "12/03/2026 08:30 — được công nhận — Xuất sắc"
+        "08:30 ngày 02/03/2026 — đã nộp, chờ xét\n"
+        "10:30 ngày 05/03/2026 — hợp lệ, đang xét\n"
+        "08:30 ngày 12/03/2026 — được công nhận — Xuất sắc"
     )
     cells = {cell.value: cell for cell in sheet[1]}
     column = {str(name): cell.column_letter for name, cell in cells.items()}

@@ -140,19 +140,19 @@ def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(
-    ("replace", "message"),
+    ("replace", "message"),  # the CLI speaks English throughout, the campaign's problems included
     [
-        (('code = "tcn-2027"', 'code = "t"'), "Mã «T» chưa đúng"),
+        (('code = "tcn-2027"', 'code = "t"'), "The code «T» is not valid"),
         (
             ("ends_on = 2027-05-31", "ends_on = 2027-04-30"),
-            "Ngày kết thúc 30/04/2027 đang trước ngày bắt đầu",
+            "The end date 30/04/2027 is before the start date",
         ),
         (('registration_deadline = "25/4/2027"', 'registration_deadline = "31/6/2027"'), "not a date"),
-        (('unit = "LDLD-HQ"', 'unit = "NOPE"'), "Không có đơn vị mã «NOPE»"),
+        (('unit = "LDLD-HQ"', 'unit = "NOPE"'), "There is no unit with code «NOPE»"),
         (('kind = "peak"', 'kind = "peak"\ncolor = "red"'), "unknown field(s): color"),
         (
             ('individual_titles = ["advanced_worker", "outstanding_member"]', 'individual_titles = ["hero"]'),
-            "Không có danh hiệu: hero",
+            "There are no such titles: hero",
         ),
     ],
 )

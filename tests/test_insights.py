@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from bot.officers import grant_officer
+from messages import plain, text
 from storage.database import Store
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
@@ -73,7 +74,7 @@ async def test_stats_give_the_numbers_and_a_chart(chat: Callable[..., Chat], sto
     assert message.kind == "photo" and message.file_bytes is not None and message.file_bytes.startswith(PNG)
     assert len(message.file_bytes) > 10_000
     words = message.plain_text
-    assert "Đăng ký thi đua: 1/2 (50%) đoàn viên; đã liên kết 2" in words
+    assert "Đăng ký thi đua: 1/2 đoàn viên (50%); đã liên kết tài khoản: 2" in words
     assert "Sáng kiến: 1/431 (0%); hợp lệ 1; được công nhận 1" in words
     assert "Dẫn đầu: Công đoàn cơ sở Điện lực Hà Quảng" in words
     assert "Cần đôn đốc: Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in words
@@ -84,7 +85,7 @@ async def test_an_officer_of_a_sibling_unit_sees_nothing(chat: Callable[..., Cha
     await grant_officer(store, "CDN-GD", user="telegram:777", actor="test", now=NOW)
     education = chat(777, "Giáo", "Cán bộ")
     await education.send("/thongke LDG-2026")
-    assert "không thuộc phạm vi bạn phụ trách" in education.last_text
+    assert education.last_text == plain(text("vi", "problem.campaign_out_of_reach", code="LDG-2026"))
     await education.send("/baocao LDG-2026")
     assert education.last.kind == "text"
 
@@ -118,7 +119,12 @@ async def test_the_review_report_names_who_to_commend(chat: Callable[..., Chat],
 
 
 async def test_the_cli_writes_the_workbook(
-    chat: Callable[..., Chat], store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+    chat: Callable[..., Chat],
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from bot.cli import main
 
@@ -129,5 +135,8 @@ async def test_the_cli_writes_the_workbook(
 
     status = await asyncio.to_thread(main, ["export", "--campaign", "LDG-2026", "--out", str(out)])
     assert status == 0
+    assert (
+        capsys.readouterr().out.strip() == f"{out}: 1 registration, 1 initiative"
+    )  # English, in the singular
     book = openpyxl.load_workbook(out)
     assert len(book.sheetnames) >= 5

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat, labels
@@ -211,7 +212,7 @@ async def test_invite_outside_the_officers_subtree_is_refused(chat: Callable[...
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/invite CDCS-THPT")  # a school union under the education sector, not Hà Quảng
-    assert "trong phạm vi bạn phụ trách" in hung.last_text
+    assert hung.last_text == plain(text("vi", "invite.not_yours", code="CDCS-THPT"))
 
 
 async def test_officer_commands_are_refused_to_members(chat: Callable[..., Chat]) -> None:
@@ -245,3 +246,52 @@ async def test_restart_in_the_middle_of_a_form_resumes_it(chat: Callable[..., Ch
     await bot.restart()
     await nam.send("Trần Văn Nam")
     assert "Kiểm tra lại yêu cầu tham gia" in nam.last_text and "Điện lực Hà Quảng" in nam.last_text
+
+
+def said(key: str, **params: object) -> str:
+    """A catalog text as the person reads it, in Vietnamese."""
+    return plain(text("vi", key, **params))
+
+
+async def test_a_newcomer_not_on_the_roster_is_told_once_then_offered_to_join(
+    chat: Callable[..., Chat],
+) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/start")
+    replies = await nam.share_contact()
+    assert [m.plain_text for m in replies] == [
+        said("onboarding.not_on_roster_intro", phone="0933 000 111"),
+        said("join.offer"),
+    ]
+    assert "0933 000 111" not in replies[1].plain_text  # the offer does not say the number again
+    assert labels(replies[1])[0] == said("join.offer_button")
+
+
+async def test_an_unlinked_person_typing_an_officer_command_is_not_told_it_is_for_members(
+    chat: Callable[..., Chat],
+) -> None:
+    nam = chat(*STRANGER)
+    await nam.send("/duyet")
+    assert nam.last_text == said("fallback.link_first_officer")
+    await nam.send("/cuatoi")  # a member's command still says it is for members
+    assert nam.last_text == said("fallback.link_first")
+
+
+async def test_a_linked_member_opening_an_invite_is_not_asked_for_a_phone_number(
+    chat: Callable[..., Chat],
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/moi CDCS-YT")
+    code = hung.last_text.split("?start=")[1].split()[0]
+    mai = chat(*MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    opened = await mai.send(f"/start {code}")
+    assert opened[0].plain_text == said("onboarding.already_linked")
+    assert not any("số điện thoại" in m.plain_text for m in opened)
+    expired = await mai.send("/start NOPE1234")
+    assert expired[0].plain_text == said("onboarding.invite_invalid_linked")
+    assert not any("số điện thoại" in m.plain_text for m in expired)
+    assert said("menu.prompt") in expired[-1].plain_text  # and the menu, as a plain /start gives

@@ -70,7 +70,7 @@ async def test_a_reminder_reaches_only_the_unregistered_and_opens_the_registrati
     await tick(bot)
     assert len(reminders_of(mai)) == 1  # a second tick sends nothing twice
     await mai.press("Đăng ký ngay")
-    assert "Chọn danh hiệu" in mai.last_text
+    assert mai.last_text == plain(text("vi", "register.ask_titles"))
 
 
 async def test_quiet_hours_defer_and_opt_outs_skip(
@@ -109,7 +109,7 @@ async def test_a_bot_down_across_a_reminder_sends_it_within_grace_and_reports_it
     await bot.runtime.start()
     await bot.runtime.outbox.wait_idle()
     assert len(reminders_of(mai)) == 1
-    assert any("đã bị lỡ" in m.plain_text and "08:00 22/03/2026" in m.plain_text for m in hung.messages)
+    assert any("đã bị lỡ" in m.plain_text and "08:00 ngày 22/03/2026" in m.plain_text for m in hung.messages)
     async with store.begin() as repos:
         statuses = [s.status for s in await repos.reminders.planned()]
     assert statuses == ["planned"]  # the one on 24/3 still waits
@@ -189,7 +189,7 @@ async def test_a_moment_that_cannot_be_read_or_has_passed_is_explained_and_asked
     await hung.send("10/3 8:00")  # still at the same step: a good answer moves on
     await hung.press("Tất cả đoàn viên")
     await hung.press("Xác nhận gửi")
-    assert hung.last_text == said("vi", "announce.scheduled", at="08:00 10/03/2026")
+    assert hung.last_text == said("vi", "announce.scheduled", at="08:00 ngày 10/03/2026")
 
 
 async def plan_reminder(officer: Chat, words: str, when: str) -> None:
