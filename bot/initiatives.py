@@ -137,6 +137,17 @@ async def withdraw(repos: Repos, initiative: Initiative, actor: str, now: dateti
     return None
 
 
+def review_refusal(initiative: Initiative, action: str, version: int) -> Problem | None:
+    """Why the council cannot take ``action`` now, known from the initiative alone: checked when the button is
+    pressed, before a note is asked for, and again when the step is applied."""
+    from_statuses, _ = REVIEW_ACTIONS[action]
+    if initiative.version != version or initiative.status not in from_statuses:
+        return Problem("initiative", "changed_since", {"title": initiative.title})
+    if action == "recognise" and set(initiative.scores) != set(CRITERIA):
+        return Problem("scores", "scores_first")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Reviewed:
     """A review step that went through: the new status."""
@@ -164,16 +175,15 @@ async def review(
     if who.member is not None and who.member.id == initiative.author_member_id:
         return Problem("initiative", "review_own", {"title": initiative.title})
     from_statuses, to_status = REVIEW_ACTIONS[action]
-    if initiative.version != version or initiative.status not in from_statuses:
-        return Problem("initiative", "changed_since", {"title": initiative.title})
+    refusal = review_refusal(initiative, action, version)
+    if refusal is not None:
+        return refusal
     if action in NOTE_REQUIRED and not note.strip():
         return Problem("note", "note_required")
     if action == "score" and (
         scores is None or set(scores) != set(CRITERIA) or not all(1 <= v <= scale for v in scores.values())
     ):
         return Problem("scores", "scores_range", {"high": scale})
-    if action == "recognise" and set(initiative.scores) != set(CRITERIA):
-        return Problem("scores", "scores_first")
     if action == "revision":
         scores = {}  # the revised text is scored afresh
     if not await repos.initiatives.move(

@@ -119,8 +119,9 @@ async def button(ctx: Ctx, pressed: ReviewStep) -> None:
     if initiative is None:
         await stale_button(ctx)
         return
-    if initiative.version != version or initiative.status not in domain.REVIEW_ACTIONS[action][0]:
-        ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
+    refusal = domain.review_refusal(initiative, action, version)
+    if refusal is not None:
+        ctx.say(problem_text(ctx, refusal))
         return
     if action == "valid":
         await _apply(ctx, initiative, action, version, note="", scores=None)
