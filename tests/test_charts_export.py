@@ -6,17 +6,19 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from matplotlib.axes import Axes
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.charts import stats_chart
+from bot.charts import MAX_ROWS, ChartData, ChartUnit, chart_data, chart_figure, short_name, stats_chart
 from bot.export_xlsx import build_workbook
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
-from messages import text
+from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign, Unit
 from tests.conftest import ADMIN_ID
@@ -106,19 +108,107 @@ def png_size(content: bytes) -> tuple[int, int]:
     return width, height
 
 
+def chart_text(key: str, language: str = "vi", **params: object) -> str:
+    return plain(text(language, key, **params))
+
+
+def panels(data: ChartData, language: str = "vi") -> tuple[Axes, Axes, Axes]:
+    """The registration, initiatives and progress panels, top to bottom."""
+    registration, initiatives, progress = chart_figure(data, language).axes
+    return registration, initiatives, progress
+
+
+def labels(ax: Axes) -> list[str]:
+    return [label.get_text() for label in ax.get_yticklabels()]
+
+
+def texts(ax: Axes) -> list[str]:
+    return [shown.get_text() for shown in ax.texts]
+
+
 @pytest.mark.parametrize("language", ["vi", "en"])
-def test_the_chart_is_a_png_of_about_1200_by_900(language: str) -> None:
+def test_the_chart_is_a_png_800_px_wide_for_a_phone(language: str) -> None:
     content = stats_chart(figures(), language)
     width, height = png_size(content)
-    assert 1100 <= width <= 1300 and 800 <= height <= 1000
+    assert width == 800 and 800 <= height <= 1400
     assert len(content) > 20_000
 
 
-def test_the_chart_copes_with_many_units_and_with_none() -> None:
-    many = figures(children=40)
-    assert png_size(stats_chart(many, "vi")) == png_size(stats_chart(figures(), "vi"))
-    bare = CampaignFigures(CAMPAIGN, UnitFigures(POWER, 0, 0, 0, 0, 0, 0), [], [])
-    assert stats_chart(bare, "vi").startswith(PNG)
+def test_registration_bars_are_labelled_sorted_by_rate_with_the_value_at_the_end() -> None:
+    registration, _, _ = panels(chart_data(figures()))
+    assert labels(registration) == ["CĐCS Điện lực", "CĐCS Trung tâm Y tế"]  # top to bottom
+    widths = [bar.get_width() for bar in registration.patches]
+    assert widths == [pytest.approx(80.0), pytest.approx(15.0)]
+    assert texts(registration) == ["80% (96/120)", "15% (12/80)"]
+    total = chart_text("chart.registration_total", registered="108", roster="200", percent="54%")
+    assert total in registration.get_title(loc="left")
+
+
+def test_initiative_bars_are_sorted_by_submissions_and_nest_valid_and_recognised() -> None:
+    data = chart_data(figures(children=4))  # Điện lực 1709, Y tế 3, số 0 and số 1 with 0 and 1
+    _, initiatives, _ = panels(data)
+    assert labels(initiatives) == ["CĐCS Điện lực", "CĐCS Trung tâm Y tế", "CĐCS số 1", "CĐCS số 0"]
+    submitted, valid, recognised = (
+        [bar.get_width() for bar in container] for container in initiatives.containers
+    )
+    assert submitted == [1709, 3, 1, 0] and valid == [900, 1, 0, 0] and recognised == [310, 0, 0, 0]
+    assert texts(initiatives) == ["1.709", "3", "1", "0"]
+    legend = initiatives.get_legend()
+    assert legend is not None
+    assert [entry.get_text() for entry in legend.get_texts()] == [
+        chart_text("chart.submitted"),
+        chart_text("chart.valid"),
+        chart_text("chart.recognised"),
+    ]
+
+
+def test_submissions_add_up_day_by_day_against_the_target_of_the_scope() -> None:
+    data = chart_data(figures())
+    _, _, progress = panels(data)
+    cumulative, target = progress.get_lines()
+    assert list(cumulative.get_ydata()) == [sum(3 * n for n in range(day + 1)) for day in range(20)]
+    assert list(target.get_ydata()) == [431, 431]
+    assert chart_text("chart.target_line", target="431") in texts(progress)
+    assert "570/431 (132%)" in texts(progress)
+    no_target = replace(
+        data, target=None, daily_submissions=[(date(2026, 3, 1), 1500), (date(2026, 3, 2), 212)]
+    )
+    _, _, progress = panels(no_target, "en")
+    assert len(progress.get_lines()) == 1 and texts(progress) == ["1,712"]
+
+
+def test_panels_without_data_say_so_instead_of_drawing_an_empty_axis() -> None:
+    nobody = [ChartUnit(POWER.name, 40, 0, 0, 0, 0), ChartUnit(HEALTH.name, 50, 0, 0, 0, 0)]
+    data = replace(chart_data(figures()), units=nobody, daily_submissions=[])
+    registration, initiatives, progress = panels(data)
+    for ax, key in (
+        (registration, "chart.no_registrations"),
+        (initiatives, "chart.no_initiatives"),
+        (progress, "chart.no_data"),
+    ):
+        assert texts(ax) == [chart_text(key)] and not ax.axison and not ax.patches
+    assert (
+        png_size(stats_chart(CampaignFigures(CAMPAIGN, UnitFigures(POWER, 0, 0, 0, 0, 0, 0), [], []), "vi"))[
+            0
+        ]
+        == 800
+    )
+
+
+def test_many_units_show_the_best_and_the_worst_and_say_how_many_are_left_out() -> None:
+    registration, initiatives, _ = panels(chart_data(figures(children=40)))
+    shown = labels(registration)
+    assert len(shown) == MAX_ROWS and shown[0] == "CĐCS Điện lực" and shown[-1] == "CĐCS số 0"
+    assert chart_text("chart.others", count="29") in shown
+    assert len(labels(initiatives)) == MAX_ROWS
+
+
+def test_unit_names_are_shortened_sensibly_for_a_label() -> None:
+    assert short_name("Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng", "Hà Quảng") == "CĐCS Trung tâm Y tế"
+    assert short_name("Liên đoàn Lao động huyện Bảo Lạc", "Cao Bằng") == "LĐLĐ huyện Bảo Lạc"
+    assert short_name("Công đoàn cơ sở Hà Quảng", "Hà Quảng") == "CĐCS Hà Quảng"  # nothing would be left
+    long = short_name("Công đoàn cơ sở Công ty Cổ phần Xi măng và Khoáng sản Cao Bằng chi nhánh Hòa An")
+    assert len(long.splitlines()) == 2 and long.endswith("…")
 
 
 def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
