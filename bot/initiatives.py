@@ -87,6 +87,11 @@ def missing(initiative: Initiative) -> list[str]:
     return absent
 
 
+def score_figures(scores: dict[str, int]) -> str:
+    """The council's scores in criterion order, the way they are said: "8/7/9"."""
+    return "/".join(str(scores[name]) for name in CRITERIA if name in scores)
+
+
 def similar_titles(title_key: str, candidates: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
     """(id, title) of the candidates whose diacritics-free title is very close to ``title_key``."""
     found = []
@@ -195,6 +200,7 @@ async def review(
         note=note.strip(),
         now=now,
         scores=scores,
+        event="scored" if action == "score" else "moved",
     ):
         return Problem("initiative", "changed_since", {"title": initiative.title})
     return Reviewed(to_status)

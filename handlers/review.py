@@ -242,6 +242,7 @@ async def _apply(
                 f"{text(language, f'initiative.criterion_{name}')} {point}" for name, point in scores.items()
             )
         )
+        params["total"] = sum(scores.values())
     await notify(
         ctx,
         author,

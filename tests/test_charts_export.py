@@ -20,7 +20,7 @@ from bot.export_xlsx import build_workbook
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
 from messages import plain, text
 from storage.database import Store
-from storage.records import Campaign, Unit
+from storage.records import Campaign, HistoryEntry, Unit
 from tests.conftest import ADMIN_ID
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
@@ -66,6 +66,9 @@ def figures(children: int = 2) -> CampaignFigures:
     return CampaignFigures(CAMPAIGN, scope, units, daily)
 
 
+SCORES = {"novelty": 8, "applicability": 9, "effect": 9}
+
+
 def export_data() -> ExportData:
     registration = RegistrationRow(
         unit_name=POWER.name, member_code="DV001", full_name="Hoàng Thị Mai", phone="0912345678",
@@ -80,11 +83,12 @@ def export_data() -> ExportData:
         problem="Ghi chỉ số mất nhiều công\x07", before="Đi từng nhà", steps="1. Lắp module\n2. Cài phần mềm",
         improvement="Nhanh gấp 10 lần", first_applied_on=date(2026, 3, 15), conditions="Có sóng 4G",
         benefit="Tiết kiệm công <đáng kể> & chi phí", value_dong=80_000_000, status="recognised",
-        scores={"novelty": 8, "applicability": 9, "effect": 9}, submitted_at=AT,
+        scores=SCORES, submitted_at=AT,
         history=[
-            (AT, "telegram:1001", "submitted", ""),
-            (AT + timedelta(days=3, hours=2), "telegram:1002", "valid", ""),
-            (AT + timedelta(days=10), "telegram:1002", "recognised", "Xuất sắc"),
+            HistoryEntry(AT, "telegram:1001", "draft", "submitted", ""),
+            HistoryEntry(AT + timedelta(days=3, hours=2), "telegram:1002", "submitted", "valid", ""),
+            HistoryEntry(AT + timedelta(days=5), "telegram:1002", "valid", "valid", "", "scored", SCORES),
+            HistoryEntry(AT + timedelta(days=10), "telegram:1002", "valid", "recognised", "Xuất sắc"),
         ],
     )  # fmt: skip
     delivery = DeliveryRow("announcement", "Phát động LDG-2026", AT, 200, 180, 15, 3, 2)
@@ -279,9 +283,11 @@ def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
     assert (initiative["Tính mới"], initiative["Khả năng áp dụng"], initiative["Hiệu quả"]) == (8, 9, 9)
     assert initiative["Tổng điểm"] == 26
     assert initiative["Trạng thái"] == "được công nhận"
+    scored = text("vi", "initiative.history_scored", scores="8/9/9", total=26).removeprefix("🧮 ")
     assert initiative["Quá trình xét duyệt"] == (
         "02/03/2026 08:30 — đã nộp, chờ xét\n"
         "05/03/2026 10:30 — hợp lệ, đang xét\n"
+        f"07/03/2026 08:30 — {scored}\n"
         "12/03/2026 08:30 — được công nhận — Xuất sắc"
     )
     cells = {cell.value: cell for cell in sheet[1]}

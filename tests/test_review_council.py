@@ -3,12 +3,18 @@ is asked for, scores are their own event in the history, and a title close to a 
 
 from __future__ import annotations
 
+import io
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
 
+import openpyxl
 import pytest
 
 from messages import plain, text
 from storage.database import Store
+from storage.migrate import upgrade
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
 from tests.test_initiatives import TITLE, fill
@@ -53,3 +59,67 @@ async def test_recognising_before_scoring_is_refused_before_the_note_is_asked(
     assert hung.last_text == said("review.ask_note_recognise")
     await hung.send("Áp dụng toàn huyện")
     assert said("review.done_recognise", title=TITLE) in "\n".join(m.plain_text for m in hung.messages[-4:])
+
+
+def last_with(member: Chat, key: str) -> str:
+    """The newest message holding the text of ``key``."""
+    return next(m.plain_text for m in reversed(member.messages) if said(key) in m.plain_text)
+
+
+async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbook(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await submitted_and_valid(hung, mai)
+    await hung.press("Chấm điểm")
+    for point in ("8", "7", "9"):
+        await hung.press(point)
+    given = ", ".join(
+        f"{said(f'initiative.criterion_{name}')} {point}"
+        for name, point in (("novelty", 8), ("applicability", 7), ("effect", 9))
+    )
+    assert mai.last_text == said("initiative.notice_score", title=TITLE, scores=given, total=24)
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        [initiative] = await repos.initiatives.of_member(member.id)
+        history = await repos.initiatives.history(initiative.id)
+    assert [(entry.event, entry.to_status, entry.scores) for entry in history] == [
+        ("moved", "submitted", {}),
+        ("moved", "valid", {}),
+        ("scored", "valid", {"novelty": 8, "applicability": 7, "effect": 9}),
+    ]
+    scored = said("initiative.history_scored", scores="8/7/9", total=24)
+    # The card drawn again after scoring: one line for the screening, one for the scores.
+    card = last_with(hung, "initiative.history_head")
+    steps = card.split(said("initiative.history_head"))[1].strip().splitlines()
+    assert len(steps) == 3
+    assert steps[1].endswith(said("initiative.status_valid")) and steps[2].endswith(scored)
+    # The author's page says the same: "valid" in its status line and the screening, not for the scoring.
+    await mai.send("/cuatoi")
+    await mai.press(TITLE)
+    page = last_with(mai, "initiative.history_head")
+    assert scored in page and page.count(said("initiative.status_valid")) == 2
+    # And the workbook's review history, without the emoji.
+    await hung.send("/baocao")
+    assert hung.last.kind == "document" and hung.last.file_bytes is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(hung.last.file_bytes))[text("vi", "export.sheet_initiatives")]
+    headers = [cell.value for cell in sheet[1]]
+    steps = str(sheet.cell(2, headers.index(text("vi", "export.history")) + 1).value).splitlines()
+    assert len(steps) == 3 and steps[2].endswith(scored.removeprefix("🧮 "))
+
+
+def test_scorings_stored_before_events_were_kept_become_scored_events(tmp_path: Path) -> None:
+    file = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{file}", "0006")
+    moves = [("draft", "submitted"), ("submitted", "valid"), ("valid", "valid"), ("valid", "recognised")]
+    with closing(sqlite3.connect(file)) as db, db:  # foreign keys are off in a bare connection
+        db.executemany(
+            "INSERT INTO initiative_history (initiative_id, at, actor, from_status, to_status, note)"
+            " VALUES (1, '2026-03-02 01:30:00', 'telegram:1', ?, ?, '')",
+            moves,
+        )
+    upgrade(f"sqlite+aiosqlite:///{file}")
+    with closing(sqlite3.connect(file)) as db:
+        rows = db.execute("SELECT event, scores FROM initiative_history ORDER BY id").fetchall()
+    assert rows == [("moved", "{}"), ("moved", "{}"), ("scored", "{}"), ("moved", "{}")]

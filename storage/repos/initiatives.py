@@ -244,8 +244,10 @@ class InitiativeRepo:
         note: str,
         now: datetime,
         scores: dict[str, int] | None = None,
+        event: str = "moved",
     ) -> bool:
-        """Change the status if the initiative is still at ``version`` in one of ``from_statuses``.
+        """Change the status if the initiative is still at ``version`` in one of ``from_statuses``, and write
+        the history's ``event``: "moved", or "scored" with the scores given.
 
         False if someone changed it first. The conditional UPDATE decides; the status read beforehand is
         only what the history records, and the UPDATE also requires it, so both always agree.
@@ -280,12 +282,14 @@ class InitiativeRepo:
                 from_status=from_status,
                 to_status=to_status,
                 note=note,
+                event=event,
+                scores=dict(scores) if event == "scored" and scores else {},
             )
         )
         return True
 
     async def history(self, initiative_id: int) -> list[HistoryEntry]:
-        """Every status change of the initiative, oldest first."""
+        """Every event of the initiative's review (status changes, scorings), oldest first."""
         rows = await self.conn.execute(
             sa.select(
                 initiative_history.c.at,
@@ -293,11 +297,16 @@ class InitiativeRepo:
                 initiative_history.c.from_status,
                 initiative_history.c.to_status,
                 initiative_history.c.note,
+                initiative_history.c.event,
+                initiative_history.c.scores,
             )
             .where(initiative_history.c.initiative_id == initiative_id)
             .order_by(initiative_history.c.id)
         )
-        return [HistoryEntry(*row) for row in rows]
+        return [
+            HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
+            for at, actor, from_status, to_status, note, event, scores in rows
+        ]
 
     async def of_member(self, member_id: int) -> list[Initiative]:
         """Every initiative the member authored, drafts included, most recently changed first."""
