@@ -5,6 +5,7 @@ a state machine with history, similar-title warnings, and co-authors' shares. Pr
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,8 +13,9 @@ from datetime import date, datetime
 from bot.access import Identity
 from bot.campaigns import Problem
 from bot.parsing import ParseError, parse_share
+from bot.textkeys import search_key
 from storage.database import Repos
-from storage.records import CoAuthor, Initiative
+from storage.records import CoAuthor, Initiative, TitleOf
 
 COMMON_FIELDS = ("technical", "management", "operational", "tech_advance")
 CRITERIA = ("novelty", "applicability", "effect")
@@ -92,13 +94,35 @@ def score_figures(scores: dict[str, int]) -> str:
     return "/".join(str(scores[name]) for name in CRITERIA if name in scores)
 
 
+def is_similar(title_key: str, other_key: str) -> bool:
+    """Two diacritics-free titles very close to each other (the cheap upper bounds are tried first)."""
+    matcher = difflib.SequenceMatcher(None, title_key, other_key)
+    return (
+        matcher.real_quick_ratio() >= SIMILARITY
+        and matcher.quick_ratio() >= SIMILARITY
+        and matcher.ratio() >= SIMILARITY
+    )
+
+
+def similar_key_lengths(title_key: str) -> tuple[int, int]:
+    """The lengths a key can have and still be similar to ``title_key``: a ratio is at most twice the
+    shorter length over the sum of both."""
+    length, slack = len(title_key), (2 - SIMILARITY) / SIMILARITY
+    return math.floor(length / slack), math.ceil(length * slack)  # rounded outwards: never one too few
+
+
 def similar_titles(title_key: str, candidates: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
     """(id, title) of the candidates whose diacritics-free title is very close to ``title_key``."""
-    found = []
-    for candidate_id, title, key in candidates:
-        if difflib.SequenceMatcher(None, title_key, key).ratio() >= SIMILARITY:
-            found.append((candidate_id, title))
-    return found
+    return [(candidate_id, title) for candidate_id, title, key in candidates if is_similar(title_key, key)]
+
+
+async def similar_recognised(repos: Repos, who: Identity, initiative: Initiative) -> list[TitleOf]:
+    """Recognised initiatives, in the reviewer's subtrees and any campaign, whose title is very close to
+    this one's: the council should know before recognising the same idea twice."""
+    key = search_key(initiative.title)
+    lengths = similar_key_lengths(key)
+    candidates = await repos.initiatives.recognised_titles(who.led_paths, initiative.id, lengths)
+    return [found for found in candidates if is_similar(key, found.title_key)]
 
 
 async def submit(

@@ -227,6 +227,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class TitleOf:
+    """An initiative's title, its diacritics-free key and the campaign it counts for (None if none)."""
+
+    id: int
+    title: str
+    title_key: str
+    campaign: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InitiativeCounts:
     """How many initiatives a subtree submitted, how many were valid and how many recognised."""
 

@@ -12,11 +12,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot.textkeys import search_key
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade
+from tests.conftest import ADMIN_ID
 from tests.helpers.campaigns import campaign_running
-from tests.helpers.chat import Chat
+from tests.helpers.chat import Chat, labels
+from tests.helpers.roster import NOW
 from tests.test_initiatives import TITLE, fill
 
 pytestmark = pytest.mark.sandbox
@@ -123,3 +126,62 @@ def test_scorings_stored_before_events_were_kept_become_scored_events(tmp_path: 
     with closing(sqlite3.connect(file)) as db:
         rows = db.execute("SELECT event, scores FROM initiative_history ORDER BY id").fetchall()
     assert rows == [("moved", "{}"), ("moved", "{}"), ("scored", "{}"), ("moved", "{}")]
+
+
+def review_card(officer: Chat) -> str:
+    """The newest initiative card of the council's queue."""
+    return next(m.plain_text for m in reversed(officer.messages) if said("review.next_button") in labels(m))
+
+
+async def recognised(store: Store, member_code: str, title: str, campaign_code: str | None) -> None:
+    """An initiative of the member's unit, already through the council and recognised."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        campaign = await repos.campaigns.by_code(campaign_code) if campaign_code else None
+        assert member is not None
+        initiative_id = await repos.initiatives.create_draft(
+            author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign and campaign.id, now=NOW
+        )
+        named = {"title": title, "title_key": search_key(title)}
+        await repos.initiatives.update_fields(initiative_id, named, NOW)
+        for version, (before, after) in enumerate(
+            (("draft", "submitted"), ("submitted", "valid"), ("valid", "recognised")), start=2
+        ):
+            moved = await repos.initiatives.move(
+                initiative_id,
+                version=version,
+                from_statuses=(before,),
+                to_status=after,
+                actor="test",
+                note="",
+                now=NOW,
+            )
+            assert moved
+
+
+async def test_the_council_is_told_of_a_recognised_initiative_with_a_very_close_title_in_its_scope(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    # In the district and the campaign; in the education sector (outside the district); not close at all.
+    await recognised(store, "DV001", "Quy trình kiểm tra công tơ điện tử từ xa.", "LDG-2026")
+    await recognised(store, "DV003", "Quy trinh kiem tra cong to dien tu tu xa", None)
+    await recognised(store, "DV001", "Sổ tay an toàn điện cho công nhân", None)
+    await fill(mai)
+    await mai.press("Nộp sáng kiến")
+    await mai.press("Vẫn nộp")  # the submission check saw the one in the campaign
+    await hung.send("/duyet")
+    card = review_card(hung)
+    in_district = said(
+        "review.similar_line",
+        title="Quy trình kiểm tra công tơ điện tử từ xa.",
+        campaign="Lao động giỏi, lao động sáng tạo 2026",
+    )
+    assert said("review.similar_recognised", titles=in_district) in card
+    assert "Quy trinh kiem tra" not in card and "Sổ tay" not in card  # outside the district; not close
+    # The province sees both, the one outside any campaign said so.
+    province = chat(ADMIN_ID, "Tỉnh", "Cán bộ")
+    await province.send("/duyet")
+    card = review_card(province)
+    assert in_district in card
+    assert said("review.similar_line_alone", title="Quy trinh kiem tra cong to dien tu tu xa") in card

@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts
+from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts, TitleOf
 from storage.tables import (
+    campaigns,
     initiative_attachments,
     initiative_coauthors,
     initiative_history,
@@ -341,6 +342,28 @@ class InitiativeRepo:
             .order_by(initiatives.c.id)
         )
         return [(initiative_id, title, title_key) for initiative_id, title, title_key in rows]
+
+    async def recognised_titles(
+        self, paths: Sequence[str], exclude_id: int, key_lengths: tuple[int, int]
+    ) -> list[TitleOf]:
+        """Recognised initiatives of units inside these subtrees, any campaign, other than ``exclude_id``,
+        whose title key is ``key_lengths`` (low, high) characters long: the only ones that can be close."""
+        if not paths:
+            return []
+        low, high = key_lengths
+        rows = await self.conn.execute(
+            sa.select(initiatives.c.id, initiatives.c.title, initiatives.c.title_key, campaigns.c.title)
+            .join(units, units.c.id == initiatives.c.unit_id)
+            .outerjoin(campaigns, campaigns.c.id == initiatives.c.campaign_id)
+            .where(
+                initiatives.c.status == "recognised",
+                initiatives.c.id != exclude_id,
+                sa.func.length(initiatives.c.title_key).between(low, high),
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(initiatives.c.id)
+        )
+        return [TitleOf(*row) for row in rows]
 
     async def counts(self, campaign_id: int, path: str) -> InitiativeCounts:
         """Submitted, valid and recognised initiatives of the campaign within the subtree with this path."""
