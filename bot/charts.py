@@ -31,6 +31,7 @@ PANEL_INCHES = 0.75  # a bar panel's title and margins
 LINE_PANEL_INCHES = 2.4
 TITLE_INCHES = 0.75
 EMPTY_PANEL_INCHES = 0.7
+TARGET_IN_VIEW = 0.2  # below this share of the target, the target is named above the panel, not drawn
 MAX_ROWS = 12  # more units than this: the best and the worst, with a line saying how many are left out
 BEST_SHOWN = 7
 LABEL_WIDTH = 22  # characters per line of a unit's name
@@ -285,20 +286,25 @@ def _progress_panel(ax: Axes, data: ChartData, language: str) -> None:
     days = [day.toordinal() for day, _ in data.daily_submissions]
     totals = list(accumulate(count for _, count in data.daily_submissions))
     ax.set_title(title, fontsize=TITLE_FONT, loc="left")
-    ax.plot(days, totals, color=BLUE, linewidth=2.0, drawstyle="steps-post")
-    ax.fill_between(days, totals, color=BLUE, alpha=0.12, step="post")
+    ax.plot(days, totals, color=BLUE, linewidth=2.0)
+    ax.plot(days[-1:], totals[-1:], color=BLUE, marker="o", markersize=4)
+    ax.fill_between(days, totals, color=BLUE, alpha=0.12)
     last = totals[-1]
+    ceiling = max(1, last) * 1.3
     if data.target:
-        ax.axhline(data.target, color=RED, linestyle="--", linewidth=1.4)
-        target = _t(language, "chart.target_line", target=formatting.number(data.target, language))
-        ax.text(days[0], data.target, target, va="bottom", ha="left", fontsize=SMALL, color=RED)
-        reached = (
-            f"{formatting.number(last, language)}/{formatting.number(data.target, language)}"
-            f" ({formatting.percent(last, data.target, language)})"
-        )
+        target = formatting.number(data.target, language)
+        if last >= data.target * TARGET_IN_VIEW:
+            ceiling = max(ceiling, data.target * 1.15)
+            ax.axhline(data.target, color=RED, linestyle="--", linewidth=1.4)
+            line = _t(language, "chart.target_line", target=target)
+            ax.text(days[0], data.target, line, va="bottom", ha="left", fontsize=SMALL, color=RED)
+        else:  # drawn to scale, the line would flatten the submissions against the bottom
+            above = _t(language, "chart.target_above", target=target)
+            ax.text(0.01, 0.98, above, va="top", ha="left", fontsize=SMALL, color=RED, transform=ax.transAxes)
+        share = formatting.percent(last, data.target, language)
+        reached = f"{formatting.number(last, language)}/{target} ({share})"
     else:
         reached = formatting.number(last, language)
-    ceiling = max(1, last, data.target or 0) * 1.15
     ax.set_ylim(0, ceiling)
     ax.annotate(
         reached,

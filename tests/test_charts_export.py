@@ -169,16 +169,20 @@ def test_initiative_bars_are_sorted_by_submissions_and_nest_valid_and_recognised
 def test_submissions_add_up_day_by_day_against_the_target_of_the_scope() -> None:
     data = chart_data(figures())
     _, _, progress = panels(data)
-    cumulative, target = progress.get_lines()
+    cumulative, _last, target = progress.get_lines()
     assert list(cumulative.get_ydata()) == [sum(3 * n for n in range(day + 1)) for day in range(20)]
     assert list(target.get_ydata()) == [431, 431]
-    assert chart_text("chart.target_line", target="431") in texts(progress)
-    assert "570/431 (132%)" in texts(progress)
+    assert texts(progress) == [chart_text("chart.target_line", target="431"), "570/431 (132%)"]
+    # Far below its target, the line would flatten the submissions: the target is named, not drawn.
+    behind = replace(data, target=10_000)
+    _, _, progress = panels(behind)
+    assert len(progress.get_lines()) == 2 and progress.get_ylim()[1] < 1_000
+    assert texts(progress) == [chart_text("chart.target_above", target="10.000"), "570/10.000 (6%)"]
     no_target = replace(
         data, target=None, daily_submissions=[(date(2026, 3, 1), 1500), (date(2026, 3, 2), 212)]
     )
     _, _, progress = panels(no_target, "en")
-    assert len(progress.get_lines()) == 1 and texts(progress) == ["1,712"]
+    assert len(progress.get_lines()) == 2 and texts(progress) == ["1,712"]
 
 
 def test_panels_without_data_say_so_instead_of_drawing_an_empty_axis() -> None:
