@@ -21,17 +21,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.initiatives import CRITERIA, score_figures
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
 from bot.phones import display_phone, normalize_phone
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
+from storage.records import HistoryEntry
 
 DAY = "dd/mm/yyyy"
 MOMENT = "dd/mm/yyyy hh:mm"
 MONEY = '#,##0 "đ"'
 PERCENT = "0%"
 COUNT = "#,##0"
-CRITERIA = ("novelty", "applicability", "effect")
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
 DATE_WIDTHS = {DAY: 12, MOMENT: 17}
 CELL_LIMIT = 32_767  # characters Excel keeps in a cell
@@ -295,18 +296,11 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
     coauthors = "\n".join(
         w.filled("initiative.author_line", name=n, share=share) for n, share in row.coauthors
     )
-    history = "\n".join(
-        " — ".join(
-            part
-            for part in (
-                formatting.moment(at, w.language, w.zone),
-                w.named(f"initiative.status_{to}", to),
-                note,
-            )
-            if part
-        )
-        for at, _actor, to, note in row.history
+    steps = (
+        (formatting.moment(entry.at, w.language, w.zone), _event(w, entry), entry.note)
+        for entry in row.history
     )
+    history = "\n".join(" — ".join(part for part in step if part) for step in steps)
     return [
         row.id,
         row.unit_name,
@@ -330,6 +324,17 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
         w.local(row.submitted_at) if row.submitted_at else None,
         history,
     ]
+
+
+def _event(w: _Words, entry: HistoryEntry) -> str:
+    """What happened at one step of the review: the status it moved to, or the scores given."""
+    if entry.event != "scored":
+        return w.named(f"initiative.status_{entry.to_status}", entry.to_status)
+    if not entry.scores:  # scored before scores were kept in the history
+        return w.named("initiative.history_scored_unknown", entry.event)
+    total = sum(entry.scores.values())
+    scored = w("initiative.history_scored", scores=score_figures(entry.scores), total=total)
+    return _LEADING_SYMBOLS.sub("", scored)
 
 
 def _deliveries(w: _Words, deliveries: list[DeliveryRow]) -> Table:

@@ -5,6 +5,7 @@ a state machine with history, similar-title warnings, and co-authors' shares. Pr
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,8 +13,9 @@ from datetime import date, datetime
 from bot.access import Identity
 from bot.campaigns import Problem
 from bot.parsing import ParseError, parse_share
+from bot.textkeys import search_key
 from storage.database import Repos
-from storage.records import CoAuthor, Initiative
+from storage.records import CoAuthor, Initiative, TitleOf
 
 COMMON_FIELDS = ("technical", "management", "operational", "tech_advance")
 CRITERIA = ("novelty", "applicability", "effect")
@@ -87,13 +89,40 @@ def missing(initiative: Initiative) -> list[str]:
     return absent
 
 
+def score_figures(scores: dict[str, int]) -> str:
+    """The council's scores in criterion order, the way they are said: "8/7/9"."""
+    return "/".join(str(scores[name]) for name in CRITERIA if name in scores)
+
+
+def is_similar(title_key: str, other_key: str) -> bool:
+    """Two diacritics-free titles very close to each other (the cheap upper bounds are tried first)."""
+    matcher = difflib.SequenceMatcher(None, title_key, other_key)
+    return (
+        matcher.real_quick_ratio() >= SIMILARITY
+        and matcher.quick_ratio() >= SIMILARITY
+        and matcher.ratio() >= SIMILARITY
+    )
+
+
+def similar_key_lengths(title_key: str) -> tuple[int, int]:
+    """The lengths a key can have and still be similar to ``title_key``: a ratio is at most twice the
+    shorter length over the sum of both."""
+    length, slack = len(title_key), (2 - SIMILARITY) / SIMILARITY
+    return math.floor(length / slack), math.ceil(length * slack)  # rounded outwards: never one too few
+
+
 def similar_titles(title_key: str, candidates: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
     """(id, title) of the candidates whose diacritics-free title is very close to ``title_key``."""
-    found = []
-    for candidate_id, title, key in candidates:
-        if difflib.SequenceMatcher(None, title_key, key).ratio() >= SIMILARITY:
-            found.append((candidate_id, title))
-    return found
+    return [(candidate_id, title) for candidate_id, title, key in candidates if is_similar(title_key, key)]
+
+
+async def similar_recognised(repos: Repos, who: Identity, initiative: Initiative) -> list[TitleOf]:
+    """Recognised initiatives, in the reviewer's subtrees and any campaign, whose title is very close to
+    this one's: the council should know before recognising the same idea twice."""
+    key = search_key(initiative.title)
+    lengths = similar_key_lengths(key)
+    candidates = await repos.initiatives.recognised_titles(who.led_paths, initiative.id, lengths)
+    return [found for found in candidates if is_similar(key, found.title_key)]
 
 
 async def submit(
@@ -137,6 +166,17 @@ async def withdraw(repos: Repos, initiative: Initiative, actor: str, now: dateti
     return None
 
 
+def review_refusal(initiative: Initiative, action: str, version: int) -> Problem | None:
+    """Why the council cannot take ``action`` now, known from the initiative alone: checked when the button is
+    pressed, before a note is asked for, and again when the step is applied."""
+    from_statuses, _ = REVIEW_ACTIONS[action]
+    if initiative.version != version or initiative.status not in from_statuses:
+        return Problem("initiative", "changed_since", {"title": initiative.title})
+    if action == "recognise" and set(initiative.scores) != set(CRITERIA):
+        return Problem("scores", "scores_first")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Reviewed:
     """A review step that went through: the new status."""
@@ -164,16 +204,15 @@ async def review(
     if who.member is not None and who.member.id == initiative.author_member_id:
         return Problem("initiative", "review_own", {"title": initiative.title})
     from_statuses, to_status = REVIEW_ACTIONS[action]
-    if initiative.version != version or initiative.status not in from_statuses:
-        return Problem("initiative", "changed_since", {"title": initiative.title})
+    refusal = review_refusal(initiative, action, version)
+    if refusal is not None:
+        return refusal
     if action in NOTE_REQUIRED and not note.strip():
         return Problem("note", "note_required")
     if action == "score" and (
         scores is None or set(scores) != set(CRITERIA) or not all(1 <= v <= scale for v in scores.values())
     ):
         return Problem("scores", "scores_range", {"high": scale})
-    if action == "recognise" and set(initiative.scores) != set(CRITERIA):
-        return Problem("scores", "scores_first")
     if action == "revision":
         scores = {}  # the revised text is scored afresh
     if not await repos.initiatives.move(
@@ -185,6 +224,7 @@ async def review(
         note=note.strip(),
         now=now,
         scores=scores,
+        event="scored" if action == "score" else "moved",
     ):
         return Problem("initiative", "changed_since", {"title": initiative.title})
     return Reviewed(to_status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.initiatives import CRITERIA
+from bot.initiatives import CRITERIA, score_figures
 from handlers.context import Ctx
 from messages import Html, formatting
 from storage.records import Attachment, HistoryEntry, Initiative
@@ -72,8 +72,19 @@ async def _actor_name(ctx: Ctx, actor: str) -> str:
     return member.full_name if member else account.display_name
 
 
+def _event(ctx: Ctx, entry: HistoryEntry) -> Html:
+    """What happened: the status it moved to, or the scores the council gave."""
+    if entry.event != "scored":
+        return ctx.t(f"initiative.status_{entry.to_status}")
+    if not entry.scores:  # scored before scores were kept in the history
+        return ctx.t("initiative.history_scored_unknown")
+    return ctx.t(
+        "initiative.history_scored", scores=score_figures(entry.scores), total=sum(entry.scores.values())
+    )
+
+
 async def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
-    """Who moved the initiative, when, from what to what, and what they noted."""
+    """Who did what to the initiative and when (moved it, scored it), and what they noted."""
     lines = [ctx.t("initiative.history_head")]
     for entry in history:
         note = ctx.t("initiative.history_note", note=entry.note) if entry.note else ""
@@ -82,7 +93,7 @@ async def history_lines(ctx: Ctx, history: list[HistoryEntry]) -> Html:
                 "initiative.history_line",
                 at=formatting.moment(entry.at, ctx.lang, ctx.settings.zone),
                 who=await _actor_name(ctx, entry.actor),
-                to=ctx.t(f"initiative.status_{entry.to_status}"),
+                to=_event(ctx, entry),
                 note=note,
             )
         )

@@ -24,6 +24,7 @@ QUEUE_LIMIT = 200
 NOTE_FLOW, SCORE_FLOW = "review_note", "review_score"
 NOTE_MAX = 1000
 SKIPPABLE_NOTE = ("valid", "recognise", "not_recognise")
+SIMILAR_SHOWN = 3  # recognised initiatives named on a card whose title is close to theirs
 
 
 async def _queue(ctx: Ctx) -> list[Initiative]:
@@ -51,11 +52,17 @@ async def _show_next(ctx: Ctx, after_id: int | None) -> None:
 async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
     attachments = await ctx.repos.initiatives.attachments(initiative.id)
     unit = await ctx.repos.units.get(initiative.unit_id)
-    body = Html(
-        ctx.t("review.head", waiting=formatting.number(waiting, ctx.lang), unit=unit.name if unit else "?")
-        + "\n\n"
-        + await initiative_details(ctx, initiative, attachments)
-    )
+    head = ctx.t("review.head", waiting=formatting.number(waiting, ctx.lang), unit=unit.name if unit else "?")
+    close = await domain.similar_recognised(ctx.repos, ctx.who, initiative)
+    if close:
+        lines = [
+            ctx.t("review.similar_line", title=found.title, campaign=found.campaign)
+            if found.campaign
+            else ctx.t("review.similar_line_alone", title=found.title)
+            for found in close[:SIMILAR_SHOWN]
+        ]
+        head = Html(head + "\n" + ctx.t("review.similar_recognised", titles=Html("\n".join(lines))))
+    body = Html(head + "\n\n" + await initiative_details(ctx, initiative, attachments))
     history = await ctx.repos.initiatives.history(initiative.id)
     if history:
         body = Html(body + "\n\n" + await history_lines(ctx, history))
@@ -119,8 +126,9 @@ async def button(ctx: Ctx, pressed: ReviewStep) -> None:
     if initiative is None:
         await stale_button(ctx)
         return
-    if initiative.version != version or initiative.status not in domain.REVIEW_ACTIONS[action][0]:
-        ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
+    refusal = domain.review_refusal(initiative, action, version)
+    if refusal is not None:
+        ctx.say(problem_text(ctx, refusal))
         return
     if action == "valid":
         await _apply(ctx, initiative, action, version, note="", scores=None)
@@ -248,6 +256,7 @@ async def _apply(
                 f"{text(language, f'initiative.criterion_{name}')} {point}" for name, point in scores.items()
             )
         )
+        params["total"] = sum(scores.values())
     await notify(
         ctx,
         author,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -222,6 +222,18 @@ class HistoryEntry:
     from_status: str
     to_status: str
     note: str
+    event: str = "moved"  # or "scored": the council scored it, the status stayed
+    scores: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleOf:
+    """An initiative's title, its diacritics-free key and the campaign it counts for (None if none)."""
+
+    id: int
+    title: str
+    title_key: str
+    campaign: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +308,7 @@ class InitiativeRow:
     status: str
     scores: dict[str, int]
     submitted_at: datetime | None
-    history: list[tuple[datetime, str, str, str]]  # at, actor, to status, note
+    history: list[HistoryEntry]
 
 
 @dataclass(frozen=True, slots=True)

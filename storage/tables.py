@@ -338,6 +338,9 @@ initiative_history = sa.Table(
     sa.Column("from_status", sa.String(24), nullable=False),
     sa.Column("to_status", sa.String(24), nullable=False),
     sa.Column("note", sa.Text, nullable=False, default=""),
+    # "moved" (a change of status) or "scored" (the council's scores, kept in ``scores``).
+    sa.Column("event", sa.String(16), nullable=False, server_default="moved"),
+    sa.Column("scores", sa.JSON, nullable=False, server_default="{}"),
 )
 
 reminder_rules = sa.Table(

@@ -6,19 +6,21 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from matplotlib.axes import Axes
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.charts import stats_chart
+from bot.charts import MAX_ROWS, ChartData, ChartUnit, chart_data, chart_figure, short_name, stats_chart
 from bot.export_xlsx import build_workbook
 from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
-from messages import text
+from messages import plain, text
 from storage.database import Store
-from storage.records import Campaign, Unit
+from storage.records import Campaign, HistoryEntry, Unit
 from tests.conftest import ADMIN_ID
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
@@ -64,6 +66,9 @@ def figures(children: int = 2) -> CampaignFigures:
     return CampaignFigures(CAMPAIGN, scope, units, daily)
 
 
+SCORES = {"novelty": 8, "applicability": 9, "effect": 9}
+
+
 def export_data() -> ExportData:
     registration = RegistrationRow(
         unit_name=POWER.name, member_code="DV001", full_name="Hoàng Thị Mai", phone="0912345678",
@@ -78,11 +83,12 @@ def export_data() -> ExportData:
         problem="Ghi chỉ số mất nhiều công\x07", before="Đi từng nhà", steps="1. Lắp module\n2. Cài phần mềm",
         improvement="Nhanh gấp 10 lần", first_applied_on=date(2026, 3, 15), conditions="Có sóng 4G",
         benefit="Tiết kiệm công <đáng kể> & chi phí", value_dong=80_000_000, status="recognised",
-        scores={"novelty": 8, "applicability": 9, "effect": 9}, submitted_at=AT,
+        scores=SCORES, submitted_at=AT,
         history=[
-            (AT, "telegram:1001", "submitted", ""),
-            (AT + timedelta(days=3, hours=2), "telegram:1002", "valid", ""),
-            (AT + timedelta(days=10), "telegram:1002", "recognised", "Xuất sắc"),
+            HistoryEntry(AT, "telegram:1001", "draft", "submitted", ""),
+            HistoryEntry(AT + timedelta(days=3, hours=2), "telegram:1002", "submitted", "valid", ""),
+            HistoryEntry(AT + timedelta(days=5), "telegram:1002", "valid", "valid", "", "scored", SCORES),
+            HistoryEntry(AT + timedelta(days=10), "telegram:1002", "valid", "recognised", "Xuất sắc"),
         ],
     )  # fmt: skip
     delivery = DeliveryRow("announcement", "Phát động LDG-2026", AT, 200, 180, 15, 3, 2)
@@ -106,19 +112,111 @@ def png_size(content: bytes) -> tuple[int, int]:
     return width, height
 
 
+def chart_text(key: str, language: str = "vi", **params: object) -> str:
+    return plain(text(language, key, **params))
+
+
+def panels(data: ChartData, language: str = "vi") -> tuple[Axes, Axes, Axes]:
+    """The registration, initiatives and progress panels, top to bottom."""
+    registration, initiatives, progress = chart_figure(data, language).axes
+    return registration, initiatives, progress
+
+
+def labels(ax: Axes) -> list[str]:
+    return [label.get_text() for label in ax.get_yticklabels()]
+
+
+def texts(ax: Axes) -> list[str]:
+    return [shown.get_text() for shown in ax.texts]
+
+
 @pytest.mark.parametrize("language", ["vi", "en"])
-def test_the_chart_is_a_png_of_about_1200_by_900(language: str) -> None:
+def test_the_chart_is_a_png_800_px_wide_for_a_phone(language: str) -> None:
     content = stats_chart(figures(), language)
     width, height = png_size(content)
-    assert 1100 <= width <= 1300 and 800 <= height <= 1000
+    assert width == 800 and 800 <= height <= 1400
     assert len(content) > 20_000
 
 
-def test_the_chart_copes_with_many_units_and_with_none() -> None:
-    many = figures(children=40)
-    assert png_size(stats_chart(many, "vi")) == png_size(stats_chart(figures(), "vi"))
-    bare = CampaignFigures(CAMPAIGN, UnitFigures(POWER, 0, 0, 0, 0, 0, 0), [], [])
-    assert stats_chart(bare, "vi").startswith(PNG)
+def test_registration_bars_are_labelled_sorted_by_rate_with_the_value_at_the_end() -> None:
+    registration, _, _ = panels(chart_data(figures()))
+    assert labels(registration) == ["CĐCS Điện lực", "CĐCS Trung tâm Y tế"]  # top to bottom
+    widths = [bar.get_width() for bar in registration.patches]
+    assert widths == [pytest.approx(80.0), pytest.approx(15.0)]
+    assert texts(registration) == ["80% (96/120)", "15% (12/80)"]
+    total = chart_text("chart.registration_total", registered="108", roster="200", percent="54%")
+    assert total in registration.get_title(loc="left")
+
+
+def test_initiative_bars_are_sorted_by_submissions_and_nest_valid_and_recognised() -> None:
+    data = chart_data(figures(children=4))  # Điện lực 1709, Y tế 3, số 0 and số 1 with 0 and 1
+    _, initiatives, _ = panels(data)
+    assert labels(initiatives) == ["CĐCS Điện lực", "CĐCS Trung tâm Y tế", "CĐCS số 1", "CĐCS số 0"]
+    submitted, valid, recognised = (
+        [bar.get_width() for bar in container] for container in initiatives.containers
+    )
+    assert submitted == [1709, 3, 1, 0] and valid == [900, 1, 0, 0] and recognised == [310, 0, 0, 0]
+    assert texts(initiatives) == ["1.709", "3", "1", "0"]
+    legend = initiatives.get_legend()
+    assert legend is not None
+    assert [entry.get_text() for entry in legend.get_texts()] == [
+        chart_text("chart.submitted"),
+        chart_text("chart.valid"),
+        chart_text("chart.recognised"),
+    ]
+
+
+def test_submissions_add_up_day_by_day_against_the_target_of_the_scope() -> None:
+    data = chart_data(figures())
+    _, _, progress = panels(data)
+    cumulative, _last, target = progress.get_lines()
+    assert list(cumulative.get_ydata()) == [sum(3 * n for n in range(day + 1)) for day in range(20)]
+    assert list(target.get_ydata()) == [431, 431]
+    assert texts(progress) == [chart_text("chart.target_line", target="431"), "570/431 (132%)"]
+    # Far below its target, the line would flatten the submissions: the target is named, not drawn.
+    behind = replace(data, target=10_000)
+    _, _, progress = panels(behind)
+    assert len(progress.get_lines()) == 2 and progress.get_ylim()[1] < 1_000
+    assert texts(progress) == [chart_text("chart.target_above", target="10.000"), "570/10.000 (6%)"]
+    no_target = replace(
+        data, target=None, daily_submissions=[(date(2026, 3, 1), 1500), (date(2026, 3, 2), 212)]
+    )
+    _, _, progress = panels(no_target, "en")
+    assert len(progress.get_lines()) == 2 and texts(progress) == ["1,712"]
+
+
+def test_panels_without_data_say_so_instead_of_drawing_an_empty_axis() -> None:
+    nobody = [ChartUnit(POWER.name, 40, 0, 0, 0, 0), ChartUnit(HEALTH.name, 50, 0, 0, 0, 0)]
+    data = replace(chart_data(figures()), units=nobody, daily_submissions=[])
+    registration, initiatives, progress = panels(data)
+    for ax, key in (
+        (registration, "chart.no_registrations"),
+        (initiatives, "chart.no_initiatives"),
+        (progress, "chart.no_data"),
+    ):
+        assert texts(ax) == [chart_text(key)] and not ax.axison and not ax.patches
+    assert (
+        png_size(stats_chart(CampaignFigures(CAMPAIGN, UnitFigures(POWER, 0, 0, 0, 0, 0, 0), [], []), "vi"))[
+            0
+        ]
+        == 800
+    )
+
+
+def test_many_units_show_the_best_and_the_worst_and_say_how_many_are_left_out() -> None:
+    registration, initiatives, _ = panels(chart_data(figures(children=40)))
+    shown = labels(registration)
+    assert len(shown) == MAX_ROWS and shown[0] == "CĐCS Điện lực" and shown[-1] == "CĐCS số 0"
+    assert chart_text("chart.others", count="29") in shown
+    assert len(labels(initiatives)) == MAX_ROWS
+
+
+def test_unit_names_are_shortened_sensibly_for_a_label() -> None:
+    assert short_name("Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng", "Hà Quảng") == "CĐCS Trung tâm Y tế"
+    assert short_name("Liên đoàn Lao động huyện Bảo Lạc", "Cao Bằng") == "LĐLĐ huyện Bảo Lạc"
+    assert short_name("Công đoàn cơ sở Hà Quảng", "Hà Quảng") == "CĐCS Hà Quảng"  # nothing would be left
+    long = short_name("Công đoàn cơ sở Công ty Cổ phần Xi măng và Khoáng sản Cao Bằng chi nhánh Hòa An")
+    assert len(long.splitlines()) == 2 and long.endswith("…")
 
 
 def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
@@ -189,9 +287,11 @@ def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
     assert (initiative["Tính mới"], initiative["Khả năng áp dụng"], initiative["Hiệu quả"]) == (8, 9, 9)
     assert initiative["Tổng điểm"] == 26
     assert initiative["Trạng thái"] == "được công nhận"
+    scored = text("vi", "initiative.history_scored", scores="8/9/9", total=26).removeprefix("🧮 ")
     assert initiative["Quá trình xét duyệt"] == (
         "08:30 ngày 02/03/2026 — đã nộp, chờ xét\n"
         "10:30 ngày 05/03/2026 — hợp lệ, đang xét\n"
+        f"08:30 ngày 07/03/2026 — {scored}\n"
         "08:30 ngày 12/03/2026 — được công nhận — Xuất sắc"
     )
     cells = {cell.value: cell for cell in sheet[1]}

@@ -337,14 +337,14 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
     assert recognised.author_share == 60
     assert recognised.coauthors == [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)]
     assert recognised.submitted_at == MIDNIGHT_HANOI
-    assert recognised.history == [
+    assert [(e.at, e.actor, e.to_status, e.note) for e in recognised.history] == [
         (MIDNIGHT_HANOI, "telegram:9", "submitted", "to submitted"),
         (NOW, "telegram:9", "valid", "to valid"),
         (NOW + timedelta(hours=1), "telegram:9", "recognised", "to recognised"),
     ]
     withdrawn = province[0]
     assert (withdrawn.status, withdrawn.coauthors, withdrawn.author_share) == ("withdrawn", [], 100)
-    assert [entry[2] for entry in withdrawn.history] == ["submitted", "withdrawn"]
+    assert [entry.to_status for entry in withdrawn.history] == ["submitted", "withdrawn"]
 
 
 async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_within_the_subtree(

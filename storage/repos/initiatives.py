@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts
+from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts, TitleOf
 from storage.tables import (
+    campaigns,
     initiative_attachments,
     initiative_coauthors,
     initiative_history,
@@ -244,8 +245,10 @@ class InitiativeRepo:
         note: str,
         now: datetime,
         scores: dict[str, int] | None = None,
+        event: str = "moved",
     ) -> bool:
-        """Change the status if the initiative is still at ``version`` in one of ``from_statuses``.
+        """Change the status if the initiative is still at ``version`` in one of ``from_statuses``, and write
+        the history's ``event``: "moved", or "scored" with the scores given.
 
         False if someone changed it first. The conditional UPDATE decides; the status read beforehand is
         only what the history records, and the UPDATE also requires it, so both always agree.
@@ -280,12 +283,14 @@ class InitiativeRepo:
                 from_status=from_status,
                 to_status=to_status,
                 note=note,
+                event=event,
+                scores=dict(scores) if event == "scored" and scores else {},
             )
         )
         return True
 
     async def history(self, initiative_id: int) -> list[HistoryEntry]:
-        """Every status change of the initiative, oldest first."""
+        """Every event of the initiative's review (status changes, scorings), oldest first."""
         rows = await self.conn.execute(
             sa.select(
                 initiative_history.c.at,
@@ -293,11 +298,16 @@ class InitiativeRepo:
                 initiative_history.c.from_status,
                 initiative_history.c.to_status,
                 initiative_history.c.note,
+                initiative_history.c.event,
+                initiative_history.c.scores,
             )
             .where(initiative_history.c.initiative_id == initiative_id)
             .order_by(initiative_history.c.id)
         )
-        return [HistoryEntry(*row) for row in rows]
+        return [
+            HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
+            for at, actor, from_status, to_status, note, event, scores in rows
+        ]
 
     async def of_member(self, member_id: int) -> list[Initiative]:
         """Every initiative the member authored, drafts included, most recently changed first."""
@@ -332,6 +342,28 @@ class InitiativeRepo:
             .order_by(initiatives.c.id)
         )
         return [(initiative_id, title, title_key) for initiative_id, title, title_key in rows]
+
+    async def recognised_titles(
+        self, paths: Sequence[str], exclude_id: int, key_lengths: tuple[int, int]
+    ) -> list[TitleOf]:
+        """Recognised initiatives of units inside these subtrees, any campaign, other than ``exclude_id``,
+        whose title key is ``key_lengths`` (low, high) characters long: the only ones that can be close."""
+        if not paths:
+            return []
+        low, high = key_lengths
+        rows = await self.conn.execute(
+            sa.select(initiatives.c.id, initiatives.c.title, initiatives.c.title_key, campaigns.c.title)
+            .join(units, units.c.id == initiatives.c.unit_id)
+            .outerjoin(campaigns, campaigns.c.id == initiatives.c.campaign_id)
+            .where(
+                initiatives.c.status == "recognised",
+                initiatives.c.id != exclude_id,
+                sa.func.length(initiatives.c.title_key).between(low, high),
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(initiatives.c.id)
+        )
+        return [TitleOf(*row) for row in rows]
 
     async def counts(self, campaign_id: int, path: str) -> InitiativeCounts:
         """Submitted, valid and recognised initiatives of the campaign within the subtree with this path."""

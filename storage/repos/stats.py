@@ -8,13 +8,13 @@ into Python. bench/stats.py times them on such a province.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import DeliveryRow, InitiativeRow, RegistrationRow
+from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -227,20 +227,24 @@ class StatsRepo:
         )
         for initiative_id, name, share in coauthor_rows:
             coauthors.setdefault(initiative_id, []).append((name, share))
-        history: dict[int, list[tuple[datetime, str, str, str]]] = {}
+        history: dict[int, list[HistoryEntry]] = {}
         history_rows = await self.conn.execute(
             sa.select(
                 initiative_history.c.initiative_id,
                 initiative_history.c.at,
                 initiative_history.c.actor,
+                initiative_history.c.from_status,
                 initiative_history.c.to_status,
                 initiative_history.c.note,
+                initiative_history.c.event,
+                initiative_history.c.scores,
             )
             .where(initiative_history.c.initiative_id.in_(scope))
             .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
         )
-        for initiative_id, at, actor, to_status, note in history_rows:
-            history.setdefault(initiative_id, []).append((at, actor, to_status, note))
+        for initiative_id, at, actor, from_status, to_status, note, event, scores in history_rows:
+            entry = HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
+            history.setdefault(initiative_id, []).append(entry)
         rows = await self.conn.execute(
             sa.select(
                 initiatives.c.id,
