@@ -67,6 +67,22 @@ def test_grant_officer_by_member_and_by_user(workdir: Path, capsys: pytest.Captu
     ]
 
 
+def test_a_telegram_id_must_be_a_number_a_zalo_id_need_not(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["import", "units", "units.csv"])
+    capsys.readouterr()
+    refused = ("telegram:abc", "telegram:-5", "telegram:12a", "telegram:０１")
+    for user in refused:
+        assert main(["grant", "officer", "--unit", "CDN-GD", "--user", user]) == 2
+    assert main(["grant", "officer", "--unit", "CDN-GD", "--user", "zalo:a1b2c3"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"thidua: --user {user!r}: a Telegram user id is a number, e.g. telegram:123456" for user in refused
+    ]
+    assert captured.out.splitlines() == ["zalo:a1b2c3 is now an officer of CDN-GD"]
+
+
 def test_run_without_a_token_explains_what_to_do(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run"]) == 2
     assert "THIDUA_TELEGRAM_TOKEN: not set" in capsys.readouterr().err
