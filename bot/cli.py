@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = import_commands.add_parser(what, help=f"CSV with columns {columns}")
         sub.add_argument("file", type=Path)
+        if what == "members":
+            sub.add_argument(
+                "--allow-shared-phones",
+                action="store_true",
+                help="accept one phone number for several members (linking by it then asks them to see an"
+                " officer); refused by default, since members link their chat by phone",
+            )
 
     campaign = commands.add_parser("campaign", help="manage campaigns")
     campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
@@ -139,9 +146,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
         await upgrade_async(settings.database_url)
         return "database is up to date"
     if args.command == "import":
-        importer = import_units if args.import_command == "units" else import_members
         report = await _with_store(
-            settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now))
+            settings,
+            lambda store: _report(
+                import_units(store, args.file, actor=CLI_ACTOR, now=now)
+                if args.import_command == "units"
+                else import_members(
+                    store, args.file, actor=CLI_ACTOR, now=now, allow_shared_phones=args.allow_shared_phones
+                )
+            ),
         )
         return f"{args.import_command}: {report}"
     if args.command == "campaign":

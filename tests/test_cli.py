@@ -46,6 +46,18 @@ def test_a_bad_file_names_the_line_and_exits_non_zero(
     assert "4 created" in capsys.readouterr().out  # the bad file imported nothing
 
 
+def test_one_phone_for_two_members_only_with_allow_shared_phones(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "units", "units.csv"]) == 0
+    (workdir / "shared.csv").write_text(MEMBERS_CSV + "DV009,Lục Văn Hải,84911222333,CDCS-THPT,\n", "utf-8")
+    assert main(["import", "members", "shared.csv"]) == 1
+    err = capsys.readouterr().err
+    assert "lines 4, 6: phone 0911 222 333 is given to DV003 and DV009;" in err
+    assert main(["import", "members", "shared.csv", "--allow-shared-phones"]) == 0
+    assert "members: 5 created" in capsys.readouterr().out
+
+
 def test_grant_officer_by_member_and_by_user(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["import", "units", "units.csv"])
     main(["import", "members", "members.csv"])
