@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.campaign_file import CampaignFileError, load_spec
-from bot.campaigns import create_draft
+from bot.campaigns import create_draft, date_warnings
 from bot.channels.telegram import ChannelStartError
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -187,7 +187,9 @@ async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:
     if isinstance(result, list):
         worded = "; ".join(word_problem(settings.language, problem) for problem in result)
         raise CliError(f"{path.name}: nothing created: {plain(worded)}")
-    return f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
+    warnings = [plain(word_problem(settings.language, w)) for w in date_warnings(result.starts_on, today)]
+    created = f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
+    return "\n".join([created, *warnings])
 
 
 async def _export(store: Store, settings: Settings, code: str, out: Path) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
 from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
 from tests.helpers.chat import Chat, labels
@@ -138,6 +139,56 @@ async def test_launching_twice_or_outside_ones_subtree_is_refused(
     await hung.press("Phát động ngay")
     await hung.press_in(first_confirmation, "Phát động ngay")
     assert "không còn là bản nháp" in hung.last_text
+
+
+async def test_a_past_registration_deadline_is_refused_in_the_form_a_past_start_only_warned(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = await linked(chat, HUNG)  # today is 02/03/2026
+    await hung.send("/taophongtrao")
+    await hung.send("LDG-2026")
+    await hung.send(TITLE)
+    await hung.press("Bỏ qua")
+    await hung.press("Thường xuyên")
+    replies = await hung.send("1/2/2026")
+    start_warning = plain(text("vi", "problem.start_in_past", start="01/02/2026"))
+    assert replies[0].plain_text == start_warning  # said, then the form goes on
+    await hung.send("31/12/2026")
+    await hung.send("20/2/2026")
+    assert hung.last_text == plain(text("vi", "problem.deadline_in_past", deadline="20/02/2026"))
+    await hung.send("25/3")
+    await hung.press("Bỏ qua")
+    await hung.press("Bỏ qua")
+    await hung.press("Lao động giỏi")
+    await hung.press("Xong")
+    await hung.press("Xong")
+    assert hung.last_text.endswith(start_warning)  # the preview repeats it
+    await hung.press("Lưu bản nháp")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+    assert campaign is not None and campaign.starts_on == date(2026, 2, 1)
+    await hung.send("/phatdong LDG-2026")
+    assert hung.last_text.endswith(start_warning) and "🚀 Phát động ngay" in labels(hung.last)
+
+
+async def test_a_draft_whose_deadline_has_passed_is_not_launched(
+    chat: Callable[..., Chat], store: Store, clock: ManualClock
+) -> None:
+    await stored_draft(store)  # registration until 25/04/2026
+    mai = await linked(chat, MAI)
+    hung = await linked(chat, HUNG)
+    await hung.send("/phatdong TCN-2026")
+    confirmation = hung.last
+    clock.advance(timedelta(days=57))  # 28/04/2026
+    refused = plain(text("vi", "problem.deadline_in_past", deadline="25/04/2026"))
+    await hung.send("/phatdong TCN-2026")
+    assert hung.last_text == refused and labels(hung.last) == []
+    await hung.press_in(confirmation, "Phát động ngay")  # a confirmation from before the deadline
+    assert hung.last_text == refused
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("TCN-2026")
+    assert campaign is not None and campaign.status == "draft"
+    assert not [m for m in mai.messages if "Tháng Công nhân 2026" in m.plain_text]
 
 
 async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat], store: Store) -> None:

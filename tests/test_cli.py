@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from messages import plain, text
 from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV
 
 
@@ -167,6 +168,21 @@ def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.Captur
     assert "LDG-2027" in capsys.readouterr().out
 
 
+def test_a_campaign_file_starting_in_the_past_is_created_with_a_warning(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["import", "units", "units.csv"])
+    capsys.readouterr()
+    (workdir / "late.toml").write_text(
+        CAMPAIGN_TOML.replace("starts_on = 2027-05-01", "starts_on = 2021-05-01")
+    )
+    assert main(["campaign", "create", "late.toml"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "draft campaign TCN-2027 created; an officer launches it with /launch TCN-2027",
+        plain(text("vi", "problem.start_in_past", start="01/05/2021")),
+    ]
+
+
 @pytest.mark.parametrize(
     ("replace", "message"),
     [
@@ -177,6 +193,10 @@ def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.Captur
         ),
         (('registration_deadline = "25/4/2027"', 'registration_deadline = "31/6/2027"'), "not a date"),
         (('unit = "LDLD-HQ"', 'unit = "NOPE"'), "Không có đơn vị mã «NOPE»"),
+        (
+            ('registration_deadline = "25/4/2027"', "registration_deadline = 2021-04-25"),
+            "Hạn đăng ký 25/04/2021 đã qua",
+        ),
         (('kind = "peak"', 'kind = "peak"\ncolor = "red"'), "unknown field(s): color"),
         (
             ('individual_titles = ["advanced_worker", "outstanding_member"]', 'individual_titles = ["hero"]'),
