@@ -12,6 +12,7 @@ from bot.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
+from storage.records import Pledge
 from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
 from tests.helpers.chat import Chat, labels
 from tests.helpers.flows import linked
@@ -208,7 +209,7 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
     assert "✅ Lao động giỏi" in labels(mai.last)
     await mai.press("Chiến sĩ thi đua cơ sở")
     await mai.press("Xong")
-    await mai.press("Bỏ qua")
+    await mai.press("Giữ nguyên các chỉ tiêu")
     await mai.send("Quy trình kiểm tra công tơ điện tử từ xa")
     await mai.press("Xác nhận đăng ký")
     async with store.begin() as repos:
@@ -219,11 +220,15 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
         registration = await repos.registrations.of_member(campaign.id, member.id)
     assert registration is not None and registration.status == "active"
     assert registration.titles == ("good_worker", "emulation_fighter")
-    assert registration.pledges == ()
+    assert registration.pledges == (
+        Pledge("Sáng kiến cải tiến kỹ thuật", "sáng kiến", "2"),
+        Pledge("Đào tạo nâng cao tay nghề", "khóa", "1"),
+    )
     assert registration.initiative_title == "Quy trình kiểm tra công tơ điện tử từ xa"
     await mai.send("/phongtrao")
     await mai.press(TITLE)
     await mai.press("Rút đăng ký")
+    await mai.press("Rút đăng ký")  # the confirmation's
     assert "Đã rút đăng ký" in mai.last_text
     await mai.send("/cuatoi")
     assert "đã rút đăng ký" in mai.last_text
@@ -248,7 +253,7 @@ async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
     await mai.press("Lao động giỏi")
     await mai.press("Xong")
     await mai.send("; sáng kiến; 2")
-    assert "Dòng 1 chưa đúng mẫu" in mai.last_text
+    assert plain(text("vi", "problem.pledge_format", line=1, text="; sáng kiến; 2")) in mai.last_text
 
 
 async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., Chat]) -> None:
