@@ -349,11 +349,21 @@ class WithdrawRegistration(ButtonData):
 
 
 @dataclass(frozen=True)
+class ConfirmWithdrawal(ButtonData):
+    """The answer to "withdraw your registration?": yes withdraws it, no keeps it."""
+
+    PREFIX = "reg:unreg"
+    campaign: Id
+    answer: Literal["yes", "no"]
+
+
+@dataclass(frozen=True)
 class RegisterStep(ButtonData):
-    """The registration forms' done, skip and confirm."""
+    """The registration forms' done, skip (go on with the pledges as they are), clear (no pledges) and
+    confirm."""
 
     PREFIX = "reg"
-    action: Literal["done", "skip", "confirm"]
+    action: Literal["done", "skip", "clear", "confirm"]
 
 
 @dataclass(frozen=True)

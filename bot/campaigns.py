@@ -64,12 +64,17 @@ def check_title(title: str) -> Problem | None:
 
 
 def check_dates(spec: CampaignSpec, today: date) -> list[Problem]:
-    """The timeline must hold together: start <= end, deadlines within it, the end not already past.
+    """The timeline must hold together: start <= end, deadlines within it, the end and the registration
+    deadline not already past (a start in the past is only a warning: see ``date_warnings``).
 
     Only the dates given so far are compared, so a form can check each date as it is typed.
     """
     problems: list[Problem] = []
     start, end = spec.starts_on, spec.ends_on
+    if spec.registration_deadline is not None and spec.registration_deadline < today:
+        problems.append(
+            Problem("registration_deadline", "deadline_in_past", {"deadline": spec.registration_deadline})
+        )
     if end is None:
         return problems
     if start is not None and end < start:
@@ -81,6 +86,14 @@ def check_dates(spec: CampaignSpec, today: date) -> list[Problem]:
         if deadline is not None and deadline > end:
             problems.append(Problem(name, "deadline_after_end", {"deadline": deadline, "end": end}))
     return problems
+
+
+def date_warnings(starts_on: date | None, today: date) -> list[Problem]:
+    """What is worth a second look but allowed: a start date already past (a campaign launched late, or a
+    typo in the year)."""
+    if starts_on is not None and starts_on < today:
+        return [Problem("starts_on", "start_in_past", {"start": starts_on})]
+    return []
 
 
 def check_spec(spec: CampaignSpec, today: date) -> list[Problem]:
@@ -153,6 +166,18 @@ async def create_draft(
     return campaign
 
 
+def launch_problem(campaign: Campaign, today: date) -> Problem | None:
+    """Why a draft cannot be launched today, from its dates: its end or its registration deadline has
+    passed (an announcement nobody can act on)."""
+    if campaign.ends_on < today:
+        return Problem("ends_on", "end_in_past", {"end": campaign.ends_on})
+    if campaign.registration_deadline < today:
+        return Problem(
+            "registration_deadline", "deadline_in_past", {"deadline": campaign.registration_deadline}
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Launch:
     """A launched campaign's announcement broadcast."""
@@ -182,8 +207,9 @@ async def launch(
     assert unit is not None
     if who is not None and not who.covers(unit):
         return Problem("unit", "unit_out_of_scope", {"unit": unit.name})
-    if campaign.ends_on < today:
-        return Problem("ends_on", "end_in_past", {"end": campaign.ends_on})
+    problem = launch_problem(campaign, today)
+    if problem is not None:
+        return problem
     if not await repos.campaigns.move(campaign.id, "draft", "launched", now):
         return Problem("status", "not_draft", {"code": campaign.code})
     broadcast_id = await repos.broadcasts.create(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.campaign_file import CampaignFileError, load_spec
-from bot.campaigns import create_draft
+from bot.campaigns import create_draft, date_warnings
 from bot.channels.telegram import ChannelStartError
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = import_commands.add_parser(what, help=f"CSV with columns {columns}")
         sub.add_argument("file", type=Path)
+        if what == "members":
+            sub.add_argument(
+                "--allow-shared-phones",
+                action="store_true",
+                help="accept one phone number for several members (linking by it then asks them to see an"
+                " officer); refused by default, since members link their chat by phone",
+            )
 
     campaign = commands.add_parser("campaign", help="manage campaigns")
     campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
@@ -143,9 +150,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
         await upgrade_async(settings.database_url)
         return "database is up to date"
     if args.command == "import":
-        importer = import_units if args.import_command == "units" else import_members
         report = await _with_store(
-            settings, lambda store: _report(importer(store, args.file, actor=CLI_ACTOR, now=now))
+            settings,
+            lambda store: _report(
+                import_units(store, args.file, actor=CLI_ACTOR, now=now)
+                if args.import_command == "units"
+                else import_members(
+                    store, args.file, actor=CLI_ACTOR, now=now, allow_shared_phones=args.allow_shared_phones
+                )
+            ),
         )
         return f"{args.import_command}: {report}"
     if args.command == "campaign":
@@ -178,7 +191,9 @@ async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:
     if isinstance(result, list):
         worded = "; ".join(word_problem(CLI_LANGUAGE, problem) for problem in result)
         raise CliError(f"{path.name}: nothing created: {plain(worded)}")
-    return f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
+    warnings = [plain(word_problem(CLI_LANGUAGE, w)) for w in date_warnings(result.starts_on, today)]
+    created = f"draft campaign {result.code} created; an officer launches it with /launch {result.code}"
+    return "\n".join([created, *warnings])
 
 
 async def _export(store: Store, settings: Settings, code: str, out: Path) -> str:

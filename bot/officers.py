@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.config import CHANNELS
 from storage.database import Store
+
+_TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)  # Telegram user ids are positive numbers
 
 
 class GrantError(Exception):
@@ -13,10 +16,12 @@ class GrantError(Exception):
 
 
 def parse_user(value: str) -> tuple[str, str]:
-    """("telegram", "123") from "telegram:123"."""
+    """("telegram", "123") from "telegram:123"; a Telegram id must be a number, a Zalo id is any text."""
     channel, _, user_id = value.partition(":")
     if channel not in CHANNELS or not user_id:
         raise GrantError(f"--user {value!r}: expected telegram:ID or zalo:ID")
+    if channel == "telegram" and not _TELEGRAM_ID.fullmatch(user_id):
+        raise GrantError(f"--user {value!r}: a Telegram user id is a number, e.g. telegram:123456")
     return channel, user_id
 
 

@@ -17,7 +17,7 @@ class ParseError:
     """Why a text could not be read: a message code such as "date.format" and the values for its message.
 
     Codes (all with "text", the input stripped): date.format, date.not_exist, money.format, money.negative,
-    money.too_large, share.format, share.range (also "min" and "max").
+    money.too_large, share.format, share.range (also "min" and "max"), quantity.format, quantity.negative.
     """
 
     code: str
@@ -206,6 +206,20 @@ def parse_share(text: str) -> int | ParseError:
     if not MIN_SHARE <= share <= MAX_SHARE:
         return ParseError("share.range", {"text": text.strip(), "min": MIN_SHARE, "max": MAX_SHARE})
     return share
+
+
+def parse_quantity(text: str) -> Fraction | ParseError:
+    """A pledged figure, zero or more: "2", "1.000", "1 000", "2,5" (Vietnamese), "2.5"."""
+    cleaned = _clean(text)
+    negative = cleaned[:1] in ("-", "−")
+    digits = cleaned[1:].lstrip() if negative else cleaned
+    number = _number(digits) if len(digits) <= _MAX_LENGTH else None
+    if number is None:
+        return ParseError("quantity.format", {"text": text.strip()})
+    value, _ = number
+    if negative and value > 0:
+        return ParseError("quantity.negative", {"text": text.strip()})
+    return value
 
 
 _TIME = re.compile(

@@ -9,34 +9,56 @@ from datetime import date, datetime
 
 from bot.access import Identity
 from bot.campaigns import Problem, concerns
+from bot.parsing import ParseError, parse_quantity
 from bot.titles import NEEDS_INITIATIVE
+from messages import formatting
 from storage.database import Repos
 from storage.records import Campaign, Member, Pledge, Registration, Unit
 
 MAX_PLEDGES = 20
 PLEDGE_PART_MAX = 200
+QUOTED_LINE_MAX = 40  # a bad line is quoted back this far, so the answer stays readable
 INITIATIVE_TITLE_LENGTH = (5, 255)
 _PLEDGE_SEPARATOR = re.compile(r"\s*[;|]\s*")
 
 
-def parse_pledges(text: str) -> list[Pledge] | Problem:
-    """Pledges typed one per line as "content; unit; figure" (unit and figure may be left out)."""
-    pledges = []
-    for number, line in enumerate((line.strip(" •-\t") for line in text.splitlines()), 1):
+def _quoted(line: str) -> str:
+    return line if len(line) <= QUOTED_LINE_MAX else line[: QUOTED_LINE_MAX - 1].rstrip() + "…"
+
+
+def _pledge(number: int, line: str) -> Pledge | Problem:
+    """One typed line as a pledge, or why it is not one."""
+    parts = [part.strip() for part in _PLEDGE_SEPARATOR.split(line)]
+    if len(parts) != 3 or not all(parts):
+        return Problem("pledges", "pledge_format", {"line": number, "text": _quoted(line)})
+    content, unit, figure = parts
+    if max(map(len, parts)) > PLEDGE_PART_MAX:
+        return Problem("pledges", "pledge_length", {"line": number, "high": PLEDGE_PART_MAX})
+    value = parse_quantity(figure)
+    if isinstance(value, ParseError):
+        code = "pledge_negative" if value.code == "quantity.negative" else "pledge_figure"
+        return Problem("pledges", code, {"line": number, "figure": _quoted(figure)})
+    return Pledge(content, unit, formatting.quantity(value))
+
+
+def parse_pledges(text: str) -> tuple[list[Pledge], list[Problem]]:
+    """Pledges typed one per line as "content; unit; figure", the figure a number of zero or more (1.000;
+    2,5), stored the Vietnamese way; or every bad line with why (then no pledge is taken)."""
+    pledges: list[Pledge] = []
+    problems: list[Problem] = []
+    for number, line in enumerate((line.strip(" •\t") for line in text.splitlines()), 1):
         if not line:
             continue
-        parts = [*_PLEDGE_SEPARATOR.split(line), "", ""]
-        content, unit, figure = (part.strip() for part in parts[:3])
-        if len(parts) > 5 or not content:
-            return Problem("pledges", "pledge_format", {"line": number})
-        if max(len(content), len(unit), len(figure)) > PLEDGE_PART_MAX:
-            return Problem("pledges", "pledge_length", {"line": number, "high": PLEDGE_PART_MAX})
-        pledges.append(Pledge(content, unit, figure))
-    if not pledges:
-        return Problem("pledges", "pledge_format", {"line": 1})
+        parsed = _pledge(number, line.removeprefix("- "))  # "- " is a bullet, "-5" a negative figure
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+        else:
+            pledges.append(parsed)
+    if not pledges and not problems:
+        problems.append(Problem("pledges", "pledge_format", {"line": 1, "text": ""}))
     if len(pledges) > MAX_PLEDGES:
-        return Problem("pledges", "pledges_too_many", {"high": MAX_PLEDGES})
-    return pledges
+        problems.append(Problem("pledges", "pledges_too_many", {"high": MAX_PLEDGES}))
+    return ([], problems) if problems else (pledges, [])
 
 
 def check_open(campaign: Campaign, today: date) -> Problem | None:

@@ -4,6 +4,9 @@ Used by ``thidua import units|members FILE.csv`` and ``thidua demo``: ``import_u
 ``import_members``. Files are UTF-8 with or without BOM, comma- or semicolon-separated. Rows are matched by
 code, so a re-import updates what changed and leaves the rest; rows missing from the file are left alone.
 Any bad line stops the whole import before anything is written, and ``RosterError`` names every bad line.
+Members link their chat account by phone, so two members with one phone number are refused (naming both
+lines, or the member already stored) unless the admin says ``allow_shared_phones``; then linking by that
+number asks the person to see an officer instead of guessing.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot.phones import normalize_phone
+from bot.phones import display_phone, normalize_phone
 from bot.textkeys import search_key
 from storage.database import Repos, Store
 from storage.records import Member, Unit
@@ -355,11 +358,12 @@ async def import_units(store: Store, path: Path, *, actor: str, now: datetime) -
 
 def _validate_members(
     sheet: _Sheet, unit_ids: dict[str, int], existing: dict[str, Member], problems: _Problems
-) -> list[Member]:
-    """The file's members as they should be stored (id 0 for new ones); problems are recorded otherwise."""
+) -> list[tuple[int, Member]]:
+    """The file's members as they should be stored (id 0 for new ones), each with its line; problems are
+    recorded otherwise."""
     has_email = "email" in sheet.columns
     seen: dict[str, int] = {}
-    wanted: list[Member] = []
+    wanted: list[tuple[int, Member]] = []
     for row in sheet.rows:
         line = row.line
         code, full_name, raw_phone, unit_code = (row.get(column) for column in MEMBER_COLUMNS)
@@ -385,23 +389,57 @@ def _validate_members(
         before = existing.get(code)
         if not has_email and before is not None:
             email = before.email  # a file without the column says nothing about emails
-        wanted.append(Member(before.id if before else 0, code, full_name, phone, email, unit_id))
+        wanted.append((line, Member(before.id if before else 0, code, full_name, phone, email, unit_id)))
     return wanted
 
 
-async def import_members(store: Store, path: Path, *, actor: str, now: datetime) -> ImportReport:
+def _check_shared_phones(
+    wanted: Sequence[tuple[int, Member]], existing: dict[str, Member], problems: _Problems
+) -> None:
+    """Record every phone number the file would leave with more than one member, in the file or stored."""
+    lines = {member.code: line for line, member in wanted}
+    after = existing | {member.code: member for _, member in wanted}  # the roster once the file is in
+    holders: dict[str, list[Member]] = {}
+    for member in after.values():
+        if member.phone is not None:
+            holders.setdefault(member.phone, []).append(member)
+    for phone, sharing in holders.items():
+        in_file = sorted((m for m in sharing if m.code in lines), key=lambda m: lines[m.code])
+        if len(sharing) < 2 or not in_file:
+            continue  # a number shared before this file, by members it does not mention, is not its doing
+        stored = [m for m in sharing if m.code not in lines]
+        reason = f"phone {display_phone(phone)}"
+        if len(in_file) > 1:
+            reason += " is given to " + " and ".join(m.code for m in in_file)
+        if stored:
+            reason += (" and" if len(in_file) > 1 else "") + " already belongs to "
+            reason += ", ".join(f"{m.code} ({m.full_name})" for m in stored)
+        problems.lines(
+            [lines[m.code] for m in in_file],
+            reason + "; members link their chat by phone, so each needs their own"
+            " (or import with --allow-shared-phones: linking by it then sends them to an officer)",
+        )
+
+
+async def import_members(
+    store: Store, path: Path, *, actor: str, now: datetime, allow_shared_phones: bool = False
+) -> ImportReport:
     """Add and update roster members from ``path`` (member_code, full_name, phone, unit_code[, email]).
 
     Units must already be in the database. Phones are stored in E.164 whatever form the file uses; an empty
-    phone is allowed. Raises ``RosterError`` naming every bad line, and then changes nothing.
+    phone is allowed, one phone for two members only with ``allow_shared_phones``. Raises ``RosterError``
+    naming every bad line, and then changes nothing.
     """
     problems = _Problems(path.name)
     sheet = _read_sheet(path, MEMBER_COLUMNS, problems)
     async with store.begin() as repos:
         unit_ids = await repos.units.ids_by_code()
         existing = await repos.members.all_by_code()
-        wanted = _validate_members(sheet, unit_ids, existing, problems)
+        lined = _validate_members(sheet, unit_ids, existing, problems)
+        if not allow_shared_phones:
+            _check_shared_phones(lined, existing, problems)
         problems.raise_if_any()
+        wanted = [member for _, member in lined]
         new = [member for member in wanted if member.code not in existing]
         changed = [member for member in wanted if member.code in existing and member != existing[member.code]]
         await repos.members.insert_many(
@@ -411,13 +449,28 @@ async def import_members(store: Store, path: Path, *, actor: str, now: datetime)
         report = ImportReport(
             created=len(new), updated=len(changed), unchanged=len(wanted) - len(new) - len(changed)
         )
-        await _record(repos, "import.members", path, report, actor, now)
+        await _record(
+            repos, "import.members", path, report, actor, now, shared_phones_allowed=allow_shared_phones
+        )
     return report
 
 
 async def _record(
-    repos: Repos, action: str, path: Path, report: ImportReport, actor: str, now: datetime
+    repos: Repos,
+    action: str,
+    path: Path,
+    report: ImportReport,
+    actor: str,
+    now: datetime,
+    *,
+    shared_phones_allowed: bool = False,
 ) -> None:
     """The import's audit entry."""
-    details = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    details: dict[str, int | bool] = {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+    }
+    if shared_phones_allowed:
+        details["shared_phones_allowed"] = True
     await repos.audit.record(actor, action, subject=path.name[:128], details=details, now=now)

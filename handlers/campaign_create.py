@@ -25,6 +25,7 @@ from bot.campaigns import (
     check_dates,
     check_title,
     create_draft,
+    date_warnings,
 )
 from bot.events import Button
 from bot.parsing import ParseError, parse_date
@@ -168,8 +169,13 @@ async def _preview(ctx: Ctx) -> None:
         tuple(spec.collective_titles),
         "draft",
     )
+    warnings = [problem_text(ctx, warning) for warning in date_warnings(spec.starts_on, ctx.today)]
     ctx.say(
-        Html(ctx.t("newcampaign.preview") + "\n\n" + campaign_details(ctx.lang, draft, unit, ctx.today)),
+        Html(
+            "\n\n".join(
+                [ctx.t("newcampaign.preview"), campaign_details(ctx.lang, draft, unit, ctx.today), *warnings]
+            )
+        ),
         [
             [
                 ctx.button("newcampaign.save_button", NewCampaignStep("save")),
@@ -263,6 +269,8 @@ async def _on_date(ctx: Ctx, step: str, text: str) -> None:
     if problems:
         _complain(ctx, problems[0])
         return
+    for warning in date_warnings(parsed if step == STARTS else None, ctx.today):
+        ctx.say(problem_text(ctx, warning))  # allowed, but said at once in case the year is a typo
     await _next(ctx, **{step: parsed.isoformat()})
 
 

@@ -189,12 +189,21 @@ async def _launch_preview(ctx: Ctx, campaign: Campaign, unit: Unit) -> None:
     if campaign.status != "draft":
         ctx.say(ctx.t("problem.not_draft", code=campaign.code))
         return
+    problem = domain.launch_problem(campaign, ctx.today)
+    if problem is not None:  # said before the confirmation, not after it
+        ctx.say(problem_text(ctx, problem))
+        return
     audience = await ctx.repos.members.count_linked_within(unit.path)
+    warnings = [problem_text(ctx, warning) for warning in domain.date_warnings(campaign.starts_on, ctx.today)]
     ctx.say(
         Html(
-            ctx.t("launch.confirm", count=formatting.number(audience, ctx.lang))
-            + "\n\n"
-            + campaign_details(ctx.lang, campaign, unit, ctx.today)
+            "\n\n".join(
+                [
+                    ctx.t("launch.confirm", count=formatting.number(audience, ctx.lang)),
+                    campaign_details(ctx.lang, campaign, unit, ctx.today),
+                    *warnings,
+                ]
+            )
         ),
         [
             [

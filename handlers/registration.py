@@ -1,6 +1,7 @@
 """Registering for a campaign (đăng ký thi đua): /join CODE or the Register button, titles, pledges,
-the initiative behind a Chiến sĩ thi đua candidacy, a confirmation; change or withdraw until the deadline;
-/my lists one's registrations. Officers register a collective of a unit they cover the same way.
+the initiative behind a Chiến sĩ thi đua candidacy, a confirmation; change (the current pledges shown and
+kept unless replaced or removed) or withdraw (after a confirmation) until the deadline; /my lists one's
+registrations. Officers register a collective of a unit they cover the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from bot import registrations as domain
 from bot.access import campaign_scope
 from bot.buttons import (
     CollectiveStart,
+    ConfirmWithdrawal,
     DialogControl,
     Register,
     RegisterStep,
@@ -29,7 +31,7 @@ from handlers.context import Ctx, Flow
 from handlers.initiatives import initiatives_section
 from handlers.notify import Localized, notify
 from messages import Html, formatting
-from storage.records import Campaign, Pledge, Unit
+from storage.records import Campaign, Pledge, Registration, Unit
 
 FLOW, COLLECTIVE_FLOW = "register", "collective"
 UNIT, TITLES, PLEDGES, INITIATIVE, CONFIRM = "unit", "titles", "pledges", "initiative", "confirm"
@@ -122,9 +124,7 @@ async def prompt(ctx: Ctx) -> None:
         offered = campaign.collective_titles if collective else campaign.individual_titles
         ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered))
     elif state.step == PLEDGES:
-        ctx.say(
-            ctx.t("register.ask_pledges"), [[ctx.button("dialog.skip", RegisterStep("skip"))], _controls(ctx)]
-        )
+        _ask_pledges(ctx)
     elif state.step == INITIATIVE:
         ctx.say(ctx.t("register.ask_initiative"), [_controls(ctx)])
     else:
@@ -132,6 +132,30 @@ async def prompt(ctx: Ctx) -> None:
             await _summary(ctx, campaign),
             [[ctx.button("register.confirm_button", RegisterStep("confirm"))], _controls(ctx)],
         )
+
+
+def _pledge_lines(ctx: Ctx, pledges: list[Pledge]) -> list[Html]:
+    return [
+        ctx.t("register.summary_pledge", content=pledge.content, unit=pledge.unit, figure=pledge.figure)
+        for pledge in pledges
+    ]
+
+
+def _ask_pledges(ctx: Ctx, problems: list[Problem] | None = None) -> None:
+    """Ask for the pledges; with some already in the form (a change), show them, to keep or remove."""
+    current = [Pledge(**p) for p in ctx.dialog.data.get("pledges", [])]
+    lines = [ctx.t("register.pledges_bad"), *(problem_text(ctx, p) for p in problems)] if problems else []
+    if current:
+        lines += [ctx.t("register.ask_pledges_current"), *_pledge_lines(ctx, current)]
+        lines.append(ctx.t("register.ask_pledges_replace"))
+        choices = [
+            [ctx.button("register.keep_pledges", RegisterStep("skip"))],
+            [ctx.button("register.clear_pledges", RegisterStep("clear"))],
+        ]
+    else:
+        lines.append(ctx.t("register.ask_pledges"))
+        choices = [[ctx.button("dialog.skip", RegisterStep("skip"))]]
+    ctx.say(Html("\n".join(lines)), [*choices, _controls(ctx)])
 
 
 async def _collective_units(ctx: Ctx, campaign: Campaign) -> list[Unit]:
@@ -153,9 +177,7 @@ async def _summary(ctx: Ctx, campaign: Campaign) -> Html:
         unit = await ctx.repos.units.get(int(data["unit_id"]))
         lines.append(ctx.t("collective.summary_unit", unit=unit.name if unit else "?"))
     lines.append(ctx.t("register.summary_titles", titles=title_names(ctx.lang, data.get("titles", []))))
-    lines += [
-        ctx.t("register.summary_pledge", content=p.content, unit=p.unit, figure=p.figure) for p in pledges
-    ]
+    lines += _pledge_lines(ctx, pledges)
     if not pledges:
         lines.append(ctx.t("register.summary_no_pledges"))
     if data.get("initiative_title") and NEEDS_INITIATIVE in data.get("titles", []):
@@ -180,13 +202,11 @@ async def on_text(ctx: Ctx, text: str) -> None:
         await ctx.dialog.advance(TITLES, unit_id=unit.id)
         await prompt(ctx)
     elif state.step == PLEDGES:
-        parsed = domain.parse_pledges(text)
-        if isinstance(parsed, Problem):
-            ctx.say(
-                problem_text(ctx, parsed), [[ctx.button("dialog.skip", RegisterStep("skip"))], _controls(ctx)]
-            )
+        pledges, problems = domain.parse_pledges(text)
+        if problems:
+            _ask_pledges(ctx, problems)  # nothing taken: the form still holds what it held
             return
-        await ctx.dialog.update(pledges=[asdict(p) for p in parsed])
+        await ctx.dialog.update(pledges=[asdict(p) for p in pledges])
         await _after_pledges(ctx)
     elif state.step == INITIATIVE:
         title = " ".join(text.split())
@@ -279,6 +299,8 @@ async def step_button(ctx: Ctx, pressed: RegisterStep) -> None:
         await ctx.dialog.advance(PLEDGES)
         await prompt(ctx)
     elif action == "skip" and step == PLEDGES:
+        await _after_pledges(ctx)  # the pledges stay as they are: none, or those of the registration changed
+    elif action == "clear" and step == PLEDGES:
         await ctx.dialog.update(pledges=[])
         await _after_pledges(ctx)
     elif action == "confirm" and step == CONFIRM:
@@ -342,18 +364,58 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
     ctx.say(problem_text(ctx, problem) if problem else done)
 
 
-async def withdraw_button(ctx: Ctx, pressed: WithdrawRegistration) -> None:
-    """Withdraw one's registration from a campaign page."""
-    campaign = await ctx.repos.campaigns.get(pressed.campaign)
+async def _withdrawable(ctx: Ctx, campaign_id: int) -> tuple[Campaign, Registration] | None:
+    """The campaign and the member's active registration to withdraw, or None once the reason is said."""
+    campaign = await ctx.repos.campaigns.get(campaign_id)
     if campaign is None or ctx.who.member is None or not await _concerns_member(ctx, campaign):
         await stale_button(ctx)
-        return
+        return None
     registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
-    if registration is None:
-        ctx.say(problem_text(ctx, Problem("registration", "not_registered", {"title": campaign.title})))
+    problem = domain.check_open(campaign, ctx.today)
+    if problem is None and (registration is None or registration.status != "active"):
+        problem = Problem("registration", "not_registered", {"title": campaign.title})
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        return None
+    assert registration is not None
+    return campaign, registration
+
+
+async def withdraw_button(ctx: Ctx, pressed: WithdrawRegistration) -> None:
+    """Withdraw from a campaign page: ask first, naming the campaign (one tap must not undo a sign-up)."""
+    found = await _withdrawable(ctx, pressed.campaign)
+    if found is None:
         return
+    campaign, _ = found
+    ctx.say(
+        ctx.t("register.withdraw_confirm", title=campaign.title),
+        [
+            [
+                ctx.button("register.withdraw_yes", ConfirmWithdrawal(campaign.id, "yes")),
+                ctx.button("register.withdraw_no", ConfirmWithdrawal(campaign.id, "no")),
+            ]
+        ],
+    )
+
+
+async def confirm_withdrawal(ctx: Ctx, pressed: ConfirmWithdrawal) -> None:
+    """The answer to the withdrawal question: withdraw, or keep the registration as it is."""
+    if pressed.answer == "no":
+        campaign = await ctx.repos.campaigns.get(pressed.campaign)
+        if campaign is None or ctx.who.member is None or not await _concerns_member(ctx, campaign):
+            await stale_button(ctx)
+            return
+        ctx.say(ctx.t("register.withdraw_kept", title=campaign.title), replace=True)
+        return
+    found = await _withdrawable(ctx, pressed.campaign)
+    if found is None:
+        return
+    campaign, registration = found
     problem = await domain.withdraw(ctx.repos, registration, campaign, ctx.who.actor, ctx.now, ctx.today)
-    ctx.say(problem_text(ctx, problem) if problem else ctx.t("register.withdrawn", title=campaign.title))
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        return
+    ctx.say(ctx.t("register.withdrawn", title=campaign.title), replace=True)
 
 
 async def my_registrations(ctx: Ctx) -> None:

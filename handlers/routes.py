@@ -59,6 +59,7 @@ ROUTES = Routes(
         ButtonRoute(b.ViewCampaign, campaigns.show, Role.MEMBER),
         ButtonRoute(b.Register, registration.start_button, Role.MEMBER),
         ButtonRoute(b.WithdrawRegistration, registration.withdraw_button, Role.MEMBER),
+        ButtonRoute(b.ConfirmWithdrawal, registration.confirm_withdrawal, Role.MEMBER),
         ButtonRoute(b.RegisterTitle, registration.title_button, Role.MEMBER),
         ButtonRoute(b.RegisterStep, registration.step_button, Role.MEMBER),
         ButtonRoute(b.InitiativeStep, initiative_form.button, Role.MEMBER),

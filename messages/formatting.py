@@ -7,6 +7,8 @@ Every number, date and time a person reads goes through here, never through ``st
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -16,6 +18,15 @@ def number(value: int, language: str = "vi") -> str:
     """A whole number with thousands grouped: 1.709 in Vietnamese, 1,709 in English."""
     grouped = f"{value:,}"
     return grouped.replace(",", ".") if language == "vi" else grouped
+
+
+def quantity(value: Fraction, language: str = "vi") -> str:
+    """A whole or decimal amount, as in a pledge: 1.000 and 2,5 in Vietnamese (1,000 and 2.5 in English)."""
+    if value.denominator == 1:
+        return number(value.numerator, language)
+    exact = Decimal(value.numerator) / Decimal(value.denominator)  # a typed decimal: finite
+    whole, _, fraction = format(exact, "f").partition(".")
+    return f"{number(int(whole), language)}{',' if language == 'vi' else '.'}{fraction}"
 
 
 def money(value: int, language: str = "vi") -> str:

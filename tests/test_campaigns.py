@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
+from storage.records import Pledge
 from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
 from tests.helpers.chat import Chat, labels
 from tests.helpers.flows import linked
@@ -142,6 +143,56 @@ async def test_launching_twice_or_outside_ones_subtree_is_refused(
     assert "không còn là bản nháp" in hung.last_text
 
 
+async def test_a_past_registration_deadline_is_refused_in_the_form_a_past_start_only_warned(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = await linked(chat, HUNG)  # today is 02/03/2026
+    await hung.send("/taophongtrao")
+    await hung.send("LDG-2026")
+    await hung.send(TITLE)
+    await hung.press("Bỏ qua")
+    await hung.press("Thường xuyên")
+    replies = await hung.send("1/2/2026")
+    start_warning = plain(text("vi", "problem.start_in_past", start="01/02/2026"))
+    assert replies[0].plain_text == start_warning  # said, then the form goes on
+    await hung.send("31/12/2026")
+    await hung.send("20/2/2026")
+    assert hung.last_text == plain(text("vi", "problem.deadline_in_past", deadline="20/02/2026"))
+    await hung.send("25/3")
+    await hung.press("Bỏ qua")
+    await hung.press("Bỏ qua")
+    await hung.press("Lao động giỏi")
+    await hung.press("Xong")
+    await hung.press("Xong")
+    assert hung.last_text.endswith(start_warning)  # the preview repeats it
+    await hung.press("Lưu bản nháp")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+    assert campaign is not None and campaign.starts_on == date(2026, 2, 1)
+    await hung.send("/phatdong LDG-2026")
+    assert hung.last_text.endswith(start_warning) and "🚀 Phát động ngay" in labels(hung.last)
+
+
+async def test_a_draft_whose_deadline_has_passed_is_not_launched(
+    chat: Callable[..., Chat], store: Store, clock: ManualClock
+) -> None:
+    await stored_draft(store)  # registration until 25/04/2026
+    mai = await linked(chat, MAI)
+    hung = await linked(chat, HUNG)
+    await hung.send("/phatdong TCN-2026")
+    confirmation = hung.last
+    clock.advance(timedelta(days=57))  # 28/04/2026
+    refused = plain(text("vi", "problem.deadline_in_past", deadline="25/04/2026"))
+    await hung.send("/phatdong TCN-2026")
+    assert hung.last_text == refused and labels(hung.last) == []
+    await hung.press_in(confirmation, "Phát động ngay")  # a confirmation from before the deadline
+    assert hung.last_text == refused
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("TCN-2026")
+    assert campaign is not None and campaign.status == "draft"
+    assert not [m for m in mai.messages if "Tháng Công nhân 2026" in m.plain_text]
+
+
 async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat], store: Store) -> None:
     _, mai = await campaign_running(chat)
     await mai.press("Xem và đăng ký")
@@ -160,7 +211,7 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
     assert "✅ Lao động giỏi" in labels(mai.last)
     await mai.press("Chiến sĩ thi đua cơ sở")
     await mai.press("Xong")
-    await mai.press("Bỏ qua")
+    await mai.press("Giữ nguyên các chỉ tiêu")
     await mai.send("Quy trình kiểm tra công tơ điện tử từ xa")
     await mai.press("Xác nhận đăng ký")
     async with store.begin() as repos:
@@ -171,11 +222,15 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
         registration = await repos.registrations.of_member(campaign.id, member.id)
     assert registration is not None and registration.status == "active"
     assert registration.titles == ("good_worker", "emulation_fighter")
-    assert registration.pledges == ()
+    assert registration.pledges == (
+        Pledge("Sáng kiến cải tiến kỹ thuật", "sáng kiến", "2"),
+        Pledge("Đào tạo nâng cao tay nghề", "khóa", "1"),
+    )
     assert registration.initiative_title == "Quy trình kiểm tra công tơ điện tử từ xa"
     await mai.send("/phongtrao")
     await mai.press(TITLE)
     await mai.press("Rút đăng ký")
+    await mai.press("Rút đăng ký")  # the confirmation's
     assert "Đã rút đăng ký" in mai.last_text
     await mai.send("/cuatoi")
     assert "đã rút đăng ký" in mai.last_text
@@ -200,7 +255,7 @@ async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
     await mai.press("Lao động giỏi")
     await mai.press("Xong")
     await mai.send("; sáng kiến; 2")
-    assert "Dòng 1 chưa đúng mẫu" in mai.last_text
+    assert plain(text("vi", "problem.pledge_format", line=1, text="; sáng kiến; 2")) in mai.last_text
 
 
 async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., Chat]) -> None:

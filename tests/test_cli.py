@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from messages import plain, text
 from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV
 
 
@@ -46,6 +47,18 @@ def test_a_bad_file_names_the_line_and_exits_non_zero(
     assert "4 created" in capsys.readouterr().out  # the bad file imported nothing
 
 
+def test_one_phone_for_two_members_only_with_allow_shared_phones(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "units", "units.csv"]) == 0
+    (workdir / "shared.csv").write_text(MEMBERS_CSV + "DV009,Lục Văn Hải,84911222333,CDCS-THPT,\n", "utf-8")
+    assert main(["import", "members", "shared.csv"]) == 1
+    err = capsys.readouterr().err
+    assert "lines 4, 6: phone 0911 222 333 is given to DV003 and DV009;" in err
+    assert main(["import", "members", "shared.csv", "--allow-shared-phones"]) == 0
+    assert "members: 5 created" in capsys.readouterr().out
+
+
 def test_grant_officer_by_member_and_by_user(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["import", "units", "units.csv"])
     main(["import", "members", "members.csv"])
@@ -65,6 +78,22 @@ def test_grant_officer_by_member_and_by_user(workdir: Path, capsys: pytest.Captu
         "thidua: --unit 'NOPE': no such unit",
         "thidua: --user 'whatsapp:1': expected telegram:ID or zalo:ID",
     ]
+
+
+def test_a_telegram_id_must_be_a_number_a_zalo_id_need_not(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["import", "units", "units.csv"])
+    capsys.readouterr()
+    refused = ("telegram:abc", "telegram:-5", "telegram:12a", "telegram:０１")
+    for user in refused:
+        assert main(["grant", "officer", "--unit", "CDN-GD", "--user", user]) == 2
+    assert main(["grant", "officer", "--unit", "CDN-GD", "--user", "zalo:a1b2c3"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"thidua: --user {user!r}: a Telegram user id is a number, e.g. telegram:123456" for user in refused
+    ]
+    assert captured.out.splitlines() == ["zalo:a1b2c3 is now an officer of CDN-GD"]
 
 
 def test_run_without_a_token_explains_what_to_do(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,6 +168,21 @@ def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.Captur
     assert "LDG-2027" in capsys.readouterr().out
 
 
+def test_a_campaign_file_starting_in_the_past_is_created_with_a_warning(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["import", "units", "units.csv"])
+    capsys.readouterr()
+    (workdir / "late.toml").write_text(
+        CAMPAIGN_TOML.replace("starts_on = 2027-05-01", "starts_on = 2021-05-01")
+    )
+    assert main(["campaign", "create", "late.toml"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "draft campaign TCN-2027 created; an officer launches it with /launch TCN-2027",
+        plain(text("en", "problem.start_in_past", start="01/05/2021")),
+    ]
+
+
 @pytest.mark.parametrize(
     ("replace", "message"),  # the CLI speaks English throughout, the campaign's problems included
     [
@@ -149,6 +193,10 @@ def test_campaign_create_from_toml_and_yaml(workdir: Path, capsys: pytest.Captur
         ),
         (('registration_deadline = "25/4/2027"', 'registration_deadline = "31/6/2027"'), "not a date"),
         (('unit = "LDLD-HQ"', 'unit = "NOPE"'), "There is no unit with code «NOPE»"),
+        (
+            ('registration_deadline = "25/4/2027"', "registration_deadline = 2021-04-25"),
+            "The registration deadline 25/04/2021 has already passed",
+        ),
         (('kind = "peak"', 'kind = "peak"\ncolor = "red"'), "unknown field(s): color"),
         (
             ('individual_titles = ["advanced_worker", "outstanding_member"]', 'individual_titles = ["hero"]'),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import calendar
 import unicodedata
 from datetime import date, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import MAX_MONEY, ParseError, parse_date, parse_money, parse_share
+from bot.parsing import MAX_MONEY, ParseError, parse_date, parse_money, parse_quantity, parse_share
 from messages import formatting
 
 TODAY = date(2026, 11, 22)
@@ -358,3 +359,41 @@ def test_a_date_without_a_year_can_mean_the_last_one() -> None:
     assert parse_date("15/2", date(2026, 3, 2), past=True) == date(2026, 2, 15)
     assert parse_date("15/3", date(2026, 3, 2), past=True) == date(2025, 3, 15)
     assert parse_date("29/2", date(2026, 3, 2), past=True) == date(2024, 2, 29)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+
+
+@pytest.mark.parametrize(
+    ("typed", "value", "shown"),
+    [
+        ("2", Fraction(2), "2"),
+        ("0", Fraction(0), "0"),
+        ("1.000", Fraction(1000), "1.000"),
+        ("1 000", Fraction(1000), "1.000"),
+        ("10.000.000", Fraction(10_000_000), "10.000.000"),
+        ("2,5", Fraction(5, 2), "2,5"),
+        ("2.5", Fraction(5, 2), "2,5"),
+        ("1.500,25", Fraction(6001, 4), "1.500,25"),
+    ],
+)
+def test_parse_quantity_reads_vietnamese_numbers_and_shows_them_back(
+    typed: str, value: Fraction, shown: str
+) -> None:
+    assert parse_quantity(typed) == value
+    assert formatting.quantity(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("-5", "quantity.negative"),
+        ("− 3", "quantity.negative"),
+        ("hai", "quantity.format"),
+        ("5 cuốn", "quantity.format"),
+        ("", "quantity.format"),
+        ("1" * 200, "quantity.format"),
+    ],
+)
+def test_parse_quantity_refuses(typed: str, code: str) -> None:
+    assert parse_quantity(typed) == ParseError(code, {"text": typed.strip()})

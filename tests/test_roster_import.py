@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.roster import ImportReport, RosterError, import_members, import_units
+from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade
 from storage.records import Unit
 from storage.tables import audit_log, members, units
+from tests.helpers.chat import Chat
 
 NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 LATER = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
@@ -291,6 +293,10 @@ async def loaded(store: Store, tmp_path: Path) -> Store:
     return store
 
 
+SHARED_PHONE_ADVICE = (
+    "members link their chat by phone, so each needs their own"
+    " (or import with --allow-shared-phones: linking by it then sends them to an officer)"
+)
 HEADER_U = "code,name,parent_code\n"
 HEADER_M = "member_code,full_name,phone,unit_code,email\n"
 GOOD_U = "LDLD-BL,Renamed but never stored,LDLD-CB\nNEW-1,A new unit never stored,LDLD-CB\n"
@@ -426,6 +432,26 @@ async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, 
             id="bad-codes-and-names",
         ),
         pytest.param(
+            HEADER_M
+            + GOOD_M
+            + "CB-10,Hà Văn Long,0912 000 111,LDLD-CB,\nCB-11,Bế Thị Thu,+84912000111,LDLD-CB,\n",
+            [f"lines 4, 5: phone 0912 000 111 is given to CB-10 and CB-11; {SHARED_PHONE_ADVICE}"],
+            id="one-phone-two-lines",
+        ),
+        pytest.param(
+            HEADER_M + GOOD_M + "CB-10,Hà Văn Long,84987654321,LDLD-CB,\n",
+            [f"line 4: phone 0987 654 321 already belongs to CB-2 (Nông Văn Hùng); {SHARED_PHONE_ADVICE}"],
+            id="phone-of-a-stored-member",
+        ),
+        pytest.param(
+            HEADER_M + "CB-10,Hà Văn Long,0987654321,LDLD-CB,\nCB-11,Bế Thị Thu,0987654321,LDLD-CB,\n",
+            [
+                "lines 2, 3: phone 0987 654 321 is given to CB-10 and CB-11 and already belongs to"
+                f" CB-2 (Nông Văn Hùng); {SHARED_PHONE_ADVICE}"
+            ],
+            id="phone-of-a-stored-member-twice",
+        ),
+        pytest.param(
             HEADER_M + "CB-10,Hà Văn Long,0912 ABC,LDLD-XX,x\n",
             [
                 'line 2: phone "0912 ABC" is not a valid phone number',
@@ -438,6 +464,41 @@ async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, 
 )
 async def test_bad_members_file(loaded: Store, tmp_path: Path, text: str, problems: list[str]) -> None:
     assert await import_fails(loaded, tmp_path, "members", text) == problems
+
+
+async def test_members_may_swap_phones_in_one_file(loaded: Store, tmp_path: Path) -> None:
+    swapped = MEMBERS.replace("0912 345 678,CDCS-THPT", "84987654321,CDCS-THPT").replace(
+        "+84987654321,CDCS-UBND", "0912345678,CDCS-UBND"
+    )
+
+    report = await load_members(loaded, tmp_path, swapped)
+
+    assert report == ImportReport(created=0, updated=2, unchanged=1)
+    stored = await roster(loaded)
+    assert (stored["CB-1"][1], stored["CB-2"][1]) == ("+84987654321", "+84912345678")
+
+
+@pytest.mark.sandbox
+async def test_shared_phones_only_when_asked_and_then_linking_by_them_links_no_one(
+    loaded: Store, tmp_path: Path, chat: Callable[..., Chat]
+) -> None:
+    shared = HEADER_M + "CB-10,Nông Thị Hà,0987 654 321,CDCS-UBND-BL,\n"  # Hùng's wife, one phone at home
+    path = write(tmp_path, "shared.csv", shared)
+    with pytest.raises(RosterError):
+        await import_members(loaded, path, actor="cli", now=LATER)
+
+    report = await import_members(loaded, path, actor="cli", now=LATER, allow_shared_phones=True)
+
+    assert report.created == 1
+    async with loaded.begin() as repos:
+        assert [m.code for m in await repos.members.by_phone("+84987654321")] == ["CB-2", "CB-10"]
+    hung = chat(2002, "Hùng", "Nông Văn", phone="0987654321")
+    await hung.send("/start")
+    await hung.share_contact()
+    assert hung.last_text == plain(text("vi", "onboarding.ambiguous"))
+    async with loaded.begin() as repos:
+        account = await repos.accounts.get("telegram", "2002")
+        assert account is not None and account.member_id is None
 
 
 async def test_every_bad_line_is_counted_but_only_fifty_are_listed(loaded: Store, tmp_path: Path) -> None:
