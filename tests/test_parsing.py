@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import MAX_MONEY, ParseError, parse_date, parse_money, parse_share
+from bot.parsing import MAX_MONEY, ParseError, means_none, parse_date, parse_money, parse_share
 from messages import formatting
 
 TODAY = date(2026, 11, 22)
@@ -358,3 +358,16 @@ def test_a_date_without_a_year_can_mean_the_last_one() -> None:
     assert parse_date("15/2", date(2026, 3, 2), past=True) == date(2026, 2, 15)
     assert parse_date("15/3", date(2026, 3, 2), past=True) == date(2025, 3, 15)
     assert parse_date("29/2", date(2026, 3, 2), past=True) == date(2024, 2, 29)
+
+
+# ---------------------------------------------------------------------------------------------- none
+
+
+@pytest.mark.parametrize("text", ["không", "Không", " KHÔNG CÓ. ", "khong", "none", "-"])
+def test_the_usual_ways_of_saying_none(text: str) -> None:
+    assert means_none(text)
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Văn Không; 30", "không biết", "0", ""])
+def test_anything_else_is_not_none(text: str) -> None:
+    assert not means_none(text)
