@@ -395,10 +395,10 @@ class CollectiveStart(ButtonData):
 
 @dataclass(frozen=True)
 class InitiativeStep(ButtonData):
-    """The initiative form's new, skip and edit."""
+    """The initiative form's new, skip and edit; at the co-authors step, keep them or have none."""
 
     PREFIX = "ini"
-    action: Literal["new", "skip", "edit"]
+    action: Literal["new", "skip", "edit", "keep", "alone"]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.campaigns import Problem
 from bot.parsing import ParseError, parse_share
 from bot.textkeys import search_key
 from storage.database import Repos
-from storage.records import CoAuthor, Initiative, TitleOf
+from storage.records import Campaign, CoAuthor, Initiative, TitleOf
 
 COMMON_FIELDS = ("technical", "management", "operational", "tech_advance")
 CRITERIA = ("novelty", "applicability", "effect")
@@ -79,6 +79,17 @@ def check_shares(author_share: int, coauthors: list[CoAuthor] | tuple[CoAuthor, 
     """Every author's share, the submitter's included, must add up to 100%."""
     total = author_share + sum(coauthor.share for coauthor in coauthors)
     return None if total == 100 else Problem("coauthors", "shares_sum", {"total": total})
+
+
+def accepting(campaigns: list[Campaign], today: date) -> list[Campaign]:
+    """The campaigns an initiative can count for today: those that set an initiative target or deadline,
+    until that deadline (or, without one, until the campaign ends)."""
+    return [
+        campaign
+        for campaign in campaigns
+        if (campaign.initiative_target or campaign.initiative_deadline)
+        and today <= (campaign.initiative_deadline or campaign.ends_on)
+    ]
 
 
 def missing(initiative: Initiative) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -61,13 +62,9 @@ async def link_by_contact(
     ):
         return LinkResult(LinkOutcome.TAKEN, normalized, member)
     await repos.accounts.link(account.id, member.id, now)
-    await repos.audit.record(
-        f"{account.channel}:{account.user_id}",
-        "account.link",
-        f"member:{member.code}",
-        {"by": "contact"},
-        now,
-    )
+    actor = f"{account.channel}:{account.user_id}"
+    await repos.audit.record(actor, "account.link", f"member:{member.code}", {"by": "contact"}, now)
+    await _supersede_pending(repos, account.channel, account.user_id, actor, now)
     return LinkResult(LinkOutcome.LINKED, normalized, member)
 
 
@@ -78,6 +75,23 @@ def normalize_name(typed: str) -> str:
     return " ".join(word.capitalize() if word.isalpha() else word for word in words)
 
 
+async def _supersede_pending(repos: Repos, channel: str, user_id: str, actor: str, now: datetime) -> None:
+    """Once a person is on the roster, their other join requests have nothing left to decide."""
+    for request_id in await repos.join_requests.supersede_pending_of_user(
+        channel, user_id, decided_by=actor, now=now
+    ):
+        await repos.audit.record(actor, "join_request.superseded", f"join_request:{request_id}", {}, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewers:
+    """Who is told of a join request: the officers of ``unit`` (the request's own or the nearest above it),
+    else the administrators (``unit`` None); nobody at all when ``accounts`` is empty."""
+
+    accounts: list[Account]
+    unit: Unit | None
+
+
 async def submit_join_request(
     repos: Repos,
     account: Account,
@@ -86,9 +100,10 @@ async def submit_join_request(
     phone: str | None,
     unit_id: int,
     invite_id: int | None,
+    admins: Sequence[str],
     now: datetime,
-) -> tuple[int, list[Account]]:
-    """Store a join request; returns its id and the officers to tell (of the unit or its nearest ancestor)."""
+) -> tuple[int, Reviewers]:
+    """Store a join request; returns its id and who is to be told of it."""
     request_id = await repos.join_requests.create(
         channel=account.channel,
         user_id=account.user_id,
@@ -98,18 +113,20 @@ async def submit_join_request(
         invite_id=invite_id,
         now=now,
     )
-    return request_id, await nearest_officers(repos, unit_id)
+    return request_id, await reviewers_of(repos, unit_id, admins)
 
 
-async def nearest_officers(repos: Repos, unit_id: int) -> list[Account]:
-    """The reachable accounts of the officers of this unit, else of the closest ancestor that has some."""
+async def reviewers_of(repos: Repos, unit_id: int, admins: Sequence[str]) -> Reviewers:
+    """The reachable officers of this unit, else of the closest ancestor that has some, else the
+    administrators (``channel:user_id``) who have ever written to the bot."""
     unit = await repos.units.get(unit_id)
     assert unit is not None
     for candidate in [unit, *reversed(await repos.units.ancestors(unit))]:
         officers = await repos.roles.accounts_of_unit_officers(candidate.id)
         if officers:
-            return officers
-    return []
+            return Reviewers(officers, candidate)
+    found = [await repos.accounts.get(*admin.split(":", 1)) for admin in admins]
+    return Reviewers([account for account in found if account is not None and account.reachable], None)
 
 
 class DecisionOutcome(StrEnum):
@@ -173,6 +190,8 @@ async def decide_join_request(
         {"unit": unit.code, "member_id": member_id},
         now,
     )
+    if approve:
+        await _supersede_pending(repos, request.channel, request.user_id, who.actor, now)
     return Decision(DecisionOutcome.DONE, request, requester, unit)
 
 

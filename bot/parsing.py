@@ -241,3 +241,13 @@ def parse_moment(text: str, today: date) -> tuple[date, time] | ParseError:
     if isinstance(day, ParseError):
         return day
     return day, time(hour, minute)
+
+
+# ---------------------------------------------------------------------------------------------- none
+
+_NONE_WORDS = frozenset({"không", "khong", "không có", "khong co", "none", "no", "-"})
+
+
+def means_none(text: str) -> bool:
+    """True for the usual ways of answering "none" to a list's question: "không", "Không có.", "none"."""
+    return _clean(text).strip(" .!") in _NONE_WORDS

@@ -41,11 +41,16 @@ async def set_language(ctx: Ctx, pressed: ChooseLanguage) -> None:
 
 
 async def cancel(ctx: Ctx) -> None:
-    """Abandon the open dialog, if any."""
-    if await ctx.dialog.finish() is None:
+    """Leave the open dialog, if any: its flow says what is kept, else it is abandoned."""
+    state = ctx.dialog.state
+    flow = ctx.routes.flows.get(state.flow) if state is not None else None
+    if state is None:
         ctx.say(ctx.t("dialog.nothing_to_cancel"))
+    elif flow is not None and flow.on_cancel is not None:
+        await flow.on_cancel(ctx)
     else:
         ctx.say(ctx.t("dialog.cancelled"), remove_keyboard=True)
+    await ctx.dialog.finish()
 
 
 async def dialog_button(ctx: Ctx, pressed: DialogControl) -> None:

@@ -95,6 +95,7 @@ class Flow:
     prompt: Handler  # asks for ``ctx.dialog.state.step`` (used on entry and after "back")
     on_text: TextHandler
     on_file: Handler | None = None  # photos and documents sent while the flow is open
+    on_cancel: Handler | None = None  # says what is kept, for a flow whose work outlives the dialog
 
 
 class Role(StrEnum):

@@ -1,6 +1,7 @@
 """/submit (/sangkien): a member fills an initiative application step by step. Every answer is written to
-the draft at once, so the member can stop and find it again later, after a restart too; a preview allows
-an edit of any part, warns of similar titles in the campaign, and submits. Also used to revise one.
+the draft at once, so the member can stop ("Để sau") and find it again later, after a restart too. When
+several campaigns accept initiatives the member picks one first. A preview allows an edit of any part, warns
+of shares that do not add up and of similar titles in the campaign, and submits. Also used to revise one.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from bot.buttons import (
 )
 from bot.campaigns import Problem
 from bot.events import Button
-from bot.parsing import ParseError, parse_date, parse_money, parse_share
+from bot.parsing import ParseError, means_none, parse_date, parse_money, parse_share
 from bot.textkeys import search_key
 from handlers.campaign_views import problem_text
 from handlers.common import link_first, stale_button
 from handlers.context import Ctx, Flow
 from handlers.initiative_views import initiative_details
 from messages import Html
-from storage.records import Campaign, Initiative
+from storage.records import Campaign, CoAuthor, Initiative
 
 FLOW = "initiative"
 CAMPAIGN, TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT = (
@@ -67,7 +68,7 @@ FORM = (
     PREVIEW,
 )
 TEXT_STEPS = (TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT, CONDITIONS, BENEFIT)
-OPTIONAL = (VALUE, COAUTHORS, FILES)
+OPTIONAL = (VALUE, FILES)  # co-authors have their own buttons: keep them, or none
 EDITABLE_PARTS = (*FORM[: FORM.index(PREVIEW)], CAMPAIGN)  # every answer, then the campaign it counts for
 
 
@@ -81,9 +82,10 @@ def _controls(ctx: Ctx, step: str) -> list[Button]:
 
 
 async def _open_campaigns(ctx: Ctx) -> list[Campaign]:
+    """The campaigns of the member's unit and those above it that accept initiatives today."""
     assert ctx.who.unit is not None
     ancestry = [a.id for a in await ctx.repos.units.ancestors(ctx.who.unit)] + [ctx.who.unit.id]
-    return await ctx.repos.campaigns.launched_for(ancestry)
+    return domain.accepting(await ctx.repos.campaigns.launched_for(ancestry), ctx.today)
 
 
 async def submit_command(ctx: Ctx) -> None:
@@ -109,17 +111,26 @@ async def submit_command(ctx: Ctx) -> None:
 async def _new(ctx: Ctx) -> None:
     assert ctx.who.member is not None and ctx.who.unit is not None
     campaigns = await _open_campaigns(ctx)
-    with_target = [c for c in campaigns if c.initiative_target]
-    default = with_target[0] if with_target else None
+    default = campaigns[0] if len(campaigns) == 1 else None
     initiative_id = await ctx.repos.initiatives.create_draft(
         author_member_id=ctx.who.member.id,
         unit_id=ctx.who.unit.id,
         campaign_id=default.id if default else None,
         now=ctx.now,
     )
-    await ctx.dialog.start(FLOW, TITLE, initiative_id=initiative_id)
-    ctx.say(ctx.t("initiative.intro", campaign=default.title if default else ctx.t("initiative.no_campaign")))
+    if len(campaigns) > 1:  # which one it counts for is the member's choice, asked before anything else
+        await ctx.dialog.start(FLOW, CAMPAIGN, initiative_id=initiative_id)
+        ctx.say(ctx.t("initiative.intro_choose", count=len(campaigns)))
+    else:
+        await ctx.dialog.start(FLOW, TITLE, initiative_id=initiative_id)
+        _intro(ctx, default)
     await prompt(ctx)
+
+
+def _intro(ctx: Ctx, campaign: Campaign | None) -> None:
+    ctx.say(
+        ctx.t("initiative.intro", campaign=campaign.title if campaign else ctx.t("initiative.no_campaign"))
+    )
 
 
 async def _initiative(ctx: Ctx) -> Initiative | None:
@@ -141,7 +152,7 @@ async def prompt(ctx: Ctx) -> None:
         return
     step = state.step
     if step == FIELD:
-        ctx.say(ctx.t("initiative.ask_field"), [*_field_rows(ctx), _controls(ctx, step)])
+        ctx.say(ctx.t("initiative.ask_field"), [*_step_rows(ctx, step, initiative), _controls(ctx, step)])
     elif step == CAMPAIGN:
         rows = [[Button(c.title, InitiativeCampaign(c.id).pack())] for c in await _open_campaigns(ctx)]
         ctx.say(
@@ -152,6 +163,12 @@ async def prompt(ctx: Ctx) -> None:
                 _controls(ctx, step),
             ],
         )
+    elif step == COAUTHORS:
+        text = ctx.t("initiative.ask_coauthors")
+        if initiative.coauthors:
+            authors = _authors(ctx, initiative.coauthors)
+            text = Html(text + "\n\n" + ctx.t("initiative.coauthors_now", authors=authors))
+        ctx.say(text, [*_step_rows(ctx, step, initiative), _controls(ctx, step)])
     elif step == PREVIEW:
         await _preview(ctx, initiative)
     elif step == FILES:
@@ -168,6 +185,9 @@ async def _preview(ctx: Ctx, initiative: Initiative) -> None:
     attachments = await ctx.repos.initiatives.attachments(initiative.id)
     body = await initiative_details(ctx, initiative, attachments)
     rows = [[ctx.button("initiative.edit_button", InitiativeStep("edit"))]]
+    shares = domain.check_shares(initiative.author_share, initiative.coauthors)
+    if shares is not None:
+        body = Html(body + "\n\n" + ctx.t("initiative.shares_warning", total=shares.params["total"]))
     if initiative.status in ("draft", "revision"):
         rows.insert(0, [ctx.button("initiative.submit_button", SubmitInitiative(initiative.version))])
         absent = domain.missing(initiative)
@@ -192,8 +212,10 @@ async def _next(ctx: Ctx) -> None:
     """Move on: back to the preview when one part was being edited, else to the next step."""
     state = ctx.dialog.state
     assert state is not None
-    if state.data.get("editing") or state.step == CAMPAIGN:
+    if state.data.get("editing"):
         await ctx.dialog.advance(PREVIEW)
+    elif state.step == CAMPAIGN:  # chosen before the form, as the first question of a new initiative
+        await ctx.dialog.advance(TITLE)
     else:
         await ctx.dialog.advance(FORM[FORM.index(state.step) + 1])
     await prompt(ctx)
@@ -203,17 +225,31 @@ async def _save(ctx: Ctx, initiative: Initiative, **values: object) -> None:
     await ctx.repos.initiatives.update_fields(initiative.id, dict(values), ctx.now)
 
 
-def _field_rows(ctx: Ctx) -> list[list[Button]]:
-    return [[ctx.button(f"initiative.field_{code}", InitiativeField(code))] for code in domain.COMMON_FIELDS]
+def _authors(ctx: Ctx, coauthors: tuple[CoAuthor, ...]) -> Html:
+    return Html(", ".join(ctx.t("initiative.author_line", name=c.name, share=c.share) for c in coauthors))
 
 
-def _complain(ctx: Ctx, step: str, problem: Problem | ParseError) -> None:
+def _step_rows(ctx: Ctx, step: str, initiative: Initiative) -> list[list[Button]]:
+    """The answers a step offers as buttons: the common fields; keeping the co-authors, or none."""
+    if step == FIELD:
+        return [
+            [ctx.button(f"initiative.field_{code}", InitiativeField(code))] for code in domain.COMMON_FIELDS
+        ]
+    if step == COAUTHORS:
+        keep = (
+            [ctx.button("initiative.coauthors_keep", InitiativeStep("keep"))] if initiative.coauthors else []
+        )
+        return [[*keep, ctx.button("initiative.coauthors_none", InitiativeStep("alone"))]]
+    return []
+
+
+def _complain(ctx: Ctx, step: str, initiative: Initiative, problem: Problem | ParseError) -> None:
     body = (
         problem_text(ctx, problem)
         if isinstance(problem, Problem)
         else ctx.t(f"parse.{problem.code}", **problem.params)
     )
-    ctx.say(body, [*(_field_rows(ctx) if step == FIELD else []), _controls(ctx, step)])
+    ctx.say(body, [*_step_rows(ctx, step, initiative), _controls(ctx, step)])
 
 
 async def on_text(ctx: Ctx, text: str) -> None:
@@ -231,7 +267,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
             value = " ".join(value.split())
         problem = domain.check_text(step, value)
         if problem is not None:
-            _complain(ctx, step, problem)
+            _complain(ctx, step, initiative, problem)
             return
         extra = {"title_key": search_key(value)} if step == TITLE else {}
         await _save(ctx, initiative, **{step: value}, **extra)
@@ -239,22 +275,31 @@ async def on_text(ctx: Ctx, text: str) -> None:
         day = parse_date(value, ctx.today, past=True)
         problem_or_none = day if isinstance(day, ParseError) else domain.check_first_applied(day, ctx.today)
         if problem_or_none is not None:
-            _complain(ctx, step, problem_or_none)
+            _complain(ctx, step, initiative, problem_or_none)
             return
         assert isinstance(day, date)
         await _save(ctx, initiative, first_applied_on=day)
     elif step == VALUE:
         amount = parse_money(value)
         if isinstance(amount, ParseError):
-            _complain(ctx, step, amount)
+            _complain(ctx, step, initiative, amount)
             return
         await _save(ctx, initiative, value_dong=amount)
     elif step == SHARE:
         share = parse_share(value)
         if isinstance(share, ParseError):
-            _complain(ctx, step, share)
+            _complain(ctx, step, initiative, share)
             return
         await ctx.repos.initiatives.set_coauthors(initiative.id, share, initiative.coauthors, ctx.now)
+        shares = domain.check_shares(share, initiative.coauthors)
+        if shares is not None and (initiative.coauthors or state.data.get("editing")):
+            ctx.say(problem_text(ctx, shares))  # the co-authors' shares come next, to make it 100%
+            await ctx.dialog.advance(COAUTHORS)
+            await prompt(ctx)
+            return
+    elif step == COAUTHORS and means_none(value):
+        await _alone(ctx, initiative)
+        return
     elif step == COAUTHORS:
         coauthors = domain.parse_coauthors(value)
         problem = (
@@ -263,7 +308,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
             else domain.check_shares(initiative.author_share, coauthors)
         )
         if problem is not None:
-            _complain(ctx, step, problem)
+            _complain(ctx, step, initiative, problem)
             return
         assert isinstance(coauthors, list)
         await ctx.repos.initiatives.set_coauthors(initiative.id, initiative.author_share, coauthors, ctx.now)
@@ -354,9 +399,19 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
                 await stale_button(ctx)
                 return
             await _save(ctx, initiative, campaign_id=campaign_id or None)
+            if not state.data.get("editing"):
+                _intro(ctx, next((c for c in await _open_campaigns(ctx) if c.id == campaign_id), None))
             await _next(ctx)
         case InitiativeStep(action="skip") if step in OPTIONAL:
             await _next(ctx)
+        case InitiativeStep(action="keep") if step == COAUTHORS:
+            problem = domain.check_shares(initiative.author_share, initiative.coauthors)
+            if problem is not None:
+                _complain(ctx, step, initiative, problem)
+                return
+            await _next(ctx)
+        case InitiativeStep(action="alone") if step == COAUTHORS:
+            await _alone(ctx, initiative)
         case InitiativeStep(action="edit") if step == PREVIEW:
             rows = [[ctx.button(f"initiative.part_{part}", InitiativeGoto(part))] for part in EDITABLE_PARTS]
             ctx.say(ctx.t("initiative.which_part"), rows)
@@ -371,10 +426,28 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
             await stale_button(ctx)
 
 
+async def _alone(ctx: Ctx, initiative: Initiative) -> None:
+    """No co-authors: any listed are removed, and the member's share is the whole."""
+    await ctx.repos.initiatives.set_coauthors(initiative.id, 100, [], ctx.now)
+    ctx.say(ctx.t("initiative.coauthors_removed"))
+    await _next(ctx)
+
+
 async def _submit(ctx: Ctx, initiative: Initiative, version: int, despite_similar: bool = False) -> None:
     if version != initiative.version:
         ctx.say(problem_text(ctx, Problem("initiative", "changed_since", {"title": initiative.title})))
         await prompt(ctx)
+        return
+    absent = domain.missing(initiative)
+    if absent:
+        names = ", ".join(ctx.t(f"initiative.part_{part}") for part in absent)
+        ctx.say(ctx.t("initiative.still_missing", parts=names))
+        return
+    shares = domain.check_shares(initiative.author_share, initiative.coauthors)
+    if shares is not None:  # before the similar titles: a refusal after that question wastes it
+        ctx.say(
+            problem_text(ctx, shares), [[ctx.button("initiative.part_coauthors", InitiativeGoto(COAUTHORS))]]
+        )
         return
     if initiative.campaign_id is not None and not despite_similar:
         candidates = await ctx.repos.initiatives.titles_in_campaign(initiative.campaign_id, initiative.id)
@@ -390,11 +463,6 @@ async def _submit(ctx: Ctx, initiative: Initiative, version: int, despite_simila
                 ],
             )
             return
-    absent = domain.missing(initiative)
-    if absent:
-        names = ", ".join(ctx.t(f"initiative.part_{part}") for part in absent)
-        ctx.say(ctx.t("initiative.still_missing", parts=names))
-        return
     problem = await domain.submit(ctx.repos, initiative, ctx.who.actor, ctx.now, ctx.today)
     if problem is not None:
         ctx.say(problem_text(ctx, problem))
@@ -404,4 +472,17 @@ async def _submit(ctx: Ctx, initiative: Initiative, version: int, despite_simila
     ctx.say(ctx.t("initiative.submitted", title=initiative.title))
 
 
-INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file)
+async def keep_for_later(ctx: Ctx) -> None:
+    """Leaving the form ("Để sau", Close, /cancel): every answer is already stored; say so, and how to come
+    back."""
+    initiative = await _initiative(ctx)
+    if initiative is None:
+        ctx.say(ctx.t("dialog.cancelled"))
+    elif initiative.status == "draft":
+        title = initiative.title or ctx.t("initiative.untitled")
+        ctx.say(ctx.t("initiative.kept_for_later", title=title))
+    else:
+        ctx.say(ctx.t("initiative.changes_kept", title=initiative.title))
+
+
+INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file, keep_for_later)

@@ -193,20 +193,21 @@ async def join_unit(ctx: Ctx, pressed: JoinUnit) -> None:
 
 async def _send_join_request(ctx: Ctx) -> None:
     data = ctx.dialog.data
-    _, officers = await submit_join_request(
+    _, reviewers = await submit_join_request(
         ctx.repos,
         ctx.who.account,
         full_name=data["full_name"],
         phone=data["phone"],
         unit_id=data["unit_id"],
         invite_id=data.get("invite_id"),
+        admins=ctx.settings.admins,
         now=ctx.now,
     )
     unit = await ctx.repos.units.get(data["unit_id"])
     assert unit is not None
     await notify(
         ctx,
-        officers,
+        reviewers.accounts,
         "join_request",
         "requests.new_notice",
         [("requests.open_button", OpenCommand("requests"))],
@@ -214,7 +215,12 @@ async def _send_join_request(ctx: Ctx) -> None:
         unit=unit.name,
     )
     await ctx.dialog.finish()
-    ctx.say(ctx.t("join.sent", unit=unit.name))
+    if not reviewers.accounts:
+        ctx.say(ctx.t("join.sent_to_nobody", unit=unit.name))
+    elif reviewers.unit is None:
+        ctx.say(ctx.t("join.sent_to_admins", unit=unit.name))
+    else:
+        ctx.say(ctx.t("join.sent", unit=unit.name, officers=reviewers.unit.name))
 
 
 LINK_FLOW = Flow(LINK, prompt_contact, on_link_text)

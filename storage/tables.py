@@ -153,7 +153,7 @@ join_requests = sa.Table(
     sa.Column("phone", sa.String(20), nullable=True),
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
     sa.Column("invite_id", sa.Integer, sa.ForeignKey("invites.id"), nullable=True),
-    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, approved, rejected
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, approved, rejected, superseded
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
     sa.Column("decided_by", sa.String(80), nullable=True),
     sa.Column("decided_at", UTCDateTime(), nullable=True),

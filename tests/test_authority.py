@@ -109,7 +109,14 @@ async def build(chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbo
         assert await repos.initiatives.move(initiative, version=2, now=NOW, **submitted)
         stranger = await repos.accounts.touch("telegram", "1099", "1099", "Nam", NOW)
         request, _ = await submit_join_request(
-            repos, stranger, full_name=REQUESTER, phone=None, unit_id=dien_luc.id, invite_id=None, now=NOW
+            repos,
+            stranger,
+            full_name=REQUESTER,
+            phone=None,
+            unit_id=dien_luc.id,
+            invite_id=None,
+            admins=(),
+            now=NOW,
         )
         found = await repos.initiatives.get(initiative)
         assert found is not None

@@ -4,14 +4,19 @@ through every state, the author hears of each step; drafts survive restarts; aut
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
+from bot.campaigns import CampaignSpec, create_draft
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
+from storage.records import Campaign, Initiative
 from tests.conftest import BotHolder
-from tests.helpers.campaigns import campaign_running
-from tests.helpers.chat import Chat
+from tests.helpers.campaigns import campaign_running, launch
+from tests.helpers.chat import Chat, labels
+from tests.helpers.roster import NOW
 
 pytestmark = pytest.mark.sandbox
 TITLE = "Quy trình kiểm tra công tơ điện tử từ xa"
@@ -34,6 +39,19 @@ async def fill(member: Chat, title: str = TITLE) -> None:
     await member.send("Nguyễn Văn Bình; 30")
     await member.act(member.user.send_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 200))
     await member.press("Xong")
+
+
+def said(key: str, **params: object) -> str:
+    """A catalog text in Vietnamese as the person reads it."""
+    return plain(text("vi", key, **params))
+
+
+async def drafts(store: Store) -> list[Initiative]:
+    """Mai's initiatives, oldest first."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        return sorted(await repos.initiatives.of_member(member.id), key=lambda i: i.id)
 
 
 async def statuses(store: Store, title: str = TITLE) -> list[str]:
@@ -111,6 +129,7 @@ async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
     await mai.send(TITLE)
     await mai.press("Kỹ thuật")
     await mai.press("Để sau")
+    assert mai.last_text == said("initiative.kept_for_later", title=TITLE)
     await bot.restart()
     await mai.send("/sangkien")
     assert "bản nháp" in mai.last_text and TITLE in mai.last_text
@@ -220,9 +239,102 @@ async def test_a_long_application_is_shown_in_several_messages_and_can_be_submit
     await mai.send("Lợi ích")
     await mai.press("Bỏ qua")
     await mai.send("100")
-    await mai.press("Bỏ qua")
+    await mai.press("Không có đồng tác giả")
     replies = await mai.press("Xong")
     assert len(replies) >= 3 and all(len(m.plain_text) <= 4096 for m in replies)
     assert "&lt;đo đạc&gt;" in replies[1].text  # still escaped after the cut
     await mai.press("Nộp sáng kiến")
     assert "Đã nộp sáng kiến" in mai.last_text
+
+
+async def test_co_authors_can_be_kept_or_removed(chat: Callable[..., Chat], store: Store) -> None:
+    _, mai = await campaign_running(chat)
+    await fill(mai)
+    await mai.press("Sửa")
+    await mai.press("Đồng tác giả")
+    assert said("initiative.coauthors_now", authors="Nguyễn Văn Bình (30%)") in mai.last_text
+    assert labels(mai.last)[:2] == ["✔️ Giữ nguyên", "🚫 Không có đồng tác giả"]
+    await mai.press("Giữ nguyên")
+    assert "Hoàng Thị Mai (70%), Nguyễn Văn Bình (30%)" in mai.last_text
+    await mai.press("Sửa")
+    await mai.press("Đồng tác giả")
+    await mai.send("không")
+    assert said("initiative.coauthors_removed") in [m.plain_text for m in mai.messages[-3:]]
+    assert "Hoàng Thị Mai (100%)" in mai.last_text and "Nguyễn Văn Bình" not in mai.last_text
+    [draft] = await drafts(store)
+    assert draft.author_share == 100 and draft.coauthors == ()
+    await mai.press("Sửa")
+    await mai.press("Đồng tác giả")
+    assert labels(mai.last)[0] == "🚫 Không có đồng tác giả"  # nothing left to keep
+
+
+async def test_shares_are_checked_as_typed_and_warned_of_before_the_similar_title_question(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await fill(hung, "Quy trình kiểm tra công tơ điện từ xa")
+    await hung.press("Nộp sáng kiến")
+    await fill(mai)
+    await mai.press("Sửa")
+    await mai.press("Tỷ lệ đóng góp")
+    await mai.send("100")  # with Bình's 30%: 130%
+    assert mai.messages[-2].plain_text == said("problem.shares_sum", total=130)
+    assert said("initiative.ask_coauthors") in mai.last_text  # straight to the co-authors, to fix it
+    await mai.press("Để sau")
+    assert mai.last_text == said("initiative.kept_for_later", title=TITLE)
+    await mai.send("/sangkien")
+    await mai.press("Tiếp tục bản nháp")
+    assert said("initiative.shares_warning", total=130) in mai.last_text
+    await mai.press("Nộp sáng kiến")
+    assert mai.last_text == said("problem.shares_sum", total=130)
+    assert labels(mai.last) == ["Đồng tác giả"]
+    await mai.press("Đồng tác giả")
+    await mai.press("Giữ nguyên")
+    assert mai.last_text.startswith(said("problem.shares_sum", total=130))  # keeping 130% is refused
+    await mai.send("Nguyễn Văn Bình; 0")
+    assert "Dòng 1" in mai.last_text
+    await mai.press("Không có đồng tác giả")
+    await mai.press("Nộp sáng kiến")
+    assert "tên rất giống" in mai.last_text
+    [draft] = await drafts(store)
+    assert draft.status == "draft" and draft.author_share == 100
+
+
+async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung, mai = await campaign_running(chat)
+    spec = CampaignSpec(
+        code="TCN-2026",
+        title="Tháng Công nhân 2026",
+        description="Đợt thi đua cao điểm chào mừng Tháng Công nhân.",
+        kind="peak",
+        unit_code="LDLD-HQ",
+        starts_on=date(2026, 5, 1),
+        ends_on=date(2026, 5, 31),
+        registration_deadline=date(2026, 4, 25),
+        initiative_target=50,
+        individual_titles=["advanced_worker"],
+    )
+    async with store.begin() as repos:
+        created = await create_draft(repos, None, spec, "test", NOW, NOW.date())
+    assert isinstance(created, Campaign), created
+    await launch(hung, "TCN-2026")
+    await mai.send("/sangkien")
+    assert mai.messages[-2].plain_text.startswith(said("initiative.intro_choose", count=2))
+    assert mai.last_text == said("initiative.ask_campaign")
+    assert labels(mai.last)[:2] == ["Lao động giỏi, lao động sáng tạo 2026", "Tháng Công nhân 2026"]
+    await mai.press("Tháng Công nhân 2026")
+    assert "Tháng Công nhân 2026" in mai.messages[-2].plain_text
+    assert mai.last_text == said("initiative.ask_title")
+    await mai.send(TITLE)
+    [draft] = await drafts(store)
+    assert draft.campaign_id == created.id and draft.title == TITLE
+    await mai.press("Để sau")
+    await mai.send("/sangkien")
+    await mai.press("Sáng kiến mới")  # a second initiative is asked again, not attached silently
+    assert mai.last_text == said("initiative.ask_campaign")
+    await mai.press("Lao động giỏi")
+    await mai.send("Sổ tay an toàn điện cho thợ mới")
+    first, second = await drafts(store)
+    assert first.campaign_id == created.id and second.campaign_id != created.id

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
-from tests.conftest import BotHolder
+from storage.tables import join_requests, units
+from tests.conftest import ADMIN_ID, BotHolder
 from tests.helpers.chat import Chat, labels
 from tests.helpers.flows import join_as_stranger
-from tests.helpers.roster import HUNG, MAI, STRANGER
+from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 
 pytestmark = pytest.mark.sandbox
 
@@ -295,3 +297,90 @@ async def test_a_linked_member_opening_an_invite_is_not_asked_for_a_phone_number
     assert expired[0].plain_text == said("onboarding.invite_invalid_linked")
     assert not any("số điện thoại" in m.plain_text for m in expired)
     assert said("menu.prompt") in expired[-1].plain_text  # and the menu, as a plain /start gives
+
+
+async def request_statuses(store: Store) -> dict[str, str]:
+    """The newcomer's join requests: unit code -> status."""
+    async with store.begin() as repos:
+        rows = await repos.conn.execute(
+            sa.select(units.c.code, join_requests.c.status).join(units, units.c.id == join_requests.c.unit_id)
+        )
+        return {code: status for code, status in rows}
+
+
+async def test_approval_elsewhere_closes_the_newcomers_other_pending_requests(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/moi CDCS-YT")
+    code = hung.last_text.split("?start=")[1].split()[0]
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)  # to Điện lực first
+    await nam.send(f"/start {code}")  # then through an invite to the health centre
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("Trần Văn Nam")
+    await nam.press("Gửi yêu cầu")
+    header, first, second = await hung.send("/yeucau")
+    assert header.plain_text == said("requests.header", count=2)
+    await hung.press_in(second, "Duyệt")  # the newer one: the health centre
+    assert await request_statuses(store) == {"CDCS-DL": "superseded", "CDCS-YT": "approved"}
+    await hung.send("/yeucau")
+    assert hung.last_text == said("requests.none")
+    await hung.press_in(first, "Duyệt")  # the Điện lực request's old button
+    assert hung.last_text == said("requests.already_decided")
+
+
+async def test_linking_by_phone_closes_the_pending_request(chat: Callable[..., Chat], store: Store) -> None:
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)
+    async with store.begin() as repos:
+        unit = await repos.units.by_code("CDCS-DL")
+        assert unit is not None
+        await repos.members.insert(
+            code="DV009",
+            full_name="Trần Văn Nam",
+            phone="+84933000111",
+            email=None,
+            unit_id=unit.id,
+            source="import",
+            now=NOW,
+        )
+    await nam.share_contact()
+    assert await linked_member_code(store, STRANGER[0]) == "DV009"
+    assert await request_statuses(store) == {"CDCS-DL": "superseded"}
+
+
+async def test_the_newcomer_is_told_which_units_officers_will_look_at_the_request(
+    chat: Callable[..., Chat],
+) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam)
+    district = "Liên đoàn Lao động huyện Hà Quảng"  # Hùng's: the base union has no officer of its own
+    assert nam.last_text == said("join.sent", unit="Công đoàn cơ sở Điện lực Hà Quảng", officers=district)
+    assert district in nam.last_text
+
+
+async def test_a_request_with_no_officer_above_goes_to_the_administrators(chat: Callable[..., Chat]) -> None:
+    admin = chat(ADMIN_ID, "Quản", "Trị")
+    await admin.send("/start")
+    nam = chat(*STRANGER)
+    await join_as_stranger(nam, search="thpt", unit="THPT")
+    school = "Công đoàn cơ sở Trường THPT Thành phố Cao Bằng"
+    assert nam.last_text == said("join.sent_to_admins", unit=school)
+    assert admin.last_text == said("requests.new_notice", name="Trần Văn Nam", unit=school)
+    await admin.press("Xem yêu cầu")
+    assert "Trần Văn Nam" in admin.last_text and school in admin.last_text
+    await admin.press("Duyệt")
+    assert nam.last_text == said("requests.approved_notice", unit=school)
+
+
+async def test_a_request_nobody_can_review_says_so(chat: Callable[..., Chat]) -> None:
+    nam = chat(*STRANGER)  # the administrator has never written to the bot, so cannot be told
+    await join_as_stranger(nam, search="thpt", unit="THPT")
+    assert nam.last_text == said("join.sent_to_nobody", unit="Công đoàn cơ sở Trường THPT Thành phố Cao Bằng")

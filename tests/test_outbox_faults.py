@@ -327,4 +327,6 @@ async def test_kill_9_mid_broadcast_loses_nothing_and_repeats_at_most_the_sends_
     received = [copies(user, NEWS) for user in users]
     assert min(received) == 1, "somebody was skipped"
     assert sum(received) - len(users) <= concurrency, "more repeats than sends in flight"
-    assert resumed_after < 5, f"the new process sent its first message {resumed_after:.1f} s after starting"
+    # The dead process's claims lapse after 4 s (the old lease took 60 s); the rest is the new process's own
+    # start-up, which a loaded machine stretches. bench/broadcast_crash.py prints the figure itself.
+    assert resumed_after < 10, f"the new process sent its first message {resumed_after:.1f} s after starting"

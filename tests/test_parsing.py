@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import MAX_MONEY, ParseError, parse_date, parse_money, parse_quantity, parse_share
+from bot.parsing import (
+    MAX_MONEY,
+    ParseError,
+    means_none,
+    parse_date,
+    parse_money,
+    parse_quantity,
+    parse_share,
+)
 from messages import formatting
 
 TODAY = date(2026, 11, 22)
@@ -397,3 +405,16 @@ def test_parse_quantity_reads_vietnamese_numbers_and_shows_them_back(
 )
 def test_parse_quantity_refuses(typed: str, code: str) -> None:
     assert parse_quantity(typed) == ParseError(code, {"text": typed.strip()})
+
+
+# ---------------------------------------------------------------------------------------------- none
+
+
+@pytest.mark.parametrize("text", ["không", "Không", " KHÔNG CÓ. ", "khong", "none", "-"])
+def test_the_usual_ways_of_saying_none(text: str) -> None:
+    assert means_none(text)
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Văn Không; 30", "không biết", "0", ""])
+def test_anything_else_is_not_none(text: str) -> None:
+    assert not means_none(text)

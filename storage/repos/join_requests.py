@@ -97,3 +97,17 @@ class JoinRequestRepo:
             .values(status=status, member_id=member_id, decided_by=decided_by, decided_at=now)
         )
         return result.rowcount == 1
+
+    async def supersede_pending_of_user(
+        self, channel: str, user_id: str, *, decided_by: str, now: datetime
+    ) -> list[int]:
+        """Close this person's requests still pending, as settled elsewhere; returns their ids."""
+        where = (requests.c.channel == channel, requests.c.user_id == user_id, requests.c.status == "pending")
+        ids = list((await self.conn.execute(sa.select(requests.c.id).where(*where))).scalars())
+        if ids:
+            await self.conn.execute(
+                requests.update()
+                .where(requests.c.id.in_(ids), requests.c.status == "pending")
+                .values(status="superseded", decided_by=decided_by, decided_at=now)
+            )
+        return ids
