@@ -168,8 +168,9 @@ async def create_draft(
     return campaign
 
 
-def parse_unit_targets(text: str) -> dict[str, int] | list[Problem]:
-    """Units' targets typed one per line as ``CODE: number`` (also ``CODE = number``; 1.200 is 1200)."""
+def parse_unit_targets(text: str) -> tuple[dict[str, int], list[Problem]]:
+    """Units' targets typed one per line as ``CODE: number`` (also ``CODE = number``; 1.200 is 1200), and a
+    problem for each line that is not one."""
     entries: dict[str, int] = {}
     problems: list[Problem] = []
     lines = [line.strip(" •-\t") for line in text.splitlines()]
@@ -186,7 +187,7 @@ def parse_unit_targets(text: str) -> dict[str, int] | list[Problem]:
         entries[code] = -figure if digits[0] in "-−" else figure
     if not entries and not problems:
         problems.append(Problem("unit_targets", "unit_target_format", {"line": 1}))
-    return problems or entries
+    return entries, problems
 
 
 async def check_unit_targets(
@@ -227,13 +228,13 @@ def check_split(spec: CampaignSpec) -> list[Problem]:
 
 def split_by_roster(total: int, rosters: dict[int, int]) -> dict[int, int]:
     """``total`` shared in proportion to each unit's roster by the largest remainder method, so the parts add
-    up to the whole; equal remainders go to the larger roster first. Empty rosters share equally."""
+    up to the whole; equal remainders go to the larger roster, then the older unit. Empty rosters share equally."""
     weights = rosters if sum(rosters.values()) else dict.fromkeys(rosters, 1)
     whole = sum(weights.values())
     if not whole:
         return {}
     parts = {unit: total * weight // whole for unit, weight in weights.items()}
-    by_remainder = sorted(weights, key=lambda unit: (-(total * weights[unit] % whole), -weights[unit]))
+    by_remainder = sorted(weights, key=lambda unit: (-(total * weights[unit] % whole), -weights[unit], unit))
     for unit in by_remainder[: total - sum(parts.values())]:
         parts[unit] += 1
     return parts

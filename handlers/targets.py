@@ -92,10 +92,10 @@ async def on_text(ctx: Ctx, text: str) -> None:
         await stale_button(ctx)
         return
     campaign, owner = found
-    parsed = parse_unit_targets(text)
-    checked = await check_unit_targets(ctx.repos, owner, parsed) if isinstance(parsed, dict) else parsed
-    if isinstance(checked, list):
-        _complain(ctx, checked)
+    entries, problems = parse_unit_targets(text)
+    checked = await check_unit_targets(ctx.repos, owner, entries)
+    if isinstance(checked, list) or problems:
+        _complain(ctx, [*(checked if isinstance(checked, list) else []), *problems])
         return
     await set_unit_targets(ctx.repos, campaign, checked, replace=False, actor=ctx.who.actor, now=ctx.now)
     await _saved(ctx, campaign, owner)
