@@ -227,8 +227,9 @@ def check_split(spec: CampaignSpec) -> list[Problem]:
 
 
 def split_by_roster(total: int, rosters: dict[int, int]) -> dict[int, int]:
-    """``total`` shared in proportion to each unit's roster by the largest remainder method, so the parts add
-    up to the whole; equal remainders go to the larger roster, then the older unit. Empty rosters share equally."""
+    """``total`` shared in proportion to each unit's roster by the largest remainder method, so the parts
+    add up to the whole; equal remainders go to the larger roster, then the older unit. Empty rosters share
+    alike."""
     weights = rosters if sum(rosters.values()) else dict.fromkeys(rosters, 1)
     whole = sum(weights.values())
     if not whole:
