@@ -233,6 +233,37 @@ async def test_a_base_union_officer_sees_its_own_target(chat: Callable[..., Chat
     assert "/431" not in mai.last.plain_text
 
 
+async def test_the_new_campaign_preview_takes_targets_for_the_units_below(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    hung = await linked(chat, (1002, "Hùng", "Nông Văn", "0987654321"))
+    await hung.send("/taophongtrao")
+    for answer in ("LDG-2026", "Lao động giỏi, lao động sáng tạo 2026"):
+        await hung.send(answer)
+    await hung.press("Bỏ qua")
+    await hung.press("Thường xuyên")
+    for answer in ("2/3/2026", "31/12/2026", "25/3/2026"):
+        await hung.send(answer)
+    await hung.press("Bỏ qua")
+    await hung.send("431")
+    await hung.press("Lao động giỏi")
+    await hung.press("Xong")
+    await hung.press("Xong")
+    await hung.press(t("targets.button"))
+    assert "CDCS-DL" in hung.last_text and "CDCS-YT" in hung.last_text
+    await hung.send("cdcs-dl: 300\nCDCS-YT: 131")
+    assert t("targets.preview_units", targets="CDCS-DL: 300, CDCS-YT: 131") in hung.last_text
+    await hung.press(t("targets.button"))
+    await hung.press(t("targets.split_button"))
+    assert t("targets.preview_split") in hung.last_text
+    await hung.press(t("newcampaign.save_button"))
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        assert campaign is not None
+        parts = await repos.campaigns.unit_targets(campaign.id)
+    assert sorted(parts.values()) == [215, 216]
+
+
 @given(
     total=st.integers(0, 100_000),
     rosters=st.dictionaries(st.integers(1, 50), st.integers(0, 5_000), min_size=1, max_size=12),
