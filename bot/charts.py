@@ -137,7 +137,7 @@ def _initiatives_panel(
     if not any(value for *_, values in series for value in values):
         ax.set_xlim(0, 1)
     ax.legend(loc="lower right", fontsize=8)
-    scope, target = figures.scope, figures.campaign.initiative_target
+    scope, target = figures.scope, figures.scope.target  # the scope's own target, never the province's
     if target:
         progress = (
             f"{formatting.number(scope.submitted, language)}/{formatting.number(target, language)}"

@@ -96,7 +96,7 @@ async def _officer_line(ctx: Ctx, campaign: Campaign) -> Html:
         registered=number(registered, ctx.lang),
         linked=number(linked, ctx.lang),
         roster=number(roster, ctx.lang),
-        percent=formatting.percent(registered, roster),
+        percent=formatting.percent(registered, roster, ctx.lang),
     )
 
 
