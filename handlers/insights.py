@@ -91,12 +91,14 @@ def _rated_names(language: str, units: list[UnitFigures]) -> str:
 def standing_lines(language: str, figures: CampaignFigures) -> list[Html]:
     """Leading and lagging units below the scope, never the same one; or why there are none to name."""
     standing = figures.standing(TOP)
+    if not figures.children:
+        return [text(language, "insights.no_units_below", unit=figures.scope.unit.name)]
     if standing.compared < 2:
         return [
             text(language, "insights.too_few_units", unit=figures.scope.unit.name, count=standing.compared)
         ]
     if standing.level:
-        only = figures.ranked()[0]
+        only = next(f for f in figures.ranked() if f.roster)
         rate = formatting.percent(only.registered, only.roster, language)
         return [text(language, "insights.units_level", count=standing.compared, rate=rate)]
     return [

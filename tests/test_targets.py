@@ -231,6 +231,7 @@ async def test_a_base_union_officer_sees_its_own_target(chat: Callable[..., Chat
     await mai.send("/thongke SK-2026")
     assert against(1, 40) in mai.last.plain_text
     assert "/431" not in mai.last.plain_text
+    assert t("insights.no_units_below", unit=POWER) in mai.last.plain_text  # a base union ranks nobody
 
 
 async def test_the_new_campaign_preview_takes_targets_for_the_units_below(
