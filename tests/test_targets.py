@@ -446,3 +446,10 @@ async def test_level_units_are_said_to_be_level(chat: Callable[..., Chat], store
     units = list(book.worksheets[1].iter_rows(values_only=True))
     headers = list(units[0])
     assert t("export.target") in headers and t("export.target_rate") in headers
+
+
+def test_percentages_below_one_show_one_decimal() -> None:
+    assert formatting.percent(1, 431) == "0,2%" and formatting.percent(1, 431, "en") == "0.2%"
+    assert formatting.percent(5, 431) == "1%" and formatting.percent(4, 401) == "1%"  # 0,998% reads as 1%
+    assert formatting.percent(1709, 431) == "397%" and formatting.percent(0, 431) == "0%"
+    assert formatting.percent(1, 10_000) == "<0,1%" and formatting.percent(3, 0) == "—"
