@@ -267,6 +267,22 @@ class ConfirmClose(ButtonData):
 
 
 @dataclass(frozen=True)
+class UnitTargets(ButtonData):
+    """Give the units below a campaign's own their initiative targets."""
+
+    PREFIX = "camp:targets"
+    campaign: Id
+
+
+@dataclass(frozen=True)
+class SplitUnitTargets(ButtonData):
+    """Split the campaign's target among the units directly below by roster size."""
+
+    PREFIX = "camp:split"
+    campaign: Id
+
+
+@dataclass(frozen=True)
 class LaunchPreview(ButtonData):
     """A draft's launch preview."""
 
@@ -291,10 +307,10 @@ class Dismiss(ButtonData):
 
 @dataclass(frozen=True)
 class NewCampaignStep(ButtonData):
-    """The /newcampaign form's done, skip, edit and save."""
+    """The /newcampaign form's done, skip, edit and save; the preview's units' targets and their split."""
 
     PREFIX = "nc"
-    action: Literal["done", "skip", "edit", "save"]
+    action: Literal["done", "skip", "edit", "save", "targets", "split"]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ FIELDS = (
     "initiative_target",
     "individual_titles",
     "collective_titles",
+    "unit_targets",
+    "split_target",
 )
 REQUIRED = ("code", "title", "unit", "starts_on", "ends_on", "registration_deadline")
 DATES = ("starts_on", "ends_on", "registration_deadline", "initiative_deadline")
@@ -76,6 +78,22 @@ def _titles(name: str, value: object) -> list[str]:
     return list(value)
 
 
+def _unit_targets(value: object) -> dict[str, int]:
+    """``[unit_targets]`` or ``unit_targets = {CODE = 120}`` (a mapping in YAML): code -> whole number."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CampaignFileError(
+            "unit_targets: expected a table of unit codes and numbers, e.g. {CDCS-DL = 120}"
+        )
+    targets: dict[str, int] = {}
+    for code, target in value.items():
+        if isinstance(target, bool) or not isinstance(target, int):
+            raise CampaignFileError(f"unit_targets: {code}: {target!r} is not a whole number")
+        targets[str(code).strip()] = target
+    return targets
+
+
 def load_spec(path: Path, today: date) -> CampaignSpec:
     """The campaign described by the file, or ``CampaignFileError`` naming what is wrong with its shape."""
     data = _read(path)
@@ -102,4 +120,6 @@ def load_spec(path: Path, today: date) -> CampaignSpec:
         initiative_target=target,
         individual_titles=_titles("individual_titles", data.get("individual_titles")),
         collective_titles=_titles("collective_titles", data.get("collective_titles")),
+        unit_targets=_unit_targets(data.get("unit_targets")),
+        split_target=str(data["split_target"]).strip() if data.get("split_target") is not None else None,
     )

@@ -22,6 +22,8 @@ TITLE_LENGTH = (5, 200)
 DESCRIPTION_MAX = 2000
 TARGET_MAX = 10_000_000
 KINDS = ("ongoing", "peak")
+SPLITS = ("roster",)
+_TARGET_LINE = re.compile(r"^(?P<code>[^:=]+?)\s*[:=]\s*(?P<figure>[-−]?[0-9][0-9., ]*)$")
 ADMIN_ACTOR = "admin"
 
 
@@ -50,6 +52,8 @@ class CampaignSpec:
     initiative_target: int | None = None
     individual_titles: list[str] = field(default_factory=list)
     collective_titles: list[str] = field(default_factory=list)
+    unit_targets: dict[str, int] = field(default_factory=dict)  # unit code -> initiative target
+    split_target: str | None = None  # "roster": the campaign's target split by the roster of each unit below
 
 
 def check_code(code: str) -> Problem | None:
@@ -140,6 +144,14 @@ async def create_draft(
     unit, unit_problem = await check_owner(repos, who, spec.unit_code)
     if unit_problem is not None:
         problems.append(unit_problem)
+    targets: dict[int, int] = {}
+    if unit is not None:
+        checked = await check_unit_targets(repos, unit, spec.unit_targets)
+        if isinstance(checked, list):
+            problems += checked
+        else:
+            targets = checked
+    problems += check_split(spec)
     if problems or unit is None:
         return problems
     campaign_id = await repos.campaigns.insert(
@@ -163,6 +175,12 @@ async def create_draft(
     await repos.audit.record(actor, "campaign.create", f"campaign:{spec.code}", {"unit": unit.code}, now)
     campaign = await repos.campaigns.get(campaign_id)
     assert campaign is not None
+    if spec.split_target is not None:
+        split = await split_target(repos, campaign, unit)
+        assert not isinstance(split, Problem)  # check_split has seen the target and unit_targets are empty
+        targets = split
+    if targets:
+        await set_unit_targets(repos, campaign, targets, replace=True, actor=actor, now=now)
     return campaign
 
 
@@ -176,6 +194,113 @@ def launch_problem(campaign: Campaign, today: date) -> Problem | None:
             "registration_deadline", "deadline_in_past", {"deadline": campaign.registration_deadline}
         )
     return None
+
+
+def parse_unit_targets(text: str) -> tuple[dict[str, int], list[Problem]]:
+    """Units' targets typed one per line as ``CODE: number`` (also ``CODE = number``; 1.200 is 1200), and a
+    problem for each line that is not one."""
+    entries: dict[str, int] = {}
+    problems: list[Problem] = []
+    lines = [line.strip(" •-\t") for line in text.splitlines()]
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        match = _TARGET_LINE.match(line)
+        digits = match["figure"].replace(".", "").replace(",", "").replace(" ", "") if match else ""
+        if match is None or not digits.lstrip("-−").isdecimal():  # isdigit() takes "²"
+            problems.append(Problem("unit_targets", "unit_target_format", {"line": number}))
+            continue
+        code = match["code"].strip()
+        figure = int(digits.lstrip("-−"))
+        entries[code] = -figure if digits[0] in "-−" else figure
+    if not entries and not problems:
+        problems.append(Problem("unit_targets", "unit_target_format", {"line": 1}))
+    return entries, problems
+
+
+async def check_unit_targets(
+    repos: Repos, owner: Unit, entries: dict[str, int]
+) -> dict[int, int] | list[Problem]:
+    """Units' targets by unit id (each unit below ``owner``, each target 0..TARGET_MAX), or the problems."""
+    targets: dict[int, int] = {}
+    problems: list[Problem] = []
+    for code, target in entries.items():
+        unit = await repos.units.by_code(code) or await repos.units.by_code(code.upper())
+        if unit is None:
+            problems.append(Problem("unit_targets", "unit_unknown", {"code": code}))
+        elif unit.id == owner.id or not owner.covers(unit):
+            problems.append(
+                Problem("unit_targets", "unit_target_outside", {"unit": unit.name, "owner": owner.name})
+            )
+        elif isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= TARGET_MAX:
+            problems.append(
+                Problem("unit_targets", "unit_target_range", {"unit": unit.code, "high": TARGET_MAX})
+            )
+        else:
+            targets[unit.id] = target
+    return problems or targets
+
+
+def check_split(spec: CampaignSpec) -> list[Problem]:
+    """A split by roster needs the campaign's own target to split, and no units' targets beside it."""
+    if spec.split_target is None:
+        return []
+    if spec.split_target not in SPLITS:
+        return [Problem("split_target", "split_unknown", {"how": spec.split_target})]
+    if spec.unit_targets:
+        return [Problem("split_target", "split_and_targets")]
+    if not spec.initiative_target:
+        return [Problem("split_target", "split_needs_target")]
+    return []
+
+
+def split_by_roster(total: int, rosters: dict[int, int]) -> dict[int, int]:
+    """``total`` shared in proportion to each unit's roster by the largest remainder method, so the parts
+    add up to the whole; equal remainders go to the larger roster, then the older unit. Empty rosters share
+    alike."""
+    weights = rosters if sum(rosters.values()) else dict.fromkeys(rosters, 1)
+    whole = sum(weights.values())
+    if not whole:
+        return {}
+    parts = {unit: total * weight // whole for unit, weight in weights.items()}
+    by_remainder = sorted(weights, key=lambda unit: (-(total * weights[unit] % whole), -weights[unit], unit))
+    for unit in by_remainder[: total - sum(parts.values())]:
+        parts[unit] += 1
+    return parts
+
+
+async def split_target(repos: Repos, campaign: Campaign, owner: Unit) -> dict[int, int] | Problem:
+    """The campaign's target split between the units directly below its own by roster size."""
+    if not campaign.initiative_target:
+        return Problem("split_target", "split_needs_target")
+    children = await repos.units.children(owner.id)
+    if not children:
+        return Problem("split_target", "no_units_below", {"unit": owner.name})
+    counts = await repos.stats.member_counts_by_child(campaign.id, owner.id)
+    rosters = {child.id: counts.get(child.id, (0, 0, 0))[0] for child in children}
+    return split_by_roster(campaign.initiative_target, rosters)
+
+
+async def set_unit_targets(
+    repos: Repos, campaign: Campaign, targets: dict[int, int], *, replace: bool, actor: str, now: datetime
+) -> None:
+    """Store units' targets (``replace``: instead of all the earlier ones) and record who set them."""
+    await repos.campaigns.set_unit_targets(campaign.id, targets, replace)
+    await repos.audit.record(
+        actor,
+        "campaign.unit_targets",
+        f"campaign:{campaign.code}",
+        {"targets": {str(unit): target for unit, target in targets.items()}, "replace": replace},
+        now,
+    )
+
+
+async def targets_of(repos: Repos, campaign: Campaign) -> dict[int, int]:
+    """Every initiative target of the campaign by unit id: its own unit's and those given to units below."""
+    targets = await repos.campaigns.unit_targets(campaign.id)
+    if campaign.initiative_target:
+        targets[campaign.unit_id] = campaign.initiative_target
+    return targets
 
 
 @dataclass(frozen=True, slots=True)

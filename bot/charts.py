@@ -85,7 +85,7 @@ def chart_data(figures: CampaignFigures) -> ChartData:
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
         daily_submissions=figures.daily_submissions,
-        target=campaign.initiative_target,
+        target=figures.scope.target,  # the scope's own target, never the province's
     )
 
 

@@ -98,6 +98,7 @@ def demo_campaigns(today: date) -> list[CampaignSpec]:
             ends_on=date(today.year, 12, 31) if today.month < 12 else date(today.year + 1, 12, 31),
             registration_deadline=today + timedelta(days=20),
             initiative_target=431,
+            split_target="roster",  # the districts' targets: the province's 431 shared by their rosters
             individual_titles=["advanced_worker", "emulation_fighter", "good_worker", "creative_worker"],
             collective_titles=["excellent_collective", "advanced_collective", "strong_union"],
         ),

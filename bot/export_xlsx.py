@@ -31,7 +31,7 @@ from storage.records import HistoryEntry
 DAY = "dd/mm/yyyy"
 MOMENT = "dd/mm/yyyy hh:mm"
 MONEY = '#,##0 "đ"'
-PERCENT = "0%"
+PERCENT = "[<0.01]0.0%;0%"  # one decimal below 1%, as formatting.percent: 0.2%, 12%
 COUNT = "#,##0"
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
 DATE_WIDTHS = {DAY: 12, MOMENT: 17}
@@ -172,11 +172,11 @@ def _summary(w: _Words, data: ExportData) -> Table:
         fact("ends_on", campaign.ends_on),
         fact("registration_deadline", campaign.registration_deadline),
         fact("initiative_deadline", campaign.initiative_deadline),
-        fact("target", campaign.initiative_target),
+        fact("target", scope.target if scope.target is not None else w("export.no_target")),
         fact("roster", scope.roster),
         share("linked", scope.linked, scope.roster),
         share("registered", scope.registered, scope.roster),
-        share("submitted", scope.submitted, campaign.initiative_target),
+        share("submitted", scope.submitted, scope.target),
         share("valid", scope.valid, scope.submitted),
         share("recognised", scope.recognised, scope.submitted),
         fact("recognised_value", Styled(recognised_value, MONEY)),
@@ -202,7 +202,9 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
             f.linked,
             f.registered,
             f.registration_rate,
+            f.target,
             f.submitted,
+            f.submitted / f.target if f.target else None,
             f.valid,
             f.recognised,
         ]
@@ -214,7 +216,9 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
         Column(w("export.linked"), COUNT),
         Column(w("export.registered"), COUNT),
         Column(w("export.registration_rate"), PERCENT),
+        Column(w("export.target"), COUNT),
         Column(w("export.submitted"), COUNT),
+        Column(w("export.target_rate"), PERCENT),
         Column(w("export.valid"), COUNT),
         Column(w("export.recognised"), COUNT),
     ]

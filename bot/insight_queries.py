@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.campaigns import targets_of
 from bot.insights import CampaignFigures, ExportData, UnitFigures, local_days
 from storage.database import Repos
 from storage.records import Campaign, Unit
@@ -18,10 +19,20 @@ def _utc_offset_hours(zone: ZoneInfo, now: datetime) -> int:
 async def campaign_figures(
     repos: Repos, campaign: Campaign, scope: Unit, now: datetime, zone: ZoneInfo
 ) -> CampaignFigures:
-    """The campaign's figures for ``scope`` and each unit directly below it."""
+    """The campaign's figures for ``scope`` and each unit directly below it, each against its own target."""
+    targets = await targets_of(repos, campaign)
     roster, linked, registered = await repos.stats.member_counts(campaign.id, scope.path)
     totals = await repos.initiatives.counts(campaign.id, scope.path)
-    whole = UnitFigures(scope, roster, linked, registered, totals.submitted, totals.valid, totals.recognised)
+    whole = UnitFigures(
+        scope,
+        roster,
+        linked,
+        registered,
+        totals.submitted,
+        totals.valid,
+        totals.recognised,
+        targets.get(scope.id),
+    )
     members_by_child = await repos.stats.member_counts_by_child(campaign.id, scope.id)
     initiatives_by_child = await repos.initiatives.counts_by_child(campaign.id, scope.id)
     children = []
@@ -37,6 +48,7 @@ async def campaign_figures(
                 counts.submitted if counts else 0,
                 counts.valid if counts else 0,
                 counts.recognised if counts else 0,
+                targets.get(child.id),
             )
         )
     per_day = await repos.stats.daily_submissions(campaign.id, scope.path, _utc_offset_hours(zone, now))

@@ -15,6 +15,7 @@ __all__ = [
     "ExportData",
     "InitiativeRow",
     "RegistrationRow",
+    "Standing",
     "UnitFigures",
     "covered_scope",
     "covered_scopes",
@@ -33,11 +34,26 @@ class UnitFigures:
     submitted: int
     valid: int
     recognised: int
+    target: int | None = None  # the unit's own initiative target for the campaign; None: none was given
 
     @property
     def registration_rate(self) -> float:
         """Registered members as a share of the roster (0 when the roster is empty)."""
         return self.registered / self.roster if self.roster else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Who leads and who lags among the units directly below; ``compared`` is how many units had members."""
+
+    leading: list[UnitFigures]
+    lagging: list[UnitFigures]
+    compared: int
+
+    @property
+    def level(self) -> bool:
+        """True when there is nothing to rank: fewer than two units, or all at the same rate."""
+        return not self.leading
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,20 @@ class CampaignFigures:
     def ranked(self) -> list[UnitFigures]:
         """Units below, best first: by registration rate, then initiatives submitted."""
         return sorted(self.children, key=lambda f: (-f.registration_rate, -f.submitted, f.unit.name))
+
+    def standing(self, most: int) -> Standing:
+        """Leading: up to ``most`` of the best units with a positive rate above the lowest; lagging: up to as
+        many of the worst, below the highest rate, never a leading one. Each list holds at most half the units
+        with members, so no unit is in both; with fewer than two, or all at one rate, both are empty."""
+        ranked = [f for f in self.ranked() if f.roster]
+        rates = [f.registration_rate for f in ranked]
+        if len(ranked) < 2 or min(rates) == max(rates):
+            return Standing([], [], len(ranked))
+        count = min(most, len(ranked) // 2)
+        low, high = min(rates), max(rates)
+        leading = [f for f in ranked[:count] if f.registration_rate > max(low, 0)]
+        lagging = [f for f in reversed(ranked) if f not in leading and f.registration_rate < high][:count]
+        return Standing(leading, lagging, len(ranked))
 
 
 @dataclass(frozen=True, slots=True)

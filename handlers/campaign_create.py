@@ -24,8 +24,10 @@ from bot.campaigns import (
     check_code,
     check_dates,
     check_title,
+    check_unit_targets,
     create_draft,
     date_warnings,
+    parse_unit_targets,
 )
 from bot.events import Button
 from bot.parsing import ParseError, parse_date
@@ -33,7 +35,7 @@ from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from handlers.campaign_views import campaign_details, problem_text
 from handlers.common import stale_button
 from handlers.context import Ctx, Flow
-from messages import Html
+from messages import Html, formatting
 from storage.records import Campaign
 
 FLOW = "newcampaign"
@@ -46,6 +48,8 @@ STARTS, ENDS, REG_DEADLINE, INI_DEADLINE, TARGET = (
     "initiative_target",
 )
 INDIVIDUAL, COLLECTIVE, PREVIEW = "individual_titles", "collective_titles", "preview"
+UNIT_TARGETS = "unit_targets"  # from the preview: targets for the units below, typed or split by roster
+UNITS_SHOWN = 30
 STEPS = (
     CODE,
     TITLE,
@@ -113,6 +117,8 @@ async def prompt(ctx: Ctx) -> None:
         ctx.say(ctx.t(f"newcampaign.ask_{step}"), _title_rows(ctx, step))
     elif step == PREVIEW:
         await _preview(ctx)
+    elif step == UNIT_TARGETS:
+        await _ask_unit_targets(ctx)
     else:
         ctx.say(ctx.t(f"newcampaign.ask_{step}"), [_controls(ctx, step)])
 
@@ -146,7 +152,52 @@ def _spec(ctx: Ctx) -> CampaignSpec:
         initiative_target=data.get(TARGET),
         individual_titles=list(data.get(INDIVIDUAL, [])),
         collective_titles=list(data.get(COLLECTIVE, [])),
+        unit_targets=dict(data.get(UNIT_TARGETS) or {}),
+        split_target=data.get("split_target"),
     )
+
+
+def _targets_preview(ctx: Ctx, spec: CampaignSpec) -> Html | None:
+    if spec.split_target is not None:
+        return ctx.t("targets.preview_split")
+    if not spec.unit_targets:
+        return None
+    shown = ", ".join(f"{code}: {formatting.number(n, ctx.lang)}" for code, n in spec.unit_targets.items())
+    return ctx.t("targets.preview_units", targets=shown)
+
+
+async def _ask_unit_targets(ctx: Ctx) -> None:
+    """The units directly below the owning unit, with their codes and rosters, and how to give targets."""
+    unit = await ctx.repos.units.by_code(str(ctx.dialog.data.get("unit_code", "")))
+    assert unit is not None
+    given = dict(ctx.dialog.data.get(UNIT_TARGETS) or {})
+    lines = [ctx.t("targets.head_draft", unit=unit.name)]
+    for child in (await ctx.repos.units.children(unit.id))[:UNITS_SHOWN]:
+        roster = formatting.number(await ctx.repos.members.count_within(child.path), ctx.lang)
+        target = (
+            formatting.number(given[child.code], ctx.lang) if child.code in given else ctx.t("targets.none")
+        )
+        lines.append(ctx.t("targets.line", unit=child.name, code=child.code, roster=roster, target=target))
+    ctx.say(
+        Html("\n".join(lines) + "\n\n" + ctx.t("targets.ask")),
+        [[ctx.button("targets.split_button", NewCampaignStep("split"))], _controls(ctx, UNIT_TARGETS)],
+    )
+
+
+async def _on_unit_targets(ctx: Ctx, text: str) -> None:
+    owner = await ctx.repos.units.by_code(str(ctx.dialog.data.get("unit_code", "")))
+    assert owner is not None
+    entries, problems = parse_unit_targets(text)
+    checked = await check_unit_targets(ctx.repos, owner, entries)
+    if isinstance(checked, list) or problems:
+        every = [*(checked if isinstance(checked, list) else []), *problems]
+        ctx.say(Html("\n".join(problem_text(ctx, p) for p in every)), [_controls(ctx, UNIT_TARGETS)])
+        return
+    given = dict(ctx.dialog.data.get(UNIT_TARGETS) or {})
+    for unit in await ctx.repos.units.many(list(checked)):
+        given[unit.code] = checked[unit.id]  # the code as the roster spells it, whatever was typed
+    await ctx.dialog.advance(PREVIEW, unit_targets=given, split_target=None)
+    await prompt(ctx)
 
 
 async def _preview(ctx: Ctx) -> None:
@@ -170,20 +221,20 @@ async def _preview(ctx: Ctx) -> None:
         "draft",
     )
     warnings = [problem_text(ctx, warning) for warning in date_warnings(spec.starts_on, ctx.today)]
-    ctx.say(
-        Html(
-            "\n\n".join(
-                [ctx.t("newcampaign.preview"), campaign_details(ctx.lang, draft, unit, ctx.today), *warnings]
-            )
-        ),
-        [
-            [
-                ctx.button("newcampaign.save_button", NewCampaignStep("save")),
-                ctx.button("newcampaign.edit_button", NewCampaignStep("edit")),
-            ],
-            [ctx.button("dialog.cancel", DialogControl("cancel"))],
-        ],
+    body = "\n\n".join(
+        [ctx.t("newcampaign.preview"), campaign_details(ctx.lang, draft, unit, ctx.today), *warnings]
     )
+    targets = _targets_preview(ctx, spec)
+    rows = [
+        [
+            ctx.button("newcampaign.save_button", NewCampaignStep("save")),
+            ctx.button("newcampaign.edit_button", NewCampaignStep("edit")),
+        ],
+        [ctx.button("dialog.cancel", DialogControl("cancel"))],
+    ]
+    if await ctx.repos.units.children(unit.id):
+        rows.insert(1, [ctx.button("targets.button", NewCampaignStep("targets"))])
+    ctx.say(Html(body + ("\n" + targets if targets else "")), rows)
 
 
 async def _next(ctx: Ctx, **data: object) -> None:
@@ -247,6 +298,8 @@ async def on_text(ctx: Ctx, text: str) -> None:
             _complain(ctx, Problem("initiative_target", "target_range", {"high": TARGET_MAX}))
         else:
             await _next(ctx, initiative_target=int(digits))
+    elif step == UNIT_TARGETS:
+        await _on_unit_targets(ctx, text)
     elif step == UNIT:
         unit = await ctx.repos.units.by_code(text.strip())
         if unit is None or not ctx.who.covers(unit):
@@ -313,6 +366,15 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
             await prompt(ctx)
         case NewCampaignStep(action="save") if step == PREVIEW:
             await _save(ctx)
+        case NewCampaignStep(action="targets") if step == PREVIEW:
+            await ctx.dialog.advance(UNIT_TARGETS)
+            await prompt(ctx)
+        case NewCampaignStep(action="split") if step == UNIT_TARGETS:
+            if not data.get(TARGET):
+                _complain(ctx, Problem("split_target", "split_needs_target"))
+            else:
+                await ctx.dialog.advance(PREVIEW, unit_targets={}, split_target="roster")
+                await prompt(ctx)
         case _:
             await stale_button(ctx)
 

@@ -14,6 +14,7 @@ from bot.buttons import (
     LaunchGo,
     LaunchPreview,
     Register,
+    UnitTargets,
     ViewCampaign,
     WithdrawRegistration,
 )
@@ -142,6 +143,8 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
             rows.append([ctx.button("register.register_button", Register(campaign.id))])
     if leads and campaign.status == "draft":
         rows.append([ctx.button("launch.button", LaunchPreview(campaign.id))])
+    if leads and await ctx.repos.units.children(unit.id):
+        rows.append([ctx.button("targets.button", UnitTargets(campaign.id))])
     if leads and campaign.status == "launched":
         collectives = await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
         if collectives:

@@ -62,14 +62,56 @@ def _progress(language: str, part: int, whole: int | None) -> str:
     return f"{number(part, language)}/{number(whole, language)} ({formatting.percent(part, whole, language)})"
 
 
+def _against_target(language: str, submitted: int, target: int | None) -> str:
+    """Initiatives against the scope's own target, or "no target" where none was given to it."""
+    if target is None:
+        return str(
+            text(language, "insights.progress_no_target", submitted=formatting.number(submitted, language))
+        )
+    return _progress(language, submitted, target) if target else f"{formatting.number(submitted, language)}/0"
+
+
 def _unit_names(units: list[UnitFigures]) -> str:
     return ", ".join(f.unit.name for f in units) or "—"
 
 
+def _rated_names(language: str, units: list[UnitFigures]) -> str:
+    return ", ".join(
+        str(
+            text(
+                language,
+                "insights.rated_unit",
+                unit=f.unit.name,
+                rate=formatting.percent(f.registered, f.roster, language),
+            )
+        )
+        for f in units
+    )
+
+
+def standing_lines(language: str, figures: CampaignFigures) -> list[Html]:
+    """Leading and lagging units below the scope, never the same one; or why there are none to name."""
+    standing = figures.standing(TOP)
+    if not figures.children:
+        return [text(language, "insights.no_units_below", unit=figures.scope.unit.name)]
+    if standing.compared < 2:
+        return [
+            text(language, "insights.too_few_units", unit=figures.scope.unit.name, count=standing.compared)
+        ]
+    if standing.level:
+        only = next(f for f in figures.ranked() if f.roster)
+        rate = formatting.percent(only.registered, only.roster, language)
+        return [text(language, "insights.units_level", count=standing.compared, rate=rate)]
+    return [
+        text(language, "insights.top", units=_rated_names(language, standing.leading)),
+        text(language, "insights.bottom", units=_rated_names(language, standing.lagging)),
+    ]
+
+
 def summary(language: str, figures: CampaignFigures) -> Html:
-    """The lines an officer reads first: registration, initiatives against the target, who leads and lags."""
+    """The lines an officer reads first: registration, initiatives against the scope's own target, who leads
+    and who lags among the units directly below."""
     scope, campaign = figures.scope, figures.campaign
-    ranked = [f for f in figures.ranked() if f.roster]
     number = formatting.number
     lines = [
         text(language, "insights.head", title=campaign.title, unit=scope.unit.name),
@@ -84,14 +126,12 @@ def summary(language: str, figures: CampaignFigures) -> Html:
         text(
             language,
             "insights.initiatives",
-            progress=_progress(language, scope.submitted, campaign.initiative_target),
+            progress=_against_target(language, scope.submitted, scope.target),
             valid=number(scope.valid, language),
             recognised=number(scope.recognised, language),
         ),
+        *standing_lines(language, figures),
     ]
-    if len(ranked) > 1:
-        lines.append(text(language, "insights.top", units=_unit_names(ranked[:TOP])))
-        lines.append(text(language, "insights.bottom", units=_unit_names(list(reversed(ranked[-TOP:])))))
     return Html("\n".join(lines))
 
 

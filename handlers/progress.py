@@ -1,55 +1,59 @@
-"""Initiatives against a campaign's target, the Vietnamese way ("1.709/431 (397%)"): for an officer their
-subtree and each unit directly below it, for a member their own unit."""
+"""Initiatives against a campaign's targets, the Vietnamese way ("1.709/431 (397%)"): for an officer their
+subtree and each unit directly below it, for a member their own unit, each against the target that unit was
+given (the launching unit's own, or one it assigned below), and "no target" where none was given."""
 
 from __future__ import annotations
 
+from bot.campaigns import targets_of
 from bot.insights import covered_scopes
 from handlers.context import Ctx
 from messages import Html, formatting
 from storage.records import Campaign, InitiativeCounts, Unit
 
 CHILDREN_SHOWN = 30
+NONE_YET = InitiativeCounts(0, 0, 0)
 
 
-def _total_line(ctx: Ctx, unit: Unit, counts: InitiativeCounts, target: int) -> Html:
+def against_target(ctx: Ctx, submitted: int, target: int | None) -> Html:
+    """ "5/120 (4%)", or "5 (no target)" for a unit nobody gave a target."""
     number = formatting.number
+    if target is None:
+        return ctx.t("insights.progress_no_target", submitted=number(submitted, ctx.lang))
     return ctx.t(
-        "initiative.progress_line",
-        unit=unit.name,
-        submitted=number(counts.submitted, ctx.lang),
+        "initiative.progress_figure",
+        submitted=number(submitted, ctx.lang),
         target=number(target, ctx.lang),
-        percent=formatting.percent(counts.submitted, target),
-        valid=number(counts.valid, ctx.lang),
-        recognised=number(counts.recognised, ctx.lang),
+        percent=formatting.percent(submitted, target, ctx.lang),
+    )
+
+
+def _line(ctx: Ctx, key: str, unit: Unit, counts: InitiativeCounts, target: int | None) -> Html:
+    return ctx.t(
+        key,
+        unit=unit.name,
+        progress=against_target(ctx, counts.submitted, target),
+        valid=formatting.number(counts.valid, ctx.lang),
+        recognised=formatting.number(counts.recognised, ctx.lang),
     )
 
 
 async def progress_text(ctx: Ctx, campaign: Campaign, owner: Unit) -> Html | None:
-    """The progress block of a campaign's page, or None for a campaign without a target."""
-    target = campaign.initiative_target
-    if not target:
+    """The progress block of a campaign's page, or None for a campaign without any target."""
+    targets = await targets_of(ctx.repos, campaign)
+    if not targets:
         return None
     lines = [ctx.t("initiative.progress_head")]
     scopes = covered_scopes(owner, ctx.who.led_units)
     for scope in scopes:
-        lines.append(
-            _total_line(ctx, scope, await ctx.repos.initiatives.counts(campaign.id, scope.path), target)
-        )
+        counts = await ctx.repos.initiatives.counts(campaign.id, scope.path)
+        lines.append(_line(ctx, "initiative.progress_line", scope, counts, targets.get(scope.id)))
         by_child = await ctx.repos.initiatives.counts_by_child(campaign.id, scope.id)
         children = await ctx.repos.units.children(scope.id)
-        ranked = sorted(children, key=lambda u: -by_child.get(u.id, InitiativeCounts(0, 0, 0)).submitted)
+        ranked = sorted(children, key=lambda u: -by_child.get(u.id, NONE_YET).submitted)
         for child in ranked[:CHILDREN_SHOWN]:
-            counts = by_child.get(child.id, InitiativeCounts(0, 0, 0))
-            lines.append(
-                ctx.t(
-                    "initiative.progress_child",
-                    unit=child.name,
-                    submitted=formatting.number(counts.submitted, ctx.lang),
-                    valid=formatting.number(counts.valid, ctx.lang),
-                    recognised=formatting.number(counts.recognised, ctx.lang),
-                )
-            )
+            counts = by_child.get(child.id, NONE_YET)
+            lines.append(_line(ctx, "initiative.progress_child", child, counts, targets.get(child.id)))
     if not scopes and ctx.who.unit is not None:
         own = await ctx.repos.initiatives.counts(campaign.id, ctx.who.unit.path)
-        lines.append(_total_line(ctx, ctx.who.unit, own, target))
+        lines.append(_line(ctx, "initiative.progress_line", ctx.who.unit, own, targets.get(ctx.who.unit.id)))
     return Html("\n".join(lines)) if len(lines) > 1 else None

@@ -23,6 +23,7 @@ from handlers import (
     preferences,
     registration,
     review,
+    targets,
 )
 from handlers.context import ButtonRoute, Command, Role, Routes, button_table
 
@@ -83,6 +84,8 @@ ROUTES = Routes(
         ButtonRoute(b.Dismiss, campaigns.dismiss, Role.OFFICER),
         ButtonRoute(b.CloseCampaign, campaigns.close, Role.OFFICER),
         ButtonRoute(b.ConfirmClose, campaigns.confirm_close, Role.OFFICER),
+        ButtonRoute(b.UnitTargets, targets.open_button, Role.OFFICER),
+        ButtonRoute(b.SplitUnitTargets, targets.split_button, Role.OFFICER),
         ButtonRoute(b.CollectiveStart, registration.collective_start, Role.OFFICER),
         ButtonRoute(b.RegisterUnit, registration.unit_button, Role.OFFICER),
         ButtonRoute(b.ReviewStep, review.button, Role.OFFICER),
@@ -109,6 +112,7 @@ ROUTES = Routes(
             onboarding.LINK_FLOW,
             onboarding.JOIN_FLOW,
             campaign_create.NEW_CAMPAIGN_FLOW,
+            targets.UNIT_TARGETS_FLOW,
             registration.REGISTER_FLOW,
             registration.COLLECTIVE,
             initiative_form.INITIATIVE_FLOW,

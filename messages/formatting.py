@@ -50,10 +50,16 @@ def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str
 
 
 def percent(part: int, whole: int, language: str = "vi") -> str:
-    """A share as a rounded percentage: "397%"; "—" when there is nothing to divide by."""
+    """A share as a percentage: whole above 1 ("397%"), one decimal below it ("0,2%"; English "0.2%"), and
+    "<0,1%" for a share too small to show; "—" when there is nothing to divide by."""
     if whole <= 0:
         return "—"
-    return f"{round(100 * part / whole)}%"
+    share = 100 * part / whole
+    if share == 0 or round(share, 1) >= 1:
+        return f"{round(share)}%"
+    shown = f"{max(share, 0.1):.1f}"
+    shown = shown.replace(".", ",") if language == "vi" else shown
+    return f"<{shown}%" if share < 0.05 else f"{shown}%"
 
 
 def excerpt(value: str, width: int) -> str:

@@ -232,6 +232,15 @@ campaigns = sa.Table(
     sa.Column("closed_at", UTCDateTime(), nullable=True),
 )
 
+# Initiative targets the launching unit gave the units below it (its own: campaigns.initiative_target).
+campaign_targets = sa.Table(
+    "campaign_targets",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column("initiative_target", sa.Integer, nullable=False),
+)
+
 registrations = sa.Table(
     "registrations",
     metadata,

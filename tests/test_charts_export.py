@@ -61,7 +61,7 @@ def figures(children: int = 2) -> CampaignFigures:
         )
         for n in range(children - 2)
     ]
-    scope = UnitFigures(DISTRICT, 200 + 50 * (children - 2), 140, 108, 1712, 901, 310)
+    scope = UnitFigures(DISTRICT, 200 + 50 * (children - 2), 140, 108, 1712, 901, 310, target=431)
     daily = [(date(2026, 3, 1) + timedelta(days=n), n * 3) for n in range(20)]
     return CampaignFigures(CAMPAIGN, scope, units, daily)
 
@@ -232,7 +232,7 @@ def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
         widths = [sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]]
         assert all(8 <= width <= 60 for width in widths)
     assert book["Sáng kiến"].auto_filter.ref == "A1:W2"
-    assert book["Đơn vị"].auto_filter.ref == "A1:I3"
+    assert book["Đơn vị"].auto_filter.ref == "A1:K3"  # with each unit's own target and the share of it
 
 
 def test_the_summary_gives_totals_as_text_and_as_numbers() -> None:
@@ -248,14 +248,14 @@ def test_the_summary_gives_totals_as_text_and_as_numbers() -> None:
     money = next(r[1] for r in sheet.iter_rows(min_row=2) if r[0].value.startswith("Giá trị làm lợi"))
     assert money.number_format == '#,##0 "đ"'
     rate = next(r[4] for r in sheet.iter_rows(min_row=2) if r[0].value == "Sáng kiến đã nộp")
-    assert rate.number_format == "0%"
+    assert rate.number_format == "[<0.01]0.0%;0%"  # 0.2% below 1%, 12% above
 
 
 def test_units_rows_and_the_total_below() -> None:
     sheet = workbook()["Đơn vị"]
     power = row(sheet, 2)
     assert power["Đơn vị"] == POWER.name and power["Số đoàn viên"] == 120
-    assert power["Tỷ lệ đăng ký"] == pytest.approx(0.8) and sheet["F2"].number_format == "0%"
+    assert power["Tỷ lệ đăng ký"] == pytest.approx(0.8) and sheet["F2"].number_format == "[<0.01]0.0%;0%"
     assert power["Sáng kiến được công nhận"] == 310
     assert row(sheet, 4)["Đơn vị"] == "Toàn Liên đoàn Lao động huyện Hà Quảng"
     assert sheet["A4"].font.b

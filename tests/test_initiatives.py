@@ -218,11 +218,11 @@ async def test_progress_against_the_target_on_the_campaign_page(chat: Callable[.
     await mai.press("Nộp sáng kiến")
     await hung.send("/phongtrao")
     await hung.press("Lao động giỏi, lao động sáng tạo 2026")
-    assert "Liên đoàn Lao động huyện Hà Quảng: 1/431 (0%); hợp lệ 0; công nhận 0" in hung.last_text
-    assert "Công đoàn cơ sở Điện lực Hà Quảng: đã nộp 1" in hung.last_text
+    assert "Liên đoàn Lao động huyện Hà Quảng: 1/431 (0,2%); hợp lệ 0; công nhận 0" in hung.last_text
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: 1 (chưa giao chỉ tiêu)" in hung.last_text  # not the district's
     await mai.send("/phongtrao")
     await mai.press("Lao động giỏi, lao động sáng tạo 2026")
-    assert "Công đoàn cơ sở Điện lực Hà Quảng: 1/431 (0%)" in mai.last_text
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: 1 (chưa giao chỉ tiêu)" in mai.last_text
 
 
 async def test_a_long_application_is_shown_in_several_messages_and_can_be_submitted(

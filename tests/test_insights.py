@@ -75,7 +75,7 @@ async def test_stats_give_the_numbers_and_a_chart(chat: Callable[..., Chat], sto
     assert len(message.file_bytes) > 10_000
     words = message.plain_text
     assert "Đăng ký thi đua: 1/2 đoàn viên (50%); đã liên kết tài khoản: 2" in words
-    assert "Sáng kiến: 1/431 (0%); hợp lệ 1; được công nhận 1" in words
+    assert "Sáng kiến: 1/431 (0,2%); hợp lệ 1; được công nhận 1" in words  # below 1%: one decimal
     assert "Dẫn đầu: Công đoàn cơ sở Điện lực Hà Quảng" in words
     assert "Cần đôn đốc: Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in words
 

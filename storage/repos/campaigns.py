@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Campaign
-from storage.tables import campaigns, units
+from storage.tables import campaign_targets, campaigns, units
 
 _COLUMNS = (
     campaigns.c.id,
@@ -105,3 +105,34 @@ class CampaignRepo:
             .order_by(campaigns.c.created_at.desc(), campaigns.c.id.desc())
         )
         return [_campaign(row) for row in rows]
+
+    async def unit_targets(self, campaign_id: int) -> dict[int, int]:
+        """The initiative targets given to units below the campaign's own, by unit id."""
+        rows = await self.conn.execute(
+            sa.select(campaign_targets.c.unit_id, campaign_targets.c.initiative_target).where(
+                campaign_targets.c.campaign_id == campaign_id
+            )
+        )
+        return {int(unit_id): int(target) for unit_id, target in rows}
+
+    async def set_unit_targets(self, campaign_id: int, targets: dict[int, int], replace: bool) -> None:
+        """Store units' targets; ``replace`` drops every target not given first (a new split)."""
+        if replace:
+            await self.conn.execute(
+                campaign_targets.delete().where(campaign_targets.c.campaign_id == campaign_id)
+            )
+        elif targets:
+            await self.conn.execute(
+                campaign_targets.delete().where(
+                    campaign_targets.c.campaign_id == campaign_id,
+                    campaign_targets.c.unit_id.in_(list(targets)),
+                )
+            )
+        if targets:
+            await self.conn.execute(
+                campaign_targets.insert(),
+                [
+                    {"campaign_id": campaign_id, "unit_id": unit_id, "initiative_target": target}
+                    for unit_id, target in targets.items()
+                ],
+            )
