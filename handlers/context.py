@@ -95,6 +95,9 @@ class Flow:
     prompt: Handler  # asks for ``ctx.dialog.state.step`` (used on entry and after "back")
     on_text: TextHandler
     on_file: Handler | None = None  # photos and documents sent while the flow is open
+    # Steps answered only by buttons, where typed text is no answer; at every other step a typed number is
+    # the answer itself (the terminal demo reads a bare number as a button press only at these steps).
+    buttons_only: frozenset[str] = frozenset()
 
 
 class Role(StrEnum):

@@ -404,4 +404,4 @@ async def _submit(ctx: Ctx, initiative: Initiative, version: int, despite_simila
     ctx.say(ctx.t("initiative.submitted", title=initiative.title))
 
 
-INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file)
+INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file, buttons_only=frozenset({CAMPAIGN, FILES, PREVIEW}))
