@@ -7,10 +7,11 @@ The terminal chat explains itself when it starts (its texts are the catalogs' "d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -304,7 +305,8 @@ class TerminalChat:
         try:
             return await self._act(entry.strip())
         except Exception:
-            log.exception("the demo could not act on %r", entry)
+            # Not the words themselves: they may be personal (a phone number, a name).
+            log.exception("the demo could not act on what %s typed", self.current)
             return self._t("demo.error", log=self.log_file)
 
     async def _act(self, entry: str) -> str:
@@ -424,10 +426,11 @@ class LineSource:
     def __init__(self, stream: BinaryIO | None) -> None:
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
+        self._ended = False
         threading.Thread(target=self._pump, args=(stream,), name="demo-input", daemon=True).start()
 
     def _put(self, line: str | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the demo has ended while a line was being typed
+        with suppress(RuntimeError):  # the demo has ended while a line was being typed
             self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
 
     def _pump(self, stream: BinaryIO | None) -> None:
@@ -438,8 +441,12 @@ class LineSource:
             self._put(None)
 
     async def readline(self) -> str | None:
-        """The next line, without its line break; None at the end of input."""
-        return await self._lines.get()
+        """The next line, without its line break; None at the end of input, and ever after."""
+        if self._ended:
+            return None
+        line = await self._lines.get()
+        self._ended = line is None
+        return line
 
 
 async def _read_entry(source: LineSource, echo: bool) -> str | None:
@@ -481,14 +488,9 @@ async def _tour(chat: TerminalChat) -> None:
             print(output)
 
 
-async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
-    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour).
-
-    Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
-    ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
-    """
-    setup_logging(settings.secrets(), logging.INFO, path=log_file(database))
-    logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
+@asynccontextmanager
+async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[TerminalChat]:
+    """The sandbox and the bot running on a fresh, seeded demo database, and the terminal chat with them."""
     _remove_database(database)
     sandbox = TelegramSandbox()
     await sandbox.start()
@@ -504,17 +506,28 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
     try:
         await seed(runtime.store, runtime.clock.now())
         await runtime.start()
-        chat = TerminalChat(sandbox, runtime, database)
-        language = demo_settings.language
+        yield TerminalChat(sandbox, runtime, database)
+    finally:
+        await runtime.stop()
+        await sandbox.stop()
+
+
+async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
+    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour).
+
+    Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
+    ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
+    """
+    setup_logging(settings.secrets(), logging.INFO, path=log_file(database))
+    logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
+    async with demo_chat(settings, database) as chat:
+        language = chat.language
         print(plain(text(language, "demo.instructions")))
         print("\n".join(f"  :as {p.key:<5} {plain(text(language, p.role_key))}" for p in PERSONAS))
-        print(plain(text(language, "demo.files", log=log_file(database).resolve())))
+        print(plain(text(language, "demo.files", log=chat.log_file.resolve())))
         if tour:
             await _tour(chat)
         else:
             stdin = sys.stdin.buffer if sys.stdin is not None else None
             await _interactive(chat, LineSource(stdin), echo=stdin is None or not stdin.isatty())
-    finally:
-        await runtime.stop()
-        await sandbox.stop()
     return f"demo finished; the conversation is kept in {database}, files and the log beside it"
