@@ -1,7 +1,9 @@
 """``thidua demo``: the bot against the built-in Bot API sandbox, on a fresh SQLite file with a demo union,
 and a terminal chat to talk to it as a member, an officer or a newcomer. No token, no network.
 
-The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys).
+The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys). It reads a
+terminal, a script (``thidua demo < script.txt``) or nothing; files the bot sends and the log go beside the
+database.
 """
 
 from __future__ import annotations
