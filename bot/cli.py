@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -234,8 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings(args.config)
-        # The demo talks in the terminal: only warnings and errors may interrupt it.
-        setup_logging(settings.secrets(), logging.WARNING if args.command == "demo" else logging.INFO)
+        setup_logging(settings.secrets())  # the demo moves it to a file beside its database
         print(asyncio.run(_dispatch(args, settings)))
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)

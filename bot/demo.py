@@ -1,25 +1,35 @@
 """``thidua demo``: the bot against the built-in Bot API sandbox, on a fresh SQLite file with a demo union,
 and a terminal chat to talk to it as a member, an officer or a newcomer. No token, no network.
 
-The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys).
+The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys). It reads a
+terminal, a script (``thidua demo < script.txt``) or nothing; files the bot sends and the log go beside the
+database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from pydantic import SecretStr
 
 from bot.app import Runtime, prepare_database
 from bot.campaigns import CampaignSpec, create_draft, launch
+from bot.channels.telegram_updates import CHANNEL
 from bot.config import Settings
+from bot.logs import setup_logging
 from bot.officers import grant_officer
 from bot.roster import import_members, import_units
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
+from bot.sandbox.telegram import JsonDict
 from bot.textkeys import search_key
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
@@ -29,6 +39,7 @@ from storage.records import Campaign
 
 DATA = Path(__file__).parent / "data"
 DEMO_ACTOR = "demo"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ TOUR = (
     ("nam", ":share"),
     ("nam", "1"),
     ("nam", "bao lac"),
-    ("nam", "1"),
+    ("nam", ":press 1"),  # the step still takes a new search: a bare number would be one
     ("nam", "Trần Văn Nam"),
     ("nam", "1"),
     ("hung", "/start"),
@@ -74,6 +85,7 @@ TOUR = (
     ("hung", ":press Phát động ngay"),
     ("hung", "/duyet"),
     ("hung", f"/thongke LDG-{date.today().year}"),
+    ("hung", f"/baocao LDG-{date.today().year}"),
     ("mai", "/cuatoi"),
     ("nam", "/start"),
 )
@@ -233,26 +245,53 @@ async def seed(store: Store, now: datetime) -> None:
     await seed_initiatives(store, f"LDG-{today.year}", now)
 
 
-def render(message: SentMessage) -> str:
-    """A bot message as the terminal shows it, buttons numbered."""
-    lines = [f"🤖 {line}" for line in message.plain_text.splitlines()] or ["🤖"]
+CONTINUED = "\\"  # a line ending with a backslash goes on on the next line
+MORE_PROMPT = "... "
+Pressable = tuple[SentMessage, JsonDict, bool]  # a message, one of its buttons, and whether it is inline
+
+
+def buttons_of(message: SentMessage) -> list[JsonDict]:
+    """The buttons a message shows, left to right and top to bottom: inline, else its reply keyboard."""
     rows = message.inline_keyboard or message.reply_keyboard or []
-    buttons = [str(button["text"]) for row in rows for button in row]
-    if buttons:
-        lines.append("   " + "  ".join(f"[{number}] {label}" for number, label in enumerate(buttons, 1)))
+    return [button for row in rows for button in row]
+
+
+def render(message: SentMessage, first: int = 1) -> str:
+    """A bot message as the terminal shows it: plain text (tags dropped, entities decoded), buttons
+    numbered from ``first``."""
+    lines = [f"🤖 {line}" for line in message.plain_text.splitlines()] or ["🤖"]
+    labels = [str(button["text"]) for button in buttons_of(message)]
+    if labels:
+        lines.append("   " + "  ".join(f"[{number}] {label}" for number, label in enumerate(labels, first)))
     return "\n".join(lines)
 
 
-class TerminalChat:
-    """Plays a persona's side of the conversation and prints what the bot sends."""
+def _matching(buttons: list[JsonDict], label: str) -> JsonDict | None:
+    wanted = label.casefold()
+    exact = next((button for button in buttons if str(button["text"]).casefold() == wanted), None)
+    return exact or next((button for button in buttons if wanted in str(button["text"]).casefold()), None)
 
-    def __init__(self, sandbox: TelegramSandbox, runtime: Runtime) -> None:
+
+class TerminalChat:
+    """Plays a persona's side of the conversation and prints what the bot sends.
+
+    Buttons are numbered across the messages shown since the last input. A bare number presses one unless
+    the open dialog step waits for typed text (a title, a date, a score): there the number is the answer.
+    ``:press N`` and ``:press LABEL`` always press, LABEL on any message of the chat, newest first.
+    """
+
+    def __init__(self, sandbox: TelegramSandbox, runtime: Runtime, database: Path) -> None:
         self.sandbox = sandbox
         self.runtime = runtime
+        self.language = runtime.settings.language
+        self.database = database  # files the bot sends are saved beside it, named after it
+        self.log_file = log_file(database)
         self.users = {
             p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone) for p in PERSONAS
         }
         self.seen: dict[tuple[int, int], int] = {}  # (chat, message id) -> edits already shown
+        self.numbered: dict[str, list[Pressable]] = {key: [] for key in self.users}
+        self.written: set[Path] = set()
         self.current = "mai"
 
     @property
@@ -260,36 +299,40 @@ class TerminalChat:
         """The persona being played."""
         return self.users[self.current]
 
-    def _buttons(self) -> list[str]:
-        for message in reversed(self.user.messages()):
-            rows = message.inline_keyboard or message.reply_keyboard
-            if rows:
-                return [str(button["text"]) for row in rows for button in row]
-        return []
+    def _t(self, key: str, **params: object) -> str:
+        return plain(text(self.language, key, **params))
 
-    async def say(self, line: str) -> str:
-        """Act on one line typed by the person; returns what to print."""
-        line = line.strip()
-        if line.startswith(":as"):
-            key = line[3:].strip()
+    async def say(self, entry: str) -> str:
+        """Act on one entry typed by the person (lines joined where one ended with a backslash); returns
+        what to print. An error never reaches the terminal: it is logged, and one line says where."""
+        try:
+            return await self._act(entry.strip())
+        except Exception:
+            # Not the words themselves: they may be personal (a phone number, a name).
+            log.exception("the demo could not act on what %s typed", self.current)
+            return self._t("demo.error", log=self.log_file)
+
+    async def _act(self, entry: str) -> str:
+        if entry.startswith(":as"):
+            key = entry[3:].strip()
             if key not in self.users:
-                return "personas: " + ", ".join(self.users)
+                return self._t("demo.personas", keys=", ".join(self.users))
             self.current = key
             return self.flush()
-        if line == ":share":
+        update_id: int | None
+        if entry == ":share":
             update_id = await self.user.share_contact()
-        elif line.startswith(":press "):
-            try:
-                update_id = await self.user.press(line.removeprefix(":press ").strip())
-            except LookupError:
-                return "(" + line.removeprefix(":press ").strip() + "?)"
-        elif line.isdigit():
-            buttons = self._buttons()
-            if not 1 <= int(line) <= len(buttons):
-                return f"(no button {line})"
-            update_id = await self.user.press(buttons[int(line) - 1])
-        elif line:
-            update_id = await self.user.send(line)
+        elif entry == ":press" or entry.startswith(":press "):
+            target = entry.removeprefix(":press").strip()
+            update_id = await self._press(target)
+            if update_id is None:
+                return self._t("demo.no_button", button=target)
+        elif _is_number(entry) and await self._number_presses(int(entry)):
+            update_id = await self._press_shown(int(entry))
+            if update_id is None:
+                return self._t("demo.no_button", button=entry)
+        elif entry:
+            update_id = await self.user.send(entry)
         else:
             return ""
         assert self.runtime.telegram is not None
@@ -297,32 +340,140 @@ class TerminalChat:
         await self.runtime.outbox.wait_idle()
         return self.flush()
 
+    async def _number_presses(self, number: int) -> bool:
+        shown = self.numbered[self.current]
+        return 1 <= number <= len(shown) and not await self._waits_for_typing()
+
+    async def _waits_for_typing(self) -> bool:
+        """Whether the persona's open dialog step takes typed text (read as the router would find it)."""
+        async with self.runtime.store.begin(deferred=True) as repos:
+            state = await repos.dialogs.get(CHANNEL, str(self.user.chat_id))
+        flow = self.runtime.router.routes.flows.get(state.flow) if state is not None else None
+        return flow is not None and state is not None and state.step not in flow.buttons_only
+
+    async def _press(self, target: str) -> int | None:
+        if _is_number(target):
+            return await self._press_shown(int(target))
+        for message in reversed(self.user.messages() if target else []):
+            button = _matching(buttons_of(message), target)
+            if button is not None:
+                return await self._press_button((message, button, bool(message.inline_keyboard)))
+        return None
+
+    async def _press_shown(self, number: int) -> int | None:
+        shown = self.numbered[self.current]
+        return await self._press_button(shown[number - 1]) if 1 <= number <= len(shown) else None
+
+    async def _press_button(self, pressable: Pressable) -> int | None:
+        message, button, inline = pressable
+        if not inline:
+            return await self.user.press_key(button)
+        try:
+            return await self.user.press_in(message, str(button["text"]))
+        except LookupError:  # the message was deleted, or edited since without this button
+            return None
+
     def flush(self) -> str:
-        """Everything new or edited in the current persona's chat since it was last shown."""
-        fresh = []
+        """Everything new or edited in the current persona's chat since it was last shown; its buttons are
+        numbered on from one, and files are saved beside the database."""
+        fresh: list[str] = []
+        numbered: list[Pressable] = []
         for message in self.user.messages():
             key = (message.chat_id, message.message_id)
-            if self.seen.get(key) != message.edits:
-                fresh.append(("✏️ " if key in self.seen else "") + render(message))
-                self.seen[key] = message.edits
+            if self.seen.get(key) == message.edits:
+                continue
+            shown = render(message, len(numbered) + 1)
+            numbered += [(message, button, bool(message.inline_keyboard)) for button in buttons_of(message)]
+            saved = self._save_file(message) if key not in self.seen else None
+            if saved is not None:
+                shown += "\n   " + self._t("demo.file_saved", path=saved)
+            fresh.append(("✏️ " if key in self.seen else "") + shown)
+            self.seen[key] = message.edits
+        if fresh:
+            self.numbered[self.current] = numbered
         return "\n".join(fresh)
+
+    def _save_file(self, message: SentMessage) -> Path | None:
+        if message.file_bytes is None:
+            return None
+        # The name may come from a member's upload: keep only its last part.
+        name = PurePosixPath((message.file_name or "file").replace("\\", "/")).name or "file"
+        stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
+        path = self.database.with_name(f"{self.database.stem}-{name}")
+        copy = 1
+        while path in self.written:  # the same report again in this run: keep both
+            copy += 1
+            path = self.database.with_name(f"{self.database.stem}-{stem}-{copy}{suffix}")
+        path.write_bytes(message.file_bytes)
+        self.written.add(path)
+        return path.resolve()
 
     def prompt(self) -> str:
         """The prompt naming the persona."""
         return f"[{self.current}] > "
 
 
-async def _interactive(chat: TerminalChat) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+def _is_number(entry: str) -> bool:
+    return entry.isascii() and entry.isdecimal()  # isdigit() would take "²", which int() refuses
+
+
+def log_file(database: Path) -> Path:
+    """Where the demo logs: beside its database ("thidua-demo.log" for "thidua-demo.db")."""
+    return database.with_suffix(".log")
+
+
+class LineSource:
+    """The person's input line by line, read by a daemon thread: a terminal, a pipe, a file and /dev/null
+    all work, the event loop never waits on them, and an exit never waits on a terminal read."""
+
+    def __init__(self, stream: BinaryIO | None) -> None:
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._ended = False
+        threading.Thread(target=self._pump, args=(stream,), name="demo-input", daemon=True).start()
+
+    def _put(self, line: str | None) -> None:
+        with suppress(RuntimeError):  # the demo has ended while a line was being typed
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+
+    def _pump(self, stream: BinaryIO | None) -> None:
+        try:
+            for raw in stream or ():
+                self._put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        finally:
+            self._put(None)
+
+    async def readline(self) -> str | None:
+        """The next line, without its line break; None at the end of input, and ever after."""
+        if self._ended:
+            return None
+        line = await self._lines.get()
+        self._ended = line is None
+        return line
+
+
+async def _read_entry(source: LineSource, echo: bool) -> str | None:
+    """One entry: a line, continued on the next while it ends with a backslash; None at the end of input.
+    A script's lines are echoed, so that its transcript reads like a typed conversation."""
+    parts: list[str] = []
+    while (line := await source.readline()) is not None:
+        if echo:
+            print(line)
+        if not line.endswith(CONTINUED):
+            return "\n".join([*parts, line])
+        parts.append(line.removesuffix(CONTINUED))
+        print(MORE_PROMPT, end="", flush=True)
+    return "\n".join(parts) if parts else None
+
+
+async def _interactive(chat: TerminalChat, source: LineSource, *, echo: bool) -> None:
     while True:
         print(chat.prompt(), end="", flush=True)
-        raw = await reader.readline()
-        if not raw or raw.strip() in (b":quit", b":q"):
+        entry = await _read_entry(source, echo)
+        if entry is None or entry.strip() in (":quit", ":q"):
             print()
             return
-        output = await chat.say(raw.decode(errors="replace"))
+        output = await chat.say(entry)
         if output:
             print(output)
 
@@ -340,8 +491,9 @@ async def _tour(chat: TerminalChat) -> None:
             print(output)
 
 
-async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
-    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour)."""
+@asynccontextmanager
+async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[TerminalChat]:
+    """The sandbox and the bot running on a fresh, seeded demo database, and the terminal chat with them."""
     _remove_database(database)
     sandbox = TelegramSandbox()
     await sandbox.start()
@@ -357,12 +509,28 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
     try:
         await seed(runtime.store, runtime.clock.now())
         await runtime.start()
-        chat = TerminalChat(sandbox, runtime)
-        language = demo_settings.language
-        print(plain(text(language, "demo.instructions")))
-        print("\n".join(f"  :as {p.key:<5} {plain(text(language, p.role_key))}" for p in PERSONAS))
-        await (_tour(chat) if tour else _interactive(chat))
+        yield TerminalChat(sandbox, runtime, database)
     finally:
         await runtime.stop()
         await sandbox.stop()
-    return f"demo finished; the conversation is kept in {database}"
+
+
+async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
+    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour).
+
+    Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
+    ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
+    """
+    setup_logging(settings.secrets(), logging.INFO, path=log_file(database))
+    logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
+    async with demo_chat(settings, database) as chat:
+        language = chat.language
+        print(plain(text(language, "demo.instructions")))
+        print("\n".join(f"  :as {p.key:<5} {plain(text(language, p.role_key))}" for p in PERSONAS))
+        print(plain(text(language, "demo.files", log=chat.log_file.resolve())))
+        if tour:
+            await _tour(chat)
+        else:
+            stdin = sys.stdin.buffer if sys.stdin is not None else None
+            await _interactive(chat, LineSource(stdin), echo=stdin is None or not stdin.isatty())
+    return f"demo finished; the conversation is kept in {database}, files and the log beside it"

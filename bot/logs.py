@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 REDACTED = "[redacted]"
 
@@ -50,9 +51,12 @@ def quiet_passed_on_rate_limits() -> None:
     logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_PASSED_ON_RATE_LIMITS)
 
 
-def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
-    """Log to stderr, scrubbing secrets, and keep chatty HTTP libraries at warning level."""
-    handler = logging.StreamHandler()
+def setup_logging(secrets: Iterable[str], level: int = logging.INFO, path: Path | None = None) -> None:
+    """Log to stderr, or to the file ``path`` started afresh, scrubbing secrets, and keep chatty HTTP
+    libraries at warning level."""
+    handler: logging.Handler = (
+        logging.FileHandler(path, mode="w", encoding="utf-8") if path else logging.StreamHandler()
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()

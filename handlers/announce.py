@@ -341,4 +341,4 @@ async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
     ctx.say(ctx.t("announce.cancelled", count=formatting.number(cancelled, ctx.lang)))
 
 
-ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text)
+ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text, buttons_only=frozenset({UNIT, AUDIENCE, PREVIEW}))

@@ -399,4 +399,6 @@ async def _save(ctx: Ctx) -> None:
     )
 
 
-NEW_CAMPAIGN_FLOW = Flow(FLOW, prompt, on_text)
+NEW_CAMPAIGN_FLOW = Flow(
+    FLOW, prompt, on_text, buttons_only=frozenset({KIND, INDIVIDUAL, COLLECTIVE, PREVIEW})
+)

@@ -96,6 +96,9 @@ class Flow:
     on_text: TextHandler
     on_file: Handler | None = None  # photos and documents sent while the flow is open
     on_cancel: Handler | None = None  # says what is kept, for a flow whose work outlives the dialog
+    # Steps answered only by buttons, where typed text is no answer; at every other step a typed number is
+    # the answer itself (the terminal demo reads a bare number as a button press only at these steps).
+    buttons_only: frozenset[str] = frozenset()
 
 
 class Role(StrEnum):

@@ -485,4 +485,6 @@ async def keep_for_later(ctx: Ctx) -> None:
         ctx.say(ctx.t("initiative.changes_kept", title=initiative.title))
 
 
-INITIATIVE_FLOW = Flow(FLOW, prompt, on_text, on_file, keep_for_later)
+INITIATIVE_FLOW = Flow(
+    FLOW, prompt, on_text, on_file, keep_for_later, buttons_only=frozenset({CAMPAIGN, FILES, PREVIEW})
+)

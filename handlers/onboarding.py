@@ -24,6 +24,7 @@ from handlers.notify import notify
 
 LINK = "link"
 JOIN = "join"
+CONTACT = "contact"  # the link flow's one step: waiting for the shared contact
 # Steps of the join flow.
 OFFER, UNIT, NAME, CONFIRM = "offer", "unit", "name", "confirm"
 
@@ -57,10 +58,10 @@ async def start(ctx: Ctx) -> None:
     if invite is not None:
         found_invite, unit = invite
         await ctx.repos.invites.count_use(found_invite.id)
-        await ctx.dialog.start(LINK, "contact", invite_id=found_invite.id, unit_id=unit.id)
+        await ctx.dialog.start(LINK, CONTACT, invite_id=found_invite.id, unit_id=unit.id)
         ctx.say(ctx.t("onboarding.welcome_invited", unit=unit.name), ask_contact=True)
         return
-    await ctx.dialog.start(LINK, "contact")
+    await ctx.dialog.start(LINK, CONTACT)
     ctx.say(ctx.t("onboarding.welcome"), ask_contact=True)
 
 
@@ -223,5 +224,5 @@ async def _send_join_request(ctx: Ctx) -> None:
         ctx.say(ctx.t("join.sent", unit=unit.name, officers=reviewers.unit.name))
 
 
-LINK_FLOW = Flow(LINK, prompt_contact, on_link_text)
-JOIN_FLOW = Flow(JOIN, prompt_join, on_join_text)
+LINK_FLOW = Flow(LINK, prompt_contact, on_link_text, buttons_only=frozenset({CONTACT}))
+JOIN_FLOW = Flow(JOIN, prompt_join, on_join_text, buttons_only=frozenset({OFFER, CONFIRM}))

@@ -466,5 +466,5 @@ async def collective_start(ctx: Ctx, pressed: CollectiveStart) -> None:
     await prompt(ctx)
 
 
-REGISTER_FLOW = Flow(FLOW, prompt, on_text)
-COLLECTIVE = Flow(COLLECTIVE_FLOW, prompt, on_text)
+REGISTER_FLOW = Flow(FLOW, prompt, on_text, buttons_only=frozenset({TITLES, CONFIRM}))
+COLLECTIVE = Flow(COLLECTIVE_FLOW, prompt, on_text, buttons_only=frozenset({TITLES, CONFIRM}))

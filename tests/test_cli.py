@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from bot.cli import main
 from messages import plain, text
+from storage.database import Store
 from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV
 
 
@@ -118,18 +123,25 @@ def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.count("database is up to date") == 2
 
 
-def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
+def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m bot demo ARGS`` as someone runs it, with no THIDUA_* settings; bounded in time."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--tour"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", *args],
+        cwd=cwd,
         env=env,
+        stdin=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--tour")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     assert "Xin chào Hoàng Thị Mai" in result.stdout
     assert "Đã duyệt: Trần Văn Nam" in result.stdout
     assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
@@ -137,6 +149,59 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "Đã gửi: 3/3" in result.stdout  # the officer's launch reached Mai, Hùng and the newcomer
     assert "Hàng chờ xét" in result.stdout  # the seeded initiatives wait for the council
     assert (tmp_path / "thidua-demo.db").exists()
+    year, today = date.today().year, date.today().isoformat()
+    for received in (f"thidua-demo-LDG-{year}-thong-ke.png", f"thidua-demo-LDG-{year}-{today}.xlsx"):
+        assert (tmp_path / received).stat().st_size > 0  # the chart and the workbook, beside the database
+        assert str(tmp_path.resolve() / received) in result.stdout
+    assert (tmp_path / "thidua-demo.log").exists()
+    assert not re.search(r"</?[a-z]+>|&(amp|lt|gt|quot|#\d+);", result.stdout)  # plain text, no HTML
+
+
+SCRIPT = """/start
+:share
+/phongtrao
+:press Lao động giỏi
+:press Đăng ký thi đua
+:press tiên tiến
+:press Xong
+Đọc <sách> & báo; cuốn; 5\\
+Sáng kiến; sáng kiến; 1
+1
+"""
+
+
+def test_the_demo_plays_a_script_from_a_file_and_ends_with_it(tmp_path: Path) -> None:
+    (tmp_path / "script.txt").write_text(SCRIPT, encoding="utf-8")
+    with (tmp_path / "script.txt").open("rb") as script:
+        result = run_demo(tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "[mai] > :press Xong" in result.stdout  # the script's lines are echoed as typed
+    assert "Đọc <sách> & báo" in result.stdout  # the member's words as typed, back from the bot's HTML
+    # The two lines joined by the backslash are one message with two pledges; "1" then confirmed.
+    pledges = asyncio.run(_mai_pledges(tmp_path / "thidua-demo.db"))
+    assert pledges == [("Đọc <sách> & báo", "cuốn", "5"), ("Sáng kiến", "sáng kiến", "1")]
+
+
+async def _mai_pledges(database: Path) -> list[tuple[str, str, str]]:
+    store = Store(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with store.begin() as repos:
+            mai = await repos.members.by_code("CB-0001")
+            campaign = await repos.campaigns.by_code(f"LDG-{date.today().year}")
+            assert mai is not None and campaign is not None
+            registration = await repos.registrations.of_member(campaign.id, mai.id)
+    finally:
+        await store.close()
+    assert registration is not None and registration.status == "active"
+    return [(p.content, p.unit, p.figure) for p in registration.pledges]
+
+
+def test_the_demo_ends_at_once_without_input(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.rstrip().endswith("the log beside it")
 
 
 CAMPAIGN_TOML = """

@@ -1252,6 +1252,10 @@ class SandboxUser:
             )
         return self._press_inline(message, button)
 
+    async def press_key(self, button: JsonDict) -> int:
+        """Press a reply-keyboard button as a client does: its text is sent, or the contact is shared."""
+        return await self._press_reply(button)
+
     def _press_inline(self, message: SentMessage, button: JsonDict) -> int:
         if "callback_data" not in button:
             raise ValueError(f"button {button['text']!r} sends no update to the bot: {button}")
