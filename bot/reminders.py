@@ -89,6 +89,20 @@ def _calendar_values(language: str, key: str, unit: Unit, today: date) -> dict[s
     }
 
 
+def _custom_values(language: str, unit: Unit, campaign: Campaign | None, today: date) -> dict[str, str]:
+    """What an officer's one-off reminder may name: the day it goes out, the unit and, for a campaign's
+    audience, its registration deadline and the days left to it."""
+    values = {"date": formatting.day(today, language), "unit": unit.name}
+    if campaign is not None:
+        deadline = campaign.registration_deadline
+        values |= {
+            "campaign": campaign.title,
+            "deadline": formatting.day(deadline, language),
+            "days_left": formatting.number(days_left(deadline, today), language),
+        }
+    return values
+
+
 def unit_notice(
     language: str,
     unit: Unit,
@@ -118,7 +132,8 @@ def _reminder_message(
             return unit_notice(language, unit, words, Audience(rule.audience, rule.campaign_id))
         return Outgoing(text(language, f"calendar.{rule.calendar_key}", **values))
     if rule.kind == "custom" and rule.text:
-        return unit_notice(language, unit, rule.text, Audience(rule.audience, rule.campaign_id))
+        words = fill_placeholders(rule.text, _custom_values(language, unit, campaign, today))
+        return unit_notice(language, unit, words, Audience(rule.audience, rule.campaign_id))
     assert campaign is not None
     deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None

@@ -236,3 +236,21 @@ async def test_a_new_plan_wakes_the_scheduler_which_sends_what_is_due(
     await bot.runtime.reminders.wait_idle()
     await bot.runtime.outbox.wait_idle()
     assert received(mai, "Họp ban chấp hành") == 1 and received(mai, "Nộp báo cáo tháng") == 0
+
+
+async def test_an_officers_one_off_reminder_fills_its_placeholders(
+    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(chat)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    assert "{date}" in hung.last_text and "{deadline}" in hung.last_text  # the placeholders are offered
+    await hung.send("{unit} nhắc: hôm nay {date}, hạn {deadline} (còn {days_left} ngày) — {campaign}. {khác}")
+    await hung.send("10/3 8:00")
+    await hung.press("Chưa đăng ký")  # the unregistered of a campaign: its deadline can be named
+    await hung.press("Xác nhận gửi")
+    clock.current = at_local(10, 3, 8)
+    await bot.runtime.reminders.tick()
+    await bot.runtime.outbox.wait_idle()
+    filled = "Liên đoàn Lao động huyện Hà Quảng nhắc: hôm nay 10/03/2026, hạn 25/03/2026 (còn 15 ngày)"
+    assert filled in mai.last_text and "{khác}" in mai.last_text and "{date}" not in mai.last_text
