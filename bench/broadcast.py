@@ -27,8 +27,8 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Runtime, prepare_database
-from bot.campaigns import CampaignSpec, create_draft, launch
-from bot.config import load_settings
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.engine.config import load_settings
 from handlers.campaign_views import announcement
 from messages import LANGUAGES
 from storage.database import Store

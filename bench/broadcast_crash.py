@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.broadcast import FIRST_USER, seed
-from bot.events import Outgoing
+from bot.engine.events import Outgoing
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
 

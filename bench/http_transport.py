@@ -2,9 +2,10 @@
 
 Starts the Telegram Bot API sandbox on 127.0.0.1 in this process, then sends N text messages (spread over
 500 chats) with ``Bot.send_message`` from C concurrent senders, once with PTB's default ``HTTPXRequest`` and
-once with ``bot.channels.aiohttp_request.AiohttpRequest``, at concurrency 8 and at the one given. Prints the
-wall-clock rates and their ratio; it never asserts a speed (DESIGN.md §6 keeps the comparison). Note the
-sandbox shares the event loop and the CPU with the bot, so absolute figures are below a separate server's.
+once with ``bot.channels.telegram.aiohttp_request.AiohttpRequest``, at concurrency 8 and at the one
+given. Prints the wall-clock rates and their ratio; it never asserts a speed (DESIGN.md §6 keeps the
+comparison). Note the sandbox shares the event loop and the CPU with the bot, so absolute figures are below
+a separate server's.
 
     python bench/http_transport.py                  # N=3000, concurrency 8 and 64
     python bench/http_transport.py --small          # N=500, for CI
@@ -28,7 +29,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.telegram.aiohttp_request import AiohttpRequest
 from bot.sandbox import TelegramSandbox
 
 CHATS = 500

@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.campaigns import CampaignSpec, create_draft
-from bot.export_xlsx import build_workbook
-from bot.insight_queries import export_data
+from bot.domain.campaigns import CampaignSpec, create_draft
+from bot.domain.insight_queries import export_data
+from bot.reports.export_xlsx import build_workbook
 from storage.database import Repos, Store
 from storage.migrate import upgrade_async
 from storage.records import Campaign

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.broadcast_summary import summary_reporter
-from bot.channels.telegram import TelegramChannel
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.outbox import Deliverer, OutboxWorker
-from bot.router import Router
-from bot.scheduler import ReminderScheduler
+from bot.channels.telegram.channel import TelegramChannel
+from bot.engine.broadcast_summary import summary_reporter
+from bot.engine.clock import Clock, SystemClock
+from bot.engine.config import Settings
+from bot.engine.outbox import Deliverer, OutboxWorker
+from bot.engine.router import Router
+from bot.engine.scheduler import ReminderScheduler
 from handlers.routes import ROUTES
 from storage.database import Store
 from storage.migrate import current_revision, head_revision, upgrade_async

@@ -17,16 +17,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
-from bot.campaign_file import CampaignFileError, load_spec
-from bot.campaigns import create_draft, date_warnings
-from bot.channels.telegram import ChannelStartError
-from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
-from bot.export_xlsx import build_workbook
-from bot.insight_queries import export_data
-from bot.logs import setup_logging
-from bot.officers import GrantError, grant_officer
-from bot.roster import ImportReport, RosterError, import_members, import_units
+from bot.channels.telegram.channel import ChannelStartError
+from bot.domain.campaign_file import CampaignFileError, load_spec
+from bot.domain.campaigns import create_draft, date_warnings
+from bot.domain.insight_queries import export_data
+from bot.domain.officers import GrantError, grant_officer
+from bot.domain.roster import ImportReport, RosterError, import_members, import_units
+from bot.engine.clock import SystemClock
+from bot.engine.config import ConfigError, Settings, load_settings
+from bot.engine.logs import setup_logging
+from bot.reports.export_xlsx import build_workbook
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain

@@ -22,15 +22,15 @@ from typing import BinaryIO
 from pydantic import SecretStr
 
 from bot.app import Runtime, prepare_database
-from bot.campaigns import CampaignSpec, create_draft, launch
-from bot.channels.telegram_updates import CHANNEL
-from bot.config import Settings
-from bot.logs import setup_logging
-from bot.officers import grant_officer
-from bot.roster import import_members, import_units
+from bot.channels.telegram.updates import CHANNEL
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.officers import grant_officer
+from bot.domain.roster import import_members, import_units
+from bot.domain.vn.textkeys import search_key
+from bot.engine.config import Settings
+from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
 from bot.sandbox.telegram import JsonDict
-from bot.textkeys import search_key
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
 from messages.formatting import VIETNAM

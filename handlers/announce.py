@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.access import unit_in_charge
-from bot.buttons import (
+from bot.domain.campaigns import Problem, open_for
+from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
+from bot.domain.vn.parsing import ParseError, parse_moment
+from bot.engine.access import unit_in_charge
+from bot.engine.buttons import (
     AnnounceStep,
     AnnounceUnit,
     AudienceEveryone,
@@ -17,13 +20,10 @@ from bot.buttons import (
     CancelReminder,
     DialogControl,
 )
-from bot.campaigns import Problem, open_for
-from bot.events import Button
-from bot.parsing import ParseError, parse_moment
-from bot.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from messages import LANGUAGES, Html, formatting
 from storage.records import Unit
 from storage.repos.outbox import Audience

@@ -3,9 +3,11 @@ unit, and put the reminder in their own words."""
 
 from __future__ import annotations
 
-from bot import calendar_reminders as domain
-from bot.access import unit_in_charge
-from bot.buttons import (
+from bot.domain import calendar_reminders as domain
+from bot.domain.calendar.union_calendar import load_events
+from bot.domain.campaigns import Problem
+from bot.engine.access import unit_in_charge
+from bot.engine.buttons import (
     CalendarList,
     CalendarStandardWords,
     CalendarSwitch,
@@ -13,12 +15,10 @@ from bot.buttons import (
     CalendarWords,
     DialogControl,
 )
-from bot.campaigns import Problem
-from bot.events import Button
-from bot.union_calendar import load_events
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from messages import Html, formatting
 from storage.records import Unit
 

@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.access import unit_in_charge
-from bot.buttons import (
-    DialogControl,
-    LaunchPreview,
-    NewCampaignGoto,
-    NewCampaignKind,
-    NewCampaignStep,
-    NewCampaignTitle,
-    NewCampaignUnit,
-)
-from bot.campaigns import (
+from bot.domain.campaigns import (
     DESCRIPTION_MAX,
     TARGET_MAX,
     CampaignSpec,
@@ -29,12 +19,22 @@ from bot.campaigns import (
     date_warnings,
     parse_unit_targets,
 )
-from bot.events import Button
-from bot.parsing import ParseError, parse_date
-from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from bot.domain.vn.parsing import ParseError, parse_date
+from bot.engine.access import unit_in_charge
+from bot.engine.buttons import (
+    DialogControl,
+    LaunchPreview,
+    NewCampaignGoto,
+    NewCampaignKind,
+    NewCampaignStep,
+    NewCampaignTitle,
+    NewCampaignUnit,
+)
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import campaign_details, problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from messages import Html, formatting
 from storage.records import Campaign
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.buttons import ViewCampaign
-from bot.campaigns import Problem, days_left
-from bot.events import Button, Outgoing
-from handlers.context import Ctx
+from bot.domain.campaigns import Problem, days_left
+from bot.engine.buttons import ViewCampaign
+from bot.engine.context import Ctx
+from bot.engine.events import Button, Outgoing
 from messages import Html, formatting, text
 from storage.records import Campaign, Registration, Unit
 

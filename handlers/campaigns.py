@@ -4,9 +4,10 @@ a campaign's page with its buttons, /launch, closing, and /broadcasts with deliv
 
 from __future__ import annotations
 
-from bot import campaigns as domain
-from bot.access import campaign_in_charge
-from bot.buttons import (
+from bot.domain import campaigns as domain
+from bot.domain.insights import covered_scopes
+from bot.engine.access import campaign_in_charge
+from bot.engine.buttons import (
     CloseCampaign,
     CollectiveStart,
     ConfirmClose,
@@ -18,8 +19,8 @@ from bot.buttons import (
     ViewCampaign,
     WithdrawRegistration,
 )
-from bot.events import Button
-from bot.insights import covered_scopes
+from bot.engine.context import Ctx
+from bot.engine.events import Button
 from handlers.campaign_views import (
     announcement,
     campaign_details,
@@ -29,7 +30,6 @@ from handlers.campaign_views import (
     title_names,
 )
 from handlers.common import stale_button
-from handlers.context import Ctx
 from handlers.progress import progress_text
 from messages import LANGUAGES, Html, formatting
 from storage.records import Campaign, Registration, Unit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.buttons import ChooseLanguage, DialogControl
-from handlers.context import Ctx
+from bot.engine.buttons import ChooseLanguage, DialogControl
+from bot.engine.context import Ctx
 
 
 async def show_help(ctx: Ctx) -> None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import initiatives as domain
-from bot.buttons import (
+from bot.domain import initiatives as domain
+from bot.domain.campaigns import Problem
+from bot.domain.vn.parsing import ParseError, means_none, parse_date, parse_money, parse_share
+from bot.domain.vn.textkeys import search_key
+from bot.engine.buttons import (
     DialogControl,
     InitiativeCampaign,
     InitiativeField,
@@ -20,13 +23,10 @@ from bot.buttons import (
     SubmitDespiteSimilar,
     SubmitInitiative,
 )
-from bot.campaigns import Problem
-from bot.events import Button
-from bot.parsing import ParseError, means_none, parse_date, parse_money, parse_share
-from bot.textkeys import search_key
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import link_first, stale_button
-from handlers.context import Ctx, Flow
 from handlers.initiative_views import initiative_details
 from messages import Html
 from storage.records import Campaign, CoAuthor, Initiative

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.initiatives import CRITERIA, score_figures
-from handlers.context import Ctx
+from bot.domain.initiatives import CRITERIA, score_figures
+from bot.engine.context import Ctx
 from messages import Html, formatting
 from storage.records import Attachment, HistoryEntry, Initiative
 

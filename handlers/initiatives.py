@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot import initiatives as domain
-from bot.buttons import OpenInitiative, ViewInitiative, WithdrawInitiative
-from bot.campaigns import Problem
-from bot.events import Button, FileOut
+from bot.domain import initiatives as domain
+from bot.domain.campaigns import Problem
+from bot.engine.buttons import OpenInitiative, ViewInitiative, WithdrawInitiative
+from bot.engine.context import Ctx
+from bot.engine.events import Button, FileOut
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx
 from handlers.initiative_views import history_lines, initiative_details
 from messages import Html
 

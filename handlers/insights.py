@@ -9,15 +9,15 @@ from collections import Counter
 from datetime import date
 from typing import Literal
 
-from bot.access import campaign_scope
-from bot.buttons import PickInsight
-from bot.charts import stats_chart
-from bot.events import Button, FileOut
-from bot.export_xlsx import build_workbook
-from bot.insight_queries import campaign_figures, export_data
-from bot.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
+from bot.domain.insight_queries import campaign_figures, export_data
+from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
+from bot.engine.access import campaign_scope
+from bot.engine.buttons import PickInsight
+from bot.engine.context import Ctx
+from bot.engine.events import Button, FileOut
+from bot.reports.charts import stats_chart
+from bot.reports.export_xlsx import build_workbook
 from handlers.common import stale_button
-from handlers.context import Ctx
 from messages import Html, escape, formatting, plain, text
 from storage.records import Campaign, Unit
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.access import unit_in_charge
-from bot.buttons import InviteUnit
-from bot.events import Button
-from bot.onboarding import create_invite
+from bot.domain.onboarding import create_invite
+from bot.engine.access import unit_in_charge
+from bot.engine.buttons import InviteUnit
+from bot.engine.context import Ctx
+from bot.engine.events import Button
 from handlers.common import stale_button
-from handlers.context import Ctx
 from messages import formatting
 from storage.records import Unit
 

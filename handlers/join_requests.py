@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.access import join_request_in_charge
-from bot.buttons import DecideJoinRequest, OpenCommand
-from bot.onboarding import DecisionOutcome, decide_join_request
-from bot.phones import display_phone
+from bot.domain.onboarding import DecisionOutcome, decide_join_request
+from bot.domain.vn.phones import display_phone
+from bot.engine.access import join_request_in_charge
+from bot.engine.buttons import DecideJoinRequest, OpenCommand
+from bot.engine.context import Ctx
 from handlers.common import stale_button
-from handlers.context import Ctx
 from handlers.notify import notify
 from messages import formatting
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.buttons import OpenCommand
-from bot.events import Button
-from handlers.context import Ctx
+from bot.engine.buttons import OpenCommand
+from bot.engine.context import Ctx
+from bot.engine.events import Button
 
 
 def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:

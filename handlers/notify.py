@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.buttons import ButtonData
-from bot.events import Button, Outgoing
-from bot.outbox import queue_messages
-from handlers.context import Ctx
+from bot.engine.buttons import ButtonData
+from bot.engine.context import Ctx
+from bot.engine.events import Button, Outgoing
+from bot.engine.outbox import queue_messages
 from messages import text
 from storage.records import Account
 

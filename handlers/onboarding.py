@@ -5,20 +5,20 @@ Flows: ``link`` (waiting for the contact) and ``join`` (offer -> unit -> name ->
 
 from __future__ import annotations
 
-from bot.access import identity_of
-from bot.buttons import DialogControl, JoinStep, JoinUnit, OpenCommand
-from bot.events import Button
-from bot.onboarding import (
+from bot.domain.onboarding import (
     LinkOutcome,
     link_by_contact,
     normalize_name,
     submit_join_request,
     valid_invite,
 )
-from bot.phones import display_phone
-from bot.textkeys import search_key
+from bot.domain.vn.phones import display_phone
+from bot.domain.vn.textkeys import search_key
+from bot.engine.access import identity_of
+from bot.engine.buttons import DialogControl, JoinStep, JoinUnit, OpenCommand
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from handlers.menus import show_menu
 from handlers.notify import notify
 

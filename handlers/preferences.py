@@ -3,10 +3,10 @@ Campaign announcements from their own officers still arrive when reminders are o
 
 from __future__ import annotations
 
-from bot.buttons import ChooseQuietHours, SwitchReminders
-from bot.quiet import hhmm
+from bot.engine.buttons import ChooseQuietHours, SwitchReminders
+from bot.engine.context import Ctx
+from bot.engine.quiet import hhmm
 from handlers.common import stale_button
-from handlers.context import Ctx
 
 QUIET_CHOICES = ((21 * 60, 7 * 60), (22 * 60, 6 * 60), (20 * 60, 8 * 60), (0, 0))
 

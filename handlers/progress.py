@@ -4,9 +4,9 @@ given (the launching unit's own, or one it assigned below), and "no target" wher
 
 from __future__ import annotations
 
-from bot.campaigns import targets_of
-from bot.insights import covered_scopes
-from handlers.context import Ctx
+from bot.domain.campaigns import targets_of
+from bot.domain.insights import covered_scopes
+from bot.engine.context import Ctx
 from messages import Html, formatting
 from storage.records import Campaign, InitiativeCounts, Unit
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from bot import registrations as domain
-from bot.access import campaign_scope
-from bot.buttons import (
+from bot.domain import registrations as domain
+from bot.domain.campaigns import Problem, concerns
+from bot.domain.titles import NEEDS_INITIATIVE
+from bot.engine.access import campaign_scope
+from bot.engine.buttons import (
     CollectiveStart,
     ConfirmWithdrawal,
     DialogControl,
@@ -21,13 +23,11 @@ from bot.buttons import (
     ViewCampaign,
     WithdrawRegistration,
 )
-from bot.campaigns import Problem, concerns
-from bot.events import Button
-from bot.titles import NEEDS_INITIATIVE
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text, registration_lines, title_names
 from handlers.campaigns import list_campaigns
 from handlers.common import link_first, stale_button
-from handlers.context import Ctx, Flow
 from handlers.initiatives import initiatives_section
 from handlers.notify import Localized, notify
 from messages import Html, formatting

@@ -6,14 +6,21 @@ the initiative's history and is told to the author through the outbox.
 
 from __future__ import annotations
 
-from bot import initiatives as domain
-from bot.access import initiative_in_charge
-from bot.buttons import DialogControl, ReviewNext, ReviewPoint, ReviewSkipNote, ReviewStep, ViewInitiative
-from bot.campaigns import Problem
-from bot.events import Button, FileOut
+from bot.domain import initiatives as domain
+from bot.domain.campaigns import Problem
+from bot.engine.access import initiative_in_charge
+from bot.engine.buttons import (
+    DialogControl,
+    ReviewNext,
+    ReviewPoint,
+    ReviewSkipNote,
+    ReviewStep,
+    ViewInitiative,
+)
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button, FileOut
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from handlers.initiative_views import history_lines, initiative_details
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text

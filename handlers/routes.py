@@ -7,7 +7,8 @@ Commands are listed in the order a user meets them; /help and the command menus 
 
 from __future__ import annotations
 
-from bot import buttons as b
+from bot.engine import buttons as b
+from bot.engine.context import ButtonRoute, Command, Role, Routes, button_table
 from handlers import (
     announce,
     calendar,
@@ -25,7 +26,6 @@ from handlers import (
     review,
     targets,
 )
-from handlers.context import ButtonRoute, Command, Role, Routes, button_table
 
 ROUTES = Routes(
     commands=(

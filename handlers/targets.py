@@ -4,9 +4,7 @@ target by roster size or types one ``CODE: number`` line per unit; each unit is 
 
 from __future__ import annotations
 
-from bot.access import campaign_in_charge
-from bot.buttons import DialogControl, SplitUnitTargets, UnitTargets, ViewCampaign
-from bot.campaigns import (
+from bot.domain.campaigns import (
     Problem,
     check_unit_targets,
     parse_unit_targets,
@@ -14,10 +12,12 @@ from bot.campaigns import (
     split_target,
     targets_of,
 )
-from bot.events import Button
+from bot.engine.access import campaign_in_charge
+from bot.engine.buttons import DialogControl, SplitUnitTargets, UnitTargets, ViewCampaign
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.context import Ctx, Flow
 from messages import Html, formatting
 from storage.records import Campaign, Unit
 

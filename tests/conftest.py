@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime
-from bot.clock import ManualClock
-from bot.config import Settings, load_settings
-from bot.officers import grant_officer
+from bot.domain.officers import grant_officer
+from bot.engine.clock import ManualClock
+from bot.engine.config import Settings, load_settings
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from storage.migrate import upgrade_async

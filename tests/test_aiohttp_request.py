@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import RequestData
 
-from bot.channels.aiohttp_request import AiohttpRequest, html5_filename
+from bot.channels.telegram.aiohttp_request import AiohttpRequest, html5_filename
 from bot.sandbox import SandboxUser, TelegramSandbox
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.engine.clock import ManualClock
 from messages import formatting, plain, text
 from storage.database import Store
 from tests.conftest import BotHolder
@@ -68,7 +68,7 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     # An officer who did not create it cannot cancel it.
     async with store.begin() as repos:
         sending = next(s for s in await repos.reminders.planned() if s.rule.kind == "custom")
-    from bot.officers import grant_officer
+    from bot.domain.officers import grant_officer
     from tests.helpers.roster import NOW
 
     await grant_officer(store, "LDLD-HQ", user="telegram:888", actor="test", now=NOW)

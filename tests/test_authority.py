@@ -15,10 +15,10 @@ from datetime import date
 
 import pytest
 
-from bot import buttons as b
-from bot.campaigns import CampaignSpec, create_draft, launch
-from bot.officers import grant_officer
-from bot.onboarding import submit_join_request
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.officers import grant_officer
+from bot.domain.onboarding import submit_join_request
+from bot.engine import buttons as b
 from bot.sandbox import SentMessage, TelegramSandbox
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text

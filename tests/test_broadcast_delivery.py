@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.clock import ManualClock
+from bot.engine.clock import ManualClock
 from bot.sandbox import SandboxUser, TelegramSandbox
 from storage.database import Store
 from storage.tables import outbox

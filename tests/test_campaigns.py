@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.engine.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store

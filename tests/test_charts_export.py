@@ -15,9 +15,24 @@ import pytest
 from matplotlib.axes import Axes
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.charts import MAX_ROWS, ChartData, ChartUnit, chart_data, chart_figure, short_name, stats_chart
-from bot.export_xlsx import build_workbook
-from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
+from bot.domain.insights import (
+    CampaignFigures,
+    DeliveryRow,
+    ExportData,
+    InitiativeRow,
+    RegistrationRow,
+    UnitFigures,
+)
+from bot.reports.charts import (
+    MAX_ROWS,
+    ChartData,
+    ChartUnit,
+    chart_data,
+    chart_figure,
+    short_name,
+    stats_chart,
+)
+from bot.reports.export_xlsx import build_workbook
 from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign, HistoryEntry, Unit

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from bot.logs import REDACTED, RedactSecrets
+from bot.engine.config import ConfigError, load_settings
+from bot.engine.logs import REDACTED, RedactSecrets
 
 
 @pytest.fixture(autouse=True)

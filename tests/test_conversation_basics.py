@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.engine.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store

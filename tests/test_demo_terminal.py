@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 
 import handlers.insights
-from bot.config import load_settings
 from bot.demo import LineSource, TerminalChat, _read_entry, demo_chat, run_demo
+from bot.engine.config import load_settings
 from messages import plain, text
 from storage.records import DialogState
 

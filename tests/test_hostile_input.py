@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import buttons as b
 from bot.app import Runtime
-from bot.campaigns import CampaignSpec, create_draft, launch
-from bot.clock import ManualClock
-from bot.config import load_settings
-from bot.officers import grant_officer
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.officers import grant_officer
+from bot.engine import buttons as b
+from bot.engine.clock import ManualClock
+from bot.engine.config import load_settings
 from bot.sandbox import SentMessage, TelegramSandbox
 from handlers.campaign_views import announcement
 from handlers.routes import ROUTES

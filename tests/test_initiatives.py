@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.campaigns import CampaignSpec, create_draft
+from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
@@ -188,7 +188,7 @@ async def test_bad_answers_are_explained_and_change_nothing(chat: Callable[..., 
 async def test_review_authority_and_stale_buttons(
     chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox
 ) -> None:
-    from bot.officers import grant_officer
+    from bot.domain.officers import grant_officer
     from tests.helpers.roster import NOW
 
     hung, mai = await campaign_running(chat)

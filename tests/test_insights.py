@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.officers import grant_officer
+from bot.domain.officers import grant_officer
 from messages import plain, text
 from storage.database import Store
 from tests.helpers.campaigns import campaign_running

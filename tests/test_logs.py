@@ -10,14 +10,14 @@ from collections.abc import Callable
 import pytest
 from telegram.error import Conflict
 
-from bot.channels.telegram_polling import PollingMonitor
+from bot.channels.telegram.polling import PollingMonitor
 from bot.sandbox import TelegramSandbox
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
 from tests.helpers.roster import MAI
 
-POLLING = "bot.channels.telegram_polling"
+POLLING = "bot.channels.telegram.polling"
 
 
 async def _until(condition: Callable[[], bool], seconds: float = 15.0) -> None:

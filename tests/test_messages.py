@@ -85,7 +85,7 @@ def test_vietnamese_number_date_and_money_formats() -> None:
 
 
 def test_every_union_calendar_event_has_a_text() -> None:
-    from bot.union_calendar import load_events
+    from bot.domain.calendar.union_calendar import load_events
 
     assert [event.key for event in load_events() if f"calendar.{event.key}" not in catalog("vi")] == []
 

@@ -25,9 +25,14 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.app import Runtime
-from bot.channels.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped, NotConnected
-from bot.clock import ManualClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.channels.telegram.aiohttp_request import (
+    AiohttpRequest,
+    AnswerTimedOut,
+    ConnectionDropped,
+    NotConnected,
+)
+from bot.engine.clock import ManualClock
+from bot.engine.config import ConfigError, Settings, load_settings
 from bot.sandbox import TelegramSandbox
 from messages import text
 from storage.database import Store

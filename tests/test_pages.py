@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.demo import seed
-from bot.officers import grant_officer
+from bot.domain.officers import grant_officer
+from bot.engine.clock import ManualClock
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store

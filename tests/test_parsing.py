@@ -1,4 +1,4 @@
-"""bot.parsing: dates, money and shares as Vietnamese people type them, and the error codes for the rest."""
+"""bot.domain.vn.parsing: dates, money and shares as Vietnamese people type them; error codes for the rest."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import (
+from bot.domain.vn.parsing import (
     MAX_MONEY,
     ParseError,
     means_none,
@@ -362,7 +362,7 @@ def test_parse_share_format(text: str) -> None:
 def test_a_date_without_a_year_can_mean_the_last_one() -> None:
     from datetime import date
 
-    from bot.parsing import parse_date
+    from bot.domain.vn.parsing import parse_date
 
     assert parse_date("15/2", date(2026, 3, 2), past=True) == date(2026, 2, 15)
     assert parse_date("15/3", date(2026, 3, 2), past=True) == date(2025, 3, 15)

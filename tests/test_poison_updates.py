@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.events import Incoming
+from bot.engine.events import Incoming
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from tests.conftest import BotHolder

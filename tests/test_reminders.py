@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.scheduler import ReminderScheduler
+from bot.engine.clock import ManualClock
+from bot.engine.config import Settings
+from bot.engine.scheduler import ReminderScheduler
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.textkeys import search_key
+from bot.domain.vn.textkeys import search_key
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.roster import ImportReport, RosterError, import_members, import_units
+from bot.domain.roster import ImportReport, RosterError, import_members, import_units
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade

@@ -11,14 +11,14 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Runtime
-from bot.campaigns import CampaignSpec, create_draft, launch
-from bot.clock import ManualClock
-from bot.config import Settings, load_settings
-from bot.events import Incoming, Kind
-from bot.router import Router
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.engine.clock import ManualClock
+from bot.engine.config import Settings, load_settings
+from bot.engine.context import Command, Ctx, Role, Routes
+from bot.engine.events import Incoming, Kind
+from bot.engine.router import Router
 from bot.sandbox import SandboxUser, TelegramSandbox
 from handlers.campaign_views import announcement
-from handlers.context import Command, Ctx, Role, Routes
 from handlers.routes import ROUTES
 from messages import LANGUAGES, plain, text
 from storage.database import Store

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaigns import CampaignSpec, create_draft
-from bot.insights import DeliveryRow, RegistrationRow
+from bot.domain.campaigns import CampaignSpec, create_draft
+from bot.domain.insights import DeliveryRow, RegistrationRow
 from storage.database import Repos, Store
 from storage.migrate import upgrade
 from storage.records import Campaign, CoAuthor, Pledge

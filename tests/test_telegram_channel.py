@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.events import Button, Outgoing
-from bot.logs import setup_logging
-from bot.outbox import Outcome
+from bot.engine.events import Button, Outgoing
+from bot.engine.logs import setup_logging
+from bot.engine.outbox import Outcome
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from tests.conftest import BotHolder
@@ -89,11 +89,11 @@ async def test_the_token_never_appears_in_the_logs(
 
 
 def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> None:
-    from bot.channels.telegram import split_text
+    from bot.channels.text import split_text
 
     text = "\n".join(f"dòng {n} " + "x" * 90 for n in range(100))
     parts = split_text(text, limit=1000)
     assert all(len(part) <= 1000 for part in parts)
     assert "\n".join(parts) == text
-    assert split_text("ngắn") == ["ngắn"]
+    assert split_text("ngắn", 1000) == ["ngắn"]
     assert [len(part) for part in split_text("y" * 2500, limit=1000)] == [1000, 1000, 500]

@@ -1,4 +1,4 @@
-"""bot.lunar and bot.union_calendar: the date of Tết, the union year's dates and the reminders they bring."""
+"""bot.domain.calendar (lunar, union_calendar): the date of Tết, the union year's dates, their reminders."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.lunar import FIRST_YEAR, LAST_YEAR, tet_date
-from bot.union_calendar import (
+from bot.domain.calendar.lunar import FIRST_YEAR, LAST_YEAR, tet_date
+from bot.domain.calendar.union_calendar import (
     CalendarFileError,
     CalendarReminder,
     FixedDay,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.phones import normalize_phone
+from bot.domain.vn.phones import normalize_phone
 from bot.sandbox import TelegramSandbox
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat

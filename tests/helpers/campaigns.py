@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.campaigns import CampaignSpec, create_draft
+from bot.domain.campaigns import CampaignSpec, create_draft
 from storage.database import Store
 from storage.records import Campaign
 from tests.helpers.chat import Chat

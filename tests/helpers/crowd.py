@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.events import Outgoing
+from bot.engine.events import Outgoing
 from bot.sandbox import SandboxUser, TelegramSandbox
 from storage.database import Store
 from tests.helpers.roster import NOW

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.roster import import_members, import_units
+from bot.domain.roster import import_members, import_units
 from storage.database import Store
 
 UNITS_CSV = """code,name,parent_code

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.campaigns import targets_of
-from bot.insights import CampaignFigures, ExportData, UnitFigures, local_days
+from bot.domain.campaigns import targets_of
+from bot.domain.insights import CampaignFigures, ExportData, UnitFigures, local_days
 from storage.database import Repos
 from storage.records import Campaign, Unit
 

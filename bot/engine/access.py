@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import Settings
-from bot.events import Incoming
-from bot.insights import covered_scope
+from bot.domain.insights import covered_scope
+from bot.engine.config import Settings
+from bot.engine.events import Incoming
 from storage.database import Repos
 from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Unit
 

@@ -21,9 +21,9 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
-from bot.events import Outgoing
-from bot.quiet import quiet_until
+from bot.engine.clock import Clock
+from bot.engine.events import Outgoing
+from bot.engine.quiet import quiet_until
 from messages.formatting import VIETNAM
 from storage.database import Repos, Store
 from storage.records import Account, OutboxItem

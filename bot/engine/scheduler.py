@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.calendar_reminders import extend_all
-from bot.clock import Clock
-from bot.config import Settings
-from bot.reminders import fire, report_missed
+from bot.domain.calendar_reminders import extend_all
+from bot.domain.reminders import fire, report_missed
+from bot.engine.clock import Clock
+from bot.engine.config import Settings
 from storage.database import Store
 
 log = logging.getLogger(__name__)

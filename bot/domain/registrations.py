@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from bot.access import Identity
-from bot.campaigns import Problem, concerns
-from bot.parsing import ParseError, parse_quantity
-from bot.titles import NEEDS_INITIATIVE
+from bot.domain.campaigns import Problem, concerns
+from bot.domain.titles import NEEDS_INITIATIVE
+from bot.domain.vn.parsing import ParseError, parse_quantity
+from bot.engine.access import Identity
 from messages import formatting
 from storage.database import Repos
 from storage.records import Campaign, Member, Pledge, Registration, Unit

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot.phones import display_phone, normalize_phone
-from bot.textkeys import search_key
+from bot.domain.vn.phones import display_phone, normalize_phone
+from bot.domain.vn.textkeys import search_key
 from storage.database import Repos, Store
 from storage.records import Member, Unit
 

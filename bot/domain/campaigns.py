@@ -10,9 +10,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.access import Identity
-from bot.deadline_reminders import plan_campaign_reminders
-from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from bot.domain.deadline_reminders import plan_campaign_reminders
+from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from bot.engine.access import Identity
 from messages.formatting import VIETNAM
 from storage.database import Repos
 from storage.records import Campaign, Unit

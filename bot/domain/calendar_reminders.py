@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.access import Identity
-from bot.campaigns import Problem
-from bot.deadline_reminders import REMIND_AT, local_moment
-from bot.reminders import TEXT_MAX
-from bot.union_calendar import CalendarReminder, Event, reminders_between
+from bot.domain.calendar.union_calendar import CalendarReminder, Event, reminders_between
+from bot.domain.campaigns import Problem
+from bot.domain.deadline_reminders import REMIND_AT, local_moment
+from bot.domain.reminders import TEXT_MAX
+from bot.engine.access import Identity
 from storage.database import Repos
 from storage.records import Unit
 

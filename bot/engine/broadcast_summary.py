@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.events import Outgoing
-from bot.outbox import BroadcastDone, queue_messages
+from bot.engine.events import Outgoing
+from bot.engine.outbox import BroadcastDone, queue_messages
 from messages import formatting, text
 from storage.database import Repos
 

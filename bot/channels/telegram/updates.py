@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
-from bot.events import Attachment, Contact, Incoming, Kind
+from bot.engine.events import Attachment, Contact, Incoming, Kind
 
 CHANNEL = "telegram"
 

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.insights import CampaignFigures, UnitFigures
+from bot.domain.insights import CampaignFigures, UnitFigures
 from messages import formatting, plain, text
 
 WIDTH_INCHES, DPI = 5.0, 160  # 800 px wide; every font size below is chosen to read at half that

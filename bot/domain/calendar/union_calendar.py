@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeGuard
 
-from bot.lunar import tet_date
+from bot.domain.calendar.lunar import tet_date
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "union_calendar.toml"
 

@@ -41,15 +41,16 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.access import Identity
-from bot.channels.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
-from bot.channels.telegram_polling import PollingMonitor, TolerantBot
-from bot.channels.telegram_updates import CHANNEL, to_incoming
-from bot.events import Outgoing
-from bot.logs import quiet_passed_on_rate_limits
-from bot.outbox import Delivery, Outcome
-from bot.router import Router
-from handlers.context import Role
+from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
+from bot.channels.telegram.polling import PollingMonitor, TolerantBot
+from bot.channels.telegram.updates import CHANNEL, to_incoming
+from bot.channels.text import split_text
+from bot.engine.access import Identity
+from bot.engine.context import Role
+from bot.engine.events import Outgoing
+from bot.engine.logs import quiet_passed_on_rate_limits
+from bot.engine.outbox import Delivery, Outcome
+from bot.engine.router import Router
 from messages import LANGUAGES, text
 
 log = logging.getLogger(__name__)
@@ -90,31 +91,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
-
-
-def split_text(text: str, limit: int = 0) -> list[str]:
-    """``text`` in parts that each fit one Telegram message, cut at line breaks where possible.
-
-    The limit is counted on the HTML as written, which is never shorter than what Telegram counts.
-    """
-    limit = limit or MESSAGE_LIMIT
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one line longer than a message: cut it, the rest goes on
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    parts.append(current)
-    return [part for part in parts if part.strip()] or [text]
 
 
 def rate_limiter(rate: float) -> AIORateLimiter:
@@ -386,7 +362,7 @@ class TelegramChannel:
             return STORED_PAYLOAD_MARK + await repos.payloads.put(payload, self._router.clock.now())
 
     async def _send(self, chat_id: int, reply: Outgoing, pressed: Message | None = None) -> None:
-        parts = split_text(reply.text)
+        parts = split_text(reply.text, MESSAGE_LIMIT)
         if len(parts) > 1 and reply.file is None:
             # Too long for one message: the leading parts go plain, the last carries the buttons.
             for part in parts[:-1]:

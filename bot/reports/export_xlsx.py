@@ -21,9 +21,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.initiatives import CRITERIA, score_figures
-from bot.insights import CampaignFigures, DeliveryRow, ExportData, InitiativeRow, RegistrationRow, UnitFigures
-from bot.phones import display_phone, normalize_phone
+from bot.domain.initiatives import CRITERIA, score_figures
+from bot.domain.insights import (
+    CampaignFigures,
+    DeliveryRow,
+    ExportData,
+    InitiativeRow,
+    RegistrationRow,
+    UnitFigures,
+)
+from bot.domain.vn.phones import display_phone, normalize_phone
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
 from storage.records import HistoryEntry

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.access import Identity
-from bot.buttons import ButtonData
-from bot.config import Settings
-from bot.dialogs import Dialogs
-from bot.events import Button, FileOut, Incoming, Outgoing
+from bot.engine.access import Identity
+from bot.engine.buttons import ButtonData
+from bot.engine.config import Settings
+from bot.engine.dialogs import Dialogs
+from bot.engine.events import Button, FileOut, Incoming, Outgoing
 from messages import Html, text
 from storage.database import Repos
 

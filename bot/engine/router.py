@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import buttons
-from bot.access import Identity, identify
-from bot.clock import Clock
-from bot.config import Settings
-from bot.dialogs import Dialogs
-from bot.events import Incoming, Kind, Outgoing
+from bot.engine import buttons
+from bot.engine.access import Identity, identify
+from bot.engine.clock import Clock
+from bot.engine.config import Settings
+from bot.engine.context import ChannelInfo, Ctx, Handler, Role, Routes, allowed
+from bot.engine.dialogs import Dialogs
+from bot.engine.events import Incoming, Kind, Outgoing
 from handlers import common
-from handlers.context import ChannelInfo, Ctx, Handler, Role, Routes, allowed
 from messages import text
 from storage.database import Repos, Store, is_busy
 

@@ -1,7 +1,7 @@
 """Campaign definitions from a TOML or YAML file, for `thidua campaign create FILE`.
 
 The file holds the same fields as the officer's /newcampaign form (see README); validation is the same
-``bot.campaigns`` code, so a file and a chat can never disagree about what a valid campaign is.
+``bot.domain.campaigns`` code, so a file and a chat can never disagree about what a valid campaign is.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from bot.campaigns import CampaignSpec
-from bot.parsing import ParseError, parse_date
+from bot.domain.campaigns import CampaignSpec
+from bot.domain.vn.parsing import ParseError, parse_date
 
 FIELDS = (
     "code",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.access import Identity
-from bot.phones import normalize_phone
+from bot.domain.vn.phones import normalize_phone
+from bot.engine.access import Identity
 from storage.database import Repos
 from storage.records import Account, Invite, JoinRequest, Member, Unit
 

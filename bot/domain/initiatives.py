@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.access import Identity
-from bot.campaigns import Problem
-from bot.parsing import ParseError, parse_share
-from bot.textkeys import search_key
+from bot.domain.campaigns import Problem
+from bot.domain.vn.parsing import ParseError, parse_share
+from bot.domain.vn.textkeys import search_key
+from bot.engine.access import Identity
 from storage.database import Repos
 from storage.records import Campaign, CoAuthor, Initiative, TitleOf
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
-from bot.campaigns import KINDS
-from bot.initiatives import COMMON_FIELDS, REVIEW_ACTIONS
-from bot.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
+from bot.domain.campaigns import KINDS
+from bot.domain.initiatives import COMMON_FIELDS, REVIEW_ACTIONS
+from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from messages import LANGUAGES
 
 PAYLOAD_LIMIT = 64  # bytes of callback data Telegram carries

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.access import Identity
-from bot.buttons import InitiativeStep, Register
-from bot.campaigns import Problem, days_left
-from bot.events import Button, Outgoing
-from bot.outbox import queue_messages
-from bot.union_calendar import reminders_between
+from bot.domain.calendar.union_calendar import reminders_between
+from bot.domain.campaigns import Problem, days_left
+from bot.engine.access import Identity
+from bot.engine.buttons import InitiativeStep, Register
+from bot.engine.events import Button, Outgoing
+from bot.engine.outbox import queue_messages
 from messages import LANGUAGES, Html, escape, formatting, text
 from storage.database import Repos
 from storage.records import Campaign, Sending, Unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.config import CHANNELS
+from bot.engine.config import CHANNELS
 from storage.database import Store
 
 _TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)  # Telegram user ids are positive numbers

@@ -1,0 +1,1 @@
+"""Reports an officer takes away: charts (PNG) and workbooks (XLSX)."""
