@@ -8,7 +8,7 @@ Commands are listed in the order a user meets them; /help and the command menus 
 from __future__ import annotations
 
 from bot.engine import buttons as b
-from bot.engine.context import ButtonRoute, Command, Role, Routes, button_table
+from bot.engine.context import ButtonRoute, Command, Fallbacks, Role, Routes, button_table
 from handlers import (
     announce,
     calendar,
@@ -123,4 +123,15 @@ ROUTES = Routes(
         )
     },
     on_contact=onboarding.on_contact,
+    fallbacks=Fallbacks(
+        unknown_command=common.unknown_command,
+        stray_text=common.stray_text,
+        unsupported=common.unsupported,
+        edited=common.edited,
+        stale_button=common.stale_button,
+        dialog_expired=common.dialog_expired,
+        link_first=common.link_first,
+        link_officer_first=common.link_officer_first,
+        officers_only=common.officers_only,
+    ),
 )

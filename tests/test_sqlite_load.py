@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from bot.app import Runtime
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
-from bot.engine.context import Command, Ctx, Role, Routes
+from bot.engine.context import Command, Ctx, Role
 from bot.engine.events import Incoming, Kind
 from bot.engine.router import Router
 from bot.sandbox import SandboxUser, TelegramSandbox
@@ -68,7 +69,7 @@ async def test_an_update_refused_the_write_lock_runs_again_and_its_effect_is_com
             locked.set()
             await release.wait()
 
-    routes = Routes((Command("probe", None, probe, Role.ANYONE),), {}, {}, ROUTES.on_contact)
+    routes = replace(ROUTES, commands=(Command("probe", None, probe, Role.ANYONE),), buttons={}, flows={})
     settings = load_settings(_env_file=None, database_url=db_url)
     router = Router(
         routes, store, settings, ManualClock(NOW), on_commit=lambda: None, on_plans_changed=lambda: None
@@ -91,7 +92,7 @@ async def test_an_error_other_than_a_busy_database_is_not_retried(store: Store, 
         attempts.append(1)
         raise ValueError("a bug")
 
-    routes = Routes((Command("probe", None, broken, Role.ANYONE),), {}, {}, ROUTES.on_contact)
+    routes = replace(ROUTES, commands=(Command("probe", None, broken, Role.ANYONE),), buttons={}, flows={})
     settings = load_settings(_env_file=None, database_url=db_url)
     router = Router(
         routes, store, settings, ManualClock(NOW), on_commit=lambda: None, on_plans_changed=lambda: None

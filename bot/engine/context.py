@@ -150,6 +150,24 @@ def allowed(role: Role, who: Identity) -> bool:
 
 
 @dataclass(frozen=True)
+class Fallbacks:
+    """The answers the router gives when nothing in the table takes an update, or a role refuses it.
+
+    They are chat wording, so handlers write them and the table hands them in; the engine never imports them.
+    """
+
+    unknown_command: Handler
+    stray_text: Handler
+    unsupported: Handler
+    edited: Handler
+    stale_button: Handler
+    dialog_expired: Handler
+    link_first: Handler
+    link_officer_first: Handler
+    officers_only: Handler
+
+
+@dataclass(frozen=True)
 class Routes:
     """The whole table: commands in the order a user meets them, buttons by payload class, flows by name."""
 
@@ -157,6 +175,7 @@ class Routes:
     buttons: Mapping[type[ButtonData], ButtonRoute[Any]]
     flows: Mapping[str, Flow]
     on_contact: Handler
+    fallbacks: Fallbacks
 
     def command(self, name: str) -> Command | None:
         """The command called ``name`` or with that alias."""

@@ -22,7 +22,6 @@ from bot.engine.config import Settings
 from bot.engine.context import ChannelInfo, Ctx, Handler, Role, Routes, allowed
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Incoming, Kind, Outgoing
-from handlers import common
 from messages import text
 from storage.database import Repos, Store, is_busy
 
@@ -111,7 +110,7 @@ class Router:
     async def _dispatch(self, ctx: Ctx) -> None:
         event = ctx.event
         if ctx.dialog.expired is not None and event.kind is Kind.TEXT:
-            await common.dialog_expired(ctx)
+            await self.routes.fallbacks.dialog_expired(ctx)
         elif event.kind is Kind.COMMAND:
             await self._command(ctx, event.command)
         elif event.kind is Kind.BUTTON:
@@ -123,14 +122,14 @@ class Router:
         elif event.kind is Kind.FILE and (takes_files := self._flow_taking_files(ctx)) is not None:
             await takes_files(ctx)
         elif event.kind is Kind.EDITED:
-            await common.edited(ctx)
+            await self.routes.fallbacks.edited(ctx)
         else:
-            await common.unsupported(ctx)
+            await self.routes.fallbacks.unsupported(ctx)
 
     async def _command(self, ctx: Ctx, name: str) -> None:
         command = self.routes.command(name)
         if command is None:
-            await common.unknown_command(ctx)
+            await self.routes.fallbacks.unknown_command(ctx)
             return
         if not await self._permitted(ctx, command.role):
             return
@@ -143,14 +142,14 @@ class Router:
         try:
             pressed = buttons.unpack(ctx.event.payload)
         except buttons.MalformedButton:
-            await common.stale_button(ctx)
+            await self.routes.fallbacks.stale_button(ctx)
             return
         if isinstance(pressed, buttons.OpenCommand):
             await self._command(ctx, pressed.command)
             return
         route = self.routes.buttons.get(type(pressed))
         if route is None:
-            await common.stale_button(ctx)
+            await self.routes.fallbacks.stale_button(ctx)
         elif await self._permitted(ctx, route.role):
             await route.handler(ctx, pressed)
 
@@ -158,7 +157,7 @@ class Router:
         state = ctx.dialog.state
         flow = self.routes.flows.get(state.flow) if state is not None else None
         if flow is None:
-            await common.stray_text(ctx)
+            await self.routes.fallbacks.stray_text(ctx)
         else:
             await flow.on_text(ctx, ctx.event.text.strip())
 
@@ -167,12 +166,12 @@ class Router:
         flow = self.routes.flows.get(state.flow) if state is not None else None
         return flow.on_file if flow is not None else None
 
-    @staticmethod
-    async def _permitted(ctx: Ctx, role: Role) -> bool:
+    async def _permitted(self, ctx: Ctx, role: Role) -> bool:
         if allowed(role, ctx.who):
             return True
-        refusal: Handler = common.link_first
+        fallbacks = self.routes.fallbacks
+        refusal: Handler = fallbacks.link_first
         if role is Role.OFFICER:
-            refusal = common.officers_only if ctx.who.member is not None else common.link_officer_first
+            refusal = fallbacks.officers_only if ctx.who.member is not None else fallbacks.link_officer_first
         await refusal(ctx)
         return False
