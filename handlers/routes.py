@@ -1,6 +1,7 @@
 """The one table that wires commands (with their Vietnamese aliases), buttons and dialog flows to handlers.
 
-Buttons are routed by the class of their decoded payload (bot/buttons.py); ``cmd:`` buttons run commands.
+Buttons are routed by the class of their decoded payload (bot/engine/buttons.py); ``cmd:`` buttons run
+commands.
 
 Commands are listed in the order a user meets them; /help and the command menus follow this order.
 """

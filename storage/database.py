@@ -92,8 +92,8 @@ def is_busy(error: BaseException) -> bool:
 
 
 # Every update being answered holds a connection for its whole transaction (up to 256 at once, see
-# bot/channels/telegram.py). SQLite serialises the writes anyway and more connections mean more threads
-# fighting over the GIL, so the pool stays small; waiting for a connection is a fair queue, and it
+# bot/channels/telegram/channel.py). SQLite serialises the writes anyway and more connections mean more
+# threads fighting over the GIL, so the pool stays small; waiting for a connection is a fair queue, and it
 # must never time out under a burst: an update waits rather than fails.
 SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600

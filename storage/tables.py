@@ -196,7 +196,7 @@ outbox = sa.Table(
     sa.Column("error", sa.String(255), nullable=True),
     _created_at(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
-    # The instance sending the row and until when its claim holds unless renewed (see bot/outbox.py).
+    # The instance sending the row and until when its claim holds unless renewed (see bot/engine/outbox.py).
     sa.Column("claimed_by", sa.String(32), nullable=True),
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
     sa.Column("failing_since", UTCDateTime(), nullable=True),  # first failed attempt of a network outage

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.sandbox
 async def test_a_payload_longer_than_64_bytes_still_reaches_the_router(
     chat: Callable[..., Chat], bot: BotHolder, sandbox: TelegramSandbox
 ) -> None:
-    # The bot's own payloads all fit (bot/buttons.py checks it); a longer one, drawn before that check or
-    # by another tool, is still carried behind "~token" and reaches the router, which refuses it politely.
+    # The bot's own payloads all fit (bot/engine/buttons.py checks it); a longer one, drawn before that check
+    # or by another tool, is still carried behind "~token" and reaches the router, which refuses it politely.
     mai = chat(*MAI)
     await mai.send("/start")
     channel = bot.runtime.telegram

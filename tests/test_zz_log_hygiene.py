@@ -1,6 +1,6 @@
 """Runs last (by name): reads every log record of the test session, tracebacks included, for the bot
 token and for any roster phone number in any usual form. Phones are never logged; the token never is
-either (bot/logs.py scrubs it from what the libraries write, but the suite runs without that filter, so
+either (bot/engine/logs.py scrubs it from what the libraries write, but the suite runs without that filter, so
 this reads what the code itself lets through).
 
 Run alone, it first walks the paths where phones and the token pass (linking by contact, a join request,

@@ -1,7 +1,7 @@
 """The reminders a launch plans before a campaign's deadlines: at 08:00 local time 7, 3 and 1 days before
 the registration deadline (to the unregistered) and the initiative deadline (to those without one).
 
-Kept apart from bot/reminders.py so that bot/campaigns.py can plan them inside its launch: every launch (the
+Kept apart from reminders.py so that campaigns.py can plan them inside its launch: every launch (the
 chat, the demo's seed, an admin's tools) goes through one path and plans the same reminders.
 """
 

@@ -1,5 +1,5 @@
 """Officer insights: the figures behind /stats, /report and the XLSX export, for one campaign and the part of
-its subtree an officer covers. Plain data: storage fills it, bot/charts.py and bot/export_xlsx.py render it.
+its subtree an officer covers. Plain data: storage fills it, bot/reports/ (charts, export_xlsx) renders it.
 """
 
 from __future__ import annotations

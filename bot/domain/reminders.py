@@ -1,5 +1,5 @@
 """Reminders: an officer's own, and what a sending queues when its time comes (the campaign deadlines'
-automatic ones are planned at launch by bot/deadline_reminders.py): one outbox row per member who still has
+automatic ones are planned at launch by deadline_reminders.py): one outbox row per member who still has
 something to do, in their language, skipping those who switched reminders off.
 """
 

@@ -3,7 +3,7 @@ panels stacked: the registration rate of each unit below the scope, its initiati
 far against the target. Bars are horizontal and labelled with the units' (shortened) names, sorted best first,
 each with its value at the bar's end; a panel without data says so instead of drawing an empty axis.
 
-``chart_data(figures)`` takes what bot/insights.py computes into a plain ``ChartData``; ``chart_figure``
+``chart_data(figures)`` takes what bot.domain.insights computes into a plain ``ChartData``; ``chart_figure``
 draws it with matplotlib's object API (no pyplot, no global state, so it is safe in a worker thread) and
 ``stats_chart`` returns the PNG.
 """

@@ -1,7 +1,7 @@
 """The union year's recurring dates (Tết, 8/3, Workers' Month, 28/7...) and the days to remind people of them.
 
-The dates live in ``bot/data/union_calendar.toml``; ``reminders_between(start, end)`` lists the reminders due
-in a period, each naming its event key, whose text is the catalog key ``calendar.<key>``.
+The dates live in ``data/union_calendar.toml`` beside this module; ``reminders_between(start, end)`` lists
+the reminders due in a period, each naming its event key, whose text is the catalog key ``calendar.<key>``.
 """
 
 from __future__ import annotations
