@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.campaigns import Problem, open_for
+from bot.domain.campaigns import open_for
+from bot.domain.problems import Problem
 from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.engine.access import unit_in_charge

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.domain import calendar_reminders as domain
 from bot.domain.calendar.union_calendar import load_events
-from bot.domain.campaigns import Problem
+from bot.domain.problems import Problem
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
     CalendarList,

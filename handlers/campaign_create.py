@@ -10,7 +10,6 @@ from bot.domain.campaigns import (
     DESCRIPTION_MAX,
     TARGET_MAX,
     CampaignSpec,
-    Problem,
     check_code,
     check_dates,
     check_title,
@@ -19,6 +18,7 @@ from bot.domain.campaigns import (
     date_warnings,
     parse_unit_targets,
 )
+from bot.domain.problems import Problem
 from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from bot.domain.vn.parsing import ParseError, parse_date
 from bot.engine.access import unit_in_charge

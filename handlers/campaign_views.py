@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.domain.campaigns import Problem, days_left
+from bot.domain.campaigns import days_left
+from bot.domain.problems import Problem
 from bot.engine.buttons import ViewCampaign
 from bot.engine.context import Ctx
 from bot.engine.events import Button, Outgoing

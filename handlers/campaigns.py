@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.domain import campaigns as domain
 from bot.domain.insights import covered_scopes
+from bot.domain.problems import Problem
 from bot.engine.access import campaign_in_charge
 from bot.engine.buttons import (
     CloseCampaign,
@@ -248,7 +249,7 @@ async def launch_go(ctx: Ctx, pressed: LaunchGo) -> None:
         today=ctx.today,
         zone=ctx.settings.zone,
     )
-    if isinstance(result, domain.Problem):
+    if isinstance(result, Problem):
         ctx.say(problem_text(ctx, result))
         return
     ctx.say(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain import initiatives as domain
-from bot.domain.campaigns import Problem
+from bot.domain.problems import Problem
 from bot.domain.vn.parsing import ParseError, means_none, parse_date, parse_money, parse_share
 from bot.domain.vn.textkeys import search_key
 from bot.engine.buttons import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import initiatives as domain
-from bot.domain.campaigns import Problem
+from bot.domain.problems import Problem
 from bot.engine.buttons import OpenInitiative, ViewInitiative, WithdrawInitiative
 from bot.engine.context import Ctx
 from bot.engine.events import Button, FileOut

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bot.domain import registrations as domain
-from bot.domain.campaigns import Problem, concerns
+from bot.domain.campaigns import concerns
+from bot.domain.problems import Problem
 from bot.domain.titles import NEEDS_INITIATIVE
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import (

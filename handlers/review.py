@@ -7,7 +7,7 @@ the initiative's history and is told to the author through the outbox.
 from __future__ import annotations
 
 from bot.domain import initiatives as domain
-from bot.domain.campaigns import Problem
+from bot.domain.problems import Problem
 from bot.engine.access import initiative_in_charge
 from bot.engine.buttons import (
     DialogControl,

@@ -5,13 +5,13 @@ target by roster size or types one ``CODE: number`` line per unit; each unit is 
 from __future__ import annotations
 
 from bot.domain.campaigns import (
-    Problem,
     check_unit_targets,
     parse_unit_targets,
     set_unit_targets,
     split_target,
     targets_of,
 )
+from bot.domain.problems import Problem
 from bot.engine.access import campaign_in_charge
 from bot.engine.buttons import DialogControl, SplitUnitTargets, UnitTargets, ViewCampaign
 from bot.engine.context import Ctx, Flow

@@ -20,13 +20,13 @@ from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import (
     TARGET_MAX,
     CampaignSpec,
-    Problem,
     create_draft,
     parse_unit_targets,
     split_by_roster,
 )
 from bot.domain.insights import CampaignFigures, UnitFigures
 from bot.domain.officers import grant_officer
+from bot.domain.problems import Problem
 from handlers.campaign_views import word_problem
 from messages import formatting, plain, text
 from storage.database import Store

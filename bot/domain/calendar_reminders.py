@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar.union_calendar import CalendarReminder, Event, reminders_between
-from bot.domain.campaigns import Problem
 from bot.domain.deadline_reminders import REMIND_AT, local_moment
+from bot.domain.problems import Problem
 from bot.domain.reminders import TEXT_MAX
 from bot.engine.access import Identity
 from storage.database import Repos

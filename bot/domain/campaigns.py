@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.deadline_reminders import plan_campaign_reminders
+from bot.domain.problems import Problem
 from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from bot.engine.access import Identity
 from messages.formatting import VIETNAM
@@ -25,15 +26,6 @@ KINDS = ("ongoing", "peak")
 SPLITS = ("roster",)
 _TARGET_LINE = re.compile(r"^(?P<code>[^:=]+?)\s*[:=]\s*(?P<figure>[-−]?[0-9][0-9., ]*)$")
 ADMIN_ACTOR = "admin"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something wrong with a campaign: what it concerns, a code for the message, and its parameters."""
-
-    subject: str
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.domain.campaigns import Problem
+from bot.domain.problems import Problem
 from bot.domain.vn.parsing import ParseError, parse_share
 from bot.domain.vn.textkeys import search_key
 from bot.engine.access import Identity

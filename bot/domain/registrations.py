@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from bot.domain.campaigns import Problem, concerns
+from bot.domain.campaigns import concerns
+from bot.domain.problems import Problem
 from bot.domain.titles import NEEDS_INITIATIVE
 from bot.domain.vn.parsing import ParseError, parse_quantity
 from bot.engine.access import Identity

@@ -10,7 +10,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar.union_calendar import reminders_between
-from bot.domain.campaigns import Problem, days_left
+from bot.domain.campaigns import days_left
+from bot.domain.problems import Problem
 from bot.engine.access import Identity
 from bot.engine.buttons import InitiativeStep, Register
 from bot.engine.events import Button, Outgoing
