@@ -42,7 +42,9 @@ from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, Conte
 from telegram.warnings import PTBUserWarning
 
 from bot.access import Identity
+from bot.channels import render
 from bot.channels.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
+from bot.channels.capabilities import TELEGRAM
 from bot.channels.telegram_polling import PollingMonitor, TolerantBot
 from bot.channels.telegram_updates import CHANNEL, to_incoming
 from bot.events import Outgoing
@@ -58,7 +60,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
-MESSAGE_LIMIT = 4096  # characters of text in one message
+MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
@@ -97,24 +99,7 @@ def split_text(text: str, limit: int = 0) -> list[str]:
 
     The limit is counted on the HTML as written, which is never shorter than what Telegram counts.
     """
-    limit = limit or MESSAGE_LIMIT
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one line longer than a message: cut it, the rest goes on
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    parts.append(current)
-    return [part for part in parts if part.strip()] or [text]
+    return render.split_text(text, limit or MESSAGE_LIMIT)
 
 
 def rate_limiter(rate: float) -> AIORateLimiter:
@@ -167,6 +152,7 @@ class TelegramChannel:
     """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages."""
 
     name = CHANNEL
+    capabilities = TELEGRAM
 
     def __init__(
         self,
