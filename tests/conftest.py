@@ -130,7 +130,7 @@ def restart(bot: BotHolder) -> Callable[[], Awaitable[None]]:
     return bot.restart
 
 
-CHANNELS = ("memory-buttons", "memory-menus", "telegram")
+CHANNELS = ("memory-buttons", "memory-menus", pytest.param("telegram", marks=pytest.mark.sandbox))
 
 
 @pytest.fixture(params=CHANNELS)

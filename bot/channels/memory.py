@@ -46,15 +46,6 @@ class Sent:
         """The text without markup."""
         return plain(self.text)
 
-    @property
-    def choices(self) -> list[str]:
-        """The labels the person can choose from: buttons, menu lines or the contact request."""
-        if self.buttons:
-            return [button.label for row in self.buttons for button in row]
-        if self.menu:
-            return [option.label for option in self.menu]
-        return [self.ask_contact] if self.ask_contact else []
-
 
 @dataclass
 class _Chat:
@@ -69,7 +60,7 @@ class MemoryChannel:
     def __init__(self, capabilities: Capabilities, language: str, name: str = "memory") -> None:
         self.name = name
         self.capabilities = capabilities
-        self._language = language  # the menu hint's language: the channel does not know each person's
+        self._language = language  # the menu hint's language where the person's own is not known
         self._router: Router | None = None
         self._chats: defaultdict[str, _Chat] = defaultdict(_Chat)
 
@@ -95,13 +86,14 @@ class MemoryChannel:
                 if choice is not None:
                     event = replace(event, payload=choice.option.payload, by_number=choice.by_number)
             handled = await self._router.handle(event, self)
+            language = (handled.who.account.language if handled.who else None) or self._language
             for reply in handled.replies:
-                self._record(chat, reply)
+                self._record(chat, reply, language)
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
         """Record one outbox message for ``chat_id``; in memory it always arrives."""
         async with self._chat(chat_id) as chat:
-            self._record(chat, message)
+            self._record(chat, message, self._language)
         return Delivery(Outcome.SENT)
 
     @asynccontextmanager
@@ -110,8 +102,8 @@ class MemoryChannel:
         async with chat.lock:
             yield chat
 
-    def _record(self, chat: _Chat, message: Outgoing) -> None:
-        shown = render(message, self.capabilities, self._language)
+    def _record(self, chat: _Chat, message: Outgoing, language: str) -> None:
+        shown = render(message, self.capabilities, language)
         for part in shown.parts[:-1]:
             chat.sent.append(Sent(part))
         chat.sent.append(
