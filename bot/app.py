@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.channels.memory import MemoryChannel
 from bot.channels.telegram.channel import TelegramChannel
 from bot.engine.broadcast_summary import summary_reporter
 from bot.engine.clock import Clock, SystemClock
@@ -47,6 +48,7 @@ class Runtime:
         *,
         poll_timeout: int = 10,
         quiet_hours: bool = True,
+        memory: MemoryChannel | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -72,6 +74,10 @@ class Runtime:
         deliverers: dict[str, Deliverer] = {}
         if self.telegram is not None:
             deliverers[self.telegram.name] = self.telegram
+        self.memory = memory  # the in-process channel tests talk through
+        if memory is not None:
+            memory.attach(self.router)
+            deliverers[memory.name] = memory
         self.outbox = OutboxWorker(
             self.store,
             self.clock,
@@ -97,9 +103,10 @@ class Runtime:
     async def start(self) -> None:
         """Prepare the database, then start the channels and the outbox worker."""
         await prepare_database(self.store)
-        if self.telegram is None:
+        if self.telegram is None and self.memory is None:
             raise RuntimeError("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
-        await self.telegram.start()
+        if self.telegram is not None:
+            await self.telegram.start()
         self.outbox.start()
         await self.reminders.start()
         self._started = True

@@ -1,17 +1,21 @@
 """Fixtures: a real SQLite file, the Bot API sandbox on 127.0.0.1, and the real bot polling it.
 
 End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking to it) and ``restart``.
+``people`` makes persons on each channel in turn: in process with buttons, in process with numbered menus
+and plain text, and Telegram through the sandbox.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.app import Runtime
+from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
 from bot.domain.officers import grant_officer
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
@@ -20,6 +24,7 @@ from storage.database import Store
 from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
 from tests.helpers.log_collector import SESSION_LOGS
+from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW, load_roster
 
 ADMIN_ID = 4242
@@ -123,3 +128,46 @@ def chat(sandbox: TelegramSandbox, bot: BotHolder) -> Callable[..., Chat]:
 def restart(bot: BotHolder) -> Callable[[], Awaitable[None]]:
     """Restart the bot mid-test."""
     return bot.restart
+
+
+CHANNELS = ("memory-buttons", "memory-menus", pytest.param("telegram", marks=pytest.mark.sandbox))
+
+
+@pytest.fixture(params=CHANNELS)
+def channel_kind(request: pytest.FixtureRequest) -> str:
+    """Which channel a ``people`` test runs on this time."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def memory_bot(
+    store: Store, db_url: str, clock: ManualClock, channel_kind: str
+) -> AsyncIterator[Runtime]:
+    """The real bot on the in-process channel, with buttons or with numbered menus and plain text."""
+    settings = load_settings(_env_file=None, database_url=db_url)
+    capabilities = NUMBERED_MENUS if channel_kind == "memory-menus" else WITH_BUTTONS
+    runtime = Runtime(settings, clock, memory=MemoryChannel(capabilities, settings.language))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@dataclass(frozen=True)
+class People:
+    """Makes persons on one channel: ``people(user_id, first_name, last_name, phone)``."""
+
+    channel: str  # the channel name accounts are stored under
+    make: Callable[..., Chat | MemoryChat]
+
+    def __call__(self, *person: object, **options: object) -> Chat | MemoryChat:
+        """A person on this channel."""
+        return self.make(*person, **options)
+
+
+@pytest.fixture
+def people(request: pytest.FixtureRequest, channel_kind: str) -> People:
+    """Persons on each channel in turn (the conversation tests that run on every channel use this)."""
+    if channel_kind == "telegram":
+        return People("telegram", request.getfixturevalue("chat"))
+    runtime: Runtime = request.getfixturevalue("memory_bot")
+    return People("memory", lambda *person, **options: MemoryChat(lambda: runtime, *person, **options))

@@ -56,7 +56,8 @@ class Incoming:
     text: str = ""
     command: str = ""  # without the slash, lower case
     args: tuple[str, ...] = ()
-    payload: str = ""  # a pressed button's payload
+    payload: str = ""  # a pressed button's payload; on a text, the numbered menu option the text names
+    by_number: bool = False  # that text is a bare number: a choice only where no dialog step waits for text
     contact: Contact | None = None
     attachment: Attachment | None = None
 

@@ -12,14 +12,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.engine import buttons
 from bot.engine.access import Identity, identify
 from bot.engine.clock import Clock
 from bot.engine.config import Settings
-from bot.engine.context import ChannelInfo, Ctx, Handler, Role, Routes, allowed
+from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, allowed
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Incoming, Kind, Outgoing
 from messages import text
@@ -156,10 +156,22 @@ class Router:
     async def _text(self, ctx: Ctx) -> None:
         state = ctx.dialog.state
         flow = self.routes.flows.get(state.flow) if state is not None else None
-        if flow is None:
+        if ctx.event.payload and self._takes_choice(ctx, flow):
+            ctx.event = replace(ctx.event, kind=Kind.BUTTON)  # a numbered menu's option, typed
+            await self._button(ctx)
+        elif flow is None:
             await self.routes.fallbacks.stray_text(ctx)
         else:
             await flow.on_text(ctx, ctx.event.text.strip())
+
+    @staticmethod
+    def _takes_choice(ctx: Ctx, flow: Flow | None) -> bool:
+        # An option's words are a choice anywhere; a bare number only where no step waits for typed text,
+        # so "70" stays an answer at a step that asks for a number.
+        state = ctx.dialog.state
+        if not ctx.event.by_number or flow is None or state is None:
+            return True
+        return state.step in flow.buttons_only
 
     def _flow_taking_files(self, ctx: Ctx) -> Handler | None:
         state = ctx.dialog.state

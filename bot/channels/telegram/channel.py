@@ -41,6 +41,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.capabilities import TELEGRAM
 from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
-MESSAGE_LIMIT = 4096  # characters of text in one message
+MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
@@ -143,6 +144,7 @@ class TelegramChannel:
     """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages."""
 
     name = CHANNEL
+    capabilities = TELEGRAM
 
     def __init__(
         self,

@@ -1,0 +1,29 @@
+"""What a channel can do: buttons or none, edits, files in and out, contact sharing, its text limit, markup.
+
+Handlers say what to show; ``bot.channels.render`` shapes it for a channel from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Markup = Literal["html", "plain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """One channel's declaration of what its messages may carry."""
+
+    buttons: bool  # inline buttons under a message; without them choices become a numbered menu
+    edits: bool  # a sent message can be edited in place
+    files_in: bool  # people can send photos and documents
+    files_out: bool  # the bot can send photos and documents
+    contact: bool  # people can share their verified phone number
+    text_limit: int  # characters in one message
+    markup: Markup  # "html": Telegram-style tags; "plain": tags dropped, entities decoded
+
+
+TELEGRAM = Capabilities(
+    buttons=True, edits=True, files_in=True, files_out=True, contact=True, text_limit=4096, markup="html"
+)

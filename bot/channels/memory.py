@@ -1,0 +1,121 @@
+"""``MemoryChannel``: a channel inside the process, with the capabilities it is given and no network.
+
+It answers events through the router like any channel, delivers the outbox's messages, keeps each chat in
+order (one lock per chat) and records every message it would have sent, rendered for its capabilities. Tests
+talk to the bot through it (tests/helpers/memory_chat.py); with buttons switched off it behaves as a
+channel with numbered menus and plain text does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+
+from bot.channels.capabilities import Capabilities
+from bot.channels.render import Option, read_choice, render
+from bot.engine.events import Button, FileOut, Incoming, Kind, Outgoing
+from bot.engine.outbox import Delivery, Outcome
+from bot.engine.router import Router
+from messages import plain
+
+WITH_BUTTONS = Capabilities(
+    buttons=True, edits=True, files_in=True, files_out=True, contact=True, text_limit=4096, markup="html"
+)
+NUMBERED_MENUS = Capabilities(
+    buttons=False, edits=False, files_in=True, files_out=False, contact=True, text_limit=2000, markup="plain"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message the channel sent to a chat, as the person would see it."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    menu: tuple[Option, ...] = ()
+    ask_contact: str | None = None
+    remove_keyboard: bool = False
+    file: FileOut | None = None
+    edit: bool = False  # shown in place of the message whose button was pressed
+
+    @property
+    def plain_text(self) -> str:
+        """The text without markup."""
+        return plain(self.text)
+
+
+@dataclass
+class _Chat:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sent: list[Sent] = field(default_factory=list)
+    menu: tuple[Option, ...] = ()  # the newest numbered menu, which a typed text may answer
+
+
+class MemoryChannel:
+    """An in-process channel: the router's ``ChannelInfo`` and the outbox's ``Deliverer``."""
+
+    def __init__(self, capabilities: Capabilities, language: str, name: str = "memory") -> None:
+        self.name = name
+        self.capabilities = capabilities
+        self._language = language  # the menu hint's language where the person's own is not known
+        self._router: Router | None = None
+        self._chats: defaultdict[str, _Chat] = defaultdict(_Chat)
+
+    def attach(self, router: Router) -> None:
+        """Answer through ``router`` (the composition root calls this once)."""
+        self._router = router
+
+    def invite_link(self, code: str) -> str:
+        """A link that opens the bot with ``/start CODE``."""
+        return f"memory://{self.name}/start?{code}"
+
+    def sent(self, chat_id: str) -> list[Sent]:
+        """Everything sent to ``chat_id`` so far, oldest first."""
+        return list(self._chats[chat_id].sent)
+
+    async def receive(self, event: Incoming) -> None:
+        """Answer one event, after every earlier event of the same chat."""
+        if self._router is None:
+            raise RuntimeError("the memory channel is not attached to a router")
+        async with self._chat(event.chat_id) as chat:
+            if event.kind is Kind.TEXT and chat.menu:
+                choice = read_choice(event.text, chat.menu)
+                if choice is not None:
+                    event = replace(event, payload=choice.option.payload, by_number=choice.by_number)
+            handled = await self._router.handle(event, self)
+            language = (handled.who.account.language if handled.who else None) or self._language
+            for reply in handled.replies:
+                self._record(chat, reply, language)
+
+    async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
+        """Record one outbox message for ``chat_id``; in memory it always arrives."""
+        async with self._chat(chat_id) as chat:
+            self._record(chat, message, self._language)
+        return Delivery(Outcome.SENT)
+
+    @asynccontextmanager
+    async def _chat(self, chat_id: str) -> AsyncIterator[_Chat]:
+        chat = self._chats[chat_id]
+        async with chat.lock:
+            yield chat
+
+    def _record(self, chat: _Chat, message: Outgoing, language: str) -> None:
+        shown = render(message, self.capabilities, language)
+        for part in shown.parts[:-1]:
+            chat.sent.append(Sent(part))
+        chat.sent.append(
+            Sent(
+                shown.parts[-1],
+                shown.buttons,
+                shown.menu,
+                shown.ask_contact,
+                shown.remove_keyboard,
+                shown.file,
+                shown.replace,
+            )
+        )
+        if shown.menu:
+            chat.menu = shown.menu

@@ -1,0 +1,110 @@
+"""``MemoryChat``: a person talking to the real bot through the in-process ``MemoryChannel``, no HTTP.
+
+It reads like ``tests/helpers/chat.py``'s ``Chat``: ``await mai.send("/start")``, ``await mai.press("Đăng
+ký")``, ``mai.last_text``. On a channel without buttons, pressing types the option's words as a person
+would (without accents, in lower case): a number would be the answer at a step that waits for typed text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.app import Runtime
+from bot.channels.memory import MemoryChannel, Sent
+from bot.domain.vn.textkeys import search_key
+from bot.engine.events import Contact, Incoming, Kind
+
+_NOT_WORDS = re.compile(r"[^\w ]+")
+
+
+class MemoryChat:
+    """One person's private chat with the bot over the memory channel."""
+
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        user_id: int,
+        first_name: str,
+        last_name: str | None = None,
+        phone: str | None = None,
+        language_code: str = "vi",
+    ) -> None:
+        self._runtime = runtime  # looked up on each call: a test may restart the bot
+        self.user_id = str(user_id)
+        self.name = " ".join(part for part in (first_name, last_name) if part)
+        self.phone = phone
+        self.language_code = language_code
+
+    @property
+    def channel(self) -> MemoryChannel:
+        """The channel this person talks through."""
+        channel = self._runtime().memory
+        assert channel is not None
+        return channel
+
+    def _event(self, kind: Kind, **fields: object) -> Incoming:
+        return Incoming(
+            channel=self.channel.name,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            display_name=self.name,
+            kind=kind,
+            language_hint=self.language_code,
+            **fields,
+        )
+
+    async def _act(self, event: Incoming) -> list[Sent]:
+        before = len(self.messages)
+        await self.channel.receive(event)
+        await self._runtime().outbox.wait_idle()
+        return self.messages[before:]
+
+    async def send(self, text: str) -> list[Sent]:
+        """Send a text or a command; returns the new messages the bot sent to this chat."""
+        if text.startswith("/"):
+            head, *args = text.split()
+            command = head[1:].lower()
+            return await self._act(self._event(Kind.COMMAND, text=text, command=command, args=tuple(args)))
+        return await self._act(self._event(Kind.TEXT, text=text))
+
+    async def press(self, label: str) -> list[Sent]:
+        """Choose the newest option whose label contains ``label``: its button, or its words typed."""
+        for message in reversed(self.messages):
+            for row in message.buttons:
+                for button in row:
+                    if label in button.label:
+                        return await self._act(self._event(Kind.BUTTON, payload=button.payload))
+            for option in message.menu:
+                if label in option.label:
+                    return await self.send(search_key(_NOT_WORDS.sub(" ", option.label)))
+            if message.ask_contact and label in message.ask_contact:
+                return await self.share_contact()
+        raise AssertionError(f"no choice {label!r} in this chat")
+
+    async def choose(self, number: int) -> list[Sent]:
+        """Type an option's number, as a person answering a numbered menu does."""
+        return await self.send(str(number))
+
+    async def share_contact(self, phone: str | None = None) -> list[Sent]:
+        """Share one's own phone number (only where the channel can)."""
+        if not self.channel.capabilities.contact:
+            raise AssertionError("this channel cannot share a contact")
+        number = phone or self.phone
+        assert number is not None, "this person has no phone"
+        return await self._act(self._event(Kind.CONTACT, contact=Contact(number, self.user_id)))
+
+    @property
+    def messages(self) -> list[Sent]:
+        """Everything the bot sent to this chat so far."""
+        return self.channel.sent(self.user_id)
+
+    @property
+    def last(self) -> Sent:
+        """The bot's newest message to this chat."""
+        return self.messages[-1]
+
+    @property
+    def last_text(self) -> str:
+        """The newest message as the person reads it (no markup)."""
+        return self.last.plain_text

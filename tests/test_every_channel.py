@@ -1,0 +1,115 @@
+"""The same conversations on every channel: in process with buttons, in process with numbered menus and plain
+text (2,000 characters), and Telegram through the sandbox. Then what only a channel without buttons shows:
+numbered menus answered by number or by words, and a step asking for a number still taking one."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.memory import NUMBERED_MENUS
+from bot.channels.render import read_choice, render
+from bot.engine.events import Button, Outgoing
+from messages import plain, text
+from storage.database import Store
+from storage.records import Pledge
+from tests.conftest import People
+from tests.helpers.campaigns import TITLE, campaign_running
+from tests.helpers.flows import linked
+from tests.helpers.roster import HUNG, MAI
+
+
+async def linked_member_code(store: Store, channel: str, user_id: int) -> str | None:
+    async with store.begin() as repos:
+        account = await repos.accounts.get(channel, str(user_id))
+        if account is None or account.member_id is None:
+            return None
+        member = await repos.members.get(account.member_id)
+        return member.code if member else None
+
+
+def vi(key: str, **params: object) -> str:
+    return plain(text("vi", key, **params))
+
+
+async def test_onboarding_links_a_member_by_the_shared_phone(people: People, store: Store) -> None:
+    mai = people(*MAI)
+    await mai.send("/start")
+    assert vi("onboarding.welcome") in mai.last_text
+    replies = await mai.share_contact()
+    assert any(vi("onboarding.linked") in m.plain_text for m in replies)
+    assert "Hoàng Thị Mai" in mai.last_text and "Công đoàn cơ sở Điện lực Hà Quảng" in mai.last_text
+    assert await linked_member_code(store, people.channel, MAI[0]) == "DV001"
+
+
+async def test_a_launch_reaches_members_through_the_outbox_and_a_member_registers(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)
+    announcement = [m for m in mai.messages if "phát động phong trào thi đua" in m.plain_text]
+    assert len(announcement) == 1 and TITLE in announcement[0].plain_text
+    assert "Hạn đăng ký: 25/03/2026 (còn 23 ngày)" in announcement[0].plain_text
+    assert any("Đã gửi: 2/2" in m.plain_text for m in hung.messages)
+    await mai.send("/phongtrao")
+    assert TITLE in mai.last_text
+    await mai.press(TITLE)
+    await mai.press("Đăng ký thi đua")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.send("Sáng kiến cải tiến kỹ thuật; sáng kiến; 2")
+    await mai.press("Xác nhận đăng ký")
+    assert "Đã ghi nhận đăng ký" in mai.last_text
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        member = await repos.members.by_code("DV001")
+        assert campaign is not None and member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+    assert registration is not None and registration.titles == ("good_worker",)
+    assert registration.pledges == (Pledge("Sáng kiến cải tiến kỹ thuật", "sáng kiến", "2"),)
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-menus"], indirect=True)
+async def test_a_numbered_menu_takes_a_number_where_only_a_choice_fits_and_a_number_answer_elsewhere(
+    people: People, store: Store
+) -> None:
+    hung = await linked(people, HUNG)
+    await hung.send("/taophongtrao")
+    await hung.send("ldg-2026")
+    await hung.send(TITLE)
+    await hung.press("Bỏ qua")
+    menu = hung.last.menu
+    assert vi("menu.choose_by_number") in hung.last_text and "1. " in hung.last_text
+    peak = next(option.number for option in menu if vi("campaigns.kind_peak") in option.label)
+    await hung.choose(peak)  # the kind step takes buttons only: the number is the choice
+    for answer in ("2/3/2026", "31/12/2026", "25/3"):
+        await hung.send(answer)
+    await hung.press("Bỏ qua")
+    assert hung.last.menu  # the target step offers choices too, yet waits for a typed figure
+    await hung.send("1")
+    await hung.send("lao dong gioi")  # an option's words, typed without accents
+    await hung.press("Xong")
+    await hung.press("Xong")
+    await hung.press("Lưu bản nháp")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+    assert campaign is not None
+    assert (campaign.kind, campaign.initiative_target) == ("peak", 1)
+    assert campaign.individual_titles == ("good_worker",)
+    assert all("<b>" not in m.text and len(m.text) <= 2000 for m in hung.messages)
+
+
+def test_rendering_without_buttons_numbers_the_choices_drops_markup_and_splits_at_the_limit() -> None:
+    long = "\n".join(f"<b>Dòng {n}</b> &amp; tiếp" for n in range(400))
+    message = Outgoing(long, ((Button("✅ Đăng ký thi đua", "a"), Button("Rút &amp; hủy", "b")),))
+    shown = render(message, NUMBERED_MENUS, "vi")
+    assert len(shown.parts) > 1 and all(len(part) <= 2000 for part in shown.parts)
+    assert "<b>" not in "".join(shown.parts) and "Dòng 0 & tiếp" in shown.parts[0]
+    assert shown.parts[-1].endswith("1. ✅ Đăng ký thi đua\n2. Rút & hủy") and not shown.buttons
+    for typed, payload in (
+        ("2", "b"),
+        ("dang ky thi dua", "a"),
+        ("ĐĂNG KÝ THI ĐUA", "a"),
+        ("rút & hủy", "b"),
+    ):
+        choice = read_choice(typed, shown.menu)
+        assert choice is not None and choice.option.payload == payload
+    assert read_choice("3", shown.menu) is None and read_choice("đăng ký", shown.menu) is None
