@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.domain.audiences import Audience
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
+from bot.domain.records import Unit
 from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.engine.access import unit_in_charge
@@ -26,8 +28,6 @@ from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from messages import LANGUAGES, Html, formatting
-from storage.records import Unit
-from storage.repos.outbox import Audience
 
 FLOW = "announce"
 TEXT, WHEN, UNIT, AUDIENCE, PREVIEW = "text", "when", "unit", "audience", "preview"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.domain import calendar_reminders as domain
 from bot.domain.calendar.union_calendar import load_events
 from bot.domain.problems import Problem
+from bot.domain.records import Unit
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
     CalendarList,
@@ -20,7 +21,6 @@ from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from messages import Html, formatting
-from storage.records import Unit
 
 WORDS_FLOW = "calendar_words"
 

@@ -19,6 +19,7 @@ from bot.domain.campaigns import (
     parse_unit_targets,
 )
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign
 from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from bot.domain.vn.parsing import ParseError, parse_date
 from bot.engine.access import unit_in_charge
@@ -36,7 +37,6 @@ from bot.engine.events import Button
 from handlers.campaign_views import campaign_details, problem_text
 from handlers.common import stale_button
 from messages import Html, formatting
-from storage.records import Campaign
 
 FLOW = "newcampaign"
 CODE, TITLE, DESCRIPTION, KIND, UNIT = "code", "title", "description", "kind", "unit"

@@ -7,11 +7,11 @@ from typing import Any
 
 from bot.domain.campaigns import days_left
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign, Registration, Unit
 from bot.engine.buttons import ViewCampaign
 from bot.engine.context import Ctx
 from bot.engine.events import Button, Outgoing
 from messages import Html, formatting, text
-from storage.records import Campaign, Registration, Unit
 
 
 def title_names(language: str, codes: tuple[str, ...] | list[str]) -> str:

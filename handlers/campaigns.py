@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.domain import campaigns as domain
 from bot.domain.insights import covered_scopes
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign, Registration, Unit
 from bot.engine.access import campaign_in_charge
 from bot.engine.buttons import (
     CloseCampaign,
@@ -33,7 +34,6 @@ from handlers.campaign_views import (
 from handlers.common import stale_button
 from handlers.progress import progress_text
 from messages import LANGUAGES, Html, formatting
-from storage.records import Campaign, Registration, Unit
 
 LIST_LIMIT = 15
 

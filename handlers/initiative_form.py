@@ -10,6 +10,7 @@ from datetime import date
 
 from bot.domain import initiatives as domain
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign, CoAuthor, Initiative
 from bot.domain.vn.parsing import ParseError, means_none, parse_date, parse_money, parse_share
 from bot.domain.vn.textkeys import search_key
 from bot.engine.buttons import (
@@ -29,7 +30,6 @@ from handlers.campaign_views import problem_text
 from handlers.common import link_first, stale_button
 from handlers.initiative_views import initiative_details
 from messages import Html
-from storage.records import Campaign, CoAuthor, Initiative
 
 FLOW = "initiative"
 CAMPAIGN, TITLE, FIELD, PROBLEM, BEFORE, STEPS, IMPROVEMENT = (

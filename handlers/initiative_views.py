@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.domain.initiatives import CRITERIA, score_figures
+from bot.domain.records import Attachment, HistoryEntry, Initiative
 from bot.engine.context import Ctx
 from messages import Html, formatting
-from storage.records import Attachment, HistoryEntry, Initiative
 
 
 async def initiative_details(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> Html:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from bot.domain.insight_queries import campaign_figures, export_data
 from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
+from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
 from bot.engine.context import Ctx
@@ -19,7 +20,6 @@ from bot.reports.charts import stats_chart
 from bot.reports.export_xlsx import build_workbook
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
-from storage.records import Campaign, Unit
 
 TOP = 3
 CAPTION_LIMIT = 1024

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.onboarding import create_invite
+from bot.domain.records import Unit
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import InviteUnit
 from bot.engine.context import Ctx
 from bot.engine.events import Button
 from handlers.common import stale_button
 from messages import formatting
-from storage.records import Unit
 
 PICK_LIMIT = 20
 

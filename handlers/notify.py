@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.domain.records import Account
 from bot.engine.buttons import ButtonData
 from bot.engine.context import Ctx
 from bot.engine.events import Button, Outgoing
 from bot.engine.outbox import queue_messages
 from messages import text
-from storage.records import Account
 
 
 class Localized:

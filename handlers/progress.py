@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from bot.domain.campaigns import targets_of
 from bot.domain.insights import covered_scopes
+from bot.domain.records import Campaign, InitiativeCounts, Unit
 from bot.engine.context import Ctx
 from messages import Html, formatting
-from storage.records import Campaign, InitiativeCounts, Unit
 
 CHILDREN_SHOWN = 30
 NONE_YET = InitiativeCounts(0, 0, 0)

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from bot.domain import registrations as domain
 from bot.domain.campaigns import concerns
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign, Pledge, Registration, Unit
 from bot.domain.titles import NEEDS_INITIATIVE
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import (
@@ -32,7 +33,6 @@ from handlers.common import link_first, stale_button
 from handlers.initiatives import initiatives_section
 from handlers.notify import Localized, notify
 from messages import Html, formatting
-from storage.records import Campaign, Pledge, Registration, Unit
 
 FLOW, COLLECTIVE_FLOW = "register", "collective"
 UNIT, TITLES, PLEDGES, INITIATIVE, CONFIRM = "unit", "titles", "pledges", "initiative", "confirm"

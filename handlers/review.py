@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.domain import initiatives as domain
 from bot.domain.problems import Problem
+from bot.domain.records import Initiative
 from bot.engine.access import initiative_in_charge
 from bot.engine.buttons import (
     DialogControl,
@@ -24,7 +25,6 @@ from handlers.common import stale_button
 from handlers.initiative_views import history_lines, initiative_details
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
-from storage.records import Initiative
 
 QUEUE_STATUSES = ("submitted", "valid")
 QUEUE_LIMIT = 200

@@ -12,6 +12,7 @@ from bot.domain.campaigns import (
     targets_of,
 )
 from bot.domain.problems import Problem
+from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_in_charge
 from bot.engine.buttons import DialogControl, SplitUnitTargets, UnitTargets, ViewCampaign
 from bot.engine.context import Ctx, Flow
@@ -19,7 +20,6 @@ from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from messages import Html, formatting
-from storage.records import Campaign, Unit
 
 FLOW = "unit_targets"
 LINES = "lines"
