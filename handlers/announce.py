@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.domain.audiences import Audience
+from bot.domain.broadcasts import AuditEntry, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
@@ -293,32 +294,20 @@ async def _confirm(ctx: Ctx) -> None:
     messages = {
         lang: unit_notice(lang, unit, body, audience, head="announce.head").to_json() for lang in LANGUAGES
     }
-    broadcast_id = await ctx.repos.broadcasts.create(
+    sent = await send_to_subtree(
+        ctx.repos,
         kind="broadcast",
         title=formatting.excerpt(body, TITLE_WIDTH),
+        unit=unit,
         campaign_id=None,
-        unit_id=unit.id,
         requested_by=ctx.who.account.id,
-        now=ctx.now,
-    )
-    queued = await ctx.repos.outbox.enqueue_for_subtree(
-        path=unit.path,
-        kind="broadcast",
-        broadcast_id=broadcast_id,
         messages=messages,
         default_language=ctx.settings.language,
         now=ctx.now,
         audience=audience,
+        audit=AuditEntry(ctx.who.actor, "broadcast.send", f"unit:{unit.code}"),
     )
-    await ctx.repos.broadcasts.set_total(broadcast_id, queued, ctx.now)
-    await ctx.repos.audit.record(
-        ctx.who.actor,
-        "broadcast.send",
-        f"unit:{unit.code}",
-        {"broadcast": broadcast_id, "queued": queued},
-        ctx.now,
-    )
-    ctx.say(ctx.t("announce.sent", count=formatting.number(queued, ctx.lang)))
+    ctx.say(ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang)))
 
 
 async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:

@@ -5,7 +5,21 @@ from __future__ import annotations
 from bot.domain.initiatives import CRITERIA, score_figures
 from bot.domain.records import Attachment, HistoryEntry, Initiative
 from bot.engine.context import Ctx
+from bot.engine.events import FileOut
 from messages import Html, formatting
+
+
+def say_attachments(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> None:
+    """Send an initiative's attached files again, one message each, captioned with its title."""
+    for attachment in attachments:
+        ctx.say(
+            ctx.t("initiative.attachment_caption", title=initiative.title),
+            file=FileOut(
+                attachment.file_name or "file",
+                is_photo=attachment.kind == "photo",
+                file_id=attachment.file_id,
+            ),
+        )
 
 
 async def initiative_details(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> Html:

@@ -6,10 +6,10 @@ from bot.domain import initiatives as domain
 from bot.domain.problems import Problem
 from bot.engine.buttons import OpenInitiative, ViewInitiative, WithdrawInitiative
 from bot.engine.context import Ctx
-from bot.engine.events import Button, FileOut
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.initiative_views import history_lines, initiative_details
+from handlers.initiative_views import history_lines, initiative_details, say_attachments
 from messages import Html
 
 LIST_LIMIT = 15
@@ -54,15 +54,7 @@ async def show(ctx: Ctx, pressed: ViewInitiative) -> None:
             [ctx.button("initiative.withdraw_button", WithdrawInitiative(initiative.id, initiative.version))]
         )
     ctx.say(body, rows)
-    for attachment in attachments:
-        ctx.say(
-            ctx.t("initiative.attachment_caption", title=initiative.title),
-            file=FileOut(
-                attachment.file_name or "file",
-                is_photo=attachment.kind == "photo",
-                file_id=attachment.file_id,
-            ),
-        )
+    say_attachments(ctx, initiative, attachments)
 
 
 async def withdraw(ctx: Ctx, pressed: WithdrawInitiative) -> None:

@@ -19,10 +19,10 @@ from bot.engine.buttons import (
     ViewInitiative,
 )
 from bot.engine.context import Ctx, Flow
-from bot.engine.events import Button, FileOut
+from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.initiative_views import history_lines, initiative_details
+from handlers.initiative_views import history_lines, initiative_details, say_attachments
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
 
@@ -99,15 +99,7 @@ async def _show(ctx: Ctx, initiative: Initiative, waiting: int) -> None:
         ]
     )
     ctx.say(body, rows)
-    for attachment in attachments:
-        ctx.say(
-            ctx.t("initiative.attachment_caption", title=initiative.title),
-            file=FileOut(
-                attachment.file_name or "file",
-                is_photo=attachment.kind == "photo",
-                file_id=attachment.file_id,
-            ),
-        )
+    say_attachments(ctx, initiative, attachments)
 
 
 async def next_button(ctx: Ctx, pressed: ReviewNext) -> None:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.broadcasts import AuditEntry, send_to_subtree
 from bot.domain.deadline_reminders import plan_campaign_reminders
 from bot.domain.problems import Problem
 from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
@@ -329,34 +330,26 @@ async def launch(
         return problem
     if not await repos.campaigns.move(campaign.id, "draft", "launched", now):
         return Problem("status", "not_draft", {"code": campaign.code})
-    broadcast_id = await repos.broadcasts.create(
+    requested_by = who.account.id if who is not None else None
+    reminders = await plan_campaign_reminders(repos, campaign, requested_by, zone, now)
+    sent = await send_to_subtree(
+        repos,
         kind="announcement",
         title=campaign.title,
+        unit=unit,
         campaign_id=campaign.id,
-        unit_id=unit.id,
-        requested_by=who.account.id if who is not None else None,
-        now=now,
-    )
-    queued = await repos.outbox.enqueue_for_subtree(
-        path=unit.path,
-        kind="announcement",
-        broadcast_id=broadcast_id,
+        requested_by=requested_by,
         messages=announcement,
         default_language=default_language,
         now=now,
+        audit=AuditEntry(
+            who.actor if who is not None else ADMIN_ACTOR,
+            "campaign.launch",
+            f"campaign:{campaign.code}",
+            {"reminders": reminders},
+        ),
     )
-    await repos.broadcasts.set_total(broadcast_id, queued, now)
-    reminders = await plan_campaign_reminders(
-        repos, campaign, who.account.id if who is not None else None, zone, now
-    )
-    await repos.audit.record(
-        who.actor if who is not None else ADMIN_ACTOR,
-        "campaign.launch",
-        f"campaign:{campaign.code}",
-        {"broadcast": broadcast_id, "queued": queued, "reminders": reminders},
-        now,
-    )
-    return Launch(broadcast_id, queued, reminders)
+    return Launch(sent.broadcast_id, sent.queued, reminders)
 
 
 async def close(repos: Repos, who: Identity, campaign: Campaign, now: datetime) -> Problem | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.broadcasts import send_to_subtree
 from bot.domain.calendar.union_calendar import reminders_between
 from bot.domain.campaigns import days_left
 from bot.domain.problems import Problem
@@ -165,28 +166,22 @@ async def fire(
         return None
     today = now.astimezone(zone).date()
     title = campaign.title if campaign else text(default_language, f"reminders.title_{rule.kind}")
-    broadcast_id = await repos.broadcasts.create(
+    messages = {lang: _reminder_message(lang, sending, unit, campaign, today).to_json() for lang in LANGUAGES}
+    sent = await send_to_subtree(
+        repos,
         kind="reminder",
         title=title,
+        unit=unit,
         campaign_id=campaign.id if campaign else None,
-        unit_id=unit.id,
         requested_by=rule.owner_account_id if rule.kind == "custom" else None,
-        now=now,
-    )
-    await repos.reminders.link_broadcast(sending.id, broadcast_id)
-    messages = {lang: _reminder_message(lang, sending, unit, campaign, today).to_json() for lang in LANGUAGES}
-    queued = await repos.outbox.enqueue_for_subtree(
-        path=unit.path,
-        kind="reminder",
-        broadcast_id=broadcast_id,
         messages=messages,
         default_language=default_language,
         now=now,
         audience=Audience(rule.audience, rule.campaign_id) if rule.audience != "everyone" else None,
         skip_opted_out=True,
     )
-    await repos.broadcasts.set_total(broadcast_id, queued, now)
-    return queued
+    await repos.reminders.link_broadcast(sending.id, sent.broadcast_id)
+    return sent.queued
 
 
 async def report_missed(
