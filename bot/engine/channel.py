@@ -89,7 +89,3 @@ class ChatOrder:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._locks[key]
-
-    def __len__(self) -> int:
-        """Chats being answered or waiting now."""
-        return len(self._locks)
