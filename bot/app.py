@@ -1,5 +1,8 @@
 """Wiring: the store, the router, the channels and the outbox worker, started and stopped together.
 
+The channels are a list built from the settings (Telegram when THIDUA_TELEGRAM_TOKEN is set) plus the
+in-process channel a test hands in; each gives the outbox its deliverer and its rate.
+
 ``Runtime`` is what ``thidua run`` and ``thidua demo`` run, and what the end-to-end tests start against
 the sandbox. The embedded SQLite default is migrated at start; other databases need ``thidua db upgrade``.
 """
@@ -12,9 +15,10 @@ from datetime import timedelta
 from bot.channels.memory import MemoryChannel
 from bot.channels.telegram.channel import TelegramChannel
 from bot.engine.broadcast_summary import summary_reporter
+from bot.engine.channel import Channel
 from bot.engine.clock import Clock, SystemClock
-from bot.engine.config import Settings
-from bot.engine.outbox import Deliverer, OutboxWorker
+from bot.engine.config import ConfigError, Settings
+from bot.engine.outbox import OutboxWorker
 from bot.engine.router import Router
 from bot.engine.scheduler import ReminderScheduler
 from handlers.routes import ROUTES
@@ -36,6 +40,10 @@ async def prepare_database(store: Store) -> None:
     current = await current_revision(store.engine)
     if current != head_revision():
         raise SchemaOutdated(f"the database is at revision {current}, run `thidua db upgrade` first")
+
+
+class NoChannel(ConfigError):
+    """Not one channel is configured, so the service would answer nobody."""
 
 
 class Runtime:
@@ -61,29 +69,28 @@ class Runtime:
             on_commit=self._wake_outbox,
             on_plans_changed=self._wake_scheduler,
         )
-        self.telegram: TelegramChannel | None = None
+        self.channels: list[Channel] = []
         if settings.telegram_token is not None:
-            self.telegram = TelegramChannel(
-                settings.telegram_token.get_secret_value(),
-                settings.telegram_api_url,
-                self.router,
-                poll_timeout=poll_timeout,
-                rate=settings.telegram_rate,
-                send_timeout=settings.send_timeout,
+            self.channels.append(
+                TelegramChannel(
+                    settings.telegram_token.get_secret_value(),
+                    settings.telegram_api_url,
+                    self.router,
+                    poll_timeout=poll_timeout,
+                    rate=settings.telegram_rate,
+                    send_timeout=settings.send_timeout,
+                )
             )
-        deliverers: dict[str, Deliverer] = {}
-        if self.telegram is not None:
-            deliverers[self.telegram.name] = self.telegram
         self.memory = memory  # the in-process channel tests talk through
         if memory is not None:
             memory.attach(self.router)
-            deliverers[memory.name] = memory
+            self.channels.append(memory)
         self.outbox = OutboxWorker(
             self.store,
             self.clock,
-            deliverers,
+            {channel.name: channel for channel in self.channels},
             concurrency=settings.outbox_concurrency,
-            rates={self.telegram.name: settings.telegram_rate} if self.telegram is not None else None,
+            rates={channel.name: channel.rate for channel in self.channels if channel.rate is not None},
             retry_window=timedelta(minutes=settings.retry_window_minutes),
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
@@ -91,6 +98,11 @@ class Runtime:
         )
         self.reminders = ReminderScheduler(self.store, self.clock, settings, on_queued=self.outbox.wake)
         self._started = False
+
+    @property
+    def telegram(self) -> TelegramChannel | None:
+        """The Telegram channel, when its token is set (tests and the demo wait on it)."""
+        return next((channel for channel in self.channels if isinstance(channel, TelegramChannel)), None)
 
     def _wake_outbox(self) -> None:
         if self._started:
@@ -101,12 +113,15 @@ class Runtime:
             self.reminders.wake()
 
     async def start(self) -> None:
-        """Prepare the database, then start the channels and the outbox worker."""
+        """Prepare the database, then start the channels and the outbox worker.
+
+        Raises NoChannel, one line, when not one channel is configured.
+        """
+        if not self.channels:
+            raise NoChannel("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
         await prepare_database(self.store)
-        if self.telegram is None and self.memory is None:
-            raise RuntimeError("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
-        if self.telegram is not None:
-            await self.telegram.start()
+        for channel in self.channels:
+            await channel.start()
         self.outbox.start()
         await self.reminders.start()
         self._started = True
@@ -116,6 +131,6 @@ class Runtime:
         self._started = False
         await self.reminders.stop()
         await self.outbox.stop()
-        if self.telegram is not None:
-            await self.telegram.stop()
+        for channel in reversed(self.channels):
+            await channel.stop()
         await self.store.close()

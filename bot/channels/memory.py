@@ -1,17 +1,15 @@
 """``MemoryChannel``: a channel inside the process, with the capabilities it is given and no network.
 
-It answers events through the router like any channel, delivers the outbox's messages, keeps each chat in
-order (one lock per chat) and records every message it would have sent, rendered for its capabilities. Tests
-talk to the bot through it (tests/helpers/memory_chat.py); with buttons switched off it behaves as a
-channel with numbered menus and plain text does.
+It implements the engine's channel contract (``bot.engine.channel.Channel``): it answers events through the
+router in the engine's per-chat order like any channel, delivers the outbox's messages and records every
+message it would have sent, rendered for its capabilities. Tests talk to the bot through it
+(tests/helpers/memory_chat.py); with buttons switched off it behaves as a channel with numbered menus and
+plain text does.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
 from bot.channels.capabilities import Capabilities
@@ -49,13 +47,14 @@ class Sent:
 
 @dataclass
 class _Chat:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sent: list[Sent] = field(default_factory=list)
     menu: tuple[Option, ...] = ()  # the newest numbered menu, which a typed text may answer
 
 
 class MemoryChannel:
-    """An in-process channel: the router's ``ChannelInfo`` and the outbox's ``Deliverer``."""
+    """An in-process channel: the engine's ``Channel``, with no network and no pacing."""
+
+    rate: float | None = None  # the outbox sends to it as fast as it can
 
     def __init__(self, capabilities: Capabilities, language: str, name: str = "memory") -> None:
         self.name = name
@@ -68,6 +67,12 @@ class MemoryChannel:
         """Answer through ``router`` (the composition root calls this once)."""
         self._router = router
 
+    async def start(self) -> None:
+        """Nothing to connect: events arrive through ``receive``."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
     def invite_link(self, code: str) -> str:
         """A link that opens the bot with ``/start CODE``."""
         return f"memory://{self.name}/start?{code}"
@@ -78,29 +83,28 @@ class MemoryChannel:
 
     async def receive(self, event: Incoming) -> None:
         """Answer one event, after every earlier event of the same chat."""
-        if self._router is None:
-            raise RuntimeError("the memory channel is not attached to a router")
-        async with self._chat(event.chat_id) as chat:
+        router = self._attached()
+        async with router.in_order(self.name, event.chat_id):
+            chat = self._chats[event.chat_id]
             if event.kind is Kind.TEXT and chat.menu:
                 choice = read_choice(event.text, chat.menu)
                 if choice is not None:
                     event = replace(event, payload=choice.option.payload, by_number=choice.by_number)
-            handled = await self._router.handle(event, self)
+            handled = await router.handle(event, self)
             language = (handled.who.account.language if handled.who else None) or self._language
             for reply in handled.replies:
                 self._record(chat, reply, language)
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
-        """Record one outbox message for ``chat_id``; in memory it always arrives."""
-        async with self._chat(chat_id) as chat:
-            self._record(chat, message, self._language)
+        """Record one outbox message for ``chat_id`` in the chat's turn; in memory it always arrives."""
+        async with self._attached().in_order(self.name, chat_id):
+            self._record(self._chats[chat_id], message, self._language)
         return Delivery(Outcome.SENT)
 
-    @asynccontextmanager
-    async def _chat(self, chat_id: str) -> AsyncIterator[_Chat]:
-        chat = self._chats[chat_id]
-        async with chat.lock:
-            yield chat
+    def _attached(self) -> Router:
+        if self._router is None:
+            raise RuntimeError("the memory channel is not attached to a router")
+        return self._router
 
     def _record(self, chat: _Chat, message: Outgoing, language: str) -> None:
         shown = render(message, self.capabilities, language)

@@ -1,6 +1,7 @@
 """The router: one transaction per update, identity first, then the command, button, dialog step or fallback.
 
-Channel adapters call ``Router.handle`` with a neutral event and send back the replies it returns. On SQLite
+Channel adapters call ``Router.handle`` with a neutral event inside ``Router.in_order`` (one chat at a time,
+chats concurrently) and send back the replies it returns. On SQLite
 an update's transaction starts without the write lock; if its first write finds the database busy, the whole
 handling is run again on a fresh transaction that takes the lock at BEGIN (replies are only handed back after
 the commit, so nobody sees the attempt that was rolled back).
@@ -12,11 +13,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.engine import buttons
 from bot.engine.access import Identity, identify
+from bot.engine.channel import ChatOrder
 from bot.engine.clock import Clock
 from bot.engine.config import Settings
 from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, allowed
@@ -64,6 +67,12 @@ class Router:
         self._on_commit = on_commit  # wakes the outbox worker: handlers may have queued notices
         self._on_plans_changed = on_plans_changed  # wakes the reminder scheduler
         self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
+        self._order = ChatOrder()
+
+    def in_order(self, channel: str, chat_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold one chat while its update is answered and replied to: every channel's incoming path enters
+        here, so one chat's updates are answered in order while other chats run concurrently."""
+        return self._order.turn(channel, chat_id)
 
     async def handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         """Answer one event; the changes are committed before the replies are handed back."""

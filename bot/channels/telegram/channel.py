@@ -1,6 +1,6 @@
 """The Telegram channel on python-telegram-bot 22: long polling against THIDUA_TELEGRAM_API_URL (Telegram,
 a self-hosted Bot API server or the project's sandbox), inline keyboards, per-role command menus, the
-library's rate limiter, and updates of one chat handled strictly in order while chats run concurrently.
+library's rate limiter. Updates run concurrently; the engine's ``Router.in_order`` keeps one chat's in order.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.capabilities import TELEGRAM
@@ -64,34 +64,6 @@ MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Concurrency across chats, strict order within one: one slow export never delays a member's tap."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, asyncio.Lock] = {}
-        self._waiting: dict[int | None, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        key = chat.id if chat is not None else None
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key], self._locks[key]
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
 
 
 def rate_limiter(rate: float) -> AIORateLimiter:
@@ -141,7 +113,10 @@ def start_failure(error: TelegramError, api_url: str) -> str:
 
 
 class TelegramChannel:
-    """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages."""
+    """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages.
+
+    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_TELEGRAM_RATE).
+    """
 
     name = CHANNEL
     capabilities = TELEGRAM
@@ -157,6 +132,7 @@ class TelegramChannel:
         send_timeout: float = 30.0,
     ) -> None:
         self._router = router
+        self.rate: float | None = rate
         self._poll_timeout = poll_timeout
         self.username = ""
         self._api_url = api_url
@@ -177,7 +153,8 @@ class TelegramChannel:
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .bot(bot)
-            .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+            # Across chats at once; within a chat, the router's order (see _on_update).
+            .concurrent_updates(MAX_CONCURRENT_UPDATES)
             .build()
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
@@ -246,6 +223,17 @@ class TelegramChannel:
     # -- incoming -----------------------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        # The whole update, the callback answer and any apology included, in its chat's turn.
+        try:
+            async with self._router.in_order(CHANNEL, str(chat.id) if chat is not None else ""):
+                await self._answer_or_apologise(update)
+        finally:
+            async with self._progress:
+                self._processed.add(update.update_id)
+                self._progress.notify_all()
+
+    async def _answer_or_apologise(self, update: Update) -> None:
         try:
             await self._answer(update)
         except RetryAfter as error:  # still too fast after waiting once: an apology would meet the same
@@ -263,10 +251,6 @@ class TelegramChannel:
                 exc_info=error,
             )
             await self._apologise(update)
-        finally:
-            async with self._progress:
-                self._processed.add(update.update_id)
-                self._progress.notify_all()
 
     async def _answer(self, update: Update) -> None:
         payload = None

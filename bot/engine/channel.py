@@ -1,0 +1,91 @@
+"""The channel contract and per-chat order: what the engine asks of every channel, and the one lock per
+(channel, chat) that every channel's incoming path goes through.
+
+A channel (Telegram, the in-process ``MemoryChannel``, Zalo next) has a name and declared capabilities, is
+started and stopped with the service, delivers the outbox's messages at its own rate and makes invite
+links. Updates of one chat are answered strictly in order, different chats concurrently, whatever the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from bot.engine.events import Outgoing
+from bot.engine.outbox import Delivery
+
+
+class Declared(Protocol):
+    """A channel's capabilities as the engine reads them (``bot.channels.capabilities.Capabilities``)."""
+
+    @property
+    def buttons(self) -> bool:
+        """Inline buttons under a message, or a numbered menu without them."""
+        ...
+
+    @property
+    def text_limit(self) -> int:
+        """Characters in one message."""
+        ...
+
+
+class Channel(Protocol):
+    """What the composition root, the router and the outbox need of a channel."""
+
+    @property
+    def name(self) -> str:
+        """The channel's name in accounts and outbox rows (``telegram``, ``memory``)."""
+        ...
+
+    @property
+    def capabilities(self) -> Declared:
+        """What its messages may carry."""
+        ...
+
+    @property
+    def rate(self) -> float | None:
+        """Outbox messages per second it takes, or None for no pacing."""
+        ...
+
+    async def start(self) -> None:
+        """Connect and begin receiving; raise with one line naming the setting when it cannot."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand and close connections."""
+        ...
+
+    async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
+        """Send one outbox message to ``chat_id`` and say how it went."""
+        ...
+
+    def invite_link(self, code: str) -> str:
+        """A link that opens the bot with ``/start CODE``."""
+        ...
+
+
+class ChatOrder:
+    """One lock per (channel, chat), held while an update is answered and its replies are sent.
+
+    A lock lives only while someone holds or waits for it, so a million chats cost nothing at rest.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._waiting: dict[tuple[str, str], int] = {}
+
+    @asynccontextmanager
+    async def turn(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        """Wait until every earlier update of this chat is answered, then hold the chat until done."""
+        key = (channel, chat_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
