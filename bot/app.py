@@ -21,6 +21,7 @@ from bot.engine.config import ConfigError, Settings
 from bot.engine.outbox import OutboxWorker
 from bot.engine.router import Router
 from bot.engine.scheduler import ReminderScheduler
+from handlers.reminder_notices import REMINDER_WORDING
 from handlers.routes import ROUTES
 from storage.database import Store
 from storage.migrate import current_revision, head_revision, upgrade_async
@@ -96,7 +97,9 @@ class Runtime:
             zone=settings.zone,
             quiet_hours=quiet_hours,
         )
-        self.reminders = ReminderScheduler(self.store, self.clock, settings, on_queued=self.outbox.wake)
+        self.reminders = ReminderScheduler(
+            self.store, self.clock, settings, on_queued=self.outbox.wake, wording=REMINDER_WORDING
+        )
         self._started = False
 
     @property

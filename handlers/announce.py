@@ -12,7 +12,7 @@ from bot.domain.broadcasts import AuditEntry, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
-from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom, unit_notice
+from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
@@ -28,6 +28,7 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
+from handlers.reminder_notices import unit_notice
 from messages import LANGUAGES, Html, formatting
 
 FLOW = "announce"

@@ -11,6 +11,7 @@ import pytest
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings
 from bot.engine.scheduler import ReminderScheduler
+from handlers.reminder_notices import REMINDER_WORDING
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
@@ -121,8 +122,12 @@ async def test_two_instances_sharing_a_database_send_each_reminder_once(
     _, mai = await campaign_running(chat)
     await bot.runtime.reminders.stop()  # two fresh instances instead, driven by hand
     wake = bot.runtime.outbox.wake
-    first = ReminderScheduler(store, clock, settings, on_queued=wake, instance="first")
-    second = ReminderScheduler(store, clock, settings, on_queued=wake, instance="second")
+    first = ReminderScheduler(
+        store, clock, settings, on_queued=wake, wording=REMINDER_WORDING, instance="first"
+    )
+    second = ReminderScheduler(
+        store, clock, settings, on_queued=wake, wording=REMINDER_WORDING, instance="second"
+    )
     assert await first.renew() is True
     assert await second.renew() is False  # the lease is held
     clock.current = at_local(18, 3, 8)

@@ -1,26 +1,26 @@
 """Reminders: an officer's own, and what a sending queues when its time comes (the campaign deadlines'
 automatic ones are planned at launch by deadline_reminders.py): one outbox row per member who still has
-something to do, in their language, skipping those who switched reminders off.
+something to do, in their language, skipping those who switched reminders off. The words are not written
+here: a ``ReminderWording`` (handlers/reminder_notices.py) turns what is due into messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.audiences import Audience
 from bot.domain.broadcasts import send_to_subtree
 from bot.domain.calendar.union_calendar import reminders_between
-from bot.domain.campaigns import days_left
 from bot.domain.problems import Problem
 from bot.engine.access import Identity
-from bot.engine.buttons import InitiativeStep, Register
-from bot.engine.events import Button, Outgoing
+from bot.engine.events import Outgoing
 from bot.engine.outbox import queue_messages
-from messages import LANGUAGES, Html, escape, formatting, text
+from messages import LANGUAGES
 from storage.database import Repos
 from storage.records import Campaign, Sending, Unit
-from storage.repos.outbox import Audience
 
 AUDIENCES = ("everyone", "unregistered", "registered", "no_initiative")
 TEXT_MAX = 2000
@@ -75,84 +75,48 @@ def event_day(key: str, remind_on: date) -> date | None:
     return found[0].event_day if found else None
 
 
-def fill_placeholders(words: str, values: dict[str, str]) -> str:
-    """An officer's words with each known ``{name}`` replaced; any other brace is left as typed."""
-    for name, value in values.items():
-        words = words.replace("{" + name + "}", value)
-    return words
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A sending whose moment has come, as the wording needs it: what kind, for which unit and campaign,
+    the officer's own words (if any), the calendar day it names, to whom, and the local day it goes out."""
+
+    kind: str
+    unit: Unit
+    campaign: Campaign | None
+    audience: Audience
+    words: str | None
+    calendar_key: str | None
+    today: date
 
 
-def _calendar_values(language: str, key: str, unit: Unit, today: date) -> dict[str, str]:
-    day = event_day(key, today)
-    return {
-        "date": formatting.day(day, language) if day else "",
-        "days_left": formatting.number(days_left(day, today), language) if day else "",
-        "unit": unit.name,
-    }
+@dataclass(frozen=True, slots=True)
+class MissedReminder:
+    """A sending that was missed while the bot was down: what it was and when it was due."""
+
+    kind: str
+    campaign: Campaign | None
+    due_at: datetime
+    zone: ZoneInfo
 
 
-def _custom_values(language: str, unit: Unit, campaign: Campaign | None, today: date) -> dict[str, str]:
-    """What an officer's one-off reminder may name: the day it goes out, the unit and, for a campaign's
-    audience, its registration deadline and the days left to it."""
-    values = {"date": formatting.day(today, language), "unit": unit.name}
-    if campaign is not None:
-        deadline = campaign.registration_deadline
-        values |= {
-            "campaign": campaign.title,
-            "deadline": formatting.day(deadline, language),
-            "days_left": formatting.number(days_left(deadline, today), language),
-        }
-    return values
+@dataclass(frozen=True, slots=True)
+class ReminderWording:
+    """How reminders read, in each language: the handlers write it and the composition root hands it to
+    the scheduler, so the domain only says what is due and to whom."""
 
-
-def unit_notice(
-    language: str,
-    unit: Unit,
-    words: str,
-    audience: Audience | None,
-    head: str = "reminders.custom_head",
-) -> Outgoing:
-    """An officer's own words headed by their unit (a reminder's heading, or ``head``: a broadcast's); to
-    the unregistered of a campaign, with its Register button (the notice asks them to do just that)."""
-    body = Html(text(language, head, unit=unit.name) + "\n" + escape(words))
-    if audience is None or audience.name != "unregistered" or audience.campaign_id is None:
-        return Outgoing(body)
-    payload = Register(audience.campaign_id)
-    button = Button(text(language, "reminders.registration_button"), payload.pack())
-    return Outgoing(body, ((button,),))
-
-
-def _reminder_message(
-    language: str, sending: Sending, unit: Unit, campaign: Campaign | None, today: date
-) -> Outgoing:
-    rule = sending.rule
-    if rule.kind == "calendar":
-        assert rule.calendar_key is not None
-        values = _calendar_values(language, rule.calendar_key, unit, today)
-        if rule.text:
-            words = fill_placeholders(rule.text, values)
-            return unit_notice(language, unit, words, Audience(rule.audience, rule.campaign_id))
-        return Outgoing(text(language, f"calendar.{rule.calendar_key}", **values))
-    if rule.kind == "custom" and rule.text:
-        words = fill_placeholders(rule.text, _custom_values(language, unit, campaign, today))
-        return unit_notice(language, unit, words, Audience(rule.audience, rule.campaign_id))
-    assert campaign is not None
-    deadline = campaign.registration_deadline if rule.kind == "registration" else campaign.initiative_deadline
-    assert deadline is not None
-    body = text(
-        language,
-        f"reminders.{rule.kind}",
-        title=campaign.title,
-        deadline=formatting.day(deadline),
-        days=days_left(deadline, today),
-    )
-    payload = Register(campaign.id) if rule.kind == "registration" else InitiativeStep("new")
-    button = Button(text(language, f"reminders.{rule.kind}_button"), payload.pack())
-    return Outgoing(body, ((button,),))
+    message: Callable[[str, DueReminder], Outgoing]
+    title: Callable[[str, DueReminder], str]
+    missed: Callable[[str, MissedReminder], Outgoing]
 
 
 async def fire(
-    repos: Repos, sending: Sending, *, default_language: str, zone: ZoneInfo, now: datetime
+    repos: Repos,
+    sending: Sending,
+    wording: ReminderWording,
+    *,
+    default_language: str,
+    zone: ZoneInfo,
+    now: datetime,
 ) -> int | None:
     """Queue a due sending for its audience; None if someone else already sent it. Returns how many."""
     rule = sending.rule
@@ -164,13 +128,20 @@ async def fire(
         return 0
     if not await repos.reminders.settle(sending.id, "sent", now):
         return None
-    today = now.astimezone(zone).date()
-    title = campaign.title if campaign else text(default_language, f"reminders.title_{rule.kind}")
-    messages = {lang: _reminder_message(lang, sending, unit, campaign, today).to_json() for lang in LANGUAGES}
+    due = DueReminder(
+        kind=rule.kind,
+        unit=unit,
+        campaign=campaign,
+        audience=Audience(rule.audience, rule.campaign_id),
+        words=rule.text,
+        calendar_key=rule.calendar_key,
+        today=now.astimezone(zone).date(),
+    )
+    messages = {lang: wording.message(lang, due).to_json() for lang in LANGUAGES}
     sent = await send_to_subtree(
         repos,
         kind="reminder",
-        title=title,
+        title=wording.title(default_language, due),
         unit=unit,
         campaign_id=campaign.id if campaign else None,
         requested_by=rule.owner_account_id if rule.kind == "custom" else None,
@@ -185,7 +156,13 @@ async def fire(
 
 
 async def report_missed(
-    repos: Repos, sending: Sending, *, default_language: str, zone: ZoneInfo, now: datetime
+    repos: Repos,
+    sending: Sending,
+    wording: ReminderWording,
+    *,
+    default_language: str,
+    zone: ZoneInfo,
+    now: datetime,
 ) -> None:
     """Mark a sending missed (the bot was down past the grace period) and tell the officer who owns it."""
     if not await repos.reminders.settle(sending.id, "missed", now):
@@ -195,10 +172,7 @@ async def report_missed(
     )
     if owner is None:
         return
-    language = owner.language or default_language
     campaign = await repos.campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
-    what = campaign.title if campaign else text(language, f"reminders.title_{sending.rule.kind}")
-    notice = text(
-        language, "reminders.missed", what=what, at=formatting.moment(sending.due_at, language, zone)
-    )
-    await queue_messages(repos, [owner], Outgoing(notice), "reminder_missed", now)
+    missed = MissedReminder(sending.rule.kind, campaign, sending.due_at, zone)
+    notice = wording.missed(owner.language or default_language, missed)
+    await queue_messages(repos, [owner], notice, "reminder_missed", now)

@@ -18,7 +18,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.calendar_reminders import extend_all
-from bot.domain.reminders import fire, report_missed
+from bot.domain.reminders import ReminderWording, fire, report_missed
 from bot.engine.clock import Clock
 from bot.engine.config import Settings
 from storage.database import Store
@@ -40,11 +40,13 @@ class ReminderScheduler:
         settings: Settings,
         on_queued: Callable[[], None],
         *,
+        wording: ReminderWording,
         instance: str | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._settings = settings
+        self._wording = wording  # the handlers' words, handed in by bot/app.py
         self.instance = instance or secrets.token_hex(6)
         self.leading = False
         self._scheduler: AsyncIOScheduler | None = None
@@ -173,6 +175,7 @@ class ReminderScheduler:
                         await report_missed(
                             repos,
                             sending,
+                            self._wording,
                             default_language=self._settings.language,
                             zone=self._settings.zone,
                             now=now,
@@ -182,6 +185,7 @@ class ReminderScheduler:
                         await fire(
                             repos,
                             sending,
+                            self._wording,
                             default_language=self._settings.language,
                             zone=self._settings.zone,
                             now=now,
