@@ -18,3 +18,10 @@ def choices(message: SentMessage | Sent) -> list[str]:
     shown = [button.label for row in message.buttons for button in row]
     shown += [option.label for option in message.menu]
     return shown + ([message.ask_contact] if message.ask_contact else [])
+
+
+def body(message: SentMessage | Sent) -> str:
+    """A message's text as the person reads it, without the numbered menu a channel without buttons adds."""
+    if isinstance(message, Sent) and message.menu:
+        return message.plain_text.rpartition("\n\n")[0]  # the menu is the last block: hint, then options
+    return message.plain_text
