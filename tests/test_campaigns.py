@@ -1,5 +1,8 @@
 """Campaigns end to end: an officer creates and launches one, members of the subtree hear of it and
-register, change and withdraw; collectives register; bad input and authority are refused politely."""
+register, change and withdraw; collectives register; bad input and authority are refused politely.
+
+Most run on every channel (``people``); those that press an older message's button or read the HTML of a
+message stay on the Telegram sandbox, each saying why."""
 
 from __future__ import annotations
 
@@ -14,16 +17,16 @@ from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
 from storage.records import Pledge
+from tests.conftest import People
 from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
-from tests.helpers.chat import Chat, labels
+from tests.helpers.chat import Chat
+from tests.helpers.choices import body, choices
 from tests.helpers.flows import linked
 from tests.helpers.roster import HOA, HUNG, MAI
 
-pytestmark = pytest.mark.sandbox
 
-
-async def test_an_officer_creates_a_campaign_step_by_step(chat: Callable[..., Chat], store: Store) -> None:
-    hung = await linked(chat, HUNG)
+async def test_an_officer_creates_a_campaign_step_by_step(people: People, store: Store) -> None:
+    hung = await linked(people, HUNG)
     await create_through_dialog(hung)
     assert "Đã lưu bản nháp" in hung.last_text and "LDG-2026" in hung.last_text
     async with store.begin() as repos:
@@ -38,8 +41,8 @@ async def test_an_officer_creates_a_campaign_step_by_step(chat: Callable[..., Ch
     assert campaign.collective_titles == ("excellent_collective",)
 
 
-async def test_the_preview_lets_the_officer_edit_any_field(chat: Callable[..., Chat], store: Store) -> None:
-    hung = await linked(chat, HUNG)
+async def test_the_preview_lets_the_officer_edit_any_field(people: People, store: Store) -> None:
+    hung = await linked(people, HUNG)
     await hung.send("/taophongtrao")
     for answer in ("LDG-2026", TITLE):
         await hung.send(answer)
@@ -64,11 +67,9 @@ async def test_the_preview_lets_the_officer_edit_any_field(chat: Callable[..., C
     assert campaign.kind == "peak"
 
 
-async def test_bad_answers_in_the_form_are_explained_and_change_nothing(
-    chat: Callable[..., Chat], store: Store
-) -> None:
+async def test_bad_answers_in_the_form_are_explained_and_change_nothing(people: People, store: Store) -> None:
     await stored_draft(store)
-    hung = await linked(chat, HUNG)
+    hung = await linked(people, HUNG)
     await hung.send("/taophongtrao")
     await hung.send("x")
     assert "chưa đúng" in hung.last_text
@@ -93,14 +94,15 @@ async def test_bad_answers_in_the_form_are_explained_and_change_nothing(
         assert await repos.campaigns.by_code("LDG-2026") is None
 
 
-async def test_members_cannot_use_officer_commands(chat: Callable[..., Chat]) -> None:
-    mai = await linked(chat, MAI)
+async def test_members_cannot_use_officer_commands(people: People) -> None:
+    mai = await linked(people, MAI)
     await mai.send("/taophongtrao")
     assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
     await mai.send("/phatdong LDG-2026")
     assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
 
 
+@pytest.mark.sandbox  # Telegram only: it reads the confirmation's HTML (the count in bold)
 async def test_launch_announces_to_the_subtree_only_and_reports_to_the_officer(
     chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox
 ) -> None:
@@ -127,6 +129,7 @@ async def test_launch_announces_to_the_subtree_only_and_reports_to_the_officer(
     assert "đã gửi xong" in hung.last_text and "Đã gửi 2/2" in hung.last_text
 
 
+@pytest.mark.sandbox  # Telegram only: it presses an older message's button (a menu answers the newest)
 async def test_launching_twice_or_outside_ones_subtree_is_refused(
     chat: Callable[..., Chat], store: Store
 ) -> None:
@@ -144,9 +147,9 @@ async def test_launching_twice_or_outside_ones_subtree_is_refused(
 
 
 async def test_a_past_registration_deadline_is_refused_in_the_form_a_past_start_only_warned(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store
 ) -> None:
-    hung = await linked(chat, HUNG)  # today is 02/03/2026
+    hung = await linked(people, HUNG)  # today is 02/03/2026
     await hung.send("/taophongtrao")
     await hung.send("LDG-2026")
     await hung.send(TITLE)
@@ -157,22 +160,23 @@ async def test_a_past_registration_deadline_is_refused_in_the_form_a_past_start_
     assert replies[0].plain_text == start_warning  # said, then the form goes on
     await hung.send("31/12/2026")
     await hung.send("20/2/2026")
-    assert hung.last_text == plain(text("vi", "problem.deadline_in_past", deadline="20/02/2026"))
+    assert body(hung.last) == plain(text("vi", "problem.deadline_in_past", deadline="20/02/2026"))
     await hung.send("25/3")
     await hung.press("Bỏ qua")
     await hung.press("Bỏ qua")
     await hung.press("Lao động giỏi")
     await hung.press("Xong")
     await hung.press("Xong")
-    assert hung.last_text.endswith(start_warning)  # the preview repeats it
+    assert body(hung.last).endswith(start_warning)  # the preview repeats it
     await hung.press("Lưu bản nháp")
     async with store.begin() as repos:
         campaign = await repos.campaigns.by_code("LDG-2026")
     assert campaign is not None and campaign.starts_on == date(2026, 2, 1)
     await hung.send("/phatdong LDG-2026")
-    assert hung.last_text.endswith(start_warning) and "🚀 Phát động ngay" in labels(hung.last)
+    assert body(hung.last).endswith(start_warning) and "🚀 Phát động ngay" in choices(hung.last)
 
 
+@pytest.mark.sandbox  # Telegram only: it presses an older message's button (a menu answers the newest)
 async def test_a_draft_whose_deadline_has_passed_is_not_launched(
     chat: Callable[..., Chat], store: Store, clock: ManualClock
 ) -> None:
@@ -184,7 +188,7 @@ async def test_a_draft_whose_deadline_has_passed_is_not_launched(
     clock.advance(timedelta(days=57))  # 28/04/2026
     refused = plain(text("vi", "problem.deadline_in_past", deadline="25/04/2026"))
     await hung.send("/phatdong TCN-2026")
-    assert hung.last_text == refused and labels(hung.last) == []
+    assert hung.last_text == refused and choices(hung.last) == []
     await hung.press_in(confirmation, "Phát động ngay")  # a confirmation from before the deadline
     assert hung.last_text == refused
     async with store.begin() as repos:
@@ -193,8 +197,8 @@ async def test_a_draft_whose_deadline_has_passed_is_not_launched(
     assert not [m for m in mai.messages if "Tháng Công nhân 2026" in m.plain_text]
 
 
-async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat], store: Store) -> None:
-    _, mai = await campaign_running(chat)
+async def test_a_member_registers_changes_and_withdraws(people: People, store: Store) -> None:
+    _, mai = await campaign_running(people)
     await mai.press("Xem và đăng ký")
     await mai.press("Đăng ký thi đua")
     await mai.press("Lao động giỏi")
@@ -208,7 +212,7 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
     assert "Đào tạo nâng cao tay nghề — 1 khóa" in mai.last_text
     # Changing keeps the earlier choices; adding the Chiến sĩ thi đua title asks for the initiative.
     await mai.send("/dangky LDG-2026")
-    assert "✅ Lao động giỏi" in labels(mai.last)
+    assert "✅ Lao động giỏi" in choices(mai.last)
     await mai.press("Chiến sĩ thi đua cơ sở")
     await mai.press("Xong")
     await mai.press("Giữ nguyên các chỉ tiêu")
@@ -236,19 +240,20 @@ async def test_a_member_registers_changes_and_withdraws(chat: Callable[..., Chat
     assert "đã rút đăng ký" in mai.last_text
 
 
+@pytest.mark.sandbox  # Telegram only: it presses an older message's button (a menu answers the newest)
 async def test_registration_after_the_deadline_is_refused_with_the_date(
     chat: Callable[..., Chat], clock: ManualClock
 ) -> None:
     _, mai = await campaign_running(chat)
-    page = next(m for m in mai.messages if "📋 Xem và đăng ký" in labels(m))
+    page = next(m for m in mai.messages if "📋 Xem và đăng ký" in choices(m))
     clock.advance(timedelta(days=24))  # 26/3: the deadline 25/3 has passed
     await mai.press_in(page, "Xem và đăng ký")
     await mai.press("Đăng ký thi đua")
     assert mai.last_text == "Đã hết hạn đăng ký (hạn cuối: 25/03/2026)."
 
 
-async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
-    _, mai = await campaign_running(chat)
+async def test_bad_pledges_are_explained(people: People) -> None:
+    _, mai = await campaign_running(people)
     await mai.send("/dangky ldg-2026")
     await mai.press("Xong")
     assert "ít nhất một danh hiệu" in mai.last_text
@@ -258,16 +263,14 @@ async def test_bad_pledges_are_explained(chat: Callable[..., Chat]) -> None:
     assert plain(text("vi", "problem.pledge_format", line=1, text="; sáng kiến; 2")) in mai.last_text
 
 
-async def test_members_outside_the_subtree_cannot_register(chat: Callable[..., Chat]) -> None:
-    _, hoa = await campaign_running(chat, HOA)
+async def test_members_outside_the_subtree_cannot_register(people: People) -> None:
+    _, hoa = await campaign_running(people, HOA)
     await hoa.send("/dangky LDG-2026")
     assert "không áp dụng cho đơn vị của bạn" in hoa.last_text
 
 
-async def test_an_officer_registers_a_collective_and_sees_counts(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    hung, mai = await campaign_running(chat)
+async def test_an_officer_registers_a_collective_and_sees_counts(people: People, store: Store) -> None:
+    hung, mai = await campaign_running(people)
     await mai.send("/dangky LDG-2026")
     await mai.press("Lao động giỏi")
     await mai.press("Xong")
@@ -291,6 +294,7 @@ async def test_an_officer_registers_a_collective_and_sees_counts(
     assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in hung.last_text
 
 
+@pytest.mark.sandbox  # Telegram only: it presses an older message's button (a menu answers the newest)
 async def test_an_old_button_of_a_closed_campaign_changes_nothing(
     chat: Callable[..., Chat], store: Store
 ) -> None:

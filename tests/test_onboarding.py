@@ -1,7 +1,13 @@
-"""Members link their Telegram account to the roster: by phone, by a join request, or through an invite."""
+"""Members link their chat account to the roster: by phone, by a join request, or through an invite.
+
+Most run on every channel (``people``); what only Telegram has (the reply keyboard that shares the contact,
+t.me invite links, per-chat command menus, older messages' buttons, the sandbox bot's restart) stays on the
+sandbox, each test saying why.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -11,107 +17,111 @@ from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
 from storage.tables import join_requests, units
-from tests.conftest import ADMIN_ID, BotHolder
-from tests.helpers.chat import Chat, labels
+from tests.conftest import ADMIN_ID, BotHolder, People
+from tests.helpers.chat import Chat
+from tests.helpers.choices import choices
 from tests.helpers.flows import join_as_stranger
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 
-pytestmark = pytest.mark.sandbox
+_INVITE_CODE = re.compile(r"start[?=]([\w-]+)")  # codes are URL-safe base64: letters, digits, - and _
 
 
-async def linked_member_code(store: Store, user_id: int) -> str | None:
+def invite_code(invite_text: str) -> str:
+    """The code in an invite link, whatever the channel's link looks like."""
+    found = _INVITE_CODE.search(invite_text)
+    assert found is not None, invite_text
+    return found.group(1)
+
+
+async def linked_member_code(store: Store, channel: str, user_id: int) -> str | None:
     async with store.begin() as repos:
-        account = await repos.accounts.get("telegram", str(user_id))
+        account = await repos.accounts.get(channel, str(user_id))
         if account is None or account.member_id is None:
             return None
         member = await repos.members.get(account.member_id)
         return member.code if member else None
 
 
-async def test_start_asks_for_the_phone_number_in_vietnamese(chat: Callable[..., Chat]) -> None:
-    mai = chat(*MAI)
+async def test_start_asks_for_the_phone_number_in_vietnamese(people: People) -> None:
+    mai = people(*MAI)
     replies = await mai.send("/start")
     assert "Xin chào" in replies[-1].plain_text
-    assert labels(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
+    assert choices(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
+
+
+@pytest.mark.sandbox  # Telegram only: the phone is asked for with a reply-keyboard button sharing the contact
+async def test_on_telegram_the_phone_is_asked_for_with_a_contact_button(chat: Callable[..., Chat]) -> None:
+    mai = chat(*MAI)
+    replies = await mai.send("/start")
     assert replies[-1].reply_keyboard[0][0].get("request_contact") is True
 
 
 async def test_sharing_own_contact_links_the_member_and_greets_by_name_and_unit(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store
 ) -> None:
-    mai = chat(*MAI)
+    mai = people(*MAI)
     await mai.send("/start")
     replies = await mai.press("Chia sẻ số điện thoại")
     texts = [m.plain_text for m in replies]
     assert any("Đã liên kết" in t for t in texts)
     assert "Hoàng Thị Mai" in mai.last_text and "Công đoàn cơ sở Điện lực Hà Quảng" in mai.last_text
-    assert "❓ Hướng dẫn" in labels(mai.last)
+    assert "❓ Hướng dẫn" in choices(mai.last)
     assert any(m.remove_keyboard for m in replies)
-    assert await linked_member_code(store, MAI[0]) == "DV001"
+    assert await linked_member_code(store, people.channel, MAI[0]) == "DV001"
 
 
-async def test_a_phone_written_differently_on_the_roster_still_matches(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    hung = chat(*HUNG)  # the roster has +84987654321; Telegram shares 0987654321
+async def test_a_phone_written_differently_on_the_roster_still_matches(people: People, store: Store) -> None:
+    hung = people(*HUNG)  # the roster has +84987654321; Telegram shares 0987654321
     await hung.send("/start")
     await hung.share_contact("84987654321")
-    assert await linked_member_code(store, HUNG[0]) == "DV002"
+    assert await linked_member_code(store, people.channel, HUNG[0]) == "DV002"
 
 
-async def test_someone_elses_contact_is_refused_and_links_nothing(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    mai = chat(*MAI)
+async def test_someone_elses_contact_is_refused_and_links_nothing(people: People, store: Store) -> None:
+    mai = people(*MAI)
     await mai.send("/start")
     await mai.share_contact("0987654321", contact_user_id=HUNG[0])
     assert "chính mình" in mai.last_text
-    assert await linked_member_code(store, MAI[0]) is None
+    assert await linked_member_code(store, people.channel, MAI[0]) is None
 
 
-async def test_a_hand_saved_contact_card_of_an_officer_is_refused(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    intruder = chat(1600, "Kẻ", "Mạo Danh", phone="0900000001")
+async def test_a_hand_saved_contact_card_of_an_officer_is_refused(people: People, store: Store) -> None:
+    intruder = people(1600, "Kẻ", "Mạo Danh", phone="0900000001")
     await intruder.send("/start")
     await intruder.share_contact("0987654321", card_only=True)  # Hùng's number, typed into a phone book
     assert "chính mình" in intruder.last_text
-    assert await linked_member_code(store, 1600) is None
+    assert await linked_member_code(store, people.channel, 1600) is None
 
 
-async def test_a_linked_member_sending_start_again_gets_the_menu(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    mai = chat(*MAI)
+async def test_a_linked_member_sending_start_again_gets_the_menu(people: People, store: Store) -> None:
+    mai = people(*MAI)
     await mai.send("/start")
     await mai.share_contact()
     replies = await mai.send("/start")
     assert len(replies) == 1 and "Hoàng Thị Mai" in replies[0].plain_text
-    assert labels(replies[0])[:4] == ["📋 Phong trào", "💡 Nộp sáng kiến", "🗂 Của tôi", "❓ Hướng dẫn"]
+    assert choices(replies[0])[:4] == ["📋 Phong trào", "💡 Nộp sáng kiến", "🗂 Của tôi", "❓ Hướng dẫn"]
     await mai.share_contact()
     assert "đã được liên kết" in mai.messages[-2].plain_text
 
 
-async def test_the_same_member_cannot_be_linked_from_a_second_account(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    mai = chat(*MAI)
+async def test_the_same_member_cannot_be_linked_from_a_second_account(people: People, store: Store) -> None:
+    mai = people(*MAI)
     await mai.send("/start")
     await mai.share_contact()
-    impostor = chat(1500, "Giả", phone=MAI[3])
+    impostor = people(1500, "Giả", phone=MAI[3])
     await impostor.send("/start")
     await impostor.share_contact()
     assert "đã liên kết với một tài khoản khác" in impostor.last_text
-    assert await linked_member_code(store, 1500) is None
+    assert await linked_member_code(store, people.channel, 1500) is None
 
 
 async def test_no_match_leads_to_a_join_request_that_an_officer_approves(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store
 ) -> None:
-    hung = chat(*HUNG)
+    hung = people(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
-    nam = chat(*STRANGER)
+    nam = people(*STRANGER)
     await join_as_stranger(nam)
     assert "Đã gửi yêu cầu tham gia" in nam.last_text
     # The officer of the district federation above the base union is told at once.
@@ -123,49 +133,64 @@ async def test_no_match_leads_to_a_join_request_that_an_officer_approves(
     await hung.press("Duyệt")
     assert "Đã duyệt" in hung.last_text
     assert "đã được duyệt" in nam.last_text
-    assert await linked_member_code(store, STRANGER[0]) is not None
-    # Pressing the old button again changes nothing.
-    await hung.press_in(request_message, "Từ chối")
-    assert "đã được xử lý trước đó" in hung.last_text
+    assert await linked_member_code(store, people.channel, STRANGER[0]) is not None
     await nam.send("/start")
     assert "Trần Văn Nam" in nam.last_text and "Điện lực Hà Quảng" in nam.last_text
 
 
-async def test_a_rejected_request_tells_the_person(chat: Callable[..., Chat], store: Store) -> None:
+@pytest.mark.sandbox  # Telegram only: an older message keeps its buttons (a numbered menu answers the newest)
+async def test_an_old_button_of_an_approved_request_changes_nothing(chat: Callable[..., Chat]) -> None:
     hung = chat(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
-    nam = chat(*STRANGER)
+    await join_as_stranger(chat(*STRANGER))
+    await hung.press("Xem yêu cầu")
+    request_message = hung.last
+    await hung.send("/yeucau")  # a second copy of the list, as another officer would have
+    await hung.press("Duyệt")
+    await hung.press_in(request_message, "Từ chối")
+    assert "đã được xử lý trước đó" in hung.last_text
+
+
+async def test_a_rejected_request_tells_the_person(people: People, store: Store) -> None:
+    hung = people(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    nam = people(*STRANGER)
     await join_as_stranger(nam)
     await hung.send("/yeucau")
     await hung.press("Từ chối")
     assert "Đã từ chối" in hung.last_text
     assert "chưa được chấp nhận" in nam.last_text
-    assert await linked_member_code(store, STRANGER[0]) is None
+    assert await linked_member_code(store, people.channel, STRANGER[0]) is None
 
 
-async def test_a_pending_request_is_mentioned_on_start(chat: Callable[..., Chat]) -> None:
-    nam = chat(*STRANGER)
+async def test_a_pending_request_is_mentioned_on_start(
+    people: People,
+) -> None:
+    nam = people(*STRANGER)
     await join_as_stranger(nam)
     await nam.send("/start")
     assert "đang chờ cán bộ công đoàn duyệt" in nam.last_text
 
 
 async def test_unit_search_ignores_diacritics_and_says_when_nothing_matches(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    nam = chat(*STRANGER)
+    nam = people(*STRANGER)
     await nam.send("/start")
     await nam.share_contact()
     await nam.press("Gửi yêu cầu tham gia")
     await nam.send("trung tam y te")
-    assert "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in labels(nam.last)
+    assert "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in choices(nam.last)
     await nam.send("không có đơn vị này")
     assert "Không tìm thấy đơn vị" in nam.last_text
 
 
-async def test_the_back_button_returns_to_the_previous_step(chat: Callable[..., Chat]) -> None:
-    nam = chat(*STRANGER)
+async def test_the_back_button_returns_to_the_previous_step(
+    people: People,
+) -> None:
+    nam = people(*STRANGER)
     await nam.send("/start")
     await nam.share_contact()
     await nam.press("Gửi yêu cầu tham gia")
@@ -176,17 +201,14 @@ async def test_the_back_button_returns_to_the_previous_step(chat: Callable[..., 
     assert "Gõ một phần tên đơn vị" in nam.last_text
 
 
-async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    hung = chat(*HUNG)
+async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(people: People, store: Store) -> None:
+    hung = people(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/moi CDCS-YT")
     invite_text = hung.last_text
-    assert "https://t.me/thidua_bot?start=" in invite_text
-    code = invite_text.split("?start=")[1].split()[0]
-    nam = chat(*STRANGER)
+    code = invite_code(invite_text)
+    nam = people(*STRANGER)
     await nam.send(f"/start {code}")
     assert "Trung tâm Y tế huyện Hà Quảng" in nam.last_text
     await nam.share_contact()
@@ -202,29 +224,36 @@ async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(
     assert [request.full_name for request in pending] == ["Trần Văn Nam"]
 
 
-async def test_an_unknown_invite_code_is_explained_and_onboarding_goes_on(chat: Callable[..., Chat]) -> None:
-    nam = chat(*STRANGER)
+async def test_an_unknown_invite_code_is_explained_and_onboarding_goes_on(
+    people: People,
+) -> None:
+    nam = people(*STRANGER)
     replies = await nam.send("/start NOPE1234")
     assert "không hợp lệ hoặc đã hết hạn" in replies[0].plain_text
-    assert labels(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
+    assert choices(replies[-1]) == ["📱 Chia sẻ số điện thoại"]
 
 
-async def test_invite_outside_the_officers_subtree_is_refused(chat: Callable[..., Chat]) -> None:
-    hung = chat(*HUNG)
+async def test_invite_outside_the_officers_subtree_is_refused(
+    people: People,
+) -> None:
+    hung = people(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/invite CDCS-THPT")  # a school union under the education sector, not Hà Quảng
     assert hung.last_text == plain(text("vi", "invite.not_yours", code="CDCS-THPT"))
 
 
-async def test_officer_commands_are_refused_to_members(chat: Callable[..., Chat]) -> None:
-    mai = chat(*MAI)
+async def test_officer_commands_are_refused_to_members(
+    people: People,
+) -> None:
+    mai = people(*MAI)
     await mai.send("/start")
     await mai.share_contact()
     await mai.send("/requests")
     assert "chỉ dành cho cán bộ công đoàn" in mai.last_text
 
 
+@pytest.mark.sandbox  # Telegram only: per-chat command menus (setMyCommands)
 async def test_command_menus_are_set_per_language_and_role(
     chat: Callable[..., Chat], sandbox: TelegramSandbox
 ) -> None:
@@ -238,6 +267,7 @@ async def test_command_menus_are_set_per_language_and_role(
     assert "requests" in officer_menu and "invite" in officer_menu
 
 
+@pytest.mark.sandbox  # Telegram only: ``restart`` restarts the sandbox bot
 async def test_restart_in_the_middle_of_a_form_resumes_it(chat: Callable[..., Chat], bot: BotHolder) -> None:
     nam = chat(*STRANGER)
     await nam.send("/start")
@@ -256,23 +286,22 @@ def said(key: str, **params: object) -> str:
 
 
 async def test_a_newcomer_not_on_the_roster_is_told_once_then_offered_to_join(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    nam = chat(*STRANGER)
+    nam = people(*STRANGER)
     await nam.send("/start")
     replies = await nam.share_contact()
-    assert [m.plain_text for m in replies] == [
-        said("onboarding.not_on_roster_intro", phone="0933 000 111"),
-        said("join.offer"),
-    ]
+    assert len(replies) == 2  # without buttons, the offer's numbered menu follows its text
+    assert replies[0].plain_text == said("onboarding.not_on_roster_intro", phone="0933 000 111")
+    assert replies[1].plain_text.startswith(said("join.offer"))
     assert "0933 000 111" not in replies[1].plain_text  # the offer does not say the number again
-    assert labels(replies[1])[0] == said("join.offer_button")
+    assert choices(replies[1])[0] == said("join.offer_button")
 
 
 async def test_an_unlinked_person_typing_an_officer_command_is_not_told_it_is_for_members(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    nam = chat(*STRANGER)
+    nam = people(*STRANGER)
     await nam.send("/duyet")
     assert nam.last_text == said("fallback.link_first_officer")
     await nam.send("/cuatoi")  # a member's command still says it is for members
@@ -280,14 +309,14 @@ async def test_an_unlinked_person_typing_an_officer_command_is_not_told_it_is_fo
 
 
 async def test_a_linked_member_opening_an_invite_is_not_asked_for_a_phone_number(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    hung = chat(*HUNG)
+    hung = people(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/moi CDCS-YT")
-    code = hung.last_text.split("?start=")[1].split()[0]
-    mai = chat(*MAI)
+    code = invite_code(hung.last_text)
+    mai = people(*MAI)
     await mai.send("/start")
     await mai.share_contact()
     opened = await mai.send(f"/start {code}")
@@ -308,6 +337,7 @@ async def request_statuses(store: Store) -> dict[str, str]:
         return {code: status for code, status in rows}
 
 
+@pytest.mark.sandbox  # Telegram only: it presses older messages' buttons
 async def test_approval_elsewhere_closes_the_newcomers_other_pending_requests(
     chat: Callable[..., Chat], store: Store
 ) -> None:
@@ -315,7 +345,7 @@ async def test_approval_elsewhere_closes_the_newcomers_other_pending_requests(
     await hung.send("/start")
     await hung.share_contact()
     await hung.send("/moi CDCS-YT")
-    code = hung.last_text.split("?start=")[1].split()[0]
+    code = invite_code(hung.last_text)
     nam = chat(*STRANGER)
     await join_as_stranger(nam)  # to Điện lực first
     await nam.send(f"/start {code}")  # then through an invite to the health centre
@@ -333,8 +363,8 @@ async def test_approval_elsewhere_closes_the_newcomers_other_pending_requests(
     assert hung.last_text == said("requests.already_decided")
 
 
-async def test_linking_by_phone_closes_the_pending_request(chat: Callable[..., Chat], store: Store) -> None:
-    nam = chat(*STRANGER)
+async def test_linking_by_phone_closes_the_pending_request(people: People, store: Store) -> None:
+    nam = people(*STRANGER)
     await join_as_stranger(nam)
     async with store.begin() as repos:
         unit = await repos.units.by_code("CDCS-DL")
@@ -349,24 +379,27 @@ async def test_linking_by_phone_closes_the_pending_request(chat: Callable[..., C
             now=NOW,
         )
     await nam.share_contact()
-    assert await linked_member_code(store, STRANGER[0]) == "DV009"
+    assert await linked_member_code(store, people.channel, STRANGER[0]) == "DV009"
     assert await request_statuses(store) == {"CDCS-DL": "superseded"}
 
 
 async def test_the_newcomer_is_told_which_units_officers_will_look_at_the_request(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    hung = chat(*HUNG)
+    hung = people(*HUNG)
     await hung.send("/start")
     await hung.share_contact()
-    nam = chat(*STRANGER)
+    nam = people(*STRANGER)
     await join_as_stranger(nam)
     district = "Liên đoàn Lao động huyện Hà Quảng"  # Hùng's: the base union has no officer of its own
     assert nam.last_text == said("join.sent", unit="Công đoàn cơ sở Điện lực Hà Quảng", officers=district)
     assert district in nam.last_text
 
 
-async def test_a_request_with_no_officer_above_goes_to_the_administrators(chat: Callable[..., Chat]) -> None:
+@pytest.mark.sandbox  # Telegram only: THIDUA_ADMINS names telegram: or zalo: accounts, no in-process one
+async def test_a_request_with_no_officer_above_goes_to_the_administrators(
+    chat: Callable[..., Chat],
+) -> None:
     admin = chat(ADMIN_ID, "Quản", "Trị")
     await admin.send("/start")
     nam = chat(*STRANGER)
@@ -380,7 +413,18 @@ async def test_a_request_with_no_officer_above_goes_to_the_administrators(chat: 
     assert nam.last_text == said("requests.approved_notice", unit=school)
 
 
-async def test_a_request_nobody_can_review_says_so(chat: Callable[..., Chat]) -> None:
-    nam = chat(*STRANGER)  # the administrator has never written to the bot, so cannot be told
+async def test_a_request_nobody_can_review_says_so(
+    people: People,
+) -> None:
+    nam = people(*STRANGER)  # the administrator has never written to the bot, so cannot be told
     await join_as_stranger(nam, search="thpt", unit="THPT")
     assert nam.last_text == said("join.sent_to_nobody", unit="Công đoàn cơ sở Trường THPT Thành phố Cao Bằng")
+
+
+@pytest.mark.sandbox  # Telegram only: an invite is a t.me link that opens the bot with /start CODE
+async def test_on_telegram_an_invite_is_a_t_me_link(chat: Callable[..., Chat]) -> None:
+    hung = chat(*HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/moi CDCS-YT")
+    assert "https://t.me/thidua_bot?start=" + invite_code(hung.last_text) in hung.last_text

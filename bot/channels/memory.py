@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from bot.channels.capabilities import Capabilities
+from bot.channels.capabilities import Capabilities, Markup
 from bot.channels.render import Option, read_choice, render
 from bot.engine.events import Button, FileOut, Incoming, Kind, Outgoing
 from bot.engine.outbox import Delivery, Outcome
@@ -38,11 +38,12 @@ class Sent:
     remove_keyboard: bool = False
     file: FileOut | None = None
     edit: bool = False  # shown in place of the message whose button was pressed
+    markup: Markup = "html"  # how ``text`` is written: catalog HTML, or already plain
 
     @property
     def plain_text(self) -> str:
-        """The text without markup."""
-        return plain(self.text)
+        """The text without markup (plain text is kept as is: a typed ``<b>`` is words, not a tag)."""
+        return self.text if self.markup == "plain" else plain(self.text)
 
 
 @dataclass
@@ -108,8 +109,9 @@ class MemoryChannel:
 
     def _record(self, chat: _Chat, message: Outgoing, language: str) -> None:
         shown = render(message, self.capabilities, language)
+        markup = self.capabilities.markup
         for part in shown.parts[:-1]:
-            chat.sent.append(Sent(part))
+            chat.sent.append(Sent(part, markup=markup))
         chat.sent.append(
             Sent(
                 shown.parts[-1],
@@ -119,6 +121,7 @@ class MemoryChannel:
                 shown.remove_keyboard,
                 shown.file,
                 shown.replace,
+                markup,
             )
         )
         if shown.menu:

@@ -86,13 +86,16 @@ class MemoryChat:
         """Type an option's number, as a person answering a numbered menu does."""
         return await self.send(str(number))
 
-    async def share_contact(self, phone: str | None = None) -> list[Sent]:
-        """Share one's own phone number (only where the channel can)."""
+    async def share_contact(
+        self, phone: str | None = None, *, contact_user_id: int | None = None, card_only: bool = False
+    ) -> list[Sent]:
+        """Share a phone contact (by default one's own; only where the channel can)."""
         if not self.channel.capabilities.contact:
             raise AssertionError("this channel cannot share a contact")
         number = phone or self.phone
         assert number is not None, "this person has no phone"
-        return await self._act(self._event(Kind.CONTACT, contact=Contact(number, self.user_id)))
+        whose = None if card_only else str(contact_user_id) if contact_user_id else self.user_id
+        return await self._act(self._event(Kind.CONTACT, contact=Contact(number, whose)))
 
     @property
     def messages(self) -> list[Sent]:
