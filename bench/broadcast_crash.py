@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.broadcast import FIRST_USER, seed
+from bot.domain.broadcasts import send_to_subtree
 from bot.engine.events import Outgoing
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
@@ -61,20 +62,19 @@ async def queue(store: Store, now: datetime) -> int:
     async with store.begin() as repos:
         root = await repos.units.by_code("BENCH")
         assert root is not None
-        broadcast_id = await repos.broadcasts.create(
-            kind="broadcast", title=TEXT, campaign_id=None, unit_id=root.id, requested_by=None, now=now
-        )
         message = Outgoing(TEXT).to_json()
-        total = await repos.outbox.enqueue_for_subtree(
-            path=root.path,
+        sent = await send_to_subtree(
+            repos,
             kind="broadcast",
-            broadcast_id=broadcast_id,
+            title=TEXT,
+            unit=root,
+            campaign_id=None,
+            requested_by=None,
             messages={"vi": message, "en": message},
             default_language="vi",
             now=now,
         )
-        await repos.broadcasts.set_total(broadcast_id, total, now)
-    return broadcast_id
+    return sent.broadcast_id
 
 
 async def finished(store: Store, broadcast_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.broadcasts import send_to_subtree
 from bot.engine.events import Outgoing
 from bot.sandbox import SandboxUser, TelegramSandbox
 from storage.database import Store
@@ -49,25 +50,19 @@ async def queue_broadcast(store: Store, sandbox: TelegramSandbox, text: str) -> 
         requester = await repos.accounts.touch("telegram", str(REQUESTER), str(REQUESTER), "Cán bộ", NOW)
         unit = await repos.units.by_code("CDCS-DL")
         assert unit is not None
-        broadcast_id = await repos.broadcasts.create(
+        message = Outgoing(text).to_json()
+        sent = await send_to_subtree(
+            repos,
             kind="broadcast",
             title=text,
+            unit=unit,
             campaign_id=None,
-            unit_id=unit.id,
             requested_by=requester.id,
-            now=NOW,
-        )
-        message = Outgoing(text).to_json()
-        queued = await repos.outbox.enqueue_for_subtree(
-            path=unit.path,
-            kind="broadcast",
-            broadcast_id=broadcast_id,
             messages={"vi": message, "en": message},
             default_language="vi",
             now=NOW,
         )
-        await repos.broadcasts.set_total(broadcast_id, queued, NOW)
-    return broadcast_id
+    return sent.broadcast_id
 
 
 def copies(user: SandboxUser, text: str) -> int:
