@@ -29,6 +29,25 @@ def quantity(value: Fraction, language: str = "vi") -> str:
     return f"{number(int(whole), language)}{',' if language == 'vi' else '.'}{fraction}"
 
 
+MONEY_CELL_FORMAT = '#,##0 "đ"'  # a spreadsheet's number format for amounts of đồng (Excel's own syntax)
+
+# Unit names are Vietnamese in every language; the union's own abbreviations shorten them for labels.
+UNIT_ABBREVIATIONS = (
+    ("Công đoàn cơ sở", "CĐCS"),
+    ("Liên đoàn Lao động", "LĐLĐ"),
+    ("Công đoàn ngành", "CĐ ngành"),
+    ("Công đoàn", "CĐ"),
+)
+
+
+def abbreviated_unit(name: str) -> str:
+    """A unit's name with its leading kind abbreviated as the union writes it: "CĐCS Điện lực Hà Quảng"."""
+    for long, abbreviation in UNIT_ABBREVIATIONS:
+        if name.startswith(long + " "):
+            return abbreviation + name[len(long) :]
+    return name
+
+
 def money(value: int, language: str = "vi") -> str:
     """An amount of đồng: "80.000.000 đ" (English "80,000,000 VND")."""
     return f"{number(value, language)} đ" if language == "vi" else f"{number(value, language)} VND"

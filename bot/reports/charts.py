@@ -39,13 +39,6 @@ FONT, SMALL, TITLE_FONT = 8.5, 7.5, 10.0
 GOOD_RATE, FAIR_RATE = 0.8, 0.5
 GREEN, AMBER, RED = "#2e7d32", "#f9a825", "#c62828"
 BLUE, LIGHT_BLUE, GREY = "#1565c0", "#90caf9", "#757575"
-# Unit names are Vietnamese in every language; the union's own abbreviations keep a label on two lines.
-ABBREVIATIONS = (
-    ("Công đoàn cơ sở", "CĐCS"),
-    ("Liên đoàn Lao động", "LĐLĐ"),
-    ("Công đoàn ngành", "CĐ ngành"),
-    ("Công đoàn", "CĐ"),
-)
 PLACE = re.compile(r"\b(?:huyện|quận|thị xã|thành phố|tỉnh)\s+(?P<place>.+)$")
 
 
@@ -166,11 +159,7 @@ def _place(scope_name: str) -> str:
 def short_name(name: str, place: str = "") -> str:
     """A unit's name for a bar's label: the union's abbreviations, without the place the whole chart is
     about, on at most two lines."""
-    short = name
-    for long, abbreviation in ABBREVIATIONS:
-        if short.startswith(long + " "):
-            short = abbreviation + short[len(long) :]
-            break
+    short = formatting.abbreviated_unit(name)  # the union's abbreviations keep a label on two lines
     if place:
         trimmed = re.sub(rf"(?:\s+(?:huyện|quận|thị xã|thành phố|tỉnh))?\s+{re.escape(place)}$", "", short)
         short = trimmed if len(trimmed.split()) >= 2 else short

@@ -37,7 +37,7 @@ from storage.records import HistoryEntry
 
 DAY = "dd/mm/yyyy"
 MOMENT = "dd/mm/yyyy hh:mm"
-MONEY = '#,##0 "đ"'
+MONEY = formatting.MONEY_CELL_FORMAT
 PERCENT = "[<0.01]0.0%;0%"  # one decimal below 1%, as formatting.percent: 0.2%, 12%
 COUNT = "#,##0"
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
