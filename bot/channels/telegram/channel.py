@@ -287,7 +287,7 @@ class TelegramChannel:
     async def _resolve_payload(self, data: str) -> str:
         if not data.startswith(STORED_PAYLOAD_MARK):
             return data
-        async with self._router.store.begin() as repos:
+        async with self._router.store.begin(deferred=True) as repos:  # a read: no write lock
             return await repos.payloads.get(data[1:]) or ""
 
     async def _apologise(self, update: Update) -> None:
@@ -296,7 +296,7 @@ class TelegramChannel:
             return
         language: str = self._router.settings.language
         try:
-            async with self._router.store.begin() as repos:
+            async with self._router.store.begin(deferred=True) as repos:  # a read: no write lock
                 account = (
                     await repos.accounts.get(CHANNEL, str(update.effective_user.id))
                     if update.effective_user
