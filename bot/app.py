@@ -35,11 +35,12 @@ class SchemaOutdated(Exception):
 
 async def prepare_database(store: Store) -> None:
     """Migrate the embedded SQLite default; refuse to start on an outdated server database."""
+    current = await current_revision(store.engine)
+    if current == head_revision():
+        return  # already current: no need to load Alembic's machinery
     if store.engine.dialect.name == "sqlite":
         await upgrade_async(store.url)
-        return
-    current = await current_revision(store.engine)
-    if current != head_revision():
+    else:
         raise SchemaOutdated(f"the database is at revision {current}, run `thidua db upgrade` first")
 
 

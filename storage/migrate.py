@@ -6,6 +6,7 @@ Alembic's environment runs its own event loop, so from async code call ``upgrade
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -35,8 +36,9 @@ async def upgrade_async(url: str) -> None:
     await asyncio.to_thread(upgrade, url)
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration's id."""
+    """The newest migration's id (the scripts are read once a process)."""
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
