@@ -152,10 +152,33 @@ def restart(bot: BotHolder) -> Callable[[], Awaitable[None]]:
     return bot.restart
 
 
-CHANNELS = ("memory-buttons", "memory-menus", pytest.param("telegram", marks=pytest.mark.sandbox))
+IN_PROCESS = ("memory-buttons", "memory-menus")
+TELEGRAM = pytest.param("telegram", marks=pytest.mark.sandbox)
 
 
-@pytest.fixture(params=CHANNELS)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--all-channels``: run every ``people`` test over HTTP on the Telegram sandbox too."""
+    parser.addoption(
+        "--all-channels",
+        action="store_true",
+        help="run every conversation test on the Telegram sandbox as well, not only those marked telegram",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A ``people`` test runs on both in-process channels; on the Telegram sandbox too when it is marked
+    ``telegram`` (a representative subset, the default) or when ``--all-channels`` is given."""
+    if "channel_kind" not in metafunc.fixturenames:
+        return
+    if any("channel_kind" in mark.args[0] for mark in metafunc.definition.iter_markers("parametrize")):
+        return  # the test names its channels itself
+    everywhere = metafunc.config.getoption("--all-channels")
+    on_telegram = everywhere or metafunc.definition.get_closest_marker("telegram") is not None
+    kinds = [*IN_PROCESS, TELEGRAM] if on_telegram else list(IN_PROCESS)
+    metafunc.parametrize("channel_kind", kinds, indirect=True)
+
+
+@pytest.fixture
 def channel_kind(request: pytest.FixtureRequest) -> str:
     """Which channel a ``people`` test runs on this time."""
     return str(request.param)

@@ -25,6 +25,7 @@ from tests.helpers.flows import linked
 from tests.helpers.roster import HOA, HUNG, MAI
 
 
+@pytest.mark.telegram
 async def test_an_officer_creates_a_campaign_step_by_step(people: People, store: Store) -> None:
     hung = await linked(people, HUNG)
     await create_through_dialog(hung)
@@ -197,6 +198,7 @@ async def test_a_draft_whose_deadline_has_passed_is_not_launched(
     assert not [m for m in mai.messages if "Tháng Công nhân 2026" in m.plain_text]
 
 
+@pytest.mark.telegram
 async def test_a_member_registers_changes_and_withdraws(people: People, store: Store) -> None:
     _, mai = await campaign_running(people)
     await mai.press("Xem và đăng ký")

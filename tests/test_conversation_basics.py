@@ -21,6 +21,7 @@ from tests.helpers.flows import linked
 from tests.helpers.roster import MAI, STRANGER
 
 
+@pytest.mark.telegram
 async def test_help_lists_the_commands_with_their_vietnamese_aliases(people: People) -> None:
     mai = await linked(people, MAI)
     await mai.send("/huongdan")
@@ -46,6 +47,7 @@ async def test_language_switch_is_remembered_across_a_restart(
     assert mai.last_text == "Đã chuyển sang tiếng Việt."
 
 
+@pytest.mark.telegram
 async def test_cancel_in_the_middle_of_a_form_forgets_it(people: People) -> None:
     nam = people(*STRANGER)
     await nam.send("/start")

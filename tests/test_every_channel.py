@@ -31,6 +31,7 @@ def vi(key: str, **params: object) -> str:
     return plain(text("vi", key, **params))
 
 
+@pytest.mark.telegram
 async def test_onboarding_links_a_member_by_the_shared_phone(people: People, store: Store) -> None:
     mai = people(*MAI)
     await mai.send("/start")

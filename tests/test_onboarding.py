@@ -42,6 +42,7 @@ async def linked_member_code(store: Store, channel: str, user_id: int) -> str | 
         return member.code if member else None
 
 
+@pytest.mark.telegram
 async def test_start_asks_for_the_phone_number_in_vietnamese(people: People) -> None:
     mai = people(*MAI)
     replies = await mai.send("/start")
@@ -201,6 +202,7 @@ async def test_the_back_button_returns_to_the_previous_step(
     assert "Gõ một phần tên đơn vị" in nam.last_text
 
 
+@pytest.mark.telegram
 async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(people: People, store: Store) -> None:
     hung = people(*HUNG)
     await hung.send("/start")
