@@ -12,7 +12,7 @@ from bot.domain.broadcasts import AuditEntry, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
-from bot.domain.reminders import TEXT_MAX, CustomReminder, schedule_custom
+from bot.domain.reminders import TEXT_MAX, CustomReminder, cancel_planned, schedule_custom
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
@@ -313,22 +313,10 @@ async def _confirm(ctx: Ctx) -> None:
 
 async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
     """Cancel a planned reminder of one's units; only its owner may."""
-    rule_id = pressed.rule
-    planned = [
-        s
-        for s in await ctx.repos.reminders.planned(after=ctx.now, paths=ctx.who.led_paths)
-        if s.rule.id == rule_id
-    ]
-    if not planned:
-        ctx.say(ctx.t("announce.already_gone"))
+    cancelled = await cancel_planned(ctx.repos, pressed.rule, ctx.who, ctx.now)
+    if isinstance(cancelled, Problem):  # gone already, or another officer's
+        ctx.say(problem_text(ctx, cancelled))
         return
-    if planned[0].rule.owner_account_id != ctx.who.account.id:
-        ctx.say(ctx.t("announce.not_yours"))
-        return
-    cancelled = await ctx.repos.reminders.cancel_rule(rule_id, ctx.now)
-    await ctx.repos.audit.record(
-        ctx.who.actor, "reminder.cancel", f"rule:{rule_id}", {"sendings": cancelled}, ctx.now
-    )
     ctx.say(ctx.t("announce.cancelled", count=formatting.number(cancelled, ctx.lang)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.domain import preferences
 from bot.engine.buttons import ChooseLanguage, DialogControl
 from bot.engine.context import Ctx
 
@@ -34,7 +35,7 @@ async def choose_language(ctx: Ctx) -> None:
 async def set_language(ctx: Ctx, pressed: ChooseLanguage) -> None:
     """Remember the chosen language and answer in it from now on."""
     language = pressed.language
-    await ctx.repos.accounts.set_language(ctx.who.account.id, language)
+    await preferences.set_language(ctx.repos, ctx.who.account, language)
     ctx.who = replace(ctx.who, account=replace(ctx.who.account, language=language))
     ctx.menu_changed = True
     ctx.say(ctx.t("language.set"), replace=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain import initiative_drafts as drafts
 from bot.domain import initiatives as domain
 from bot.domain.problems import Problem
 from bot.domain.records import Campaign, CoAuthor, Initiative
@@ -112,12 +113,7 @@ async def _new(ctx: Ctx) -> None:
     assert ctx.who.member is not None and ctx.who.unit is not None
     campaigns = await _open_campaigns(ctx)
     default = campaigns[0] if len(campaigns) == 1 else None
-    initiative_id = await ctx.repos.initiatives.create_draft(
-        author_member_id=ctx.who.member.id,
-        unit_id=ctx.who.unit.id,
-        campaign_id=default.id if default else None,
-        now=ctx.now,
-    )
+    initiative_id = await drafts.start_draft(ctx.repos, ctx.who.member, ctx.who.unit, default, ctx.now)
     if len(campaigns) > 1:  # which one it counts for is the member's choice, asked before anything else
         await ctx.dialog.start(FLOW, CAMPAIGN, initiative_id=initiative_id)
         ctx.say(ctx.t("initiative.intro_choose", count=len(campaigns)))
@@ -222,7 +218,7 @@ async def _next(ctx: Ctx) -> None:
 
 
 async def _save(ctx: Ctx, initiative: Initiative, **values: object) -> None:
-    await ctx.repos.initiatives.update_fields(initiative.id, dict(values), ctx.now)
+    await drafts.save_answers(ctx.repos, initiative, ctx.now, **values)
 
 
 def _authors(ctx: Ctx, coauthors: tuple[CoAuthor, ...]) -> Html:
@@ -290,7 +286,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
         if isinstance(share, ParseError):
             _complain(ctx, step, initiative, share)
             return
-        await ctx.repos.initiatives.set_coauthors(initiative.id, share, initiative.coauthors, ctx.now)
+        await drafts.set_authors(ctx.repos, initiative, share, initiative.coauthors, ctx.now)
         shares = domain.check_shares(share, initiative.coauthors)
         if shares is not None and (initiative.coauthors or state.data.get("editing")):
             ctx.say(problem_text(ctx, shares))  # the co-authors' shares come next, to make it 100%
@@ -311,7 +307,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
             _complain(ctx, step, initiative, problem)
             return
         assert isinstance(coauthors, list)
-        await ctx.repos.initiatives.set_coauthors(initiative.id, initiative.author_share, coauthors, ctx.now)
+        await drafts.set_authors(ctx.repos, initiative, initiative.author_share, coauthors, ctx.now)
     else:
         ctx.say(ctx.t("dialog.use_buttons"))
         await prompt(ctx)
@@ -327,22 +323,13 @@ async def on_file(ctx: Ctx) -> None:
     if state is None or initiative is None or attachment is None or state.step != FILES:
         ctx.say(ctx.t("initiative.files_not_now"))
         return
-    if attachment.size is not None and attachment.size > domain.MAX_FILE_BYTES:
-        ctx.say(ctx.t("initiative.file_too_big", high=domain.MAX_FILE_BYTES // (1024 * 1024)))
-        return
-    if len(await ctx.repos.initiatives.attachments(initiative.id)) >= domain.MAX_ATTACHMENTS:
-        ctx.say(ctx.t("initiative.files_too_many", high=domain.MAX_ATTACHMENTS))
-        return
-    await ctx.repos.initiatives.add_attachment(
-        initiative.id,
-        channel=ctx.event.channel,
-        file_id=attachment.file_id,
-        kind="photo" if attachment.is_photo else "document",
-        file_name=attachment.file_name,
-        size=attachment.size,
-        now=ctx.now,
+    sent = drafts.SentFile(
+        ctx.event.channel, attachment.file_id, attachment.is_photo, attachment.file_name, attachment.size
     )
-    count = len(await ctx.repos.initiatives.attachments(initiative.id))
+    count = await drafts.attach(ctx.repos, initiative, sent, ctx.now)
+    if isinstance(count, Problem):  # too big, or too many
+        ctx.say(problem_text(ctx, count))
+        return
     ctx.say(
         ctx.t("initiative.file_kept", count=count, high=domain.MAX_ATTACHMENTS),
         [[ctx.button("dialog.done", InitiativeStep("skip"))]],
@@ -428,7 +415,7 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
 
 async def _alone(ctx: Ctx, initiative: Initiative) -> None:
     """No co-authors: any listed are removed, and the member's share is the whole."""
-    await ctx.repos.initiatives.set_coauthors(initiative.id, 100, [], ctx.now)
+    await drafts.set_authors(ctx.repos, initiative, 100, [], ctx.now)
     ctx.say(ctx.t("initiative.coauthors_removed"))
     await _next(ctx)
 

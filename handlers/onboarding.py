@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.domain.onboarding import (
     LinkOutcome,
+    count_invite_use,
     link_by_contact,
     normalize_name,
     submit_join_request,
@@ -57,7 +58,7 @@ async def start(ctx: Ctx) -> None:
         return
     if invite is not None:
         found_invite, unit = invite
-        await ctx.repos.invites.count_use(found_invite.id)
+        await count_invite_use(ctx.repos, found_invite)
         await ctx.dialog.start(LINK, CONTACT, invite_id=found_invite.id, unit_id=unit.id)
         ctx.say(ctx.t("onboarding.welcome_invited", unit=unit.name), ask_contact=True)
         return

@@ -3,6 +3,7 @@ Campaign announcements from their own officers still arrive when reminders are o
 
 from __future__ import annotations
 
+from bot.domain import preferences
 from bot.engine.buttons import ChooseQuietHours, SwitchReminders
 from bot.engine.context import Ctx
 from bot.engine.quiet import hhmm
@@ -43,7 +44,7 @@ async def reminders_command(ctx: Ctx) -> None:
 
 async def switch(ctx: Ctx, pressed: SwitchReminders) -> None:
     """Reminders on or off."""
-    await ctx.repos.accounts.set_reminders_off(ctx.who.account.id, pressed.state == "off")
+    await preferences.switch_reminders(ctx.repos, ctx.who.account, on=pressed.state != "off")
     await show(ctx, replace=True)
 
 
@@ -52,5 +53,5 @@ async def quiet_hours(ctx: Ctx, pressed: ChooseQuietHours) -> None:
     if (pressed.start, pressed.end) not in QUIET_CHOICES:
         await stale_button(ctx)
         return
-    await ctx.repos.accounts.set_quiet_hours(ctx.who.account.id, pressed.start, pressed.end)
+    await preferences.set_quiet_hours(ctx.repos, ctx.who.account, pressed.start, pressed.end)
     await show(ctx, replace=True)

@@ -201,7 +201,12 @@ MATRIX: list[tuple[str, Action, set[str]]] = [
 
 def refusals(lang: str = "vi") -> set[str]:
     """Every neutral refusal: none names an object (the codes are what the person typed)."""
-    keys = ("fallback.stale_button", "fallback.officers_only", "announce.not_yours", "announce.already_gone")
+    keys = (
+        "fallback.stale_button",
+        "fallback.officers_only",
+        "problem.reminder_not_yours",
+        "problem.reminder_gone",
+    )
     return (
         {plain(text(lang, key)) for key in keys}
         | {

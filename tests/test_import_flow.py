@@ -152,3 +152,61 @@ def test_the_checker_catches_each_kind_of_back_edge() -> None:
     ]
     allowed = [Edge("bot.cli", "handlers.routes", 1), Edge("handlers.review", "bot.domain.campaigns", 2)]
     assert back_edges(allowed, modules | {"handlers.routes"}) == []
+
+
+WRITES = ("insert(", "update(", "delete(", "on_conflict_do")
+
+
+def repository_writes() -> set[tuple[str, str]]:
+    """(Repos attribute, method) of every repository method whose own body writes SQL."""
+    repos = ast.parse((ROOT / "storage" / "database.py").read_text(encoding="utf-8"))
+    attribute_of = {
+        node.value.func.id: node.targets[0].attr
+        for node in ast.walk(repos)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and isinstance(node.targets[0], ast.Attribute)
+    }
+    writes: set[tuple[str, str]] = set()
+    for path in sorted((ROOT / "storage" / "repos").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for cls in ast.walk(ast.parse(source)):
+            if not isinstance(cls, ast.ClassDef) or cls.name not in attribute_of:
+                continue
+            for method in cls.body:
+                body = ast.get_source_segment(source, method) or ""
+                if isinstance(method, ast.AsyncFunctionDef) and any(word in body for word in WRITES):
+                    writes.add((attribute_of[cls.name], method.name))
+    return writes
+
+
+def handler_repository_calls() -> list[tuple[str, int, str, str]]:
+    """Every ``ctx.repos.<repository>.<method>`` a handler names: (file, line, repository, method)."""
+    calls = []
+    for path in sorted((ROOT / "handlers").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            inner = node.value if isinstance(node, ast.Attribute) else None
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(inner, ast.Attribute)
+                and isinstance(inner.value, ast.Attribute)
+                and inner.value.attr == "repos"
+            ):
+                calls.append((path.name, node.lineno, inner.attr, node.attr))
+    return calls
+
+
+def test_handlers_read_through_the_transaction_and_write_only_through_the_domain() -> None:
+    writes = repository_writes()
+    assert ("initiatives", "create_draft") in writes and ("units", "get") not in writes  # the finder works
+    found = [
+        f"{file}:{line} ctx.repos.{repo}.{method}" for file, line, repo, method in handler_repository_calls()
+    ]
+    assert found  # handlers do read through ctx.repos
+    offending = [
+        f"{file}:{line} ctx.repos.{repo}.{method}"
+        for file, line, repo, method in handler_repository_calls()
+        if (repo, method) in writes
+    ]
+    assert offending == [], "handlers write through bot/domain, not ctx.repos:\n" + "\n".join(offending)

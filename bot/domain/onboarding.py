@@ -216,3 +216,8 @@ async def valid_invite(repos: Repos, code: str, now: datetime) -> tuple[Invite, 
         return None
     unit = await repos.units.get(invite.unit_id)
     return (invite, unit) if unit is not None else None
+
+
+async def count_invite_use(repos: Repos, invite: Invite) -> None:
+    """Someone opened the bot through this invitation (officers see how many did)."""
+    await repos.invites.count_use(invite.id)

@@ -69,6 +69,20 @@ async def schedule_custom(
     return rule_id
 
 
+async def cancel_planned(repos: Repos, rule_id: int, who: Identity, now: datetime) -> int | Problem:
+    """Cancel an officer's own planned reminder; the sendings cancelled, or why not (gone, not theirs)."""
+    planned = [
+        s for s in await repos.reminders.planned(after=now, paths=who.led_paths) if s.rule.id == rule_id
+    ]
+    if not planned:
+        return Problem("reminder", "reminder_gone")
+    if planned[0].rule.owner_account_id != who.account.id:
+        return Problem("reminder", "reminder_not_yours")
+    cancelled = await repos.reminders.cancel_rule(rule_id, now)
+    await repos.audit.record(who.actor, "reminder.cancel", f"rule:{rule_id}", {"sendings": cancelled}, now)
+    return cancelled
+
+
 def event_day(key: str, remind_on: date) -> date | None:
     """The day of the event a calendar reminder sent on ``remind_on`` announces."""
     found = [r for r in reminders_between(remind_on, remind_on) if r.key == key]
