@@ -28,6 +28,7 @@ from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
 from storage.repos.leases import LeaseRepo
 from storage.repos.members import MemberRepo
+from storage.repos.menus import MenuRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.payloads import PayloadRepo
 from storage.repos.registrations import RegistrationRepo
@@ -47,6 +48,7 @@ class Repos:
         self.accounts = AccountRepo(conn)
         self.roles = RoleRepo(conn)
         self.dialogs = DialogRepo(conn)
+        self.menus = MenuRepo(conn)
         self.invites = InviteRepo(conn)
         self.join_requests = JoinRequestRepo(conn)
         self.audit = AuditRepo(conn)

@@ -131,6 +131,17 @@ dialog_states = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# The newest numbered menu shown in a chat on a channel without buttons, so that a typed "2" still means its
+# second option after a restart: [[label, payload], ...] in the order shown.
+chat_menus = sa.Table(
+    "chat_menus",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("chat_id", sa.String(64), primary_key=True),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("shown_at", UTCDateTime(), nullable=False),
+)
+
 invites = sa.Table(
     "invites",
     metadata,

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.memory import NUMBERED_MENUS
-from bot.channels.render import read_choice, render
+from bot.app import Runtime
+from bot.channels.memory import NUMBERED_MENUS, MemoryChannel
+from bot.channels.render import render
+from bot.engine.clock import ManualClock
+from bot.engine.config import load_settings
 from bot.engine.events import Button, Outgoing
+from bot.engine.menus import read_choice
 from messages import plain, text
 from storage.database import Store
 from storage.records import Pledge
 from tests.conftest import People
 from tests.helpers.campaigns import TITLE, campaign_running
 from tests.helpers.flows import linked
+from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI
 
 
@@ -96,6 +101,30 @@ async def test_a_numbered_menu_takes_a_number_where_only_a_choice_fits_and_a_num
     assert (campaign.kind, campaign.initiative_target) == ("peak", 1)
     assert campaign.individual_titles == ("good_worker",)
     assert all("<b>" not in m.text and len(m.text) <= 2000 for m in hung.messages)
+
+
+async def test_a_number_typed_after_a_restart_still_means_the_option_the_person_saw(
+    store: Store, db_url: str, clock: ManualClock
+) -> None:
+    settings = load_settings(_env_file=None, database_url=db_url)
+    runtime = Runtime(settings, clock, memory=MemoryChannel(NUMBERED_MENUS, "vi"))
+    await runtime.start()
+    mai = MemoryChat(lambda: runtime, *MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    await mai.send("/ngonngu")
+    english = next(option.number for option in mai.last.menu if "English" in option.label)
+    await runtime.stop()
+    runtime = Runtime(settings, clock, memory=MemoryChannel(NUMBERED_MENUS, "vi"))  # a deploy in between
+    await runtime.start()
+    try:
+        await mai.send(str(english))
+        assert mai.last_text == plain(text("en", "language.set"))
+        async with store.begin() as repos:
+            account = await repos.accounts.get("memory", str(MAI[0]))
+        assert account is not None and account.language == "en"
+    finally:
+        await runtime.stop()
 
 
 def test_rendering_without_buttons_numbers_the_choices_drops_markup_and_splits_at_the_limit() -> None:

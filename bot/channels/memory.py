@@ -10,11 +10,12 @@ plain text does.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 from bot.channels.capabilities import Capabilities, Markup
-from bot.channels.render import Option, read_choice, render
-from bot.engine.events import Button, FileOut, Incoming, Kind, Outgoing
+from bot.channels.render import render
+from bot.engine.events import Button, FileOut, Incoming, Outgoing
+from bot.engine.menus import Option
 from bot.engine.outbox import Delivery, Outcome
 from bot.engine.router import Router
 from messages import plain
@@ -46,12 +47,6 @@ class Sent:
         return self.text if self.markup == "plain" else plain(self.text)
 
 
-@dataclass
-class _Chat:
-    sent: list[Sent] = field(default_factory=list)
-    menu: tuple[Option, ...] = ()  # the newest numbered menu, which a typed text may answer
-
-
 class MemoryChannel:
     """An in-process channel: the engine's ``Channel``, with no network and no pacing."""
 
@@ -62,7 +57,7 @@ class MemoryChannel:
         self.capabilities = capabilities
         self._language = language  # the menu hint's language where the person's own is not known
         self._router: Router | None = None
-        self._chats: defaultdict[str, _Chat] = defaultdict(_Chat)
+        self._chats: defaultdict[str, list[Sent]] = defaultdict(list)
 
     def attach(self, router: Router) -> None:
         """Answer through ``router`` (the composition root calls this once)."""
@@ -80,17 +75,13 @@ class MemoryChannel:
 
     def sent(self, chat_id: str) -> list[Sent]:
         """Everything sent to ``chat_id`` so far, oldest first."""
-        return list(self._chats[chat_id].sent)
+        return list(self._chats[chat_id])
 
     async def receive(self, event: Incoming) -> None:
         """Answer one event, after every earlier event of the same chat."""
         router = self._attached()
         async with router.in_order(self.name, event.chat_id):
             chat = self._chats[event.chat_id]
-            if event.kind is Kind.TEXT and chat.menu:
-                choice = read_choice(event.text, chat.menu)
-                if choice is not None:
-                    event = replace(event, payload=choice.option.payload, by_number=choice.by_number)
             handled = await router.handle(event, self)
             language = (handled.who.account.language if handled.who else None) or self._language
             for reply in handled.replies:
@@ -98,7 +89,10 @@ class MemoryChannel:
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
         """Record one outbox message for ``chat_id`` in the chat's turn; in memory it always arrives."""
-        async with self._attached().in_order(self.name, chat_id):
+        router = self._attached()
+        async with router.in_order(self.name, chat_id):
+            if message.buttons and not self.capabilities.buttons:
+                await router.remember_menu(self.name, chat_id, message.buttons)
             self._record(self._chats[chat_id], message, self._language)
         return Delivery(Outcome.SENT)
 
@@ -107,12 +101,12 @@ class MemoryChannel:
             raise RuntimeError("the memory channel is not attached to a router")
         return self._router
 
-    def _record(self, chat: _Chat, message: Outgoing, language: str) -> None:
+    def _record(self, chat: list[Sent], message: Outgoing, language: str) -> None:
         shown = render(message, self.capabilities, language)
         markup = self.capabilities.markup
         for part in shown.parts[:-1]:
-            chat.sent.append(Sent(part, markup=markup))
-        chat.sent.append(
+            chat.append(Sent(part, markup=markup))
+        chat.append(
             Sent(
                 shown.parts[-1],
                 shown.buttons,
@@ -124,5 +118,3 @@ class MemoryChannel:
                 markup,
             )
         )
-        if shown.menu:
-            chat.menu = shown.menu

@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.access import Identity
 from bot.engine.buttons import ButtonData
+from bot.engine.channel import Declared
 from bot.engine.config import Settings
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
@@ -18,9 +19,14 @@ from storage.database import Repos
 
 
 class ChannelInfo(Protocol):
-    """What a handler may ask of the channel it answers on."""
+    """What a handler (and the router) may ask of the channel it answers on."""
 
     name: str
+
+    @property
+    def capabilities(self) -> Declared:
+        """What its messages may carry (without buttons, the router keeps each chat's numbered menu)."""
+        ...
 
     def invite_link(self, code: str) -> str:
         """A link that opens the bot with ``/start CODE``."""

@@ -24,7 +24,8 @@ from bot.engine.clock import Clock
 from bot.engine.config import Settings
 from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, allowed
 from bot.engine.dialogs import Dialogs
-from bot.engine.events import Incoming, Kind, Outgoing
+from bot.engine.events import Button, Incoming, Kind, Outgoing
+from bot.engine.menus import Option, newest_menu, read_choice
 from messages import text
 from storage.database import Repos, Store, is_busy
 
@@ -106,9 +107,35 @@ class Router:
             repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)
         )
         await dialog.load()
+        numbered = not channel.capabilities.buttons
+        if numbered and event.kind is Kind.TEXT and not event.payload:
+            event = await self._typed_choice(repos, event)
         ctx = Ctx(event, who, repos, dialog, self.settings, now, channel, self.routes)
         await self._dispatch(ctx)
+        if numbered and (shown := newest_menu([reply.buttons for reply in ctx.replies])) is not None:
+            await repos.menus.put(event.channel, event.chat_id, _pairs(shown), now)
         return ctx
+
+    @staticmethod
+    async def _typed_choice(repos: Repos, event: Incoming) -> Incoming:
+        # A text on a channel without buttons may name an option of the newest menu shown in this chat.
+        kept = await repos.menus.get(event.channel, event.chat_id)
+        menu = tuple(Option(n, label, payload) for n, (label, payload) in enumerate(kept, start=1))
+        choice = read_choice(event.text, menu)
+        if choice is None:
+            return event
+        return replace(event, payload=choice.option.payload, by_number=choice.by_number)
+
+    async def remember_menu(
+        self, channel: str, chat_id: str, buttons: tuple[tuple[Button, ...], ...]
+    ) -> None:
+        """Keep the numbered menu of a message delivered outside an update (a notice with choices), so the
+        chat's next text may answer it; channels without buttons call this when they deliver one."""
+        shown = newest_menu([buttons])
+        if shown is None:
+            return
+        async with self.store.begin() as repos:
+            await repos.menus.put(channel, chat_id, _pairs(shown), self.clock.now())
 
     def _group_answer(self, event: Incoming) -> Handled:
         # Only commands get an answer in groups, so the bot never chatters there.
@@ -196,3 +223,7 @@ class Router:
             refusal = fallbacks.officers_only if ctx.who.member is not None else fallbacks.link_officer_first
         await refusal(ctx)
         return False
+
+
+def _pairs(menu: tuple[Option, ...]) -> list[tuple[str, str]]:
+    return [(option.label, option.payload) for option in menu]

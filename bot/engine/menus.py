@@ -1,0 +1,66 @@
+"""Numbered menus: on a channel without buttons the choices of a message are numbered under its text, and
+the chat's next text may name one by its number or by its words (accents and case optional).
+
+The router keeps each chat's newest menu in the database (``repos.menus``), in the same transaction as the
+reply that showed it, so an answer typed after a restart still means what the person saw. Whether a number is
+a choice or an answer is the router's call: a number picks an option only at a step answered by buttons
+alone, or when no dialog step waits for text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.vn.textkeys import search_key
+from bot.engine.events import Button
+from messages import plain
+
+_NOT_WORDS = re.compile(r"[^\w ]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One line of a numbered menu: what the person types, and the payload it stands for."""
+
+    number: int
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A typed text read as a menu option; ``by_number`` tells the router it may be an answer instead."""
+
+    option: Option
+    by_number: bool
+
+
+def numbered_menu(rows: tuple[tuple[Button, ...], ...]) -> tuple[Option, ...]:
+    """The buttons, row by row, as numbered options."""
+    labels = [button for row in rows for button in row]
+    return tuple(Option(n, button.label, button.payload) for n, button in enumerate(labels, start=1))
+
+
+def _words(label: str) -> str:
+    return search_key(_NOT_WORDS.sub(" ", plain(label)))
+
+
+def read_choice(typed: str, menu: tuple[Option, ...]) -> Choice | None:
+    """The option ``typed`` names: its number, or its words without accents, emoji or case."""
+    typed = typed.strip()
+    if typed.isdigit():
+        number = int(typed)
+        found = next((option for option in menu if option.number == number), None)
+        return Choice(found, by_number=True) if found is not None else None
+    words = _words(typed)
+    if not words:
+        return None
+    found = next((option for option in menu if _words(option.label) == words), None)
+    return Choice(found, by_number=False) if found is not None else None
+
+
+def newest_menu(replies: list[tuple[tuple[Button, ...], ...]]) -> tuple[Option, ...] | None:
+    """The menu the person sees last among one update's replies (their button rows, in order), if any."""
+    shown = [rows for rows in replies if rows]
+    return numbered_menu(shown[-1]) if shown else None
