@@ -321,9 +321,12 @@ class OutboxWorker:
             await repos.leases.release(LEASE, self.instance)
         self._tasks, self._senders, self._writer = [], [], None
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until nothing is due (used by tests and the demo to let notices arrive)."""
-        self.wake()
+    async def wait_idle(self, timeout: float = 10.0, *, look_again: bool = True) -> None:
+        """Wait until nothing is due (used by tests and the demo to let notices arrive). ``look_again``
+        makes the worker read the queue first (rows may have come due as a test clock moved); without it,
+        only what it was woken for since it was last idle."""
+        if look_again:
+            self.wake()
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def heartbeat(self) -> None:

@@ -65,7 +65,7 @@ class Router:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self._on_commit = on_commit  # wakes the outbox worker: handlers may have queued notices
+        self._on_commit = on_commit  # wakes the outbox worker when an update queued notices
         self._on_plans_changed = on_plans_changed  # wakes the reminder scheduler
         self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
         self._order = ChatOrder()
@@ -96,7 +96,8 @@ class Router:
             self._in_forms.add(chat)
         else:
             self._in_forms.discard(chat)
-        self._on_commit()
+        if repos.outbox.queued:  # the worker sleeps until there is something to send
+            self._on_commit()
         if repos.reminders.plans_changed:
             self._on_plans_changed()
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)

@@ -81,11 +81,13 @@ class OutboxRepo:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.queued = False  # this transaction queued rows: the worker has news once it commits
 
     async def enqueue(self, items: Sequence[NewOutboxItem], now: datetime) -> None:
         """Queue messages to be sent as soon as the worker can."""
         if not items:
             return
+        self.queued = True
         await self.conn.execute(
             outbox.insert(),
             [
@@ -121,6 +123,7 @@ class OutboxRepo:
 
         One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
         """
+        self.queued = True
         queued = 0
         language = sa.func.coalesce(channel_accounts.c.language, default_language)
         filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]

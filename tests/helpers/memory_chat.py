@@ -57,7 +57,7 @@ class MemoryChat:
     async def _act(self, event: Incoming) -> list[Sent]:
         before = len(self.messages)
         await self.channel.receive(event)
-        await self._runtime().outbox.wait_idle()
+        await self._runtime().outbox.wait_idle(look_again=False)  # the notices this event queued
         return self.messages[before:]
 
     async def send(self, text: str) -> list[Sent]:
