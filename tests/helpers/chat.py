@@ -48,6 +48,16 @@ class Chat:
             self.user.share_contact(phone, contact_user_id=contact_user_id, card_only=card_only)
         )
 
+    async def send_photo(self, content: bytes) -> list[SentMessage]:
+        """Send a photo."""
+        return await self._act(self.user.send_photo(content))
+
+    async def send_document(
+        self, file_name: str, content: bytes, mime_type: str = "application/octet-stream"
+    ) -> list[SentMessage]:
+        """Send a file as a document."""
+        return await self._act(self.user.send_document(file_name, content, mime_type))
+
     async def act(self, action: Awaitable[int]) -> list[SentMessage]:
         """Any other sandbox action (a sticker, a document, an edit), waited for like the rest."""
         return await self._act(action)
