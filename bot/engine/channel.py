@@ -26,6 +26,11 @@ class Declared(Protocol):
         ...
 
     @property
+    def files_out(self) -> bool:
+        """Photos and documents can be sent."""
+        ...
+
+    @property
     def text_limit(self) -> int:
         """Characters in one message."""
         ...
