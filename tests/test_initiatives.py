@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.channels.memory import Sent
 from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.domain.officers import grant_officer
-from bot.sandbox import SentMessage
 from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign, Initiative
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running, launch
 from tests.helpers.chat import Chat
-from tests.helpers.choices import body, choices
+from tests.helpers.choices import body, carries_file, choices
 from tests.helpers.flows import linked
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HOA, NOW
@@ -339,11 +337,6 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
     await mai.send("Sổ tay an toàn điện cho thợ mới")
     first, second = await drafts(store)
     assert first.campaign_id == created.id and second.campaign_id != created.id
-
-
-def carries_file(message: SentMessage | Sent) -> bool:
-    """The message carries a photo or a document, on any channel."""
-    return message.file is not None if isinstance(message, Sent) else message.kind in ("photo", "document")
 
 
 async def test_attachments_are_sent_to_the_council_or_said_to_exist_where_they_cannot_be(

@@ -26,13 +26,13 @@ class Declared(Protocol):
         ...
 
     @property
-    def files_out(self) -> bool:
-        """Photos and documents can be sent."""
+    def text_limit(self) -> int:
+        """Characters in one message."""
         ...
 
     @property
-    def text_limit(self) -> int:
-        """Characters in one message."""
+    def files_out(self) -> bool:
+        """The bot can send photos and documents (a chart, a workbook)."""
         ...
 
 

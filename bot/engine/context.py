@@ -25,7 +25,7 @@ class ChannelInfo(Protocol):
 
     @property
     def capabilities(self) -> Declared:
-        """What its messages may carry."""
+        """What its messages may carry (a handler asks whether files can be sent)."""
         ...
 
     def invite_link(self, code: str) -> str:
