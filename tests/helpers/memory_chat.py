@@ -45,6 +45,11 @@ class MemoryChat:
         assert channel is not None
         return channel
 
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
+
     def _event(self, kind: Kind, **fields: object) -> Incoming:
         return Incoming(
             channel=self.channel.name,
