@@ -10,8 +10,14 @@ from messages import Html, formatting
 
 
 def say_attachments(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> None:
-    """Send an initiative's attached files again, one message each, captioned with its title."""
-    for attachment in attachments:
+    """Send an initiative's attached files again, one message each, captioned with its title; say how many
+    more there are where they cannot be sent: the channel sends no files, or holds no such file id."""
+    files_out = ctx.channel.capabilities.files_out
+    sent = [attachment for attachment in attachments if files_out and attachment.channel == ctx.channel.name]
+    if len(sent) < len(attachments):
+        left = len(attachments) - len(sent)
+        ctx.say(ctx.t("initiative.attachments_not_shown", title=initiative.title, count=left))
+    for attachment in sent:
         ctx.say(
             ctx.t("initiative.attachment_caption", title=initiative.title),
             file=FileOut(

@@ -184,25 +184,43 @@ def channel_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class MemoryBot:
+    """The real bot on one in-process channel, replaceable by ``restart``; the channel keeps every chat."""
+
+    def __init__(self, settings: Settings, clock: ManualClock, channel: MemoryChannel) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.channel = channel
+        self.runtime = Runtime(settings, clock, memory=channel)
+
+    async def restart(self) -> None:
+        """Stop the bot as a deploy would and start a new one on the same database and channel."""
+        await self.runtime.stop()
+        self.runtime = Runtime(self.settings, self.clock, memory=self.channel)
+        await self.runtime.start()
+
+
 @pytest.fixture
 async def memory_bot(
     store: Store, db_url: str, clock: ManualClock, channel_kind: str
-) -> AsyncIterator[Runtime]:
+) -> AsyncIterator[MemoryBot]:
     """The real bot on the in-process channel, with buttons or with numbered menus and plain text."""
     settings = load_settings(_env_file=None, database_url=db_url)
     capabilities = NUMBERED_MENUS if channel_kind == "memory-menus" else WITH_BUTTONS
-    runtime = Runtime(settings, clock, memory=MemoryChannel(capabilities, settings.language))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
+    holder = MemoryBot(settings, clock, MemoryChannel(capabilities, settings.language))
+    await holder.runtime.start()
+    yield holder
+    await holder.runtime.stop()
 
 
 @dataclass(frozen=True)
 class People:
-    """Makes persons on one channel: ``people(user_id, first_name, last_name, phone)``."""
+    """Makes persons on one channel: ``people(user_id, first_name, last_name, phone)``; ``restart`` restarts
+    the bot they talk to."""
 
     channel: str  # the channel name accounts are stored under
     make: Callable[..., Chat | MemoryChat]
+    restart: Callable[[], Awaitable[None]]
 
     def __call__(self, *person: object, **options: object) -> Chat | MemoryChat:
         """A person on this channel."""
@@ -213,6 +231,8 @@ class People:
 def people(request: pytest.FixtureRequest, channel_kind: str) -> People:
     """Persons on each channel in turn (the conversation tests that run on every channel use this)."""
     if channel_kind == "telegram":
-        return People("telegram", request.getfixturevalue("chat"))
-    runtime: Runtime = request.getfixturevalue("memory_bot")
-    return People("memory", lambda *person, **options: MemoryChat(lambda: runtime, *person, **options))
+        return People("telegram", request.getfixturevalue("chat"), request.getfixturevalue("bot").restart)
+    bot: MemoryBot = request.getfixturevalue("memory_bot")
+    return People(
+        "memory", lambda *person, **options: MemoryChat(lambda: bot.runtime, *person, **options), bot.restart
+    )

@@ -1,28 +1,30 @@
 """The council's side of an initiative's review: a step the state machine refuses is refused before a note
-is asked for, scores are their own event in the history, and a title close to a recognised one is flagged."""
+is asked for, scores are their own event in the history, and a title close to a recognised one is flagged.
+
+The conversations run on every channel (``people``)."""
 
 from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import openpyxl
-import pytest
 
+from bot.domain.officers import grant_officer
 from bot.domain.vn.textkeys import search_key
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade
-from tests.conftest import ADMIN_ID
+from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
-from tests.helpers.chat import Chat, labels
-from tests.helpers.roster import NOW
+from tests.helpers.chat import Chat
+from tests.helpers.choices import body, choices, file_content
+from tests.helpers.flows import linked
+from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.roster import HOA, NOW
 from tests.test_initiatives import TITLE, fill
-
-pytestmark = pytest.mark.sandbox
 
 
 def said(key: str, **params: object) -> str:
@@ -30,7 +32,7 @@ def said(key: str, **params: object) -> str:
     return plain(text("vi", key, **params))
 
 
-async def submitted_and_valid(hung: Chat, mai: Chat, title: str = TITLE) -> None:
+async def submitted_and_valid(hung: Chat | MemoryChat, mai: Chat | MemoryChat, title: str = TITLE) -> None:
     """Mai submits an initiative and Hùng screens it valid: the card now offers scoring and recognition."""
     await fill(mai, title)
     await mai.press("Nộp sáng kiến")
@@ -39,12 +41,12 @@ async def submitted_and_valid(hung: Chat, mai: Chat, title: str = TITLE) -> None
 
 
 async def test_recognising_before_scoring_is_refused_before_the_note_is_asked(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store
 ) -> None:
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     await submitted_and_valid(hung, mai)
     await hung.press("Công nhận")
-    assert hung.last_text == said("problem.scores_first")
+    assert body(hung.last) == said("problem.scores_first")
     assert said("review.ask_note_recognise") not in "\n".join(m.plain_text for m in hung.messages[-3:])
     # No note dialog was left open: the next words are not taken as a note.
     await hung.send("Rất tốt")
@@ -59,20 +61,20 @@ async def test_recognising_before_scoring_is_refused_before_the_note_is_asked(
     for point in ("8", "7", "9"):
         await hung.press(point)
     await hung.press("Công nhận")
-    assert hung.last_text == said("review.ask_note_recognise")
+    assert body(hung.last) == said("review.ask_note_recognise")
     await hung.send("Áp dụng toàn huyện")
     assert said("review.done_recognise", title=TITLE) in "\n".join(m.plain_text for m in hung.messages[-4:])
 
 
-def last_with(member: Chat, key: str) -> str:
-    """The newest message holding the text of ``key``."""
-    return next(m.plain_text for m in reversed(member.messages) if said(key) in m.plain_text)
+def last_with(member: Chat | MemoryChat, key: str) -> str:
+    """The newest message holding the text of ``key``, without a numbered menu."""
+    return next(body(m) for m in reversed(member.messages) if said(key) in m.plain_text)
 
 
 async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbook(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store, channel_kind: str
 ) -> None:
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     await submitted_and_valid(hung, mai)
     await hung.press("Chấm điểm")
     for point in ("8", "7", "9"):
@@ -81,7 +83,7 @@ async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbo
         f"{said(f'initiative.criterion_{name}')} {point}"
         for name, point in (("novelty", 8), ("applicability", 7), ("effect", 9))
     )
-    assert mai.last_text == said("initiative.notice_score", title=TITLE, scores=given, total=24)
+    assert body(mai.last) == said("initiative.notice_score", title=TITLE, scores=given, total=24)
     async with store.begin() as repos:
         member = await repos.members.by_code("DV001")
         assert member is not None
@@ -103,10 +105,13 @@ async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbo
     await mai.press(TITLE)
     page = last_with(mai, "initiative.history_head")
     assert scored in page and page.count(said("initiative.status_valid")) == 2
+    if channel_kind == "memory-menus":
+        return  # no files on this channel, so no workbook: what /baocao says there, test_insights.py checks
     # And the workbook's review history, without the emoji.
     await hung.send("/baocao")
-    assert hung.last.kind == "document" and hung.last.file_bytes is not None
-    sheet = openpyxl.load_workbook(io.BytesIO(hung.last.file_bytes))[text("vi", "export.sheet_initiatives")]
+    workbook = file_content(hung.last)
+    assert workbook is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook))[text("vi", "export.sheet_initiatives")]
     headers = [cell.value for cell in sheet[1]]
     steps = str(sheet.cell(2, headers.index(text("vi", "export.history")) + 1).value).splitlines()
     assert len(steps) == 3 and steps[2].endswith(scored.removeprefix("🧮 "))
@@ -128,9 +133,9 @@ def test_scorings_stored_before_events_were_kept_become_scored_events(tmp_path: 
     assert rows == [("moved", "{}"), ("moved", "{}"), ("scored", "{}"), ("moved", "{}")]
 
 
-def review_card(officer: Chat) -> str:
+def review_card(officer: Chat | MemoryChat) -> str:
     """The newest initiative card of the council's queue."""
-    return next(m.plain_text for m in reversed(officer.messages) if said("review.next_button") in labels(m))
+    return next(body(m) for m in reversed(officer.messages) if said("review.next_button") in choices(m))
 
 
 async def recognised(store: Store, member_code: str, title: str, campaign_code: str | None) -> None:
@@ -160,9 +165,9 @@ async def recognised(store: Store, member_code: str, title: str, campaign_code: 
 
 
 async def test_the_council_is_told_of_a_recognised_initiative_with_a_very_close_title_in_its_scope(
-    chat: Callable[..., Chat], store: Store
+    people: People, store: Store
 ) -> None:
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     # In the district and the campaign; in the education sector (outside the district); not close at all.
     await recognised(store, "DV001", "Quy trình kiểm tra công tơ điện tử từ xa.", "LDG-2026")
     await recognised(store, "DV003", "Quy trinh kiem tra cong to dien tu tu xa", None)
@@ -180,7 +185,8 @@ async def test_the_council_is_told_of_a_recognised_initiative_with_a_very_close_
     assert said("review.similar_recognised", titles=in_district) in card
     assert "Quy trinh kiem tra" not in card and "Sổ tay" not in card  # outside the district; not close
     # The province sees both, the one outside any campaign said so.
-    province = chat(ADMIN_ID, "Tỉnh", "Cán bộ")
+    await grant_officer(store, "LDLD-CB", member_code="DV003", actor="test", now=NOW)
+    province = await linked(people, HOA)
     await province.send("/duyet")
     card = review_card(province)
     assert in_district in card

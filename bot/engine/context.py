@@ -25,7 +25,8 @@ class ChannelInfo(Protocol):
 
     @property
     def capabilities(self) -> Declared:
-        """What its messages may carry (without buttons, the router keeps each chat's numbered menu)."""
+        """What its messages may carry: the router keeps numbered menus where it has no buttons, a handler
+        asks whether files can be sent."""
         ...
 
     def invite_link(self, code: str) -> str:

@@ -19,6 +19,16 @@ class Chat:
         self.user = user
         self._runtime = runtime  # looked up on each call: a test may restart the bot
 
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
+
+    @property
+    def user_id(self) -> str:
+        """The person's id as their account stores it."""
+        return str(self.user.user_id)
+
     async def _act(self, action: Awaitable[int]) -> list[SentMessage]:
         before = len(self.user.messages())
         update_id = await action
@@ -47,6 +57,16 @@ class Chat:
         return await self._act(
             self.user.share_contact(phone, contact_user_id=contact_user_id, card_only=card_only)
         )
+
+    async def send_photo(self, content: bytes) -> list[SentMessage]:
+        """Send a photo."""
+        return await self._act(self.user.send_photo(content))
+
+    async def send_document(
+        self, file_name: str, content: bytes, mime_type: str = "application/octet-stream"
+    ) -> list[SentMessage]:
+        """Send a file as a document."""
+        return await self._act(self.user.send_document(file_name, content, mime_type))
 
     async def act(self, action: Awaitable[int]) -> list[SentMessage]:
         """Any other sandbox action (a sticker, a document, an edit), waited for like the rest."""

@@ -1,4 +1,5 @@
-"""``choices``: what a message offers to choose, on any channel, so a test need not know how it is shown.
+"""``choices``: what a message offers to choose, on any channel, so a test need not know how it is shown;
+``body`` its text without a numbered menu; ``carries_file`` and ``file_content`` the file it carries.
 
 Telegram shows inline buttons or a reply keyboard (the contact request); the in-process channel shows buttons,
 or a numbered menu where it has none, and its contact request.
@@ -18,6 +19,18 @@ def choices(message: SentMessage | Sent) -> list[str]:
     shown = [button.label for row in message.buttons for button in row]
     shown += [option.label for option in message.menu]
     return shown + ([message.ask_contact] if message.ask_contact else [])
+
+
+def carries_file(message: SentMessage | Sent) -> bool:
+    """The message carries a photo or a document."""
+    return message.file is not None if isinstance(message, Sent) else message.kind in ("photo", "document")
+
+
+def file_content(message: SentMessage | Sent) -> bytes | None:
+    """The bytes of the file the bot made and sent with this message (not a file re-sent by its id)."""
+    if isinstance(message, Sent):
+        return message.file.content if message.file is not None and message.file.content else None
+    return message.file_bytes
 
 
 def body(message: SentMessage | Sent) -> str:

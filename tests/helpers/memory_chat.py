@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.app import Runtime
 from bot.channels.memory import MemoryChannel, Sent
 from bot.domain.vn.textkeys import search_key
-from bot.engine.events import Contact, Incoming, Kind
+from bot.engine.events import Attachment, Contact, Incoming, Kind
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
 
@@ -35,6 +36,7 @@ class MemoryChat:
         self.name = " ".join(part for part in (first_name, last_name) if part)
         self.phone = phone
         self.language_code = language_code
+        self._files = 0  # files sent so far, numbering their ids
 
     @property
     def channel(self) -> MemoryChannel:
@@ -42,6 +44,11 @@ class MemoryChat:
         channel = self._runtime().memory
         assert channel is not None
         return channel
+
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
 
     def _event(self, kind: Kind, **fields: object) -> Incoming:
         return Incoming(
@@ -96,6 +103,23 @@ class MemoryChat:
         assert number is not None, "this person has no phone"
         whose = None if card_only else str(contact_user_id) if contact_user_id else self.user_id
         return await self._act(self._event(Kind.CONTACT, contact=Contact(number, whose)))
+
+    async def send_photo(self, content: bytes) -> list[Sent]:
+        """Send a photo, as the channel reports one: a file event with the channel's own file id."""
+        return await self._send_file(Attachment("", None, "image/jpeg", len(content), is_photo=True))
+
+    async def send_document(
+        self, file_name: str, content: bytes, mime_type: str = "application/octet-stream"
+    ) -> list[Sent]:
+        """Send a file as a document."""
+        return await self._send_file(Attachment("", file_name, mime_type, len(content), is_photo=False))
+
+    async def _send_file(self, attachment: Attachment) -> list[Sent]:
+        if not self.channel.capabilities.files_in:
+            raise AssertionError("this channel cannot receive files")
+        self._files += 1
+        file_id = f"{self.channel.name}-{self.user_id}-{self._files}"
+        return await self._act(self._event(Kind.FILE, attachment=replace(attachment, file_id=file_id)))
 
     @property
     def messages(self) -> list[Sent]:
