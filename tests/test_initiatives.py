@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.domain.officers import grant_officer
 from messages import plain, text
@@ -65,6 +67,7 @@ async def statuses(store: Store, title: str = TITLE) -> list[str]:
         return [entry.to_status for entry in await repos.initiatives.history(found[0].id)]
 
 
+@pytest.mark.telegram
 async def test_the_whole_life_of_an_initiative(people: People, store: Store) -> None:
     hung, mai = await campaign_running(people)
     await fill(mai)
@@ -123,6 +126,7 @@ async def test_the_whole_life_of_an_initiative(people: People, store: Store) -> 
     assert "Nông Văn Hùng: ↩️ cần bổ sung — «Bổ sung số liệu tiết kiệm theo tháng»" in page
 
 
+@pytest.mark.telegram
 async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
     people: People,
 ) -> None:
@@ -339,6 +343,7 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
     assert first.campaign_id == created.id and second.campaign_id != created.id
 
 
+@pytest.mark.telegram
 async def test_attachments_are_sent_to_the_council_or_said_to_exist_where_they_cannot_be(
     people: People, store: Store, channel_kind: str
 ) -> None:

@@ -9,6 +9,8 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.demo import seed
 from bot.domain.officers import grant_officer
 from bot.engine.clock import ManualClock
@@ -109,6 +111,7 @@ async def test_a_newcomers_typed_name_is_written_as_names_are(people: People, st
     assert pending is not None and pending.full_name == "Trần Văn Nam"
 
 
+@pytest.mark.telegram
 async def test_a_broadcast_to_the_unregistered_carries_the_register_button(people: People) -> None:
     hung, mai = await campaign_running(people)
     await hung.send("/thongbao")

@@ -4,6 +4,8 @@ replaced or removed; withdrawing asks first. Every test runs on every channel (`
 
 from __future__ import annotations
 
+import pytest
+
 from messages import plain, text
 from storage.database import Store
 from storage.records import Pledge, Registration
@@ -69,6 +71,7 @@ async def test_each_bad_pledge_line_is_named_with_why_and_nothing_is_taken(
     )
 
 
+@pytest.mark.telegram
 async def test_changing_a_registration_shows_the_pledges_keeps_them_and_removes_them_only_when_asked(
     people: People, store: Store
 ) -> None:

@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from bot.domain.officers import grant_officer
 from bot.domain.vn.textkeys import search_key
@@ -71,6 +72,7 @@ def last_with(member: Chat | MemoryChat, key: str) -> str:
     return next(body(m) for m in reversed(member.messages) if said(key) in m.plain_text)
 
 
+@pytest.mark.telegram
 async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbook(
     people: People, store: Store, channel_kind: str
 ) -> None:
