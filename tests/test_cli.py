@@ -103,7 +103,7 @@ def test_a_telegram_id_must_be_a_number_a_zalo_id_need_not(
 
 def test_run_without_a_token_explains_what_to_do(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run"]) == 2
-    assert "THIDUA_TELEGRAM_TOKEN: not set" in capsys.readouterr().err
+    assert "set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN" in capsys.readouterr().err
 
 
 def test_a_bad_setting_stops_with_one_line(
