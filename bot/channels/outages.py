@@ -30,6 +30,11 @@ class OutageLog:
         """True between a failed poll and the next one that succeeds."""
         return self._started is not None
 
+    @property
+    def failed_polls(self) -> int:
+        """Polls failed since the outage started (0 outside one)."""
+        return self._failed_polls
+
     def succeeded(self) -> None:
         """A poll was answered: ends an outage, if one was going on, with one line saying how long."""
         if self._started is None:

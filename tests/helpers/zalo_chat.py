@@ -1,9 +1,9 @@
 """``ZaloChat``: a person talking to the real bot on the Zalo sandbox over HTTP, with ``MemoryChat``'s API.
 
-``await mai.send("/start")``, ``await mai.press("Đăng ký")`` (types the option's words, as a person answering a
-numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.last_text``. Each action waits until
-the bot has answered it and the outbox is idle. ``link_in_database`` ties a Zalo account to a roster member
-directly, for tests that need a linked member before linking without contact sharing exists.
+``await mai.send("/start")``, ``await mai.press("Đăng ký")`` (types the option's words, as a person
+answering a numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.last_text``. Each
+action waits until the bot has answered it and the outbox is idle. ``link_in_database`` ties a Zalo account
+to a roster member directly, for tests that need one before linking without contact sharing exists.
 """
 
 from __future__ import annotations
