@@ -5,7 +5,9 @@ without ever carrying the token."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
+import sys
 import time
 import traceback
 from collections.abc import AsyncIterator
@@ -209,3 +211,24 @@ async def test_a_closed_port_is_said_without_the_token() -> None:
         await client.close()
     assert str(refused.value) == "getMe: connection refused"
     _never_the_token(refused.value, "7:SECRET-ZALO")
+
+
+async def test_python_m_bot_sandbox_serves_zalo_with_users() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.sandbox", "--zalo", "--users", "7000:2", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        ready, api_url, token = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().split()
+        assert ready == "READY"
+        client = ZaloClient(token, api_url)
+        await client.open()
+        try:
+            sent = await client.call("sendMessage", {"chat_id": "7001", "text": "xin chào"})
+        finally:
+            await client.close()
+        assert sent["message_id"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    assert process.returncode == 0
