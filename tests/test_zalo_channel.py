@@ -190,3 +190,23 @@ async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_e
     ]
     assert all(r.exc_info is None for r in lines)
     assert not any(zalo_sandbox.token in r.getMessage() for r in caplog.records)
+
+
+async def test_an_invitation_on_zalo_is_what_the_person_types(people: People, store: Store) -> None:
+    hung = await linked_on_zalo(people, store, HUNG, "DV002")
+    await hung.send("/moi CDCS-DL")
+    typed = next(line for line in hung.last_text.splitlines() if line.startswith("/start "))  # no deep links
+    nam = people(*STRANGER)
+    await nam.send(typed)
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in nam.last_text
+    assert vi("onboarding.invite_invalid") not in nam.last_text
+
+
+async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
+    people: People, store: Store, zalo_sandbox: ZaloSandbox
+) -> None:
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    quota = zalo_sandbox.add_fault("429", chat_id=mai.user_id, times=1)
+    replies = await mai.send("/huongdan")
+    assert quota.hits == 1
+    assert len(replies) == 1 and "/help (/huongdan)" in replies[0].text

@@ -189,7 +189,17 @@ class ZaloChannel:
         handled = await self._router.handle(event, self)
         language = (handled.who.account.language if handled.who else None) or self._router.settings.language
         for reply in handled.replies:
-            await self._send(event.chat_id, reply, language)
+            try:
+                await self._send(event.chat_id, reply, language)
+            except ZaloApiError as error:
+                if error.error_code != 429:
+                    raise
+                # Zalo's quota: a person waiting for an answer is worth one short wait and one more try.
+                log.warning(
+                    "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
+                )
+                await asyncio.sleep(QUOTA_PAUSE)
+                await self._send(event.chat_id, reply, language)
 
     async def _apologise(self, event: Incoming) -> None:
         if not event.is_private:
