@@ -67,7 +67,6 @@ class ZaloClient:
         self, token: str, api_url: str, *, read_timeout: float = 30.0, connect_timeout: float = 10.0
     ) -> None:
         self._base = f"{api_url.rstrip('/')}/bot{token}/"
-        self.api_url = api_url
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
