@@ -210,3 +210,11 @@ async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
     replies = await mai.send("/huongdan")
     assert quota.hits == 1
     assert len(replies) == 1 and "/help (/huongdan)" in replies[0].text
+
+
+async def test_a_reply_zalo_fails_gets_the_apology(people: People, zalo_sandbox: ZaloSandbox) -> None:
+    nam = people(*STRANGER)
+    assert isinstance(nam, ZaloChat)
+    zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=1)  # the first reply meets a gateway's 502
+    await nam.send("/start")
+    assert nam.last_text == vi("fallback.error")

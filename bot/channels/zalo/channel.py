@@ -169,8 +169,9 @@ class ZaloChannel:
     async def _answer_or_apologise(self, event: Incoming) -> None:
         try:
             await self._answer(event)
-        except ZaloError as error:  # the reply itself could not be sent: an apology would meet the same
-            log.warning("zalo: a reply to chat %s was not sent (%s)", event.chat_id, error)
+        except ZaloError as error:  # Zalo refused or failed the reply: the apology may still get through
+            log.warning("zalo: a reply to chat %s was not sent (%s); apologising", event.chat_id, error)
+            await self._apologise(event)
         except Exception as error:
             log.error(
                 "zalo: an update of chat %s failed (%s); the person got the apology",
