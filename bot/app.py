@@ -1,7 +1,8 @@
 """Wiring: the store, the router, the channels and the outbox worker, started and stopped together.
 
-The channels are a list built from the settings (Telegram when THIDUA_TELEGRAM_TOKEN is set) plus the
-in-process channel a test hands in; each gives the outbox its deliverer and its rate.
+The channels are a list built from the settings (Telegram when THIDUA_TELEGRAM_TOKEN is set, Zalo when
+THIDUA_ZALO_TOKEN is) plus the in-process channel a test hands in; each gives the outbox its deliverer and
+its rate.
 
 ``Runtime`` is what ``thidua run`` and ``thidua demo`` run, and what the end-to-end tests start against
 the sandbox. The embedded SQLite default is migrated at start; other databases need ``thidua db upgrade``.
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from bot.channels.memory import MemoryChannel
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
 from bot.engine.broadcast_summary import summary_reporter
 from bot.engine.channel import Channel
 from bot.engine.clock import Clock, SystemClock
@@ -83,6 +85,17 @@ class Runtime:
                     send_timeout=settings.send_timeout,
                 )
             )
+        if settings.zalo_token is not None:
+            self.channels.append(
+                ZaloChannel(
+                    settings.zalo_token.get_secret_value(),
+                    settings.zalo_api_url,
+                    self.router,
+                    poll_timeout=poll_timeout,
+                    rate=settings.zalo_rate,
+                    send_timeout=settings.send_timeout,
+                )
+            )
         self.memory = memory  # the in-process channel tests talk through
         if memory is not None:
             memory.attach(self.router)
@@ -108,6 +121,11 @@ class Runtime:
         """The Telegram channel, when its token is set (tests and the demo wait on it)."""
         return next((channel for channel in self.channels if isinstance(channel, TelegramChannel)), None)
 
+    @property
+    def zalo(self) -> ZaloChannel | None:
+        """The Zalo channel, when its token is set (tests and the demo wait on it)."""
+        return next((channel for channel in self.channels if isinstance(channel, ZaloChannel)), None)
+
     def _wake_outbox(self) -> None:
         if self._started:
             self.outbox.wake()
@@ -122,7 +140,7 @@ class Runtime:
         Raises NoChannel, one line, when not one channel is configured.
         """
         if not self.channels:
-            raise NoChannel("no channel is configured: set THIDUA_TELEGRAM_TOKEN")
+            raise NoChannel("no channel is configured: set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN")
         await prepare_database(self.store)
         for channel in self.channels:
             await channel.start()

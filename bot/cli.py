@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
-from bot.channels.telegram.channel import ChannelStartError
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
 from bot.domain.insight_queries import export_data
 from bot.domain.officers import GrantError, grant_officer
 from bot.domain.roster import ImportReport, RosterError, import_members, import_units
+from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
 from bot.engine.config import ConfigError, Settings, load_settings
 from bot.engine.logs import setup_logging
@@ -112,11 +112,7 @@ async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[str]
 
 
 async def _run(settings: Settings) -> str:
-    if settings.telegram_token is None:
-        raise CliError(
-            "THIDUA_TELEGRAM_TOKEN: not set (no channel to run); try `thidua demo` without a token"
-        )
-    runtime = Runtime(settings)
+    runtime = Runtime(settings)  # with no channel token, its start says which settings to set
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -1,5 +1,6 @@
-"""``thidua demo``: the bot against the built-in Bot API sandbox, on a fresh SQLite file with a demo union,
-and a terminal chat to talk to it as a member, an officer or a newcomer. No token, no network.
+"""``thidua demo``: the bot against the built-in Bot API sandboxes (Telegram and Zalo), on a fresh SQLite file
+with a demo union, and a terminal chat to talk to it as a member, an officer, a newcomer or a member on Zalo
+(numbered menus, plain text). No token, no network.
 
 The terminal chat explains itself when it starts (its texts are the catalogs' "demo" keys). It reads a
 terminal, a script (``thidua demo < script.txt``) or nothing; files the bot sends and the log go beside the
@@ -23,13 +24,14 @@ from pydantic import SecretStr
 
 from bot.app import Runtime, prepare_database
 from bot.channels.telegram.updates import CHANNEL
+from bot.channels.zalo.updates import CHANNEL as ZALO
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
 from bot.domain.officers import grant_officer
 from bot.domain.roster import import_members, import_units
 from bot.domain.vn.textkeys import search_key
 from bot.engine.config import Settings
 from bot.engine.logs import setup_logging
-from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox
+from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox, ZaloSandbox, ZaloUser
 from bot.sandbox.telegram import JsonDict
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
@@ -52,12 +54,16 @@ class Persona:
     last_name: str
     phone: str
     role_key: str  # catalog key describing who they are
+    zalo_member: str | None = (
+        None  # on Zalo, linked to this roster member at seeding (Zalo shares no contact)
+    )
 
 
 PERSONAS = (
     Persona("mai", 1001, "Mai", "Hoàng Thị", "0912345678", "demo.persona_member"),
     Persona("hung", 1002, "Hùng", "Nông Văn", "0987654321", "demo.persona_officer"),
     Persona("nam", 1003, "Nam", "Trần Văn", "0933000111", "demo.persona_newcomer"),
+    Persona("hang", 1004, "Hằng", "Lương Thị", "0912345679", "demo.persona_zalo", zalo_member="CB-0003"),
 )
 
 TOUR = (
@@ -88,6 +94,8 @@ TOUR = (
     ("hung", f"/baocao LDG-{date.today().year}"),
     ("mai", "/cuatoi"),
     ("nam", "/start"),
+    ("hang", "/start"),  # on Zalo: the same bot, choices as a numbered list
+    ("hang", "1"),
 )
 
 
@@ -243,6 +251,24 @@ async def seed(store: Store, now: datetime) -> None:
                     today=today,
                 )
     await seed_initiatives(store, f"LDG-{today.year}", now)
+    await link_zalo_personas(store, now)
+
+
+async def link_zalo_personas(store: Store, now: datetime) -> None:
+    """Tie each Zalo persona's account to its roster member, as linking by code will."""
+    async with store.begin() as repos:
+        for persona in PERSONAS:
+            if persona.zalo_member is None:
+                continue
+            member = await repos.members.by_code(persona.zalo_member)
+            assert member is not None, persona.zalo_member
+            user_id = str(persona.user_id)
+            account = await repos.accounts.touch(ZALO, user_id, user_id, _full_name(persona), now)
+            await repos.accounts.link(account.id, member.id, now)
+
+
+def _full_name(persona: Persona) -> str:
+    return f"{persona.last_name} {persona.first_name}"
 
 
 CONTINUED = "\\"  # a line ending with a backslash goes on on the next line
@@ -280,15 +306,25 @@ class TerminalChat:
     ``:press N`` and ``:press LABEL`` always press, LABEL on any message of the chat, newest first.
     """
 
-    def __init__(self, sandbox: TelegramSandbox, runtime: Runtime, database: Path) -> None:
+    def __init__(
+        self, sandbox: TelegramSandbox, runtime: Runtime, database: Path, zalo: ZaloSandbox | None = None
+    ) -> None:
         self.sandbox = sandbox
         self.runtime = runtime
         self.language = runtime.settings.language
         self.database = database  # files the bot sends are saved beside it, named after it
         self.log_file = log_file(database)
         self.users = {
-            p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone) for p in PERSONAS
+            p.key: sandbox.user(p.user_id, p.first_name, p.last_name, phone=p.phone)
+            for p in PERSONAS
+            if p.zalo_member is None
         }
+        self.zalo_users: dict[str, ZaloUser] = {
+            p.key: zalo.user(str(p.user_id), _full_name(p))
+            for p in PERSONAS
+            if zalo is not None and p.zalo_member is not None
+        }
+        self.zalo_seen: dict[str, int] = dict.fromkeys(self.zalo_users, 0)  # messages already shown
         self.seen: dict[tuple[int, int], int] = {}  # (chat, message id) -> edits already shown
         self.numbered: dict[str, list[Pressable]] = {key: [] for key in self.users}
         self.written: set[Path] = set()
@@ -315,10 +351,12 @@ class TerminalChat:
     async def _act(self, entry: str) -> str:
         if entry.startswith(":as"):
             key = entry[3:].strip()
-            if key not in self.users:
-                return self._t("demo.personas", keys=", ".join(self.users))
+            if key not in self.users and key not in self.zalo_users:
+                return self._t("demo.personas", keys=", ".join([*self.users, *self.zalo_users]))
             self.current = key
             return self.flush()
+        if self.current in self.zalo_users:
+            return await self._act_on_zalo(self.zalo_users[self.current], entry)
         update_id: int | None
         if entry == ":share":
             update_id = await self.user.share_contact()
@@ -337,6 +375,19 @@ class TerminalChat:
             return ""
         assert self.runtime.telegram is not None
         await self.runtime.telegram.wait_processed(update_id)
+        await self.runtime.outbox.wait_idle()
+        return self.flush()
+
+    async def _act_on_zalo(self, user: ZaloUser, entry: str) -> str:
+        """On Zalo there are no buttons: every entry is typed, ``:press X`` types X (a number or words)."""
+        if entry == ":share":
+            return self._t("demo.zalo_no_contact")
+        typed = entry.removeprefix(":press").strip() if entry.startswith(":press") else entry
+        if not typed:
+            return ""
+        message_id = await user.send_text(typed)
+        assert self.runtime.zalo is not None
+        await self.runtime.zalo.wait_processed(message_id)
         await self.runtime.outbox.wait_idle()
         return self.flush()
 
@@ -376,6 +427,10 @@ class TerminalChat:
     def flush(self) -> str:
         """Everything new or edited in the current persona's chat since it was last shown; its buttons are
         numbered on from one, and files are saved beside the database."""
+        if self.current in self.zalo_users:
+            sent = self.zalo_users[self.current].messages()
+            fresh_zalo, self.zalo_seen[self.current] = sent[self.zalo_seen[self.current] :], len(sent)
+            return "\n".join("\n".join(f"🤖 {line}" for line in m.text.splitlines()) for m in fresh_zalo)
         fresh: list[str] = []
         numbered: list[Pressable] = []
         for message in self.user.messages():
@@ -495,13 +550,16 @@ async def _tour(chat: TerminalChat) -> None:
 async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[TerminalChat]:
     """The sandbox and the bot running on a fresh, seeded demo database, and the terminal chat with them."""
     _remove_database(database)
-    sandbox = TelegramSandbox()
+    sandbox, zalo = TelegramSandbox(), ZaloSandbox()
     await sandbox.start()
+    await zalo.start()
     demo_settings = settings.model_copy(
         update={
             "database_url": f"sqlite+aiosqlite:///{database}",
             "telegram_token": SecretStr(sandbox.token),
             "telegram_api_url": sandbox.api_url,
+            "zalo_token": SecretStr(zalo.token),
+            "zalo_api_url": zalo.api_url,
         }
     )
     # Quiet hours would hold the demo's announcements until morning for whoever tries it in the evening.
@@ -509,9 +567,10 @@ async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[Termina
     try:
         await seed(runtime.store, runtime.clock.now())
         await runtime.start()
-        yield TerminalChat(sandbox, runtime, database)
+        yield TerminalChat(sandbox, runtime, database, zalo)
     finally:
         await runtime.stop()
+        await zalo.stop()
         await sandbox.stop()
 
 

@@ -56,7 +56,7 @@ async def test_without_any_channel_start_up_stops_with_one_line(db_url: str, clo
     finally:
         await runtime.store.close()
     assert isinstance(refused.value, ConfigError)  # the CLI prints it as one line and exits 2
-    assert str(refused.value) == "no channel is configured: set THIDUA_TELEGRAM_TOKEN"
+    assert str(refused.value) == "no channel is configured: set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN"
     assert runtime.channels == []
 
 

@@ -103,7 +103,7 @@ def test_a_telegram_id_must_be_a_number_a_zalo_id_need_not(
 
 def test_run_without_a_token_explains_what_to_do(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run"]) == 2
-    assert "THIDUA_TELEGRAM_TOKEN: not set" in capsys.readouterr().err
+    assert "set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN" in capsys.readouterr().err
 
 
 def test_a_bad_setting_stops_with_one_line(
@@ -146,7 +146,7 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "Đã duyệt: Trần Văn Nam" in result.stdout
     assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
     assert "Đã ghi nhận đăng ký thi đua" in result.stdout
-    assert "Đã gửi: 3/3" in result.stdout  # the officer's launch reached Mai, Hùng and the newcomer
+    assert "Đã gửi: 4/4" in result.stdout  # the launch reached Mai, Hùng, the newcomer and Hằng on Zalo
     assert "Hàng chờ xét" in result.stdout  # the seeded initiatives wait for the council
     assert (tmp_path / "thidua-demo.db").exists()
     year, today = date.today().year, date.today().isoformat()

@@ -1,7 +1,7 @@
 """Runs last (by name): reads every log record of the test session, tracebacks included, for the bot
-token and for any roster phone number in any usual form. Phones are never logged; the token never is
-either (bot/engine/logs.py scrubs it from what the libraries write, but the suite runs without that filter, so
-this reads what the code itself lets through).
+tokens (Telegram's and Zalo's) and for any roster phone number in any usual form. Phones are never logged;
+the tokens never are either (bot/engine/logs.py scrubs them from what the libraries write, but the suite
+runs without that filter, so this reads what the code itself lets through).
 
 Run alone, it first walks the paths where phones and the token pass (linking by contact, a join request,
 an unreadable update carrying a contact) so that it checks something.
@@ -16,6 +16,7 @@ import pytest
 
 from bot.domain.vn.phones import normalize_phone
 from bot.sandbox import TelegramSandbox
+from bot.sandbox.zalo import ZaloSandbox
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat
 from tests.helpers.flows import join_as_stranger, linked
@@ -75,8 +76,11 @@ async def test_the_paths_phones_and_the_token_take(
 
 
 def test_no_log_line_of_the_session_holds_the_token_or_a_phone() -> None:
-    token = TelegramSandbox().token
-    secrets = {token, token.split(":", 1)[1]}
+    secrets = {
+        part
+        for token in (TelegramSandbox().token, ZaloSandbox().token)
+        for part in (token, token.split(":", 1)[1])
+    }
     phones = roster_phones()
     leaks = [
         line[:300]

@@ -27,3 +27,6 @@ class Capabilities:
 TELEGRAM = Capabilities(
     buttons=True, edits=True, files_in=True, files_out=True, contact=True, text_limit=4096, markup="html"
 )
+ZALO = Capabilities(
+    buttons=False, edits=False, files_in=True, files_out=False, contact=False, text_limit=2000, markup="plain"
+)

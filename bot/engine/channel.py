@@ -17,6 +17,10 @@ from bot.engine.events import Outgoing
 from bot.engine.outbox import Delivery
 
 
+class ChannelStartError(Exception):
+    """A channel could not start; the message is one line naming the setting or the address, never a token."""
+
+
 class Declared(Protocol):
     """A channel's capabilities as the engine reads them (``bot.channels.capabilities.Capabilities``)."""
 

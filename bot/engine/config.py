@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     reminder_grace_hours: float = Field(default=6.0, ge=0)
     review_scale: int = Field(default=10, ge=2, le=100)
     telegram_rate: float = Field(default=30.0, gt=0, le=10000)
+    zalo_rate: float = Field(default=5.0, gt=0, le=1000)
     outbox_concurrency: int = Field(default=32, ge=1, le=1000)
     send_timeout: float = Field(default=30.0, gt=0)
     retry_window_minutes: float = Field(default=30.0, gt=0)

@@ -47,6 +47,7 @@ from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
 from bot.channels.text import split_text
 from bot.engine.access import Identity
+from bot.engine.channel import ChannelStartError
 from bot.engine.context import Role
 from bot.engine.events import Outgoing
 from bot.engine.logs import quiet_passed_on_rate_limits
@@ -79,10 +80,6 @@ def rate_limiter(rate: float) -> AIORateLimiter:
 
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-class ChannelStartError(Exception):
-    """The channel could not start; the message is one line naming the setting or the address."""
 
 
 def _network_reason(error: NetworkError) -> str:

@@ -23,6 +23,8 @@ from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest
 
+from bot.channels.outages import OutageLog
+
 log = logging.getLogger(__name__)
 
 CONFLICT_LOG_INTERVAL = 60.0  # seconds between two "another process polls this token" lines
@@ -37,27 +39,17 @@ class PollingMonitor:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._outage_started: float | None = None
-        self._failed_polls = 0
+        self._outages = OutageLog("telegram polling", "the Bot API", log, clock)
         self._conflict_logged: float | None = None
 
     @property
     def in_outage(self) -> bool:
         """True between a failed poll and the next one that succeeds."""
-        return self._outage_started is not None
+        return self._outages.in_outage
 
     def succeeded(self) -> None:
         """A poll was answered: ends an outage, if one was going on, with one line saying how long."""
-        if self._outage_started is None:
-            return
-        lasted = self._clock() - self._outage_started
-        log.warning(
-            "telegram polling: outage ended (%.0f s, %d failed polls); the Bot API answers again",
-            lasted,
-            self._failed_polls,
-        )
-        self._outage_started = None
-        self._failed_polls = 0
+        self._outages.succeeded()
 
     def failed(self, error: TelegramError) -> None:
         """A poll failed: a conflict or a 429 is said as such; anything else starts or continues an outage."""
@@ -73,14 +65,7 @@ class PollingMonitor:
         if isinstance(error, RetryAfter):
             log.warning("telegram polling: Telegram asked to wait %.0f s (429)", _seconds(error.retry_after))
             return
-        self._failed_polls += 1
-        if self._outage_started is None:
-            self._outage_started = now
-            log.warning(
-                "telegram polling: outage started, the Bot API cannot be reached (%s: %s); retrying",
-                type(error).__name__,
-                error.message,
-            )
+        self._outages.failed(f"{type(error).__name__}: {error.message}")
 
 
 class TolerantBot(ExtBot[Any]):

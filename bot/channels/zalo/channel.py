@@ -1,0 +1,239 @@
+"""The Zalo channel: long polling of the Zalo Bot Platform API, replies as plain text with numbered menus,
+split at Zalo's 2,000 characters, and the outbox's messages delivered at THIDUA_ZALO_RATE.
+
+Zalo has no buttons, edits, files from the bot or contact sharing (``ZALO`` capabilities): the choices of a
+reply become a numbered menu (``bot.channels.render``), which the router keeps with the chat in the database
+(``bot.engine.menus``), so the next text is read back as a choice by number or words, even after a restart.
+Updates of different chats are answered concurrently, one chat's strictly in order (``Router.in_order``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from bot.channels.capabilities import ZALO
+from bot.channels.render import render
+from bot.channels.zalo.client import (
+    ConnectionDropped,
+    NotSent,
+    ZaloApiError,
+    ZaloClient,
+    ZaloError,
+)
+from bot.channels.zalo.polling import ZaloPoller
+from bot.channels.zalo.updates import CHANNEL, Unreadable, event_name, message_id, to_incoming
+from bot.engine.channel import ChannelStartError
+from bot.engine.events import Incoming, Outgoing
+from bot.engine.outbox import Delivery, Outcome
+from bot.engine.router import Router
+from messages import plain, text
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
+QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
+UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
+
+
+def start_failure(error: ZaloError, api_url: str) -> str:
+    """One line saying why the channel could not start, naming the setting, never the token."""
+    if isinstance(error, ZaloApiError):
+        if error.error_code in (401, 403):
+            return f"THIDUA_ZALO_TOKEN was rejected by {api_url} ({error.description})"
+        return f"the Zalo Bot API at {api_url} refused to start the bot ({error.reason})"
+    return f"cannot reach THIDUA_ZALO_API_URL {api_url}: {error.reason}"
+
+
+def classify(error: ZaloError) -> Delivery:
+    """The outbox's view of a failed send: what Zalo refused, and what may or may not have gone out."""
+    reason = str(error)[:255]
+    if isinstance(error, ZaloApiError):
+        if error.error_code == 429:
+            return Delivery(Outcome.RETRY, QUOTA_PAUSE, reason)
+        if error.error_code >= 500:
+            return Delivery(Outcome.RETRY, 0.0, reason)
+        if error.error_code in UNREACHABLE_CODES:
+            return Delivery(Outcome.UNREACHABLE, error=reason)
+        return Delivery(Outcome.FAILED, error=reason)
+    if isinstance(error, NotSent):
+        return Delivery(Outcome.RETRY, 0.0, reason)
+    return Delivery(Outcome.UNCERTAIN, error=reason)  # AnswerTimedOut, or dropped twice
+
+
+class ZaloChannel:
+    """Runs the bot on Zalo: polls updates, routes them, sends replies and outbox messages.
+
+    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_ZALO_RATE).
+    """
+
+    name = CHANNEL
+    capabilities = ZALO
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        router: Router,
+        *,
+        poll_timeout: int = 30,
+        rate: float = 5.0,
+        send_timeout: float = 30.0,
+    ) -> None:
+        self._router = router
+        self.rate: float | None = rate
+        self._api_url = api_url
+        self.client = ZaloClient(token, api_url, read_timeout=send_timeout)
+        self.poller = ZaloPoller(self.client, self._on_update, poll_timeout)
+        self._polling: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
+        self._answering: set[asyncio.Task[None]] = set()
+        self._processed: set[str] = set()
+        self._progress = asyncio.Condition()
+
+    # -- life cycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the token, clear any webhook (getUpdates is refused while one is set) and start polling.
+
+        Raises ChannelStartError, one line naming the setting or the address, when Zalo rejects the token or
+        cannot be reached; the connections are closed first.
+        """
+        await self.client.open()
+        try:
+            me: dict[str, Any] = await self.client.call("getMe") or {}
+            await self.client.call("deleteWebhook")
+        except ZaloError as error:
+            await self.client.close()
+            raise ChannelStartError(start_failure(error, self._api_url)) from None
+        except BaseException:
+            await self.client.close()
+            raise
+        self._polling = asyncio.create_task(self.poller.run(), name="zalo polling")
+        log.info("zalo channel polling as %s", me.get("account_name", "?"))
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in hand and close the connection; safe to call twice."""
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        if self._answering:
+            await asyncio.gather(*self._answering, return_exceptions=True)
+        await self.client.close()
+
+    async def wait_processed(self, message_id: str, timeout: float = 10.0) -> None:
+        """Wait until the update of this message has been fully answered (used by tests and the demo)."""
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: message_id in self._processed), timeout)
+
+    def invite_link(self, code: str) -> str:
+        """Zalo has no deep links: what the invited person types to the bot."""
+        return f"/start {code}"
+
+    # -- incoming -----------------------------------------------------------------------------------------
+
+    async def _on_update(self, raw: object) -> None:
+        """Start answering one polled update; waits while MAX_CONCURRENT_UPDATES are being answered."""
+        try:
+            event = to_incoming(raw)
+        except Unreadable as error:
+            # The event's name and what is wrong, never the content.
+            log.warning(
+                "zalo polling: skipped an update (%s) that cannot be read: %s", event_name(raw), error
+            )
+            return
+        if event is None:
+            return
+        await self._slots.acquire()
+        # Tasks start in the order updates came and take the chat's turn first, so one chat stays in order.
+        task = asyncio.create_task(self._receive(event, message_id(raw)))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _receive(self, event: Incoming, answered: str) -> None:
+        try:
+            async with self._router.in_order(CHANNEL, event.chat_id):
+                await self._answer_or_apologise(event)
+        finally:
+            self._slots.release()
+            async with self._progress:
+                self._processed.add(answered)
+                self._progress.notify_all()
+
+    async def _answer_or_apologise(self, event: Incoming) -> None:
+        try:
+            await self._answer(event)
+        except ZaloError as error:  # Zalo refused or failed the reply: the apology may still get through
+            log.warning("zalo: a reply to chat %s was not sent (%s); apologising", event.chat_id, error)
+            await self._apologise(event)
+        except Exception as error:
+            log.error(
+                "zalo: an update of chat %s failed (%s); the person got the apology",
+                event.chat_id,
+                type(error).__name__,
+                exc_info=error,
+            )
+            await self._apologise(event)
+
+    async def _answer(self, event: Incoming) -> None:
+        handled = await self._router.handle(event, self)
+        language = (handled.who.account.language if handled.who else None) or self._router.settings.language
+        for reply in handled.replies:
+            try:
+                await self._send(event.chat_id, reply, language)
+            except ZaloApiError as error:
+                if error.error_code != 429:
+                    raise
+                # Zalo's quota: a person waiting for an answer is worth one short wait and one more try.
+                log.warning(
+                    "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
+                )
+                await asyncio.sleep(QUOTA_PAUSE)
+                await self._send(event.chat_id, reply, language)
+
+    async def _apologise(self, event: Incoming) -> None:
+        if not event.is_private:
+            return
+        language: str = self._router.settings.language
+        try:
+            async with self._router.store.begin(deferred=True) as repos:  # a read: no write lock
+                account = await repos.accounts.get(CHANNEL, event.user_id)
+            language = (account.language if account else None) or language
+            apology = text(language, "fallback.error")
+            await self.client.call("sendMessage", {"chat_id": event.chat_id, "text": plain(apology)})
+        except Exception as error:
+            log.warning("zalo: could not apologise to chat %s (%s)", event.chat_id, type(error).__name__)
+
+    # -- outgoing -----------------------------------------------------------------------------------------
+
+    async def _send(self, chat_id: str, message: Outgoing, language: str) -> None:
+        """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu."""
+        shown = render(message, ZALO, language)
+        for part in shown.parts:
+            await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
+
+    async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
+        """Send one outbox message and classify the outcome for the outbox worker, as Telegram's does.
+
+        A 429, a 5xx or a request that never reached Zalo is retried later; a blocked or unknown user is
+        unreachable; a refused message failed. One answered too late may have been delivered: it is UNCERTAIN
+        and never sent again. A connection closed before the answer is tried once more, then UNCERTAIN too.
+        """
+        dropped = False
+        while True:
+            try:
+                await self._send(chat_id, message, self._router.settings.language)
+            except ConnectionDropped as error:
+                if dropped:
+                    return classify(error)
+                dropped = True
+                continue
+            except ZaloError as error:
+                return classify(error)
+            if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
+                await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
+            return Delivery(Outcome.SENT)

@@ -1,0 +1,117 @@
+"""``ZaloChat``: a person talking to the real bot on the Zalo sandbox over HTTP, with ``MemoryChat``'s API.
+
+``await mai.send("/start")``, ``await mai.press("Đăng ký")`` (types the option's words, as a person
+answering a numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.last_text``. Each
+action waits until the bot has answered it and the outbox is idle. ``link_in_database`` ties a Zalo account
+to a roster member directly, for tests that need one before linking without contact sharing exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.app import Runtime
+from bot.domain.vn.textkeys import search_key
+from bot.sandbox.zalo import ZaloSandbox, ZaloSent, ZaloUser
+from storage.database import Store
+
+_NOT_WORDS = re.compile(r"[^\w ]+")
+_OPTION = re.compile(r"^(\d+)\. (.+)$")
+
+
+def menu(message: ZaloSent) -> list[str]:
+    """The labels of a message's numbered menu (its last block: the hint, then "1. ..." lines), in order."""
+    block = message.text.rpartition("\n\n")[2].splitlines()
+    options = [_OPTION.match(line) for line in block[1:]]
+    if not options or not all(options):
+        return []
+    return [found.group(2) for found in options if found]
+
+
+def menu_body(message: ZaloSent) -> str:
+    """The message's text without its numbered menu."""
+    return message.text.rpartition("\n\n")[0] if menu(message) else message.text
+
+
+class ZaloChat:
+    """One person's private chat with the bot on the Zalo sandbox."""
+
+    def __init__(
+        self,
+        sandbox: ZaloSandbox,
+        runtime: Callable[[], Runtime],
+        user_id: int | str,
+        first_name: str,
+        last_name: str | None = None,
+        phone: str | None = None,
+        language_code: str = "vi",
+    ) -> None:
+        self._runtime = runtime  # looked up on each call, as the other chats do
+        self.name = " ".join(part for part in (first_name, last_name) if part)
+        self.user: ZaloUser = sandbox.user(f"z{user_id}", self.name)
+        self.user_id = self.user.user_id
+        self.phone = phone
+        self.language_code = language_code  # Zalo tells no language: kept for the same signature
+
+    async def _act(self, action: Awaitable[str]) -> list[ZaloSent]:
+        before = len(self.messages)
+        message_id = await action
+        runtime = self._runtime()
+        assert runtime.zalo is not None
+        await runtime.zalo.wait_processed(message_id)
+        await runtime.outbox.wait_idle()
+        return self.messages[before:]
+
+    async def send(self, text: str) -> list[ZaloSent]:
+        """Send a text or a command; returns the new messages the bot sent to this chat."""
+        return await self._act(self.user.send_text(text))
+
+    async def send_image(self, photo_url: str, caption: str | None = None) -> list[ZaloSent]:
+        """Send a photo by its URL, as Zalo hands it to the bot."""
+        return await self._act(self.user.send_image(photo_url, caption))
+
+    async def send_sticker(self) -> list[ZaloSent]:
+        """Send a sticker."""
+        return await self._act(self.user.send_sticker())
+
+    async def press(self, label: str) -> list[ZaloSent]:
+        """Choose the newest menu option whose label contains ``label`` by typing its words."""
+        for message in reversed(self.messages):
+            for option in menu(message):
+                if label in option:
+                    return await self.send(search_key(_NOT_WORDS.sub(" ", option)))
+        raise AssertionError(f"no choice {label!r} in this chat")
+
+    async def choose(self, number: int) -> list[ZaloSent]:
+        """Type an option's number, as a person answering a numbered menu does."""
+        return await self.send(str(number))
+
+    async def share_contact(self, *args: object, **kwargs: object) -> list[ZaloSent]:
+        """Zalo has no contact sharing."""
+        raise AssertionError("this channel cannot share a contact")
+
+    @property
+    def messages(self) -> list[ZaloSent]:
+        """Everything the bot sent to this chat so far."""
+        return self.user.messages()
+
+    @property
+    def last(self) -> ZaloSent:
+        """The bot's newest message to this chat."""
+        return self.user.last()
+
+    @property
+    def last_text(self) -> str:
+        """The newest message as the person reads it (Zalo's texts are plain)."""
+        return self.last.plain_text
+
+
+async def link_in_database(store: Store, chat: ZaloChat, member_code: str, now: datetime) -> None:
+    """Tie ``chat``'s Zalo account to the roster member ``member_code``, as linking will."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        assert member is not None, member_code
+        account = await repos.accounts.touch("zalo", chat.user_id, chat.user_id, chat.name, now)
+        await repos.accounts.link(account.id, member.id, now)

@@ -1,0 +1,219 @@
+"""The bot on Zalo, through the Zalo sandbox over HTTP: what works before linking without contact sharing
+exists (a stranger's /start, /help, /language, numbered menus answered by number and by words), members
+linked directly in the database registering and receiving a launch, long replies split at 2,000
+characters, no markup reaching Zalo, odd updates, and the polling outage said in two lines."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from bot.engine.events import Outgoing
+from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox
+from messages import plain, text
+from storage.database import Store
+from storage.records import Pledge
+from tests.conftest import ZALO, People, ZaloBot
+from tests.helpers.campaigns import TITLE, create_through_dialog, launch
+from tests.helpers.choices import body, choices
+from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
+from tests.helpers.zalo_chat import ZaloChat, link_in_database
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.parametrize("channel_kind", ZALO)]
+POLLING = "bot.channels.zalo.polling"
+
+
+def vi(key: str, **params: object) -> str:
+    return plain(text("vi", key, **params))
+
+
+async def linked_on_zalo(
+    people: People, store: Store, person: tuple[int, str, str, str], code: str
+) -> ZaloChat:
+    """A roster member whose Zalo account is tied to ``code`` in the database, who has said /start."""
+    chat = people(*person)
+    assert isinstance(chat, ZaloChat)
+    await link_in_database(store, chat, code, NOW)
+    await chat.send("/start")
+    return chat
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Wait, bounded, for a condition nothing signals (a poller's state, a log line)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+def assert_fits_zalo(chat: ZaloChat) -> None:
+    """Every message the chat received is plain text within Zalo's limit."""
+    for message in chat.messages:
+        assert len(message.text) <= MAX_TEXT_LENGTH
+        assert "<b>" not in message.text and "&amp;" not in message.text and "<code>" not in message.text
+
+
+async def test_a_stranger_starts_and_reads_the_welcome_as_plain_text(people: People) -> None:
+    nam = people(*STRANGER)
+    await nam.send("/start")
+    assert vi("onboarding.welcome") in nam.last_text
+    assert isinstance(nam, ZaloChat)
+    assert_fits_zalo(nam)
+
+
+async def test_the_menu_is_numbered_and_answered_by_number_or_by_words(people: People, store: Store) -> None:
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    assert "Hoàng Thị Mai" in body(mai.last)
+    menu = choices(mai.last)
+    assert vi("menu.choose_by_number") in mai.last_text and "1. " in mai.last_text
+    help_number = next(n for n, label in enumerate(menu, start=1) if vi("menu.help") in label)
+    await mai.choose(help_number)
+    assert "/help (/huongdan)" in mai.last_text
+    assert "/requests" not in mai.last_text  # members do not see officer commands
+    await mai.send("/start")
+    await mai.send("huong dan")  # the option's words, without accents or emoji
+    assert "/help (/huongdan)" in mai.last_text
+    assert_fits_zalo(mai)
+
+
+async def test_help_and_the_language_switch(people: People, store: Store) -> None:
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    await mai.send("/huongdan")
+    assert "/language (/ngonngu)" in mai.last_text
+    await mai.send("/ngonngu")
+    await mai.press("English")
+    assert mai.last_text == plain(text("en", "language.set"))
+    await mai.send("/help")
+    assert "Commands you can use" in mai.last_text
+    await mai.send("/language")
+    assert "Type a number" in mai.last_text  # the menu's hint in the person's language
+    await mai.choose(1)
+    assert mai.last_text == vi("language.set")
+
+
+async def test_a_member_linked_in_the_database_gets_the_launch_and_registers(
+    people: People, store: Store
+) -> None:
+    hung = await linked_on_zalo(people, store, HUNG, "DV002")
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    await create_through_dialog(hung)  # type: ignore[arg-type]
+    await launch(hung)  # type: ignore[arg-type]
+    announcement = [m for m in mai.messages if "phát động phong trào thi đua" in m.text]
+    assert len(announcement) == 1 and TITLE in announcement[0].text
+    await mai.send("/phongtrao")
+    await mai.press(TITLE)
+    await mai.press("Đăng ký thi đua")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.send("Sáng kiến cải tiến kỹ thuật; sáng kiến; 2")
+    await mai.press("Xác nhận đăng ký")
+    assert "Đã ghi nhận đăng ký" in mai.last_text
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        member = await repos.members.by_code("DV001")
+        assert campaign is not None and member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+    assert registration is not None and registration.titles == ("good_worker",)
+    assert registration.pledges == (Pledge("Sáng kiến cải tiến kỹ thuật", "sáng kiến", "2"),)
+    assert any("Đã gửi: 2/2" in m.text for m in hung.messages)  # the launch's delivery summary
+    assert_fits_zalo(hung)
+    assert_fits_zalo(mai)
+
+
+async def test_a_long_message_is_split_at_2000_on_line_breaks_and_markup_never_reaches_zalo(
+    people: People, zalo_bot: ZaloBot, zalo_sandbox: ZaloSandbox
+) -> None:
+    nam = people(*STRANGER)
+    assert isinstance(nam, ZaloChat)
+    await nam.send("/start")
+    lines = [f"<b>Dòng {n:03d}</b> &amp; " + "x" * 40 for n in range(60)]  # about 3,000 characters
+    zalo = zalo_bot.runtime.zalo
+    assert zalo is not None
+    before = len(nam.messages)
+    await zalo.deliver(nam.user_id, Outgoing("\n".join(lines)))
+    parts = [message.text for message in nam.messages[before:]]
+    assert len(parts) == 2 and all(len(part) <= MAX_TEXT_LENGTH for part in parts)
+    assert "\n".join(parts) == "\n".join(
+        line.replace("<b>", "").replace("</b>", "").replace("&amp;", "&") for line in lines
+    )
+    await nam.send("/<i>khongco</i>")  # what a person types comes back as typed, not as markup
+    assert "/<i>khongco</i>" in nam.last_text
+    assert all("<b>" not in text for _, params in zalo_sandbox.calls if (text := str(params.get("text", ""))))
+
+
+async def test_stickers_images_and_unreadable_updates_get_polite_answers_or_are_skipped(
+    people: People, store: Store, zalo_sandbox: ZaloSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    await mai.send_sticker()
+    assert mai.last_text == vi("fallback.unsupported")
+    await mai.send_image("https://zalo.example/photo/1.jpg", caption="ảnh")
+    assert mai.last_text == vi("fallback.unsupported")
+    secret = "0912345678 bí mật"
+    zalo_sandbox.inject_raw("not an update")
+    zalo_sandbox.inject_raw({"event_name": "message.text.received", "message": {"text": secret}})
+    zalo_sandbox.inject_raw({"event_name": "message.unsupported.received"})  # no message: nothing to answer
+    zalo_sandbox.wrap_next(1)  # Zalo sometimes wraps an update as {ok, result: {...}}
+    await mai.send("/huongdan")  # polled after the odd ones, so answered only once they were skipped
+    assert "/help (/huongdan)" in mai.last_text
+    skipped = [r.getMessage() for r in caplog.records if "skipped an update" in r.getMessage()]
+    assert len(skipped) == 2
+    assert not any(secret in line or "0912345678" in line for line in caplog.text.splitlines())
+
+
+async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_ends(
+    people: People,
+    store: Store,
+    zalo_bot: ZaloBot,
+    zalo_sandbox: ZaloSandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    caplog.set_level(logging.INFO)
+    zalo = zalo_bot.runtime.zalo
+    assert zalo is not None
+    await zalo_sandbox.go_down()
+    await until(lambda: zalo.poller.outages.failed_polls >= 3)  # a few refused polls: still the one line
+    await zalo_sandbox.go_up()
+    await mai.send("/huongdan")  # sent during the outage's last pause, answered once polling is back
+    assert "/help (/huongdan)" in mai.last_text
+    lines = [r for r in caplog.records if r.name == POLLING]
+    assert [("outage started" in r.getMessage(), "outage ended" in r.getMessage()) for r in lines] == [
+        (True, False),
+        (False, True),
+    ]
+    assert all(r.exc_info is None for r in lines)
+    assert not any(zalo_sandbox.token in r.getMessage() for r in caplog.records)
+
+
+async def test_an_invitation_on_zalo_is_what_the_person_types(people: People, store: Store) -> None:
+    hung = await linked_on_zalo(people, store, HUNG, "DV002")
+    await hung.send("/moi CDCS-DL")
+    typed = next(line for line in hung.last_text.splitlines() if line.startswith("/start "))  # no deep links
+    nam = people(*STRANGER)
+    await nam.send(typed)
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in nam.last_text
+    assert vi("onboarding.invite_invalid") not in nam.last_text
+
+
+async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
+    people: People, store: Store, zalo_sandbox: ZaloSandbox
+) -> None:
+    mai = await linked_on_zalo(people, store, MAI, "DV001")
+    quota = zalo_sandbox.add_fault("429", chat_id=mai.user_id, times=1)
+    replies = await mai.send("/huongdan")
+    assert quota.hits == 1
+    assert len(replies) == 1 and "/help (/huongdan)" in replies[0].text
+
+
+async def test_a_reply_zalo_fails_gets_the_apology(people: People, zalo_sandbox: ZaloSandbox) -> None:
+    nam = people(*STRANGER)
+    assert isinstance(nam, ZaloChat)
+    zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=1)  # the first reply meets a gateway's 502
+    await nam.send("/start")
+    assert nam.last_text == vi("fallback.error")
