@@ -1,5 +1,5 @@
-"""THIDUA_LOG_FORMAT=json: one JSON object a line, with the update's id, channel and timing, and never a token,
-a secret, a phone number, an invitation code or what someone wrote."""
+"""THIDUA_LOG_FORMAT=json: one JSON object a line, with the update's id, channel and timing, and never a
+token, a secret, a phone number, an invitation code or what someone wrote."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def json_log(tmp_path: Path, settings: Settings) -> Iterator[Path]:
                 handler.close()
 
 
+def written_lines(path: Path) -> list[str]:
+    """The lines of the log file (read once the conversation is over)."""
+    return path.read_text(encoding="utf-8").splitlines()
+
+
 def phone_forms(phone: str) -> list[str]:
     """The ways a Vietnamese mobile number is written: 0912345678, 912345678, 84912345678, 0912 345 678."""
     national = phone.removeprefix("0")
@@ -66,7 +71,7 @@ async def test_json_lines_carry_update_fields_and_no_token_phone_code_or_text(
     await hung.press("Xác nhận gửi")
     await mai.act(mai.user.send_sticker())  # something the bot does not take
 
-    lines = json_log.read_text(encoding="utf-8").splitlines()
+    lines = written_lines(json_log)
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
     answered = [r for r in records if r["message"] == "update answered"]

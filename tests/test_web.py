@@ -138,10 +138,12 @@ async def test_a_missing_or_wrong_secret_is_refused_and_changes_nothing(
         async with http.post(url(service, case.path), json=case.update(sandbox), headers=headers) as answer:
             assert answer.status == 403
     async with service.store.begin() as repos:
-        accounts = (await repos.conn.execute(sa.select(sa.func.count()).select_from(channel_accounts))).scalar()
+        count = sa.select(sa.func.count()).select_from(channel_accounts)
+        accounts = (await repos.conn.execute(count)).scalar()
     assert accounts == 0
     assert sandbox.delivered == 0
-    async with http.post(url(service, case.path), json=case.update(sandbox), headers={case.header: SECRET}) as answer:
+    right = {case.header: SECRET}
+    async with http.post(url(service, case.path), json=case.update(sandbox), headers=right) as answer:
         assert answer.status == 200
     assert service.telegram is not None
     await service.telegram.wait_processed(900001)
