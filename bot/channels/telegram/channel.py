@@ -271,7 +271,7 @@ class TelegramChannel:
             async with self._router.in_order(CHANNEL, str(chat.id) if chat is not None else ""):
                 await self._answer_or_apologise(update)
             ms = (time.perf_counter() - started) * 1000
-            log.debug("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
+            log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
         finally:
             async with self._progress:
                 self._processed.add(update.update_id)
