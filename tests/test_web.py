@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Runtime
 from bot.engine.clock import ManualClock
-from bot.engine.config import load_settings
+from bot.engine.config import Settings, load_settings
 from bot.engine.events import FileOut
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
@@ -260,3 +260,31 @@ async def test_a_signed_link_serves_its_file_to_its_account_in_time_only(
     clock.advance(timedelta(minutes=15))
     async with http.get(link) as answer:
         assert answer.status == 410
+
+
+async def test_polling_again_deletes_the_webhook_and_answers(
+    service: Runtime,
+    sandbox: TelegramSandbox,
+    settings: Settings,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+) -> None:
+    assert (await sandbox._get_webhook_info({}))["url"]
+    healthz = url(service, "/healthz")
+    await service.stop()
+    polling = Runtime(settings, clock, poll_timeout=1)  # no THIDUA_WEBHOOK_URL
+    await polling.start()
+    try:
+        assert polling.web is None
+        assert (await sandbox._get_webhook_info({}))["url"] == ""
+        with pytest.raises(aiohttp.ClientConnectionError):  # nothing listens any more
+            await http.get(healthz)
+
+        def on_polling(user_id: int, first_name: str, last_name: str, phone: str) -> Chat:
+            return Chat(sandbox.user(user_id, first_name, last_name, phone=phone), lambda: polling)
+
+        mai = await linked(on_polling, MAI)
+        await mai.send("/huongdan")
+        assert "/help (/huongdan)" in mai.last_text
+    finally:
+        await polling.stop()
