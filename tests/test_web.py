@@ -22,6 +22,7 @@ from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
 from bot.engine.events import FileOut
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from storage.database import Store
 from storage.tables import channel_accounts, outbox
 from tests.helpers.chat import Chat
@@ -46,18 +47,20 @@ class WebhookCase:
     update: Callable[[TelegramSandbox], dict[str, object]]
 
 
-def telegram_update(sandbox: TelegramSandbox) -> dict[str, object]:
-    """A private /start from a person the bot has never seen."""
+def telegram_update(
+    sandbox: TelegramSandbox, update_id: int = 900001, command: str = "/start"
+) -> dict[str, object]:
+    """A private command from Lan, a person the bot has never seen."""
     sandbox.user(7007, "Lan")
     return {
-        "update_id": 900001,
+        "update_id": update_id,
         "message": {
-            "message_id": 1,
+            "message_id": update_id,
             "date": 1772413200,
             "from": {"id": 7007, "is_bot": False, "first_name": "Lan"},
             "chat": {"id": 7007, "type": "private", "first_name": "Lan"},
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "text": command,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
         },
     }
 
@@ -97,8 +100,9 @@ async def service(
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """An HTTP client for the tests' own requests."""
-    async with aiohttp.ClientSession() as session:
+    """An HTTP client for the tests' own requests, each bounded (a webhook that waited for the handling
+    would never answer while the chat is held)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         yield session
 
 
@@ -148,6 +152,27 @@ async def test_a_missing_or_wrong_secret_is_refused_and_changes_nothing(
     assert service.telegram is not None
     await service.telegram.wait_processed(900001)
     assert sandbox.delivered >= 1  # the newcomer's welcome
+
+
+async def test_the_webhook_answers_before_the_update_is_handled_and_keeps_the_chats_order(
+    service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    commands = ["/start", "/huongdan", "/ngonngu"]
+    # While Lan's chat is held, every call is still answered 200 at once: handling waits for its turn.
+    async with service.router.in_order("telegram", "7007"):
+        for number, command in enumerate(commands, start=1):
+            update = telegram_update(sandbox, number, command)
+            async with http.post(url(service, "/telegram/webhook"), json=update, headers=headers) as answer:
+                assert answer.status == 200
+        assert sandbox.delivered == 0
+    assert service.telegram is not None
+    for number in range(1, len(commands) + 1):
+        await service.telegram.wait_processed(number)
+    replies = [message.plain_text for message in sandbox.messages(7007)]
+    help_at = next(i for i, reply in enumerate(replies) if "/help (/huongdan)" in reply)
+    language_at = next(i for i, reply in enumerate(replies) if plain(text("vi", "language.choose")) in reply)
+    assert 0 < help_at < language_at  # the welcome first, then in the order sent
 
 
 @pytest.mark.parametrize("case", WEBHOOKS, ids=lambda case: case.channel)
