@@ -194,6 +194,18 @@ async def test_a_broken_body_is_a_400_said_once_and_the_bot_goes_on(
     assert "/help (/huongdan)" in mai.last_text
 
 
+async def test_a_telegram_update_it_cannot_read_is_skipped_as_when_polled(
+    service: Runtime, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 200, so Telegram does not send it again and again; one warning naming its id, never its content.
+    poison = {"update_id": 4711, "message": "not a message"}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with http.post(url(service, "/telegram/webhook"), json=poison, headers=headers) as answer:
+        assert answer.status == 200
+    [skipped] = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert "update 4711 (message)" in skipped.getMessage() and "not a message" not in skipped.getMessage()
+
+
 async def test_healthz_reports_the_database_the_outbox_and_who_holds_the_leases(
     service: Runtime, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,6 +266,7 @@ async def test_metrics_count_updates_latency_and_the_deliveries_of_a_broadcast(
     assert figures[("thidua_deliveries_total", (("channel", "telegram"), ("result", "sent")))] == sent
     assert figures[("thidua_outbox_pending", ())] == 0
     assert figures[("thidua_reminders_sent_total", ())] == 0
+    assert figures[("process_resident_memory_bytes", ())] > 0
 
 
 async def test_a_signed_link_serves_its_file_to_its_account_in_time_only(

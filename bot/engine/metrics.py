@@ -1,11 +1,12 @@
-"""The service's figures for Prometheus: updates handled and how long they took, deliveries, reminders and
-the outbox's depth, each in the registry of one Runtime (never prometheus_client's global one, so tests and
-two runtimes in one process count apart). The web server's /metrics renders them.
+"""The service's figures for Prometheus: updates handled and how long they took, deliveries, reminders,
+the outbox's depth and the process's memory and CPU, each in the registry of one Runtime (never
+prometheus_client's global one, so tests and two runtimes in one process count apart). The web server's
+/metrics renders them.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 # Seconds: a reply is expected within a second; an export may take several.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -16,6 +17,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, CPU seconds, open files
         self.updates = Counter(
             "thidua_updates",
             "Updates handled, by channel and outcome (ok, error)",
