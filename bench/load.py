@@ -5,6 +5,7 @@
     python bench/load.py --small       # 100 members, for CI
     python bench/load.py --rate 30     # replies paced at Telegram's default 30 msg/s (the default here is
                                        # 1,000/s, so that the figures are the bot's and not the limiter's)
+    python bench/load.py --webhook     # webhook mode: the sandbox POSTs each update to the bot's web server
 
 Runs the real Runtime (router, SQLite file, outbox, scheduler) against the Bot API sandbox, which runs in a
 child process with the members it plays (driven over a small control API), so the CPU figure is the bot's.
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -255,7 +257,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-async def run(count: int, linked: bool, rate: float) -> None:
+def free_port() -> int:
+    """A free port of 127.0.0.1 for the bot's web server (its address is registered before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
     """Seed, start the bot, let every member write at once, print the figures."""
     child, api_url, token, control_url = start_sandbox(count)
     scratch = tempfile.TemporaryDirectory(prefix="thidua-load-")
@@ -269,6 +278,15 @@ async def run(count: int, linked: bool, rate: float) -> None:
             telegram_token=SecretStr(token),
             telegram_api_url=api_url,
             telegram_rate=rate,
+            **(
+                {
+                    "webhook_url": f"http://127.0.0.1:{port}",
+                    "webhook_secret": "bench-secret",
+                    "listen": f"127.0.0.1:{port}",
+                }
+                if webhook and (port := free_port())
+                else {}
+            ),
         )
         now = datetime.now(UTC)
         runtime = Runtime(settings, poll_timeout=1)
@@ -292,7 +310,8 @@ async def run(count: int, linked: bool, rate: float) -> None:
         updates = count * (2 if linked else 3)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         how = "already linked: /start, /campaigns" if linked else "/start, share contact, /campaigns"
-        print(f"{count:,} members at once ({how}), {updates:,} updates, sending limit {rate:,.0f} msg/s")
+        mode = "webhook" if webhook else "polling"
+        print(f"{count:,} members at once ({how}), {updates:,} updates by {mode}, limit {rate:,.0f} msg/s")
         print(f"  completion p50       {statistics.median(times):8.2f} s")
         print(f"  completion p95       {percentile(times, 0.95):8.2f} s")
         print(f"  completion max       {max(times):8.2f} s")
@@ -319,13 +338,14 @@ def main() -> None:
     parser.add_argument("--linked", action="store_true", help="members already linked to their accounts")
     parser.add_argument("--small", action="store_true", help="100 members, for CI")
     parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE for the run")
+    parser.add_argument("--webhook", action="store_true", help="updates by webhook instead of polling")
     parser.add_argument("--sandbox-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sandbox_child is not None:
         asyncio.run(serve_sandbox(args.sandbox_child))
         return
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    asyncio.run(run(100 if args.small else args.members, args.linked, args.rate))
+    asyncio.run(run(100 if args.small else args.members, args.linked, args.rate, args.webhook))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 The channels are a list built from the settings (Telegram when THIDUA_TELEGRAM_TOKEN is set, Zalo when
 THIDUA_ZALO_TOKEN is) plus the in-process channel a test hands in; each gives the outbox its deliverer and
-its rate.
+its rate. With THIDUA_WEBHOOK_URL set, the web server (``bot.web``) takes the webhooks of the channels that
+have one and serves /healthz, /metrics and the signed file links; the figures are in one Prometheus registry
+per Runtime.
 
 ``Runtime`` is what ``thidua run`` and ``thidua demo`` run, and what the end-to-end tests start against
 the sandbox. The embedded SQLite default is migrated at start; other databases need ``thidua db upgrade``.
@@ -17,12 +19,15 @@ from bot.channels.memory import MemoryChannel
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.engine.broadcast_summary import summary_reporter
-from bot.engine.channel import Channel
+from bot.engine.channel import Channel, TakesWebhooks, Webhook
 from bot.engine.clock import Clock, SystemClock
 from bot.engine.config import ConfigError, Settings
+from bot.engine.files import FileShelf, derive_key
+from bot.engine.metrics import Metrics
 from bot.engine.outbox import OutboxWorker
 from bot.engine.router import Router
 from bot.engine.scheduler import ReminderScheduler
+from bot.web.server import WebServer
 from handlers.reminder_notices import REMINDER_WORDING
 from handlers.routes import ROUTES
 from storage.database import Store
@@ -65,6 +70,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.database_url)
+        self.metrics = Metrics()
         self.router = Router(
             ROUTES,
             self.store,
@@ -72,8 +78,14 @@ class Runtime:
             self.clock,
             on_commit=self._wake_outbox,
             on_plans_changed=self._wake_scheduler,
+            metrics=self.metrics,
+        )
+        secret = settings.file_secret or settings.webhook_secret
+        self.files = FileShelf(
+            self.clock, derive_key(secret.get_secret_value() if secret else None), settings.webhook_url
         )
         self.channels: list[Channel] = []
+        webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         if settings.telegram_token is not None:
             self.channels.append(
                 TelegramChannel(
@@ -83,6 +95,8 @@ class Runtime:
                     poll_timeout=poll_timeout,
                     rate=settings.telegram_rate,
                     send_timeout=settings.send_timeout,
+                    webhook_url=settings.webhook_url,
+                    webhook_secret=webhook_secret,
                 )
             )
         if settings.zalo_token is not None:
@@ -110,11 +124,26 @@ class Runtime:
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
             quiet_hours=quiet_hours,
+            metrics=self.metrics,
         )
         self.reminders = ReminderScheduler(
-            self.store, self.clock, settings, on_queued=self.outbox.wake, wording=REMINDER_WORDING
+            self.store,
+            self.clock,
+            settings,
+            on_queued=self.outbox.wake,
+            wording=REMINDER_WORDING,
+            metrics=self.metrics,
         )
+        self.web: WebServer | None = None
+        if settings.webhook_url is not None:
+            self.web = WebServer(
+                settings.listen, self._webhooks(), self.store, self.metrics, self.files, self.clock
+            )
         self._started = False
+
+    def _webhooks(self) -> list[Webhook]:
+        hooks = (channel.webhook() for channel in self.channels if isinstance(channel, TakesWebhooks))
+        return [hook for hook in hooks if hook is not None]
 
     @property
     def telegram(self) -> TelegramChannel | None:
@@ -142,6 +171,8 @@ class Runtime:
         if not self.channels:
             raise NoChannel("no channel is configured: set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN")
         await prepare_database(self.store)
+        if self.web is not None:  # listening before a channel registers a webhook that points here
+            await self.web.start()
         for channel in self.channels:
             await channel.start()
         self.outbox.start()
@@ -149,8 +180,11 @@ class Runtime:
         self._started = True
 
     async def stop(self) -> None:
-        """Stop the outbox worker, then the channels it sends through, then close the database."""
+        """Stop taking webhook calls (the platforms keep the updates and call again), stop the outbox
+        worker, then the channels it sends through, then close the database."""
         self._started = False
+        if self.web is not None:
+            await self.web.stop()
         await self.reminders.stop()
         await self.outbox.stop()
         for channel in reversed(self.channels):

@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings(args.config)
-        setup_logging(settings.secrets())  # the demo moves it to a file beside its database
+        setup_logging(settings.secrets(), log_format=settings.log_format)  # the demo: to a file
         print(asyncio.run(_dispatch(args, settings)))
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)

@@ -580,7 +580,7 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
     Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
     ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
     """
-    setup_logging(settings.secrets(), logging.INFO, path=log_file(database))
+    setup_logging(settings.secrets(), logging.INFO, path=log_file(database), log_format=settings.log_format)
     logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
     async with demo_chat(settings, database) as chat:
         language = chat.language

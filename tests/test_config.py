@@ -13,7 +13,17 @@ from bot.engine.logs import REDACTED, RedactSecrets
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("DATABASE_URL", "TELEGRAM_TOKEN", "TELEGRAM_API_URL", "ADMINS", "LANGUAGE", "TIMEZONE"):
+    for name in (
+        "DATABASE_URL",
+        "TELEGRAM_TOKEN",
+        "TELEGRAM_API_URL",
+        "ADMINS",
+        "LANGUAGE",
+        "TIMEZONE",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "LOG_FORMAT",
+    ):
         monkeypatch.delenv(f"THIDUA_{name}", raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -53,6 +63,9 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
         ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
         ("THIDUA_LANGUAGE", "fr", "THIDUA_LANGUAGE:"),
         ("THIDUA_LISTEN", "8080", "THIDUA_LISTEN: must be HOST:PORT"),
+        ("THIDUA_WEBHOOK_SECRET", "short", "THIDUA_WEBHOOK_SECRET: must be 8 to 256 of the characters"),
+        ("THIDUA_WEBHOOK_SECRET", "has spaces in it", "THIDUA_WEBHOOK_SECRET: must be 8 to 256"),
+        ("THIDUA_LOG_FORMAT", "xml", "THIDUA_LOG_FORMAT:"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(
@@ -63,6 +76,17 @@ def test_a_malformed_setting_is_named_in_one_line(
         load_settings()
     assert str(raised.value).startswith(message)
     assert "\n" not in str(raised.value)
+
+
+def test_webhook_mode_needs_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THIDUA_WEBHOOK_URL", "https://bot.example.vn/thidua/")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == "THIDUA_WEBHOOK_SECRET must be set when THIDUA_WEBHOOK_URL is"
+    monkeypatch.setenv("THIDUA_WEBHOOK_SECRET", "a-long_Secret-42")
+    settings = load_settings()
+    assert settings.webhook_url == "https://bot.example.vn/thidua"
+    assert "a-long_Secret-42" in settings.secrets()
 
 
 def test_an_unreadable_config_file_is_named(tmp_path: Path) -> None:

@@ -4,14 +4,17 @@
 A channel (Telegram, the in-process ``MemoryChannel``, Zalo next) has a name and declared capabilities, is
 started and stopped with the service, delivers the outbox's messages at its own rate and makes invite
 links. Updates of one chat are answered strictly in order, different chats concurrently, whatever the channel.
+A channel that can take its updates by webhook also hands the web server a ``Webhook``: its path, the header
+its platform puts the secret in, and the call that takes one update's JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from bot.engine.events import Outgoing
 from bot.engine.outbox import Delivery
@@ -72,6 +75,33 @@ class Channel(Protocol):
 
     def invite_link(self, code: str) -> str:
         """A link that opens the bot with ``/start CODE``."""
+        ...
+
+
+class MalformedUpdate(ValueError):
+    """A webhook body that is not an update of the channel's platform (answered 400, handled no further)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One webhook route of the web server: ``POST path`` with ``secret`` in the header ``secret_header``.
+
+    ``receive`` takes the decoded JSON body and returns as soon as the update is handed over (handling
+    goes on after the answer, in its chat's turn); it raises MalformedUpdate for a body it cannot read.
+    """
+
+    path: str
+    secret_header: str
+    secret: str
+    receive: Callable[[object], Awaitable[None]]
+
+
+@runtime_checkable
+class TakesWebhooks(Protocol):
+    """A channel that can run in webhook mode (THIDUA_WEBHOOK_URL set)."""
+
+    def webhook(self) -> Webhook | None:
+        """Its route while in webhook mode, None while it polls."""
         ...
 
 

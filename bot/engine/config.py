@@ -6,18 +6,20 @@ A missing or malformed setting stops start-up with ``ConfigError`` naming the va
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 CHANNELS = ("telegram", "zalo")
 ENV_PREFIX = "THIDUA_"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
 
 
 class ConfigError(Exception):
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
+    file_secret: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
     reminder_grace_hours: float = Field(default=6.0, ge=0)
     review_scale: int = Field(default=10, ge=2, le=100)
     telegram_rate: float = Field(default=30.0, gt=0, le=10000)
@@ -127,9 +131,23 @@ class Settings(BaseSettings):
     @classmethod
     def _host_port(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)")
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram takes 1-256 of A-Z a-z 0-9 _ -; Zalo 8-256 characters: the secret must suit both.
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 8 to 256 of the characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("THIDUA_WEBHOOK_SECRET must be set when THIDUA_WEBHOOK_URL is")
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
@@ -142,7 +160,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value set, so logging can blank them out."""
-        found = [self.telegram_token, self.zalo_token, self.webhook_secret]
+        found = [self.telegram_token, self.zalo_token, self.webhook_secret, self.file_secret]
         return [secret.get_secret_value() for secret in found if secret is not None]
 
 
@@ -153,6 +171,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return source(**overrides)  # type: ignore[no-any-return]
     except ValidationError as error:
         first = error.errors()[0]
-        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "configuration"
         reason = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{name}: {reason}") from None
+        if not first["loc"]:  # a rule between settings names them itself
+            raise ConfigError(reason) from None
+        raise ConfigError(f"{ENV_PREFIX}{str(first['loc'][0]).upper()}: {reason}") from None

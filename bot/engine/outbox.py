@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.engine.clock import Clock
 from bot.engine.events import Outgoing
+from bot.engine.metrics import Metrics
 from bot.engine.quiet import quiet_until
 from messages.formatting import VIETNAM
 from storage.database import Repos, Store
@@ -137,8 +138,10 @@ class _Recorder:
         retry_window: timedelta,
         on_broadcast_done: BroadcastDone | None,
         on_finished: Callable[[], None],
+        metrics: Metrics,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._clock = clock
         self._holder = holder
         self._retry_window = retry_window
@@ -187,6 +190,8 @@ class _Recorder:
             except Exception:
                 log.exception("could not record %d outbox outcomes; trying again", len(outcomes))
                 await asyncio.sleep(1)
+        for item, delivery, _ in outcomes:  # counted once committed, as the database has them
+            self._metrics.deliveries.labels(item.channel, delivery.outcome.value).inc()
         for _, _, done in outcomes:
             if not done.done():
                 done.set_result(None)
@@ -254,6 +259,7 @@ class OutboxWorker:
         on_broadcast_done: BroadcastDone | None = None,
         zone: ZoneInfo = VIETNAM,
         quiet_hours: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -264,7 +270,9 @@ class OutboxWorker:
         self._zone = zone
         self._quiet_hours = quiet_hours  # the demo switches them off, so its notices arrive at any hour
         self.instance = secrets.token_hex(6)
-        self._recorder = _Recorder(store, clock, self.instance, retry_window, on_broadcast_done, self.wake)
+        self._recorder = _Recorder(
+            store, clock, self.instance, retry_window, on_broadcast_done, self.wake, metrics or Metrics()
+        )
         self._chats: asyncio.Queue[list[OutboxItem]] = asyncio.Queue()
         self._held = 0  # rows claimed and neither settled nor released
         self._drained = asyncio.Event()  # set while nothing is held

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, al
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, Incoming, Kind, Outgoing
 from bot.engine.menus import Option, newest_menu, read_choice
+from bot.engine.metrics import Metrics
 from messages import text
 from storage.database import Repos, Store, is_busy
 
@@ -60,8 +62,10 @@ class Router:
         clock: Clock,
         on_commit: Callable[[], None],
         on_plans_changed: Callable[[], None],
+        metrics: Metrics | None = None,
     ) -> None:
         self.routes = routes
+        self.metrics = metrics or Metrics()
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -76,7 +80,20 @@ class Router:
         return self._order.turn(channel, chat_id)
 
     async def handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
-        """Answer one event; the changes are committed before the replies are handed back."""
+        """Answer one event; the changes are committed before the replies are handed back.
+
+        Counted in the metrics by channel and outcome, with the time it took."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            handled = await self._handle(event, channel)
+            outcome = "ok"
+            return handled
+        finally:
+            self.metrics.updates.labels(event.channel, outcome).inc()
+            self.metrics.latency.labels(event.channel).observe(time.perf_counter() - started)
+
+    async def _handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         if not event.is_private:
             return self._group_answer(event)
         now = self.clock.now()

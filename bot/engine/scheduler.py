@@ -21,6 +21,7 @@ from bot.domain.calendar_reminders import extend_all
 from bot.domain.reminders import ReminderWording, fire, report_missed
 from bot.engine.clock import Clock
 from bot.engine.config import Settings
+from bot.engine.metrics import Metrics
 from storage.database import Store
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class ReminderScheduler:
         *,
         wording: ReminderWording,
         instance: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._clock = clock
         self._settings = settings
         self._wording = wording  # the handlers' words, handed in by bot/app.py
@@ -170,8 +173,9 @@ class ReminderScheduler:
             async with self._store.begin(deferred=True) as repos:  # reads only: no write lock
                 due = await repos.reminders.due(now)
             for sending in due:
+                missed = now - sending.due_at > grace
                 async with self._store.begin() as repos:
-                    if now - sending.due_at > grace:
+                    if missed:
                         await report_missed(
                             repos,
                             sending,
@@ -180,9 +184,9 @@ class ReminderScheduler:
                             zone=self._settings.zone,
                             now=now,
                         )
-                        continue
-                    queued += (
-                        await fire(
+                        fired = None
+                    else:
+                        fired = await fire(
                             repos,
                             sending,
                             self._wording,
@@ -190,8 +194,12 @@ class ReminderScheduler:
                             zone=self._settings.zone,
                             now=now,
                         )
-                        or 0
-                    )
+                # Counted once committed; a sending another instance already sent is not counted here.
+                if missed:
+                    self._metrics.reminders_missed.inc()
+                elif fired is not None:
+                    self._metrics.reminders_sent.inc()
+                    queued += fired
             if due:
                 self._on_queued()
             return queued

@@ -1,6 +1,8 @@
 """An emulator of the Telegram Bot API, served by aiohttp on localhost, for tests and terminal demos.
 
 TelegramSandbox answers like Telegram (same JSON, same errors); SandboxUser plays a Telegram user.
+Updates are fetched by getUpdates, or, once the bot calls setWebhook, POSTed to its URL in order with the
+secret header, as Telegram does (kept and tried again until the bot answers 2xx).
 Tests inject faults per method and per chat, at a seeded random rate or for the next N calls (``add_fault``:
 429, 5xx, slow answers, dropped connections, 403, 400), and refuse connections for a while (``go_down``).
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from bot.sandbox.telegram_html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_length
@@ -36,6 +39,8 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPDATES_PER_POLL = 100
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
+WEBHOOK_RETRY_SECONDS = 0.05  # Telegram waits longer between tries; tests need not
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 JSON_PARAMS = frozenset(
     {
         "reply_markup",
@@ -530,6 +535,9 @@ class TelegramSandbox:
         self._open_callback_queries: set[str] = set()
         self._callback_query_numbers = itertools.count(4_000_000_000_001)
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
         self._wakeup = asyncio.Event()
         self._poll_generation = 0
         self._polls_elsewhere = 0
@@ -575,6 +583,9 @@ class TelegramSandbox:
         """End pending long polls and stop serving; safe to call twice."""
         self._stopping = True
         self._wake_pollers()
+        if self._pusher is not None:
+            await self._pusher
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -938,13 +949,44 @@ class TelegramSandbox:
         self._webhook_url = ""
         if bool_param(params, "drop_pending_updates"):
             self._updates.clear()
+        self._wake_pollers()  # the pusher ends
         return True
 
     async def _set_webhook(self, params: Params) -> bool:
+        secret = str_param(params, "secret_token") or ""
+        if secret and not WEBHOOK_SECRET.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
         self._webhook_url = str_param(params, "url") or ""
+        self._webhook_secret = secret
         if bool_param(params, "drop_pending_updates"):
             self._updates.clear()
+        if self._webhook_url and (self._pusher is None or self._pusher.done()):
+            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
         return True
+
+    async def _push_to_webhook(self) -> None:
+        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
+        async with aiohttp.ClientSession() as session:
+            while self._webhook_url and not self._stopping:
+                wakeup = self._wakeup
+                if not self._updates:
+                    await wakeup.wait()
+                    continue
+                update = self._updates[0]
+                headers = (
+                    {"X-Telegram-Bot-Api-Secret-Token": self._webhook_secret} if self._webhook_secret else {}
+                )
+                try:
+                    async with session.post(self._webhook_url, json=update, headers=headers) as answer:
+                        status = answer.status
+                except aiohttp.ClientError:
+                    status = 0
+                self.webhook_answers.append(status)
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
     async def _get_webhook_info(self, params: Params) -> JsonDict:
         return {

@@ -47,3 +47,8 @@ class LeaseRepo:
         """When the lease runs out unless its holder renews it; None when nobody holds it."""
         query = sa.select(leases.c.expires_at).where(leases.c.name == name)
         return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def holders(self, now: datetime) -> dict[str, str]:
+        """Each lease still in force and the instance holding it."""
+        query = sa.select(leases.c.name, leases.c.holder).where(leases.c.expires_at >= now)
+        return {name: holder for name, holder in (await self.conn.execute(query)).all()}

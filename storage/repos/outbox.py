@@ -169,6 +169,11 @@ class OutboxRepo:
             queued += result.rowcount
         return queued
 
+    async def pending_count(self) -> int:
+        """Messages not yet sent nor given up: the outbox's depth."""
+        query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "pending")
+        return int((await self.conn.execute(query)).scalar_one())
+
     async def count_recipients(self, *, path: str, audience: Audience | None, skip_opted_out: bool) -> int:
         """How many accounts ``enqueue_for_subtree`` would queue with these filters."""
         filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]

@@ -1,6 +1,8 @@
 """The Telegram channel on python-telegram-bot 22: long polling against THIDUA_TELEGRAM_API_URL (Telegram,
-a self-hosted Bot API server or the project's sandbox), inline keyboards, per-role command menus, the
-library's rate limiter. Updates run concurrently; the engine's ``Router.in_order`` keeps one chat's in order.
+a self-hosted Bot API server or the project's sandbox), or a webhook when THIDUA_WEBHOOK_URL is set (the
+service's web server takes the calls and hands each update to the same queue polling fills), inline
+keyboards, per-role command menus, the library's rate limiter. Updates run concurrently; the engine's
+``Router.in_order`` keeps one chat's in order.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import asyncio
 import logging
 import socket
 import ssl
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -47,10 +50,10 @@ from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
 from bot.channels.text import split_text
 from bot.engine.access import Identity
-from bot.engine.channel import ChannelStartError
+from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.context import Role
 from bot.engine.events import Outgoing
-from bot.engine.logs import quiet_passed_on_rate_limits
+from bot.engine.logs import quiet_passed_on_rate_limits, update_fields
 from bot.engine.outbox import Delivery, Outcome
 from bot.engine.router import Router
 from messages import LANGUAGES, text
@@ -65,6 +68,9 @@ MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+WEBHOOK_PATH = "/telegram/webhook"  # on the service's web server; Telegram calls THIDUA_WEBHOOK_URL + this
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def rate_limiter(rate: float) -> AIORateLimiter:
@@ -112,7 +118,9 @@ def start_failure(error: TelegramError, api_url: str) -> str:
 class TelegramChannel:
     """Runs the bot on Telegram: receives updates, routes them, sends replies and outbox messages.
 
-    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_TELEGRAM_RATE).
+    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_TELEGRAM_RATE). Given
+    ``webhook_url`` (the service's public address) and ``webhook_secret`` it registers its webhook at start
+    instead of polling, and hands the web server its route (``webhook``).
     """
 
     name = CHANNEL
@@ -127,8 +135,12 @@ class TelegramChannel:
         poll_timeout: int = 10,
         rate: float = 30.0,
         send_timeout: float = 30.0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         self._router = router
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
         self.rate: float | None = rate
         self._poll_timeout = poll_timeout
         self.username = ""
@@ -162,7 +174,7 @@ class TelegramChannel:
     # -- life cycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, set the command menus and start long polling.
+        """Connect, set the command menus and start long polling, or register the webhook.
 
         Raises ChannelStartError, one line naming the setting or the address, when the Bot API rejects the
         token or cannot be reached; every connection opened so far is closed first.
@@ -172,13 +184,22 @@ class TelegramChannel:
             self.username = self.app.bot.username
             await self.set_default_menus()
             await self.app.start()
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(
-                poll_interval=0,
-                timeout=timedelta(seconds=self._poll_timeout),
-                allowed_updates=["message", "edited_message", "callback_query"],
-                error_callback=self._polling_failed,
-            )
+            if self._webhook_url is not None:
+                # Updates Telegram holds while the service was down come next; a restart loses none.
+                await self.app.bot.set_webhook(
+                    f"{self._webhook_url}{WEBHOOK_PATH}",
+                    secret_token=self._webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                assert self.app.updater is not None
+                # Polling first deletes any webhook a previous run in webhook mode left registered.
+                await self.app.updater.start_polling(
+                    poll_interval=0,
+                    timeout=timedelta(seconds=self._poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                    error_callback=self._polling_failed,
+                )
         except TelegramError as error:
             await self._close_after_failed_start()
             # from None: the library's own exception names the token.
@@ -186,7 +207,8 @@ class TelegramChannel:
         except BaseException:
             await self._close_after_failed_start()
             raise
-        log.info("telegram channel polling as @%s", self.username)
+        mode = "webhook" if self._webhook_url is not None else "polling"
+        log.info("telegram channel %s as @%s", mode, self.username)
 
     async def _close_after_failed_start(self) -> None:
         await self.stop()
@@ -211,6 +233,24 @@ class TelegramChannel:
         async with self._progress:
             await asyncio.wait_for(self._progress.wait_for(lambda: update_id in self._processed), timeout)
 
+    def webhook(self) -> Webhook | None:
+        """The web server's route for Telegram's calls, in webhook mode."""
+        if self._webhook_url is None or self._webhook_secret is None:
+            return None
+        return Webhook(WEBHOOK_PATH, WEBHOOK_SECRET_HEADER, self._webhook_secret, self.receive)
+
+    async def receive(self, body: object) -> None:
+        """Hand one webhook update to the queue the polling loop fills; its handling goes on after this
+        returns. Raises MalformedUpdate for a body that is not an update with an id."""
+        if not isinstance(body, dict):
+            raise MalformedUpdate("not a JSON object")
+        bot = self.app.bot
+        update = bot.read_update(body) if isinstance(bot, TolerantBot) else None
+        if update is None:
+            raise MalformedUpdate("no update id")
+        bot.insert_callback_data(update)
+        await self.app.update_queue.put(update)
+
     # -- ChannelInfo --------------------------------------------------------------------------------------
 
     def invite_link(self, code: str) -> str:
@@ -221,10 +261,13 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
+        started = time.perf_counter()
         # The whole update, the callback answer and any apology included, in its chat's turn.
         try:
             async with self._router.in_order(CHANNEL, str(chat.id) if chat is not None else ""):
                 await self._answer_or_apologise(update)
+            ms = (time.perf_counter() - started) * 1000
+            log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
         finally:
             async with self._progress:
                 self._processed.add(update.update_id)
@@ -238,6 +281,7 @@ class TelegramChannel:
                 "update %s not answered: Telegram still asks to wait %.0f s (429)",
                 update.update_id,
                 _seconds(error.retry_after),
+                extra=update_fields(update.update_id, CHANNEL),
             )
         except Exception as error:
             # The update id and the traceback, never the update's content.
@@ -246,6 +290,7 @@ class TelegramChannel:
                 update.update_id,
                 type(error).__name__,
                 exc_info=error,
+                extra=update_fields(update.update_id, CHANNEL),
             )
             await self._apologise(update)
 

@@ -132,24 +132,25 @@ class TolerantBot(ExtBot[Any]):
             self._monitor.failed(error)
             raise
         self._monitor.succeeded()
-        updates = tuple(update for update in map(self._read_update, result) if update is not None)
+        updates = tuple(update for update in map(self.read_update, result) if update is not None)
         for update in updates:
             self.insert_callback_data(update)
         return updates
 
-    def _read_update(self, item: JSONDict) -> Update | None:
-        """The parsed update, a bare one when only its id can be read, None when not even that."""
+    def read_update(self, item: JSONDict) -> Update | None:
+        """The parsed update, a bare one when only its id can be read, None when not even that (polled
+        batches and webhook calls alike)."""
         try:
             return Update.de_json(item, self)
         except Exception as error:
             update_id = item.get("update_id") if isinstance(item, dict) else None
             if not isinstance(update_id, int):
-                log.warning("telegram polling: skipped an update without an id (%s)", type(error).__name__)
+                log.warning("telegram: skipped an update without an id (%s)", type(error).__name__)
                 return None
             # Never the content: the kinds of the update (its keys) and the error's type tell enough.
             kinds = ", ".join(sorted(str(key) for key in item if key != "update_id"))
             log.warning(
-                "telegram polling: update %s (%s) could not be read (%s); skipped",
+                "telegram: update %s (%s) could not be read (%s); skipped",
                 update_id,
                 kinds or "empty",
                 type(error).__name__,

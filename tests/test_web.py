@@ -1,0 +1,328 @@
+"""Running as a service: the bot in webhook mode behind its own web server, checked over real HTTP.
+
+The sandbox takes the bot's setWebhook and POSTs each update to it with the secret header, as Telegram does;
+tests also post to the server themselves, with right, wrong and missing secrets and with broken bodies. Then
+/healthz, /metrics (parsed with prometheus_client's own parser) and the signed file links.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.app import Runtime
+from bot.engine.clock import ManualClock
+from bot.engine.config import Settings, load_settings
+from bot.engine.events import FileOut
+from bot.sandbox import TelegramSandbox
+from messages import plain, text
+from storage.database import Store
+from storage.tables import channel_accounts, outbox
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import HUNG, MAI
+
+pytestmark = pytest.mark.sandbox
+
+SECRET = "webhook-secret_0123456789"
+
+
+@dataclass(frozen=True)
+class WebhookCase:
+    """One channel's webhook: its path, its secret header and a body that is one genuine update (from a
+    person its sandbox knows, so the bot's answer can be delivered).
+
+    The Zalo channel adds its row (``/zalo/webhook``, ``X-Bot-Api-Secret-Token``, a Zalo update)."""
+
+    channel: str
+    path: str
+    header: str
+    update: Callable[[TelegramSandbox], dict[str, object]]
+
+
+def telegram_update(
+    sandbox: TelegramSandbox, update_id: int = 900001, command: str = "/start"
+) -> dict[str, object]:
+    """A private command from Lan, a person the bot has never seen."""
+    sandbox.user(7007, "Lan")
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1772413200,
+            "from": {"id": 7007, "is_bot": False, "first_name": "Lan"},
+            "chat": {"id": 7007, "type": "private", "first_name": "Lan"},
+            "text": command,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        },
+    }
+
+
+WEBHOOKS = [
+    WebhookCase("telegram", "/telegram/webhook", "X-Telegram-Bot-Api-Secret-Token", telegram_update),
+]
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on now (the webhook URL must be known before the bot starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def service(
+    store: Store, db_url: str, sandbox: TelegramSandbox, clock: ManualClock
+) -> AsyncIterator[Runtime]:
+    """The real bot as ``thidua run`` starts it with THIDUA_WEBHOOK_URL: web server, webhook registered."""
+    port = free_port()
+    settings = load_settings(
+        _env_file=None,
+        database_url=db_url,
+        telegram_token=sandbox.token,
+        telegram_api_url=sandbox.api_url,
+        webhook_url=f"http://127.0.0.1:{port}",
+        webhook_secret=SECRET,
+        listen=f"127.0.0.1:{port}",
+    )
+    runtime = Runtime(settings, clock, poll_timeout=1)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client for the tests' own requests, each bounded (a webhook that waited for the handling
+    would never answer while the chat is held)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield session
+
+
+@pytest.fixture
+def person(sandbox: TelegramSandbox, service: Runtime) -> Callable[..., Chat]:
+    """Make a person talking to the bot in webhook mode."""
+
+    def make(user_id: int, first_name: str, last_name: str | None = None, phone: str | None = None) -> Chat:
+        return Chat(sandbox.user(user_id, first_name, last_name, phone=phone), lambda: service)
+
+    return make
+
+
+def url(service: Runtime, path: str) -> str:
+    """The address of one of the server's routes."""
+    assert service.web is not None
+    return f"http://127.0.0.1:{service.web.port}{path}"
+
+
+async def test_the_bot_registers_its_webhook_and_answers_what_telegram_posts(
+    person: Callable[..., Chat], sandbox: TelegramSandbox, service: Runtime
+) -> None:
+    info = await sandbox._get_webhook_info({})
+    assert info["url"] == url(service, "/telegram/webhook")
+    assert not any(method.lower() == "getupdates" for method, _ in sandbox.calls)  # no polling
+    mai = await linked(person, MAI)
+    await mai.send("/huongdan")
+    assert "/help (/huongdan)" in mai.last_text
+    assert sandbox.webhook_answers and set(sandbox.webhook_answers) == {200}
+
+
+@pytest.mark.parametrize("case", WEBHOOKS, ids=lambda case: case.channel)
+async def test_a_missing_or_wrong_secret_is_refused_and_changes_nothing(
+    case: WebhookCase, service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession
+) -> None:
+    for headers in ({}, {case.header: "wrong-secret-0123456789"}, {case.header: SECRET[:-1]}):
+        async with http.post(url(service, case.path), json=case.update(sandbox), headers=headers) as answer:
+            assert answer.status == 403
+    async with service.store.begin() as repos:
+        count = sa.select(sa.func.count()).select_from(channel_accounts)
+        accounts = (await repos.conn.execute(count)).scalar()
+    assert accounts == 0
+    assert sandbox.delivered == 0
+    right = {case.header: SECRET}
+    async with http.post(url(service, case.path), json=case.update(sandbox), headers=right) as answer:
+        assert answer.status == 200
+    assert service.telegram is not None
+    await service.telegram.wait_processed(900001)
+    assert sandbox.delivered >= 1  # the newcomer's welcome
+
+
+async def test_the_webhook_answers_before_the_update_is_handled_and_keeps_the_chats_order(
+    service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    commands = ["/start", "/huongdan", "/ngonngu"]
+    # While Lan's chat is held, every call is still answered 200 at once: handling waits for its turn.
+    async with service.router.in_order("telegram", "7007"):
+        for number, command in enumerate(commands, start=1):
+            update = telegram_update(sandbox, number, command)
+            async with http.post(url(service, "/telegram/webhook"), json=update, headers=headers) as answer:
+                assert answer.status == 200
+        assert sandbox.delivered == 0
+    assert service.telegram is not None
+    for number in range(1, len(commands) + 1):
+        await service.telegram.wait_processed(number)
+    replies = [message.plain_text for message in sandbox.messages(7007)]
+    help_at = next(i for i, reply in enumerate(replies) if "/help (/huongdan)" in reply)
+    language_at = next(i for i, reply in enumerate(replies) if plain(text("vi", "language.choose")) in reply)
+    assert 0 < help_at < language_at  # the welcome first, then in the order sent
+
+
+@pytest.mark.parametrize("case", WEBHOOKS, ids=lambda case: case.channel)
+async def test_a_broken_body_is_a_400_said_once_and_the_bot_goes_on(
+    case: WebhookCase,
+    service: Runtime,
+    http: aiohttp.ClientSession,
+    person: Callable[..., Chat],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers = {case.header: SECRET}
+    for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'{"no_update_id": true}'):
+        async with http.post(url(service, case.path), data=body, headers=headers) as answer:
+            assert answer.status == 400
+    refusals = [r for r in caplog.records if "is not an update" in r.getMessage()]
+    assert len(refusals) == 4 and all(r.exc_info is None for r in refusals)
+    mai = await linked(person, MAI)
+    await mai.send("/huongdan")
+    assert "/help (/huongdan)" in mai.last_text
+
+
+async def test_a_telegram_update_it_cannot_read_is_skipped_as_when_polled(
+    service: Runtime, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 200, so Telegram does not send it again and again; one warning naming its id, never its content.
+    poison = {"update_id": 4711, "message": "not a message"}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with http.post(url(service, "/telegram/webhook"), json=poison, headers=headers) as answer:
+        assert answer.status == 200
+    [skipped] = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert "update 4711 (message)" in skipped.getMessage() and "not a message" not in skipped.getMessage()
+
+
+async def test_healthz_reports_the_database_the_outbox_and_who_holds_the_leases(
+    service: Runtime, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with http.get(url(service, "/healthz")) as answer:
+        assert answer.status == 200
+        health = await answer.json()
+    assert health == {
+        "database": "ok",
+        "outbox_pending": 0,
+        "leases": {"scheduler": service.reminders.instance, "outbox": service.outbox.instance},
+    }
+
+    def unreachable(**_: object) -> object:
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("unable to open database file"))
+
+    monkeypatch.setattr(service.store, "begin", unreachable)
+    async with http.get(url(service, "/healthz")) as answer:
+        assert answer.status == 503
+        assert await answer.json() == {"database": "error"}
+
+
+def samples(scraped: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus text page, by name and labels."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_count_updates_latency_and_the_deliveries_of_a_broadcast(
+    person: Callable[..., Chat],
+    service: Runtime,
+    sandbox: TelegramSandbox,
+    http: aiohttp.ClientSession,
+) -> None:
+    hung = await linked(person, HUNG)
+    mai = await linked(person, MAI)
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn lúc 14 giờ")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    assert any("Họp công đoàn lúc 14 giờ" in m.plain_text for m in mai.messages)
+    async with http.get(url(service, "/metrics")) as answer:
+        assert answer.status == 200
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        figures = samples(await answer.text())
+    updates = sandbox.last_update_id
+    assert figures[("thidua_updates_total", (("channel", "telegram"), ("outcome", "ok")))] == updates
+    assert figures[("thidua_update_seconds_count", (("channel", "telegram"),))] == updates
+    async with service.store.begin() as repos:
+        sent = (
+            await repos.conn.execute(
+                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "sent")
+            )
+        ).scalar()
+    assert sent is not None and sent >= 2  # Mai's notice and Hùng's delivery report at least
+    assert figures[("thidua_deliveries_total", (("channel", "telegram"), ("result", "sent")))] == sent
+    assert figures[("thidua_outbox_pending", ())] == 0
+    assert figures[("thidua_reminders_sent_total", ())] == 0
+    assert figures[("process_resident_memory_bytes", ())] > 0
+
+
+async def test_a_signed_link_serves_its_file_to_its_account_in_time_only(
+    service: Runtime, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    workbook = FileOut("Báo cáo LDLD-HQ.xlsx", b"PK\x03\x04 a workbook")
+    link = service.files.link_for(17, workbook)
+    assert link.startswith(url(service, "/files/"))
+    async with http.get(link) as answer:
+        assert answer.status == 200
+        assert await answer.read() == workbook.content
+        assert answer.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert "B%C3%A1o%20c%C3%A1o" in answer.headers["Content-Disposition"]
+    token = link.rsplit("/", 1)[1]
+    file_id, account, expires, signature = token.split(".")
+    forged = [
+        f"{file_id}.18.{expires}.{signature}",  # another account, same signature
+        f"{file_id}.{account}.{int(expires) + 3600}.{signature}",  # a longer life
+        f"{file_id}.{account}.{expires}.{signature[:-2]}AA",
+        "not-a-token",
+    ]
+    for token_ in forged:
+        async with http.get(url(service, f"/files/{token_}")) as answer:
+            assert answer.status == 403
+    # Signed genuinely, but for another account than the file was kept for.
+    other = service.files.sign(file_id, 18, clock.now() + timedelta(minutes=5))
+    async with http.get(url(service, f"/files/{other}")) as answer:
+        assert answer.status == 403
+    clock.advance(timedelta(minutes=15))
+    async with http.get(link) as answer:
+        assert answer.status == 410
+
+
+async def test_polling_again_deletes_the_webhook_and_answers(
+    service: Runtime,
+    sandbox: TelegramSandbox,
+    settings: Settings,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+) -> None:
+    assert (await sandbox._get_webhook_info({}))["url"]
+    healthz = url(service, "/healthz")
+    await service.stop()
+    polling = Runtime(settings, clock, poll_timeout=1)  # no THIDUA_WEBHOOK_URL
+    await polling.start()
+    try:
+        assert polling.web is None
+        assert (await sandbox._get_webhook_info({}))["url"] == ""
+        with pytest.raises(aiohttp.ClientConnectionError):  # nothing listens any more
+            await http.get(healthz)
+
+        def on_polling(user_id: int, first_name: str, last_name: str, phone: str) -> Chat:
+            return Chat(sandbox.user(user_id, first_name, last_name, phone=phone), lambda: polling)
+
+        mai = await linked(on_polling, MAI)
+        await mai.send("/huongdan")
+        assert "/help (/huongdan)" in mai.last_text
+    finally:
+        await polling.stop()
