@@ -27,6 +27,7 @@ from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
 from storage.repos.leases import LeaseRepo
+from storage.repos.link_codes import LinkCodeRepo
 from storage.repos.members import MemberRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.payloads import PayloadRepo
@@ -49,6 +50,7 @@ class Repos:
         self.dialogs = DialogRepo(conn)
         self.invites = InviteRepo(conn)
         self.join_requests = JoinRequestRepo(conn)
+        self.link_codes = LinkCodeRepo(conn)
         self.audit = AuditRepo(conn)
         self.payloads = PayloadRepo(conn)
         self.outbox = OutboxRepo(conn)
