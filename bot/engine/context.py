@@ -17,10 +17,29 @@ from messages import Html, text
 from storage.database import Repos
 
 
+class Abilities(Protocol):
+    """What a handler may ask of a channel's capabilities (``bot.channels.capabilities.Capabilities``)."""
+
+    @property
+    def contact(self) -> bool:
+        """People can share their verified phone number."""
+        ...
+
+    @property
+    def files_out(self) -> bool:
+        """The bot can send files (a workbook) on it."""
+        ...
+
+
 class ChannelInfo(Protocol):
     """What a handler may ask of the channel it answers on."""
 
     name: str
+
+    @property
+    def capabilities(self) -> Abilities:
+        """What the channel can do."""
+        ...
 
     def invite_link(self, code: str) -> str:
         """A link that opens the bot with ``/start CODE``."""

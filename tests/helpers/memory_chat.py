@@ -37,6 +37,11 @@ class MemoryChat:
         self.language_code = language_code
 
     @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to (the current one, after a restart)."""
+        return self._runtime()
+
+    @property
     def channel(self) -> MemoryChannel:
         """The channel this person talks through."""
         channel = self._runtime().memory
