@@ -155,6 +155,9 @@ async def test_a_declined_link_request_tells_the_person_and_links_nothing(
     await mai.send("0912345678")
     await mai.send("/start")
     assert mai.last_text == said("onboarding.link_pending")
+    await mai.send("0912 345 678")  # typed again: the officers are not asked twice
+    assert mai.last_text == said("onboarding.link_pending")
+    assert sum("Yêu cầu liên kết mới" in m.plain_text for m in hung.messages) == 1
     await hung.send("/yeucau")
     await hung.press("Từ chối")
     assert hung.last_text == said("requests.link_rejected", name="Hoàng Thị Mai")
@@ -329,3 +332,30 @@ async def test_a_member_on_two_channels_chooses_where_to_be_reached(
     await mai_zalo.press("Kênh dùng gần nhất")
     await broadcast(hung, "Nộp báo cáo quý I")
     assert (copies(mai, "Nộp báo cáo quý I"), copies(mai_zalo, "Nộp báo cáo quý I")) == (0, 1)
+
+
+async def test_an_officer_on_two_channels_is_told_once_and_settings_follow_the_person(
+    two_channels: Runtime, clock: ManualClock
+) -> None:
+    hung = OnChannel(two_channels, "memory", *HUNG)
+    await hung.send("/start")
+    await hung.share_contact()
+    await hung.send("/malienket")
+    [code] = CODE.findall(hung.last_text)
+    clock.advance(timedelta(minutes=2))
+    hung_zalo = OnChannel(two_channels, "zalo", *HUNG)
+    await hung_zalo.send(f"/start {code}")
+    nam = OnChannel(two_channels, "memory", *STRANGER)
+    await nam.send("/start")
+    await nam.share_contact()
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("dien luc")
+    await nam.press("Điện lực Hà Quảng")
+    await nam.send("Trần Văn Nam")
+    await nam.press("Gửi yêu cầu")
+    notice = said("requests.new_notice", name="Trần Văn Nam", unit="Công đoàn cơ sở Điện lực Hà Quảng")
+    assert (copies(hung, notice), copies(hung_zalo, notice)) == (0, 1)
+    await hung_zalo.send("/nhacnho")
+    await hung_zalo.press("Tắt nhắc nhở")
+    await hung.send("/nhacnho")
+    assert said("preferences.state_off") in hung.last_text.split("\n")[1]

@@ -170,6 +170,9 @@ async def request_link_by_phone(
     member = found[0]
     if await _taken(repos, account, member):
         return LinkRequest(LinkResult(LinkOutcome.TAKEN, phone, member))
+    waiting = await repos.join_requests.pending_of_user(account.channel, account.user_id)
+    if waiting is not None and waiting.kind == "link" and waiting.member_id == member.id:
+        return LinkRequest(LinkResult(LinkOutcome.LINK_PENDING, phone, member))  # officers were told once
     await repos.join_requests.create(
         channel=account.channel,
         user_id=account.user_id,

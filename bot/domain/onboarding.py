@@ -35,6 +35,7 @@ class LinkOutcome(StrEnum):
     CODE_EXPIRED = "code_expired"
     TOO_MANY_TRIES = "too_many_tries"
     LINK_REQUESTED = "link_requested"  # a typed phone matched a member: an officer confirms
+    LINK_PENDING = "link_pending"  # the same link request is already waiting for an officer
 
 
 @dataclass(frozen=True, slots=True)
