@@ -9,6 +9,7 @@ ask an officer to confirm.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -359,3 +360,22 @@ async def test_an_officer_on_two_channels_is_told_once_and_settings_follow_the_p
     await hung_zalo.press("Tắt nhắc nhở")
     await hung.send("/nhacnho")
     assert said("preferences.state_off") in hung.last_text.split("\n")[1]
+
+
+async def test_codes_and_typed_phones_are_never_logged(
+    people: People, store: Store, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # what `thidua run` writes (python-telegram-bot logs updates at DEBUG)
+    code = await code_for(store, clock, "DV001")
+    mai = people(*MAI)
+    await mai.send("/start")
+    await mai.send(code)
+    nam = people(*STRANGER)
+    await nam.send("/start")
+    await give_phone(nam, "0933 000 111")
+    await mai.send("/malienket")
+    [own] = CODE.findall(mai.last_text)
+    logged = caplog.text
+    assert await linked_member_code(store, people.channel, MAI[0]) == "DV001"
+    for secret in (code, code.replace("-", ""), own, own.replace("-", ""), "0933000111", "0933 000 111"):
+        assert secret not in logged
