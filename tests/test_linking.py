@@ -311,6 +311,22 @@ async def test_a_member_on_two_channels_gets_one_copy_on_the_one_used_last(
     assert (copies(mai, "Nộp báo cáo quý I"), copies(mai_zalo, "Nộp báo cáo quý I")) == (1, 0)
 
 
+async def test_a_second_channel_keeps_the_reminder_settings_of_the_first(
+    two_channels: Runtime, clock: ManualClock
+) -> None:
+    mai = OnChannel(two_channels, "memory", *MAI)
+    await mai.send("/start")
+    await mai.share_contact()
+    await mai.send("/nhacnho")
+    await mai.press("Tắt nhắc nhở")
+    await mai.send("/malienket")
+    [code] = CODE.findall(mai.last_text)
+    mai_zalo = OnChannel(two_channels, "zalo", *MAI)
+    await mai_zalo.send(f"/start {code}")
+    await mai_zalo.send("/nhacnho")
+    assert said("preferences.state_off") in mai_zalo.last_text.split("\n")[1]
+
+
 async def test_a_member_on_two_channels_chooses_where_to_be_reached(
     two_channels: Runtime, clock: ManualClock
 ) -> None:

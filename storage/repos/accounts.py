@@ -126,10 +126,25 @@ class AccountRepo:
         return found
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
-        """Tie the account to a roster member."""
-        await self.conn.execute(
-            accounts.update().where(accounts.c.id == account_id).values(member_id=member_id, linked_at=now)
-        )
+        """Tie the account to a roster member; it takes the reminder settings of the member's other
+        accounts, since messages may come through any of them."""
+        settings = (accounts.c.reminders_off, accounts.c.quiet_start, accounts.c.quiet_end)
+        held = (
+            await self.conn.execute(
+                sa.select(*settings)
+                .where(accounts.c.member_id == member_id, accounts.c.id != account_id)
+                .order_by(accounts.c.id)
+                .limit(1)
+            )
+        ).first()
+        values: dict[str, object] = {"member_id": member_id, "linked_at": now}
+        if held is not None:
+            values |= {
+                "reminders_off": held.reminders_off,
+                "quiet_start": held.quiet_start,
+                "quiet_end": held.quiet_end,
+            }
+        await self.conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
 
     async def set_language(self, account_id: int, language: str) -> None:
         """Remember the language the person chose."""
