@@ -118,7 +118,7 @@ async def _link_with_code(ctx: Ctx, typed: str) -> None:
     if result.outcome is LinkOutcome.LINKED:
         await _now_linked(ctx)
     elif result.outcome is LinkOutcome.TAKEN:
-        ctx.say(ctx.t("onboarding.taken"))
+        ctx.say(ctx.t("onboarding.code_taken"))
     else:
         ctx.say(ctx.t(f"onboarding.{result.outcome.value}"))
 

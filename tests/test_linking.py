@@ -89,6 +89,17 @@ async def test_a_used_code_is_refused(people: People, store: Store, clock: Manua
     assert await linked_member_code(store, people.channel, 1500) is None
 
 
+async def test_a_code_of_a_member_linked_on_this_channel_is_refused_and_kept(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    await linked(people, MAI)
+    code = await code_for(store, clock, "DV001")  # for another channel, say; typed here by someone else
+    other = people(1500, "Giả", "Mạo", phone="0900000002")
+    await other.send(f"/start {code}")
+    assert other.last_text == said("onboarding.code_taken")
+    assert await linked_member_code(store, people.channel, 1500) is None
+
+
 async def test_an_expired_or_replaced_code_is_refused(
     people: People, store: Store, clock: ManualClock
 ) -> None:
