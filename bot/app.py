@@ -13,6 +13,7 @@ the sandbox. The embedded SQLite default is migrated at start; other databases n
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.channels.memory import MemoryChannel
@@ -66,6 +67,7 @@ class Runtime:
         poll_timeout: int = 10,
         quiet_hours: bool = True,
         memory: MemoryChannel | None = None,
+        more_memory: Sequence[MemoryChannel] = (),
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -111,9 +113,10 @@ class Runtime:
                 )
             )
         self.memory = memory  # the in-process channel tests talk through
-        if memory is not None:
-            memory.attach(self.router)
-            self.channels.append(memory)
+        # ``more_memory``: further in-process channels under other names, for a person on two channels.
+        for channel in [memory, *more_memory] if memory is not None else more_memory:
+            channel.attach(self.router)
+            self.channels.append(channel)
         self.outbox = OutboxWorker(
             self.store,
             self.clock,

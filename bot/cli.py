@@ -1,4 +1,5 @@
-"""The ``thidua`` command (also ``python -m bot``): run the bot, try the demo, migrate, import, grant roles.
+"""The ``thidua`` command (also ``python -m bot``): run the bot, try the demo, migrate, import, grant roles,
+print link codes.
 
 Every command has ``--help``; bad input exits non-zero with a one-line reason and changes nothing.
 The CLI is an administrator's tool and speaks English throughout (its help, results and reasons, whatever
@@ -14,12 +15,14 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
 from bot.domain.insight_queries import export_data
+from bot.domain.linking import issue_codes
 from bot.domain.officers import GrantError, grant_officer
 from bot.domain.roster import ImportReport, RosterError, import_members, import_units
 from bot.engine.channel import ChannelStartError
@@ -27,6 +30,7 @@ from bot.engine.clock import SystemClock
 from bot.engine.config import ConfigError, Settings, load_settings
 from bot.engine.logs import setup_logging
 from bot.reports.export_xlsx import build_workbook
+from bot.reports.link_codes import build_codes_sheet
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
@@ -91,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--campaign", required=True, metavar="CODE")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
+
+    codes = commands.add_parser("codes", help="personal link codes, for members who cannot share a contact")
+    codes_commands = codes.add_subparsers(dest="codes_command", required=True, metavar="ACTION")
+    codes_export = codes_commands.add_parser(
+        "export",
+        help="make new codes for every member of a unit's subtree and write them as an XLSX sheet to print"
+        " (their unused older codes stop working)",
+    )
+    codes_export.add_argument("--unit", required=True, metavar="CODE")
+    codes_export.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
 
     grant = commands.add_parser("grant", help="grant a role")
     grant_commands = grant.add_subparsers(dest="grant_command", required=True, metavar="ROLE")
@@ -160,6 +174,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return await _with_store(settings, lambda store: _create_campaign(store, settings, args.file))
     if args.command == "export":
         return await _with_store(settings, lambda store: _export(store, settings, args.campaign, args.out))
+    if args.command == "codes":
+        return await _with_store(settings, lambda store: _export_codes(store, settings, args.unit, args.out))
     if args.command == "grant":
 
         async def grant(store: Store) -> str:
@@ -210,6 +226,24 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
         raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
     registrations = _counted(len(data.registrations), "registration")
     return f"{out}: {registrations}, {_counted(len(data.initiatives), 'initiative')}"
+
+
+async def _export_codes(store: Store, settings: Settings, unit_code: str, out: Path) -> str:
+    now = SystemClock().now()
+    async with store.begin() as repos:
+        unit = await repos.units.by_code(unit_code)
+        if unit is None:
+            raise CliError(f"--unit {unit_code!r}: no such unit")
+        valid_for = timedelta(days=settings.link_code_days)
+        issued = await issue_codes(repos, CLI_ACTOR, unit, now, valid_for)
+        content = await asyncio.to_thread(build_codes_sheet, issued, settings.language, settings.zone)
+        try:  # inside the transaction: codes nobody could print are not stored, and the old ones still work
+            await asyncio.to_thread(out.write_bytes, content)
+        except OSError as error:
+            raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
+    expires = issued[0].expires_at.astimezone(settings.zone).date() if issued else None
+    until = f", valid until the end of {expires:%d/%m/%Y}" if expires else ""
+    return f"{out}: {_counted(len(issued), 'link code')}{until}"
 
 
 def _counted(count: int, noun: str) -> str:

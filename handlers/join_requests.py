@@ -1,8 +1,10 @@
-"""Officers' /requests: the join requests of their subtree, approved or rejected with one tap."""
+"""Officers' /requests: the join requests of their subtree, and the link requests of people who typed a
+roster member's phone where no contact can be shared, approved or rejected with one tap."""
 
 from __future__ import annotations
 
-from bot.domain.onboarding import DecisionOutcome, decide_join_request
+from bot.domain.onboarding import Decision, DecisionOutcome, decide_join_request
+from bot.domain.records import JoinRequest
 from bot.domain.vn.phones import display_phone
 from bot.engine.access import join_request_in_charge
 from bot.engine.buttons import DecideJoinRequest, OpenCommand
@@ -22,15 +24,8 @@ async def list_requests(ctx: Ctx) -> None:
         return
     ctx.say(ctx.t("requests.header", count=formatting.number(len(pending), ctx.lang)))
     for request in pending:
-        unit = await ctx.repos.units.get(request.unit_id)
         ctx.say(
-            ctx.t(
-                "requests.item",
-                name=request.full_name,
-                phone=display_phone(request.phone) if request.phone else "—",
-                unit=unit.name if unit else "?",
-                at=formatting.moment(request.created_at, ctx.lang, ctx.settings.zone),
-            ),
+            await _describe(ctx, request),
             [
                 [
                     ctx.button("requests.approve", DecideJoinRequest("approve", request.id)),
@@ -38,6 +33,28 @@ async def list_requests(ctx: Ctx) -> None:
                 ]
             ],
         )
+
+
+async def _describe(ctx: Ctx, request: JoinRequest) -> str:
+    unit = await ctx.repos.units.get(request.unit_id)
+    phone = display_phone(request.phone) if request.phone else "—"
+    at = formatting.moment(request.created_at, ctx.lang, ctx.settings.zone)
+    if request.kind != "link" or request.member_id is None:
+        return ctx.t(
+            "requests.item", name=request.full_name, phone=phone, unit=unit.name if unit else "?", at=at
+        )
+    member = await ctx.repos.members.get(request.member_id)
+    account = await ctx.repos.accounts.get(request.channel, request.user_id)
+    return ctx.t(
+        "requests.link_item",
+        name=request.full_name,
+        code=member.code if member else "?",
+        phone=phone,
+        channel=request.channel.capitalize(),
+        account=account.display_name if account else "?",
+        unit=unit.name if unit else "?",
+        at=at,
+    )
 
 
 async def decide(ctx: Ctx, pressed: DecideJoinRequest) -> None:
@@ -52,6 +69,9 @@ async def decide(ctx: Ctx, pressed: DecideJoinRequest) -> None:
         return
     assert decision.request is not None and decision.unit is not None
     name, unit = decision.request.full_name, decision.unit.name
+    if decision.request.kind == "link":
+        await _decided_link(ctx, decision, approve)
+        return
     ctx.say(
         ctx.t("requests.approved" if approve else "requests.rejected", name=name, unit=unit), replace=True
     )
@@ -64,4 +84,27 @@ async def decide(ctx: Ctx, pressed: DecideJoinRequest) -> None:
             key,
             [("menu.open_button", OpenCommand("start"))] if approve else [],
             unit=unit,
+        )
+
+
+async def _decided_link(ctx: Ctx, decision: Decision, approve: bool) -> None:
+    """Tell the officer and the person how a link request was decided (on the account that asked)."""
+    assert decision.request is not None
+    request = decision.request
+    if approve:
+        account = decision.requester.display_name if decision.requester else "?"
+        channel = request.channel.capitalize()
+        ctx.say(
+            ctx.t("requests.link_approved", channel=channel, account=account, name=request.full_name),
+            replace=True,
+        )
+    else:
+        ctx.say(ctx.t("requests.link_rejected", name=request.full_name), replace=True)
+    if decision.requester is not None:
+        await notify(
+            ctx,
+            [decision.requester],
+            "join_decision",
+            "requests.link_approved_notice" if approve else "requests.link_rejected_notice",
+            [("menu.open_button", OpenCommand("start"))] if approve else [],
         )

@@ -33,7 +33,9 @@ def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
         rows.append(
             [ctx.button("menu.stats", OpenCommand("stats")), ctx.button("menu.export", OpenCommand("export"))]
         )
-        rows.append([ctx.button("menu.invite", OpenCommand("invite"))])
+        rows.append(
+            [ctx.button("menu.invite", OpenCommand("invite")), ctx.button("menu.codes", OpenCommand("codes"))]
+        )
     return rows
 
 

@@ -247,7 +247,7 @@ async def _apply(
         ctx.say(problem_text(ctx, result))
         return
     ctx.say(ctx.t(f"review.done_{action}", title=initiative.title))
-    author = await ctx.repos.accounts.of_member(initiative.author_member_id)
+    author = await ctx.repos.accounts.reached_through(initiative.author_member_id)
     params: dict[str, object] = {"title": initiative.title}
     if scores:
         params["scores"] = Localized(

@@ -27,6 +27,7 @@ from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
 from storage.repos.leases import LeaseRepo
+from storage.repos.link_codes import LinkCodeRepo
 from storage.repos.members import MemberRepo
 from storage.repos.menus import MenuRepo
 from storage.repos.outbox import OutboxRepo
@@ -51,6 +52,7 @@ class Repos:
         self.menus = MenuRepo(conn)
         self.invites = InviteRepo(conn)
         self.join_requests = JoinRequestRepo(conn)
+        self.link_codes = LinkCodeRepo(conn)
         self.audit = AuditRepo(conn)
         self.payloads = PayloadRepo(conn)
         self.outbox = OutboxRepo(conn)

@@ -62,7 +62,8 @@ class DialogState:
 
 @dataclass(frozen=True, slots=True)
 class JoinRequest:
-    """Someone not found on the roster who asks to join a unit; an officer approves or rejects it."""
+    """Someone who asks an officer's approval: to join a unit (``kind`` "join", not on the roster), or to be
+    linked to the roster member ``member_id`` whose phone they typed (``kind`` "link")."""
 
     id: int
     channel: str
@@ -72,6 +73,18 @@ class JoinRequest:
     unit_id: int
     status: str
     created_at: datetime
+    kind: str = "join"
+    member_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCode:
+    """A personal one-time link code, as stored: only its hash, never the code."""
+
+    id: int
+    member_id: int
+    expires_at: datetime
+    used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,8 @@ members = sa.Table(
     sa.Column("email", sa.String(255), nullable=True),
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
     sa.Column("source", sa.String(16), nullable=False),  # "roster" or "join_request"
+    # The channel the member chose to receive broadcasts and notices on; None: the one they used last.
+    sa.Column("preferred_channel", sa.String(16), nullable=True),
     _created_at(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -95,6 +97,9 @@ channel_accounts = sa.Table(
     sa.Column("quiet_start", sa.Integer, nullable=False, server_default="1260"),
     sa.Column("quiet_end", sa.Integer, nullable=False, server_default="420"),
     sa.Column("linked_at", UTCDateTime(), nullable=True),
+    # When the person last wrote on this account, to the minute: a member on two channels is reached on
+    # the one they used last.
+    sa.Column("last_seen_at", UTCDateTime(), nullable=True),
     _created_at(),
     sa.UniqueConstraint("channel", "user_id", name="uq_channel_accounts_channel_user"),
     sa.UniqueConstraint("member_id", "channel", name="uq_channel_accounts_member_channel"),
@@ -165,10 +170,38 @@ join_requests = sa.Table(
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
     sa.Column("invite_id", sa.Integer, sa.ForeignKey("invites.id"), nullable=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, approved, rejected, superseded
+    # "join": someone new, added to the roster on approval; "link": a typed phone matched ``member_id``,
+    # whose account it becomes on approval.
+    sa.Column("kind", sa.String(8), nullable=False, server_default="join"),
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
     sa.Column("decided_by", sa.String(80), nullable=True),
     sa.Column("decided_at", UTCDateTime(), nullable=True),
     _created_at(),
+)
+
+# Personal one-time codes that link a chat account to a roster member where no contact can be shared.
+# Only a hash of each code is kept; a code is spent by its first use.
+link_codes = sa.Table(
+    "link_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime(), nullable=True),
+    sa.Column("used_by", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
+)
+
+# Wrong codes typed, per account: guessing is limited to a few tries an hour.
+link_code_failures = sa.Table(
+    "link_code_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_link_code_failures_account_at", "account_id", "at"),
 )
 
 audit_log = sa.Table(

@@ -17,7 +17,7 @@ from messages import plain, text
 from storage.database import Store
 from tests.conftest import BotHolder, People
 from tests.helpers.chat import Chat, labels
-from tests.helpers.flows import linked
+from tests.helpers.flows import give_phone, linked
 from tests.helpers.roster import MAI, STRANGER
 
 
@@ -51,7 +51,7 @@ async def test_language_switch_is_remembered_across_a_restart(
 async def test_cancel_in_the_middle_of_a_form_forgets_it(people: People) -> None:
     nam = people(*STRANGER)
     await nam.send("/start")
-    await nam.share_contact()
+    await give_phone(nam, STRANGER[3])
     await nam.press("Gửi yêu cầu tham gia")
     await nam.send("/huy")
     assert nam.last_text == "Đã hủy thao tác đang làm."
@@ -64,7 +64,7 @@ async def test_cancel_in_the_middle_of_a_form_forgets_it(people: People) -> None
 async def test_a_stale_form_expires_politely(people: People, clock: ManualClock) -> None:
     nam = people(*STRANGER)
     await nam.send("/start")
-    await nam.share_contact()
+    await give_phone(nam, STRANGER[3])
     await nam.press("Gửi yêu cầu tham gia")
     clock.advance(timedelta(hours=25))
     await nam.send("dien luc")
@@ -95,7 +95,7 @@ async def test_stickers_edits_and_documents_get_clear_answers(chat: Callable[...
 async def test_over_long_and_html_like_text_is_refused_or_escaped(people: People, store: Store) -> None:
     nam = people(*STRANGER)
     await nam.send("/start")
-    await nam.share_contact()
+    await give_phone(nam, STRANGER[3])
     await nam.press("Gửi yêu cầu tham gia")
     await nam.send("x" * 4000)
     assert "từ 2 đến 100 ký tự" in nam.last_text

@@ -23,8 +23,9 @@ from messages import plain
 WITH_BUTTONS = Capabilities(
     buttons=True, edits=True, files_in=True, files_out=True, contact=True, text_limit=4096, markup="html"
 )
+# Like Zalo: no buttons, no files sent, no contact sharing (people link with a code or a typed phone).
 NUMBERED_MENUS = Capabilities(
-    buttons=False, edits=False, files_in=True, files_out=False, contact=True, text_limit=2000, markup="plain"
+    buttons=False, edits=False, files_in=True, files_out=False, contact=False, text_limit=2000, markup="plain"
 )
 
 

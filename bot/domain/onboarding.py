@@ -1,5 +1,6 @@
-"""Linking chat accounts to the roster: by a shared phone number, by a join request an officer approves,
-and through officers' invitation codes. Results are values the handlers turn into messages.
+"""Linking chat accounts to the roster: by a shared phone number, by a join request (or, for a typed phone,
+a link request) an officer approves, and through officers' invitation codes; personal link codes are in
+bot/domain/linking.py. Results are values the handlers turn into messages.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ INVITE_CODE_BYTES = 6  # 8 URL-safe characters: fits Telegram's /start parameter
 
 
 class LinkOutcome(StrEnum):
-    """How linking by a shared contact went."""
+    """How linking by a shared contact, a personal code or a typed phone went."""
 
     LINKED = "linked"
     NOT_OWN_CONTACT = "not_own_contact"
@@ -29,6 +30,12 @@ class LinkOutcome(StrEnum):
     NOT_ON_ROSTER = "not_on_roster"
     AMBIGUOUS = "ambiguous"  # several roster members share the number
     TAKEN = "taken"  # the member is already linked to another account on this channel
+    WRONG_CODE = "wrong_code"
+    CODE_USED = "code_used"
+    CODE_EXPIRED = "code_expired"
+    TOO_MANY_TRIES = "too_many_tries"
+    LINK_REQUESTED = "link_requested"  # a typed phone matched a member: an officer confirms
+    LINK_PENDING = "link_pending"  # the same link request is already waiting for an officer
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +63,12 @@ async def link_by_contact(
     if len(found) > 1:
         return LinkResult(LinkOutcome.AMBIGUOUS, normalized)
     member = found[0]
-    if any(
-        other.channel == account.channel and other.id != account.id
-        for other in await repos.accounts.of_member(member.id)
-    ):
+    if await _has_other_account(repos, account, member.id):
         return LinkResult(LinkOutcome.TAKEN, normalized, member)
     await repos.accounts.link(account.id, member.id, now)
     actor = f"{account.channel}:{account.user_id}"
     await repos.audit.record(actor, "account.link", f"member:{member.code}", {"by": "contact"}, now)
-    await _supersede_pending(repos, account.channel, account.user_id, actor, now)
+    await supersede_pending(repos, account.channel, account.user_id, actor, now)
     return LinkResult(LinkOutcome.LINKED, normalized, member)
 
 
@@ -75,7 +79,7 @@ def normalize_name(typed: str) -> str:
     return " ".join(word.capitalize() if word.isalpha() else word for word in words)
 
 
-async def _supersede_pending(repos: Repos, channel: str, user_id: str, actor: str, now: datetime) -> None:
+async def supersede_pending(repos: Repos, channel: str, user_id: str, actor: str, now: datetime) -> None:
     """Once a person is on the roster, their other join requests have nothing left to decide."""
     for request_id in await repos.join_requests.supersede_pending_of_user(
         channel, user_id, decided_by=actor, now=now
@@ -129,6 +133,16 @@ async def reviewers_of(repos: Repos, unit_id: int, admins: Sequence[str]) -> Rev
     return Reviewers([account for account in found if account is not None and account.reachable], None)
 
 
+async def _has_other_account(repos: Repos, account: Account, member_id: int | None) -> bool:
+    """The member already has another account on ``account``'s channel."""
+    if member_id is None:
+        return False
+    return any(
+        other.channel == account.channel and other.id != account.id
+        for other in await repos.accounts.of_member(member_id)
+    )
+
+
 class DecisionOutcome(StrEnum):
     """How an officer's decision on a join request went."""
 
@@ -136,6 +150,7 @@ class DecisionOutcome(StrEnum):
     GONE = "gone"  # no such request
     ALREADY_DECIDED = "already_decided"
     OUT_OF_SCOPE = "out_of_scope"
+    TAKEN = "taken"  # a link request whose member got another account on that channel meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +166,8 @@ class Decision:
 async def decide_join_request(
     repos: Repos, who: Identity, request_id: int, approve: bool, now: datetime
 ) -> Decision:
-    """Approve (adding the person to the roster and linking their account) or reject a join request."""
+    """Approve (adding the person to the roster, or for a link request taking the roster member it named,
+    and linking their account) or reject a join or link request."""
     request = await repos.join_requests.get(request_id)
     if request is None:
         return Decision(DecisionOutcome.GONE)
@@ -162,8 +178,14 @@ async def decide_join_request(
     if request.status != "pending":
         return Decision(DecisionOutcome.ALREADY_DECIDED, request)
     requester = await repos.accounts.get(request.channel, request.user_id)
-    member_id = None
-    if approve and requester is not None and requester.member_id is not None:
+    member_id = request.member_id  # a link request names its member; a join request's is made on approval
+    if request.kind == "link":
+        if approve and requester is not None and requester.member_id is None:
+            if await _has_other_account(repos, requester, request.member_id):
+                return Decision(DecisionOutcome.TAKEN, request)
+            assert request.member_id is not None
+            await repos.accounts.link(requester.id, request.member_id, now)
+    elif approve and requester is not None and requester.member_id is not None:
         member_id = requester.member_id  # linked by phone meanwhile: nothing to add to the roster
     elif approve:
         code = await repos.members.next_code(JOIN_REQUEST_CODE_PREFIX)
@@ -191,7 +213,7 @@ async def decide_join_request(
         now,
     )
     if approve:
-        await _supersede_pending(repos, request.channel, request.user_id, who.actor, now)
+        await supersede_pending(repos, request.channel, request.user_id, who.actor, now)
     return Decision(DecisionOutcome.DONE, request, requester, unit)
 
 

@@ -204,6 +204,14 @@ class SwitchReminders(ButtonData):
 
 
 @dataclass(frozen=True)
+class ChooseChannel(ButtonData):
+    """reach:telegram — the channel a member on several is reached on; reach:last — the one used last."""
+
+    PREFIX = "reach"
+    channel: Key
+
+
+@dataclass(frozen=True)
 class ChooseQuietHours(ButtonData):
     """pref:quiet:START:END, minutes after midnight."""
 
@@ -543,6 +551,14 @@ class InviteUnit(ButtonData):
     """The unit an invitation link is for."""
 
     PREFIX = "inv"
+    unit: Id
+
+
+@dataclass(frozen=True)
+class CodesUnit(ButtonData):
+    """The unit whose members' link codes an officer prints."""
+
+    PREFIX = "codes"
     unit: Id
 
 

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     retry_window_minutes: float = Field(default=30.0, gt=0)
     dialog_expiry_hours: int = Field(default=24, ge=1)
     invite_days: int = Field(default=30, ge=1)
+    link_code_days: int = Field(default=30, ge=1)
 
     toml_path: ClassVar[Path | None] = None
 

@@ -10,12 +10,31 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.access import Identity
 from bot.engine.buttons import ButtonData
-from bot.engine.channel import Declared
 from bot.engine.config import Settings
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
 from messages import Html, text
 from storage.database import Repos
+
+
+class Abilities(Protocol):
+    """What the router and handlers may ask of a channel's capabilities
+    (``bot.channels.capabilities.Capabilities``)."""
+
+    @property
+    def buttons(self) -> bool:
+        """Inline buttons under a message, or a numbered menu without them."""
+        ...
+
+    @property
+    def contact(self) -> bool:
+        """People can share their verified phone number."""
+        ...
+
+    @property
+    def files_out(self) -> bool:
+        """The bot can send files (a workbook) on it."""
+        ...
 
 
 class ChannelInfo(Protocol):
@@ -24,9 +43,9 @@ class ChannelInfo(Protocol):
     name: str
 
     @property
-    def capabilities(self) -> Declared:
-        """What its messages may carry: the router keeps numbered menus where it has no buttons, a handler
-        asks whether files can be sent."""
+    def capabilities(self) -> Abilities:
+        """What the channel can do: the router keeps numbered menus where it has no buttons, a handler
+        asks whether files can be sent or a contact shared."""
         ...
 
     def invite_link(self, code: str) -> str:

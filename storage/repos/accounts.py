@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Account
 from storage.tables import channel_accounts as accounts
+from storage.tables import members
+
+# ``last_seen_at`` is rewritten at most once a minute per account: an update that changes nothing else
+# stays a read, and a member switching channels within the same minute is the only one misjudged.
+LAST_SEEN_STEP = timedelta(minutes=1)
 
 ACCOUNT_COLUMNS = (
     accounts.c.id,
@@ -20,6 +25,23 @@ ACCOUNT_COLUMNS = (
     accounts.c.language,
     accounts.c.reachable,
 )
+
+
+def delivery_account_id(member_id: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
+    """The one account a member's broadcasts, reminders and notices go to: of their reachable accounts, the
+    one on the channel they chose, else the one they wrote from last (correlated on ``member_id``)."""
+    other, person = accounts.alias("reach"), members.alias("reached")
+    chosen = sa.case((other.c.channel == person.c.preferred_channel, 0), else_=1)
+    return (
+        sa.select(other.c.id)
+        .join(person, person.c.id == other.c.member_id)
+        .where(other.c.member_id == member_id, other.c.reachable.is_(True))
+        .order_by(
+            chosen, sa.func.coalesce(other.c.last_seen_at, other.c.created_at).desc(), other.c.id.desc()
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 class AccountRepo:
@@ -58,12 +80,23 @@ class AccountRepo:
         )
         return [Account(*row) for row in rows]
 
+    async def reached_through(self, member_id: int) -> list[Account]:
+        """The member's one account that messages for them go to (none when no account is reachable)."""
+        rows = await self.conn.execute(
+            sa.select(*ACCOUNT_COLUMNS).where(accounts.c.id == delivery_account_id(sa.literal(member_id)))
+        )
+        return [Account(*row) for row in rows]
+
     async def touch(
         self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
     ) -> Account:
-        """The account of this identity, created on first contact and kept current after."""
-        found = await self.get(channel, user_id)
-        if found is None:
+        """The account of this identity, created on first contact and kept current after (when it was last
+        seen, to the minute)."""
+        query = sa.select(*ACCOUNT_COLUMNS, accounts.c.last_seen_at).where(
+            accounts.c.channel == channel, accounts.c.user_id == user_id
+        )
+        row = (await self.conn.execute(query)).first()
+        if row is None:
             await self.conn.execute(
                 accounts.insert().values(
                     channel=channel,
@@ -71,25 +104,47 @@ class AccountRepo:
                     chat_id=chat_id,
                     display_name=display_name,
                     created_at=now,
+                    last_seen_at=now,
                     reachable=True,
                 )
             )
-        elif (found.chat_id, found.display_name, found.reachable) != (chat_id, display_name, True):
+            account = await self.get(channel, user_id)
+            assert account is not None
+            return account
+        found, last_seen = Account(*row[:-1]), row[-1]
+        current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
+        if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
             # Writing again after blocking the bot means the person is reachable once more.
             await self.conn.execute(
                 accounts.update()
                 .where(accounts.c.id == found.id)
-                .values(chat_id=chat_id, display_name=display_name, reachable=True)
+                .values(chat_id=chat_id, display_name=display_name, reachable=True, last_seen_at=now)
             )
-        account = await self.get(channel, user_id)
-        assert account is not None
-        return account
+            return Account(
+                found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
+            )
+        return found
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
-        """Tie the account to a roster member."""
-        await self.conn.execute(
-            accounts.update().where(accounts.c.id == account_id).values(member_id=member_id, linked_at=now)
-        )
+        """Tie the account to a roster member; it takes the reminder settings of the member's other
+        accounts, since messages may come through any of them."""
+        settings = (accounts.c.reminders_off, accounts.c.quiet_start, accounts.c.quiet_end)
+        held = (
+            await self.conn.execute(
+                sa.select(*settings)
+                .where(accounts.c.member_id == member_id, accounts.c.id != account_id)
+                .order_by(accounts.c.id)
+                .limit(1)
+            )
+        ).first()
+        values: dict[str, object] = {"member_id": member_id, "linked_at": now}
+        if held is not None:
+            values |= {
+                "reminders_off": held.reminders_off,
+                "quiet_start": held.quiet_start,
+                "quiet_end": held.quiet_end,
+            }
+        await self.conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
 
     async def set_language(self, account_id: int, language: str) -> None:
         """Remember the language the person chose."""
@@ -106,10 +161,8 @@ class AccountRepo:
         )
 
     async def set_reminders_off(self, account_id: int, off: bool) -> None:
-        """Switch reminders off (or back on) for this account."""
-        await self.conn.execute(
-            accounts.update().where(accounts.c.id == account_id).values(reminders_off=off)
-        )
+        """Switch reminders off (or back on) for this account and the member's other accounts."""
+        await self.conn.execute(accounts.update().where(_same_person(account_id)).values(reminders_off=off))
 
     async def preferences(self, account_id: int) -> tuple[bool, int, int]:
         """(reminders off, quiet hours start, quiet hours end) of the account."""
@@ -120,7 +173,15 @@ class AccountRepo:
         return bool(off), int(start), int(end)
 
     async def set_quiet_hours(self, account_id: int, start: int, end: int) -> None:
-        """Quiet hours as minutes after local midnight; start == end means none."""
+        """Quiet hours as minutes after local midnight, for this account and the member's other accounts;
+        start == end means none."""
         await self.conn.execute(
-            accounts.update().where(accounts.c.id == account_id).values(quiet_start=start, quiet_end=end)
+            accounts.update().where(_same_person(account_id)).values(quiet_start=start, quiet_end=end)
         )
+
+
+def _same_person(account_id: int) -> sa.ColumnElement[bool]:
+    """This account, and every other account linked to the same member: a setting is the person's."""
+    own = accounts.alias("own")
+    member_id = sa.select(own.c.member_id).where(own.c.id == account_id).scalar_subquery()
+    return sa.or_(accounts.c.id == account_id, accounts.c.member_id == member_id)

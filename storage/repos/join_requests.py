@@ -1,8 +1,10 @@
-"""Join requests from people not found on the roster, waiting for an officer's decision."""
+"""Join requests from people not found on the roster, and link requests from people who typed a roster
+member's phone where no contact can be shared, waiting for an officer's decision."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +22,13 @@ _COLUMNS = (
     requests.c.unit_id,
     requests.c.status,
     requests.c.created_at,
+    requests.c.kind,
+    requests.c.member_id,
 )
+
+
+def _request(row: Any) -> JoinRequest:
+    return JoinRequest(*row)
 
 
 class JoinRequestRepo:
@@ -39,8 +47,9 @@ class JoinRequestRepo:
         unit_id: int,
         invite_id: int | None,
         now: datetime,
+        link_to: int | None = None,
     ) -> int:
-        """Store a pending request; returns its id."""
+        """Store a pending request; returns its id. With ``link_to`` (a member id) it is a link request."""
         result = await self.conn.execute(
             requests.insert().values(
                 channel=channel,
@@ -49,6 +58,8 @@ class JoinRequestRepo:
                 phone=phone,
                 unit_id=unit_id,
                 invite_id=invite_id,
+                kind="join" if link_to is None else "link",
+                member_id=link_to,
                 status="pending",
                 created_at=now,
             )
@@ -59,7 +70,7 @@ class JoinRequestRepo:
     async def get(self, request_id: int) -> JoinRequest | None:
         """The request with this id, if any."""
         row = (await self.conn.execute(sa.select(*_COLUMNS).where(requests.c.id == request_id))).first()
-        return JoinRequest(*row) if row else None
+        return _request(row) if row else None
 
     async def pending_of_user(self, channel: str, user_id: str) -> JoinRequest | None:
         """This person's request still waiting for a decision, if any."""
@@ -72,7 +83,7 @@ class JoinRequestRepo:
                 )
             )
         ).first()
-        return JoinRequest(*row) if row else None
+        return _request(row) if row else None
 
     async def pending_under(self, unit_paths: list[str], limit: int) -> list[JoinRequest]:
         """Pending requests for any unit inside these subtrees, oldest first."""
@@ -85,7 +96,7 @@ class JoinRequestRepo:
             .order_by(requests.c.created_at, requests.c.id)
             .limit(limit)
         )
-        return [JoinRequest(*row) for row in rows]
+        return [_request(row) for row in rows]
 
     async def decide(
         self, request_id: int, *, status: str, member_id: int | None, decided_by: str, now: datetime

@@ -166,6 +166,27 @@ class MemberRepo:
             number += 1
         return f"{prefix}{number:06d}"
 
+    async def within(self, path: str) -> list[tuple[Member, str, str]]:
+        """Every member of the subtree with this path, with their unit's code and name, by unit then name."""
+        rows = await self.conn.execute(
+            sa.select(*_COLUMNS, units.c.code, units.c.name)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(units.c.path.startswith(path))
+            .order_by(units.c.path, members.c.full_name, members.c.code)
+        )
+        return [(Member(*row[:-2]), row[-2], row[-1]) for row in rows]
+
+    async def preferred_channel(self, member_id: int) -> str | None:
+        """The channel the member chose to be reached on, or None for the one they used last."""
+        query = sa.select(members.c.preferred_channel).where(members.c.id == member_id)
+        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def set_preferred_channel(self, member_id: int, channel: str | None) -> None:
+        """Reach the member on ``channel`` from now on (None: on the one they used last)."""
+        await self.conn.execute(
+            members.update().where(members.c.id == member_id).values(preferred_channel=channel)
+        )
+
     async def count_within(self, path: str) -> int:
         """How many members the subtree with this path holds."""
         query = (

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import OutboxItem
+from storage.repos.accounts import delivery_account_id
 from storage.tables import UTCDateTime, channel_accounts, initiatives, members, outbox, registrations, units
 
 
@@ -118,7 +119,7 @@ class OutboxRepo:
         audience: Audience | None = None,
         skip_opted_out: bool = False,
     ) -> int:
-        """Queue one row per reachable account linked to a member of the subtree, each in its language,
+        """Queue one row per member of the subtree, to the account they are reached on, in its language,
         optionally only for an audience of a campaign and only for those who did not switch reminders off.
 
         One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
@@ -126,7 +127,7 @@ class OutboxRepo:
         self.queued = True
         queued = 0
         language = sa.func.coalesce(channel_accounts.c.language, default_language)
-        filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]
+        filters = [units.c.path.startswith(path), channel_accounts.c.id == delivery_account_id(members.c.id)]
         if skip_opted_out:
             filters.append(channel_accounts.c.reminders_off.is_(False))
         if audience is not None:
@@ -176,7 +177,7 @@ class OutboxRepo:
 
     async def count_recipients(self, *, path: str, audience: Audience | None, skip_opted_out: bool) -> int:
         """How many accounts ``enqueue_for_subtree`` would queue with these filters."""
-        filters = [units.c.path.startswith(path), channel_accounts.c.reachable.is_(True)]
+        filters = [units.c.path.startswith(path), channel_accounts.c.id == delivery_account_id(members.c.id)]
         if skip_opted_out:
             filters.append(channel_accounts.c.reminders_off.is_(False))
         if audience is not None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Account
-from storage.repos.accounts import ACCOUNT_COLUMNS
+from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id
 from storage.tables import channel_accounts as accounts
 from storage.tables import officer_roles as roles
 
@@ -73,6 +73,10 @@ class RoleRepo:
                     sa.tuple_(accounts.c.channel, accounts.c.user_id).in_(by_user),
                 ),
                 accounts.c.reachable.is_(True),
+                # A member on two channels is told once, on the account they are reached on.
+                sa.or_(
+                    accounts.c.member_id.is_(None), accounts.c.id == delivery_account_id(accounts.c.member_id)
+                ),
             )
             .order_by(accounts.c.id)
         )

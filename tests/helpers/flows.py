@@ -1,24 +1,62 @@
-"""Conversations many tests start from: a member linking, a newcomer asking to join."""
+"""Conversations many tests start from: a member linking, a newcomer asking to join.
+
+They work on every channel: where the contact can be shared the person shares it; where it cannot (a channel
+like Zalo, ``memory-menus``) a member types a personal link code and a newcomer types their phone number.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
+from bot.domain.linking import issue_member_code
+from bot.domain.vn.phones import normalize_phone
 from tests.helpers.chat import Chat
+from tests.helpers.memory_chat import MemoryChat
+
+Person = Chat | MemoryChat
 
 
-async def linked(chat: Callable[..., Chat], person: tuple[int, str, str, str]) -> Chat:
-    """A roster member who has just linked their account."""
+def can_share_contact(person: Person) -> bool:
+    """The person's channel lets them share their phone contact (Telegram does, Zalo does not)."""
+    return not isinstance(person, MemoryChat) or person.channel.capabilities.contact
+
+
+async def fresh_code(person: MemoryChat, phone: str) -> str:
+    """A new personal link code for the roster member with this phone, as an officer's sheet would give."""
+    runtime = person.runtime
+    normalized = normalize_phone(phone)
+    assert normalized is not None
+    async with runtime.store.begin() as repos:
+        [member] = await repos.members.by_phone(normalized)
+        issued = await issue_member_code(repos, "test", member, runtime.clock.now(), timedelta(days=30))
+    return issued.code
+
+
+async def linked(chat: Callable[..., Person], person: tuple[int, str, str, str]) -> Person:
+    """A roster member who has just linked their account: by contact, or by a personal code."""
     member = chat(*person)
     await member.send("/start")
-    await member.share_contact()
+    if can_share_contact(member):
+        await member.share_contact()
+    else:
+        assert isinstance(member, MemoryChat)
+        await member.send(await fresh_code(member, person[3]))
     return member
 
 
-async def join_as_stranger(nam: Chat, search: str = "dien luc", unit: str = "Điện lực Hà Quảng") -> None:
+async def give_phone(person: Person, phone: str) -> list[Any]:
+    """At the link step: share the contact where the channel can, else type the number; the new replies."""
+    if can_share_contact(person):
+        return list(await person.share_contact())
+    return list(await person.send(phone))
+
+
+async def join_as_stranger(nam: Person, search: str = "dien luc", unit: str = "Điện lực Hà Quảng") -> None:
     """Someone not on the roster sends a join request (by default for the Điện lực base union)."""
     await nam.send("/start")
-    await nam.share_contact()
+    await give_phone(nam, "0933000111")
     assert "Không tìm thấy số 0933 000 111" in nam.messages[-2].plain_text
     await nam.press("Gửi yêu cầu tham gia")
     await nam.send(search)

@@ -39,16 +39,16 @@ class MemoryChat:
         self._files = 0  # files sent so far, numbering their ids
 
     @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to (the current one, after a restart)."""
+        return self._runtime()
+
+    @property
     def channel(self) -> MemoryChannel:
         """The channel this person talks through."""
         channel = self._runtime().memory
         assert channel is not None
         return channel
-
-    @property
-    def runtime(self) -> Runtime:
-        """The bot this person talks to now (a restart replaces it)."""
-        return self._runtime()
 
     def _event(self, kind: Kind, **fields: object) -> Incoming:
         return Incoming(
