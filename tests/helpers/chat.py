@@ -19,6 +19,16 @@ class Chat:
         self.user = user
         self._runtime = runtime  # looked up on each call: a test may restart the bot
 
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
+
+    @property
+    def user_id(self) -> str:
+        """The person's id as their account stores it."""
+        return str(self.user.user_id)
+
     async def _act(self, action: Awaitable[int]) -> list[SentMessage]:
         before = len(self.user.messages())
         update_id = await action

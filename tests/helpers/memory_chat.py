@@ -43,6 +43,11 @@ class MemoryChat:
         assert channel is not None
         return channel
 
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
+
     def _event(self, kind: Kind, **fields: object) -> Incoming:
         return Incoming(
             channel=self.channel.name,
@@ -81,6 +86,10 @@ class MemoryChat:
             if message.ask_contact and label in message.ask_contact:
                 return await self.share_contact()
         raise AssertionError(f"no choice {label!r} in this chat")
+
+    async def press_payload(self, payload: str) -> list[Sent]:
+        """Press a button carrying ``payload``, drawn by the bot or forged."""
+        return await self._act(self._event(Kind.BUTTON, payload=payload))
 
     async def choose(self, number: int) -> list[Sent]:
         """Type an option's number, as a person answering a numbered menu does."""
