@@ -30,6 +30,11 @@ class Declared(Protocol):
         """Characters in one message."""
         ...
 
+    @property
+    def files_out(self) -> bool:
+        """The bot can send photos and documents (a chart, a workbook)."""
+        ...
+
 
 class Channel(Protocol):
     """What the composition root, the router and the outbox need of a channel."""

@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.access import Identity
 from bot.engine.buttons import ButtonData
+from bot.engine.channel import Declared
 from bot.engine.config import Settings
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
@@ -21,6 +22,11 @@ class ChannelInfo(Protocol):
     """What a handler may ask of the channel it answers on."""
 
     name: str
+
+    @property
+    def capabilities(self) -> Declared:
+        """What its messages may carry (a handler asks whether files can be sent)."""
+        ...
 
     def invite_link(self, code: str) -> str:
         """A link that opens the bot with ``/start CODE``."""
