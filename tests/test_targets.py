@@ -206,9 +206,8 @@ async def test_bad_target_lines_are_refused_and_change_nothing(people: People, s
 
 
 async def test_the_launching_unit_splits_its_target_by_roster(people: People, store: Store) -> None:
-    hung, _ = await campaign_running(
-        people
-    )  # LDG-2026 of the district, target 431; one member in each base union
+    # LDG-2026 of the district, target 431; one member in each base union
+    hung, _ = await campaign_running(people)
     await hung.send("/phongtrao")
     await hung.press("Lao động giỏi, lao động sáng tạo 2026")
     await hung.press(t("targets.button"))
