@@ -86,6 +86,11 @@ class FileShelf:
         self._bytes = 0
 
     @property
+    def lifetime(self) -> timedelta:
+        """How long a link works after it is made."""
+        return self._lifetime
+
+    @property
     def serves_links(self) -> bool:
         """True when the service has a public address (THIDUA_WEBHOOK_URL) the links can point at."""
         return self._base_url is not None
