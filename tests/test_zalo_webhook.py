@@ -7,6 +7,7 @@ one chat's order kept while the webhook answers at once. (The shared webhook che
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -30,10 +31,8 @@ HEADER = "X-Bot-Api-Secret-Token"
 PATH = "/zalo/webhook"
 
 
-@pytest.fixture
-async def service(
-    store: Store, db_url: str, zalo_sandbox: ZaloSandbox, clock: ManualClock
-) -> AsyncIterator[Runtime]:
+@asynccontextmanager
+async def zalo_service(db_url: str, zalo_sandbox: ZaloSandbox, clock: ManualClock) -> AsyncIterator[Runtime]:
     """The real bot with only Zalo, as ``thidua run`` starts it with THIDUA_WEBHOOK_URL."""
     port = free_port()
     settings = load_settings(
@@ -47,8 +46,19 @@ async def service(
     )
     runtime = Runtime(settings, clock, poll_timeout=1)
     await runtime.start()
-    yield runtime
-    await runtime.stop()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+@pytest.fixture
+async def service(
+    store: Store, db_url: str, zalo_sandbox: ZaloSandbox, clock: ManualClock
+) -> AsyncIterator[Runtime]:
+    """The bot on Zalo in webhook mode, on the test roster."""
+    async with zalo_service(db_url, zalo_sandbox, clock) as runtime:
+        yield runtime
 
 
 @pytest.fixture
