@@ -168,3 +168,21 @@ async def test_an_update_the_bot_does_not_take_is_posted_again_until_it_does(
     await service.zalo.wait_processed(sent)
     assert zalo_sandbox.webhook_answers[-1] == 200
     assert len(nam.messages) == 1 and "Xin chào" in nam.last_text
+
+
+async def test_polling_again_deletes_the_zalo_webhook_and_answers(
+    service: Runtime, zalo_sandbox: ZaloSandbox, clock: ManualClock
+) -> None:
+    assert zalo_sandbox.webhook is not None
+    await service.stop()
+    settings = service.settings.model_copy(update={"webhook_url": None, "webhook_secret": None})
+    polling = Runtime(settings, clock, poll_timeout=1)
+    await polling.start()
+    try:
+        assert polling.web is None and zalo_sandbox.webhook is None
+        nam = ZaloChat(zalo_sandbox, lambda: polling, *STRANGER)
+        await nam.send("/start")
+        assert "Xin chào" in nam.last_text
+        assert any(method == "getupdates" for method, _ in zalo_sandbox.calls)
+    finally:
+        await polling.stop()
