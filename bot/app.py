@@ -3,8 +3,8 @@
 The channels are a list built from the settings (Telegram when THIDUA_TELEGRAM_TOKEN is set, Zalo when
 THIDUA_ZALO_TOKEN is) plus the in-process channel a test hands in; each gives the outbox its deliverer and
 its rate. With THIDUA_WEBHOOK_URL set, the web server (``bot.web``) takes the webhooks of the channels that
-have one and serves /healthz, /metrics and the signed file links; the figures are in one Prometheus registry
-per Runtime.
+have one and serves /healthz, /metrics and the signed file links (the Zalo channel, which cannot send files,
+sends its charts and workbooks as those links); the figures are in one Prometheus registry per Runtime.
 
 ``Runtime`` is what ``thidua run`` and ``thidua demo`` run, and what the end-to-end tests start against
 the sandbox. The embedded SQLite default is migrated at start; other databases need ``thidua db upgrade``.
@@ -110,6 +110,9 @@ class Runtime:
                     poll_timeout=poll_timeout,
                     rate=settings.zalo_rate,
                     send_timeout=settings.send_timeout,
+                    webhook_url=settings.webhook_url,
+                    webhook_secret=webhook_secret,
+                    files=self.files,  # charts and workbooks go as its signed links
                 )
             )
         self.memory = memory  # the in-process channel tests talk through

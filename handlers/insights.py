@@ -145,7 +145,7 @@ async def stats_command(ctx: Ctx) -> None:
 async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     figures = await campaign_figures(ctx.repos, campaign, scope, ctx.now, ctx.settings.zone)
     words = summary(ctx.lang, figures)
-    if not ctx.channel.capabilities.files_out:  # no chart here: the figures are all in the words
+    if not ctx.channel.capabilities.delivers_files:  # the figures in words are the whole answer
         ctx.say(words)
         return
     png = await asyncio.to_thread(stats_chart, figures, ctx.lang)
@@ -227,7 +227,7 @@ async def report_command(ctx: Ctx) -> None:
 async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
     lines = report_lines(ctx.lang, data, ctx.today)
-    if not ctx.channel.capabilities.files_out:  # no workbook here: say where to get it, give the report
+    if not ctx.channel.capabilities.delivers_files:  # no workbook here: say where to get it, give the report
         ctx.say(ctx.t("insights.export_no_files", code=campaign.code))
         ctx.say(Html(escape("\n\n".join(lines))))
         return

@@ -52,8 +52,9 @@ async def unit_button(ctx: Ctx, pressed: CodesUnit) -> None:
 
 
 async def _send_sheet(ctx: Ctx, unit: Unit) -> None:
-    # Codes are made only where the sheet can be sent: new codes replace the members' unused ones.
-    if not ctx.channel.capabilities.files_out:
+    # Codes are made only where the sheet reaches the officer (as a file or a link): new codes replace the
+    # members' unused ones.
+    if not ctx.channel.capabilities.delivers_files:
         ctx.say(ctx.t("codes.no_files", unit=unit.name, code=unit.code))
         return
     valid_for = timedelta(days=ctx.settings.link_code_days)

@@ -8,7 +8,7 @@ tests also post to the server themselves, with right, wrong and missing secrets 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +22,7 @@ from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
 from bot.engine.events import FileOut
 from bot.sandbox import TelegramSandbox
+from bot.sandbox.zalo import ZaloSandbox
 from messages import plain, text
 from storage.database import Store
 from storage.tables import channel_accounts, outbox
@@ -35,23 +36,35 @@ SECRET = "webhook-secret_0123456789"
 
 
 @dataclass(frozen=True)
-class WebhookCase:
-    """One channel's webhook: its path, its secret header and a body that is one genuine update (from a
-    person its sandbox knows, so the bot's answer can be delivered).
+class Sandboxes:
+    """Both platforms' sandboxes the service talks to."""
 
-    The Zalo channel adds its row (``/zalo/webhook``, ``X-Bot-Api-Secret-Token``, a Zalo update)."""
+    telegram: TelegramSandbox
+    zalo: ZaloSandbox
+
+    @property
+    def delivered(self) -> int:
+        """Messages the bot has sent on either."""
+        return self.telegram.delivered + self.zalo.delivered
+
+
+@dataclass(frozen=True)
+class WebhookCase:
+    """One channel's webhook: its path, its secret header, a body that is one genuine update (from a
+    person its sandbox knows, so the bot's answer can be delivered) and how to wait until it is answered."""
 
     channel: str
     path: str
     header: str
-    update: Callable[[TelegramSandbox], dict[str, object]]
+    update: Callable[[Sandboxes], dict[str, object]]
+    answered: Callable[[Runtime], Awaitable[None]]
 
 
 def telegram_update(
-    sandbox: TelegramSandbox, update_id: int = 900001, command: str = "/start"
+    sandbox: TelegramSandbox | Sandboxes, update_id: int = 900001, command: str = "/start"
 ) -> dict[str, object]:
     """A private command from Lan, a person the bot has never seen."""
-    sandbox.user(7007, "Lan")
+    (sandbox.telegram if isinstance(sandbox, Sandboxes) else sandbox).user(7007, "Lan")
     return {
         "update_id": update_id,
         "message": {
@@ -65,8 +78,40 @@ def telegram_update(
     }
 
 
+def zalo_update(sandboxes: Sandboxes) -> dict[str, object]:
+    """A private /start from Nam on Zalo, a person the bot has never seen."""
+    sandboxes.zalo.user("z7007", "Nam")
+    message = {
+        "message_id": "zm900001",
+        "from": {"id": "z7007", "display_name": "Nam", "is_bot": False},
+        "chat": {"id": "z7007", "chat_type": "PRIVATE"},
+        "date": 1772413200000,
+        "text": "/start",
+    }
+    return {"event_name": "message.text.received", "message": message}
+
+
+async def telegram_answered(service: Runtime) -> None:
+    """Wait until Telegram's update 900001 is answered."""
+    assert service.telegram is not None
+    await service.telegram.wait_processed(900001)
+
+
+async def zalo_answered(service: Runtime) -> None:
+    """Wait until Zalo's message zm900001 is answered."""
+    assert service.zalo is not None
+    await service.zalo.wait_processed("zm900001")
+
+
 WEBHOOKS = [
-    WebhookCase("telegram", "/telegram/webhook", "X-Telegram-Bot-Api-Secret-Token", telegram_update),
+    WebhookCase(
+        "telegram",
+        "/telegram/webhook",
+        "X-Telegram-Bot-Api-Secret-Token",
+        telegram_update,
+        telegram_answered,
+    ),
+    WebhookCase("zalo", "/zalo/webhook", "X-Bot-Api-Secret-Token", zalo_update, zalo_answered),
 ]
 
 
@@ -79,15 +124,18 @@ def free_port() -> int:
 
 @pytest.fixture
 async def service(
-    store: Store, db_url: str, sandbox: TelegramSandbox, clock: ManualClock
+    store: Store, db_url: str, sandbox: TelegramSandbox, zalo_sandbox: ZaloSandbox, clock: ManualClock
 ) -> AsyncIterator[Runtime]:
-    """The real bot as ``thidua run`` starts it with THIDUA_WEBHOOK_URL: web server, webhook registered."""
+    """The real bot as ``thidua run`` starts it with THIDUA_WEBHOOK_URL: web server, both channels'
+    webhooks registered."""
     port = free_port()
     settings = load_settings(
         _env_file=None,
         database_url=db_url,
         telegram_token=sandbox.token,
         telegram_api_url=sandbox.api_url,
+        zalo_token=zalo_sandbox.token,
+        zalo_api_url=zalo_sandbox.api_url,
         webhook_url=f"http://127.0.0.1:{port}",
         webhook_secret=SECRET,
         listen=f"127.0.0.1:{port}",
@@ -134,24 +182,29 @@ async def test_the_bot_registers_its_webhook_and_answers_what_telegram_posts(
     assert sandbox.webhook_answers and set(sandbox.webhook_answers) == {200}
 
 
+@pytest.fixture
+def sandboxes(sandbox: TelegramSandbox, zalo_sandbox: ZaloSandbox) -> Sandboxes:
+    """Both sandboxes."""
+    return Sandboxes(sandbox, zalo_sandbox)
+
+
 @pytest.mark.parametrize("case", WEBHOOKS, ids=lambda case: case.channel)
 async def test_a_missing_or_wrong_secret_is_refused_and_changes_nothing(
-    case: WebhookCase, service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession
+    case: WebhookCase, service: Runtime, sandboxes: Sandboxes, http: aiohttp.ClientSession
 ) -> None:
     for headers in ({}, {case.header: "wrong-secret-0123456789"}, {case.header: SECRET[:-1]}):
-        async with http.post(url(service, case.path), json=case.update(sandbox), headers=headers) as answer:
+        async with http.post(url(service, case.path), json=case.update(sandboxes), headers=headers) as answer:
             assert answer.status == 403
     async with service.store.begin() as repos:
         count = sa.select(sa.func.count()).select_from(channel_accounts)
         accounts = (await repos.conn.execute(count)).scalar()
     assert accounts == 0
-    assert sandbox.delivered == 0
+    assert sandboxes.delivered == 0
     right = {case.header: SECRET}
-    async with http.post(url(service, case.path), json=case.update(sandbox), headers=right) as answer:
+    async with http.post(url(service, case.path), json=case.update(sandboxes), headers=right) as answer:
         assert answer.status == 200
-    assert service.telegram is not None
-    await service.telegram.wait_processed(900001)
-    assert sandbox.delivered >= 1  # the newcomer's welcome
+    await case.answered(service)
+    assert sandboxes.delivered >= 1  # the newcomer's welcome
 
 
 async def test_the_webhook_answers_before_the_update_is_handled_and_keeps_the_chats_order(

@@ -22,6 +22,15 @@ class Capabilities:
     contact: bool  # people can share their verified phone number
     text_limit: int  # characters in one message
     markup: Markup  # "html": Telegram-style tags; "plain": tags dropped, entities decoded
+    # Without files_out, a file can still go as a signed link the bot's web server serves: a chart as a photo
+    # URL, a workbook as a download line. True only where the service has a public address to link to.
+    file_links: bool = False
+
+    @property
+    def delivers_files(self) -> bool:
+        """A chart or a workbook reaches the person, as a file or as a link: the one question handlers ask
+        before making one."""
+        return self.files_out or self.file_links
 
 
 TELEGRAM = Capabilities(

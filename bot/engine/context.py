@@ -33,7 +33,12 @@ class Abilities(Protocol):
 
     @property
     def files_out(self) -> bool:
-        """The bot can send files (a workbook) on it."""
+        """The bot can send files it holds (a member's attachment) on it."""
+        ...
+
+    @property
+    def delivers_files(self) -> bool:
+        """A chart or a workbook the bot makes reaches the person, as a file or as a signed link."""
         ...
 
 

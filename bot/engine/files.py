@@ -1,6 +1,6 @@
 """Short-lived signed download links for generated files, for a channel that cannot send files (Zalo
-sends an export as a link): ``FileShelf.link_for`` keeps the file and returns
-``{THIDUA_WEBHOOK_URL}/files/<token>``, which the web server answers while the link is valid.
+sends a chart as a photo URL, an export or a code sheet as a link): ``FileShelf.link_for`` keeps the file
+and returns ``{THIDUA_WEBHOOK_URL}/files/<token>``, which the web server answers while the link is valid.
 
 A token names the kept file, the account it was made for and when it expires, signed with HMAC-SHA256 under
 a key derived from THIDUA_FILE_SECRET (else THIDUA_WEBHOOK_SECRET, else a random key that lives as long as
@@ -84,6 +84,11 @@ class FileShelf:
         self._cap = cap_bytes
         self._files: OrderedDict[str, SharedFile] = OrderedDict()
         self._bytes = 0
+
+    @property
+    def lifetime(self) -> timedelta:
+        """How long a link works after it is made."""
+        return self._lifetime
 
     @property
     def serves_links(self) -> bool:

@@ -6,6 +6,11 @@ texts are plain (an HTML tag arrives as typed) and at most 2,000 characters; dat
 are no buttons, edits, files from the bot or contacts. ``ZaloUser`` plays a person; tests inject the same
 faults as on the Telegram sandbox (``add_fault``: 429, 5xx, slow answers, dropped connections, 403, 404) and
 refuse connections for a while (``go_down``).
+
+Once the bot calls setWebhook, updates are POSTed to its URL instead, in order, with the secret in the
+``X-Bot-Api-Secret-Token`` header, each tried again until the bot answers 2xx; getUpdates is refused while a
+webhook is set. Zalo wants an https URL; the sandbox also takes plain http to a loopback address, where tests
+run the bot's web server.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 JsonDict = dict[str, Any]
@@ -33,6 +39,9 @@ MAX_POLL_SECONDS = 60
 SECRET_LENGTHS = range(8, 257)
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
+WEBHOOK_RETRY_SECONDS = 0.05  # between tries of an update the webhook did not take; Zalo waits longer
+WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLOCKED = "The user has blocked the bot"
 NOT_FOUND = "User not found"
 TEXT = "message.text.received"
@@ -148,6 +157,8 @@ class ZaloSandbox:
         self._wrap_next = 0
         self._webhook: tuple[str, str] | None = None
         self._webhook_updated = 0
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
         self._stopping = False
         self._address: tuple[str, int] | None = None
         self._runner: web.AppRunner | None = None
@@ -184,6 +195,9 @@ class ZaloSandbox:
         """End pending long polls and stop serving; safe to call twice."""
         self._stopping = True
         self._wake_pollers()
+        if self._pusher is not None:
+            await self._pusher
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -393,18 +407,46 @@ class ZaloSandbox:
         url = _string(params, "url")
         secret = _string(params, "secret_token")
         assert url is not None and secret is not None
-        if urlsplit(url).scheme != "https" or not urlsplit(url).netloc:
+        address = urlsplit(url)
+        local = address.scheme == "http" and address.hostname in LOOPBACK_HOSTS
+        if not (address.scheme == "https" or local) or not address.netloc:
             raise ZaloApiError(400, "Bad Request: url must be an https:// URL")
         if len(secret) not in SECRET_LENGTHS:
             raise ZaloApiError(400, "Bad Request: secret_token must be 8 to 256 characters")
         self._webhook = (url, secret)
         self._webhook_updated = now_ms()
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
         return {"url": url, "updated_at": self._webhook_updated}
 
     async def _delete_webhook(self, params: JsonDict) -> JsonDict:
         self._webhook = None
         self._webhook_updated = now_ms()
+        self._wake_pollers()  # the pusher ends
         return {"url": "", "updated_at": self._webhook_updated}
+
+    async def _push_to_webhook(self) -> None:
+        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while self._webhook is not None and not self._stopping:
+                arrived = self._arrived
+                if not self._updates:
+                    await arrived.wait()
+                    continue
+                update = self._updates[0]
+                url, secret = self._webhook
+                try:
+                    headers = {WEBHOOK_SECRET_HEADER: secret}
+                    async with session.post(url, json=update, headers=headers) as answer:
+                        status = answer.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_answers.append(status)
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
     async def _get_webhook_info(self, params: JsonDict) -> JsonDict:
         url = self._webhook[0] if self._webhook else ""

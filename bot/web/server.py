@@ -1,7 +1,7 @@
 """One aiohttp.web application for running as a service, started by the Runtime when THIDUA_WEBHOOK_URL is
 set, listening on THIDUA_LISTEN behind a reverse proxy:
 
-- ``POST`` each webhook route a channel hands in (``/telegram/webhook``; Zalo's is one more entry): the secret
+- ``POST`` each webhook route a channel hands in (``/telegram/webhook``, ``/zalo/webhook``): the secret
   header is compared in constant time (missing or wrong: 403, nothing handled); a body that is not JSON or not
   an update: 400, one log line; otherwise 200 at once, the update handled after the answer in its chat's turn.
 - ``GET /healthz``: JSON ``{database, outbox_pending, leases}``, 200 while the database answers, else 503.

@@ -1,10 +1,15 @@
-"""The Zalo channel: long polling of the Zalo Bot Platform API, replies as plain text with numbered menus,
-split at Zalo's 2,000 characters, and the outbox's messages delivered at THIDUA_ZALO_RATE.
+"""The Zalo channel: long polling of the Zalo Bot Platform API, or its webhook when THIDUA_WEBHOOK_URL is set;
+replies as plain text with numbered menus, split at Zalo's 2,000 characters, and the outbox's messages
+delivered at THIDUA_ZALO_RATE.
 
 Zalo has no buttons, edits, files from the bot or contact sharing (``ZALO`` capabilities): the choices of a
 reply become a numbered menu (``bot.channels.render``), which the router keeps with the chat in the database
 (``bot.engine.menus``), so the next text is read back as a choice by number or words, even after a restart.
-Updates of different chats are answered concurrently, one chat's strictly in order (``Router.in_order``).
+A file a reply carries goes as a signed link of the bot's web server (``bot.engine.files``) where the service
+has a public address: a chart as sendPhoto with its URL, a workbook as a download line under the text.
+Without one the capabilities say so (``delivers_files``) and the handlers answer in words instead.
+Updates of different chats are answered concurrently, one chat's strictly in order (``Router.in_order``),
+whether polled or posted to the webhook.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import Any
 
-from bot.channels.capabilities import ZALO
+from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
     ConnectionDropped,
@@ -25,8 +31,9 @@ from bot.channels.zalo.client import (
 )
 from bot.channels.zalo.polling import ZaloPoller
 from bot.channels.zalo.updates import CHANNEL, Unreadable, event_name, message_id, to_incoming
-from bot.engine.channel import ChannelStartError
-from bot.engine.events import Incoming, Outgoing
+from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
+from bot.engine.events import FileOut, Incoming, Outgoing
+from bot.engine.files import FileShelf
 from bot.engine.outbox import Delivery, Outcome
 from bot.engine.router import Router
 from messages import plain, text
@@ -36,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
 QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
+WEBHOOK_PATH = "/zalo/webhook"  # on the service's web server; Zalo calls THIDUA_WEBHOOK_URL + this
+WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"  # Zalo puts the secret_token here, in plain text
 
 
 def start_failure(error: ZaloError, api_url: str) -> str:
@@ -64,13 +73,16 @@ def classify(error: ZaloError) -> Delivery:
 
 
 class ZaloChannel:
-    """Runs the bot on Zalo: polls updates, routes them, sends replies and outbox messages.
+    """Runs the bot on Zalo: polls updates or takes them by webhook, routes them, sends replies and outbox
+    messages.
 
-    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_ZALO_RATE).
+    It implements the engine's ``Channel``; its outbox pace is ``rate`` (THIDUA_ZALO_RATE). Given
+    ``webhook_url`` (the service's public address) and ``webhook_secret`` it registers its webhook at start
+    instead of polling and hands the web server its route (``webhook``). Given a ``files`` shelf that serves
+    links, files go as links (``capabilities.file_links``).
     """
 
     name = CHANNEL
-    capabilities = ZALO
 
     def __init__(
         self,
@@ -81,10 +93,17 @@ class ZaloChannel:
         poll_timeout: int = 30,
         rate: float = 5.0,
         send_timeout: float = 30.0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        files: FileShelf | None = None,
     ) -> None:
         self._router = router
         self.rate: float | None = rate
         self._api_url = api_url
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._files = files if files is not None and files.serves_links else None
+        self.capabilities: Capabilities = replace(ZALO, file_links=self._files is not None)
         self.client = ZaloClient(token, api_url, read_timeout=send_timeout)
         self.poller = ZaloPoller(self.client, self._on_update, poll_timeout)
         self._polling: asyncio.Task[None] | None = None
@@ -96,7 +115,8 @@ class ZaloChannel:
     # -- life cycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Check the token, clear any webhook (getUpdates is refused while one is set) and start polling.
+        """Check the token, then register the webhook, or clear any webhook (getUpdates is refused while one
+        is set) and start polling.
 
         Raises ChannelStartError, one line naming the setting or the address, when Zalo rejects the token or
         cannot be reached; the connections are closed first.
@@ -104,15 +124,24 @@ class ZaloChannel:
         await self.client.open()
         try:
             me: dict[str, Any] = await self.client.call("getMe") or {}
-            await self.client.call("deleteWebhook")
+            if self._webhook_url is not None:
+                # Updates Zalo holds while the service was down come next; a restart loses none.
+                await self.client.call(
+                    "setWebhook",
+                    {"url": f"{self._webhook_url}{WEBHOOK_PATH}", "secret_token": self._webhook_secret},
+                )
+            else:
+                await self.client.call("deleteWebhook")
         except ZaloError as error:
             await self.client.close()
             raise ChannelStartError(start_failure(error, self._api_url)) from None
         except BaseException:
             await self.client.close()
             raise
-        self._polling = asyncio.create_task(self.poller.run(), name="zalo polling")
-        log.info("zalo channel polling as %s", me.get("account_name", "?"))
+        mode = "webhook" if self._webhook_url is not None else "polling"
+        if self._webhook_url is None:
+            self._polling = asyncio.create_task(self.poller.run(), name="zalo polling")
+        log.info("zalo channel %s as %s", mode, me.get("account_name", "?"))
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand and close the connection; safe to call twice."""
@@ -134,6 +163,22 @@ class ZaloChannel:
         """Zalo has no deep links: what the invited person types to the bot."""
         return f"/start {code}"
 
+    def webhook(self) -> Webhook | None:
+        """The web server's route for Zalo's calls, in webhook mode."""
+        if self._webhook_url is None or self._webhook_secret is None:
+            return None
+        return Webhook(WEBHOOK_PATH, WEBHOOK_SECRET_HEADER, self._webhook_secret, self.receive)
+
+    async def receive(self, body: object) -> None:
+        """Start answering one update Zalo posted; its handling goes on after this returns, in its chat's
+        turn. Raises MalformedUpdate for a body that is not a Zalo update (the server answers 400)."""
+        try:
+            event = to_incoming(body)
+        except Unreadable as error:
+            raise MalformedUpdate(str(error)) from None
+        if event is not None:
+            await self._answer_later(event, message_id(body))
+
     # -- incoming -----------------------------------------------------------------------------------------
 
     async def _on_update(self, raw: object) -> None:
@@ -146,11 +191,14 @@ class ZaloChannel:
                 "zalo polling: skipped an update (%s) that cannot be read: %s", event_name(raw), error
             )
             return
-        if event is None:
-            return
+        if event is not None:
+            await self._answer_later(event, message_id(raw))
+
+    async def _answer_later(self, event: Incoming, answered: str) -> None:
+        """Start answering ``event``; waits while MAX_CONCURRENT_UPDATES are being answered."""
         await self._slots.acquire()
         # Tasks start in the order updates came and take the chat's turn first, so one chat stays in order.
-        task = asyncio.create_task(self._receive(event, message_id(raw)))
+        task = asyncio.create_task(self._receive(event, answered))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
@@ -182,9 +230,10 @@ class ZaloChannel:
     async def _answer(self, event: Incoming) -> None:
         handled = await self._router.handle(event, self)
         language = (handled.who.account.language if handled.who else None) or self._router.settings.language
+        account_id = handled.who.account.id if handled.who else None
         for reply in handled.replies:
             try:
-                await self._send(event.chat_id, reply, language)
+                await self._send(event.chat_id, reply, language, account_id)
             except ZaloApiError as error:
                 if error.error_code != 429:
                     raise
@@ -193,7 +242,7 @@ class ZaloChannel:
                     "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
                 )
                 await asyncio.sleep(QUOTA_PAUSE)
-                await self._send(event.chat_id, reply, language)
+                await self._send(event.chat_id, reply, language, account_id)
 
     async def _apologise(self, event: Incoming) -> None:
         if not event.is_private:
@@ -210,11 +259,27 @@ class ZaloChannel:
 
     # -- outgoing -----------------------------------------------------------------------------------------
 
-    async def _send(self, chat_id: str, message: Outgoing, language: str) -> None:
-        """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu."""
-        shown = render(message, ZALO, language)
+    async def _send(
+        self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
+    ) -> None:
+        """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu, and
+        a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it)."""
+        link = self._link(message.file, account_id)
+        if link is not None and message.file is not None and not message.file.is_photo:
+            minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
+            download = text(language, "insights.download", minutes=minutes, link=link)
+            message = replace(message, text=f"{message.text}\n{download}")
+        shown = render(message, self.capabilities, language)
         for part in shown.parts:
             await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
+        if link is not None and message.file is not None and message.file.is_photo:
+            await self.client.call("sendPhoto", {"chat_id": chat_id, "photo": link})
+
+    def _link(self, file: FileOut | None, account_id: int | None) -> str | None:
+        """The signed link ``file`` goes as, when there is a file and somewhere to serve it from."""
+        if file is None or self._files is None or account_id is None or not file.content:
+            return None
+        return self._files.link_for(account_id, file)
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
         """Send one outbox message and classify the outcome for the outbox worker, as Telegram's does.
