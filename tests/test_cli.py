@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -16,7 +15,7 @@ import pytest
 from bot.cli import main
 from messages import plain, text
 from storage.database import Store
-from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV
+from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV, vietnam_today
 
 
 @pytest.fixture
@@ -149,7 +148,7 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "Đã gửi: 4/4" in result.stdout  # the launch reached Mai, Hùng, the newcomer and Hằng on Zalo
     assert "Hàng chờ xét" in result.stdout  # the seeded initiatives wait for the council
     assert (tmp_path / "thidua-demo.db").exists()
-    year, today = date.today().year, date.today().isoformat()
+    year, today = vietnam_today().year, vietnam_today().isoformat()
     for received in (f"thidua-demo-LDG-{year}-thong-ke.png", f"thidua-demo-LDG-{year}-{today}.xlsx"):
         assert (tmp_path / received).stat().st_size > 0  # the chart and the workbook, beside the database
         assert str(tmp_path.resolve() / received) in result.stdout
@@ -188,7 +187,7 @@ async def _mai_pledges(database: Path) -> list[tuple[str, str, str]]:
     try:
         async with store.begin() as repos:
             mai = await repos.members.by_code("CB-0001")
-            campaign = await repos.campaigns.by_code(f"LDG-{date.today().year}")
+            campaign = await repos.campaigns.by_code(f"LDG-{vietnam_today().year}")
             assert mai is not None and campaign is not None
             registration = await repos.registrations.of_member(campaign.id, mai.id)
     finally:

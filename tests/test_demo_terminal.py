@@ -8,7 +8,6 @@ import io
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,8 +18,9 @@ from bot.demo import LineSource, TerminalChat, _read_entry, demo_chat, run_demo
 from bot.engine.config import load_settings
 from messages import plain, text
 from storage.records import DialogState
+from tests.helpers.roster import vietnam_today
 
-YEAR = date.today().year
+YEAR = vietnam_today().year
 
 
 def shown(key: str, **params: object) -> str:
@@ -90,7 +90,7 @@ async def test_the_chart_and_the_workbook_are_saved_beside_the_database(
     assert shown("demo.file_saved", path=chart) in stats
     assert chart.read_bytes().startswith(b"\x89PNG")
     export = await demo.say(f"/baocao LDG-{YEAR}")
-    workbook = tmp_path / f"demo-LDG-{YEAR}-{date.today().isoformat()}.xlsx"
+    workbook = tmp_path / f"demo-LDG-{YEAR}-{vietnam_today().isoformat()}.xlsx"
     assert shown("demo.file_saved", path=workbook) in export
     assert workbook.read_bytes().startswith(b"PK")
     again = await demo.say(f"/thongke LDG-{YEAR}")  # asked twice: both kept

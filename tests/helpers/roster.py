@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.domain.roster import import_members, import_units
 from storage.database import Store
@@ -31,6 +32,12 @@ HOA = (1003, "Hoa", "Lục Thị", "0911222333")
 STRANGER = (1009, "Nam", "Trần Văn", "0933000111")  # not on the roster
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def vietnam_today() -> date:
+    """Today where the service runs (Asia/Ho_Chi_Minh): from 17:00 UTC it is already tomorrow there, which is
+    the day the demo names its files by."""
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
 async def load_roster(store: Store, folder: Path) -> None:
