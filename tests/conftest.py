@@ -27,7 +27,7 @@ from bot.sandbox.zalo import ZaloSandbox
 from storage.database import Store
 from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
-from tests.helpers.log_collector import SESSION_LOGS
+from tests.helpers.log_collector import SESSION_LOGS, leaks
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW, load_roster
 from tests.helpers.zalo_chat import ZaloChat
@@ -39,10 +39,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the CLI does: RetryAfter.retry
 
 @pytest.fixture(autouse=True)
 def collect_logs() -> Iterator[None]:
-    """Every record of the session goes to SESSION_LOGS, read last by tests/test_zz_log_hygiene.py."""
+    """Every record goes to SESSION_LOGS; a test whose records hold a token or a phone number fails."""
     SESSION_LOGS.attach()
+    start = len(SESSION_LOGS.lines)
     yield
     SESSION_LOGS.attach()  # a test that set up logging itself may have removed it
+    leaked = leaks(SESSION_LOGS.lines[start:])
+    if leaked:
+        pytest.fail("log lines hold a bot token or a phone number:\n" + "\n".join(leaked), pytrace=False)
 
 
 def sqlite_url(path: Path) -> str:
