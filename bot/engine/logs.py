@@ -19,6 +19,9 @@ from typing import Literal
 REDACTED = "[redacted]"
 FIELDS = ("update_id", "channel", "ms")  # what a record may carry beyond its message, by ``extra``
 
+# Libraries that log every request (with the bot's token in the URL) or every job at INFO: warnings only.
+NOISY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic")
+
 
 def update_fields(update_id: int | str, channel: str, ms: float | None = None) -> dict[str, object]:
     """The ``extra`` of a log call about one update: its id, its channel and, once known, the ms it took."""
@@ -109,5 +112,5 @@ def setup_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -12,6 +12,7 @@ import logging
 import re
 
 from bot.domain.vn.phones import normalize_phone
+from bot.engine.logs import NOISY_LOGGERS
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.zalo import ZaloSandbox
 from tests.helpers.roster import HOA, HUNG, MAI, MEMBERS_CSV, STRANGER
@@ -32,11 +33,13 @@ class LogCollector(logging.Handler):
         self.lines.append(self.format(record))
 
     def attach(self) -> None:
-        """Listen on the root logger at the level the bot runs with (a test may have changed either)."""
+        """Listen on the root logger at the levels the bot runs with (a test may have changed them)."""
         root = logging.getLogger()
         if self not in root.handlers:
             root.addHandler(self)
         root.setLevel(COLLECTED_LEVEL)
+        for noisy in NOISY_LOGGERS:  # as `thidua run` sets them, whichever test ran first
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 SESSION_LOGS = LogCollector()
