@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
 
-from bot.sandbox.faults import Fault, FaultyServer
+from bot.sandbox.server import Fault, SandboxServer
 from bot.sandbox.telegram_html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_length
 
 JsonDict = dict[str, Any]
@@ -38,7 +37,6 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPDATES_PER_POLL = 100
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
-WEBHOOK_RETRY_SECONDS = 0.05  # Telegram waits longer between tries; tests need not
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 JSON_PARAMS = frozenset(
     {
@@ -469,7 +467,7 @@ def json_response(body: JsonDict, status: int = 200) -> web.Response:
 # ---------------------------------------------------------------- the server
 
 
-class TelegramSandbox(FaultyServer[int]):
+class TelegramSandbox(SandboxServer[int, JsonDict]):
     """An in-process Telegram Bot API: the bot talks HTTP to it, tests inject updates through SandboxUser."""
 
     fault_kinds = frozenset({"429", "5xx", "slow", "drop", "403", "400"})
@@ -494,7 +492,6 @@ class TelegramSandbox(FaultyServer[int]):
         self._blocked: set[int] = set()
         self._failures: dict[str, deque[int]] = {}
         self._outages: dict[tuple[str, int | None], int] = {}
-        self._updates: deque[JsonDict] = deque()
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._file_numbers = itertools.count(1)
@@ -502,12 +499,8 @@ class TelegramSandbox(FaultyServer[int]):
         self._callback_query_numbers = itertools.count(4_000_000_000_001)
         self._webhook_url = ""
         self._webhook_secret = ""
-        self._pusher: asyncio.Task[None] | None = None
-        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
-        self._wakeup = asyncio.Event()
         self._poll_generation = 0
         self._polls_elsewhere = 0
-        self._stopping = False
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -537,18 +530,8 @@ class TelegramSandbox(FaultyServer[int]):
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api_call)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_download)
-        self._stopping = False
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
         await self._listen(runner, host, port)
-
-    async def stop(self) -> None:
-        """End pending long polls and stop serving; safe to call twice."""
-        self._stopping = True
-        self._wake_pollers()
-        if self._pusher is not None:
-            await self._pusher
-            self._pusher = None
-        await self._stop_listening()
 
     # ------------------------------------------------------------ test controls
 
@@ -726,10 +709,6 @@ class TelegramSandbox(FaultyServer[int]):
             return bad_request("chat not found")
         return None
 
-    def _wake_pollers(self) -> None:
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
-
     def _writable_chat(self, params: Params) -> ChatState:
         chat_id = chat_id_param(params)
         chat = self._chats.get(chat_id)
@@ -804,7 +783,7 @@ class TelegramSandbox(FaultyServer[int]):
             if remaining <= 0:
                 return
             try:
-                await asyncio.wait_for(self._wakeup.wait(), remaining)
+                await asyncio.wait_for(self._arrived.wait(), remaining)
             except TimeoutError:
                 return
             if generation != self._poll_generation:
@@ -825,33 +804,16 @@ class TelegramSandbox(FaultyServer[int]):
         self._webhook_secret = secret
         if bool_param(params, "drop_pending_updates"):
             self._updates.clear()
-        if self._webhook_url and (self._pusher is None or self._pusher.done()):
-            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+        if self._webhook_url:
+            self._start_pusher()
         return True
 
-    async def _push_to_webhook(self) -> None:
-        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
-        async with aiohttp.ClientSession() as session:
-            while self._webhook_url and not self._stopping:
-                wakeup = self._wakeup
-                if not self._updates:
-                    await wakeup.wait()
-                    continue
-                update = self._updates[0]
-                headers = (
-                    {"X-Telegram-Bot-Api-Secret-Token": self._webhook_secret} if self._webhook_secret else {}
-                )
-                try:
-                    async with session.post(self._webhook_url, json=update, headers=headers) as answer:
-                        status = answer.status
-                except aiohttp.ClientError:
-                    status = 0
-                self.webhook_answers.append(status)
-                if 200 <= status < 300:
-                    if self._updates and self._updates[0] is update:
-                        self._updates.popleft()
-                else:
-                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+    def _webhook_target(self) -> tuple[str, dict[str, str]] | None:
+        """The webhook's URL and Telegram's secret header (when the bot set a secret), if one is set."""
+        if not self._webhook_url:
+            return None
+        secret = self._webhook_secret
+        return self._webhook_url, {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
 
     async def _get_webhook_info(self, params: Params) -> JsonDict:
         return {

@@ -19,16 +19,14 @@ import asyncio
 import itertools
 import json
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
 
-from bot.sandbox.faults import Fault, FaultyServer
+from bot.sandbox.server import Fault, SandboxServer
 
 JsonDict = dict[str, Any]
 Handler = Callable[[JsonDict], Awaitable[object]]
@@ -39,7 +37,6 @@ MAX_POLL_SECONDS = 60
 SECRET_LENGTHS = range(8, 257)
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
-WEBHOOK_RETRY_SECONDS = 0.05  # between tries of an update the webhook did not take; Zalo waits longer
 WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLOCKED = "The user has blocked the bot"
@@ -116,7 +113,7 @@ class ZaloSent:
         return self.text
 
 
-class ZaloSandbox(FaultyServer[str]):
+class ZaloSandbox(SandboxServer[str, object]):
     """An in-process Zalo Bot API: the bot talks HTTP to it, tests send as ``ZaloUser``."""
 
     fault_kinds = frozenset({"429", "5xx", "slow", "drop", "403", "404"})
@@ -129,15 +126,10 @@ class ZaloSandbox(FaultyServer[str]):
         self._users: dict[str, ZaloUser] = {}
         self._sent: dict[str, list[ZaloSent]] = {}
         self._blocked: set[str] = set()
-        self._updates: deque[object] = deque()  # raw: a test may queue what Zalo would never send
-        self._arrived = asyncio.Event()
         self._numbers = itertools.count(1)
         self._wrap_next = 0
         self._webhook: tuple[str, str] | None = None
         self._webhook_updated = 0
-        self._pusher: asyncio.Task[None] | None = None
-        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
-        self._stopping = False
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -156,21 +148,11 @@ class ZaloSandbox(FaultyServer[str]):
         """Serve the API on host:port (port 0 picks a free port)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api_call)
-        self._stopping = False
         # A long poll whose client went away is cancelled, so it never takes an update it cannot hand out.
         runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS, handler_cancellation=True
         )
         await self._listen(runner, host, port)
-
-    async def stop(self) -> None:
-        """End pending long polls and stop serving; safe to call twice."""
-        self._stopping = True
-        self._wake_pollers()
-        if self._pusher is not None:
-            await self._pusher
-            self._pusher = None
-        await self._stop_listening()
 
     # ------------------------------------------------------------ test controls
 
@@ -256,10 +238,6 @@ class ZaloSandbox(FaultyServer[str]):
             return ZaloApiError(404, NOT_FOUND)
         return None
 
-    def _wake_pollers(self) -> None:
-        self._arrived.set()
-        self._arrived = asyncio.Event()
-
     def _chat(self, params: JsonDict) -> str:
         chat_id = _string(params, "chat_id")
         assert chat_id is not None
@@ -310,8 +288,7 @@ class ZaloSandbox(FaultyServer[str]):
             raise ZaloApiError(400, "Bad Request: secret_token must be 8 to 256 characters")
         self._webhook = (url, secret)
         self._webhook_updated = now_ms()
-        if self._pusher is None or self._pusher.done():
-            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+        self._start_pusher()
         return {"url": url, "updated_at": self._webhook_updated}
 
     async def _delete_webhook(self, params: JsonDict) -> JsonDict:
@@ -320,28 +297,12 @@ class ZaloSandbox(FaultyServer[str]):
         self._wake_pollers()  # the pusher ends
         return {"url": "", "updated_at": self._webhook_updated}
 
-    async def _push_to_webhook(self) -> None:
-        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            while self._webhook is not None and not self._stopping:
-                arrived = self._arrived
-                if not self._updates:
-                    await arrived.wait()
-                    continue
-                update = self._updates[0]
-                url, secret = self._webhook
-                try:
-                    headers = {WEBHOOK_SECRET_HEADER: secret}
-                    async with session.post(url, json=update, headers=headers) as answer:
-                        status = answer.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                self.webhook_answers.append(status)
-                if 200 <= status < 300:
-                    if self._updates and self._updates[0] is update:
-                        self._updates.popleft()
-                else:
-                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+    def _webhook_target(self) -> tuple[str, dict[str, str]] | None:
+        """The webhook's URL and Zalo's secret header, if one is set."""
+        if self._webhook is None:
+            return None
+        url, secret = self._webhook
+        return url, {WEBHOOK_SECRET_HEADER: secret}
 
     async def _get_webhook_info(self, params: JsonDict) -> JsonDict:
         url = self._webhook[0] if self._webhook else ""

@@ -1,9 +1,11 @@
-"""What the platform sandboxes share: the server they listen with, and the faults tests inject into it.
+"""What the platform sandboxes share: the server they listen with, the faults tests inject into it, and
+the queue of updates the bot polls for or receives on its webhook.
 
-``FaultyServer`` is the base of TelegramSandbox and ZaloSandbox: ``add_fault`` (429, 5xx, slow answers,
+``SandboxServer`` is the base of TelegramSandbox and ZaloSandbox: ``add_fault`` (429, 5xx, slow answers,
 dropped connections, 403, and the platform's own "no such chat"), ``go_down``/``go_up`` (connections
-refused for a while) and ``wait_delivered``. A sandbox says which kinds it knows (``fault_kinds``) and how
-each error kind answers on its platform (``_fault_error``), and runs each API call through ``_carry_out``.
+refused for a while), ``wait_delivered``, and the webhook pusher. A sandbox says which fault kinds it knows
+(``fault_kinds``), how each error kind answers on its platform (``_fault_error``) and where its webhook is
+(``_webhook_target``), and runs each API call through ``_carry_out``.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from __future__ import annotations
 import asyncio
 import random
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Literal, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 FaultKind = Literal["429", "5xx", "slow", "drop", "403", "400", "404"]
 ChatId = TypeVar("ChatId", int, str)
+Update = TypeVar("Update")
+
+WEBHOOK_RETRY_SECONDS = 0.05  # between tries of an update the webhook did not take; the platforms wait longer
+WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 @dataclass
@@ -52,8 +60,9 @@ class Fault(Generic[ChatId]):
         )
 
 
-class FaultyServer(ABC, Generic[ChatId]):
-    """An aiohttp server for a sandbox, with the faults and outages tests inject and its delivery count."""
+class SandboxServer(ABC, Generic[ChatId, Update]):
+    """An aiohttp server for a sandbox: the faults and outages tests inject, the count of messages
+    delivered, and the updates queued for the bot (fetched by polling, or pushed to its webhook)."""
 
     fault_kinds: ClassVar[frozenset[str]]
 
@@ -65,19 +74,30 @@ class FaultyServer(ABC, Generic[ChatId]):
         self._address: tuple[str, int] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._stopping = False
+        self._updates: deque[Update] = deque()
+        self._arrived = asyncio.Event()  # set when an update arrives or something pollers must see changes
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
 
     # ------------------------------------------------------------ serving
 
     async def _listen(self, runner: web.AppRunner, host: str, port: int) -> None:
         """Serve ``runner``'s app on host:port (port 0 picks a free port) and remember the address."""
+        self._stopping = False
         self._runner = runner
         await runner.setup()
         self._site = web.TCPSite(runner, host, port)
         await self._site.start()
         self._address = runner.addresses[0][:2]
 
-    async def _stop_listening(self) -> None:
-        """Stop serving; safe to call twice."""
+    async def stop(self) -> None:
+        """End pending long polls and stop serving; safe to call twice."""
+        self._stopping = True
+        self._wake_pollers()
+        if self._pusher is not None:
+            await self._pusher
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -161,6 +181,38 @@ class FaultyServer(ABC, Generic[ChatId]):
 
     # ------------------------------------------------------------ used by the sandboxes
 
+    def _wake_pollers(self) -> None:
+        """Wake every long poll and the webhook pusher to look at the queue and the webhook again."""
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    def _start_pusher(self) -> None:
+        """Start pushing queued updates to the webhook, unless a pusher is already at it."""
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+
+    async def _push_to_webhook(self) -> None:
+        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
+        async with aiohttp.ClientSession(timeout=WEBHOOK_TIMEOUT) as session:
+            while (target := self._webhook_target()) is not None and not self._stopping:
+                arrived = self._arrived
+                if not self._updates:
+                    await arrived.wait()
+                    continue
+                update = self._updates[0]
+                url, headers = target
+                try:
+                    async with session.post(url, json=update, headers=headers) as answer:
+                        status = answer.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_answers.append(status)
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+
     def _count_delivered(self) -> None:
         """Count one more message sent by the bot and wake ``wait_delivered``."""
         self.delivered += 1
@@ -198,6 +250,10 @@ class FaultyServer(ABC, Generic[ChatId]):
                     fault.times -= 1
                 return fault
         return None
+
+    @abstractmethod
+    def _webhook_target(self) -> tuple[str, dict[str, str]] | None:
+        """The webhook's URL and the headers each call to it carries, or None while no webhook is set."""
 
     @abstractmethod
     def _fault_error(self, fault: Fault[ChatId]) -> Exception | None:
