@@ -220,12 +220,17 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
         plain(line) for line in report_lines(settings.language, data, now.astimezone(settings.zone).date())
     ]
     content = await asyncio.to_thread(build_workbook, data, settings.language, settings.zone, lines)
+    await _write_out(out, content)
+    registrations = _counted(len(data.registrations), "registration")
+    return f"{out}: {registrations}, {_counted(len(data.initiatives), 'initiative')}"
+
+
+async def _write_out(out: Path, content: bytes) -> None:
+    """Write the ``--out`` file, or fail with a CliError that says why it could not be written."""
     try:
         await asyncio.to_thread(out.write_bytes, content)
     except OSError as error:
         raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
-    registrations = _counted(len(data.registrations), "registration")
-    return f"{out}: {registrations}, {_counted(len(data.initiatives), 'initiative')}"
 
 
 async def _export_codes(store: Store, settings: Settings, unit_code: str, out: Path) -> str:
@@ -237,10 +242,8 @@ async def _export_codes(store: Store, settings: Settings, unit_code: str, out: P
         valid_for = timedelta(days=settings.link_code_days)
         issued = await issue_codes(repos, CLI_ACTOR, unit, now, valid_for)
         content = await asyncio.to_thread(build_codes_sheet, issued, settings.language, settings.zone)
-        try:  # inside the transaction: codes nobody could print are not stored, and the old ones still work
-            await asyncio.to_thread(out.write_bytes, content)
-        except OSError as error:
-            raise CliError(f"--out {out}: cannot write ({error.strerror})") from error
+        # Inside the transaction: codes nobody could print are not stored, and the old ones still work.
+        await _write_out(out, content)
     expires = issued[0].expires_at.astimezone(settings.zone).date() if issued else None
     until = f", valid until the end of {expires:%d/%m/%Y}" if expires else ""
     return f"{out}: {_counted(len(issued), 'link code')}{until}"

@@ -8,47 +8,23 @@ from datetime import timedelta
 
 from bot.domain.linking import issue_codes, issue_member_code
 from bot.domain.records import Unit
-from bot.engine.access import unit_in_charge
 from bot.engine.buttons import CodesUnit
 from bot.engine.context import Ctx
-from bot.engine.events import Button, FileOut
+from bot.engine.events import FileOut
 from bot.reports.link_codes import build_codes_sheet
-from handlers.common import stale_button
+from handlers.unit_pick import named_or_picked_unit, pressed_unit
 from messages import formatting
-
-PICK_LIMIT = 20
 
 
 async def codes_command(ctx: Ctx) -> None:
     """``/codes`` offers the units the officer leads and those directly below; ``/codes CODE`` names any
     unit they cover."""
-    if ctx.event.args:
-        unit = await ctx.repos.units.by_code(ctx.event.args[0])
-        if unit is None or not ctx.who.covers(unit):
-            ctx.say(ctx.t("invite.not_yours", code=ctx.event.args[0]))
-            return
-        await _send_sheet(ctx, unit)
-        return
-    offered: list[Unit] = []
-    for led in ctx.who.led_units:
-        offered += [led, *await ctx.repos.units.children(led.id)]
-    if len(offered) == 1:
-        await _send_sheet(ctx, offered[0])
-        return
-    rows = [
-        [Button(ctx.t("invite.unit_button", name=unit.name, code=unit.code), CodesUnit(unit.id).pack())]
-        for unit in offered[:PICK_LIMIT]
-    ]
-    ctx.say(ctx.t("codes.pick_unit"), rows)
+    await named_or_picked_unit(ctx, _send_sheet, CodesUnit, "codes.pick_unit")
 
 
 async def unit_button(ctx: Ctx, pressed: CodesUnit) -> None:
     """A unit picked from the /codes list."""
-    unit = await unit_in_charge(ctx.repos, ctx.who, pressed.unit)
-    if unit is None:
-        await stale_button(ctx)
-        return
-    await _send_sheet(ctx, unit)
+    await pressed_unit(ctx, pressed.unit, _send_sheet)
 
 
 async def _send_sheet(ctx: Ctx, unit: Unit) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import random
 import re
 import time
 from collections import deque
@@ -21,16 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
 
+from bot.sandbox.server import Fault, SandboxServer
 from bot.sandbox.telegram_html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_length
 
 JsonDict = dict[str, Any]
 Params = dict[str, object]
 MessageKind = Literal["text", "photo", "document"]
 Handler = Callable[[Params], Awaitable[object]]
-FaultKind = Literal["429", "5xx", "slow", "drop", "403", "400"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -39,7 +37,6 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPDATES_PER_POLL = 100
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
-WEBHOOK_RETRY_SECONDS = 0.05  # Telegram waits longer between tries; tests need not
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 JSON_PARAMS = frozenset(
     {
@@ -470,42 +467,15 @@ def json_response(body: JsonDict, status: int = 200) -> web.Response:
 # ---------------------------------------------------------------- the server
 
 
-@dataclass
-class Fault:
-    """A fault injected into the calls it matches: of one method (or any), to one chat (or any), each with
-    probability ``rate`` (the sandbox's seeded random), for the next ``times`` of them (or without end).
-
-    Kinds: "429" (flood control, ``retry_after``), "5xx" (``status``), "slow" (the call is carried out,
-    then answered ``delay`` seconds late, as Telegram would), "drop" (the connection is closed without an
-    answer, after carrying the call out if ``delivered``), "403" (blocked), "400" (chat not found).
-    """
-
-    kind: FaultKind
-    method: str | None = "sendmessage"
-    chat_id: int | None = None
-    rate: float = 1.0
-    times: int | None = None
-    retry_after: int = 1
-    status: int = 502
-    delay: float = 0.0
-    delivered: bool = True
-    hits: int = 0  # calls it has hit so far
-
-    def matches(self, method: str, chat_id: int | None) -> bool:
-        """True when this fault applies to a call of ``method`` for ``chat_id``."""
-        return (
-            (self.times is None or self.times > 0)
-            and (self.method is None or self.method == method)
-            and (self.chat_id is None or self.chat_id == chat_id)
-        )
-
-
-class TelegramSandbox:
+class TelegramSandbox(SandboxServer[int, JsonDict]):
     """An in-process Telegram Bot API: the bot talks HTTP to it, tests inject updates through SandboxUser."""
+
+    fault_kinds = frozenset({"429", "5xx", "slow", "drop", "403", "400"})
 
     def __init__(
         self, token: str = "123456:SANDBOX-TOKEN", bot_username: str = "thidua_bot", *, seed: int = 0
     ) -> None:
+        super().__init__(seed)
         self.token = token
         self.bot_username = bot_username
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -522,13 +492,6 @@ class TelegramSandbox:
         self._blocked: set[int] = set()
         self._failures: dict[str, deque[int]] = {}
         self._outages: dict[tuple[str, int | None], int] = {}
-        self._faults: list[Fault] = []
-        self.delivered = 0  # messages the bot has sent (photos and documents included)
-        self._delivery = asyncio.Event()
-        self._random = random.Random(seed)
-        self._address: tuple[str, int] | None = None
-        self._site: web.TCPSite | None = None
-        self._updates: deque[JsonDict] = deque()
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._file_numbers = itertools.count(1)
@@ -536,13 +499,8 @@ class TelegramSandbox:
         self._callback_query_numbers = itertools.count(4_000_000_000_001)
         self._webhook_url = ""
         self._webhook_secret = ""
-        self._pusher: asyncio.Task[None] | None = None
-        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
-        self._wakeup = asyncio.Event()
         self._poll_generation = 0
         self._polls_elsewhere = 0
-        self._stopping = False
-        self._runner: web.AppRunner | None = None
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -572,32 +530,8 @@ class TelegramSandbox:
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api_call)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_download)
-        self._stopping = False
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
-        self._address = self._runner.addresses[0][:2]
-
-    async def stop(self) -> None:
-        """End pending long polls and stop serving; safe to call twice."""
-        self._stopping = True
-        self._wake_pollers()
-        if self._pusher is not None:
-            await self._pusher
-            self._pusher = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            self._site = None
-
-    @property
-    def api_url(self) -> str:
-        """The server's root URL; the bot calls f"{api_url}/bot{token}/{method}"."""
-        if self._runner is None or self._address is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._address
-        return f"http://{host}:{port}"
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        await self._listen(runner, host, port)
 
     # ------------------------------------------------------------ test controls
 
@@ -636,70 +570,6 @@ class TelegramSandbox:
         """Answer the next `times` calls of `method` (for one chat, or any) with 502 Bad Gateway."""
         key = (method.lower(), chat_id)
         self._outages[key] = self._outages.get(key, 0) + times
-
-    def add_fault(
-        self,
-        kind: FaultKind,
-        *,
-        method: str | None = "sendMessage",
-        chat_id: int | None = None,
-        rate: float = 1.0,
-        times: int | None = None,
-        retry_after: int = 1,
-        status: int = 502,
-        delay: float = 0.0,
-        delivered: bool = True,
-    ) -> Fault:
-        """Inject a fault (see ``Fault``) into matching calls from now on; the first matching fault that
-        its rate draws applies. Returns it, so a test can read its ``hits`` or remove it."""
-        fault = Fault(
-            kind,
-            method.lower() if method is not None else None,
-            chat_id,
-            rate,
-            times,
-            retry_after,
-            status,
-            delay,
-            delivered,
-        )
-        self._faults.append(fault)
-        return fault
-
-    async def wait_delivered(self, at_least: int) -> None:
-        """Return once the bot has sent at least this many messages in all (bound it with a timeout)."""
-        while self.delivered < at_least:
-            await self._delivery.wait()
-
-    def remove_fault(self, fault: Fault) -> None:
-        """Stop injecting this fault."""
-        self._faults.remove(fault)
-
-    def clear_faults(self) -> None:
-        """Stop injecting every fault added with ``add_fault``."""
-        self._faults.clear()
-
-    async def go_down(self) -> None:
-        """Stop listening (connections are refused) and close the open ones, until ``go_up``."""
-        if self._site is None or self._runner is None:
-            raise RuntimeError("the sandbox is not serving")
-        await self._site.stop()
-        self._site = None
-        server = self._runner.server
-        if server is not None:
-            for connection in list(server.connections):
-                connection.force_close()
-            # Give clients in this process a moment to see the hang-up, as they would after a real outage
-            # (there is nothing on this side to wait for: the news arrives at their end of the sockets).
-            await asyncio.sleep(0.05)
-
-    async def go_up(self) -> None:
-        """Listen again on the same address after ``go_down``."""
-        if self._runner is None or self._address is None:
-            raise RuntimeError("the sandbox is not started")
-        if self._site is None:
-            self._site = web.TCPSite(self._runner, *self._address)
-            await self._site.start()
 
     def messages(self, chat_id: int) -> list[SentMessage]:
         """Everything the bot sent to the chat and did not delete, oldest first."""
@@ -789,7 +659,6 @@ class TelegramSandbox:
 
     async def _handle_api_call(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        fault = None
         try:
             params = await read_params(request)
             self.calls.append((method, params))
@@ -799,12 +668,13 @@ class TelegramSandbox:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             self._raise_injected_failure(method, params)
-            fault = self._draw_fault(method, params)
-            result = await (handler(params) if fault is None else self._faulty(fault, handler, params))
+            try:
+                chat_id: int | None = int(str(params["chat_id"]))
+            except (KeyError, ValueError):
+                chat_id = None
+            result = await self._carry_out(request, method.lower(), chat_id, lambda: handler(params))
         except ApiError as error:
             return json_response(error.to_json(), status=error.error_code)
-        if fault is not None and fault.kind == "drop":
-            request.protocol.force_close()  # the answer never leaves: the client sees the server hang up
         return json_response({"ok": True, "result": result})
 
     async def _handle_download(self, request: web.Request) -> web.Response:
@@ -826,42 +696,18 @@ class TelegramSandbox:
             retry_after = failures.popleft()
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
-    def _draw_fault(self, method: str, params: Params) -> Fault | None:
-        """The injected fault this call meets, if any (counting it against the fault's ``times``)."""
-        try:
-            chat_id: int | None = int(str(params["chat_id"]))
-        except (KeyError, ValueError):
-            chat_id = None
-        for fault in self._faults:
-            if fault.matches(method.lower(), chat_id) and self._random.random() < fault.rate:
-                fault.hits += 1
-                if fault.times is not None:
-                    fault.times -= 1
-                return fault
-        return None
-
-    async def _faulty(self, fault: Fault, handler: Handler, params: Params) -> object:
-        """Carry the call out the way ``fault`` says, or raise the error it stands for."""
+    def _fault_error(self, fault: Fault[int]) -> ApiError | None:
+        """Telegram's answer to a fault of an error kind."""
         if fault.kind == "429":
-            raise ApiError(
-                429, f"Too Many Requests: retry after {fault.retry_after}", retry_after=fault.retry_after
-            )
+            retry_after = fault.retry_after
+            return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         if fault.kind == "5xx":
-            raise ApiError(fault.status, "Internal Server Error" if fault.status == 500 else "Bad Gateway")
+            return ApiError(fault.status, "Internal Server Error" if fault.status == 500 else "Bad Gateway")
         if fault.kind == "403":
-            raise ApiError(403, BLOCKED)
+            return ApiError(403, BLOCKED)
         if fault.kind == "400":
-            raise bad_request("chat not found")
-        if fault.kind == "drop" and not fault.delivered:
-            return None
-        result = await handler(params)
-        if fault.kind == "slow":
-            await asyncio.sleep(fault.delay)
-        return result
-
-    def _wake_pollers(self) -> None:
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
+            return bad_request("chat not found")
+        return None
 
     def _writable_chat(self, params: Params) -> ChatState:
         chat_id = chat_id_param(params)
@@ -893,9 +739,7 @@ class TelegramSandbox:
 
     def _add_bot_message(self, chat: ChatState, message: SentMessage) -> JsonDict:
         chat.bot_messages[message.message_id] = message
-        self.delivered += 1
-        self._delivery.set()
-        self._delivery = asyncio.Event()
+        self._count_delivered()
         return self.message_json(message)
 
     # ------------------------------------------------------------ Bot API methods
@@ -939,7 +783,7 @@ class TelegramSandbox:
             if remaining <= 0:
                 return
             try:
-                await asyncio.wait_for(self._wakeup.wait(), remaining)
+                await asyncio.wait_for(self._arrived.wait(), remaining)
             except TimeoutError:
                 return
             if generation != self._poll_generation:
@@ -960,33 +804,16 @@ class TelegramSandbox:
         self._webhook_secret = secret
         if bool_param(params, "drop_pending_updates"):
             self._updates.clear()
-        if self._webhook_url and (self._pusher is None or self._pusher.done()):
-            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+        if self._webhook_url:
+            self._start_pusher()
         return True
 
-    async def _push_to_webhook(self) -> None:
-        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
-        async with aiohttp.ClientSession() as session:
-            while self._webhook_url and not self._stopping:
-                wakeup = self._wakeup
-                if not self._updates:
-                    await wakeup.wait()
-                    continue
-                update = self._updates[0]
-                headers = (
-                    {"X-Telegram-Bot-Api-Secret-Token": self._webhook_secret} if self._webhook_secret else {}
-                )
-                try:
-                    async with session.post(self._webhook_url, json=update, headers=headers) as answer:
-                        status = answer.status
-                except aiohttp.ClientError:
-                    status = 0
-                self.webhook_answers.append(status)
-                if 200 <= status < 300:
-                    if self._updates and self._updates[0] is update:
-                        self._updates.popleft()
-                else:
-                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+    def _webhook_target(self) -> tuple[str, dict[str, str]] | None:
+        """The webhook's URL and Telegram's secret header (when the bot set a secret), if one is set."""
+        if not self._webhook_url:
+            return None
+        secret = self._webhook_secret
+        return self._webhook_url, {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
 
     async def _get_webhook_info(self, params: Params) -> JsonDict:
         return {

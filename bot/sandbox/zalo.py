@@ -18,20 +18,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
+
+from bot.sandbox.server import Fault, SandboxServer
 
 JsonDict = dict[str, Any]
 Handler = Callable[[JsonDict], Awaitable[object]]
-FaultKind = Literal["429", "5xx", "slow", "drop", "403", "404"]
 SentKind = Literal["text", "photo", "sticker"]
 
 MAX_TEXT_LENGTH = 2000
@@ -39,7 +37,6 @@ MAX_POLL_SECONDS = 60
 SECRET_LENGTHS = range(8, 257)
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 SHUTDOWN_TIMEOUT_SECONDS = 2.0
-WEBHOOK_RETRY_SECONDS = 0.05  # between tries of an update the webhook did not take; Zalo waits longer
 WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLOCKED = "The user has blocked the bot"
@@ -61,6 +58,14 @@ class ZaloApiError(Exception):
     def to_json(self) -> JsonDict:
         """The error as Zalo's JSON body."""
         return {"ok": False, "error_code": self.error_code, "description": self.description}
+
+
+class GatewayError(Exception):
+    """A gateway in front of the API answers, not the API: a plain page with this status, no JSON."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"gateway answered {status}")
+        self.status = status
 
 
 def now_ms() -> int:
@@ -108,61 +113,23 @@ class ZaloSent:
         return self.text
 
 
-@dataclass
-class ZaloFault:
-    """A fault injected into the calls it matches: of one method (or any), to one chat (or any), each with
-    probability ``rate`` (the sandbox's seeded random), for the next ``times`` of them (or without end).
-
-    Kinds: "429" (quota), "5xx" (``status``, a gateway's non-JSON page), "slow" (carried out, then answered
-    ``delay`` seconds late), "drop" (the connection is closed without an answer, after carrying the call out
-    if ``delivered``), "403" (the user blocked the bot), "404" (no such user).
-    """
-
-    kind: FaultKind
-    method: str | None = "sendmessage"
-    chat_id: str | None = None
-    rate: float = 1.0
-    times: int | None = None
-    status: int = 502
-    delay: float = 0.0
-    delivered: bool = True
-    hits: int = 0
-
-    def matches(self, method: str, chat_id: str | None) -> bool:
-        """True when this fault applies to a call of ``method`` for ``chat_id``."""
-        return (
-            (self.times is None or self.times > 0)
-            and (self.method is None or self.method == method)
-            and (self.chat_id is None or self.chat_id == chat_id)
-        )
-
-
-class ZaloSandbox:
+class ZaloSandbox(SandboxServer[str, object]):
     """An in-process Zalo Bot API: the bot talks HTTP to it, tests send as ``ZaloUser``."""
 
+    fault_kinds = frozenset({"429", "5xx", "slow", "drop", "403", "404"})
+
     def __init__(self, token: str = "2210987654:ZALO-SANDBOX-TOKEN", *, seed: int = 0) -> None:
+        super().__init__(seed)
         self.token = token
         self.bot_id = token.split(":", 1)[0]
         self.calls: list[tuple[str, JsonDict]] = []
-        self.delivered = 0  # messages the bot has sent (photos and stickers included)
-        self._delivery = asyncio.Event()
         self._users: dict[str, ZaloUser] = {}
         self._sent: dict[str, list[ZaloSent]] = {}
         self._blocked: set[str] = set()
-        self._faults: list[ZaloFault] = []
-        self._random = random.Random(seed)
-        self._updates: deque[object] = deque()  # raw: a test may queue what Zalo would never send
-        self._arrived = asyncio.Event()
         self._numbers = itertools.count(1)
         self._wrap_next = 0
         self._webhook: tuple[str, str] | None = None
         self._webhook_updated = 0
-        self._pusher: asyncio.Task[None] | None = None
-        self.webhook_answers: list[int] = []  # the bot's HTTP status for each webhook call, 0: no answer
-        self._stopping = False
-        self._address: tuple[str, int] | None = None
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -181,35 +148,11 @@ class ZaloSandbox:
         """Serve the API on host:port (port 0 picks a free port)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api_call)
-        self._stopping = False
         # A long poll whose client went away is cancelled, so it never takes an update it cannot hand out.
-        self._runner = web.AppRunner(
+        runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS, handler_cancellation=True
         )
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
-        self._address = self._runner.addresses[0][:2]
-
-    async def stop(self) -> None:
-        """End pending long polls and stop serving; safe to call twice."""
-        self._stopping = True
-        self._wake_pollers()
-        if self._pusher is not None:
-            await self._pusher
-            self._pusher = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            self._site = None
-
-    @property
-    def api_url(self) -> str:
-        """The server's root URL; the bot calls f"{api_url}/bot{token}/{method}"."""
-        if self._runner is None or self._address is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._address
-        return f"http://{host}:{port}"
+        await self._listen(runner, host, port)
 
     # ------------------------------------------------------------ test controls
 
@@ -224,54 +167,6 @@ class ZaloSandbox:
     def block(self, user_id: str) -> None:
         """The user blocked the bot: sending to their chat answers 403."""
         self._blocked.add(user_id)
-
-    def add_fault(
-        self,
-        kind: FaultKind,
-        *,
-        method: str | None = "sendMessage",
-        chat_id: str | None = None,
-        rate: float = 1.0,
-        times: int | None = None,
-        status: int = 502,
-        delay: float = 0.0,
-        delivered: bool = True,
-    ) -> ZaloFault:
-        """Inject a fault (see ``ZaloFault``) into matching calls from now on; returns it (``hits``)."""
-        fault = ZaloFault(
-            kind, method.lower() if method else None, chat_id, rate, times, status, delay, delivered
-        )
-        self._faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        """Stop injecting every fault."""
-        self._faults.clear()
-
-    async def go_down(self) -> None:
-        """Stop listening (connections are refused) and close the open ones, until ``go_up``."""
-        if self._site is None or self._runner is None:
-            raise RuntimeError("the sandbox is not serving")
-        await self._site.stop()
-        self._site = None
-        server = self._runner.server
-        if server is not None:
-            for connection in list(server.connections):
-                connection.force_close()
-            await asyncio.sleep(0.05)  # let clients in this process see the hang-up, as after a real outage
-
-    async def go_up(self) -> None:
-        """Listen again on the same address after ``go_down``."""
-        if self._runner is None or self._address is None:
-            raise RuntimeError("the sandbox is not started")
-        if self._site is None:
-            self._site = web.TCPSite(self._runner, *self._address)
-            await self._site.start()
-
-    async def wait_delivered(self, at_least: int) -> None:
-        """Return once the bot has sent at least this many messages in all (bound it with a timeout)."""
-        while self.delivered < at_least:
-            await self._delivery.wait()
 
     def messages(self, chat_id: str) -> list[ZaloSent]:
         """Everything the bot sent to the chat, oldest first."""
@@ -307,7 +202,6 @@ class ZaloSandbox:
 
     async def _handle_api_call(self, request: web.Request) -> web.Response:
         method = request.match_info["method"].lower()
-        fault = None
         try:
             if request.method != "POST":
                 raise ZaloApiError(405, "Method Not Allowed: use POST with a JSON body")
@@ -323,45 +217,26 @@ class ZaloSandbox:
             handler = self._methods.get(method)
             if handler is None:
                 raise ZaloApiError(404, "Not Found: method not found")
-            fault = self._draw_fault(method, params)
-            if fault is not None and fault.kind == "5xx":
-                # A gateway in front of the API answers, not the API: no JSON.
-                return web.Response(text="Bad Gateway", status=fault.status)
-            result = await (handler(params) if fault is None else self._faulty(fault, handler, params))
+            chat_id = params.get("chat_id")
+            chat = chat_id if isinstance(chat_id, str) else None
+            result = await self._carry_out(request, method, chat, lambda: handler(params))
+        except GatewayError as error:
+            return web.Response(text="Bad Gateway", status=error.status)
         except ZaloApiError as error:
             return json_response(error.to_json(), status=error.error_code)
-        if fault is not None and fault.kind == "drop":
-            request.protocol.force_close()  # the answer never leaves: the client sees the server hang up
         return json_response({"ok": True, "result": result})
 
-    def _draw_fault(self, method: str, params: JsonDict) -> ZaloFault | None:
-        chat_id = params.get("chat_id")
-        for fault in self._faults:
-            matching = fault.matches(method, chat_id if isinstance(chat_id, str) else None)
-            if matching and self._random.random() < fault.rate:
-                fault.hits += 1
-                if fault.times is not None:
-                    fault.times -= 1
-                return fault
-        return None
-
-    async def _faulty(self, fault: ZaloFault, handler: Handler, params: JsonDict) -> object:
+    def _fault_error(self, fault: Fault[str]) -> ZaloApiError | GatewayError | None:
+        """Zalo's answer to a fault of an error kind."""
         if fault.kind == "429":
-            raise ZaloApiError(429, "Too Many Requests: quota exceeded")
+            return ZaloApiError(429, "Too Many Requests: quota exceeded")
+        if fault.kind == "5xx":
+            return GatewayError(fault.status)
         if fault.kind == "403":
-            raise ZaloApiError(403, BLOCKED)
+            return ZaloApiError(403, BLOCKED)
         if fault.kind == "404":
-            raise ZaloApiError(404, NOT_FOUND)
-        if fault.kind == "drop" and not fault.delivered:
-            return None
-        result = await handler(params)
-        if fault.kind == "slow":
-            await asyncio.sleep(fault.delay)
-        return result
-
-    def _wake_pollers(self) -> None:
-        self._arrived.set()
-        self._arrived = asyncio.Event()
+            return ZaloApiError(404, NOT_FOUND)
+        return None
 
     def _chat(self, params: JsonDict) -> str:
         chat_id = _string(params, "chat_id")
@@ -374,9 +249,7 @@ class ZaloSandbox:
 
     def _record(self, message: ZaloSent) -> JsonDict:
         self._sent[message.chat_id].append(message)
-        self.delivered += 1
-        self._delivery.set()
-        self._delivery = asyncio.Event()
+        self._count_delivered()
         return {"message_id": message.message_id, "date": message.date}
 
     # ------------------------------------------------------------ API methods
@@ -415,8 +288,7 @@ class ZaloSandbox:
             raise ZaloApiError(400, "Bad Request: secret_token must be 8 to 256 characters")
         self._webhook = (url, secret)
         self._webhook_updated = now_ms()
-        if self._pusher is None or self._pusher.done():
-            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
+        self._start_pusher()
         return {"url": url, "updated_at": self._webhook_updated}
 
     async def _delete_webhook(self, params: JsonDict) -> JsonDict:
@@ -425,28 +297,12 @@ class ZaloSandbox:
         self._wake_pollers()  # the pusher ends
         return {"url": "", "updated_at": self._webhook_updated}
 
-    async def _push_to_webhook(self) -> None:
-        """POST each queued update to the webhook in order; one is dropped once the bot answers 2xx."""
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            while self._webhook is not None and not self._stopping:
-                arrived = self._arrived
-                if not self._updates:
-                    await arrived.wait()
-                    continue
-                update = self._updates[0]
-                url, secret = self._webhook
-                try:
-                    headers = {WEBHOOK_SECRET_HEADER: secret}
-                    async with session.post(url, json=update, headers=headers) as answer:
-                        status = answer.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                self.webhook_answers.append(status)
-                if 200 <= status < 300:
-                    if self._updates and self._updates[0] is update:
-                        self._updates.popleft()
-                else:
-                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+    def _webhook_target(self) -> tuple[str, dict[str, str]] | None:
+        """The webhook's URL and Zalo's secret header, if one is set."""
+        if self._webhook is None:
+            return None
+        url, secret = self._webhook
+        return url, {WEBHOOK_SECRET_HEADER: secret}
 
     async def _get_webhook_info(self, params: JsonDict) -> JsonDict:
         url = self._webhook[0] if self._webhook else ""

@@ -44,6 +44,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.answered import AnsweredUpdates
 from bot.channels.capabilities import TELEGRAM
 from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
@@ -168,8 +169,7 @@ class TelegramChannel:
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
-        self._processed: set[int] = set()
-        self._progress = asyncio.Condition()
+        self._answered: AnsweredUpdates[int] = AnsweredUpdates()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -230,8 +230,7 @@ class TelegramChannel:
 
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the update with this id has been fully answered (used by tests and the demo)."""
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: update_id in self._processed), timeout)
+        await self._answered.wait_for(update_id, timeout)
 
     def webhook(self) -> Webhook | None:
         """The web server's route for Telegram's calls, in webhook mode."""
@@ -269,9 +268,7 @@ class TelegramChannel:
             ms = (time.perf_counter() - started) * 1000
             log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
         finally:
-            async with self._progress:
-                self._processed.add(update.update_id)
-                self._progress.notify_all()
+            await self._answered.add(update.update_id)
 
     async def _answer_or_apologise(self, update: Update) -> None:
         try:

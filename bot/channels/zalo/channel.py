@@ -20,6 +20,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from bot.channels.answered import AnsweredUpdates
 from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
@@ -109,8 +110,7 @@ class ZaloChannel:
         self._polling: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._answering: set[asyncio.Task[None]] = set()
-        self._processed: set[str] = set()
-        self._progress = asyncio.Condition()
+        self._answered: AnsweredUpdates[str] = AnsweredUpdates()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -156,8 +156,7 @@ class ZaloChannel:
 
     async def wait_processed(self, message_id: str, timeout: float = 10.0) -> None:
         """Wait until the update of this message has been fully answered (used by tests and the demo)."""
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: message_id in self._processed), timeout)
+        await self._answered.wait_for(message_id, timeout)
 
     def invite_link(self, code: str) -> str:
         """Zalo has no deep links: what the invited person types to the bot."""
@@ -208,9 +207,7 @@ class ZaloChannel:
                 await self._answer_or_apologise(event)
         finally:
             self._slots.release()
-            async with self._progress:
-                self._processed.add(answered)
-                self._progress.notify_all()
+            await self._answered.add(answered)
 
     async def _answer_or_apologise(self, event: Incoming) -> None:
         try:

@@ -1,0 +1,27 @@
+"""The updates a channel has fully answered, so tests and the demo can wait for one (``wait_processed``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Generic, TypeVar
+
+UpdateId = TypeVar("UpdateId", int, str)
+
+
+class AnsweredUpdates(Generic[UpdateId]):
+    """The ids of the updates answered so far (Telegram's update_id, Zalo's message_id)."""
+
+    def __init__(self) -> None:
+        self._ids: set[UpdateId] = set()
+        self._changed = asyncio.Condition()
+
+    async def add(self, update_id: UpdateId) -> None:
+        """Record that this update has been fully answered and wake whoever waits for it."""
+        async with self._changed:
+            self._ids.add(update_id)
+            self._changed.notify_all()
+
+    async def wait_for(self, update_id: UpdateId, timeout: float) -> None:
+        """Return once this update has been answered; raises TimeoutError after ``timeout`` seconds."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self._ids), timeout)
