@@ -108,7 +108,7 @@ async def test_over_long_and_html_like_text_is_refused_or_escaped(people: People
     await nam.send("<i>Trần</i> & Nam 🎉")
     assert "<i>Trần</i> & Nam 🎉" in nam.last_text
     async with store.begin() as repos:
-        assert await repos.join_requests.pending_of_user(people.channel, str(STRANGER[0])) is None
+        assert await repos.join_requests.pending_of_user(people.channel, people.user_id(STRANGER[0])) is None
 
 
 @pytest.mark.sandbox  # Telegram only: groups

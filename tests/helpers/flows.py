@@ -14,16 +14,19 @@ from bot.domain.linking import issue_member_code
 from bot.domain.vn.phones import normalize_phone
 from tests.helpers.chat import Chat
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.zalo_chat import ZaloChat
 
-Person = Chat | MemoryChat
+Person = Chat | MemoryChat | ZaloChat
 
 
 def can_share_contact(person: Person) -> bool:
     """The person's channel lets them share their phone contact (Telegram does, Zalo does not)."""
+    if isinstance(person, ZaloChat):
+        return False
     return not isinstance(person, MemoryChat) or person.channel.capabilities.contact
 
 
-async def fresh_code(person: MemoryChat, phone: str) -> str:
+async def fresh_code(person: Person, phone: str) -> str:
     """A new personal link code for the roster member with this phone, as an officer's sheet would give."""
     runtime = person.runtime
     normalized = normalize_phone(phone)
@@ -41,7 +44,6 @@ async def linked(chat: Callable[..., Person], person: tuple[int, str, str, str])
     if can_share_contact(member):
         await member.share_contact()
     else:
-        assert isinstance(member, MemoryChat)
         await member.send(await fresh_code(member, person[3]))
     return member
 
