@@ -145,6 +145,9 @@ async def stats_command(ctx: Ctx) -> None:
 async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     figures = await campaign_figures(ctx.repos, campaign, scope, ctx.now, ctx.settings.zone)
     words = summary(ctx.lang, figures)
+    if not ctx.channel.capabilities.files_out:  # no chart here: the figures are all in the words
+        ctx.say(words)
+        return
     png = await asyncio.to_thread(stats_chart, figures, ctx.lang)
     name = f"{campaign.code}-thong-ke.png"
     if len(words) <= CAPTION_LIMIT:
@@ -224,6 +227,10 @@ async def report_command(ctx: Ctx) -> None:
 async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
     lines = report_lines(ctx.lang, data, ctx.today)
+    if not ctx.channel.capabilities.files_out:  # no workbook here: say where to get it, give the report
+        ctx.say(ctx.t("insights.export_no_files", code=campaign.code))
+        ctx.say(Html(escape("\n\n".join(lines))))
+        return
     content = await asyncio.to_thread(build_workbook, data, ctx.lang, ctx.settings.zone, lines)
     name = f"{campaign.code}-{ctx.today.isoformat()}.xlsx"
     ctx.say(

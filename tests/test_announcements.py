@@ -1,27 +1,21 @@
-"""Officers' /broadcast and /remind, and members' /reminders settings."""
+"""Officers' /broadcast and /remind, and members' /reminders settings, on every channel (``people``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-
-import pytest
 
 from bot.engine.clock import ManualClock
 from messages import formatting, plain, text
 from storage.database import Store
-from tests.conftest import BotHolder
+from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
-from tests.helpers.chat import Chat
-from tests.helpers.flows import linked
+from tests.helpers.flows import grant_by_account, linked
 from tests.helpers.roster import HOA
 
-pytestmark = pytest.mark.sandbox
 
-
-async def test_a_broadcast_to_the_unregistered_of_a_campaign(chat: Callable[..., Chat]) -> None:
-    hung, mai = await campaign_running(chat)
-    hoa = await linked(chat, HOA)
+async def test_a_broadcast_to_the_unregistered_of_a_campaign(people: People) -> None:
+    hung, mai = await campaign_running(people)
+    hoa = await linked(people, HOA)
     await hung.send("/thongbao")
     await hung.send("Họp công đoàn lúc 14 giờ thứ Sáu <phòng 2>")
     await hung.press("Chưa đăng ký")
@@ -33,9 +27,9 @@ async def test_a_broadcast_to_the_unregistered_of_a_campaign(chat: Callable[...,
 
 
 async def test_a_broadcast_is_headed_as_a_notice_and_its_summary_names_it_without_a_stray_space(
-    chat: Callable[..., Chat],
+    people: People,
 ) -> None:
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     body = "Họp công đoàn " * 10  # its first 60 characters end in a space
     await hung.send("/thongbao")
     await hung.send(body)
@@ -51,9 +45,9 @@ async def test_a_broadcast_is_headed_as_a_notice_and_its_summary_names_it_withou
 
 
 async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_its_owner_only(
-    chat: Callable[..., Chat], bot: BotHolder, clock: ManualClock, store: Store
+    people: People, clock: ManualClock, store: Store
 ) -> None:
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     await hung.send("/nhacviec")
     await hung.press("Nhắc việc mới")
     await hung.send("Nộp báo cáo sơ kết quý I")
@@ -68,24 +62,21 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     # An officer who did not create it cannot cancel it.
     async with store.begin() as repos:
         sending = next(s for s in await repos.reminders.planned() if s.rule.kind == "custom")
-    from bot.domain.officers import grant_officer
-    from tests.helpers.roster import NOW
-
-    await grant_officer(store, "LDLD-HQ", user="telegram:888", actor="test", now=NOW)
-    other = chat(888, "Khác", "Cán bộ")
+    await grant_by_account(store, "LDLD-HQ", people.channel, 888)
+    other = people(888, "Khác", "Cán bộ")
     await other.send("/nhacviec")
     await other.press("Hủy lời nhắc 08:00 ngày 10/03/2026")
     assert "do chính mình tạo" in other.last_text
     clock.current = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
-    await bot.runtime.reminders.tick()
-    await bot.runtime.outbox.wait_idle()
+    await hung.runtime.reminders.tick()
+    await hung.runtime.outbox.wait_idle()
     assert any("Nộp báo cáo sơ kết quý I" in m.plain_text for m in mai.messages)
     async with store.begin() as repos:
         assert [status for _, status in await repos.reminders.statuses(sending.rule.id)] == ["sent"]
 
 
-async def test_the_owner_cancels_a_planned_reminder(chat: Callable[..., Chat], store: Store) -> None:
-    hung, _ = await campaign_running(chat)
+async def test_the_owner_cancels_a_planned_reminder(people: People, store: Store) -> None:
+    hung, _ = await campaign_running(people)
     await hung.send("/nhacviec")
     await hung.press("Nhắc việc mới")
     await hung.send("Chuẩn bị Tháng Công nhân")
@@ -99,10 +90,8 @@ async def test_the_owner_cancels_a_planned_reminder(chat: Callable[..., Chat], s
         assert not [s for s in await repos.reminders.planned() if s.rule.kind == "custom"]
 
 
-async def test_a_member_switches_reminders_off_and_picks_quiet_hours(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    _, mai = await campaign_running(chat)
+async def test_a_member_switches_reminders_off_and_picks_quiet_hours(people: People, store: Store) -> None:
+    _, mai = await campaign_running(people)
     await mai.send("/nhacnho")
     assert "Trạng thái: đang bật" in mai.last_text and "21:00–07:00" in mai.last_text
     await mai.press("Tắt nhắc nhở")
@@ -110,6 +99,6 @@ async def test_a_member_switches_reminders_off_and_picks_quiet_hours(
     await mai.press("22:00–06:00")
     assert "Không làm phiền" in mai.last_text and "22:00–06:00" in mai.last_text
     async with store.begin() as repos:
-        account = await repos.accounts.get("telegram", str(mai.user.user_id))
+        account = await repos.accounts.get(people.channel, mai.user_id)
         assert account is not None
         assert await repos.accounts.preferences(account.id) == (True, 22 * 60, 6 * 60)

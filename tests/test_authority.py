@@ -5,6 +5,7 @@ Allowed exactly where the README says (an officer's powers cover the units they 
 never a sibling or a parent); a refusal is one neutral sentence that names nothing: not the campaign, not the
 initiative, not the unit, not the person. The objects of the district LDLD-HQ (Hà Quảng) are a launched
 campaign, a draft, an initiative and a join request of its base union Điện lực (CDCS-DL), and a reminder.
+It runs on every channel (``people``): a button nobody was shown is forged on each.
 """
 
 from __future__ import annotations
@@ -15,21 +16,22 @@ from datetime import date
 
 import pytest
 
+from bot.channels.memory import Sent
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
-from bot.domain.officers import grant_officer
 from bot.domain.onboarding import submit_join_request
 from bot.engine import buttons as b
-from bot.sandbox import SentMessage, TelegramSandbox
+from bot.sandbox import SentMessage
 from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
 from storage.database import Store
 from storage.records import Campaign
+from tests.conftest import People
 from tests.helpers.chat import Chat
-from tests.helpers.flows import linked
-from tests.helpers.forged import press_data
+from tests.helpers.choices import body
+from tests.helpers.flows import grant_by_account, linked
+from tests.helpers.forged import forge
+from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI, NOW
-
-pytestmark = pytest.mark.sandbox
 
 CAMPAIGN_TITLE = "Phong trào bí mật Hà Quảng 2026"
 DRAFT_TITLE = "Bản nháp bí mật Hà Quảng 2026"
@@ -46,8 +48,7 @@ ACTORS = ("member", "sibling", "parent", "child", "own")
 class World:
     """The ids of the district's objects, and the people."""
 
-    sandbox: TelegramSandbox
-    people: dict[str, Chat]
+    people: dict[str, Chat | MemoryChat]
     campaign: int
     draft: int
     initiative: int
@@ -74,13 +75,13 @@ async def _campaign(store: Store, code: str, title: str) -> Campaign:
     return found
 
 
-async def build(chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbox) -> World:
+async def build(on: People, store: Store) -> World:
     """The district's objects and the five people (HÙNG leads LDLD-HQ, MAI is a member of CDCS-DL)."""
     for _, (user_id, unit_code) in OFFICER_ACCOUNTS.items():
-        await grant_officer(store, unit_code, user=f"telegram:{user_id}", actor="test", now=NOW)
-    people = {"member": await linked(chat, MAI), "own": await linked(chat, HUNG)}
+        await grant_by_account(store, unit_code, on.channel, user_id)
+    people = {"member": await linked(on, MAI), "own": await linked(on, HUNG)}
     for role, (user_id, _) in OFFICER_ACCOUNTS.items():
-        people[role] = chat(user_id, role.title(), "Cán bộ")
+        people[role] = on(user_id, role.title(), "Cán bộ")
         await people[role].send("/huongdan")
     campaign = await _campaign(store, "BIMAT-2026", CAMPAIGN_TITLE)
     draft = await _campaign(store, "NHAP-2026", DRAFT_TITLE)
@@ -107,7 +108,7 @@ async def build(chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbo
         )
         submitted = {"from_statuses": ("draft",), "to_status": "submitted", "actor": "t", "note": ""}
         assert await repos.initiatives.move(initiative, version=2, now=NOW, **submitted)
-        stranger = await repos.accounts.touch("telegram", "1099", "1099", "Nam", NOW)
+        stranger = await repos.accounts.touch(on.channel, "1099", "1099", "Nam", NOW)
         request, _ = await submit_join_request(
             repos,
             stranger,
@@ -121,7 +122,7 @@ async def build(chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbo
         found = await repos.initiatives.get(initiative)
         assert found is not None
     hung = people["own"]
-    await press_data(hung, sandbox, b.AnnounceStep("new").pack())
+    await forge(hung, b.AnnounceStep("new").pack())
     await hung.send("Nộp báo cáo sơ kết quý I")
     await hung.send("10/3 8:00")
     await hung.press("Tất cả đoàn viên")
@@ -129,17 +130,17 @@ async def build(chat: Callable[..., Chat], store: Store, sandbox: TelegramSandbo
     async with store.begin() as repos:
         rule = next(s.rule.id for s in await repos.reminders.planned() if s.rule.kind == "custom")
     ids = (campaign.id, draft.id, initiative, found.version, request, rule, dien_luc.id)
-    return World(sandbox, people, *ids)
+    return World(people, *ids)
 
 
-Action = Callable[[Chat, World], Awaitable[list[SentMessage]]]
+Action = Callable[[Chat | MemoryChat, World], Awaitable[list[SentMessage] | list[Sent]]]
 
 
 def pressing(payload: Callable[[World], b.ButtonData]) -> Action:
     """An action that presses a (forged, for those who never saw it) button."""
 
-    async def act(person: Chat, world: World) -> list[SentMessage]:
-        return await press_data(person, world.sandbox, payload(world).pack())
+    async def act(person: Chat | MemoryChat, world: World) -> list[SentMessage] | list[Sent]:
+        return await forge(person, payload(world).pack())
 
     return act
 
@@ -147,18 +148,18 @@ def pressing(payload: Callable[[World], b.ButtonData]) -> Action:
 def sending(command: str) -> Action:
     """An action that sends a command."""
 
-    async def act(person: Chat, world: World) -> list[SentMessage]:
+    async def act(person: Chat | MemoryChat, world: World) -> list[SentMessage] | list[Sent]:
         return await person.send(command)
 
     return act
 
 
-async def broadcast_to_registrants(person: Chat, world: World) -> list[SentMessage]:
+async def broadcast_to_registrants(person: Chat | MemoryChat, world: World) -> list[SentMessage] | list[Sent]:
     """/thongbao, a text, then the district campaign's registrants as the audience (offered only for a
     campaign that applies to the officer's unit: its own officers' and those of the units below)."""
     await person.send("/thongbao")
     await person.send("Họp công đoàn lúc 14 giờ")
-    return await press_data(person, world.sandbox, b.AudienceOfCampaign("registered", world.campaign).pack())
+    return await forge(person, b.AudienceOfCampaign("registered", world.campaign).pack())
 
 
 def review(action: str) -> Action:
@@ -219,18 +220,17 @@ def refusals(lang: str = "vi") -> set[str]:
 
 @pytest.mark.parametrize(("action", "act", "allowed"), MATRIX, ids=[row[0] for row in MATRIX])
 async def test_the_authority_matrix(
-    chat: Callable[..., Chat],
+    people: People,
     store: Store,
-    sandbox: TelegramSandbox,
     action: str,
     act: Action,
     allowed: set[str],
 ) -> None:
-    world = await build(chat, store, sandbox)
+    world = await build(people, store)
     apology = plain(text("vi", "fallback.error"))
     # The refused first, so that an allowed change (a launch, a close) cannot mask a refusal.
     for actor in sorted(ACTORS, key=lambda name: name in allowed):
-        replies = [message.plain_text for message in await act(world.people[actor], world)]
+        replies = [body(message) for message in await act(world.people[actor], world)]
         assert replies, f"{actor}: no answer to {action}"
         assert apology not in replies, f"{actor}: {action} raised"
         if actor in allowed:

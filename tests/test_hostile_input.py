@@ -6,6 +6,10 @@ arbitrary text, commands with arguments, button payloads (random, truncated, oth
 the garbled ones of issue 9), contacts and files, inside every flow. No example may make the bot apologise
 for an error, log an ERROR, or send anything the Bot API sandbox rejects (bad HTML, over-long text or
 callback data), and every notice queued for others must be delivered.
+
+The many examples run on the in-process channel with buttons, each message it records checked as the
+sandbox checks one; fewer run on Telegram through the sandbox, for what only that path has (payloads kept
+by the channel, uploads, stickers and edits as Telegram sends them, the sandbox's own refusals).
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Runtime
+from bot.channels.memory import WITH_BUTTONS, MemoryChannel, Sent
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
 from bot.domain.officers import grant_officer
 from bot.engine import buttons as b
 from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
+from bot.engine.events import Attachment, Kind
 from bot.sandbox import SentMessage, TelegramSandbox
+from bot.sandbox.telegram import ApiError, message_caption, message_text
 from handlers.campaign_views import announcement
 from handlers.routes import ROUTES
 from messages import LANGUAGES, plain, text
@@ -37,8 +44,13 @@ from storage.database import Store
 from storage.migrate import upgrade_async
 from storage.records import Campaign
 from tests.helpers.chat import Chat
-from tests.helpers.forged import press_data
+from tests.helpers.flows import grant_by_account
+from tests.helpers.forged import forge
+from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HOA, HUNG, MAI, NOW, STRANGER, load_roster
+
+Person = Chat | MemoryChat
+Replies = list[SentMessage] | list[Sent]
 
 T = TypeVar("T")
 
@@ -183,52 +195,63 @@ class ErrorRecords(logging.Handler):
 
 @dataclass(repr=False)
 class LiveBot:
-    """The real bot and the sandbox, running on their own event loop in a thread of their own."""
+    """The real bot, on the memory channel or polling the sandbox, on an event loop in a thread of its own."""
 
     folder: Path
+    channel: str  # "memory" or "telegram"
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
-    people: dict[str, Chat] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
     campaign: int = 0
     errors: ErrorRecords = field(default_factory=ErrorRecords)
+    checked: dict[str, int] = field(default_factory=dict)  # per person, the messages already checked
 
     def __repr__(self) -> str:
-        return "LiveBot"
+        return f"LiveBot({self.channel})"
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         """Run ``work`` on the bot's loop and wait (bounded) for its result."""
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     async def start(self) -> None:
-        """A migrated database with the roster, officers, a launched campaign; the bot polling the sandbox."""
+        """A migrated database with the roster, officers, a launched campaign; the bot on its channel."""
         db_url = f"sqlite+aiosqlite:///{self.folder / 'thidua.db'}"
         await upgrade_async(db_url)
         self.store = Store(db_url)
         await load_roster(self.store, self.folder)
         await grant_officer(self.store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
         for user_id, unit_code, _ in OFFICERS.values():
-            await grant_officer(self.store, unit_code, user=f"telegram:{user_id}", actor="test", now=NOW)
+            await grant_by_account(self.store, unit_code, self.channel, user_id)
         self.campaign = await self._launched_campaign()
-        self.sandbox = TelegramSandbox()
-        await self.sandbox.start()
-        settings = load_settings(
-            _env_file=None,
-            database_url=db_url,
-            telegram_token=self.sandbox.token,
-            telegram_api_url=self.sandbox.api_url,
-        )
-        self.runtime = Runtime(settings, ManualClock(NOW), poll_timeout=1)
+        if self.channel == "telegram":
+            self.sandbox = TelegramSandbox()
+            await self.sandbox.start()
+            settings = load_settings(
+                _env_file=None,
+                database_url=db_url,
+                telegram_token=self.sandbox.token,
+                telegram_api_url=self.sandbox.api_url,
+            )
+            self.runtime = Runtime(settings, ManualClock(NOW), poll_timeout=1)
+        else:
+            settings = load_settings(_env_file=None, database_url=db_url)
+            memory = MemoryChannel(WITH_BUTTONS, settings.language)
+            self.runtime = Runtime(settings, ManualClock(NOW), memory=memory)
         await self.runtime.start()
         for name, person in (("mai", MAI), ("hung", HUNG), ("hoa", HOA), ("nam", STRANGER)):
-            user = self.sandbox.user(person[0], person[1], person[2], phone=person[3], language_code="vi")
-            self.people[name] = Chat(user, lambda: self.runtime)
+            self.people[name] = self._person(person[0], person[1], person[2], person[3])
         for name, (user_id, _, first_name) in OFFICERS.items():
-            user = self.sandbox.user(user_id, first_name, "Cán bộ", phone=None, language_code="vi")
-            self.people[name] = Chat(user, lambda: self.runtime)
+            self.people[name] = self._person(user_id, first_name, "Cán bộ", None)
         for name in ("mai", "hung", "hoa"):
             await self.people[name].send("/start")
             await self.people[name].share_contact()
         for name in (*OFFICERS, "nam"):
             await self.people[name].send("/start")
+
+    def _person(self, user_id: int, first_name: str, last_name: str | None, phone: str | None) -> Person:
+        if self.channel == "telegram":
+            user = self.sandbox.user(user_id, first_name, last_name, phone=phone, language_code="vi")
+            return Chat(user, lambda: self.runtime)
+        return MemoryChat(lambda: self.runtime, user_id, first_name, last_name, phone, "vi")
 
     async def _launched_campaign(self) -> int:
         spec = CampaignSpec(
@@ -261,19 +284,24 @@ class LiveBot:
     async def stop(self) -> None:
         """Stop the bot, then the sandbox."""
         await self.runtime.stop()
-        await self.sandbox.stop()
+        if self.channel == "telegram":
+            await self.sandbox.stop()
         await self.store.close()
 
     def payloads_on_screen(self) -> list[str]:
-        """Every callback payload on any bot message of any chat: people's own and other people's."""
-        found = {
-            str(button["callback_data"])
-            for person in self.people.values()
-            for message in person.messages
-            for row in message.inline_keyboard
-            for button in row
-            if "callback_data" in button
-        }
+        """Every button payload on any bot message of any chat: people's own and other people's."""
+        found: set[str] = set()
+        for person in self.people.values():
+            for message in person.messages:
+                if isinstance(message, Sent):
+                    found.update(button.payload for row in message.buttons for button in row)
+                else:
+                    found.update(
+                        str(button["callback_data"])
+                        for row in message.inline_keyboard
+                        for button in row
+                        if "callback_data" in button
+                    )
         return sorted(found)
 
     async def failed_deliveries(self) -> list[tuple[str, str, str]]:
@@ -281,12 +309,31 @@ class LiveBot:
         async with self.store.begin() as repos:
             return [row for row in await repos.outbox.statuses() if row[2] == "failed"]
 
+    def refused_by_the_bot_api(self) -> list[str]:
+        """What the memory channel recorded since the last look that the sandbox would refuse to send."""
+        refused: list[str] = []
+        for name, person in self.people.items():
+            messages = person.messages
+            new, self.checked[name] = messages[self.checked.get(name, 0) :], len(messages)
+            for message in new:
+                if not isinstance(message, Sent):
+                    continue  # the sandbox itself checked it
+                try:  # the sandbox's own checks of a message's text or a file's caption
+                    if message.file is None:
+                        message_text({"text": message.text, "parse_mode": "HTML"})
+                    else:
+                        message_caption({"caption": message.text, "parse_mode": "HTML"})
+                except ApiError as refusal:
+                    refused.append(f"{name}: {refusal}")
+                too_long = [button.payload for row in message.buttons for button in row]
+                refused += [f"{name}: {data!r} over 64 bytes" for data in too_long if len(data.encode()) > 64]
+        return refused
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
-    """One bot for every example of this module (a bot per example would cost 0.3 s each)."""
-    bot = LiveBot(tmp_path_factory.mktemp("hostile"))
-    thread = threading.Thread(target=bot.loop.run_forever, name="hostile-bot", daemon=True)
+
+def running(folder: Path, channel: str) -> Iterator[LiveBot]:
+    """One bot on ``channel`` for every example that uses it (a bot per example would cost 0.3 s each)."""
+    bot = LiveBot(folder, channel)
+    thread = threading.Thread(target=bot.loop.run_forever, name=f"hostile-{channel}", daemon=True)
     thread.start()
     logging.getLogger().addHandler(bot.errors)
     try:
@@ -302,9 +349,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
             bot.loop.close()
 
 
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
+    """The bot on the memory channel with buttons, for the many examples."""
+    yield from running(tmp_path_factory.mktemp("hostile-memory"), "memory")
+
+
+@pytest.fixture(scope="module")
+def live_telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
+    """The bot polling the Telegram sandbox, for fewer examples."""
+    yield from running(tmp_path_factory.mktemp("hostile-telegram"), "telegram")
+
+
 # --------------------------------------------------------------------------- what people send
 
-Act = Callable[[LiveBot, Chat], Awaitable[list[SentMessage]]]
+Act = Callable[[LiveBot, Person], Awaitable[Replies]]
 
 
 @dataclass(frozen=True)
@@ -325,18 +384,16 @@ def send(words: str) -> Step:
 
 def press(data: str) -> Step:
     """Press a button carrying ``data``, drawn by the bot or not."""
-    return Step(f"press({data!r})", lambda bot, person: press_data(person, bot.sandbox, data))
+    return Step(f"press({data!r})", lambda bot, person: forge(person, data))
 
 
 def press_on_screen(pick: int, cut: int | None) -> Step:
     """Press a payload shown to anyone (perhaps someone else, of another unit), perhaps truncated."""
 
-    async def act(bot: LiveBot, person: Chat) -> list[SentMessage]:
+    async def act(bot: LiveBot, person: Person) -> Replies:
         shown = bot.payloads_on_screen()
         data = shown[pick % len(shown)]
-        return await press_data(
-            person, bot.sandbox, data[: cut % (len(data) + 1)] if cut is not None else data
-        )
+        return await forge(person, data[: cut % (len(data) + 1)] if cut is not None else data)
 
     return Step(f"press_on_screen({pick}, cut={cut})", act)
 
@@ -344,8 +401,8 @@ def press_on_screen(pick: int, cut: int | None) -> Step:
 def share_contact(phone: str | None, someone_else: bool) -> Step:
     """Share a contact: one's own, a typed number, or another roster member's."""
 
-    async def act(bot: LiveBot, person: Chat) -> list[SentMessage]:
-        other = HUNG[0] if person.user.user_id != HUNG[0] else MAI[0]
+    async def act(bot: LiveBot, person: Person) -> Replies:
+        other = HUNG[0] if person.user_id != str(HUNG[0]) else MAI[0]
         return await person.share_contact(
             phone or "0900000000", contact_user_id=other if someone_else else None
         )
@@ -356,7 +413,14 @@ def share_contact(phone: str | None, someone_else: bool) -> Step:
 def send_file(kind: str, content: bytes) -> Step:
     """A document, a photo or a sticker."""
 
-    async def act(bot: LiveBot, person: Chat) -> list[SentMessage]:
+    async def act(bot: LiveBot, person: Person) -> Replies:
+        if isinstance(person, MemoryChat):
+            if kind == "sticker":
+                return await person.act(Kind.UNSUPPORTED)
+            photo = kind == "photo"
+            name, mime = (None, "image/jpeg") if photo else ("tai-lieu <b>.pdf", "application/pdf")
+            upload = Attachment(f"file-{len(content)}", name, mime, len(content), photo)
+            return await person.act(Kind.FILE, attachment=upload)
         if kind == "photo":
             return await person.act(person.user.send_photo(content))
         if kind == "sticker":
@@ -369,7 +433,9 @@ def send_file(kind: str, content: bytes) -> Step:
 def edit_last(words: str) -> Step:
     """Edit one's last text message (when there is one)."""
 
-    async def act(bot: LiveBot, person: Chat) -> list[SentMessage]:
+    async def act(bot: LiveBot, person: Person) -> Replies:
+        if isinstance(person, MemoryChat):
+            return await person.act(Kind.EDITED, text=words)
         try:
             return await person.act(person.user.edit_last_message(words))
         except LookupError:
@@ -442,20 +508,20 @@ FLOWS: dict[str, tuple[str, list[Step]]] = {
 }
 
 
-def clean(bot: LiveBot, replies: list[SentMessage], what: str) -> None:
-    """No error apology, no ERROR record (a sandbox refusal of a reply is logged as one), no failed notice."""
+def clean(bot: LiveBot, replies: Replies, what: str) -> None:
+    """No error apology, no ERROR record (a sandbox refusal of a reply is logged as one), no failed notice,
+    nothing recorded in memory that the sandbox would refuse."""
     errors = [f"{record.name}: {record.getMessage()}" for record in bot.errors.records]
     bot.errors.records.clear()  # before asserting: the next example starts clean
     assert not errors, f"{what}: {errors}"
     assert not [reply for reply in replies if reply.plain_text in ERROR_APOLOGIES], f"{what}: an apology"
     assert not bot.run(bot.failed_deliveries()), f"{what}: a notice was refused by the Bot API"
+    refused = bot.refused_by_the_bot_api()
+    assert not refused, f"{what}: {refused}"
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-@given(flow=st.sampled_from(sorted(FLOWS)), hostile=st.lists(steps, min_size=1, max_size=4), data=st.data())
-def test_hostile_input_in_every_flow_is_answered_politely(
-    live: LiveBot, flow: str, hostile: list[Step], data: st.DataObject
-) -> None:
+def answered_politely(live: LiveBot, flow: str, hostile: list[Step], data: st.DataObject) -> None:
+    """Open ``flow``, then take the hostile steps, mostly as its person; every answer is clean."""
     name, opening = FLOWS[flow]
     for step in opening:
         clean(live, live.run(step.act(live, live.people[name])), f"{flow}: {step}")
@@ -464,6 +530,23 @@ def test_hostile_input_in_every_flow_is_answered_politely(
         who = data.draw(st.sampled_from([name, *sorted(live.people)]), label="who")
         replies = live.run(step.act(live, live.people[who]))
         clean(live, replies, f"{flow}: {who} {step}")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(flow=st.sampled_from(sorted(FLOWS)), hostile=st.lists(steps, min_size=1, max_size=4), data=st.data())
+def test_hostile_input_in_every_flow_is_answered_politely(
+    live: LiveBot, flow: str, hostile: list[Step], data: st.DataObject
+) -> None:
+    answered_politely(live, flow, hostile, data)
+
+
+@pytest.mark.sandbox  # Telegram's own path: payloads kept by the channel, uploads, stickers, real edits
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(flow=st.sampled_from(sorted(FLOWS)), hostile=st.lists(steps, min_size=1, max_size=4), data=st.data())
+def test_hostile_input_on_telegram_is_answered_politely(
+    live_telegram: LiveBot, flow: str, hostile: list[Step], data: st.DataObject
+) -> None:
+    answered_politely(live_telegram, flow, hostile, data)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -476,9 +559,13 @@ def test_the_reminder_text_step_takes_anything(live: LiveBot, words: str) -> Non
         clean(live, live.run(step.act(live, hung)), f"/nhacviec: {step}")
 
 
+@pytest.mark.parametrize("bot", ["live", pytest.param("live_telegram", marks=pytest.mark.sandbox)])
 @pytest.mark.parametrize("data", GARBLED[:3])
-def test_the_garbled_payloads_of_issue_9_get_the_stale_button_answer(live: LiveBot, data: str) -> None:
+def test_the_garbled_payloads_of_issue_9_get_the_stale_button_answer(
+    request: pytest.FixtureRequest, bot: str, data: str
+) -> None:
+    live: LiveBot = request.getfixturevalue(bot)
     mai = live.people["mai"]
-    replies = live.run(press_data(mai, live.sandbox, data))
+    replies = live.run(forge(mai, data))
     clean(live, replies, data)
     assert [reply.plain_text for reply in replies] == [plain(text("vi", "fallback.stale_button"))]

@@ -1,28 +1,34 @@
-"""Officers' statistics, Excel export and review report: the numbers, the chart, the workbook, the scope."""
+"""Officers' statistics, Excel export and review report: the numbers, the chart, the workbook, the scope.
+
+They run on every channel (``people``); where a channel sends no files (numbered menus), the officer gets
+the figures in words and the written report instead of the chart and the workbook."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from bot.domain.officers import grant_officer
 from messages import plain, text
 from storage.database import Store
+from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
+from tests.helpers.files import attached, sends_files
+from tests.helpers.flows import grant_by_account
+from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW
 
-pytestmark = pytest.mark.sandbox
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-async def registered_and_recognised(chat: Callable[..., Chat], store: Store) -> tuple[Chat, Chat]:
+async def registered_and_recognised(
+    people: People, store: Store
+) -> tuple[Chat | MemoryChat, Chat | MemoryChat]:
     """Hùng's campaign with Mai registered and one recognised initiative of hers worth 80 triệu."""
-    hung, mai = await campaign_running(chat)
+    hung, mai = await campaign_running(people)
     await mai.send("/dangky LDG-2026")
     await mai.press("Lao động giỏi")
     await mai.press("Xong")
@@ -67,38 +73,40 @@ async def registered_and_recognised(chat: Callable[..., Chat], store: Store) -> 
     return hung, mai
 
 
-async def test_stats_give_the_numbers_and_a_chart(chat: Callable[..., Chat], store: Store) -> None:
-    hung, _ = await registered_and_recognised(chat, store)
-    await hung.send("/thongke LDG-2026")
-    message = hung.last
-    assert message.kind == "photo" and message.file_bytes is not None and message.file_bytes.startswith(PNG)
-    assert len(message.file_bytes) > 10_000
-    words = message.plain_text
+async def test_stats_give_the_numbers_and_a_chart(people: People, store: Store) -> None:
+    hung, _ = await registered_and_recognised(people, store)
+    replies = await hung.send("/thongke LDG-2026")
+    chart = attached(hung.last)
+    if sends_files(hung):
+        assert chart is not None and chart.is_photo and chart.content.startswith(PNG)
+        assert len(chart.content) > 10_000
+    else:  # the figures in words, and no caption of a chart that is not there
+        assert chart is None and len(replies) == 1
+    words = hung.last_text
     assert "Đăng ký thi đua: 1/2 đoàn viên (50%); đã liên kết tài khoản: 2" in words
     assert "Sáng kiến: 1/431 (0,2%); hợp lệ 1; được công nhận 1" in words  # below 1%: one decimal
     assert "Dẫn đầu: Công đoàn cơ sở Điện lực Hà Quảng" in words
     assert "Cần đôn đốc: Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in words
 
 
-async def test_an_officer_of_a_sibling_unit_sees_nothing(chat: Callable[..., Chat], store: Store) -> None:
-    await registered_and_recognised(chat, store)
-    await grant_officer(store, "CDN-GD", user="telegram:777", actor="test", now=NOW)
-    education = chat(777, "Giáo", "Cán bộ")
+async def test_an_officer_of_a_sibling_unit_sees_nothing(people: People, store: Store) -> None:
+    await registered_and_recognised(people, store)
+    await grant_by_account(store, "CDN-GD", people.channel, 777)
+    education = people(777, "Giáo", "Cán bộ")
     await education.send("/thongke LDG-2026")
     assert education.last_text == plain(text("vi", "problem.campaign_out_of_reach", code="LDG-2026"))
     await education.send("/baocao LDG-2026")
-    assert education.last.kind == "text"
+    assert attached(education.last) is None
 
 
-async def test_the_workbook_holds_the_subtree_with_real_dates(
-    chat: Callable[..., Chat], store: Store
-) -> None:
-    hung, _ = await registered_and_recognised(chat, store)
+async def test_the_workbook_holds_the_subtree_with_real_dates(people: People, store: Store) -> None:
+    hung, _ = await registered_and_recognised(people, store)
     await hung.send("/baocao LDG-2026")
-    message = hung.last
-    assert message.kind == "document" and (message.file_name or "").endswith(".xlsx")
-    assert message.file_bytes is not None
-    book = openpyxl.load_workbook(io.BytesIO(message.file_bytes))
+    workbook = attached(hung.last)
+    if not sends_files(hung):
+        return  # test_without_files_an_export_says_where_to_get_the_workbook_and_gives_the_report
+    assert workbook is not None and not workbook.is_photo and workbook.name.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     cells = {sheet.title: [[c for c in row] for row in sheet.iter_rows(values_only=True)] for sheet in book}
     flat = {
         title: "\n".join(" | ".join(str(c) for c in row if c is not None) for row in rows)
@@ -110,16 +118,30 @@ async def test_the_workbook_holds_the_subtree_with_real_dates(
     assert len(book.sheetnames) >= 5
 
 
-async def test_the_review_report_names_who_to_commend(chat: Callable[..., Chat], store: Store) -> None:
-    hung, _ = await registered_and_recognised(chat, store)
+@pytest.mark.parametrize("channel_kind", ["memory-menus"])
+async def test_without_files_an_export_says_where_to_get_the_workbook_and_gives_the_report(
+    people: People, store: Store
+) -> None:
+    hung, _ = await registered_and_recognised(people, store)
+    await hung.send("/tongket LDG-2026")
+    report = hung.last_text
+    replies = await hung.send("/baocao LDG-2026")
+    assert [attached(reply) for reply in replies] == [None, None]
+    assert replies[0].plain_text == plain(text("vi", "insights.export_no_files", code="LDG-2026"))
+    assert replies[1].plain_text == report and "Hoàng Thị Mai" in report
+
+
+async def test_the_review_report_names_who_to_commend(people: People, store: Store) -> None:
+    hung, _ = await registered_and_recognised(people, store)
     await hung.send("/tongket LDG-2026")
     report = hung.last_text
     assert "SƠ KẾT PHONG TRÀO «Lao động giỏi, lao động sáng tạo 2026»" in report
     assert "80.000.000 đ" in report and "Hoàng Thị Mai" in report
 
 
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"])  # the CLI's export: one channel sets it up
 async def test_the_cli_writes_the_workbook(
-    chat: Callable[..., Chat],
+    people: People,
     store: Store,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -128,7 +150,7 @@ async def test_the_cli_writes_the_workbook(
 ) -> None:
     from bot.cli import main
 
-    await registered_and_recognised(chat, store)
+    await registered_and_recognised(people, store)
     monkeypatch.setenv("THIDUA_DATABASE_URL", db_url)
     out = tmp_path / "ldg.xlsx"
     import asyncio

@@ -1160,6 +1160,11 @@ class SandboxUser:
         self.username = username
         self._sandbox = sandbox
 
+    @property
+    def sandbox(self) -> TelegramSandbox:
+        """The sandbox this user talks through."""
+        return self._sandbox
+
     def user_json(self) -> JsonDict:
         """The user as Telegram's User JSON."""
         body: JsonDict = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}

@@ -1,4 +1,5 @@
-"""Conversations many tests start from: a member linking, a newcomer asking to join.
+"""Conversations many tests start from: a member linking, a newcomer asking to join; an officer without a
+roster entry, granted by account on any channel.
 
 They work on every channel: where the contact can be shared the person shares it; where it cannot (a channel
 like Zalo, ``memory-menus``) a member types a personal link code and a newcomer types their phone number.
@@ -12,8 +13,10 @@ from typing import Any
 
 from bot.domain.linking import issue_member_code
 from bot.domain.vn.phones import normalize_phone
+from storage.database import Store
 from tests.helpers.chat import Chat
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.roster import NOW
 from tests.helpers.zalo_chat import ZaloChat
 
 Person = Chat | MemoryChat | ZaloChat
@@ -66,3 +69,11 @@ async def join_as_stranger(nam: Person, search: str = "dien luc", unit: str = "�
     await nam.send("Trần Văn Nam")
     assert "Trần Văn Nam" in nam.last_text and "0933 000 111" in nam.last_text
     await nam.press("Gửi yêu cầu")
+
+
+async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: int) -> None:
+    """Make an account with no roster entry an officer of the unit, as ``thidua grant --user`` would."""
+    async with store.begin() as repos:
+        unit = await repos.units.by_code(unit_code)
+        assert unit is not None
+        assert await repos.roles.grant_to_user(unit.id, channel, str(user_id), "test", NOW)

@@ -1,11 +1,13 @@
-"""Buttons nobody drew: a callback query carrying any data, as a forger, a garbling client or an old
-message would send it, pressed on the person's newest bot message."""
+"""Buttons nobody drew: a payload carrying any data, as a forger, a garbling client or an old message would
+send it: on Telegram a callback query on the person's newest bot message, in process a button event."""
 
 from __future__ import annotations
 
+from bot.channels.memory import Sent
 from bot.sandbox import SentMessage, TelegramSandbox
 from bot.sandbox.telegram import JsonDict
 from tests.helpers.chat import Chat
+from tests.helpers.memory_chat import MemoryChat
 
 
 async def press_data(person: Chat, sandbox: TelegramSandbox, data: str) -> list[SentMessage]:
@@ -27,3 +29,10 @@ async def press_data(person: Chat, sandbox: TelegramSandbox, data: str) -> list[
     edits = message.edits
     sent = await person.act(inject())
     return sent or ([message] if message.edits > edits else [])  # an answer may edit the pressed message
+
+
+async def forge(person: Chat | MemoryChat, data: str) -> list[SentMessage] | list[Sent]:
+    """Press a button carrying ``data`` on whatever channel the person talks through."""
+    if isinstance(person, MemoryChat):
+        return await person.press_payload(data)
+    return await press_data(person, person.user.sandbox, data)

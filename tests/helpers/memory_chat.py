@@ -89,6 +89,14 @@ class MemoryChat:
                 return await self.share_contact()
         raise AssertionError(f"no choice {label!r} in this chat")
 
+    async def act(self, kind: Kind, **fields: object) -> list[Sent]:
+        """Any other event (a file, an edit, a sticker), waited for like the rest."""
+        return await self._act(self._event(kind, **fields))
+
+    async def press_payload(self, payload: str) -> list[Sent]:
+        """Press a button carrying ``payload``, drawn by the bot or forged."""
+        return await self._act(self._event(Kind.BUTTON, payload=payload))
+
     async def choose(self, number: int) -> list[Sent]:
         """Type an option's number, as a person answering a numbered menu does."""
         return await self.send(str(number))
