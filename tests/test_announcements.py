@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.engine.clock import ManualClock
 from messages import formatting, plain, text
 from storage.database import Store
@@ -13,6 +15,7 @@ from tests.helpers.flows import grant_by_account, linked
 from tests.helpers.roster import HOA
 
 
+@pytest.mark.telegram
 async def test_a_broadcast_to_the_unregistered_of_a_campaign(people: People) -> None:
     hung, mai = await campaign_running(people)
     hoa = await linked(people, HOA)

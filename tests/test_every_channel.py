@@ -113,7 +113,7 @@ async def test_a_number_typed_after_a_restart_still_means_the_option_the_person_
     await runtime.start()
     mai = MemoryChat(lambda: runtime, *MAI)
     await mai.send("/start")
-    await mai.send(await fresh_code(mai, MAI[3]))  # no contact to share where menus are numbered
+    await mai.send(await fresh_code(mai, MAI[3]))
     await mai.send("/ngonngu")
     english = next(option.number for option in mai.last.menu if "English" in option.label)
     await runtime.stop()

@@ -73,6 +73,7 @@ async def registered_and_recognised(
     return hung, mai
 
 
+@pytest.mark.telegram
 async def test_stats_give_the_numbers_and_a_chart(people: People, store: Store) -> None:
     hung, _ = await registered_and_recognised(people, store)
     replies = await hung.send("/thongke LDG-2026")
@@ -99,6 +100,7 @@ async def test_an_officer_of_a_sibling_unit_sees_nothing(people: People, store: 
     assert attached(education.last) is None
 
 
+@pytest.mark.telegram
 async def test_the_workbook_holds_the_subtree_with_real_dates(people: People, store: Store) -> None:
     hung, _ = await registered_and_recognised(people, store)
     await hung.send("/baocao LDG-2026")

@@ -54,6 +54,7 @@ async def test_launch_plans_reminders_at_eight_in_the_morning_before_the_deadlin
     assert await planned_moments(store) == [at_local(18, 3, 8), at_local(22, 3, 8), at_local(24, 3, 8)]
 
 
+@pytest.mark.telegram
 async def test_a_reminder_reaches_only_the_unregistered_and_opens_the_registration(
     people: People, store: Store, clock: ManualClock
 ) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Runtime
+from bot.channels.capabilities import TELEGRAM
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
@@ -35,6 +36,7 @@ class Channel:
     """The little a handler may ask of a channel."""
 
     name = "telegram"
+    capabilities = TELEGRAM
 
     def invite_link(self, code: str) -> str:
         return code

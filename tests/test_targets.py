@@ -121,6 +121,7 @@ async def open_page(officer: Chat | MemoryChat, title: str) -> None:
     await officer.press(title)
 
 
+@pytest.mark.telegram
 async def test_a_district_is_measured_against_its_own_target_or_none(people: People, store: Store) -> None:
     campaign = await province_campaign(store)
     await submitted_by(store, "DV001", campaign, "Đọc công tơ từ xa")
