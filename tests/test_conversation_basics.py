@@ -22,6 +22,7 @@ from tests.helpers.roster import MAI, STRANGER
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_help_lists_the_commands_with_their_vietnamese_aliases(people: People) -> None:
     mai = await linked(people, MAI)
     await mai.send("/huongdan")

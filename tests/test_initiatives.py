@@ -67,6 +67,7 @@ async def statuses(store: Store, title: str = TITLE) -> list[str]:
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_the_whole_life_of_an_initiative(people: People, store: Store) -> None:
     hung, mai = await campaign_running(people)
     await fill(mai)
@@ -344,6 +345,7 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_attachments_are_sent_to_the_council_or_said_to_exist_where_they_cannot_be(
     people: People, store: Store, channel_kind: str
 ) -> None:

@@ -74,6 +74,7 @@ async def registered_and_recognised(
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_stats_give_the_numbers_and_a_chart(people: People, store: Store) -> None:
     hung, _ = await registered_and_recognised(people, store)
     replies = await hung.send("/thongke LDG-2026")
@@ -92,7 +93,7 @@ async def test_stats_give_the_numbers_and_a_chart(people: People, store: Store) 
 
 async def test_an_officer_of_a_sibling_unit_sees_nothing(people: People, store: Store) -> None:
     await registered_and_recognised(people, store)
-    await grant_by_account(store, "CDN-GD", people.channel, 777)
+    await grant_by_account(store, "CDN-GD", people.channel, people.user_id(777))
     education = people(777, "Giáo", "Cán bộ")
     await education.send("/thongke LDG-2026")
     assert education.last_text == plain(text("vi", "problem.campaign_out_of_reach", code="LDG-2026"))
@@ -101,6 +102,7 @@ async def test_an_officer_of_a_sibling_unit_sees_nothing(people: People, store: 
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_the_workbook_holds_the_subtree_with_real_dates(people: People, store: Store) -> None:
     hung, _ = await registered_and_recognised(people, store)
     await hung.send("/baocao LDG-2026")

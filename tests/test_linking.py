@@ -57,6 +57,7 @@ async def linked_member_code(store: Store, channel: str, user_id: str) -> str | 
         return member.code if member else None
 
 
+@pytest.mark.zalo
 async def test_a_member_links_with_a_personal_code_typed_any_way(
     people: People, store: Store, clock: ManualClock
 ) -> None:
@@ -135,6 +136,7 @@ async def test_guessing_codes_is_limited_to_five_wrong_tries_an_hour(
     assert await linked_member_code(store, people.channel, people.user_id(1600)) == "DV001"
 
 
+@pytest.mark.zalo
 async def test_a_typed_phone_is_confirmed_by_an_officer_where_no_contact_can_be_shared(
     people: People, store: Store
 ) -> None:

@@ -53,6 +53,7 @@ async def prove_identity(person: Person, phone: str) -> list[object]:
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_start_asks_for_the_phone_number_in_vietnamese(people: People) -> None:
     mai = people(*MAI)
     replies = await mai.send("/start")

@@ -73,6 +73,7 @@ def last_with(member: Chat | MemoryChat, key: str) -> str:
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbook(
     people: People, store: Store, channel_kind: str
 ) -> None:

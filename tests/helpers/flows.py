@@ -71,7 +71,7 @@ async def join_as_stranger(nam: Person, search: str = "dien luc", unit: str = "�
     await nam.press("Gửi yêu cầu")
 
 
-async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: int) -> None:
+async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: int | str) -> None:
     """Make an account with no roster entry an officer of the unit, as ``thidua grant --user`` would."""
     async with store.begin() as repos:
         unit = await repos.units.by_code(unit_code)
