@@ -8,7 +8,7 @@ import io
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +18,7 @@ import handlers.insights
 from bot.demo import LineSource, TerminalChat, _read_entry, demo_chat, run_demo
 from bot.engine.config import load_settings
 from messages import plain, text
+from messages.formatting import VIETNAM
 from storage.records import DialogState
 
 YEAR = date.today().year
@@ -90,7 +91,8 @@ async def test_the_chart_and_the_workbook_are_saved_beside_the_database(
     assert shown("demo.file_saved", path=chart) in stats
     assert chart.read_bytes().startswith(b"\x89PNG")
     export = await demo.say(f"/baocao LDG-{YEAR}")
-    workbook = tmp_path / f"demo-LDG-{YEAR}-{date.today().isoformat()}.xlsx"
+    today = datetime.now(VIETNAM).date()  # the bot's day: after 17:00 UTC it is tomorrow in Vietnam
+    workbook = tmp_path / f"demo-LDG-{YEAR}-{today.isoformat()}.xlsx"
     assert shown("demo.file_saved", path=workbook) in export
     assert workbook.read_bytes().startswith(b"PK")
     again = await demo.say(f"/thongke LDG-{YEAR}")  # asked twice: both kept
