@@ -21,16 +21,23 @@ from storage.database import Store
 _NOT_WORDS = re.compile(r"[^\w ]+")
 _OPTION = re.compile(r"^(\d+)\. (.+)$")
 _MARKUP = re.compile(r"</?(b|i|u|s|a|code|pre|tg-spoiler|blockquote)\b[^>]*>|&(amp|lt|gt|quot);")
+# Words that send a Zalo person looking for what Zalo does not have: a button to press, a contact to share.
+_NOT_ON_ZALO = re.compile(
+    r"\bbấm\b|chia sẻ số điện thoại|\bpress\b|\btap\b|share (my|your) phone", re.IGNORECASE
+)
 _PHOTOS = "https://photo.zalo.example/"  # where the sandbox's persons' photos are said to live
 
 
 def assert_fits_zalo(message: ZaloSent, typed: Iterable[str] = ()) -> None:
     """A message the bot sent obeys Zalo's rules: at most 2,000 characters, plain text (no HTML tag or
-    entity, which Zalo would show as typed, unless the person typed it themselves and sees it echoed)."""
+    entity, which Zalo would show as typed), and never asks to press a button or share a contact (Zalo has
+    neither); what the person typed themselves may be echoed."""
     assert len(message.text) <= MAX_TEXT_LENGTH, f"{len(message.text)} characters: {message.text[:80]!r}"
     echoed = " ".join(typed)
     for markup in _MARKUP.finditer(message.text):
         assert markup.group() in echoed, f"markup reaches Zalo: {message.text!r}"
+    for words in _NOT_ON_ZALO.finditer(message.text):
+        assert words.group() in echoed, f"asks for what Zalo has not: {message.text!r}"
 
 
 def menu(message: ZaloSent) -> list[str]:
