@@ -127,6 +127,7 @@ async def test_the_whole_life_of_an_initiative(people: People, store: Store) -> 
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
     people: People,
 ) -> None:
