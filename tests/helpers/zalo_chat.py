@@ -3,7 +3,8 @@
 ``await mai.send("/start")``, ``await mai.press("Đăng ký")`` (types the option's words, as a person
 answering a numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.send_photo(...)`` (an
 image Zalo hands over by its URL), ``mai.last_text``. Each action waits until the bot has answered it and
-the outbox is idle, and checks every message that arrived against Zalo's rules (``assert_fits_zalo``).
+the outbox is idle; every message read through it (``messages``, ``last``) is checked against Zalo's rules
+(``assert_fits_zalo``).
 ``link_in_database`` ties a Zalo account to a roster member directly.
 """
 
