@@ -2,8 +2,8 @@
 
 End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking to it) and ``restart``.
 ``people`` makes persons on each channel in turn: in process with buttons, in process with numbered menus
-and plain text, and Telegram through the sandbox. Zalo through its sandbox is ``ZALO``, a separate list a
-test parametrises ``channel_kind`` with until every flow works there.
+and plain text, and Telegram and Zalo through their sandboxes over HTTP (for the tests marked ``telegram``
+or ``zalo``, or for all with ``--all-channels``).
 """
 
 from __future__ import annotations
@@ -161,30 +161,37 @@ def restart(bot: BotHolder) -> Callable[[], Awaitable[None]]:
 
 
 IN_PROCESS = ("memory-buttons", "memory-menus")
-TELEGRAM = pytest.param("telegram", marks=pytest.mark.sandbox)
-# Not in the default list yet: onboarding on Zalo needs linking without contact sharing (personal codes).
-ZALO = (pytest.param("zalo", marks=pytest.mark.sandbox),)
+SANDBOXES = {  # a sandboxed channel's kind, and the marker that runs a test on it by default
+    "telegram": pytest.param("telegram", marks=pytest.mark.sandbox),
+    "zalo": pytest.param("zalo", marks=pytest.mark.sandbox),
+}
+ZALO = (SANDBOXES["zalo"],)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--all-channels``: run every ``people`` test over HTTP on the Telegram sandbox too."""
+    """``--all-channels``: run every ``people`` test over HTTP on the Telegram and Zalo sandboxes too."""
     parser.addoption(
         "--all-channels",
         action="store_true",
-        help="run every conversation test on the Telegram sandbox as well, not only those marked telegram",
+        help="run every conversation test on the Telegram and Zalo sandboxes as well, "
+        "not only those marked telegram or zalo",
     )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A ``people`` test runs on both in-process channels; on the Telegram sandbox too when it is marked
-    ``telegram`` (a representative subset, the default) or when ``--all-channels`` is given."""
+    """A ``people`` test runs on both in-process channels; on a sandboxed channel (Telegram, Zalo) too when
+    it is marked with the channel's name (a representative subset, the default) or when ``--all-channels``
+    is given."""
     if "channel_kind" not in metafunc.fixturenames:
         return
     if any("channel_kind" in mark.args[0] for mark in metafunc.definition.iter_markers("parametrize")):
         return  # the test names its channels itself
     everywhere = metafunc.config.getoption("--all-channels")
-    on_telegram = everywhere or metafunc.definition.get_closest_marker("telegram") is not None
-    kinds = [*IN_PROCESS, TELEGRAM] if on_telegram else list(IN_PROCESS)
+    kinds = [*IN_PROCESS] + [
+        param
+        for name, param in SANDBOXES.items()
+        if everywhere or metafunc.definition.get_closest_marker(name) is not None
+    ]
     metafunc.parametrize("channel_kind", kinds, indirect=True)
 
 
@@ -262,10 +269,15 @@ class People:
     channel: str  # the channel name accounts are stored under
     make: Callable[..., Chat | MemoryChat | ZaloChat]
     restart: Callable[[], Awaitable[None]]
+    id_prefix: str = ""  # Zalo's ids are strings: the sandbox's persons are "z" and their number
 
     def __call__(self, *person: object, **options: object) -> Chat | MemoryChat | ZaloChat:
         """A person on this channel."""
         return self.make(*person, **options)
+
+    def user_id(self, number: int) -> str:
+        """The id the account of the person made with ``number`` is stored under on this channel."""
+        return f"{self.id_prefix}{number}"
 
 
 @pytest.fixture
@@ -280,6 +292,7 @@ def people(request: pytest.FixtureRequest, channel_kind: str) -> People:
             "zalo",
             lambda *person, **options: ZaloChat(sandbox, lambda: zalo.runtime, *person, **options),
             zalo.restart,
+            id_prefix="z",
         )
     bot: MemoryBot = request.getfixturevalue("memory_bot")
     return People(

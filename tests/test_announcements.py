@@ -16,6 +16,7 @@ from tests.helpers.roster import HOA
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_broadcast_to_the_unregistered_of_a_campaign(people: People) -> None:
     hung, mai = await campaign_running(people)
     hoa = await linked(people, HOA)
@@ -65,7 +66,7 @@ async def test_a_planned_reminder_goes_out_at_its_time_and_can_be_cancelled_by_i
     # An officer who did not create it cannot cancel it.
     async with store.begin() as repos:
         sending = next(s for s in await repos.reminders.planned() if s.rule.kind == "custom")
-    await grant_by_account(store, "LDLD-HQ", people.channel, 888)
+    await grant_by_account(store, "LDLD-HQ", people.channel, people.user_id(888))
     other = people(888, "Khác", "Cán bộ")
     await other.send("/nhacviec")
     await other.press("Hủy lời nhắc 08:00 ngày 10/03/2026")

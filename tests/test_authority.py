@@ -78,7 +78,7 @@ async def _campaign(store: Store, code: str, title: str) -> Campaign:
 async def build(on: People, store: Store) -> World:
     """The district's objects and the five people (HÙNG leads LDLD-HQ, MAI is a member of CDCS-DL)."""
     for _, (user_id, unit_code) in OFFICER_ACCOUNTS.items():
-        await grant_by_account(store, unit_code, on.channel, user_id)
+        await grant_by_account(store, unit_code, on.channel, on.user_id(user_id))
     people = {"member": await linked(on, MAI), "own": await linked(on, HUNG)}
     for role, (user_id, _) in OFFICER_ACCOUNTS.items():
         people[role] = on(user_id, role.title(), "Cán bộ")
@@ -122,7 +122,10 @@ async def build(on: People, store: Store) -> World:
         found = await repos.initiatives.get(initiative)
         assert found is not None
     hung = people["own"]
-    await forge(hung, b.AnnounceStep("new").pack())
+    # The launch's notices first: on Zalo one arriving later would replace the menu being answered.
+    await hung.runtime.outbox.wait_idle()
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
     await hung.send("Nộp báo cáo sơ kết quý I")
     await hung.send("10/3 8:00")
     await hung.press("Tất cả đoàn viên")

@@ -26,6 +26,7 @@ from tests.helpers.roster import HOA, HUNG, MAI
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_an_officer_creates_a_campaign_step_by_step(people: People, store: Store) -> None:
     hung = await linked(people, HUNG)
     await create_through_dialog(hung)
@@ -199,6 +200,7 @@ async def test_a_draft_whose_deadline_has_passed_is_not_launched(
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_member_registers_changes_and_withdraws(people: People, store: Store) -> None:
     _, mai = await campaign_running(people)
     await mai.press("Xem và đăng ký")

@@ -148,7 +148,7 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert "Đã gửi: 4/4" in result.stdout  # the launch reached Mai, Hùng, the newcomer and Hằng on Zalo
     assert "Hàng chờ xét" in result.stdout  # the seeded initiatives wait for the council
     assert (tmp_path / "thidua-demo.db").exists()
-    year, today = vietnam_today().year, vietnam_today().isoformat()
+    year, today = vietnam_today().year, vietnam_today().isoformat()  # the bot's day, in Vietnam
     for received in (f"thidua-demo-LDG-{year}-thong-ke.png", f"thidua-demo-LDG-{year}-{today}.xlsx"):
         assert (tmp_path / received).stat().st_size > 0  # the chart and the workbook, beside the database
         assert str(tmp_path.resolve() / received) in result.stdout

@@ -15,13 +15,15 @@ from bot.engine.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from storage.database import Store
-from tests.conftest import BotHolder, People
+from tests.conftest import ZALO, BotHolder, People
 from tests.helpers.chat import Chat, labels
 from tests.helpers.flows import give_phone, linked
 from tests.helpers.roster import MAI, STRANGER
+from tests.helpers.zalo_chat import ZaloChat
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_help_lists_the_commands_with_their_vietnamese_aliases(people: People) -> None:
     mai = await linked(people, MAI)
     await mai.send("/huongdan")
@@ -85,11 +87,22 @@ async def test_unknown_commands_and_stray_text_get_clear_answers(people: People)
 async def test_stickers_edits_and_documents_get_clear_answers(chat: Callable[..., Chat]) -> None:
     mai = await linked(chat, MAI)
     await mai.act(mai.user.send_sticker())
-    assert "chỉ đọc được tin nhắn chữ" in mai.last_text
+    assert mai.last_text == plain(text("vi", "fallback.unsupported"))
     await mai.act(mai.user.edit_last_message("sửa lại"))
     assert mai.last_text == plain(text("vi", "fallback.edited"))
     await mai.act(mai.user.send_document("baocao.pdf", b"%PDF-1.4", "application/pdf"))
-    assert "chỉ đọc được tin nhắn chữ" in mai.last_text
+    assert mai.last_text == plain(text("vi", "fallback.unsupported"))
+
+
+@pytest.mark.parametrize("channel_kind", ZALO)
+async def test_on_zalo_a_sticker_is_answered_without_naming_buttons_or_contact_sharing(
+    people: People,
+) -> None:
+    mai = await linked(people, MAI)
+    assert isinstance(mai, ZaloChat)
+    await mai.send_sticker()
+    assert mai.last_text == plain(text("vi", "fallback.unsupported"))
+    assert "nút bấm" not in mai.last_text and "chia sẻ" not in mai.last_text  # Zalo has neither
 
 
 async def test_over_long_and_html_like_text_is_refused_or_escaped(people: People, store: Store) -> None:
@@ -108,7 +121,7 @@ async def test_over_long_and_html_like_text_is_refused_or_escaped(people: People
     await nam.send("<i>Trần</i> & Nam 🎉")
     assert "<i>Trần</i> & Nam 🎉" in nam.last_text
     async with store.begin() as repos:
-        assert await repos.join_requests.pending_of_user(people.channel, str(STRANGER[0])) is None
+        assert await repos.join_requests.pending_of_user(people.channel, people.user_id(STRANGER[0])) is None
 
 
 @pytest.mark.sandbox  # Telegram only: groups

@@ -90,7 +90,7 @@ async def test_the_chart_and_the_workbook_are_saved_beside_the_database(
     assert shown("demo.file_saved", path=chart) in stats
     assert chart.read_bytes().startswith(b"\x89PNG")
     export = await demo.say(f"/baocao LDG-{YEAR}")
-    workbook = tmp_path / f"demo-LDG-{YEAR}-{vietnam_today().isoformat()}.xlsx"
+    workbook = tmp_path / f"demo-LDG-{YEAR}-{vietnam_today().isoformat()}.xlsx"  # the day in Vietnam
     assert shown("demo.file_saved", path=workbook) in export
     assert workbook.read_bytes().startswith(b"PK")
     again = await demo.say(f"/thongke LDG-{YEAR}")  # asked twice: both kept

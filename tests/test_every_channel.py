@@ -23,7 +23,7 @@ from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI
 
 
-async def linked_member_code(store: Store, channel: str, user_id: int) -> str | None:
+async def linked_member_code(store: Store, channel: str, user_id: str) -> str | None:
     async with store.begin() as repos:
         account = await repos.accounts.get(channel, str(user_id))
         if account is None or account.member_id is None:
@@ -46,7 +46,7 @@ async def test_onboarding_links_a_member_by_the_shared_phone(people: People, sto
     replies = await mai.share_contact()
     assert any(vi("onboarding.linked") in m.plain_text for m in replies)
     assert "Hoàng Thị Mai" in mai.last_text and "Công đoàn cơ sở Điện lực Hà Quảng" in mai.last_text
-    assert await linked_member_code(store, people.channel, MAI[0]) == "DV001"
+    assert await linked_member_code(store, people.channel, people.user_id(MAI[0])) == "DV001"
 
 
 async def test_a_launch_reaches_members_through_the_outbox_and_a_member_registers(

@@ -112,6 +112,7 @@ async def test_a_newcomers_typed_name_is_written_as_names_are(people: People, st
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_broadcast_to_the_unregistered_carries_the_register_button(people: People) -> None:
     hung, mai = await campaign_running(people)
     await hung.send("/thongbao")

@@ -72,6 +72,7 @@ async def test_each_bad_pledge_line_is_named_with_why_and_nothing_is_taken(
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_changing_a_registration_shows_the_pledges_keeps_them_and_removes_them_only_when_asked(
     people: People, store: Store
 ) -> None:

@@ -55,6 +55,7 @@ async def test_launch_plans_reminders_at_eight_in_the_morning_before_the_deadlin
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_reminder_reaches_only_the_unregistered_and_opens_the_registration(
     people: People, store: Store, clock: ManualClock
 ) -> None:

@@ -122,6 +122,7 @@ async def open_page(officer: Chat | MemoryChat, title: str) -> None:
 
 
 @pytest.mark.telegram
+@pytest.mark.zalo
 async def test_a_district_is_measured_against_its_own_target_or_none(people: People, store: Store) -> None:
     campaign = await province_campaign(store)
     await submitted_by(store, "DV001", campaign, "Đọc công tơ từ xa")

@@ -2,7 +2,8 @@
 ``body`` its text without a numbered menu; ``carries_file`` and ``file_content`` the file it carries.
 
 Telegram shows inline buttons or a reply keyboard (the contact request); the in-process channel shows buttons,
-or a numbered menu where it has none, and its contact request; Zalo shows a numbered menu in the text.
+or a numbered menu where it has none, and its contact request; Zalo shows a numbered menu in the text and
+carries no file, only a photo by its URL.
 """
 
 from __future__ import annotations
@@ -25,13 +26,18 @@ def choices(message: SentMessage | Sent | ZaloSent) -> list[str]:
     return shown + ([message.ask_contact] if message.ask_contact else [])
 
 
-def carries_file(message: SentMessage | Sent) -> bool:
-    """The message carries a photo or a document."""
+def carries_file(message: SentMessage | Sent | ZaloSent) -> bool:
+    """The message carries a photo or a document (on Zalo only a photo, by its URL)."""
+    if isinstance(message, ZaloSent):
+        return message.kind == "photo"
     return message.file is not None if isinstance(message, Sent) else message.kind in ("photo", "document")
 
 
-def file_content(message: SentMessage | Sent) -> bytes | None:
-    """The bytes of the file the bot made and sent with this message (not a file re-sent by its id)."""
+def file_content(message: SentMessage | Sent | ZaloSent) -> bytes | None:
+    """The bytes of the file the bot made and sent with this message (not a file re-sent by its id; never on
+    Zalo, where a bot sends no file, only a photo's URL)."""
+    if isinstance(message, ZaloSent):
+        return None
     if isinstance(message, Sent):
         return message.file.content if message.file is not None and message.file.content else None
     return message.file_bytes

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from bot.channels.memory import Sent
 from bot.sandbox import SentMessage
+from bot.sandbox.zalo import ZaloSent
 from tests.helpers.chat import Chat
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.zalo_chat import ZaloChat
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,11 @@ class Attached:
     is_photo: bool
 
 
-def attached(message: SentMessage | Sent) -> Attached | None:
-    """The photo or document a message carries, or None for text alone."""
+def attached(message: SentMessage | Sent | ZaloSent) -> Attached | None:
+    """The photo or document a message carries, or None for text alone (always on Zalo, where a bot sends
+    no file: at most a photo's address)."""
+    if isinstance(message, ZaloSent):
+        return None
     if isinstance(message, SentMessage):
         if message.file_bytes is None:
             return None
@@ -31,7 +36,9 @@ def attached(message: SentMessage | Sent) -> Attached | None:
     return Attached(message.file.name, message.file.content, message.file.is_photo)
 
 
-def sends_files(person: Chat | MemoryChat) -> bool:
+def sends_files(person: Chat | MemoryChat | ZaloChat) -> bool:
     """Whether the channel this person talks through can send photos and documents."""
-    name = "memory" if isinstance(person, MemoryChat) else "telegram"
+    name = (
+        "memory" if isinstance(person, MemoryChat) else "zalo" if isinstance(person, ZaloChat) else "telegram"
+    )
     return next(c for c in person.runtime.channels if c.name == name).capabilities.files_out

@@ -17,16 +17,19 @@ from storage.database import Store
 from tests.helpers.chat import Chat
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW
+from tests.helpers.zalo_chat import ZaloChat
 
-Person = Chat | MemoryChat
+Person = Chat | MemoryChat | ZaloChat
 
 
 def can_share_contact(person: Person) -> bool:
     """The person's channel lets them share their phone contact (Telegram does, Zalo does not)."""
+    if isinstance(person, ZaloChat):
+        return False
     return not isinstance(person, MemoryChat) or person.channel.capabilities.contact
 
 
-async def fresh_code(person: MemoryChat, phone: str) -> str:
+async def fresh_code(person: Person, phone: str) -> str:
     """A new personal link code for the roster member with this phone, as an officer's sheet would give."""
     runtime = person.runtime
     normalized = normalize_phone(phone)
@@ -44,7 +47,6 @@ async def linked(chat: Callable[..., Person], person: tuple[int, str, str, str])
     if can_share_contact(member):
         await member.share_contact()
     else:
-        assert isinstance(member, MemoryChat)
         await member.send(await fresh_code(member, person[3]))
     return member
 
@@ -69,7 +71,7 @@ async def join_as_stranger(nam: Person, search: str = "dien luc", unit: str = "�
     await nam.press("Gửi yêu cầu")
 
 
-async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: int) -> None:
+async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: int | str) -> None:
     """Make an account with no roster entry an officer of the unit, as ``thidua grant --user`` would."""
     async with store.begin() as repos:
         unit = await repos.units.by_code(unit_code)

@@ -1,24 +1,44 @@
 """``ZaloChat``: a person talking to the real bot on the Zalo sandbox over HTTP, with ``MemoryChat``'s API.
 
 ``await mai.send("/start")``, ``await mai.press("Đăng ký")`` (types the option's words, as a person
-answering a numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.last_text``. Each
-action waits until the bot has answered it and the outbox is idle. ``link_in_database`` ties a Zalo account
-to a roster member directly, for tests that need one before linking without contact sharing exists.
+answering a numbered menu would), ``await mai.choose(2)`` (types its number), ``mai.send_photo(...)`` (an
+image Zalo hands over by its URL), ``mai.last_text``. Each action waits until the bot has answered it and
+the outbox is idle; every message read through it (``messages``, ``last``) is checked against Zalo's rules
+(``assert_fits_zalo``).
+``link_in_database`` ties a Zalo account to a roster member directly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from bot.app import Runtime
 from bot.domain.vn.textkeys import search_key
-from bot.sandbox.zalo import ZaloSandbox, ZaloSent, ZaloUser
+from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox, ZaloSent, ZaloUser
 from storage.database import Store
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
 _OPTION = re.compile(r"^(\d+)\. (.+)$")
+_MARKUP = re.compile(r"</?(b|i|u|s|a|code|pre|tg-spoiler|blockquote)\b[^>]*>|&(amp|lt|gt|quot);")
+# Words that send a Zalo person looking for what Zalo does not have: a button to press, a contact to share.
+_NOT_ON_ZALO = re.compile(
+    r"\bbấm\b|chia sẻ số điện thoại|\bpress\b|\btap\b|share (my|your) phone", re.IGNORECASE
+)
+_PHOTOS = "https://photo.zalo.example/"  # where the sandbox's persons' photos are said to live
+
+
+def assert_fits_zalo(message: ZaloSent, typed: Iterable[str] = ()) -> None:
+    """A message the bot sent obeys Zalo's rules: at most 2,000 characters, plain text (no HTML tag or
+    entity, which Zalo would show as typed), and never asks to press a button or share a contact (Zalo has
+    neither); what the person typed themselves may be echoed."""
+    assert len(message.text) <= MAX_TEXT_LENGTH, f"{len(message.text)} characters: {message.text[:80]!r}"
+    echoed = " ".join(typed)
+    for markup in _MARKUP.finditer(message.text):
+        assert markup.group() in echoed, f"markup reaches Zalo: {message.text!r}"
+    for words in _NOT_ON_ZALO.finditer(message.text):
+        assert words.group() in echoed, f"asks for what Zalo has not: {message.text!r}"
 
 
 def menu(message: ZaloSent) -> list[str]:
@@ -54,6 +74,13 @@ class ZaloChat:
         self.user_id = self.user.user_id
         self.phone = phone
         self.language_code = language_code  # Zalo tells no language: kept for the same signature
+        self._photos = 0  # photos sent so far, numbering their URLs
+        self._typed: list[str] = []  # what this person typed, which the bot may echo as typed
+
+    @property
+    def runtime(self) -> Runtime:
+        """The bot this person talks to now (a restart replaces it)."""
+        return self._runtime()
 
     async def _act(self, action: Awaitable[str]) -> list[ZaloSent]:
         before = len(self.messages)
@@ -66,11 +93,17 @@ class ZaloChat:
 
     async def send(self, text: str) -> list[ZaloSent]:
         """Send a text or a command; returns the new messages the bot sent to this chat."""
+        self._typed.append(text)
         return await self._act(self.user.send_text(text))
 
     async def send_image(self, photo_url: str, caption: str | None = None) -> list[ZaloSent]:
         """Send a photo by its URL, as Zalo hands it to the bot."""
         return await self._act(self.user.send_image(photo_url, caption))
+
+    async def send_photo(self, content: bytes) -> list[ZaloSent]:
+        """Send a photo: Zalo hands the bot only its URL (the bytes stay with Zalo)."""
+        self._photos += 1
+        return await self.send_image(f"{_PHOTOS}{self.user_id}/{self._photos}-{len(content)}.jpg")
 
     async def send_sticker(self) -> list[ZaloSent]:
         """Send a sticker."""
@@ -94,13 +127,18 @@ class ZaloChat:
 
     @property
     def messages(self) -> list[ZaloSent]:
-        """Everything the bot sent to this chat so far."""
-        return self.user.messages()
+        """Everything the bot sent to this chat so far, each checked against Zalo's rules."""
+        sent = self.user.messages()
+        for message in sent:
+            assert_fits_zalo(message, self._typed)
+        return sent
 
     @property
     def last(self) -> ZaloSent:
-        """The bot's newest message to this chat."""
-        return self.user.last()
+        """The bot's newest message to this chat, checked against Zalo's rules."""
+        message = self.user.last()
+        assert_fits_zalo(message, self._typed)
+        return message
 
     @property
     def last_text(self) -> str:
