@@ -29,8 +29,6 @@ from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
 from bot.engine.config import ConfigError, Settings, load_settings
 from bot.engine.logs import setup_logging
-from bot.reports.export_xlsx import build_workbook
-from bot.reports.link_codes import build_codes_sheet
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
@@ -219,6 +217,8 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
     lines = [
         plain(line) for line in report_lines(settings.language, data, now.astimezone(settings.zone).date())
     ]
+    from bot.reports.export_xlsx import build_workbook  # openpyxl only for the commands that write one
+
     content = await asyncio.to_thread(build_workbook, data, settings.language, settings.zone, lines)
     await _write_out(out, content)
     registrations = _counted(len(data.registrations), "registration")
@@ -241,6 +241,8 @@ async def _export_codes(store: Store, settings: Settings, unit_code: str, out: P
             raise CliError(f"--unit {unit_code!r}: no such unit")
         valid_for = timedelta(days=settings.link_code_days)
         issued = await issue_codes(repos, CLI_ACTOR, unit, now, valid_for)
+        from bot.reports.link_codes import build_codes_sheet
+
         content = await asyncio.to_thread(build_codes_sheet, issued, settings.language, settings.zone)
         # Inside the transaction: codes nobody could print are not stored, and the old ones still work.
         await _write_out(out, content)

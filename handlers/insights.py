@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from datetime import date
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from bot.domain.insight_queries import campaign_figures, export_data
 from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
@@ -16,8 +17,6 @@ from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
 from bot.engine.context import Ctx
 from bot.engine.events import Button, FileOut
-from bot.reports.charts import stats_chart
-from bot.reports.export_xlsx import build_workbook
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
 
@@ -53,6 +52,20 @@ async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
         ctx.say(ctx.t("insights.pick"), rows)
         return None
     return await campaign_scope(ctx.repos, ctx.who, running[0])
+
+
+# matplotlib and openpyxl take half a second to import and tens of MB: loaded by the first chart or
+# workbook, in the worker thread that draws it, never at start and never on the event loop.
+def _draw_chart(figures: CampaignFigures, language: str) -> bytes:
+    from bot.reports.charts import stats_chart
+
+    return stats_chart(figures, language)
+
+
+def _build_workbook(data: ExportData, language: str, zone: ZoneInfo, lines: list[str]) -> bytes:
+    from bot.reports.export_xlsx import build_workbook
+
+    return build_workbook(data, language, zone, lines)
 
 
 def _progress(language: str, part: int, whole: int | None) -> str:
@@ -148,7 +161,7 @@ async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
     if not ctx.channel.capabilities.delivers_files:  # the figures in words are the whole answer
         ctx.say(words)
         return
-    png = await asyncio.to_thread(stats_chart, figures, ctx.lang)
+    png = await asyncio.to_thread(_draw_chart, figures, ctx.lang)
     name = f"{campaign.code}-thong-ke.png"
     if len(words) <= CAPTION_LIMIT:
         ctx.say(words, file=FileOut(name, png, is_photo=True))
@@ -231,7 +244,7 @@ async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
         ctx.say(ctx.t("insights.export_no_files", code=campaign.code))
         ctx.say(Html(escape("\n\n".join(lines))))
         return
-    content = await asyncio.to_thread(build_workbook, data, ctx.lang, ctx.settings.zone, lines)
+    content = await asyncio.to_thread(_build_workbook, data, ctx.lang, ctx.settings.zone, lines)
     name = f"{campaign.code}-{ctx.today.isoformat()}.xlsx"
     ctx.say(
         ctx.t("insights.export_caption", title=campaign.title, unit=scope.name), file=FileOut(name, content)

@@ -11,7 +11,6 @@ from bot.domain.records import Unit
 from bot.engine.buttons import CodesUnit
 from bot.engine.context import Ctx
 from bot.engine.events import FileOut
-from bot.reports.link_codes import build_codes_sheet
 from handlers.unit_pick import named_or_picked_unit, pressed_unit
 from messages import formatting
 
@@ -38,6 +37,8 @@ async def _send_sheet(ctx: Ctx, unit: Unit) -> None:
     if not issued:
         ctx.say(ctx.t("codes.empty", unit=unit.name))
         return
+    from bot.reports.link_codes import build_codes_sheet  # openpyxl: loaded by the first sheet
+
     content = await asyncio.to_thread(build_codes_sheet, issued, ctx.lang, ctx.settings.zone)
     expires = formatting.day(issued[0].expires_at.astimezone(ctx.settings.zone).date(), ctx.lang)
     ctx.say(

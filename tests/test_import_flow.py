@@ -6,6 +6,8 @@ inside functions and under TYPE_CHECKING), so a back-edge fails here before it r
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +214,14 @@ def test_handlers_read_through_the_transaction_and_write_only_through_the_domain
         if (repo, method) in writes
     ]
     assert offending == [], "handlers write through bot/domain, not ctx.repos:\n" + "\n".join(offending)
+
+
+def test_starting_the_service_loads_no_chart_or_workbook_library() -> None:
+    """matplotlib, numpy, PIL and openpyxl cost half a second and tens of MB: only the first chart or
+    workbook loads them."""
+    check = "import sys, bot.cli; print(sorted({m.split('.')[0] for m in sys.modules} & HEAVY))"
+    heavy = "HEAVY = {'matplotlib', 'numpy', 'PIL', 'openpyxl'}; "
+    loaded = subprocess.run(
+        [sys.executable, "-c", heavy + check], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"
