@@ -143,7 +143,7 @@ async def test_a_failing_handler_leaves_an_apology_in_the_chat_and_the_traceback
     def broken_chart(*args: object) -> bytes:
         raise RuntimeError("the chart broke")
 
-    monkeypatch.setattr(handlers.insights, "stats_chart", broken_chart)
+    monkeypatch.setattr(handlers.insights, "_draw_chart", broken_chart)
     script = f":as hung\n/start\n:share\n/thongke LDG-{YEAR}\n".encode()
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(script)))
     await asyncio.wait_for(run_demo(load_settings(_env_file=None), tmp_path / "demo.db", tour=False), 60)
