@@ -23,13 +23,17 @@ from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
 from bot.domain.linking import issue_member_code
 from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
+from bot.sandbox import TelegramSandbox
+from bot.sandbox.zalo import ZaloSandbox
 from messages import plain, text
 from storage.database import Store
 from tests.conftest import People
+from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
 from tests.helpers.flows import can_share_contact, give_phone, linked
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, STRANGER, UNITS_CSV
+from tests.helpers.zalo_chat import ZaloChat
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 
@@ -411,3 +415,39 @@ async def test_codes_and_typed_phones_are_never_logged(
     assert await linked_member_code(store, people.channel, people.user_id(MAI[0])) == "DV001"
     for secret in (code, code.replace("-", ""), own, own.replace("-", ""), "0933000111", "0933 000 111"):
         assert secret not in logged
+
+
+@pytest.mark.sandbox
+async def test_a_member_on_telegram_and_zalo_gets_one_copy_over_the_real_sandboxes(
+    store: Store, db_url: str, clock: ManualClock, sandbox: TelegramSandbox, zalo_sandbox: ZaloSandbox
+) -> None:
+    settings = load_settings(
+        _env_file=None,
+        database_url=db_url,
+        telegram_token=sandbox.token,
+        telegram_api_url=sandbox.api_url,
+        zalo_token=zalo_sandbox.token,
+        zalo_api_url=zalo_sandbox.api_url,
+    )
+    runtime = Runtime(settings, clock, poll_timeout=1)
+    await runtime.start()
+    try:
+        hung = await linked(lambda *p: Chat(sandbox.user(*p[:3], phone=p[3]), lambda: runtime), HUNG)
+        mai = await linked(lambda *p: Chat(sandbox.user(*p[:3], phone=p[3]), lambda: runtime), MAI)
+        await mai.send("/malienket")
+        [code] = CODE.findall(mai.last_text)
+        clock.advance(timedelta(minutes=2))
+        mai_zalo = ZaloChat(zalo_sandbox, lambda: runtime, *MAI)
+        await mai_zalo.send("/start")
+        await mai_zalo.send(code)  # linked on Zalo too, and used it last
+        await hung.send("/thongbao")
+        await hung.send("Họp công đoàn sáng thứ Hai")
+        await hung.press("Tất cả đoàn viên")
+        assert "— 2 người" in hung.last_text  # two people, whatever their channels
+        await hung.press("Xác nhận gửi")
+        await runtime.outbox.wait_idle()
+        on_telegram = sum("Họp công đoàn sáng thứ Hai" in m.plain_text for m in mai.messages)
+        on_zalo = sum("Họp công đoàn sáng thứ Hai" in m.text for m in mai_zalo.messages)
+        assert (on_telegram, on_zalo) == (0, 1)
+    finally:
+        await runtime.stop()
