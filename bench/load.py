@@ -74,8 +74,11 @@ def phone(number: int) -> str:
     return f"09123{number:05d}"
 
 
-async def seed(store: Store, count: int, linked: bool, now: datetime, today: date) -> None:
-    """A province with base unions, ``count`` members on the roster and a few launched campaigns."""
+async def seed(
+    store: Store, count: int, linked: int, now: datetime, today: date, campaigns: int = CAMPAIGNS
+) -> None:
+    """A province with base unions, ``count`` members on the roster of whom the first ``linked`` have a
+    Telegram account (user id FIRST_USER + n), and ``campaigns`` launched campaigns."""
     await prepare_database(store)
     async with store.begin() as repos:
         root = await repos.units.insert("LOAD", "LĐLĐ tỉnh thử tải", "ldld tinh thu tai", None, now)
@@ -102,7 +105,7 @@ async def seed(store: Store, count: int, linked: bool, now: datetime, today: dat
                 for n in range(count)
             ],
         )
-        for number in range(CAMPAIGNS):  # launched before anyone is linked: no announcement to send
+        for number in range(campaigns):  # launched before anyone is linked: no announcement to send
             spec = CampaignSpec(
                 code=f"LOAD-{number}",
                 title=f"Phong trào thử tải {number}",
@@ -145,7 +148,7 @@ async def seed(store: Store, count: int, linked: bool, now: datetime, today: dat
                         "linked_at": now,
                         "created_at": now,
                     }
-                    for n in range(count)
+                    for n in range(linked)
                 ],
             )
 
@@ -290,7 +293,8 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
         )
         now = datetime.now(UTC)
         runtime = Runtime(settings, poll_timeout=1)
-        await seed(runtime.store, count, linked, now, now.astimezone(settings.zone).date())
+        today = now.astimezone(settings.zone).date()
+        await seed(runtime.store, count, count if linked else 0, now, today)
         await runtime.start()
         answered = Answered(runtime)
         user_ids = [FIRST_USER + n for n in range(count)]

@@ -1,0 +1,254 @@
+"""Updates benchmark: the full bot against the floor, a bare python-telegram-bot echo bot, in one run.
+
+    python bench/updates.py            # 2,000 updates from 500 linked members of a 10,000-member roster
+    python bench/updates.py --small    # 300 updates from 100 linked members of 1,000, for CI
+
+Both bots take their updates from the same Bot API sandbox (in a child process, as bench/load.py runs it, so
+the CPU figures are the bot's) through the same aiohttp transport
+(bot/channels/telegram/aiohttp_request.py), with python-telegram-bot answering up to
+MAX_CONCURRENT_UPDATES updates at once:
+1. the echo bot: an Application with one MessageHandler that replies with the text; no database;
+2. the full bot: ``Runtime`` with its SQLite file in a temporary folder, the roster and a dozen launched
+   campaigns seeded as bench/load.py seeds them.
+Each is given the same queue of updates (/campaigns, /help, /start in turn from the linked members), queued
+before it starts polling. Prints for each: updates/s and CPU ms per update (the process's
+``resource.getrusage``, its threads included, from ``start`` to the last answer) and the p50/p95/p99 reply
+time (from ``start`` to each update's answer), then the ratios full/echo. Never asserts: figures are for
+people to compare (issue 13's target: the full bot at >= 50% of the floor, <= 2 ms CPU per update).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.load import FIRST_USER, ErrorCount, Members, percentile, seed, start_sandbox
+from bot.app import Runtime
+from bot.channels.telegram.aiohttp_request import AiohttpRequest
+from bot.channels.telegram.channel import ALLOWED_UPDATES, MAX_CONCURRENT_UPDATES
+from bot.engine.config import load_settings
+from messages import plain, text
+
+COMMANDS = ("/campaigns", "/help", "/start")
+CAMPAIGNS = 12
+WAIT_SECONDS = 1800.0  # for the last answer of a run: a bound, not an expectation
+QUEUE_CONCURRENCY = 32  # control calls in flight while the updates are queued
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One bot's run."""
+
+    updates: int
+    seconds: float
+    cpu_seconds: float
+    reply_seconds: list[float]
+
+    @property
+    def rate(self) -> float:
+        """Updates answered per second, wall clock."""
+        return self.updates / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """The bot process's CPU milliseconds per update."""
+        return 1000 * self.cpu_seconds / self.updates
+
+
+class Answers:
+    """When each awaited update was answered: a handler in a later group of the bot's Application runs once
+    the bot's own handler is done."""
+
+    def __init__(self, app: AnyApplication, update_ids: list[int]) -> None:
+        self._waiting = set(update_ids)
+        self.at: dict[int, float] = {}
+        self.done = asyncio.Event()
+        if not self._waiting:
+            self.done.set()
+        app.add_handler(TypeHandler(Update, self._answered), group=1)
+
+    async def _answered(self, update: Update, _context: object) -> None:
+        if update.update_id in self._waiting:
+            self._waiting.discard(update.update_id)
+            self.at[update.update_id] = time.perf_counter()
+            if not self._waiting:
+                self.done.set()
+
+
+def cpu_seconds() -> float:
+    """User and system CPU of this process so far, all its threads (the sandbox child is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def queue_updates(members: Members, linked: int, count: int) -> list[int]:
+    """``count`` updates, /campaigns, /help and /start in turn from the linked members; their ids."""
+    update_ids: list[int] = []
+    for first in range(0, count, QUEUE_CONCURRENCY):  # a batch at a time, so the queue keeps their order
+        batch = range(first, min(count, first + QUEUE_CONCURRENCY))
+        update_ids += await asyncio.gather(
+            *(members.act(FIRST_USER + n % linked, "send", COMMANDS[n % len(COMMANDS)]) for n in batch)
+        )
+    return update_ids
+
+
+async def measure(
+    app: AnyApplication,
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+    ids: list[int],
+) -> Figures:
+    """Start a bot whose updates are queued, wait for the answer to each, stop it; its figures."""
+    answers = Answers(app, ids)
+    cpu_before = cpu_seconds()
+    started = time.perf_counter()
+    await start()
+    await asyncio.wait_for(answers.done.wait(), WAIT_SECONDS)
+    elapsed = max(answers.at.values()) - started
+    cpu = cpu_seconds() - cpu_before
+    await stop()
+    return Figures(len(ids), elapsed, cpu, [at - started for at in answers.at.values()])
+
+
+def echo_bot(token: str, api_url: str) -> AnyApplication:
+    """The floor: python-telegram-bot on the bot's aiohttp transport, replying with the text it got."""
+
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    app: AnyApplication = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+async def run_echo(token: str, api_url: str, update_ids: list[int]) -> Figures:
+    """The echo bot's run over the queued updates."""
+    app = echo_bot(token, api_url)
+
+    async def start() -> None:
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=timedelta(seconds=1), allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def stop() -> None:
+        assert app.updater is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    return await measure(app, start, stop, update_ids)
+
+
+def report(name: str, figures: Figures) -> None:
+    """One bot's lines."""
+    replies = figures.reply_seconds
+    print(f"  {name}")
+    print(f"    updates/s            {figures.rate:8.0f}   ({figures.updates:,} in {figures.seconds:.2f} s)")
+    print(f"    CPU per update       {figures.cpu_ms:8.2f} ms")
+    for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        print(f"    reply time {label}       {percentile(replies, share):8.2f} s")
+
+
+async def run(roster: int, linked: int, count: int, rate: float) -> None:
+    """Seed, run the echo bot then the full bot over the same queue, print the figures."""
+    child, api_url, token, control_url = start_sandbox(linked)
+    scratch = tempfile.TemporaryDirectory(prefix="thidua-updates-")
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        settings = load_settings(
+            _env_file=None,
+            database_url=f"sqlite+aiosqlite:///{Path(scratch.name) / 'updates.db'}",
+            telegram_token=SecretStr(token),
+            telegram_api_url=api_url,
+            telegram_rate=rate,
+        )
+        now = datetime.now(UTC)
+        runtime = Runtime(settings, poll_timeout=1)
+        await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
+        assert runtime.telegram is not None
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
+            members = Members(session, control_url)
+            echo = await run_echo(token, api_url, await queue_updates(members, linked, count))
+            full = await measure(
+                runtime.telegram.app, runtime.start, runtime.stop, await queue_updates(members, linked, count)
+            )
+            texts = await members.texts()
+        apology = plain(text("vi", "fallback.error"))
+        apologies = sum(said == apology for seen in texts.values() for said in seen)
+        listed = plain(text("vi", "campaigns.member_head"))
+        lists = sum(listed in said for seen in texts.values() for said in seen)
+        print(
+            f"{count:,} queued updates ({', '.join(COMMANDS)} in turn) from {linked:,} linked members "
+            f"of {roster:,}, {CAMPAIGNS} campaigns; limit {rate:,.0f} msg/s"
+        )
+        report("echo bot (python-telegram-bot, aiohttp transport, no database)", echo)
+        report("full bot (Runtime, SQLite)", full)
+        print(f"  full/echo updates/s    {full.rate / echo.rate:8.3f}   (target >= 0.50)")
+        print(f"  full/echo CPU          {full.cpu_ms / echo.cpu_ms:8.1f} x")
+        asked = len(range(0, count, len(COMMANDS)))
+        print(f"  campaign lists seen    {lists:8d} of {asked} /campaigns")
+        print(f"  apologies              {apologies:8d}")
+        print(f"  errors logged          {errors.count:8d} {errors.first[:200]}")
+    finally:
+        logging.getLogger().removeHandler(errors)
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+        scratch.cleanup()
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--updates", type=int, default=2_000)
+    parser.add_argument("--members", type=int, default=10_000, help="members on the roster")
+    parser.add_argument("--linked", type=int, default=500, help="members linked, who send the updates")
+    parser.add_argument("--small", action="store_true", help="300 updates, 100 linked of 1,000, for CI")
+    parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE of the full bot")
+    args = parser.parse_args()
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    if args.small:
+        asyncio.run(run(1_000, 100, 300, args.rate))
+    else:
+        asyncio.run(run(args.members, args.linked, args.updates, args.rate))
+
+
+if __name__ == "__main__":
+    main()
