@@ -104,7 +104,7 @@ def cpu_seconds() -> float:
 async def queue_updates(members: Members, linked: int, count: int) -> list[int]:
     """``count`` updates, /campaigns, /help and /start in turn from the linked members; their ids."""
     update_ids: list[int] = []
-    for first in range(0, count, QUEUE_CONCURRENCY):  # a batch at a time, so the queue keeps their order
+    for first in range(0, count, QUEUE_CONCURRENCY):  # batches of distinct members: theirs queue in order
         batch = range(first, min(count, first + QUEUE_CONCURRENCY))
         update_ids += await asyncio.gather(
             *(members.act(FIRST_USER + n % linked, "send", COMMANDS[n % len(COMMANDS)]) for n in batch)
