@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -274,6 +275,14 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     logging.getLogger().setLevel(logging.WARNING)
+    webhook_settings: dict[str, Any] = {}
+    if webhook:
+        port = free_port()
+        webhook_settings = {
+            "webhook_url": f"http://127.0.0.1:{port}",
+            "webhook_secret": "bench-secret",
+            "listen": f"127.0.0.1:{port}",
+        }
     try:
         settings = load_settings(
             _env_file=None,
@@ -281,15 +290,7 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
             telegram_token=SecretStr(token),
             telegram_api_url=api_url,
             telegram_rate=rate,
-            **(
-                {
-                    "webhook_url": f"http://127.0.0.1:{port}",
-                    "webhook_secret": "bench-secret",
-                    "listen": f"127.0.0.1:{port}",
-                }
-                if webhook and (port := free_port())
-                else {}
-            ),
+            **webhook_settings,
         )
         now = datetime.now(UTC)
         runtime = Runtime(settings, poll_timeout=1)
