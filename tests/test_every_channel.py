@@ -18,18 +18,9 @@ from storage.database import Store
 from storage.records import Pledge
 from tests.conftest import People
 from tests.helpers.campaigns import TITLE, campaign_running
-from tests.helpers.flows import can_share_contact, fresh_code, linked
+from tests.helpers.flows import can_share_contact, fresh_code, linked, linked_member_code
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI
-
-
-async def linked_member_code(store: Store, channel: str, user_id: str) -> str | None:
-    async with store.begin() as repos:
-        account = await repos.accounts.get(channel, str(user_id))
-        if account is None or account.member_id is None:
-            return None
-        member = await repos.members.get(account.member_id)
-        return member.code if member else None
 
 
 def vi(key: str, **params: object) -> str:

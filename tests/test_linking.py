@@ -30,7 +30,7 @@ from storage.database import Store
 from tests.conftest import People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
-from tests.helpers.flows import can_share_contact, give_phone, linked
+from tests.helpers.flows import can_share_contact, give_phone, linked, linked_member_code
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, STRANGER, UNITS_CSV
 from tests.helpers.zalo_chat import ZaloChat
@@ -50,15 +50,6 @@ async def code_for(store: Store, clock: ManualClock, member_code: str) -> str:
         assert member is not None
         issued = await issue_member_code(repos, "test", member, clock.now(), timedelta(days=30))
     return issued.code
-
-
-async def linked_member_code(store: Store, channel: str, user_id: str) -> str | None:
-    async with store.begin() as repos:
-        account = await repos.accounts.get(channel, str(user_id))
-        if account is None or account.member_id is None:
-            return None
-        member = await repos.members.get(account.member_id)
-        return member.code if member else None
 
 
 @pytest.mark.zalo

@@ -22,7 +22,15 @@ from storage.tables import join_requests, units
 from tests.conftest import ADMIN_ID, BotHolder, People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import choices
-from tests.helpers.flows import Person, can_share_contact, fresh_code, give_phone, join_as_stranger, linked
+from tests.helpers.flows import (
+    Person,
+    can_share_contact,
+    fresh_code,
+    give_phone,
+    join_as_stranger,
+    linked,
+    linked_member_code,
+)
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 from tests.helpers.zalo_chat import ZaloChat
 
@@ -34,15 +42,6 @@ def invite_code(invite_text: str) -> str:
     found = _INVITE_CODE.search(invite_text)
     assert found is not None, invite_text
     return found.group(1)
-
-
-async def linked_member_code(store: Store, channel: str, user_id: str) -> str | None:
-    async with store.begin() as repos:
-        account = await repos.accounts.get(channel, str(user_id))
-        if account is None or account.member_id is None:
-            return None
-        member = await repos.members.get(account.member_id)
-        return member.code if member else None
 
 
 async def prove_identity(person: Person, phone: str) -> list[object]:

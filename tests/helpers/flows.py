@@ -77,3 +77,13 @@ async def grant_by_account(store: Store, unit_code: str, channel: str, user_id: 
         unit = await repos.units.by_code(unit_code)
         assert unit is not None
         assert await repos.roles.grant_to_user(unit.id, channel, str(user_id), "test", NOW)
+
+
+async def linked_member_code(store: Store, channel: str, user_id: str) -> str | None:
+    """The roster code of the member the account ``channel``/``user_id`` is linked to, if it is."""
+    async with store.begin() as repos:
+        account = await repos.accounts.get(channel, str(user_id))
+        if account is None or account.member_id is None:
+            return None
+        member = await repos.members.get(account.member_id)
+        return member.code if member else None
