@@ -12,13 +12,12 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Runtime
-from bot.domain.broadcasts import send_to_subtree
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
-from bot.engine.events import Outgoing
 from bot.sandbox.zalo import ZaloSandbox, ZaloUser
 from storage.database import Store
 from storage.records import BroadcastProgress
+from tests.helpers.crowd import queue_to_dien_luc
 from tests.helpers.roster import NOW
 
 pytestmark = pytest.mark.sandbox
@@ -77,23 +76,7 @@ async def zalo_members(store: Store, sandbox: ZaloSandbox, count: int) -> list[Z
 async def queue_broadcast(store: Store, sandbox: ZaloSandbox) -> int:
     """NEWS to every linked member of CĐCS Điện lực, asked for by a Zalo officer who gets the summary."""
     sandbox.user(REQUESTER, "Cán bộ")
-    async with store.begin() as repos:
-        requester = await repos.accounts.touch("zalo", REQUESTER, REQUESTER, "Cán bộ", NOW)
-        unit = await repos.units.by_code("CDCS-DL")
-        assert unit is not None
-        message = Outgoing(NEWS).to_json()
-        sent = await send_to_subtree(
-            repos,
-            kind="broadcast",
-            title=NEWS,
-            unit=unit,
-            campaign_id=None,
-            requested_by=requester.id,
-            messages={"vi": message, "en": message},
-            default_language="vi",
-            now=NOW,
-        )
-    return sent.broadcast_id
+    return await queue_to_dien_luc(store, "zalo", REQUESTER, NEWS)
 
 
 async def progress(store: Store, broadcast_id: int) -> BroadcastProgress:

@@ -46,8 +46,14 @@ async def queue_broadcast(store: Store, sandbox: TelegramSandbox, text: str) -> 
     """Queue ``text`` to every linked member of CĐCS Điện lực, asked for by user ``REQUESTER`` (who is
     not among them and receives the summary); returns the broadcast's id."""
     sandbox.user(REQUESTER, "Cán bộ")
+    return await queue_to_dien_luc(store, "telegram", str(REQUESTER), text)
+
+
+async def queue_to_dien_luc(store: Store, channel: str, requester_id: str, text: str) -> int:
+    """Queue ``text`` to every linked member of CĐCS Điện lực, asked for by the account ``requester_id``
+    of ``channel`` (who receives the summary); returns the broadcast's id."""
     async with store.begin() as repos:
-        requester = await repos.accounts.touch("telegram", str(REQUESTER), str(REQUESTER), "Cán bộ", NOW)
+        requester = await repos.accounts.touch(channel, requester_id, requester_id, "Cán bộ", NOW)
         unit = await repos.units.by_code("CDCS-DL")
         assert unit is not None
         message = Outgoing(text).to_json()
