@@ -217,7 +217,7 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
     lines = [
         plain(line) for line in report_lines(settings.language, data, now.astimezone(settings.zone).date())
     ]
-    from bot.reports.export_xlsx import build_workbook  # openpyxl only for the commands that write one
+    from bot.reports.export_xlsx import build_workbook  # XlsxWriter only for the commands that write one
 
     content = await asyncio.to_thread(build_workbook, data, settings.language, settings.zone, lines)
     await _write_out(out, content)

@@ -54,7 +54,7 @@ async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
     return await campaign_scope(ctx.repos, ctx.who, running[0])
 
 
-# matplotlib and openpyxl take half a second to import and tens of MB: loaded by the first chart or
+# matplotlib (half a second to import, tens of MB) and XlsxWriter are loaded by the first chart or
 # workbook, in the worker thread that draws it, never at start and never on the event loop.
 def _draw_chart(figures: CampaignFigures, language: str) -> bytes:
     from bot.reports.charts import stats_chart

@@ -330,6 +330,23 @@ def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
     assert lines == ["SƠ KẾT PHONG TRÀO", "Liên đoàn Lao động huyện Hà Quảng", None, "💰 80.000.000 đ"]
 
 
+def test_the_workbook_reads_its_rows_once_as_they_come() -> None:
+    """A cursor's rows can be written without holding them all: one-pass iterators give the same workbook."""
+    data = export_data()
+    streamed = replace(
+        data,
+        registrations=iter(data.registrations),
+        initiatives=iter(data.initiatives),
+        deliveries=iter(data.deliveries),
+    )
+    books = [openpyxl.load_workbook(io.BytesIO(build_workbook(d, "vi", VIETNAM))) for d in (data, streamed)]
+    listed, read_once = ([list(sheet.iter_rows(values_only=True)) for sheet in book] for book in books)
+    assert read_once == listed
+    summary = {item: value for item, value, *_ in books[1]["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Giá trị làm lợi của sáng kiến được công nhận"] == 80_000_000
+    assert books[1]["Sáng kiến"].auto_filter.ref == "A1:W2"
+
+
 def test_english_headers_and_sheet_names() -> None:
     book = workbook("en")
     assert book.sheetnames == ["Summary", "Units", "Registrations", "Initiatives", "Deliveries"]

@@ -217,10 +217,10 @@ def test_handlers_read_through_the_transaction_and_write_only_through_the_domain
 
 
 def test_starting_the_service_loads_no_chart_or_workbook_library() -> None:
-    """matplotlib, numpy, PIL and openpyxl cost half a second and tens of MB: only the first chart or
-    workbook loads them."""
+    """matplotlib, numpy, PIL, openpyxl and XlsxWriter cost half a second and tens of MB: only the first
+    chart or workbook loads them."""
     check = "import sys, bot.cli; print(sorted({m.split('.')[0] for m in sys.modules} & HEAVY))"
-    heavy = "HEAVY = {'matplotlib', 'numpy', 'PIL', 'openpyxl'}; "
+    heavy = "HEAVY = {'matplotlib', 'numpy', 'PIL', 'openpyxl', 'xlsxwriter'}; "
     loaded = subprocess.run(
         [sys.executable, "-c", heavy + check], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.strip()

@@ -1,25 +1,21 @@
 """The officer's XLSX workbook of one campaign: summary, units, registrations, initiatives, deliveries and,
 when given, the review report. ``build_workbook(data, language, zone)`` returns the file's bytes; every word
-comes from the catalogs, dates are real Excel dates in local time, money and shares real numbers.
+comes from the catalogs, dates are real Excel dates in local time, money and shares real numbers. XlsxWriter
+in constant-memory mode writes each row as it comes, so the rows may be any iterables.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import chain
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell as OpenpyxlCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from bot.domain.initiatives import CRITERIA, score_figures
 from bot.domain.insights import (
@@ -43,14 +39,8 @@ COUNT = "#,##0"
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
 DATE_WIDTHS = {DAY: 12, MOMENT: 17}
 CELL_LIMIT = 32_767  # characters Excel keeps in a cell
-COMPRESSION = 1  # zlib level: the rows compress well enough at the fastest setting
-EMPTY_SHEET_DATA = "<sheetData></sheetData>"
-_DIMENSION = re.compile(r"<dimension ref=\"[^\"]*\"\s*/>")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control codes XML 1.0 cannot carry
-_PRESERVE = ' xml:space="preserve"'
 _LEADING_SYMBOLS = re.compile(r"^\W+")
-_BOLD = Font(bold=True)
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 Value = str | int | float | date | datetime | None
 
@@ -77,42 +67,55 @@ class Column:
 
 @dataclass(slots=True)
 class Table:
-    """One sheet: a header row, the rows under the autofilter and, below them, rows such as totals."""
+    """One sheet: a header row, the rows under the autofilter (read once, as they come) and, below them,
+    rows such as totals."""
 
     title: str
     columns: list[Column]
-    rows: list[list[Cell]]
+    rows: Iterable[Sequence[Cell]]
     footer: list[list[Cell]] = field(default_factory=list)
 
 
 def build_workbook(
     data: ExportData, language: str, zone: ZoneInfo, report_lines: list[str] | None = None
 ) -> bytes:
-    """The workbook as XLSX bytes; a Report sheet is added only when ``report_lines`` is given."""
+    """The workbook as XLSX bytes; a Report sheet is added only when ``report_lines`` is given. The
+    registrations, initiatives and deliveries are read once, in order, so they may come from a cursor."""
     words = _Words(language, zone)
+    recognised = _RecognisedValue()
     tables = [
-        _summary(words, data),
         _units(words, data.figures),
         _registrations(words, data.registrations),
-        _initiatives(words, data.initiatives),
+        _initiatives(words, recognised.counted(data.initiatives)),
         _deliveries(words, data.deliveries),
     ]
     if report_lines is not None:
         tables.append(_report(words, report_lines))
-    book = Workbook()
-    book.remove(book.active)
-    sheets = [(_lay_out(book, table), table) for table in tables]
-    styles = _Styles(sheets[0][0])
-    rows = [(_sheet_data(table, styles), _dimension(table)) for _, table in sheets]  # registers the styles
-    skeleton = io.BytesIO()
-    book.save(skeleton)
-    # Sheets learn their part names (xl/worksheets/sheetN.xml) while the workbook is saved.
-    parts = {sheet.path.lstrip("/"): data for (sheet, _), data in zip(sheets, rows, strict=True)}
-    return _with_sheet_data(skeleton.getvalue(), parts)
+    output = io.BytesIO()
+    # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
+    book = Workbook(output, {"constant_memory": True})
+    formats = _Formats(book)
+    # The summary is the first sheet but written last: it adds up the initiatives as their rows go by.
+    summary = book.add_worksheet(words("export.sheet_summary"))
+    for table in tables:
+        _write_sheet(book.add_worksheet(table.title), table, formats)
+    _write_sheet(summary, _summary(words, data, recognised.total), formats)
+    book.close()
+    return output.getvalue()
 
 
-def _dimension(table: Table) -> str:
-    return f"A1:{get_column_letter(len(table.columns))}{1 + len(table.rows) + len(table.footer)}"
+class _RecognisedValue:
+    """The value of the recognised initiatives, added up while their rows are written."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def counted(self, initiatives: Iterable[InitiativeRow]) -> Iterator[InitiativeRow]:
+        """The initiatives as they come, each recognised one's value added to the total."""
+        for row in initiatives:
+            if row.status == "recognised":
+                self.total += row.value_dong or 0
+            yield row
 
 
 class _Words:
@@ -152,10 +155,9 @@ class _Words:
         return aware.astimezone(self.zone).replace(tzinfo=None)
 
 
-def _summary(w: _Words, data: ExportData) -> Table:
+def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
     figures, campaign = data.figures, data.figures.campaign
     scope = figures.scope
-    recognised_value = sum(row.value_dong or 0 for row in data.initiatives if row.status == "recognised")
 
     def fact(key: str, value: Cell) -> list[Cell]:
         return [w(f"export.{key}"), value, None, None, None]
@@ -234,7 +236,7 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
     return Table(w("export.sheet_units"), columns, rows, footer=[whole])
 
 
-def _registrations(w: _Words, registrations: list[RegistrationRow]) -> Table:
+def _registrations(w: _Words, registrations: Iterable[RegistrationRow]) -> Table:
     collective = w("export.collective")
     columns = [
         Column(w("export.unit")),
@@ -247,7 +249,7 @@ def _registrations(w: _Words, registrations: list[RegistrationRow]) -> Table:
         Column(w("export.status")),
         Column(w("export.updated_at"), MOMENT),
     ]
-    rows: list[list[Cell]] = [
+    rows: Iterable[list[Cell]] = (
         [
             row.unit_name,
             row.member_code,
@@ -260,7 +262,7 @@ def _registrations(w: _Words, registrations: list[RegistrationRow]) -> Table:
             w.local(row.updated_at),
         ]
         for row in registrations
-    ]
+    )
     return Table(w("export.sheet_registrations"), columns, rows)
 
 
@@ -275,7 +277,7 @@ def _pledge(content: str, unit: str, figure: str) -> str:
     return f"{content} — {amount}" if amount else content
 
 
-def _initiatives(w: _Words, initiatives: list[InitiativeRow]) -> Table:
+def _initiatives(w: _Words, initiatives: Iterable[InitiativeRow]) -> Table:
     columns = [
         Column(w("export.initiative_id")),
         Column(w("export.unit")),
@@ -299,7 +301,7 @@ def _initiatives(w: _Words, initiatives: list[InitiativeRow]) -> Table:
         Column(w("export.submitted_at"), MOMENT),
         Column(w("export.history"), wrap=True),
     ]
-    rows = [_initiative(w, row) for row in initiatives]
+    rows = (_initiative(w, row) for row in initiatives)
     return Table(w("export.sheet_initiatives"), columns, rows)
 
 
@@ -348,7 +350,7 @@ def _event(w: _Words, entry: HistoryEntry) -> str:
     return _LEADING_SYMBOLS.sub("", scored)
 
 
-def _deliveries(w: _Words, deliveries: list[DeliveryRow]) -> Table:
+def _deliveries(w: _Words, deliveries: Iterable[DeliveryRow]) -> Table:
     columns = [
         Column(w("export.kind")),
         Column(w("export.title"), wrap=True),
@@ -360,7 +362,7 @@ def _deliveries(w: _Words, deliveries: list[DeliveryRow]) -> Table:
         Column(w("export.pending"), COUNT),
         Column(w("export.sent_rate"), PERCENT),
     ]
-    rows: list[list[Cell]] = [
+    rows: Iterable[list[Cell]] = (
         [
             w.named(f"export.kind_{row.kind}", row.kind),
             row.title,
@@ -373,7 +375,7 @@ def _deliveries(w: _Words, deliveries: list[DeliveryRow]) -> Table:
             row.sent / row.total if row.total else None,
         ]
         for row in deliveries
-    ]
+    )
     return Table(w("export.sheet_deliveries"), columns, rows)
 
 
@@ -386,148 +388,124 @@ def _report(w: _Words, lines: list[str]) -> Table:
     return Table(w("export.sheet_report"), [Column(w("export.report"))], rows)
 
 
-class _Styles:
-    """Cell style attributes by number format, wrapping and boldness, registered through openpyxl so that the
-    stylesheet it writes holds them."""
+class _Formats:
+    """XlsxWriter formats by number format, wrapping and boldness, each made once."""
 
-    def __init__(self, sheet: Worksheet) -> None:
-        self._sheet = sheet
-        self._attributes: dict[tuple[str | None, bool, bool], str] = {}
+    def __init__(self, book: Workbook) -> None:
+        self._book = book
+        self._formats: dict[tuple[str | None, bool, bool], Format | None] = {}
 
-    def attribute(self, number_format: str | None, wrap: bool, bold: bool) -> str:
-        """The cell's ``s="…"`` attribute, empty for the default style."""
+    def get(self, number_format: str | None, wrap: bool, bold: bool) -> Format | None:
+        """The format of such a cell, ``None`` for the default style."""
         key = (number_format, wrap, bold)
-        if key not in self._attributes:
-            cell = OpenpyxlCell(self._sheet)
+        if key not in self._formats:
+            properties: dict[str, object] = {}
             if number_format:
-                cell.number_format = number_format
+                properties["num_format"] = number_format
             if wrap:
-                cell.alignment = _WRAP
+                properties.update(text_wrap=True, valign="top")
             if bold:
-                cell.font = _BOLD
-            style = int(cell.style_id)
-            self._attributes[key] = f' s="{style}"' if style else ""
-        return self._attributes[key]
+                properties["bold"] = True
+            self._formats[key] = self._book.add_format(properties) if properties else None
+        return self._formats[key]
 
 
-def _lay_out(book: Workbook, table: Table) -> Worksheet:
-    """An empty sheet with the table's column widths, frozen header row and autofilter."""
-    sheet = book.create_sheet(table.title)
-    for index, width in enumerate(_widths(table), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{1 + len(table.rows)}"
-    return sheet
+def _write_sheet(sheet: Worksheet, table: Table, formats: _Formats) -> None:
+    """A table into its sheet, row by row as it yields them: header, rows and footer, then the column widths
+    measured on the way, the frozen header row and the autofilter over the rows above the footer."""
+    widths = _Widths(table.columns)
+    header = formats.get(None, False, True)
+    for index, column in enumerate(table.columns):
+        sheet.write_string(0, index, column.header, header)
+    number = 0
+    for number, row in enumerate(table.rows, start=1):
+        _write_row(sheet, number, table.columns, row, formats, False)
+        widths.measure(row)
+    filtered = number
+    for number, row in enumerate(table.footer, start=filtered + 1):
+        _write_row(sheet, number, table.columns, row, formats, True)
+        widths.measure(row)
+    for index, width in enumerate(widths.result()):
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, filtered, len(table.columns) - 1)
 
 
-def _sheet_data(table: Table, styles: _Styles) -> str:
-    """The ``<sheetData>`` element of a table: its header, rows and footer as SpreadsheetML."""
-    letters = [get_column_letter(index) for index in range(1, len(table.columns) + 1)]
-    headers: list[Cell] = [column.header for column in table.columns]
-    parts = ["<sheetData>", _row_xml(1, letters, [Column("")] * len(letters), headers, styles, True)]
-    number = 2
-    for rows, bold in ((table.rows, False), (table.footer, True)):
-        for row in rows:
-            parts.append(_row_xml(number, letters, table.columns, row, styles, bold))
-            number += 1
-    parts.append("</sheetData>")
-    # Characters XML cannot carry (stray control codes in what people typed) go in one pass at the end.
-    return _ILLEGAL.sub("", "".join(parts))
-
-
-def _row_xml(
+def _write_row(
+    sheet: Worksheet,
     number: int,
-    letters: list[str],
     columns: Sequence[Column],
     row: Sequence[Cell],
-    styles: _Styles,
+    formats: _Formats,
     bold: bool,
-) -> str:
-    """One ``<row>``; empty cells are left out."""
-    cells = [
-        _cell_xml(f"{letter}{number}", value, column, styles, bold)
-        for letter, column, value in zip(letters, columns, row, strict=False)
-        if value is not None
-    ]
-    return f'<row r="{number}">{"".join(cells)}</row>'
+) -> None:
+    """One row; empty cells are left out."""
+    for index, (column, value) in enumerate(zip(columns, row, strict=False)):
+        number_format = column.number_format
+        if isinstance(value, Styled):
+            number_format, value = value.number_format, value.value
+        if value is None:
+            continue
+        if isinstance(value, str):
+            # Stray control codes in what people typed: XML cannot carry them.
+            words = (value if value.isprintable() else _ILLEGAL.sub("", value))[:CELL_LIMIT]
+            wrap = column.wrap and ("\n" in words or len(words) > WRAPPED_WIDTH)
+            sheet.write_string(number, index, words, formats.get(None, wrap, bold))
+        elif isinstance(value, datetime):
+            sheet.write_datetime(number, index, value, formats.get(MOMENT, False, bold))
+        elif isinstance(value, date):
+            sheet.write_datetime(number, index, value, formats.get(DAY, False, bold))
+        else:
+            sheet.write_number(number, index, value, formats.get(number_format, False, bold))
 
 
-def _cell_xml(ref: str, value: Cell, column: Column, styles: _Styles, bold: bool) -> str:
-    number_format = column.number_format
+class _Widths:
+    """Each column as wide as its longest line (header included), within sensible bounds, measured as the
+    rows go by; a column stops being measured once one of its values reaches its cap."""
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self._caps = [WRAPPED_WIDTH if column.wrap else MAX_WIDTH for column in columns]
+        self._longest = [
+            max(DATE_WIDTHS.get(column.number_format or "", 0), _length(column.header)) for column in columns
+        ]
+        self._open = [
+            index
+            for index, column in enumerate(columns)
+            if column.number_format not in DATE_WIDTHS and self._longest[index] < self._caps[index]
+        ]
+
+    def measure(self, row: Sequence[Cell]) -> None:
+        """Widen the columns still measured to this row's values."""
+        if not self._open:
+            return
+        reached = False
+        for index in self._open:
+            if index < len(row):
+                length = _length(row[index])
+                if length > self._longest[index]:
+                    self._longest[index] = length
+                    reached = reached or length >= self._caps[index]
+        if reached:
+            self._open = [i for i in self._open if self._longest[i] < self._caps[i]]
+
+    def result(self) -> list[float]:
+        """The widths, in characters."""
+        return [
+            float(min(cap, max(MIN_WIDTH, longest + 2)))
+            for cap, longest in zip(self._caps, self._longest, strict=True)
+        ]
+
+
+def _length(value: Cell) -> int:
+    """How many characters the longest line of a value takes as shown."""
     if isinstance(value, Styled):
-        number_format = value.number_format
         value = value.value
     if isinstance(value, str):
-        wrap = column.wrap and ("\n" in value or len(value) > WRAPPED_WIDTH)
-        words = value[:CELL_LIMIT].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        space = _PRESERVE if words[:1].isspace() or words[-1:].isspace() else ""
-        style = styles.attribute(None, wrap, bold)
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{words}</t></is></c>'
-    if value is None:
-        return ""
+        return len(value) if "\n" not in value else max(map(len, value.split("\n")))
     if isinstance(value, datetime):
-        number_format, value = MOMENT, float(to_excel(value))
-    elif isinstance(value, date):
-        number_format, value = DAY, float(to_excel(value))
-    return f'<c r="{ref}"{styles.attribute(number_format, False, bold)}><v>{value!r}</v></c>'
-
-
-def _with_sheet_data(skeleton: bytes, sheet_data: dict[str, tuple[str, str]]) -> bytes:
-    """openpyxl's package with each sheet's empty ``<sheetData>`` replaced by the table's rows."""
-    result = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(skeleton)) as source,
-        zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as target,
-    ):
-        if not set(sheet_data) <= set(source.namelist()):
-            raise RuntimeError("openpyxl named the worksheet parts differently")
-        for item in source.infolist():
-            content = source.read(item)
-            if item.filename in sheet_data:
-                rows, dimension = sheet_data[item.filename]
-                xml = content.decode()
-                if EMPTY_SHEET_DATA not in xml:
-                    raise RuntimeError(f"openpyxl wrote {item.filename} in an unexpected shape")
-                xml = xml.replace(EMPTY_SHEET_DATA, rows, 1)
-                content = _DIMENSION.sub(f'<dimension ref="{dimension}" />', xml, count=1).encode()
-            target.writestr(item.filename, content)
-    return result.getvalue()
-
-
-def _widths(table: Table) -> list[float]:
-    """Each column as wide as its longest line (header included), within sensible bounds."""
-    widths: list[float] = []
-    for index, column in enumerate(table.columns):
-        cap = WRAPPED_WIDTH if column.wrap else MAX_WIDTH
-        if column.number_format in DATE_WIDTHS:
-            longest = DATE_WIDTHS[column.number_format]
-        else:
-            longest = _longest(
-                (row[index] for row in chain(table.rows, table.footer) if index < len(row)), cap
-            )
-        longest = max(longest, _longest([column.header], cap))
-        widths.append(float(min(cap, max(MIN_WIDTH, longest + 2))))
-    return widths
-
-
-def _longest(values: Iterable[Cell], cap: int) -> int:
-    """The longest line among ``values`` as shown, looking no further once one reaches ``cap``."""
-    longest = 0
-    for value in values:
-        if isinstance(value, Styled):
-            value = value.value
-        if isinstance(value, str):
-            length = len(value) if "\n" not in value else max(map(len, value.split("\n")))
-        elif isinstance(value, datetime):
-            length = DATE_WIDTHS[MOMENT]
-        elif isinstance(value, date):
-            length = DATE_WIDTHS[DAY]
-        elif isinstance(value, int | float):
-            length = len(f"{value:,.0f}") + 2
-        else:
-            continue
-        if length > longest:
-            longest = length
-            if longest >= cap:
-                break
-    return longest
+        return DATE_WIDTHS[MOMENT]
+    if isinstance(value, date):
+        return DATE_WIDTHS[DAY]
+    if isinstance(value, int | float):
+        return len(f"{value:,.0f}") + 2
+    return 0
