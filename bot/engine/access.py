@@ -49,20 +49,27 @@ class Identity:
 
 
 async def identify(repos: Repos, settings: Settings, event: Incoming, now: datetime) -> Identity:
-    """The identity behind ``event``; creates the channel account on first contact."""
-    account = await repos.accounts.touch(event.channel, event.user_id, event.chat_id, event.display_name, now)
-    return await identity_of(repos, settings, account)
+    """The identity behind ``event``; creates the channel account on first contact.
+
+    Two SELECTs on every update: the account with its member and unit, then the units it leads."""
+    account, member, unit = await repos.accounts.touch_with_member(
+        event.channel, event.user_id, event.chat_id, event.display_name, now
+    )
+    return await _identity(repos, settings, account, member, unit)
 
 
 async def identity_of(repos: Repos, settings: Settings, account: Account) -> Identity:
     """The identity of a known account (also used to refresh it after linking)."""
-    member = await repos.members.get(account.member_id) if account.member_id is not None else None
-    unit = await repos.units.get(member.unit_id) if member is not None else None
+    found = await repos.members.with_unit(account.member_id) if account.member_id is not None else None
+    member, unit = found if found is not None else (None, None)
+    return await _identity(repos, settings, account, member, unit)
+
+
+async def _identity(
+    repos: Repos, settings: Settings, account: Account, member: Member | None, unit: Unit | None
+) -> Identity:
     is_admin = settings.is_admin(account.channel, account.user_id)
-    if is_admin:
-        led = [u for u in await repos.units.all() if u.parent_id is None]
-    else:
-        led = _outermost(await repos.units.many(await repos.roles.unit_ids_of(account)))
+    led = await repos.units.roots() if is_admin else _outermost(await repos.roles.units_of(account))
     return Identity(account, member, unit, tuple(led), is_admin)
 
 

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Account
+from storage.records import Account, Member, Unit
+from storage.repos.members import MEMBER_COLUMNS
+from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts as accounts
-from storage.tables import members
+from storage.tables import members, units
 
 # ``last_seen_at`` is rewritten at most once a minute per account: an update that changes nothing else
 # stays a read, and a member switching channels within the same minute is the only one misjudged.
@@ -92,12 +94,25 @@ class AccountRepo:
     ) -> Account:
         """The account of this identity, created on first contact and kept current after (when it was last
         seen, to the minute)."""
-        query = sa.select(*ACCOUNT_COLUMNS, accounts.c.last_seen_at).where(
-            accounts.c.channel == channel, accounts.c.user_id == user_id
+        account, _member, _unit = await self.touch_with_member(channel, user_id, chat_id, display_name, now)
+        return account
+
+    async def touch_with_member(
+        self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> tuple[Account, Member | None, Unit | None]:
+        """``touch``, with the linked member and their unit read in the same SELECT (every update asks)."""
+        query = (
+            sa.select(*ACCOUNT_COLUMNS, accounts.c.last_seen_at, *MEMBER_COLUMNS, *UNIT_COLUMNS)
+            .select_from(
+                accounts.outerjoin(members, members.c.id == accounts.c.member_id).outerjoin(
+                    units, units.c.id == members.c.unit_id
+                )
+            )
+            .where(accounts.c.channel == channel, accounts.c.user_id == user_id)
         )
         row = (await self.conn.execute(query)).first()
         if row is None:
-            await self.conn.execute(
+            inserted = await self.conn.execute(
                 accounts.insert().values(
                     channel=channel,
                     user_id=user_id,
@@ -108,10 +123,14 @@ class AccountRepo:
                     reachable=True,
                 )
             )
-            account = await self.get(channel, user_id)
-            assert account is not None
-            return account
-        found, last_seen = Account(*row[:-1]), row[-1]
+            (account_id,) = inserted.inserted_primary_key or (None,)
+            assert isinstance(account_id, int)
+            return Account(account_id, channel, user_id, chat_id, display_name, None, None, True), None, None
+        accounted, members_at = len(ACCOUNT_COLUMNS), len(ACCOUNT_COLUMNS) + 1
+        units_at = members_at + len(MEMBER_COLUMNS)
+        found, last_seen = Account(*row[:accounted]), row[accounted]
+        member = Member(*row[members_at:units_at]) if row[members_at] is not None else None
+        unit = Unit(*row[units_at:]) if row[units_at] is not None else None
         current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
         if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
             # Writing again after blocking the bot means the person is reachable once more.
@@ -120,10 +139,10 @@ class AccountRepo:
                 .where(accounts.c.id == found.id)
                 .values(chat_id=chat_id, display_name=display_name, reachable=True, last_seen_at=now)
             )
-            return Account(
+            found = Account(
                 found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
             )
-        return found
+        return found, member, unit
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
         """Tie the account to a roster member; it takes the reminder settings of the member's other
