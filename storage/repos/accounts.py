@@ -127,7 +127,9 @@ class AccountRepo:
         )
         rows = (await self.conn.execute(query)).all()
         if not rows:
-            inserted = await self.conn.execute(
+            # First contact: a role may have been granted to this channel identity before it wrote, so the
+            # new account is read back through the same joins.
+            await self.conn.execute(
                 accounts.insert().values(
                     channel=channel,
                     user_id=user_id,
@@ -138,11 +140,7 @@ class AccountRepo:
                     reachable=True,
                 )
             )
-            (account_id,) = inserted.inserted_primary_key or (None,)
-            assert isinstance(account_id, int)
-            return Seen(
-                Account(account_id, channel, user_id, chat_id, display_name, None, None, True), None, None, ()
-            )
+            rows = (await self.conn.execute(query)).all()
         member_at = len(ACCOUNT_COLUMNS) + 1
         unit_at = member_at + len(MEMBER_COLUMNS)
         led_at = unit_at + len(UNIT_COLUMNS)
