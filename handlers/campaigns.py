@@ -54,9 +54,11 @@ async def _member_list(ctx: Ctx, unit: Unit) -> bool:
     found = await domain.open_for(ctx.repos, unit)
     if not found:
         return False
+    listed = found[:LIST_LIMIT]
+    mine = await ctx.repos.registrations.of_member_in([c.id for c in listed], ctx.who.member.id)
     lines, rows = [ctx.t("campaigns.member_head")], []
-    for campaign in found[:LIST_LIMIT]:
-        registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
+    for campaign in listed:
+        registration = mine.get(campaign.id)
         status = registration.status if registration else "none"
         lines.append(
             ctx.t(

@@ -50,6 +50,17 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """An account as an update finds it: its member and their unit when linked, and the units it leads
+    (through the member or the channel identity), in path order."""
+
+    account: Account
+    member: Member | None
+    unit: Unit | None
+    led_units: tuple[Unit, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DialogState:
     """Where a chat stands in a multi-step flow, kept in the database so a restart resumes it."""
 

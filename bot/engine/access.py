@@ -15,7 +15,7 @@ from bot.domain.insights import covered_scope
 from bot.engine.config import Settings
 from bot.engine.events import Incoming
 from storage.database import Repos
-from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Unit
+from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Seen, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +49,35 @@ class Identity:
 
 
 async def identify(repos: Repos, settings: Settings, event: Incoming, now: datetime) -> Identity:
-    """The identity behind ``event``; creates the channel account on first contact."""
-    account = await repos.accounts.touch(event.channel, event.user_id, event.chat_id, event.display_name, now)
-    return await identity_of(repos, settings, account)
+    """The identity behind ``event``; creates the channel account on first contact.
+
+    One SELECT on every update: the account with its member, unit and led units (an admin's roots: a second).
+    """
+    seen = await repos.accounts.touch_identity(
+        event.channel, event.user_id, event.chat_id, event.display_name, now
+    )
+    return await _identity(repos, settings, seen)
 
 
 async def identity_of(repos: Repos, settings: Settings, account: Account) -> Identity:
     """The identity of a known account (also used to refresh it after linking)."""
-    member = await repos.members.get(account.member_id) if account.member_id is not None else None
-    unit = await repos.units.get(member.unit_id) if member is not None else None
-    is_admin = settings.is_admin(account.channel, account.user_id)
-    if is_admin:
-        led = [u for u in await repos.units.all() if u.parent_id is None]
-    else:
-        led = _outermost(await repos.units.many(await repos.roles.unit_ids_of(account)))
-    return Identity(account, member, unit, tuple(led), is_admin)
+    found = await repos.members.with_unit(account.member_id) if account.member_id is not None else None
+    member, unit = found if found is not None else (None, None)
+    return await _identity(
+        repos, settings, Seen(account, member, unit, tuple(await repos.roles.units_of(account)))
+    )
 
 
-def _outermost(units: list[Unit]) -> list[Unit]:
+async def _identity(repos: Repos, settings: Settings, seen: Seen) -> Identity:
+    account = seen.account
+    if settings.is_admin(account.channel, account.user_id):
+        return Identity(account, seen.member, seen.unit, tuple(await repos.units.roots()), True)
+    return Identity(account, seen.member, seen.unit, _outermost(seen.led_units), False)
+
+
+def _outermost(units: tuple[Unit, ...]) -> tuple[Unit, ...]:
     """Drop units that lie inside another of the list: leading a parent already covers them."""
-    return [unit for unit in units if not any(o is not unit and o.covers(unit) for o in units)]
+    return tuple(unit for unit in units if not any(o is not unit and o.covers(unit) for o in units))
 
 
 async def unit_in_charge(repos: Repos, who: Identity, unit_id: int) -> Unit | None:

@@ -7,9 +7,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Account
+from storage.records import Account, Member, Seen, Unit
+from storage.repos.members import MEMBER_COLUMNS
+from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts as accounts
-from storage.tables import members
+from storage.tables import members, units
+from storage.tables import officer_roles as roles
 
 # ``last_seen_at`` is rewritten at most once a minute per account: an update that changes nothing else
 # stays a read, and a member switching channels within the same minute is the only one misjudged.
@@ -92,11 +95,40 @@ class AccountRepo:
     ) -> Account:
         """The account of this identity, created on first contact and kept current after (when it was last
         seen, to the minute)."""
-        query = sa.select(*ACCOUNT_COLUMNS, accounts.c.last_seen_at).where(
-            accounts.c.channel == channel, accounts.c.user_id == user_id
+        return (await self.touch_identity(channel, user_id, chat_id, display_name, now)).account
+
+    async def touch_identity(
+        self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> Seen:
+        """``touch``, with the linked member, their unit and the units the account leads read in the same
+        SELECT (every update asks): one row per led unit, or one row when it leads none."""
+        led = units.alias("led")
+        holder = sa.or_(
+            sa.and_(roles.c.channel == accounts.c.channel, roles.c.user_id == accounts.c.user_id),
+            roles.c.member_id == accounts.c.member_id,
         )
-        row = (await self.conn.execute(query)).first()
-        if row is None:
+        joined = (
+            accounts.outerjoin(members, members.c.id == accounts.c.member_id)
+            .outerjoin(units, units.c.id == members.c.unit_id)
+            .outerjoin(roles, holder)
+            .outerjoin(led, led.c.id == roles.c.unit_id)
+        )
+        query = (
+            sa.select(
+                *ACCOUNT_COLUMNS,
+                accounts.c.last_seen_at,
+                *MEMBER_COLUMNS,
+                *UNIT_COLUMNS,
+                *(led.c[column.name] for column in UNIT_COLUMNS),
+            )
+            .select_from(joined)
+            .where(accounts.c.channel == channel, accounts.c.user_id == user_id)
+            .order_by(led.c.path)
+        )
+        rows = (await self.conn.execute(query)).all()
+        if not rows:
+            # First contact: a role may have been granted to this channel identity before it wrote, so the
+            # new account is read back through the same joins.
             await self.conn.execute(
                 accounts.insert().values(
                     channel=channel,
@@ -108,10 +140,16 @@ class AccountRepo:
                     reachable=True,
                 )
             )
-            account = await self.get(channel, user_id)
-            assert account is not None
-            return account
-        found, last_seen = Account(*row[:-1]), row[-1]
+            rows = (await self.conn.execute(query)).all()
+        member_at = len(ACCOUNT_COLUMNS) + 1
+        unit_at = member_at + len(MEMBER_COLUMNS)
+        led_at = unit_at + len(UNIT_COLUMNS)
+        row = rows[0]
+        found, last_seen = Account(*row[: member_at - 1]), row[member_at - 1]
+        member = Member(*row[member_at:unit_at]) if row[member_at] is not None else None
+        unit = Unit(*row[unit_at:led_at]) if row[unit_at] is not None else None
+        # A unit led both as a member and as a channel identity comes twice.
+        led_units = {r[led_at]: Unit(*r[led_at:]) for r in rows if r[led_at] is not None}
         current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
         if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
             # Writing again after blocking the bot means the person is reachable once more.
@@ -120,10 +158,10 @@ class AccountRepo:
                 .where(accounts.c.id == found.id)
                 .values(chat_id=chat_id, display_name=display_name, reachable=True, last_seen_at=now)
             )
-            return Account(
+            found = Account(
                 found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
             )
-        return found
+        return Seen(found, member, unit, tuple(led_units.values()))
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
         """Tie the account to a roster member; it takes the reminder settings of the member's other

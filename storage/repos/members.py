@@ -8,10 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Member
+from storage.records import Member, Unit
+from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts, members, units
 
-_COLUMNS = (
+MEMBER_COLUMNS = (
     members.c.id,
     members.c.code,
     members.c.full_name,
@@ -29,18 +30,26 @@ class MemberRepo:
 
     async def get(self, member_id: int) -> Member | None:
         """The member with this id, if any."""
-        row = (await self.conn.execute(sa.select(*_COLUMNS).where(members.c.id == member_id))).first()
+        row = (await self.conn.execute(sa.select(*MEMBER_COLUMNS).where(members.c.id == member_id))).first()
         return Member(*row) if row else None
+
+    async def with_unit(self, member_id: int) -> tuple[Member, Unit] | None:
+        """The member with this id and their unit, in one SELECT."""
+        query = sa.select(*MEMBER_COLUMNS, *UNIT_COLUMNS).join(units, units.c.id == members.c.unit_id)
+        row = (await self.conn.execute(query.where(members.c.id == member_id))).first()
+        if row is None:
+            return None
+        return Member(*row[: len(MEMBER_COLUMNS)]), Unit(*row[len(MEMBER_COLUMNS) :])
 
     async def by_code(self, code: str) -> Member | None:
         """The member with this roster code, if any."""
-        row = (await self.conn.execute(sa.select(*_COLUMNS).where(members.c.code == code))).first()
+        row = (await self.conn.execute(sa.select(*MEMBER_COLUMNS).where(members.c.code == code))).first()
         return Member(*row) if row else None
 
     async def by_phone(self, phone: str) -> list[Member]:
         """Every member with this E.164 phone number (normally one)."""
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS).where(members.c.phone == phone).order_by(members.c.id)
+            sa.select(*MEMBER_COLUMNS).where(members.c.phone == phone).order_by(members.c.id)
         )
         return [Member(*row) for row in rows]
 
@@ -51,7 +60,7 @@ class MemberRepo:
 
     async def all_by_code(self) -> dict[str, Member]:
         """Every member by code, for imports."""
-        rows = await self.conn.execute(sa.select(*_COLUMNS))
+        rows = await self.conn.execute(sa.select(*MEMBER_COLUMNS))
         return {row.code: Member(*row) for row in rows}
 
     async def count(self) -> int:
@@ -169,7 +178,7 @@ class MemberRepo:
     async def within(self, path: str) -> list[tuple[Member, str, str]]:
         """Every member of the subtree with this path, with their unit's code and name, by unit then name."""
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS, units.c.code, units.c.name)
+            sa.select(*MEMBER_COLUMNS, units.c.code, units.c.name)
             .join(units, units.c.id == members.c.unit_id)
             .where(units.c.path.startswith(path))
             .order_by(units.c.path, members.c.full_name, members.c.code)

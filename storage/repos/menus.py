@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.tables import chat_menus
@@ -25,11 +26,13 @@ class MenuRepo:
         return [(str(label), str(payload)) for label, payload in options or []]
 
     async def put(self, channel: str, chat_id: str, options: list[tuple[str, str]], now: datetime) -> None:
-        """Replace the chat's menu with ``options``."""
-        await self.conn.execute(
-            chat_menus.delete().where(chat_menus.c.channel == channel, chat_menus.c.chat_id == chat_id)
-        )
+        """Replace the chat's menu with ``options``, in one statement (an upsert)."""
         rows = [[label, payload] for label, payload in options]
+        insert = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(chat_menus)
+        shown = insert.values(channel=channel, chat_id=chat_id, options=rows, shown_at=now)
         await self.conn.execute(
-            chat_menus.insert().values(channel=channel, chat_id=chat_id, options=rows, shown_at=now)
+            shown.on_conflict_do_update(
+                index_elements=["channel", "chat_id"],
+                set_={"options": shown.excluded.options, "shown_at": shown.excluded.shown_at},
+            )
         )

@@ -45,6 +45,16 @@ class RegistrationRepo:
         row = (await self.conn.execute(query)).first()
         return _registration(row) if row else None
 
+    async def of_member_in(self, campaign_ids: Sequence[int], member_id: int) -> dict[int, Registration]:
+        """The member's registrations for any of these campaigns, active or withdrawn, by campaign id."""
+        if not campaign_ids:
+            return {}
+        query = sa.select(*_COLUMNS).where(
+            registrations.c.campaign_id.in_(list(campaign_ids)), registrations.c.member_id == member_id
+        )
+        found = [_registration(row) for row in await self.conn.execute(query)]
+        return {registration.campaign_id: registration for registration in found}
+
     async def of_unit(self, campaign_id: int, unit_id: int) -> Registration | None:
         """The collective registration of a unit for the campaign, active or withdrawn."""
         query = sa.select(*_COLUMNS).where(

@@ -7,10 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Account
+from storage.records import Account, Unit
 from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id
+from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts as accounts
 from storage.tables import officer_roles as roles
+from storage.tables import units
 
 
 class RoleRepo:
@@ -49,13 +51,16 @@ class RoleRepo:
         )
         return True
 
-    async def unit_ids_of(self, account: Account) -> list[int]:
-        """The units this account leads, through its member or its own identity."""
+    async def units_of(self, account: Account) -> list[Unit]:
+        """The units this account leads, through its member or its own identity, in path order."""
         holder = sa.and_(roles.c.channel == account.channel, roles.c.user_id == account.user_id)
         if account.member_id is not None:
             holder = sa.or_(holder, roles.c.member_id == account.member_id)
-        rows = await self.conn.execute(sa.select(roles.c.unit_id).where(holder).distinct())
-        return sorted(unit_id for (unit_id,) in rows)
+        led = sa.select(roles.c.unit_id).where(holder)
+        rows = await self.conn.execute(
+            sa.select(*UNIT_COLUMNS).where(units.c.id.in_(led)).order_by(units.c.path)
+        )
+        return [Unit(*row) for row in rows]
 
     async def accounts_of_unit_officers(self, unit_id: int) -> list[Account]:
         """The reachable chat accounts of everyone who leads this very unit."""

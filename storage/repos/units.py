@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Unit
 from storage.tables import units
 
-_COLUMNS = (units.c.id, units.c.code, units.c.name, units.c.parent_id, units.c.path, units.c.depth)
+UNIT_COLUMNS = (units.c.id, units.c.code, units.c.name, units.c.parent_id, units.c.path, units.c.depth)
 
 
 def _unit(row: sa.Row[int, str, str, int | None, str, int]) -> Unit:
@@ -31,12 +31,12 @@ class UnitRepo:
 
     async def get(self, unit_id: int) -> Unit | None:
         """The unit with this id, if any."""
-        row = (await self.conn.execute(sa.select(*_COLUMNS).where(units.c.id == unit_id))).first()
+        row = (await self.conn.execute(sa.select(*UNIT_COLUMNS).where(units.c.id == unit_id))).first()
         return _unit(row) if row else None
 
     async def by_code(self, code: str) -> Unit | None:
         """The unit with this code, if any."""
-        row = (await self.conn.execute(sa.select(*_COLUMNS).where(units.c.code == code))).first()
+        row = (await self.conn.execute(sa.select(*UNIT_COLUMNS).where(units.c.code == code))).first()
         return _unit(row) if row else None
 
     async def many(self, unit_ids: Sequence[int]) -> list[Unit]:
@@ -44,7 +44,7 @@ class UnitRepo:
         if not unit_ids:
             return []
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS).where(units.c.id.in_(list(unit_ids))).order_by(units.c.path)
+            sa.select(*UNIT_COLUMNS).where(units.c.id.in_(list(unit_ids))).order_by(units.c.path)
         )
         return [_unit(row) for row in rows]
 
@@ -55,7 +55,7 @@ class UnitRepo:
     async def children(self, unit_id: int) -> list[Unit]:
         """The units directly below this one, by name."""
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS).where(units.c.parent_id == unit_id).order_by(units.c.name)
+            sa.select(*UNIT_COLUMNS).where(units.c.parent_id == unit_id).order_by(units.c.name)
         )
         return [_unit(row) for row in rows]
 
@@ -65,16 +65,23 @@ class UnitRepo:
         words = [word.replace("%", "").replace("_", "") for word in name_key_fragment.split()]
         conditions = [units.c.name_key.like(f"%{word}%") for word in words if word]
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS)
+            sa.select(*UNIT_COLUMNS)
             .where(sa.and_(sa.true(), *conditions))
             .order_by(units.c.depth.desc(), units.c.name)
             .limit(limit)
         )
         return [_unit(row) for row in rows]
 
+    async def roots(self) -> list[Unit]:
+        """The units at the top of the tree, in path order."""
+        rows = await self.conn.execute(
+            sa.select(*UNIT_COLUMNS).where(units.c.parent_id.is_(None)).order_by(units.c.path)
+        )
+        return [_unit(row) for row in rows]
+
     async def all(self) -> list[Unit]:
         """Every unit, in path order."""
-        rows = await self.conn.execute(sa.select(*_COLUMNS).order_by(units.c.path))
+        rows = await self.conn.execute(sa.select(*UNIT_COLUMNS).order_by(units.c.path))
         return [_unit(row) for row in rows]
 
     async def ids_by_code(self) -> dict[str, int]:

@@ -1,0 +1,115 @@
+"""How many SQL statements the main commands cost, each on the in-process channels (issue 13: fewer
+statements per update). Each budget is what the bot reaches today: a change that adds a query to every
+update, or a loop of queries over a list, fails here. BEGIN and COMMIT are not counted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.problems import Problem
+from handlers.campaign_views import announcement
+from messages import plain, text
+from storage.database import Store
+from storage.records import Campaign
+from tests.conftest import People
+from tests.helpers.flows import Person, linked
+from tests.helpers.roster import HUNG, MAI, NOW
+from tests.helpers.statements import counted
+
+CAMPAIGNS = 12
+
+
+async def _launched(store: Store, numbers: range) -> None:
+    """Launched campaigns of LDLD-HQ, numbered ``numbers``, stored directly (no one linked yet hears)."""
+    today = NOW.date()
+    async with store.begin() as repos:
+        for number in numbers:
+            spec = CampaignSpec(
+                code=f"NGAN-{number}",
+                title=f"Phong trào {number}",
+                kind="ongoing",
+                unit_code="LDLD-HQ",
+                starts_on=today,
+                ends_on=today + timedelta(days=300),
+                registration_deadline=today + timedelta(days=60),
+                individual_titles=["advanced_worker"],
+            )
+            campaign = await create_draft(repos, None, spec, "test", NOW, today)
+            assert isinstance(campaign, Campaign)
+            unit = await repos.units.get(campaign.unit_id)
+            assert unit is not None
+            launched = await launch(
+                repos,
+                None,
+                campaign,
+                announcement(campaign, unit, ("vi", "en"), today),
+                default_language="vi",
+                now=NOW,
+                today=today,
+            )
+            assert not isinstance(launched, Problem), launched
+
+
+async def _cost(person: Person, action: str, what: str) -> int:
+    """How many statements one update of ``person`` runs: a command sent, or a button pressed."""
+    async with counted(person.runtime.store) as statements:
+        if action == "send":
+            await person.send(what)
+        else:
+            await person.press(what)
+    print(f"{what}: {len(statements)}\n{statements}")  # shown when the test fails
+    return len(statements)
+
+
+# Per update, at what the bot reaches: one SELECT for the identity (the account with its member, their unit
+# and the units it leads) and one for the dialog state; then what the command itself reads.
+BUDGET = {
+    "/start": 2,
+    "/help": 2,
+    "/campaigns": 5,  # the unit's ancestors, the open campaigns, the member's registrations for all of them
+    "press": 6,  # a campaign's card: the campaign, its unit, its targets, the member's registration
+    "/cuatoi": 4,  # the member's registrations and initiatives
+}
+# Where menus are numbered, a reply with choices stores them (one upsert) and a typed answer reads them back.
+NUMBERED_EXTRA = {"/start": 1, "/help": 0, "/campaigns": 1, "press": 2, "/cuatoi": 0}
+
+
+def _budget(command: str, channel_kind: str) -> int:
+    """The statements ``command`` may run on this channel."""
+    return BUDGET[command] + (NUMBERED_EXTRA[command] if channel_kind == "memory-menus" else 0)
+
+
+async def test_the_main_commands_stay_within_their_statement_budget(
+    people: People, store: Store, channel_kind: str
+) -> None:
+    await _launched(store, range(1))
+    mai = await linked(people, MAI)
+    costs = {
+        "/start": await _cost(mai, "send", "/start"),
+        "/help": await _cost(mai, "send", "/help"),
+    }
+    assert "/thongke" not in mai.last_text  # a member's help, without the officers' commands
+    costs["/campaigns"] = await _cost(mai, "send", "/campaigns")
+    assert plain(text("vi", "campaigns.member_head")) in mai.last_text and "Phong trào 0" in mai.last_text
+    costs["press"] = await _cost(mai, "press", "Phong trào 0")
+    assert "NGAN-0" in mai.last_text
+    costs["/cuatoi"] = await _cost(mai, "send", "/cuatoi")
+    hung = await linked(people, HUNG)  # leads LDLD-HQ: the same one SELECT finds the unit he leads
+    officer_help = await _cost(hung, "send", "/help")
+    assert "/thongke" in hung.last_text and officer_help <= _budget("/help", channel_kind)
+    over = {command: cost for command, cost in costs.items() if cost > _budget(command, channel_kind)}
+    assert not over, f"over budget on {channel_kind}: {over}"
+
+
+async def test_listing_campaigns_costs_the_same_for_one_or_a_dozen(
+    people: People, store: Store, channel_kind: str
+) -> None:
+    await _launched(store, range(1))
+    mai = await linked(people, MAI)
+    one = await _cost(mai, "send", "/campaigns")
+    await _launched(store, range(1, CAMPAIGNS))
+    dozen = await _cost(mai, "send", "/campaigns")
+    assert all(f"Phong trào {n}" in mai.last_text for n in range(CAMPAIGNS))
+    assert dozen == one <= _budget("/campaigns", channel_kind)
