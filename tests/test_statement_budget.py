@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
 from bot.domain.problems import Problem
 from handlers.campaign_views import announcement
 from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign
-from tests.conftest import People
+from tests.conftest import IN_PROCESS, People
 from tests.helpers.flows import Person, linked
 from tests.helpers.roster import HUNG, MAI, NOW
 from tests.helpers.statements import counted
@@ -81,6 +83,8 @@ def _budget(command: str, channel_kind: str) -> int:
     return BUDGET[command] + (NUMBERED_EXTRA[command] if channel_kind == "memory-menus" else 0)
 
 
+# In process only: over HTTP the pollers, the outbox and the scheduler write and read beside the update.
+@pytest.mark.parametrize("channel_kind", IN_PROCESS, indirect=True)
 async def test_the_main_commands_stay_within_their_statement_budget(
     people: People, store: Store, channel_kind: str
 ) -> None:
@@ -103,6 +107,8 @@ async def test_the_main_commands_stay_within_their_statement_budget(
     assert not over, f"over budget on {channel_kind}: {over}"
 
 
+# In process only: over HTTP the pollers, the outbox and the scheduler write and read beside the update.
+@pytest.mark.parametrize("channel_kind", IN_PROCESS, indirect=True)
 async def test_listing_campaigns_costs_the_same_for_one_or_a_dozen(
     people: People, store: Store, channel_kind: str
 ) -> None:
