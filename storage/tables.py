@@ -118,6 +118,8 @@ officer_roles = sa.Table(
     _created_at(),
     sa.UniqueConstraint("unit_id", "member_id", name="uq_officer_roles_unit_member"),
     sa.UniqueConstraint("unit_id", "channel", "user_id", name="uq_officer_roles_unit_user"),
+    # Every update's identity query finds the roles of its channel identity by these two.
+    sa.Index("ix_officer_roles_channel_user", "channel", "user_id"),
     sa.CheckConstraint(
         "(member_id IS NOT NULL AND user_id IS NULL) OR (member_id IS NULL AND user_id IS NOT NULL)",
         name="holder",
