@@ -40,6 +40,7 @@ async def test_onboarding_links_a_member_by_the_shared_phone(people: People, sto
     assert await linked_member_code(store, people.channel, people.user_id(MAI[0])) == "DV001"
 
 
+@pytest.mark.zalo
 async def test_a_launch_reaches_members_through_the_outbox_and_a_member_registers(
     people: People, store: Store
 ) -> None:

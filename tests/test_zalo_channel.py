@@ -15,9 +15,7 @@ from bot.engine.events import Outgoing
 from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox
 from messages import plain, text
 from storage.database import Store
-from storage.records import Pledge
 from tests.conftest import ZALO, People, ZaloBot
-from tests.helpers.campaigns import TITLE, create_through_dialog, launch
 from tests.helpers.choices import body, choices
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 from tests.helpers.zalo_chat import ZaloChat, link_in_database
@@ -93,35 +91,6 @@ async def test_help_and_the_language_switch(people: People, store: Store) -> Non
     assert "Type a number" in mai.last_text  # the menu's hint in the person's language
     await mai.choose(1)
     assert mai.last_text == vi("language.set")
-
-
-async def test_a_member_linked_in_the_database_gets_the_launch_and_registers(
-    people: People, store: Store
-) -> None:
-    hung = await linked_on_zalo(people, store, HUNG, "DV002")
-    mai = await linked_on_zalo(people, store, MAI, "DV001")
-    await create_through_dialog(hung)  # type: ignore[arg-type]
-    await launch(hung)  # type: ignore[arg-type]
-    announcement = [m for m in mai.messages if "phát động phong trào thi đua" in m.text]
-    assert len(announcement) == 1 and TITLE in announcement[0].text
-    await mai.send("/phongtrao")
-    await mai.press(TITLE)
-    await mai.press("Đăng ký thi đua")
-    await mai.press("Lao động giỏi")
-    await mai.press("Xong")
-    await mai.send("Sáng kiến cải tiến kỹ thuật; sáng kiến; 2")
-    await mai.press("Xác nhận đăng ký")
-    assert "Đã ghi nhận đăng ký" in mai.last_text
-    async with store.begin() as repos:
-        campaign = await repos.campaigns.by_code("LDG-2026")
-        member = await repos.members.by_code("DV001")
-        assert campaign is not None and member is not None
-        registration = await repos.registrations.of_member(campaign.id, member.id)
-    assert registration is not None and registration.titles == ("good_worker",)
-    assert registration.pledges == (Pledge("Sáng kiến cải tiến kỹ thuật", "sáng kiến", "2"),)
-    assert any("Đã gửi: 2/2" in m.text for m in hung.messages)  # the launch's delivery summary
-    assert_fits_zalo(hung)
-    assert_fits_zalo(mai)
 
 
 async def test_a_long_message_is_split_at_2000_on_line_breaks_and_markup_never_reaches_zalo(
