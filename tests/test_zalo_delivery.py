@@ -17,7 +17,7 @@ from bot.engine.config import Settings, load_settings
 from bot.sandbox.zalo import ZaloSandbox, ZaloUser
 from storage.database import Store
 from storage.records import BroadcastProgress
-from tests.helpers.crowd import queue_to_dien_luc
+from tests.helpers.crowd import link_members, queue_to_dien_luc
 from tests.helpers.roster import NOW
 
 pytestmark = pytest.mark.sandbox
@@ -51,25 +51,8 @@ async def running(settings: Settings, clock: ManualClock) -> AsyncIterator[Runti
 
 async def zalo_members(store: Store, sandbox: ZaloSandbox, count: int) -> list[ZaloUser]:
     """``count`` members of CĐCS Điện lực, each linked to a Zalo account, awake at any hour."""
-    users = []
-    async with store.begin() as repos:
-        unit = await repos.units.by_code("CDCS-DL")
-        assert unit is not None
-        for number in range(count):
-            member_id = await repos.members.insert(
-                code=f"Z{number:04d}",
-                full_name=f"Đoàn viên {number}",
-                phone=None,
-                email=None,
-                unit_id=unit.id,
-                source="roster",
-                now=NOW,
-            )
-            user = sandbox.user(f"zuser{number}", f"Người {number}")
-            account = await repos.accounts.touch("zalo", user.user_id, user.chat_id, user.display_name, NOW)
-            await repos.accounts.link(account.id, member_id, NOW)
-            await repos.accounts.set_quiet_hours(account.id, 0, 0)
-            users.append(user)
+    users = [sandbox.user(f"zuser{number}", f"Người {number}") for number in range(count)]
+    await link_members(store, "zalo", [user.user_id for user in users], code_prefix="Z", quiet_hours=False)
     return users
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.broadcasts import send_to_subtree
 from bot.engine.events import Outgoing
 from bot.sandbox import SandboxUser, TelegramSandbox
@@ -17,13 +19,23 @@ async def crowd(
 ) -> list[SandboxUser]:
     """``count`` members of CĐCS Điện lực, each with a linked Telegram account (without quiet hours if
     asked: for tests on the real clock, which must pass at any time of day)."""
-    users = []
+    ids = [str(FIRST_CROWD_USER + number) for number in range(count)]
+    users = [sandbox.user(int(user_id), f"Người {number}") for number, user_id in enumerate(ids)]
+    await link_members(store, "telegram", ids, code_prefix="X", quiet_hours=quiet_hours)
+    return users
+
+
+async def link_members(
+    store: Store, channel: str, user_ids: Sequence[str], *, code_prefix: str, quiet_hours: bool = True
+) -> None:
+    """One new member of CĐCS Điện lực per user id (codes ``{code_prefix}0000``...), each linked to that
+    private chat on ``channel``; without quiet hours if asked."""
     async with store.begin() as repos:
         unit = await repos.units.by_code("CDCS-DL")
         assert unit is not None
-        for number in range(count):
+        for number, user_id in enumerate(user_ids):
             member_id = await repos.members.insert(
-                code=f"X{number:04d}",
+                code=f"{code_prefix}{number:04d}",
                 full_name=f"Đoàn viên {number}",
                 phone=None,
                 email=None,
@@ -31,15 +43,10 @@ async def crowd(
                 source="roster",
                 now=NOW,
             )
-            user_id = FIRST_CROWD_USER + number
-            users.append(sandbox.user(user_id, f"Người {number}"))
-            account = await repos.accounts.touch(
-                "telegram", str(user_id), str(user_id), f"Người {number}", NOW
-            )
+            account = await repos.accounts.touch(channel, user_id, user_id, f"Người {number}", NOW)
             await repos.accounts.link(account.id, member_id, NOW)
             if not quiet_hours:
                 await repos.accounts.set_quiet_hours(account.id, 0, 0)
-    return users
 
 
 async def queue_broadcast(store: Store, sandbox: TelegramSandbox, text: str) -> int:
