@@ -24,8 +24,9 @@ class ChannelStartError(Exception):
     """A channel could not start; the message is one line naming the setting or the address, never a token."""
 
 
-class Declared(Protocol):
-    """A channel's capabilities as the engine reads them (``bot.channels.capabilities.Capabilities``)."""
+class Abilities(Protocol):
+    """A channel's capabilities as the engine and the handlers read them
+    (``bot.channels.capabilities.Capabilities``)."""
 
     @property
     def buttons(self) -> bool:
@@ -38,8 +39,18 @@ class Declared(Protocol):
         ...
 
     @property
+    def contact(self) -> bool:
+        """People can share their verified phone number."""
+        ...
+
+    @property
     def files_out(self) -> bool:
-        """The bot can send photos and documents (a chart, a workbook)."""
+        """The bot can send files it holds (a member's attachment) on it."""
+        ...
+
+    @property
+    def delivers_files(self) -> bool:
+        """A chart or a workbook the bot makes reaches the person, as a file or as a signed link."""
         ...
 
 
@@ -52,7 +63,7 @@ class Channel(Protocol):
         ...
 
     @property
-    def capabilities(self) -> Declared:
+    def capabilities(self) -> Abilities:
         """What its messages may carry."""
         ...
 

@@ -10,36 +10,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.access import Identity
 from bot.engine.buttons import ButtonData
+from bot.engine.channel import Abilities
 from bot.engine.config import Settings
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
 from messages import Html, text
 from storage.database import Repos
-
-
-class Abilities(Protocol):
-    """What the router and handlers may ask of a channel's capabilities
-    (``bot.channels.capabilities.Capabilities``)."""
-
-    @property
-    def buttons(self) -> bool:
-        """Inline buttons under a message, or a numbered menu without them."""
-        ...
-
-    @property
-    def contact(self) -> bool:
-        """People can share their verified phone number."""
-        ...
-
-    @property
-    def files_out(self) -> bool:
-        """The bot can send files it holds (a member's attachment) on it."""
-        ...
-
-    @property
-    def delivers_files(self) -> bool:
-        """A chart or a workbook the bot makes reaches the person, as a file or as a signed link."""
-        ...
 
 
 class ChannelInfo(Protocol):
