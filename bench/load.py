@@ -27,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -255,6 +257,35 @@ def start_sandbox(count: int) -> tuple[subprocess.Popen[str], str, str, str]:
     return child, ready[1], ready[2], ready[3]
 
 
+@dataclass(frozen=True)
+class Session:
+    """What a benchmark run holds: the sandbox child's addresses, a scratch folder and the error count."""
+
+    api_url: str
+    token: str
+    control_url: str
+    folder: Path
+    errors: ErrorCount
+
+
+@contextmanager
+def sandbox_session(count: int, prefix: str) -> Iterator[Session]:
+    """The sandbox child playing ``count`` members, a scratch folder, warnings counted; undone after."""
+    child, api_url, token, control_url = start_sandbox(count)
+    scratch = tempfile.TemporaryDirectory(prefix=prefix)
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        yield Session(api_url, token, control_url, Path(scratch.name), errors)
+    finally:
+        logging.getLogger().removeHandler(errors)
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+        scratch.cleanup()
+
+
 def percentile(values: list[float], share: float) -> float:
     """The value below which ``share`` of ``values`` lie (nearest rank)."""
     ordered = sorted(values)
@@ -270,11 +301,6 @@ def free_port() -> int:
 
 async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
     """Seed, start the bot, let every member write at once, print the figures."""
-    child, api_url, token, control_url = start_sandbox(count)
-    scratch = tempfile.TemporaryDirectory(prefix="thidua-load-")
-    errors = ErrorCount()
-    logging.getLogger().addHandler(errors)
-    logging.getLogger().setLevel(logging.WARNING)
     webhook_settings: dict[str, Any] = {}
     if webhook:
         port = free_port()
@@ -283,12 +309,12 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
             "webhook_secret": "bench-secret",
             "listen": f"127.0.0.1:{port}",
         }
-    try:
+    with sandbox_session(count, "thidua-load-") as bench:
         settings = load_settings(
             _env_file=None,
-            database_url=f"sqlite+aiosqlite:///{Path(scratch.name) / 'load.db'}",
-            telegram_token=SecretStr(token),
-            telegram_api_url=api_url,
+            database_url=f"sqlite+aiosqlite:///{bench.folder / 'load.db'}",
+            telegram_token=SecretStr(bench.token),
+            telegram_api_url=bench.api_url,
             telegram_rate=rate,
             **webhook_settings,
         )
@@ -300,7 +326,7 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
         answered = Answered(runtime)
         user_ids = [FIRST_USER + n for n in range(count)]
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
-            members = Members(session, control_url)
+            members = Members(session, bench.control_url)
             cpu_before = time.process_time()
             started = time.perf_counter()
             times = await asyncio.gather(*(member_session(answered, members, u, linked) for u in user_ids))
@@ -323,15 +349,9 @@ async def run(count: int, linked: bool, rate: float, webhook: bool) -> None:
         print(f"  all answered in      {elapsed:8.2f} s = {updates / elapsed:.0f} updates/s")
         print(f"  bot CPU per update   {1000 * cpu / updates:8.1f} ms (with the members' control calls)")
         print(f"  apologies            {apologies:8d}")
-        print(f"  errors logged        {errors.count:8d} {errors.first[:200]}")
+        print(f"  errors logged        {bench.errors.count:8d} {bench.errors.first[:200]}")
         print(f"  without campaigns    {unanswered:8d}")
         print(f"  bot peak RSS         {peak_mb:8.0f} MB")
-    finally:
-        logging.getLogger().removeHandler(errors)
-        assert child.stdin is not None
-        child.stdin.close()
-        child.wait(timeout=30)
-        scratch.cleanup()
 
 
 def main() -> None:

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import resource
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -40,7 +38,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler,
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import FIRST_USER, ErrorCount, Members, percentile, seed, start_sandbox
+from bench.load import FIRST_USER, Members, percentile, sandbox_session, seed
 from bot.app import Runtime
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
 from bot.channels.telegram.channel import ALLOWED_UPDATES, MAX_CONCURRENT_UPDATES
@@ -184,17 +182,12 @@ def report(name: str, figures: Figures) -> None:
 
 async def run(roster: int, linked: int, count: int, rate: float) -> None:
     """Seed, run the echo bot then the full bot over the same queue, print the figures."""
-    child, api_url, token, control_url = start_sandbox(linked)
-    scratch = tempfile.TemporaryDirectory(prefix="thidua-updates-")
-    errors = ErrorCount()
-    logging.getLogger().addHandler(errors)
-    logging.getLogger().setLevel(logging.WARNING)
-    try:
+    with sandbox_session(linked, "thidua-updates-") as bench:
         settings = load_settings(
             _env_file=None,
-            database_url=f"sqlite+aiosqlite:///{Path(scratch.name) / 'updates.db'}",
-            telegram_token=SecretStr(token),
-            telegram_api_url=api_url,
+            database_url=f"sqlite+aiosqlite:///{bench.folder / 'updates.db'}",
+            telegram_token=SecretStr(bench.token),
+            telegram_api_url=bench.api_url,
             telegram_rate=rate,
         )
         now = datetime.now(UTC)
@@ -202,8 +195,8 @@ async def run(roster: int, linked: int, count: int, rate: float) -> None:
         await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
         assert runtime.telegram is not None
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
-            members = Members(session, control_url)
-            echo = await run_echo(token, api_url, await queue_updates(members, linked, count))
+            members = Members(session, bench.control_url)
+            echo = await run_echo(bench.token, bench.api_url, await queue_updates(members, linked, count))
             full = await measure(
                 runtime.telegram.app, runtime.start, runtime.stop, await queue_updates(members, linked, count)
             )
@@ -223,13 +216,7 @@ async def run(roster: int, linked: int, count: int, rate: float) -> None:
         asked = len(range(0, count, len(COMMANDS)))
         print(f"  campaign lists seen    {lists:8d} of {asked} /campaigns")
         print(f"  apologies              {apologies:8d}")
-        print(f"  errors logged          {errors.count:8d} {errors.first[:200]}")
-    finally:
-        logging.getLogger().removeHandler(errors)
-        assert child.stdin is not None
-        child.stdin.close()
-        child.wait(timeout=30)
-        scratch.cleanup()
+        print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
 
 
 def main() -> None:
