@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.repos.accounts import AccountRepo
@@ -37,6 +36,9 @@ from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
+from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy
+
+__all__ = ["Repos", "Store", "create_engine", "is_busy"]
 
 
 class Repos:
@@ -66,39 +68,35 @@ class Repos:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # The driver must not open transactions by itself: _begin_immediate does (see docs/architecture.md).
+    # The driver must not open transactions by itself: _begin does (see docs/architecture.md). No
+    # connection waits inside SQLite for the write lock (busy_timeout 0): that wait would block the event
+    # loop, so begin_immediate waits with asyncio sleeps instead.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 _DEFERRED = "thidua_deferred"  # an execution option: begin this connection's transaction without the lock
-SQLITE_BUSY = 5  # the primary result code; BUSY_SNAPSHOT (517) and the like share its low byte
 
 
 def _begin(conn: Connection) -> None:
-    # BEGIN IMMEDIATE takes the write lock at once: writers queue on busy_timeout instead of failing when
-    # a deferred transaction upgrades from reading to writing. Deferred transactions read without it.
-    deferred = conn.get_execution_options().get(_DEFERRED, False)
-    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
-
-
-def is_busy(error: BaseException) -> bool:
-    """True when SQLite refused the write lock: another connection holds it, or committed after this
-    deferred transaction began reading. Running the transaction again is then safe."""
-    original = getattr(error, "orig", None)
-    code = getattr(original, "sqlite_errorcode", None)
-    return isinstance(error, OperationalError) and isinstance(code, int) and code & 0xFF == SQLITE_BUSY
+    # BEGIN IMMEDIATE takes the write lock at once: writers queue for it instead of failing when a deferred
+    # transaction upgrades from reading to writing. Deferred transactions read without it.
+    if conn.get_execution_options().get(_DEFERRED, False):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        begin_immediate(conn)
 
 
 # Every update being answered holds a connection for its whole transaction (up to 256 at once, see
-# bot/channels/telegram/channel.py). SQLite serialises the writes anyway and more connections mean more
-# threads fighting over the GIL, so the pool stays small; waiting for a connection is a fair queue, and it
-# must never time out under a burst: an update waits rather than fails.
+# bot/channels/telegram/channel.py), but on SQLite a transaction runs on the event loop from BEGIN to
+# COMMIT without letting another start (storage/sqlite_inloop.py), so few connections are ever checked out
+# at once; waiting for one is a fair queue, and it must never time out under a burst: an update waits
+# rather than fails.
 SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 
@@ -113,7 +111,7 @@ def create_engine(url: str) -> AsyncEngine:
         if file_based
         else {}
     )
-    engine = create_async_engine(url, **pool)
+    engine = create_async_engine(inloop_url(url), **pool)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin)
     return engine
