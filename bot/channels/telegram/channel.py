@@ -391,7 +391,7 @@ class TelegramChannel:
         if len(parts) > 1 and reply.file is None:
             # Too long for one message: the leading parts go plain, the last carries the buttons.
             for part in parts[:-1]:
-                await self.app.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+                await self._send_text(chat_id, part, None)
             reply = replace(reply, text=parts[-1], replace=False)
         markup = await self._markup(reply)
         if (
@@ -419,20 +419,21 @@ class TelegramChannel:
                 reply_markup=markup,
             )
             return
-        await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await self._send_text(chat_id, reply.text, markup)
 
-    async def _send_quickly(self, chat_id: int, message: Outgoing) -> None:
-        # The outbox never looks at the Message Telegram sends back; parsing it into python-telegram-bot's
-        # objects costs more than the request itself, so broadcasts use the raw API call (same limiter,
-        # same errors) and skip that work.
-        if message.file is not None or message.replace or len(message.text) > MESSAGE_LIMIT:
-            await self._send(chat_id, message)
-            return
-        params: dict[str, object] = {"chat_id": chat_id, "text": message.text, "parse_mode": ParseMode.HTML}
-        markup = await self._markup(message)
+    async def _send_text(self, chat_id: int, text: str, markup: object | None) -> None:
+        # Nothing looks at the Message Telegram sends back; parsing it into python-telegram-bot's objects
+        # cost more than the request itself, so text goes by the raw API call (same limiter, same errors).
+        params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
         if markup is not None:
             params["reply_markup"] = markup
         await self.app.bot.do_api_request("sendMessage", api_kwargs=params)
+
+    async def _send_quickly(self, chat_id: int, message: Outgoing) -> None:
+        if message.file is not None or message.replace or len(message.text) > MESSAGE_LIMIT:
+            await self._send(chat_id, message)
+            return
+        await self._send_text(chat_id, message.text, await self._markup(message))
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
         """Send one outbox message and classify the outcome for the outbox worker.
