@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import Any
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool, StaticPool
 
+from storage.loop_connection import Executor, LoopPool
 from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
@@ -36,35 +40,112 @@ from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
-from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy
+from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
 __all__ = ["Repos", "Store", "create_engine", "is_busy"]
 
 
 class Repos:
-    """Every repository, sharing one connection and so one transaction."""
+    """Every repository, sharing one connection and so one transaction; each is made when first used
+    (an update uses three or four of the nineteen)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
-        self.units = UnitRepo(conn)
-        self.members = MemberRepo(conn)
-        self.accounts = AccountRepo(conn)
-        self.roles = RoleRepo(conn)
-        self.dialogs = DialogRepo(conn)
-        self.menus = MenuRepo(conn)
-        self.invites = InviteRepo(conn)
-        self.join_requests = JoinRequestRepo(conn)
-        self.link_codes = LinkCodeRepo(conn)
-        self.audit = AuditRepo(conn)
-        self.payloads = PayloadRepo(conn)
-        self.outbox = OutboxRepo(conn)
-        self.campaigns = CampaignRepo(conn)
-        self.registrations = RegistrationRepo(conn)
-        self.broadcasts = BroadcastRepo(conn)
-        self.reminders = ReminderRepo(conn)
-        self.leases = LeaseRepo(conn)
-        self.initiatives = InitiativeRepo(conn)
-        self.stats = StatsRepo(conn)
+
+    @cached_property
+    def units(self) -> UnitRepo:
+        """``UnitRepo`` on this transaction."""
+        return UnitRepo(self.conn)
+
+    @cached_property
+    def members(self) -> MemberRepo:
+        """``MemberRepo`` on this transaction."""
+        return MemberRepo(self.conn)
+
+    @cached_property
+    def accounts(self) -> AccountRepo:
+        """``AccountRepo`` on this transaction."""
+        return AccountRepo(self.conn)
+
+    @cached_property
+    def roles(self) -> RoleRepo:
+        """``RoleRepo`` on this transaction."""
+        return RoleRepo(self.conn)
+
+    @cached_property
+    def dialogs(self) -> DialogRepo:
+        """``DialogRepo`` on this transaction."""
+        return DialogRepo(self.conn)
+
+    @cached_property
+    def menus(self) -> MenuRepo:
+        """``MenuRepo`` on this transaction."""
+        return MenuRepo(self.conn)
+
+    @cached_property
+    def invites(self) -> InviteRepo:
+        """``InviteRepo`` on this transaction."""
+        return InviteRepo(self.conn)
+
+    @cached_property
+    def join_requests(self) -> JoinRequestRepo:
+        """``JoinRequestRepo`` on this transaction."""
+        return JoinRequestRepo(self.conn)
+
+    @cached_property
+    def link_codes(self) -> LinkCodeRepo:
+        """``LinkCodeRepo`` on this transaction."""
+        return LinkCodeRepo(self.conn)
+
+    @cached_property
+    def audit(self) -> AuditRepo:
+        """``AuditRepo`` on this transaction."""
+        return AuditRepo(self.conn)
+
+    @cached_property
+    def payloads(self) -> PayloadRepo:
+        """``PayloadRepo`` on this transaction."""
+        return PayloadRepo(self.conn)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        """``OutboxRepo`` on this transaction."""
+        return OutboxRepo(self.conn)
+
+    @cached_property
+    def campaigns(self) -> CampaignRepo:
+        """``CampaignRepo`` on this transaction."""
+        return CampaignRepo(self.conn)
+
+    @cached_property
+    def registrations(self) -> RegistrationRepo:
+        """``RegistrationRepo`` on this transaction."""
+        return RegistrationRepo(self.conn)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastRepo:
+        """``BroadcastRepo`` on this transaction."""
+        return BroadcastRepo(self.conn)
+
+    @cached_property
+    def reminders(self) -> ReminderRepo:
+        """``ReminderRepo`` on this transaction."""
+        return ReminderRepo(self.conn)
+
+    @cached_property
+    def leases(self) -> LeaseRepo:
+        """``LeaseRepo`` on this transaction."""
+        return LeaseRepo(self.conn)
+
+    @cached_property
+    def initiatives(self) -> InitiativeRepo:
+        """``InitiativeRepo`` on this transaction."""
+        return InitiativeRepo(self.conn)
+
+    @cached_property
+    def stats(self) -> StatsRepo:
+        """``StatsRepo`` on this transaction."""
+        return StatsRepo(self.conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -80,16 +161,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_DEFERRED = "thidua_deferred"  # an execution option: begin this connection's transaction without the lock
-
-
 def _begin(conn: Connection) -> None:
-    # BEGIN IMMEDIATE takes the write lock at once: writers queue for it instead of failing when a deferred
-    # transaction upgrades from reading to writing. Deferred transactions read without it.
-    if conn.get_execution_options().get(_DEFERRED, False):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        begin_immediate(conn)
+    # The async engine's transactions (migrations, the CLI's checks) take the write lock at BEGIN.
+    begin_immediate(conn)
 
 
 # Every update being answered holds a connection for its whole transaction (up to 256 at once, see
@@ -117,17 +191,30 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def _loop_engine(url: str) -> Engine:
+    # The synchronous engine behind LoopPool: plain pysqlite, each connection tuned once when opened.
+    memory = ":memory:" in url or "mode=memory" in url
+    engine = sa_create_engine(plain_sqlite_url(url), poolclass=StaticPool if memory else NullPool)
+    event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
 class Store:
     """The application's handle on its database."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._deferred_engine = self.engine.execution_options(**{_DEFERRED: True})
+        sqlite = self.engine.dialect.name == "sqlite"
+        memory = ":memory:" in url or "mode=memory" in url
+        # SQLite's transactions run on the loop (storage/loop_connection.py); PostgreSQL's through asyncpg.
+        self.loop_engine = _loop_engine(url) if sqlite else None
+        self._loop_pool = (
+            LoopPool(self.loop_engine, 1 if memory else SQLITE_POOL_SIZE) if self.loop_engine else None
+        )
         # This process's writers take turns here, first come first served, before asking SQLite for its
-        # lock: SQLite's busy handler polls with sleeps of up to 100 ms and serves no one in order, so
-        # under a burst the lock sat idle between polls and an unlucky writer waited out the busy timeout.
-        self._writers = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        # lock: SQLite serves no one in order, and a writer refused the lock sleeps before asking again.
+        self._writers = asyncio.Lock() if sqlite else None
 
     @asynccontextmanager
     async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
@@ -138,13 +225,19 @@ class Store:
         error for which ``is_busy`` is true; the caller runs it again. PostgreSQL locks rows, not the
         database, and ignores ``deferred``.
         """
-        if deferred or self._writers is None:
-            async with (self._deferred_engine if deferred else self.engine).begin() as conn:
+        if self._loop_pool is None or self._writers is None:
+            async with self.engine.begin() as conn:
                 yield Repos(conn)
             return
-        async with self._writers, self.engine.begin() as conn:
-            yield Repos(conn)
+        if deferred:
+            async with self._loop_pool.transaction(immediate=False) as loop_conn:
+                yield Repos(loop_conn)
+            return
+        async with self._writers, self._loop_pool.transaction(immediate=True) as loop_conn:
+            yield Repos(loop_conn)
 
     async def close(self) -> None:
         """Release every pooled connection."""
+        if self._loop_pool is not None:
+            self._loop_pool.close()
         await self.engine.dispose()

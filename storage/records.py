@@ -22,6 +22,11 @@ class Unit:
         """True when ``other`` is this unit or lies anywhere below it."""
         return other.path.startswith(self.path)
 
+    @property
+    def lineage(self) -> list[int]:
+        """The ids from the root down to this unit, itself included, read off its path."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
 
 @dataclass(frozen=True, slots=True)
 class Member:

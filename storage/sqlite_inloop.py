@@ -87,6 +87,11 @@ def inloop_url(url: str) -> str:
     return f"sqlite+{DRIVER}://{rest}" if scheme.split("+")[0] == "sqlite" else url
 
 
+def plain_sqlite_url(url: str) -> str:
+    """``url`` for the standard pysqlite driver (the synchronous engine of storage/loop_connection.py)."""
+    return "sqlite://" + url.partition("://")[2]
+
+
 def begin_immediate(conn: Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting with asyncio sleeps (never blocking the loop) while it is refused."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -164,13 +164,14 @@ WRITES = ("insert(", "update(", "delete(", "on_conflict_do")
 def repository_writes() -> set[tuple[str, str]]:
     """(Repos attribute, method) of every repository method whose own body writes SQL."""
     repos = ast.parse((ROOT / "storage" / "database.py").read_text(encoding="utf-8"))
+    # Repos makes each repository in a property named after it: `def units(self): return UnitRepo(…)`
     attribute_of = {
-        node.value.func.id: node.targets[0].attr
+        made.func.id: node.name
         for node in ast.walk(repos)
-        if isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name)
-        and isinstance(node.targets[0], ast.Attribute)
+        if isinstance(node, ast.FunctionDef)
+        and isinstance(node.body[-1], ast.Return)
+        and isinstance(made := node.body[-1].value, ast.Call)
+        and isinstance(made.func, ast.Name)
     }
     writes: set[tuple[str, str]] = set()
     for path in sorted((ROOT / "storage" / "repos").glob("*.py")):

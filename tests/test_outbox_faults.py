@@ -217,7 +217,8 @@ async def test_two_instances_send_each_member_one_copy(
     assert [copies(user, NEWS) for user in users] == [1] * len(users)
     assert summaries(sandbox) == [expected_summary(200, 200)]
     async with store.begin() as repos:  # both stopped cleanly: nothing left claimed, the lease handed back
-        claimed = await repos.conn.scalar(sa.select(sa.func.count()).where(outbox.c.claimed_by.is_not(None)))
+        counting = sa.select(sa.func.count()).where(outbox.c.claimed_by.is_not(None))
+        claimed = (await repos.conn.execute(counting)).scalar()
         assert claimed == 0 and await repos.leases.expires_at("outbox") is None
 
 

@@ -372,8 +372,7 @@ async def concerns(repos: Repos, campaign: Campaign, unit: Unit) -> bool:
 
 async def open_for(repos: Repos, unit: Unit) -> list[Campaign]:
     """The launched campaigns that apply to members of ``unit``."""
-    ancestry = [ancestor.id for ancestor in await repos.units.ancestors(unit)] + [unit.id]
-    return await repos.campaigns.launched_for(ancestry)
+    return await repos.campaigns.launched_for(unit.lineage)
 
 
 def days_left(deadline: date, today: date) -> int:

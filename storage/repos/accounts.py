@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Account, Member, Seen, Unit
 from storage.repos.members import MEMBER_COLUMNS
 from storage.repos.units import UNIT_COLUMNS
@@ -81,7 +81,7 @@ _IDENTITY = _identity_query()
 class AccountRepo:
     """Reads and writes ``channel_accounts``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, channel: str, user_id: str) -> Account | None:

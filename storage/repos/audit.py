@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.tables import audit_log
 
 
 class AuditRepo:
     """Appends to and reads ``audit_log``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def record(

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import BroadcastProgress
 from storage.tables import broadcasts, outbox
 
@@ -15,7 +15,7 @@ from storage.tables import broadcasts, outbox
 class BroadcastRepo:
     """Reads and writes ``broadcasts`` and counts their outbox rows."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def create(

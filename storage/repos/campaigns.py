@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Campaign
 from storage.tables import campaign_targets, campaigns, units
 
@@ -37,10 +37,21 @@ def _campaign(row: Sequence[Any]) -> Campaign:
     return Campaign(*values)
 
 
+# Asked on every member's /campaigns: built once (see storage/repos/accounts.py's _IDENTITY).
+_LAUNCHED_FOR = (
+    sa.select(*_COLUMNS)
+    .where(
+        campaigns.c.unit_id.in_(sa.bindparam("unit_ids", expanding=True)),
+        campaigns.c.status == "launched",
+    )
+    .order_by(campaigns.c.registration_deadline, campaigns.c.id)
+)
+
+
 class CampaignRepo:
     """Reads and writes ``campaigns``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, campaign_id: int) -> Campaign | None:
@@ -84,11 +95,7 @@ class CampaignRepo:
         """Launched campaigns owned by any of these units (a member's unit and its ancestors)."""
         if not unit_ids:
             return []
-        rows = await self.conn.execute(
-            sa.select(*_COLUMNS)
-            .where(campaigns.c.unit_id.in_(list(unit_ids)), campaigns.c.status == "launched")
-            .order_by(campaigns.c.registration_deadline, campaigns.c.id)
-        )
+        rows = await self.conn.execute(_LAUNCHED_FOR, {"unit_ids": list(unit_ids)})
         return [_campaign(row) for row in rows]
 
     async def within(self, paths: Sequence[str], statuses: Sequence[str]) -> list[Campaign]:

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import DialogState
 from storage.tables import dialog_states
+
+# Read on every update: built once (see storage/repos/accounts.py's _IDENTITY).
+_GET = sa.select(
+    dialog_states.c.flow,
+    dialog_states.c.step,
+    dialog_states.c.data,
+    dialog_states.c.back_stack,
+    dialog_states.c.updated_at,
+).where(
+    dialog_states.c.channel == sa.bindparam("channel"),
+    dialog_states.c.chat_id == sa.bindparam("chat_id"),
+)
 
 
 class DialogRepo:
     """Reads and writes ``dialog_states``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, channel: str, chat_id: str) -> DialogState | None:
         """The chat's open dialog, if any."""
-        row = (
-            await self.conn.execute(
-                sa.select(
-                    dialog_states.c.flow,
-                    dialog_states.c.step,
-                    dialog_states.c.data,
-                    dialog_states.c.back_stack,
-                    dialog_states.c.updated_at,
-                ).where(dialog_states.c.channel == channel, dialog_states.c.chat_id == chat_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_GET, {"channel": channel, "chat_id": chat_id})).first()
         return DialogState(row[0], row[1], dict(row[2]), list(row[3]), row[4]) if row else None
 
     async def save(self, channel: str, chat_id: str, state: DialogState) -> None:

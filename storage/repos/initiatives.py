@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts, TitleOf
 from storage.tables import (
     campaigns,
@@ -109,7 +109,7 @@ def _bump(now: datetime) -> dict[str, Any]:
 class InitiativeRepo:
     """Reads and writes ``initiatives`` with their co-authors, attachments and history."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def _with_coauthors(self, rows: Sequence[Sequence[Any]]) -> list[Initiative]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Invite
 from storage.tables import invites
 
@@ -14,7 +14,7 @@ from storage.tables import invites
 class InviteRepo:
     """Reads and writes ``invites``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def create(

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import JoinRequest
 from storage.tables import join_requests as requests
 from storage.tables import units
@@ -34,7 +34,7 @@ def _request(row: Any) -> JoinRequest:
 class JoinRequestRepo:
     """Reads and writes ``join_requests``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def create(

@@ -6,15 +6,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.tables import leases
 
 
 class LeaseRepo:
     """Reads and writes ``leases``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import LinkCode
 from storage.tables import link_code_failures as failures
 from storage.tables import link_codes as codes
@@ -18,7 +18,7 @@ _COLUMNS = (codes.c.id, codes.c.member_id, codes.c.expires_at, codes.c.used_at)
 class LinkCodeRepo:
     """Reads and writes ``link_codes`` and ``link_code_failures``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def replace(

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Member, Unit
 from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts, members, units
@@ -25,7 +25,7 @@ MEMBER_COLUMNS = (
 class MemberRepo:
     """Reads and writes ``members``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, member_id: int) -> Member | None:

@@ -6,15 +6,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.tables import chat_menus
 
 
 class MenuRepo:
     """Reads and writes ``chat_menus``: (label, payload) pairs in the order they were numbered."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, channel: str, chat_id: str) -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import OutboxItem
 from storage.repos.accounts import delivery_account_id
 from storage.tables import UTCDateTime, channel_accounts, initiatives, members, outbox, registrations, units
@@ -80,7 +80,7 @@ def _claimable(now: datetime, holder: str) -> sa.ColumnElement[bool]:
 class OutboxRepo:
     """Reads and writes ``outbox``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
         self.queued = False  # this transaction queued rows: the worker has news once it commits
 

@@ -6,15 +6,15 @@ import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.tables import button_payloads
 
 
 class PayloadRepo:
     """Reads and writes ``button_payloads``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def put(self, payload: str, now: datetime) -> str:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Pledge, Registration
 from storage.tables import members, registrations, units
 
@@ -31,10 +31,17 @@ def _registration(row: Sequence[Any]) -> Registration:
     return Registration(row[0], row[1], row[2], row[3], tuple(row[4]), pledges, row[6], row[7], row[8])
 
 
+# Asked on every member's /campaigns: built once (see storage/repos/accounts.py's _IDENTITY).
+_OF_MEMBER_IN = sa.select(*_COLUMNS).where(
+    registrations.c.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)),
+    registrations.c.member_id == sa.bindparam("member_id"),
+)
+
+
 class RegistrationRepo:
     """Reads and writes ``registrations``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def of_member(self, campaign_id: int, member_id: int) -> Registration | None:
@@ -49,10 +56,9 @@ class RegistrationRepo:
         """The member's registrations for any of these campaigns, active or withdrawn, by campaign id."""
         if not campaign_ids:
             return {}
-        query = sa.select(*_COLUMNS).where(
-            registrations.c.campaign_id.in_(list(campaign_ids)), registrations.c.member_id == member_id
-        )
-        found = [_registration(row) for row in await self.conn.execute(query)]
+        key = {"campaign_ids": list(campaign_ids), "member_id": member_id}
+        rows = await self.conn.execute(_OF_MEMBER_IN, key)
+        found = [_registration(row) for row in rows]
         return {registration.campaign_id: registration for registration in found}
 
     async def of_unit(self, campaign_id: int, unit_id: int) -> Registration | None:

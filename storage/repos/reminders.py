@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import ReminderRule, Sending
 from storage.tables import reminder_rules as rules
 from storage.tables import reminder_sendings as sendings
@@ -35,7 +35,7 @@ def _sending(row: Sequence[Any]) -> Sending:
 class ReminderRepo:
     """Reads and writes ``reminder_rules`` and ``reminder_sendings``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
         # Set when this transaction planned or cancelled sendings: the scheduler is woken after the commit.
         self.plans_changed = False

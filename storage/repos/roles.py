@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Account, Unit
 from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id
 from storage.repos.units import UNIT_COLUMNS
@@ -18,7 +18,7 @@ from storage.tables import units
 class RoleRepo:
     """Reads and writes ``officer_roles``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def grant_to_member(self, unit_id: int, member_id: int, granted_by: str, now: datetime) -> bool:

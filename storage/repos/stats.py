@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow
 from storage.tables import (
     broadcasts,
@@ -65,7 +65,7 @@ def _covered(path: str, phone_paths: Sequence[str]) -> bool:
 class StatsRepo:
     """Read-only counts and export rows over members, registrations, initiatives and broadcasts."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def member_counts(self, campaign_id: int, path: str) -> tuple[int, int, int]:

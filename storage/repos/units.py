@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.loop_connection import Executor
 from storage.records import Unit
 from storage.tables import units
 
@@ -18,15 +18,10 @@ def _unit(row: sa.Row[int, str, str, int | None, str, int]) -> Unit:
     return Unit(*row)
 
 
-def path_ids(path: str) -> list[int]:
-    """The ids along a materialised path, root first: "/1/4/9/" -> [1, 4, 9]."""
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 class UnitRepo:
     """Reads and writes ``units``."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
     async def get(self, unit_id: int) -> Unit | None:
@@ -50,7 +45,7 @@ class UnitRepo:
 
     async def ancestors(self, unit: Unit) -> list[Unit]:
         """The unit's ancestors from the root down, the unit itself excluded."""
-        return await self.many(path_ids(unit.path)[:-1])
+        return await self.many(unit.lineage[:-1])
 
     async def children(self, unit_id: int) -> list[Unit]:
         """The units directly below this one, by name."""

@@ -1,6 +1,6 @@
 """Counting the SQL statements the bot runs: ``async with counted(store) as seen: await mai.send("/help")``.
 
-It listens to SQLAlchemy's ``before_cursor_execute`` event on the store's engine, so it sees every statement
+It listens to SQLAlchemy's ``before_cursor_execute`` event on the store's engines, so it sees every statement
 of the bot's own connections whatever the code path; BEGIN, COMMIT and ROLLBACK are left out (every update
 has one transaction, and they are not the statements a handler chooses to make).
 """
@@ -40,9 +40,12 @@ class Statements:
 async def counted(store: Store) -> AsyncIterator[Statements]:
     """The statements ``store``'s engine runs inside the block."""
     statements = Statements()
-    target = store.engine.sync_engine
-    event.listen(target, "before_cursor_execute", statements.note)
+    # SQLite's transactions run on the store's loop engine, everything else on its async engine.
+    targets = [store.engine.sync_engine, *([store.loop_engine] if store.loop_engine else [])]
+    for target in targets:
+        event.listen(target, "before_cursor_execute", statements.note)
     try:
         yield statements
     finally:
-        event.remove(target, "before_cursor_execute", statements.note)
+        for target in targets:
+            event.remove(target, "before_cursor_execute", statements.note)

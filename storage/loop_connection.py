@@ -1,0 +1,128 @@
+"""SQLite transactions run straight on the event loop: a plain SQLAlchemy connection behind async methods.
+
+The repositories ``await conn.execute(...)``, which on PostgreSQL is asyncpg's ``AsyncConnection``. On
+SQLite a statement of this bot takes 20–50 µs on a warm connection, while SQLAlchemy's asyncio layer around
+it (a greenlet per call, the pool's asyncio queue and timeouts, the begin and commit round trips) cost
+about 270 µs a transaction and 25 µs a statement more (issue 13, docs/performance.md). ``LoopConnection``
+gives the repositories the same ``execute`` on a synchronous connection, and ``LoopPool`` lends those
+connections out, waiting in asyncio, never blocking the loop.
+
+Nothing here waits inside SQLite: connections have ``busy_timeout`` 0, ``BEGIN IMMEDIATE`` is retried with
+asyncio sleeps while another process holds the write lock, and a deferred transaction's refused write
+raises at once for its caller to run again (``storage.sqlite_inloop.is_busy``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVarTuple, overload
+
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+from sqlalchemy.util.typing import TupleAny
+
+from storage.sqlite_inloop import is_busy
+
+_Ts = TypeVarTuple("_Ts")
+
+LOCK_WAIT_SECONDS = 30.0  # how long BEGIN IMMEDIATE waits for another process to release the write lock
+_FIRST_PAUSE = 0.001
+_LONGEST_PAUSE = 0.05
+
+
+class LoopConnection:
+    """The async face the repositories use (``execute``), over a synchronous connection on the loop."""
+
+    __slots__ = ("sync",)
+
+    def __init__(self, sync: Connection) -> None:
+        self.sync = sync
+
+    @overload
+    async def execute(
+        self, statement: TypedReturnsRows[*_Ts], parameters: Any = None
+    ) -> CursorResult[*_Ts]: ...
+
+    @overload
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*TupleAny]: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*TupleAny]:
+        """Run one statement; its rows are read from the returned result without waiting."""
+        return self.sync.execute(statement, parameters)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The database's SQLAlchemy dialect (SQLite's)."""
+        return self.sync.dialect
+
+
+Executor = AsyncConnection | LoopConnection  # what a repository runs its statements on
+
+
+class LoopPool:
+    """At most ``size`` connections of ``engine`` lent at once, kept open between transactions."""
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self.engine = engine
+        self._idle: list[Connection] = []
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def transaction(self, *, immediate: bool) -> AsyncIterator[LoopConnection]:
+        """A connection in a transaction, committed when the block ends and rolled back if it raises.
+
+        ``immediate`` takes SQLite's write lock at BEGIN (waiting, in asyncio, while another process
+        holds it); otherwise the transaction reads without it."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else self.engine.connect()
+            try:
+                await _begin(conn, immediate)
+                try:
+                    yield LoopConnection(conn)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            finally:
+                if _sound(conn):
+                    self._idle.append(conn)
+                else:
+                    conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (those lent out are closed when they come back)."""
+        while self._idle:
+            self._idle.pop().close()
+
+
+def _sound(conn: Connection) -> bool:
+    # A connection that broke, or that SQLite left inside a transaction (a failed COMMIT or ROLLBACK), is
+    # closed rather than lent again.
+    if conn.closed or conn.invalidated:
+        return False
+    raw = conn.connection.dbapi_connection
+    return raw is not None and not getattr(raw, "in_transaction", True)
+
+
+async def _begin(conn: Connection, immediate: bool) -> None:
+    if not immediate:
+        conn.exec_driver_sql("BEGIN")
+        return
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    pause = _FIRST_PAUSE
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as error:
+            conn.rollback()  # SQLAlchemy's side of the transaction that never began
+            if not is_busy(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE)
