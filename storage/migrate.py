@@ -1,25 +1,33 @@
 """Applies the Alembic migrations to a database URL (``thidua db upgrade``, and at start for SQLite).
 
 Alembic's environment runs its own event loop, so from async code call ``upgrade_async`` (a worker thread).
+Alembic is imported only when there is something to migrate: loaded, it adds 11 MB to the bot's resident
+memory, so the check at start (``current_revision`` against ``head_revision``) reads the version table and
+the migration scripts' own ``revision``/``down_revision`` lines directly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION_LINE = re.compile(r'^(revision|down_revision)\s*(?::[^=]*)?=\s*"?([\w]+)"?', re.MULTILINE)
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for this project's migrations on ``url``, with no ini file."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -28,6 +36,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database up to ``revision`` (the newest by default)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
@@ -38,13 +48,20 @@ async def upgrade_async(url: str) -> None:
 
 @functools.cache
 def head_revision() -> str:
-    """The newest migration's id (the scripts are read once a process)."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None
-    return head
+    """The newest migration's id: the one no other migration names as its ``down_revision``."""
+    revisions, parents = set(), set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        fields = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        revisions.add(fields["revision"])
+        parents.add(fields.get("down_revision", "None"))
+    (head,) = revisions - parents
+    return str(head)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at, or None before any migration."""
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        has_version = await conn.run_sync(lambda sync: sa.inspect(sync).has_table("alembic_version"))
+        if not has_version:
+            return None
+        return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()

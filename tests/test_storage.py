@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.app import prepare_database
 from storage.database import Store
-from storage.migrate import current_revision, head_revision
+from storage.migrate import alembic_config, current_revision, head_revision
 from storage.tables import metadata
 
 NOW = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
@@ -24,6 +25,11 @@ async def test_migrations_match_the_tables_exactly(db_url: str) -> None:
     assert diff == []
     assert await current_revision(store.engine) == head_revision()
     await store.close()
+
+
+def test_the_head_read_off_the_scripts_is_alembics() -> None:
+    # head_revision reads the scripts' revision lines itself, so that the check at start loads no Alembic.
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
