@@ -9,6 +9,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from aiohttp import web
@@ -18,7 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import RequestData
 
-from bot.channels.telegram.aiohttp_request import AiohttpRequest, html5_filename
+from bot.channels.telegram.aiohttp_request import AiohttpRequest, form_encoded, html5_filename
 from bot.sandbox import SandboxUser, TelegramSandbox
 
 
@@ -108,6 +109,13 @@ async def test_document_and_photo_go_as_multipart(
         "Ảnh",
     )
     assert [message.kind for message in sandbox.messages(alice.chat_id)] == ["document", "photo"]
+
+
+def test_form_bodies_read_back_as_urlencode_writes_them() -> None:
+    tricky = "Đăng ký 100% + thêm & bớt = ?#;/, \"ngoặc\" 'đơn'\n<b>đậm</b> — 🎉"
+    parameters = {"chat_id": "-1001", "text": tricky, "reply_markup": '{"inline_keyboard": [[]]}', "e": ""}
+    body = form_encoded(parameters).decode()
+    assert parse_qs(body, keep_blank_values=True) == parse_qs(urlencode(parameters), keep_blank_values=True)
 
 
 def test_file_names_are_written_like_httpx() -> None:
