@@ -76,6 +76,16 @@ def _identity_query() -> sa.Select[Any]:
 
 
 _IDENTITY = _identity_query()
+_SEEN = (
+    accounts.update()
+    .where(accounts.c.id == sa.bindparam("account_id"))
+    .values(
+        chat_id=sa.bindparam("chat"),
+        display_name=sa.bindparam("name"),
+        reachable=True,
+        last_seen_at=sa.bindparam("at", type_=accounts.c.last_seen_at.type),
+    )
+)
 
 
 class AccountRepo:
@@ -163,11 +173,8 @@ class AccountRepo:
         current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
         if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
             # Writing again after blocking the bot means the person is reachable once more.
-            await self.conn.execute(
-                accounts.update()
-                .where(accounts.c.id == found.id)
-                .values(chat_id=chat_id, display_name=display_name, reachable=True, last_seen_at=now)
-            )
+            seen = {"account_id": found.id, "chat": chat_id, "name": display_name, "at": now}
+            await self.conn.execute(_SEEN, seen)
             found = Account(
                 found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
             )
