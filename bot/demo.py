@@ -555,7 +555,7 @@ async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[Termina
     await zalo.start()
     demo_settings = settings.model_copy(
         update={
-            "database_url": f"sqlite+aiosqlite:///{database}",
+            "database_url": f"sqlite:///{database}",
             "telegram_token": SecretStr(sandbox.token),
             "telegram_api_url": sandbox.api_url,
             "zalo_token": SecretStr(zalo.token),

@@ -30,7 +30,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_defaults_follow_the_design() -> None:
     settings = load_settings()
-    assert settings.database_url == "sqlite+aiosqlite:///thidua.db"
+    assert settings.database_url == "sqlite:///thidua.db"
     assert settings.telegram_api_url == "https://api.telegram.org"
     assert settings.language == "vi" and settings.timezone == "Asia/Ho_Chi_Minh"
     assert settings.telegram_token is None and settings.admins == ()
@@ -58,7 +58,7 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
             "api.telegram.org",
             "THIDUA_TELEGRAM_API_URL: must be an http:// or https:// URL",
         ),
-        ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite+aiosqlite://"),
+        ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite://"),
         ("THIDUA_ADMINS", "telegram123", "THIDUA_ADMINS: 'telegram123' is not of the form"),
         ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
         ("THIDUA_LANGUAGE", "fr", "THIDUA_LANGUAGE:"),

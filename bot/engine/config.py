@@ -54,7 +54,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///thidua.db"
+    database_url: str = "sqlite:///thidua.db"
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     zalo_token: SecretStr | None = None
@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        # sqlite+aiosqlite:// is what earlier versions wrote: the same file, on the same driver now.
+        if not value.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgresql+asyncpg://")
         return value
 
     @field_validator("telegram_api_url", "zalo_api_url", "webhook_url")
