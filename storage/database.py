@@ -4,16 +4,26 @@ SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL
 A transaction takes SQLite's single write lock at BEGIN (known writers: the outbox, the scheduler, the
 CLI) unless it is begun ``deferred``: then reading never waits, and the first write takes the lock or fails
 at once with "database is locked" (``is_busy``), which the caller answers by running it again (the router).
+
+Heavy reads (an export of a province, a chart) go through ``Store.read_apart(work)`` instead of an update's
+transaction: on a database file, ``work`` runs in a worker thread of the store (at most ``HEAVY_READERS`` at
+once), on that thread's own event loop and its own engine and connection, in a read-only deferred transaction
+(on SQLite: WAL gives it a snapshot, it never takes the write lock and never blocks a writer). The statements
+of the in-loop driver then block only that thread, and so does whatever ``work`` computes from the rows (the
+workbook is built there as the rows come). PostgreSQL's asyncpg runs on any loop, so it takes the same path.
+An in-memory SQLite database exists only in its one connection: there ``work`` runs on the caller's loop in a
+deferred transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -38,7 +48,9 @@ from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy
 
-__all__ = ["Repos", "Store", "create_engine", "is_busy"]
+__all__ = ["HEAVY_READERS", "Repos", "Store", "create_engine", "is_busy"]
+
+T = TypeVar("T")
 
 
 class Repos:
@@ -101,20 +113,56 @@ SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 
 
+# Heavy reads at once, each in its own thread: two cores here, and a province's export peaks near 300 MB.
+HEAVY_READERS = 2
+
+
+def _file_based(url: str) -> bool:
+    return ":memory:" not in url and "mode=memory" not in url
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True)
-    file_based = ":memory:" not in url and "mode=memory" not in url
-    pool: dict[str, Any] = (
+    pooling: dict[str, Any] = (
         {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
-        if file_based
+        if _file_based(url)
         else {}
     )
-    engine = create_async_engine(inloop_url(url), **pool)
+    engine = create_async_engine(inloop_url(url), **pooling)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin)
     return engine
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    # A heavy read's connection refuses any write: its work is reading, and a write would take the lock.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _reader_engine(url: str) -> AsyncEngine:
+    """An engine of one connection, opened for one heavy read on the worker thread's loop and closed after."""
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(inloop_url(url), poolclass=pool.NullPool)
+    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "connect", _read_only)
+    event.listen(engine.sync_engine, "begin", _begin)
+    return engine.execution_options(**{_DEFERRED: True})
+
+
+async def _read_on_own_loop(url: str, work: Callable[[Repos], Awaitable[T]]) -> T:
+    engine = _reader_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name != "sqlite":
+                await conn.execute(text("SET TRANSACTION READ ONLY"))
+            return await work(Repos(conn))
+    finally:
+        await engine.dispose()
 
 
 class Store:
@@ -128,6 +176,7 @@ class Store:
         # lock: SQLite's busy handler polls with sleeps of up to 100 ms and serves no one in order, so
         # under a burst the lock sat idle between polls and an unlucky writer waited out the busy timeout.
         self._writers = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._readers = ThreadPoolExecutor(HEAVY_READERS, thread_name_prefix="thidua-read")
 
     @asynccontextmanager
     async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
@@ -145,6 +194,21 @@ class Store:
         async with self._writers, self.engine.begin() as conn:
             yield Repos(conn)
 
+    async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
+        """``work``'s result, read apart from every update: on its own connection in a read-only deferred
+        transaction, on a worker thread's own event loop (see the module's docstring), where it may also
+        compute at length without keeping anyone else waiting. ``work`` must only read."""
+        if self.engine.dialect.name == "sqlite" and not _file_based(self.url):
+            async with self.begin(deferred=True) as repos:
+                return await work(repos)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, _read_in_thread, self.url, work)
+
     async def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection; heavy reads under way finish on their threads."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
         await self.engine.dispose()
+
+
+def _read_in_thread(url: str, work: Callable[[Repos], Awaitable[T]]) -> T:
+    return asyncio.run(_read_on_own_loop(url, work))
