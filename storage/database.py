@@ -113,8 +113,9 @@ SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 
 
-# Heavy reads at once, each in its own thread: two cores here, and a province's export peaks near 300 MB.
-HEAVY_READERS = 2
+# Heavy reads at once, each on its own thread: a province's export adds ~190 MB while it runs and takes
+# tens of seconds, so a few at most; more than two, so a chart does not queue behind two exports.
+HEAVY_READERS = 4
 
 
 def _file_based(url: str) -> bool:
