@@ -72,6 +72,10 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.database_url)
+        secret = settings.file_secret or settings.webhook_secret
+        self.files = FileShelf(
+            self.clock, derive_key(secret.get_secret_value() if secret else None), settings.webhook_url
+        )
         self.metrics = Metrics()
         self.router = Router(
             ROUTES,
@@ -81,10 +85,7 @@ class Runtime:
             on_commit=self._wake_outbox,
             on_plans_changed=self._wake_scheduler,
             metrics=self.metrics,
-        )
-        secret = settings.file_secret or settings.webhook_secret
-        self.files = FileShelf(
-            self.clock, derive_key(secret.get_secret_value() if secret else None), settings.webhook_url
+            files=self.files,
         )
         self.channels: list[Channel] = []
         webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -1,12 +1,19 @@
 """Officers' /stats (/thongke) with a chart, /export (/baocao) as an XLSX workbook, and /report with the
-interim or final review summary, for the part of a campaign's subtree the officer covers."""
+interim or final review summary, for the part of a campaign's subtree the officer covers.
+
+The campaign is picked in the update's transaction; the figures and rows are read after it, apart
+(``ctx.after_commit`` and ``ctx.read_apart``), where the chart and the workbook are drawn too, so an export
+of a province keeps nobody else waiting. A workbook larger than the channel takes goes as a download link
+where the service has a public address, else as one workbook per unit directly below the scope.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 from collections import Counter
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -15,7 +22,7 @@ from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, Unit
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
-from bot.engine.context import Ctx
+from bot.engine.context import ApartRepos, Ctx
 from bot.engine.events import Button, FileOut
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
@@ -152,16 +159,37 @@ async def stats_command(ctx: Ctx) -> None:
     """/stats [CODE]."""
     picked = await _pick(ctx, "stats")
     if picked is not None:
-        await _stats(ctx, *picked)
+        _stats(ctx, *picked)
 
 
-async def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
-    figures = await campaign_figures(ctx.repos, campaign, scope, ctx.now, ctx.settings.zone)
+def _stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    ctx.after_commit(partial(_send_stats, ctx, campaign, scope))
+
+
+async def _figures_and_chart(
+    repos: ApartRepos, campaign: Campaign, scope: Unit, now: datetime, zone: ZoneInfo, chart_in: str | None
+) -> tuple[CampaignFigures, bytes | None]:
+    """Read apart: the figures, and the chart drawn from them in ``chart_in``'s language where asked."""
+    figures = await campaign_figures(repos, campaign, scope, now, zone)
+    return figures, _draw_chart(figures, chart_in) if chart_in is not None else None
+
+
+async def _send_stats(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    chart_in = ctx.lang if ctx.channel.capabilities.delivers_files else None
+    figures, png = await ctx.read_apart(
+        partial(
+            _figures_and_chart,
+            campaign=campaign,
+            scope=scope,
+            now=ctx.now,
+            zone=ctx.settings.zone,
+            chart_in=chart_in,
+        )
+    )
     words = summary(ctx.lang, figures)
-    if not ctx.channel.capabilities.delivers_files:  # the figures in words are the whole answer
+    if png is None:  # the figures in words are the whole answer
         ctx.say(words)
         return
-    png = await asyncio.to_thread(_draw_chart, figures, ctx.lang)
     name = f"{campaign.code}-thong-ke.png"
     if len(words) <= CAPTION_LIMIT:
         ctx.say(words, file=FileOut(name, png, is_photo=True))
@@ -225,37 +253,119 @@ def report_lines(language: str, data: ExportData, today: date) -> list[str]:
     return [_without_symbols(plain(line)) for line in lines]
 
 
-async def _report(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
-    data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
-    ctx.say(Html(escape("\n\n".join(report_lines(ctx.lang, data, ctx.today)))))
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What an officer's report is of, and how it reads: everything the work read apart needs."""
+
+    campaign: Campaign
+    scope: Unit
+    phone_paths: list[str]
+    now: datetime
+    zone: ZoneInfo
+    language: str
+    today: date
+
+    @staticmethod
+    def of(ctx: Ctx, campaign: Campaign, scope: Unit) -> _Asked:
+        """The report ``ctx``'s officer asked for."""
+        return _Asked(campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone, ctx.lang, ctx.today)
+
+    async def lines(self, repos: ApartRepos) -> list[str]:
+        """Read apart: the written report."""
+        data = await export_data(repos, self.campaign, self.scope, self.phone_paths, self.now, self.zone)
+        return report_lines(self.language, data, self.today)
+
+    async def workbook(self, repos: ApartRepos, scope: Unit) -> tuple[bytes, CampaignFigures]:
+        """Read apart: the workbook of ``scope``, with its figures."""
+        data = await export_data(repos, self.campaign, scope, self.phone_paths, self.now, self.zone)
+        lines = report_lines(self.language, data, self.today)
+        return _build_workbook(data, self.language, self.zone, lines), data.figures
+
+    async def workbooks(self, repos: ApartRepos, split_over: int | None) -> _Workbooks:
+        """Read apart: the scope's workbook and, when it is larger than ``split_over`` bytes, one per unit
+        directly below, kept only if together they hold every member and initiative and each is within it."""
+        whole, figures = await self.workbook(repos, self.scope)
+        if split_over is None or len(whole) <= split_over:
+            return _Workbooks(whole)
+        below = [f for f in figures.children if f.roster or f.submitted]
+        held = (sum(f.roster for f in below), sum(f.submitted for f in below))
+        if held != (figures.scope.roster, figures.scope.submitted):  # some belong to the scope unit itself
+            return _Workbooks(whole)
+        parts = []
+        for unit in (f.unit for f in below):
+            content, _ = await self.workbook(repos, unit)
+            if len(content) > split_over:
+                return _Workbooks(whole)
+            parts.append((unit, content))
+        return _Workbooks(whole, parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Workbooks:
+    """The scope's workbook and, where it had to be split, one per unit directly below."""
+
+    whole: bytes
+    parts: list[tuple[Unit, bytes]] | None = None
+
+
+def _report(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    ctx.after_commit(partial(_send_report, ctx, _Asked.of(ctx, campaign, scope)))
+
+
+async def _send_report(ctx: Ctx, asked: _Asked) -> None:
+    ctx.say(Html(escape("\n\n".join(await ctx.read_apart(asked.lines)))))
 
 
 async def report_command(ctx: Ctx) -> None:
     """/report [CODE]."""
     picked = await _pick(ctx, "report")
     if picked is not None:
-        await _report(ctx, *picked)
+        _report(ctx, *picked)
 
 
-async def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
-    data = await export_data(ctx.repos, campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone)
-    lines = report_lines(ctx.lang, data, ctx.today)
-    if not ctx.channel.capabilities.delivers_files:  # no workbook here: say where to get it, give the report
+def _export(ctx: Ctx, campaign: Campaign, scope: Unit) -> None:
+    ctx.after_commit(partial(_send_export, ctx, _Asked.of(ctx, campaign, scope)))
+
+
+async def _send_export(ctx: Ctx, asked: _Asked) -> None:
+    campaign, capabilities = asked.campaign, ctx.channel.capabilities
+    if not capabilities.delivers_files:  # no workbook here: say where to get it, give the report
         ctx.say(ctx.t("insights.export_no_files", code=campaign.code))
-        ctx.say(Html(escape("\n\n".join(lines))))
+        ctx.say(Html(escape("\n\n".join(await ctx.read_apart(asked.lines)))))
         return
-    content = await asyncio.to_thread(_build_workbook, data, ctx.lang, ctx.settings.zone, lines)
-    name = f"{campaign.code}-{ctx.today.isoformat()}.xlsx"
-    ctx.say(
-        ctx.t("insights.export_caption", title=campaign.title, unit=scope.name), file=FileOut(name, content)
-    )
+    # A file the channel cannot take whole goes as a link where there is one, else split (a channel without
+    # files, Zalo, sends every file as a link and has no limit).
+    limit = capabilities.upload_limit if capabilities.files_out else None
+    books = await ctx.read_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
+    name = f"{campaign.code}-{asked.today.isoformat()}.xlsx"
+    caption = ctx.t("insights.export_caption", title=campaign.title, unit=asked.scope.name)
+    if limit is None or len(books.whole) <= limit:
+        ctx.say(caption, file=FileOut(name, books.whole))
+        return
+    sizes = {
+        "size": formatting.file_size(len(books.whole), ctx.lang),
+        "limit": formatting.file_size(limit, ctx.lang),
+    }
+    link = ctx.link_for(FileOut(name, books.whole))
+    if link is not None:
+        download = ctx.t("insights.download", minutes=ctx.link_minutes, link=link)
+        ctx.say(Html("\n".join([caption, ctx.t("insights.export_as_link", **sizes), download])))
+    elif books.parts:
+        ctx.say(Html("\n".join([caption, ctx.t("insights.export_split", count=len(books.parts), **sizes)])))
+        for number, (unit, content) in enumerate(books.parts, start=1):
+            ctx.say(
+                ctx.t("insights.export_part", number=number, count=len(books.parts), unit=unit.name),
+                file=FileOut(f"{campaign.code}-{unit.code}-{asked.today.isoformat()}.xlsx", content),
+            )
+    else:
+        ctx.say(ctx.t("insights.export_too_large", code=campaign.code, **sizes))
 
 
 async def export_command(ctx: Ctx) -> None:
     """/export [CODE]."""
     picked = await _pick(ctx, "export")
     if picked is not None:
-        await _export(ctx, *picked)
+        _export(ctx, *picked)
 
 
 async def button(ctx: Ctx, pressed: PickInsight) -> None:
@@ -265,4 +375,4 @@ async def button(ctx: Ctx, pressed: PickInsight) -> None:
         await stale_button(ctx)
         return
     action = {"stats": _stats, "export": _export, "report": _report}[pressed.report]
-    await action(ctx, *scoped)
+    action(ctx, *scoped)

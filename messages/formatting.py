@@ -53,6 +53,15 @@ def money(value: int, language: str = "vi") -> str:
     return f"{number(value, language)} đ" if language == "vi" else f"{number(value, language)} VND"
 
 
+def file_size(size: int, language: str = "vi") -> str:
+    """A file's size: "6,2 MB" ("6.2 MB" in English), "12 KB" under a megabyte (decimal units, as Telegram's
+    limits are written)."""
+    if size < 1_000_000:
+        return f"{number(max(1, round(size / 1000)), language)} KB"
+    megabytes = f"{size / 1_000_000:.1f}"
+    return f"{megabytes.replace('.', ',') if language == 'vi' else megabytes} MB"
+
+
 def day(value: date, language: str = "vi") -> str:
     """A calendar date: 25/03/2026 (the same in English, where Vietnamese users read it the same way)."""
     return value.strftime("%d/%m/%Y")

@@ -4,21 +4,30 @@ SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL
 A transaction takes SQLite's single write lock at BEGIN (known writers: the outbox, the scheduler, the
 CLI) unless it is begun ``deferred``: then reading never waits, and the first write takes the lock or fails
 at once with "database is locked" (``is_busy``), which the caller answers by running it again (the router).
+
+Heavy reads (an export of a province, a chart) go through ``Store.read_apart(work)`` instead of an update's
+transaction: on a database file, ``work`` runs in a worker thread of the store (at most ``HEAVY_READERS`` at
+once), on that thread's own event loop and its own engine and connection, in a read-only deferred transaction
+(on SQLite: WAL gives it a snapshot, it never takes the write lock and never blocks a writer). The statements
+of the in-loop driver then block only that thread, and so does whatever ``work`` computes from the rows (the
+workbook is built there as the rows come). PostgreSQL's asyncpg runs on any loop, so it takes the same path.
+An in-memory SQLite database exists only in its one connection: there ``work`` runs on the caller's loop in a
+deferred transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine as sa_create_engine
-from sqlalchemy import event
+from sqlalchemy import event, pool, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool, StaticPool
 
 from storage.loop_connection import Executor, LoopPool
 from storage.repos.accounts import AccountRepo
@@ -42,7 +51,9 @@ from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
-__all__ = ["Repos", "Store", "create_engine", "is_busy"]
+__all__ = ["HEAVY_READERS", "Repos", "Store", "create_engine", "is_busy"]
+
+T = TypeVar("T")
 
 
 class Repos:
@@ -166,6 +177,11 @@ def _begin(conn: Connection) -> None:
     begin_immediate(conn)
 
 
+def _begin_deferred(conn: Connection) -> None:
+    # A heavy read's transaction: a snapshot under WAL, no lock.
+    conn.exec_driver_sql("BEGIN")
+
+
 # Every update being answered holds a connection for its whole transaction (up to 256 at once, see
 # bot/channels/telegram/channel.py), but on SQLite a transaction runs on the event loop from BEGIN to
 # COMMIT without letting another start (storage/sqlite_inloop.py), so few connections are ever checked out
@@ -175,17 +191,25 @@ SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 
 
+# Heavy reads at once, each on its own thread: a province's export adds ~190 MB while it runs and takes
+# tens of seconds, so a few at most; more than two, so a chart does not queue behind two exports.
+HEAVY_READERS = 4
+
+
+def _file_based(url: str) -> bool:
+    return ":memory:" not in url and "mode=memory" not in url
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True)
-    file_based = ":memory:" not in url and "mode=memory" not in url
-    pool: dict[str, Any] = (
+    pooling: dict[str, Any] = (
         {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
-        if file_based
+        if _file_based(url)
         else {}
     )
-    engine = create_async_engine(inloop_url(url), **pool)
+    engine = create_async_engine(inloop_url(url), **pooling)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin)
     return engine
@@ -193,10 +217,40 @@ def create_engine(url: str) -> AsyncEngine:
 
 def _loop_engine(url: str) -> Engine:
     # The synchronous engine behind LoopPool: plain pysqlite, each connection tuned once when opened.
-    memory = ":memory:" in url or "mode=memory" in url
-    engine = sa_create_engine(plain_sqlite_url(url), poolclass=StaticPool if memory else NullPool)
+    engine = sa_create_engine(
+        plain_sqlite_url(url), poolclass=pool.NullPool if _file_based(url) else pool.StaticPool
+    )
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    # A heavy read's connection refuses any write: its work is reading, and a write would take the lock.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _reader_engine(url: str) -> AsyncEngine:
+    """An engine of one connection, opened for one heavy read on the worker thread's loop and closed after."""
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(inloop_url(url), poolclass=pool.NullPool)
+    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "connect", _read_only)
+    event.listen(engine.sync_engine, "begin", _begin_deferred)
+    return engine
+
+
+async def _read_on_own_loop(url: str, work: Callable[[Repos], Awaitable[T]]) -> T:
+    engine = _reader_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name != "sqlite":
+                await conn.execute(text("SET TRANSACTION READ ONLY"))
+            return await work(Repos(conn))
+    finally:
+        await engine.dispose()
 
 
 class Store:
@@ -206,15 +260,17 @@ class Store:
         self.url = url
         self.engine = create_engine(url)
         sqlite = self.engine.dialect.name == "sqlite"
-        memory = ":memory:" in url or "mode=memory" in url
         # SQLite's transactions run on the loop (storage/loop_connection.py); PostgreSQL's through asyncpg.
         self.loop_engine = _loop_engine(url) if sqlite else None
         self._loop_pool = (
-            LoopPool(self.loop_engine, 1 if memory else SQLITE_POOL_SIZE) if self.loop_engine else None
+            LoopPool(self.loop_engine, SQLITE_POOL_SIZE if _file_based(url) else 1)
+            if self.loop_engine
+            else None
         )
         # This process's writers take turns here, first come first served, before asking SQLite for its
         # lock: SQLite serves no one in order, and a writer refused the lock sleeps before asking again.
         self._writers = asyncio.Lock() if sqlite else None
+        self._readers = ThreadPoolExecutor(HEAVY_READERS, thread_name_prefix="thidua-read")
 
     @asynccontextmanager
     async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
@@ -236,8 +292,23 @@ class Store:
         async with self._writers, self._loop_pool.transaction(immediate=True) as loop_conn:
             yield Repos(loop_conn)
 
+    async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
+        """``work``'s result, read apart from every update: on its own connection in a read-only deferred
+        transaction, on a worker thread's own event loop (see the module's docstring), where it may also
+        compute at length without keeping anyone else waiting. ``work`` must only read."""
+        if self.engine.dialect.name == "sqlite" and not _file_based(self.url):
+            async with self.begin(deferred=True) as repos:
+                return await work(repos)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, _read_in_thread, self.url, work)
+
     async def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection; heavy reads under way finish on their threads."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
         if self._loop_pool is not None:
             self._loop_pool.close()
         await self.engine.dispose()
+
+
+def _read_in_thread(url: str, work: Callable[[Repos], Awaitable[T]]) -> T:
+    return asyncio.run(_read_on_own_loop(url, work))

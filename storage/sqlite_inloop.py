@@ -10,7 +10,7 @@ What would block the loop is waiting for SQLite's write lock, so connections wai
 (``busy_timeout`` 0): ``BEGIN IMMEDIATE`` is retried here with asyncio sleeps while another process holds
 the lock (``begin_immediate``), and a deferred transaction's refused write is run again by its caller
 (``storage.database.is_busy``). Heavy reads (exports, charts) do not run here: they take a thread and a
-connection of their own (``storage.database.Store.read_in_thread``).
+connection of their own (``storage.database.Store.read_apart``).
 """
 
 from __future__ import annotations

@@ -5,15 +5,23 @@ the figures in words and the written report instead of the chart and the workboo
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
-from messages import plain, text
+from bot.domain.insight_queries import export_data
+from bot.domain.insights import ExportData
+from bot.engine.files import FileShelf, derive_key
+from handlers import insights
+from messages import formatting, plain, text
 from storage.database import Store
-from tests.conftest import People
+from tests.conftest import MemoryBot, People
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
 from tests.helpers.choices import body, carries_file
@@ -23,6 +31,7 @@ from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW
 
 PNG = b"\x89PNG\r\n\x1a\n"
+WAIT_BOUND = 60.0  # seconds: a bound on every wait between threads, never reached when all is well
 
 
 async def registered_and_recognised(
@@ -170,3 +179,112 @@ async def test_the_cli_writes_the_workbook(
     )  # English, in the singular
     book = openpyxl.load_workbook(out)
     assert len(book.sheetnames) >= 5
+
+
+def limited(person: MemoryChat, upload_limit: int) -> None:
+    """The person's in-process channel takes files of at most ``upload_limit`` bytes from now on."""
+    person.channel.capabilities = replace(person.channel.capabilities, upload_limit=upload_limit)
+
+
+def book_text(content: bytes) -> str:
+    """Every cell of a workbook, one line a row."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return "\n".join(
+        " | ".join(str(cell) for cell in row if cell is not None)
+        for sheet in book
+        for row in sheet.iter_rows(values_only=True)
+    )
+
+
+async def whole_workbook(hung: MemoryChat) -> bytes:
+    """The workbook /export gives when the channel takes it whole."""
+    await hung.send("/baocao LDG-2026")
+    whole = attached(hung.last)
+    assert whole is not None
+    return whole.content
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"])
+async def test_a_workbook_over_the_channels_limit_is_split_by_the_units_below(
+    people: People, store: Store
+) -> None:
+    hung, _ = await registered_and_recognised(people, store)
+    assert isinstance(hung, MemoryChat)
+    whole = await whole_workbook(hung)
+    limited(hung, len(whole) - 1)
+    head, *parts = await hung.send("/baocao LDG-2026")
+    sizes = {"size": formatting.file_size(len(whole)), "limit": formatting.file_size(len(whole) - 1)}
+    assert plain(text("vi", "insights.export_split", count=2, **sizes)) in head.plain_text
+    assert attached(head) is None and len(parts) == 2
+    units = ("Công đoàn cơ sở Điện lực Hà Quảng", "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng")
+    captions = {
+        plain(text("vi", "insights.export_part", number=n, count=2, unit=u)) for n in (1, 2) for u in units
+    }
+    books = {}
+    for part in parts:
+        assert part.plain_text in captions
+        book = attached(part)
+        assert book is not None and len(book.content) < len(whole)
+        books[next(unit for unit in units if part.plain_text.endswith(unit))] = book_text(book.content)
+    power, health = (books[unit] for unit in units)
+    assert "Hoàng Thị Mai" in power and "Đọc công tơ từ xa" in power
+    assert "Hoàng Thị Mai" not in health and "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng" in health
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"])
+async def test_a_workbook_over_the_limit_goes_as_a_link_where_the_service_has_an_address(
+    people: People, store: Store, memory_bot: MemoryBot
+) -> None:
+    hung, _ = await registered_and_recognised(people, store)
+    assert isinstance(hung, MemoryChat)
+    whole = await whole_workbook(hung)
+    shelf = FileShelf(memory_bot.clock, derive_key("secret"), "https://bot.example.vn")
+    memory_bot.runtime.router.files = shelf  # as THIDUA_WEBHOOK_URL gives it
+    limited(hung, 1_000)
+    replies = await hung.send("/baocao LDG-2026")
+    assert len(replies) == 1 and attached(replies[0]) is None
+    words = replies[0].plain_text
+    sizes = {"size": formatting.file_size(len(whole)), "limit": "1 KB"}
+    assert plain(text("vi", "insights.export_as_link", **sizes)) in words
+    token = words.split("https://bot.example.vn/files/")[1].split()[0]
+    kept = shelf.open(token)
+    assert kept.name.endswith(".xlsx") and "Hoàng Thị Mai" in book_text(kept.content)
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"])
+async def test_a_workbook_that_no_split_brings_within_the_limit_says_how_to_get_it(
+    people: People, store: Store
+) -> None:
+    hung, _ = await registered_and_recognised(people, store)
+    assert isinstance(hung, MemoryChat)
+    limited(hung, 1_000)  # smaller than any workbook
+    replies = await hung.send("/baocao LDG-2026")
+    assert [attached(reply) for reply in replies] == [None]
+    assert "thidua export --campaign LDG-2026" in replies[0].plain_text
+    assert "1 KB" in replies[0].plain_text
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"])
+async def test_a_member_is_answered_while_an_export_is_still_reading(
+    people: People, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export's reading is held in its thread until Mai's /start has been answered: had it read on
+    the event loop (or in the update's transaction, with the write lock), Mai would wait for it."""
+    hung, mai = await registered_and_recognised(people, store)
+    reading, release = threading.Event(), threading.Event()
+
+    async def held_export_data(*args: Any, **kwargs: Any) -> ExportData:
+        reading.set()
+        assert release.wait(WAIT_BOUND)  # blocks this thread, as a long read would
+        return await export_data(*args, **kwargs)
+
+    monkeypatch.setattr(insights, "export_data", held_export_data)
+    export = asyncio.create_task(hung.send("/baocao LDG-2026"))
+    assert await asyncio.to_thread(reading.wait, WAIT_BOUND)
+    await asyncio.wait_for(mai.send("/start"), WAIT_BOUND)
+    assert "Hoàng Thị Mai" in mai.last_text
+    assert not export.done()
+    release.set()
+    await asyncio.wait_for(export, WAIT_BOUND)
+    workbook = attached(hung.last)
+    assert workbook is not None and "Hoàng Thị Mai" in book_text(workbook.content)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 from bot.app import prepare_database
-from storage.database import Store
+from storage.database import Repos, Store
 from storage.migrate import alembic_config, current_revision, head_revision
 from storage.tables import metadata
 
 NOW = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
+WAIT_BOUND = 30.0  # seconds: a bound on waits between threads, never reached when all is well
 
 
 async def test_migrations_match_the_tables_exactly(db_url: str) -> None:
@@ -66,4 +70,45 @@ async def test_times_come_back_as_aware_utc(db_url: str) -> None:
     async with store.engine.connect() as conn:
         (stored,) = (await conn.exec_driver_sql("SELECT at FROM audit_log")).one()
     assert stored.startswith(local.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
+    await store.close()
+
+
+async def test_a_heavy_read_runs_on_its_own_thread_and_connection_and_never_blocks_a_writer(
+    db_url: str,
+) -> None:
+    """While a read apart holds its snapshot, a writer commits; the read still sees the rows as they were."""
+    store = Store(db_url)
+    await prepare_database(store)
+    async with store.begin() as repos:
+        await repos.audit.record("test", "before", "x", {}, NOW)
+    reading, written = threading.Event(), threading.Event()
+
+    async def read(repos: Repos) -> tuple[str, int, int]:
+        first = len(await repos.audit.recent(100))
+        reading.set()
+        assert written.wait(WAIT_BOUND)  # the writer commits while this snapshot is open
+        return threading.current_thread().name, first, len(await repos.audit.recent(100))
+
+    heavy = asyncio.create_task(store.read_apart(read))
+    assert await asyncio.to_thread(reading.wait, WAIT_BOUND)
+    async with store.begin() as repos:  # would wait on the read if it held the lock or the loop
+        await repos.audit.record("test", "during", "x", {}, NOW)
+    written.set()
+    thread, first, later = await heavy
+    assert thread.startswith("thidua-read") and thread != threading.current_thread().name
+    assert (first, later) == (1, 1)
+    async with store.begin() as repos:
+        assert len(await repos.audit.recent(100)) == 2
+    await store.close()
+
+
+async def test_a_heavy_read_cannot_write(db_url: str) -> None:
+    store = Store(db_url)
+    await prepare_database(store)
+
+    async def write(repos: Repos) -> None:
+        await repos.audit.record("test", "apart", "x", {}, NOW)
+
+    with pytest.raises(OperationalError, match="readonly"):
+        await store.read_apart(write)
     await store.close()

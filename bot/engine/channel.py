@@ -49,6 +49,11 @@ class Abilities(Protocol):
         ...
 
     @property
+    def upload_limit(self) -> int:
+        """Bytes in one file the bot sends on it (0 where it sends none)."""
+        ...
+
+    @property
     def delivers_files(self) -> bool:
         """A chart or a workbook the bot makes reaches the person, as a file or as a signed link."""
         ...

@@ -1,4 +1,9 @@
-"""``Ctx``: everything a handler may use while answering one update, and the ways it answers."""
+"""``Ctx``: everything a handler may use while answering one update, and the ways it answers.
+
+Work that reads much (an export, a chart) is not done in the update's transaction: the handler hands it to
+``ctx.after_commit``, which runs it once the transaction is over, and reads through ``ctx.read_apart``
+(``storage.database.Store.read_apart``: a connection and a thread of its own, so nobody waits on it).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,23 @@ from bot.engine.channel import Abilities
 from bot.engine.config import Settings
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
+from bot.engine.files import FileShelf
 from messages import Html, text
 from storage.database import Repos
+
+T = TypeVar("T")
+
+# What a heavy read's work receives (``Ctx.read_apart``): every repository, on a connection of its own that
+# refuses writes. Named here so handlers can type their reading work without importing storage.
+ApartRepos = Repos
+
+
+class ReadsApart(Protocol):
+    """Where heavy reads go (``storage.database.Store``)."""
+
+    async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
+        """``work``'s result, read on a connection and a thread of its own."""
+        ...
 
 
 class ChannelInfo(Protocol):
@@ -48,6 +68,9 @@ class Ctx:
     routes: Routes
     replies: list[Outgoing] = field(default_factory=list)
     menu_changed: bool = False  # the person's role or language changed: refresh their command menu
+    reader: ReadsApart | None = None  # the store, for heavy reads
+    files: FileShelf | None = None  # signed download links, where the service has a public address
+    afterwards: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -62,6 +85,36 @@ class Ctx:
     def t(self, key: str, **params: object) -> Html:
         """A catalog text in the person's language."""
         return text(self.lang, key, **params)
+
+    def after_commit(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run ``step`` once the update's transaction is committed, before the replies go out: for work that
+        reads much (through ``read_apart``), which must neither hold the transaction open nor run twice when
+        the router answers an update again. Its replies carry no numbered menu: ``step`` adds no choices."""
+        self.afterwards.append(step)
+
+    async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
+        """``work``'s result, read on a connection and a thread of its own, so that no other update waits
+        while it reads and computes; ``work`` only reads, and may build a file from the rows as they come."""
+        if self.reader is None:
+            raise RuntimeError("this context was made without a store to read apart from")
+        return await self.reader.read_apart(work)
+
+    @property
+    def can_link(self) -> bool:
+        """True when a file can go as a signed download link (the service has a public address)."""
+        return self.files is not None and self.files.serves_links
+
+    @property
+    def link_minutes(self) -> int:
+        """How many minutes a download link works."""
+        return int(self.files.lifetime.total_seconds() // 60) if self.files is not None else 0
+
+    def link_for(self, file: FileOut) -> str | None:
+        """A signed link to download ``file`` for a while, only for this account; None where the service
+        has no public address to link to."""
+        if self.files is None or not self.can_link:
+            return None
+        return self.files.link_for(self.who.account.id, file)
 
     def button(self, key: str, payload: ButtonData, **params: object) -> Button:
         """A button whose label is a catalog text."""

@@ -26,6 +26,7 @@ from bot.engine.config import Settings
 from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, allowed
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, Incoming, Kind, Outgoing
+from bot.engine.files import FileShelf
 from bot.engine.menus import Option, newest_menu, read_choice
 from bot.engine.metrics import Metrics
 from messages import text
@@ -63,8 +64,10 @@ class Router:
         on_commit: Callable[[], None],
         on_plans_changed: Callable[[], None],
         metrics: Metrics | None = None,
+        files: FileShelf | None = None,
     ) -> None:
         self.routes = routes
+        self.files = files  # signed links for files a channel cannot take
         self.metrics = metrics or Metrics()
         self.store = store
         self.settings = settings
@@ -117,6 +120,8 @@ class Router:
             self._on_commit()
         if repos.reminders.plans_changed:
             self._on_plans_changed()
+        for step in ctx.afterwards:  # heavy reads, outside the transaction and run once
+            await step()
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
 
     async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
@@ -128,7 +133,18 @@ class Router:
         numbered = not channel.capabilities.buttons
         if numbered and event.kind is Kind.TEXT and not event.payload:
             event = await self._typed_choice(repos, event)
-        ctx = Ctx(event, who, repos, dialog, self.settings, now, channel, self.routes)
+        ctx = Ctx(
+            event,
+            who,
+            repos,
+            dialog,
+            self.settings,
+            now,
+            channel,
+            self.routes,
+            reader=self.store,
+            files=self.files,
+        )
         await self._dispatch(ctx)
         if numbered and (shown := newest_menu([reply.buttons for reply in ctx.replies])) is not None:
             await repos.menus.put(event.channel, event.chat_id, _pairs(shown), now)
