@@ -276,6 +276,9 @@ async def seed(store: Store, members_count: int, unit_count: int, initiative_cou
         assert campaign is not None
         await seed_people(repos, campaign, bases, members_count, rng, now)
         await seed_initiatives(repos, campaign, bases, members_count, initiative_count, rng)
+        # The rows went in past the repositories, as a bulk load would: the counters are built from them,
+        # as `thidua db recount` does.
+        await repos.counters.recount()
     return campaign
 
 

@@ -21,6 +21,7 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
+from storage.repos.counters import CounterRepo
 from storage.repos.dialogs import DialogRepo
 from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
@@ -65,6 +66,7 @@ class Repos:
         self.leases = LeaseRepo(conn)
         self.initiatives = InitiativeRepo(conn)
         self.stats = StatsRepo(conn)
+        self.counters = CounterRepo(conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
