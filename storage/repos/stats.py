@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow, path_ids
-from storage.repos.counters import subtree_sum, sums_by_child
+from storage.repos.counters import subtree, subtree_sum, sums_by_child
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -79,10 +79,10 @@ class StatsRepo:
         registered = registration_counts.c.registered
         in_campaign = registration_counts.c.campaign_id == campaign_id
         query = sa.select(
-            subtree_sum(unit_counts, unit_counts.c.roster, path),
-            subtree_sum(unit_counts, unit_counts.c.linked, path),
+            sa.func.coalesce(sa.func.sum(unit_counts.c.roster), 0),
+            sa.func.coalesce(sa.func.sum(unit_counts.c.linked), 0),
             subtree_sum(registration_counts, registered, path, in_campaign),
-        )
+        ).where(unit_counts.c.unit_id.in_(subtree(path)))
         roster, linked, registered = (await self.conn.execute(query)).one()
         return int(roster), int(linked), int(registered)
 
