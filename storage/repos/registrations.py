@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Pledge, Registration
-from storage.repos.counters import bump, subtree_sum
+from storage.repos.counters import bump
 from storage.tables import members, registration_counts, registrations, units
 
 _COLUMNS = (
@@ -183,14 +183,3 @@ class RegistrationRepo:
         if member_unit is not None:  # a collective registration is not counted
             await bump(self.conn, registration_counts, {(campaign_id, member_unit): {"registered": -1}})
         return True
-
-    async def count_members_within(self, campaign_id: int, path: str) -> int:
-        """How many members of the subtree hold an active registration for the campaign (from the
-        counters)."""
-        total = subtree_sum(
-            registration_counts,
-            registration_counts.c.registered,
-            path,
-            registration_counts.c.campaign_id == campaign_id,
-        )
-        return int((await self.conn.execute(sa.select(total))).scalar_one())
