@@ -57,12 +57,12 @@ def _figures(table: sa.Table) -> list[str]:
 
 async def bump(conn: AsyncConnection, table: sa.Table, deltas: Deltas) -> None:
     """Add to the counter rows keyed by the table's primary key (its columns in order) the deltas given per
-    column, creating rows not there yet: one statement for them all; rows whose deltas are all zero are
-    left out."""
+    column, creating rows not there yet: one statement for them all, in key order (so that two transactions
+    lock the rows they share in the same order on PostgreSQL); rows whose deltas are all zero are left out."""
     keys, figures = _keys(table), _figures(table)
     rows = [
         dict(zip(keys, key, strict=True), **{column: changes.get(column, 0) for column in figures})
-        for key, changes in deltas.items()
+        for key, changes in sorted(deltas.items())
         if any(changes.values())
     ]
     if not rows:
