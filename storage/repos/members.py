@@ -259,16 +259,10 @@ class MemberRepo:
 
     async def count_within(self, path: str) -> int:
         """How many members the subtree with this path holds (from the per-unit counters)."""
-        return int(
-            (
-                await self.conn.execute(sa.select(subtree_sum(unit_counts, unit_counts.c.roster, path)))
-            ).scalar_one()
-        )
+        query = sa.select(subtree_sum(unit_counts, unit_counts.c.roster, path))
+        return int((await self.conn.execute(query)).scalar_one())
 
     async def count_linked_within(self, path: str) -> int:
         """How many members of the subtree have linked at least one chat account (from the counters)."""
-        return int(
-            (
-                await self.conn.execute(sa.select(subtree_sum(unit_counts, unit_counts.c.linked, path)))
-            ).scalar_one()
-        )
+        query = sa.select(subtree_sum(unit_counts, unit_counts.c.linked, path))
+        return int((await self.conn.execute(query)).scalar_one())
