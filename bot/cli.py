@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser("upgrade", help="apply the database migrations")
+    database_commands.add_parser(
+        "recount", help="rebuild the per-unit counters behind /stats from the rows, in one transaction"
+    )
 
     imports = commands.add_parser(
         "import", help="import the unit tree or the roster from CSV (all or nothing)"
@@ -153,6 +156,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
         from bot.demo import run_demo  # the demo pulls in the sandbox, which `run` never needs
 
         return await run_demo(settings, args.db, tour=args.tour)
+    if args.command == "db" and args.db_command == "recount":
+        return await _with_store(settings, _recount)
     if args.command == "db":
         await upgrade_async(settings.database_url)
         return "database is up to date"
@@ -189,6 +194,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
 
         return await _with_store(settings, grant)
     raise CliError(f"unknown command {args.command}")
+
+
+async def _recount(store: Store) -> str:
+    async with store.begin() as repos:
+        found = await repos.counters.recount()
+    return f"counters rebuilt: {_counted(found.rows, 'row')}, {found.wrong} of them were wrong"
 
 
 async def _create_campaign(store: Store, settings: Settings, path: Path) -> str:

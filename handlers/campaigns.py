@@ -94,9 +94,8 @@ async def _officer_line(ctx: Ctx, campaign: Campaign) -> Html:
     owner = await ctx.repos.units.get(campaign.unit_id)
     assert owner is not None
     for scope in covered_scopes(owner, ctx.who.led_units):  # only what the officer covers
-        registered += await ctx.repos.registrations.count_members_within(campaign.id, scope.path)
-        linked += await ctx.repos.members.count_linked_within(scope.path)
-        roster += await ctx.repos.members.count_within(scope.path)
+        in_scope = await ctx.repos.stats.member_counts(campaign.id, scope.path)
+        roster, linked, registered = roster + in_scope[0], linked + in_scope[1], registered + in_scope[2]
     number = formatting.number
     return ctx.t(
         "campaigns.officer_launched",

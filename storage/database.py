@@ -34,6 +34,7 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
+from storage.repos.counters import CounterRepo
 from storage.repos.dialogs import DialogRepo
 from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
@@ -157,6 +158,11 @@ class Repos:
     def stats(self) -> StatsRepo:
         """``StatsRepo`` on this transaction."""
         return StatsRepo(self.conn)
+
+    @cached_property
+    def counters(self) -> CounterRepo:
+        """``CounterRepo`` on this transaction."""
+        return CounterRepo(self.conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

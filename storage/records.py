@@ -7,6 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 
+def path_ids(path: str) -> list[int]:
+    """The ids along a materialised path, root first: "/1/4/9/" -> [1, 4, 9]."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """A node of the union tree: a federation, a sector union or a base union (CĐCS)."""
@@ -25,7 +30,7 @@ class Unit:
     @property
     def lineage(self) -> list[int]:
         """The ids from the root down to this unit, itself included, read off its path."""
-        return [int(part) for part in self.path.strip("/").split("/") if part]
+        return path_ids(self.path)
 
 
 @dataclass(frozen=True, slots=True)

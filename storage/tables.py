@@ -435,3 +435,57 @@ leases = sa.Table(
     sa.Column("holder", sa.String(64), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
+
+# Counters kept per unit in the same transaction as the rows they count (storage/repos/counters.py), so
+# /stats and the chart add up one row per unit in view instead of counting members: a unit's roster, and
+# how many of its members have linked at least one chat account.
+unit_counts = sa.Table(
+    "unit_counts",
+    metadata,
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column("roster", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("linked", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Members of the unit (where they are now) with an active registration for the campaign; collective
+# registrations are not counted here.
+registration_counts = sa.Table(
+    "registration_counts",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column("registered", sa.Integer, nullable=False, server_default="0"),
+)
+
+# The campaign's initiatives of the unit (the author's unit when the draft began), one column per status
+# (the "submitted" column holds those waiting for the council, not every submitted one): a change of status
+# is one UPDATE of one row.
+INITIATIVE_STATUSES = (
+    "draft",
+    "submitted",
+    "revision",
+    "valid",
+    "invalid",
+    "recognised",
+    "not_recognised",
+    "withdrawn",
+)
+initiative_counts = sa.Table(
+    "initiative_counts",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
+    *(sa.Column(status, sa.Integer, nullable=False, server_default="0") for status in INITIATIVE_STATUSES),
+)
+
+# Initiatives submitted (and not withdrawn) per hour of submission (UTC), kept for the initiative's unit and
+# for every unit above it: the chart's line for a subtree reads its top unit's rows, one per hour at most,
+# where rows per unit alone would be about as many as the initiatives. Rebuilt when units move.
+submission_hours = sa.Table(
+    "submission_hours",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column("hour_utc", UTCDateTime(), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+)

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Account, Member, Seen, Unit
+from storage.repos.counters import bump
 from storage.repos.members import MEMBER_COLUMNS
 from storage.repos.units import UNIT_COLUMNS
 from storage.tables import channel_accounts as accounts
-from storage.tables import members, units
+from storage.tables import members, unit_counts, units
 from storage.tables import officer_roles as roles
 
 # ``last_seen_at`` is rewritten at most once a minute per account: an update that changes nothing else
@@ -182,24 +183,48 @@ class AccountRepo:
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
         """Tie the account to a roster member; it takes the reminder settings of the member's other
-        accounts, since messages may come through any of them."""
-        settings = (accounts.c.reminders_off, accounts.c.quiet_start, accounts.c.quiet_end)
+        accounts, since messages may come through any of them. A member's first account counts them as
+        linked in their unit (and an account taken from another member uncounts that one if it was their
+        last)."""
+        other = accounts.alias("other")
+        previous = sa.select(accounts.c.member_id).where(accounts.c.id == account_id).scalar_subquery()
         held = (
             await self.conn.execute(
-                sa.select(*settings)
-                .where(accounts.c.member_id == member_id, accounts.c.id != account_id)
-                .order_by(accounts.c.id)
+                sa.select(
+                    members.c.unit_id,
+                    previous,
+                    other.c.id,
+                    other.c.reminders_off,
+                    other.c.quiet_start,
+                    other.c.quiet_end,
+                )
+                .outerjoin(other, sa.and_(other.c.member_id == members.c.id, other.c.id != account_id))
+                .where(members.c.id == member_id)
+                .order_by(other.c.id)
                 .limit(1)
             )
-        ).first()
+        ).one()
+        unit_id, previous_member, other_id = held[0], held[1], held[2]
         values: dict[str, object] = {"member_id": member_id, "linked_at": now}
-        if held is not None:
-            values |= {
-                "reminders_off": held.reminders_off,
-                "quiet_start": held.quiet_start,
-                "quiet_end": held.quiet_end,
-            }
+        if other_id is not None:
+            values |= {"reminders_off": held[3], "quiet_start": held[4], "quiet_end": held[5]}
         await self.conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+        if previous_member == member_id:
+            return
+        linked: dict[tuple[int], int] = {}
+        if other_id is None:
+            linked[(unit_id,)] = 1
+        if previous_member is not None:
+            left = await self._unit_if_unlinked(previous_member)
+            if left is not None:
+                linked[(left,)] = linked.get((left,), 0) - 1
+        await bump(self.conn, unit_counts, {unit: {"linked": n} for unit, n in linked.items()})
+
+    async def _unit_if_unlinked(self, member_id: int) -> int | None:
+        """The member's unit if no account is linked to them any more, else None."""
+        still = sa.exists().where(accounts.c.member_id == member_id)
+        query = sa.select(members.c.unit_id).where(members.c.id == member_id, ~still)
+        return (await self.conn.execute(query)).scalar_one_or_none()
 
     async def set_language(self, account_id: int, language: str) -> None:
         """Remember the language the person chose."""

@@ -1,11 +1,15 @@
 """Initiatives (sáng kiến): drafts, co-authors, attached files, race-safe review moves and counts by subtree.
 
 Every change bumps ``version``, so a button drawn for an older version of an initiative can be refused.
+A change of status (or of campaign) moves the counter of the initiative's unit, campaign and status
+(``initiative_counts``, storage/repos/counters.py) in the same transaction; the counts read those.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,12 +17,16 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Attachment, CoAuthor, HistoryEntry, Initiative, InitiativeCounts, TitleOf
+from storage.repos.counters import NOT_SUBMITTED, bump, merged, submission_deltas, subtree, sums_by_child
 from storage.tables import (
+    INITIATIVE_STATUSES,
     campaigns,
     initiative_attachments,
     initiative_coauthors,
+    initiative_counts,
     initiative_history,
     initiatives,
+    submission_hours,
     units,
 )
 
@@ -74,8 +82,19 @@ FIELDS = frozenset(
     }
 )
 
-_NOT_SUBMITTED = ("draft", "withdrawn")
 _VALID = ("valid", "recognised", "not_recognised")
+_SUBMITTED = tuple(status for status in INITIATIVE_STATUSES if status not in NOT_SUBMITTED)
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What the counters know of an initiative."""
+
+    campaign_id: int | None
+    unit_id: int
+    path: str
+    status: str
+    submitted_at: datetime | None
 
 
 def _initiative(row: Sequence[Any], coauthors: tuple[CoAuthor, ...]) -> Initiative:
@@ -86,16 +105,25 @@ def _initiative(row: Sequence[Any], coauthors: tuple[CoAuthor, ...]) -> Initiati
 
 
 def _tallies() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], sa.ColumnElement[int]]:
-    # Rows are already limited to submitted ones (see ``_submitted``): count() is the "submitted" figure.
-    return (
-        sa.func.count(initiatives.c.id),
-        sa.func.count(initiatives.c.id).filter(initiatives.c.status.in_(_VALID)),
-        sa.func.count(initiatives.c.id).filter(initiatives.c.status == "recognised"),
-    )
+    """Submitted, valid and recognised, added up from the counters' rows of one campaign."""
+
+    def total(statuses: Sequence[str]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(_sum_of(statuses)), 0)
+
+    return total(_SUBMITTED), total(_VALID), total(("recognised",))
+
+
+def _sum_of(statuses: Sequence[str]) -> sa.ColumnElement[int]:
+    """The counters' columns of these statuses added up, per row."""
+    columns: list[sa.ColumnElement[int]] = [initiative_counts.c[status] for status in statuses]
+    total = columns[0]
+    for column in columns[1:]:
+        total = total + column
+    return total
 
 
 def _submitted(campaign_id: int) -> sa.ColumnElement[bool]:
-    return sa.and_(initiatives.c.campaign_id == campaign_id, initiatives.c.status.not_in(_NOT_SUBMITTED))
+    return sa.and_(initiatives.c.campaign_id == campaign_id, initiatives.c.status.not_in(NOT_SUBMITTED))
 
 
 def _counts(row: Sequence[Any]) -> InitiativeCounts:
@@ -150,7 +178,39 @@ class InitiativeRepo:
             )
         )
         assert result.inserted_primary_key is not None
+        await self._count(None, _Counted(campaign_id, unit_id, "", "draft", None))
         return int(result.inserted_primary_key[0])
+
+    async def _count(self, before: _Counted | None, after: _Counted | None) -> None:
+        """Move the counters from what the initiative was to what it is now: its unit's column of its status,
+        and its hour of submission at its unit and above; an initiative of no campaign is not counted."""
+        by_status: dict[tuple[int, int], Counter[str]] = {}
+        hours = []
+        for state, sign in ((before, -1), (after, 1)):
+            if state is None or state.campaign_id is None:
+                continue
+            by_status.setdefault((state.campaign_id, state.unit_id), Counter())[state.status] += sign
+            hours.append(
+                submission_deltas(state.campaign_id, state.path, state.status, state.submitted_at, sign)
+            )
+        await bump(self.conn, initiative_counts, by_status)
+        await bump(self.conn, submission_hours, merged(*hours))
+
+    async def _counted(self, initiative_id: int, *where: sa.ColumnElement[bool]) -> _Counted | None:
+        """What the counters hold of the initiative: its campaign, unit, unit's path, status, submission."""
+        query = (
+            sa.select(
+                initiatives.c.campaign_id,
+                initiatives.c.unit_id,
+                units.c.path,
+                initiatives.c.status,
+                initiatives.c.submitted_at,
+            )
+            .join(units, units.c.id == initiatives.c.unit_id)
+            .where(initiatives.c.id == initiative_id, *where)
+        )
+        row = (await self.conn.execute(query)).first()
+        return _Counted(*row) if row else None
 
     async def get(self, initiative_id: int) -> Initiative | None:
         """The initiative with this id and its co-authors, if any."""
@@ -173,9 +233,12 @@ class InitiativeRepo:
         unknown = set(values) - FIELDS
         if unknown:
             raise ValueError(f"not a plain initiative field: {', '.join(sorted(unknown))}")
+        before = await self._counted(initiative_id) if "campaign_id" in values else None
         await self.conn.execute(
             initiatives.update().where(initiatives.c.id == initiative_id).values(**values, **_bump(now))
         )
+        if before is not None and before.campaign_id != values["campaign_id"]:
+            await self._count(before, replace(before, campaign_id=values["campaign_id"]))
 
     async def set_coauthors(
         self, initiative_id: int, author_share: int, coauthors: Sequence[CoAuthor], now: datetime
@@ -253,12 +316,10 @@ class InitiativeRepo:
         False if someone changed it first. The conditional UPDATE decides; the status read beforehand is
         only what the history records, and the UPDATE also requires it, so both always agree.
         """
-        query = sa.select(initiatives.c.status).where(
-            initiatives.c.id == initiative_id, initiatives.c.version == version
-        )
-        from_status = (await self.conn.execute(query)).scalar_one_or_none()
-        if from_status is None or from_status not in from_statuses:
+        before = await self._counted(initiative_id, initiatives.c.version == version)
+        if before is None or before.status not in from_statuses:
             return False
+        from_status = before.status
         values: dict[str, Any] = {"status": to_status, **_bump(now)}
         if to_status == "submitted":
             values["submitted_at"] = now
@@ -275,6 +336,8 @@ class InitiativeRepo:
         )
         if result.rowcount != 1:
             return False
+        submitted_at = now if to_status == "submitted" else before.submitted_at
+        await self._count(before, replace(before, status=to_status, submitted_at=submitted_at))
         await self.conn.execute(
             initiative_history.insert().values(
                 initiative_id=initiative_id,
@@ -366,28 +429,25 @@ class InitiativeRepo:
         return [TitleOf(*row) for row in rows]
 
     async def counts(self, campaign_id: int, path: str) -> InitiativeCounts:
-        """Submitted, valid and recognised initiatives of the campaign within the subtree with this path."""
-        query = (
-            sa.select(*_tallies())
-            .select_from(initiatives)
-            .join(units, units.c.id == initiatives.c.unit_id)
-            .where(_submitted(campaign_id), units.c.path.startswith(path))
+        """Submitted, valid and recognised initiatives of the campaign within the subtree with this path,
+        added up from the per-unit counters."""
+        query = sa.select(*_tallies()).where(
+            initiative_counts.c.campaign_id == campaign_id, initiative_counts.c.unit_id.in_(subtree(path))
         )
         return _counts((await self.conn.execute(query)).one())
 
     async def counts_by_child(self, campaign_id: int, parent_id: int) -> dict[int, InitiativeCounts]:
-        """``counts`` for the whole subtree of every unit directly below ``parent_id``, by child id."""
-        # Child -> every unit of its subtree -> that unit's initiatives: SQLite then reads the initiatives
-        # by (campaign, unit) from the index instead of re-checking the whole join for every child.
-        child, unit = units.alias("child"), units.alias("unit")
-        query = (
-            sa.select(child.c.id, *_tallies())
-            .select_from(
-                child.join(unit, unit.c.path.startswith(child.c.path)).outerjoin(
-                    initiatives, sa.and_(initiatives.c.unit_id == unit.c.id, _submitted(campaign_id))
-                )
+        """``counts`` for the whole subtree of every unit directly below ``parent_id``, by child id, from the
+        counters of each unit in view."""
+        per_unit = sa.select(
+            units.c.path, _sum_of(_SUBMITTED), _sum_of(_VALID), _sum_of(("recognised",))
+        ).select_from(
+            units.outerjoin(
+                initiative_counts,
+                sa.and_(
+                    initiative_counts.c.unit_id == units.c.id, initiative_counts.c.campaign_id == campaign_id
+                ),
             )
-            .where(child.c.parent_id == parent_id)
-            .group_by(child.c.id)
         )
-        return {row[0]: _counts(row[1:]) for row in await self.conn.execute(query)}
+        found = await sums_by_child(self.conn, parent_id, per_unit)
+        return {child: InitiativeCounts(*figures) for child, figures in found.items()}

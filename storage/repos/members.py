@@ -1,16 +1,30 @@
-"""The roster: members by code, by phone and by unit."""
+"""The roster: members by code, by phone and by unit.
+
+Adding a member or moving one to another unit also moves the per-unit counters (storage/repos/counters.py):
+roster, linked, and registered for each campaign the member holds an active registration for.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Member, Unit
+from storage.repos.counters import bump, subtree_sum
 from storage.repos.units import UNIT_COLUMNS
-from storage.tables import channel_accounts, members, units
+from storage.tables import (
+    channel_accounts,
+    members,
+    registration_counts,
+    registrations,
+    unit_counts,
+    units,
+)
 
 MEMBER_COLUMNS = (
     members.c.id,
@@ -20,6 +34,12 @@ MEMBER_COLUMNS = (
     members.c.email,
     members.c.unit_id,
 )
+
+_CHUNK = 500  # ids per IN list: well under every driver's limit on bound parameters
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
 
 
 class MemberRepo:
@@ -92,7 +112,44 @@ class MemberRepo:
             )
         )
         assert result.inserted_primary_key is not None
+        await bump(self.conn, unit_counts, {(unit_id,): {"roster": 1}})
         return int(result.inserted_primary_key[0])
+
+    async def _move_counts(self, new_units: Mapping[int, int]) -> None:
+        """Before members change unit (``new_units``: member id to the unit they go to), carry what the
+        counters hold for them from the unit they leave to the new one."""
+        moved: dict[int, tuple[int, int]] = {}
+        for chunk in _chunks(list(new_units)):
+            query = sa.select(members.c.id, members.c.unit_id).where(members.c.id.in_(chunk))
+            for member_id, old in await self.conn.execute(query):
+                if old != new_units[member_id]:
+                    moved[member_id] = (old, new_units[member_id])
+        if not moved:
+            return
+        per_unit: dict[tuple[int], Counter[str]] = {}
+        registered: dict[tuple[int, int], Counter[str]] = {}
+
+        def move(
+            counters: dict[Any, Counter[str]], old: tuple[int, ...], new: tuple[int, ...], name: str
+        ) -> None:
+            counters.setdefault(old, Counter())[name] -= 1
+            counters.setdefault(new, Counter())[name] += 1
+
+        for old, new in moved.values():
+            move(per_unit, (old,), (new,), "roster")
+        for chunk in _chunks(list(moved)):
+            accounts = sa.select(channel_accounts.c.member_id).where(channel_accounts.c.member_id.in_(chunk))
+            for (member_id,) in await self.conn.execute(accounts.distinct()):
+                old, new = moved[member_id]
+                move(per_unit, (old,), (new,), "linked")
+            active = sa.select(registrations.c.member_id, registrations.c.campaign_id).where(
+                registrations.c.member_id.in_(chunk), registrations.c.status == "active"
+            )
+            for member_id, campaign_id in await self.conn.execute(active):
+                old, new = moved[member_id]
+                move(registered, (campaign_id, old), (campaign_id, new), "registered")
+        await bump(self.conn, unit_counts, per_unit)
+        await bump(self.conn, registration_counts, registered)
 
     async def update(
         self,
@@ -105,6 +162,7 @@ class MemberRepo:
         now: datetime,
     ) -> None:
         """Overwrite a member's roster details."""
+        await self._move_counts({member_id: unit_id})
         await self.conn.execute(
             members.update()
             .where(members.c.id == member_id)
@@ -117,6 +175,8 @@ class MemberRepo:
         """Add members given as (code, full_name, phone, email, unit_id) in one statement."""
         if not rows:
             return
+        added = Counter(row[4] for row in rows)
+        await bump(self.conn, unit_counts, {(unit_id,): {"roster": n} for unit_id, n in added.items()})
         await self.conn.execute(
             members.insert(),
             [
@@ -138,6 +198,7 @@ class MemberRepo:
         """Overwrite the roster details of many members (matched by id) in one statement."""
         if not changed:
             return
+        await self._move_counts({member.id: member.unit_id for member in changed})
         statement = (
             members.update()
             .where(members.c.id == sa.bindparam("b_id"))
@@ -197,22 +258,11 @@ class MemberRepo:
         )
 
     async def count_within(self, path: str) -> int:
-        """How many members the subtree with this path holds."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(members)
-            .join(units, units.c.id == members.c.unit_id)
-            .where(units.c.path.startswith(path))
-        )
+        """How many members the subtree with this path holds (from the per-unit counters)."""
+        query = sa.select(subtree_sum(unit_counts, unit_counts.c.roster, path))
         return int((await self.conn.execute(query)).scalar_one())
 
     async def count_linked_within(self, path: str) -> int:
-        """How many members of the subtree have linked at least one chat account."""
-        linked = sa.exists().where(channel_accounts.c.member_id == members.c.id)
-        query = (
-            sa.select(sa.func.count())
-            .select_from(members)
-            .join(units, units.c.id == members.c.unit_id)
-            .where(units.c.path.startswith(path), linked)
-        )
+        """How many members of the subtree have linked at least one chat account (from the counters)."""
+        query = sa.select(subtree_sum(unit_counts, unit_counts.c.linked, path))
         return int((await self.conn.execute(query)).scalar_one())

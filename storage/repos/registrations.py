@@ -1,4 +1,8 @@
-"""Registrations (đăng ký thi đua) of members and of collectives, and their counts within a subtree."""
+"""Registrations (đăng ký thi đua) of members and of collectives, and their counts within a subtree.
+
+A member's registration becoming active or withdrawn moves the counter of their unit for the campaign
+(``registration_counts``, storage/repos/counters.py) in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Pledge, Registration
-from storage.tables import members, registrations, units
+from storage.repos.counters import bump
+from storage.tables import members, registration_counts, registrations, units
 
 _COLUMNS = (
     registrations.c.id,
@@ -115,41 +120,72 @@ class RegistrationRepo:
             "registered_by": registered_by,
             "updated_at": now,
         }
-        holder = (
-            registrations.c.member_id == member_id
-            if member_id is not None
-            else registrations.c.unit_id == unit_id
-        )
-        result = await self.conn.execute(
-            registrations.update().where(registrations.c.campaign_id == campaign_id, holder).values(**values)
-        )
-        if result.rowcount == 0:
-            await self.conn.execute(
-                registrations.insert().values(
-                    campaign_id=campaign_id, member_id=member_id, unit_id=unit_id, created_at=now, **values
-                )
+        if member_id is None:
+            result = await self.conn.execute(
+                registrations.update()
+                .where(registrations.c.campaign_id == campaign_id, registrations.c.unit_id == unit_id)
+                .values(**values)
             )
+            if result.rowcount == 0:
+                await self._insert(campaign_id, None, unit_id, now, values)
+            return
+        # The member's unit and their registration's status before, in one read: what the counter needs.
+        before = (
+            await self.conn.execute(
+                sa.select(members.c.unit_id, registrations.c.status)
+                .outerjoin(
+                    registrations,
+                    sa.and_(
+                        registrations.c.member_id == members.c.id, registrations.c.campaign_id == campaign_id
+                    ),
+                )
+                .where(members.c.id == member_id)
+            )
+        ).one()
+        member_unit, status = before[0], before[1]
+        if status is None:
+            await self._insert(campaign_id, member_id, None, now, values)
+        else:
+            await self.conn.execute(
+                registrations.update()
+                .where(registrations.c.campaign_id == campaign_id, registrations.c.member_id == member_id)
+                .values(**values)
+            )
+        if status != "active":
+            await bump(self.conn, registration_counts, {(campaign_id, member_unit): {"registered": 1}})
+
+    async def _insert(
+        self,
+        campaign_id: int,
+        member_id: int | None,
+        unit_id: int | None,
+        now: datetime,
+        values: dict[str, Any],
+    ) -> None:
+        await self.conn.execute(
+            registrations.insert().values(
+                campaign_id=campaign_id, member_id=member_id, unit_id=unit_id, created_at=now, **values
+            )
+        )
 
     async def withdraw(self, registration_id: int, now: datetime) -> bool:
         """Mark an active registration withdrawn; False if it was not active."""
+        holder = (
+            await self.conn.execute(
+                sa.select(registrations.c.campaign_id, members.c.unit_id)
+                .outerjoin(members, members.c.id == registrations.c.member_id)
+                .where(registrations.c.id == registration_id)
+            )
+        ).first()
         result = await self.conn.execute(
             registrations.update()
             .where(registrations.c.id == registration_id, registrations.c.status == "active")
             .values(status="withdrawn", updated_at=now)
         )
-        return result.rowcount == 1
-
-    async def count_members_within(self, campaign_id: int, path: str) -> int:
-        """How many members of the subtree hold an active registration for the campaign."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(registrations)
-            .join(members, members.c.id == registrations.c.member_id)
-            .join(units, units.c.id == members.c.unit_id)
-            .where(
-                registrations.c.campaign_id == campaign_id,
-                registrations.c.status == "active",
-                units.c.path.startswith(path),
-            )
-        )
-        return int((await self.conn.execute(query)).scalar_one())
+        if result.rowcount != 1:
+            return False
+        assert holder is not None
+        campaign_id, member_unit = holder
+        if member_unit is not None:  # a collective registration is not counted
+            await bump(self.conn, registration_counts, {(campaign_id, member_unit): {"registered": -1}})
+        return True

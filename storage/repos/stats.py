@@ -2,19 +2,22 @@
 
 Every figure is counted in the database, scoped by the subtree's path prefix, in one query per method (the
 export's initiatives take three: rows, co-authors, history), so a province of 100,000 members is never loaded
-into Python. bench/stats.py times them on such a province.
+into Python. The members' figures add up the per-unit counters (storage/repos/counters.py): one row per unit
+in view, whatever the number of members. bench/stats.py times them on a province.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
-from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow
+from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow, path_ids
+from storage.repos.counters import subtree, subtree_sum, sums_by_child
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -23,11 +26,13 @@ from storage.tables import (
     initiatives,
     members,
     outbox,
+    registration_counts,
     registrations,
+    submission_hours,
+    unit_counts,
     units,
 )
 
-_NOT_SUBMITTED = ("draft", "withdrawn")
 _REGISTRATION_STATUSES = ("active", "withdrawn")
 _registrant = members.alias("registrant")
 
@@ -70,86 +75,49 @@ class StatsRepo:
 
     async def member_counts(self, campaign_id: int, path: str) -> tuple[int, int, int]:
         """(roster, linked, registered) in the subtree: linked members have at least one chat account,
-        registered ones an active registration for the campaign."""
-        registrants = _registrants(campaign_id, _subtree(path))
+        registered ones an active registration for the campaign. Added up from the per-unit counters."""
+        registered = registration_counts.c.registered
+        in_campaign = registration_counts.c.campaign_id == campaign_id
         query = sa.select(
-            sa.func.count(members.c.id),
-            sa.func.count(members.c.id).filter(_linked()),
-            registrants.with_only_columns(sa.func.count()).scalar_subquery(),
-        ).where(members.c.unit_id.in_(_subtree(path)))
+            sa.func.coalesce(sa.func.sum(unit_counts.c.roster), 0),
+            sa.func.coalesce(sa.func.sum(unit_counts.c.linked), 0),
+            subtree_sum(registration_counts, registered, path, in_campaign),
+        ).where(unit_counts.c.unit_id.in_(subtree(path)))
         roster, linked, registered = (await self.conn.execute(query)).one()
         return int(roster), int(linked), int(registered)
 
     async def member_counts_by_child(
         self, campaign_id: int, parent_id: int
     ) -> dict[int, tuple[int, int, int]]:
-        """``member_counts`` for the whole subtree of every unit directly below ``parent_id``, by child id.
-
-        Members are counted per unit of the parent's subtree, then each unit's figures are added to the child
-        above it. The parent's path is read first so that PostgreSQL plans the prefix match with its real
-        value (a subquery there makes it guess a handful of units and probe 100,000 members one by one)."""
-        parent_path = (
-            await self.conn.execute(sa.select(units.c.path).where(units.c.id == parent_id))
-        ).scalar_one_or_none()
-        if parent_path is None:
-            return {}
-        roster = (
-            sa.select(
-                members.c.unit_id,
-                sa.func.count(members.c.id).label("roster"),
-                sa.func.count(members.c.id).filter(_linked()).label("linked"),
+        """``member_counts`` for the whole subtree of every unit directly below ``parent_id``, by child id,
+        from the counters of each unit in view."""
+        per_unit = sa.select(
+            units.c.path, unit_counts.c.roster, unit_counts.c.linked, registration_counts.c.registered
+        ).select_from(
+            units.outerjoin(unit_counts, unit_counts.c.unit_id == units.c.id).outerjoin(
+                registration_counts,
+                sa.and_(
+                    registration_counts.c.unit_id == units.c.id,
+                    registration_counts.c.campaign_id == campaign_id,
+                ),
             )
-            .where(members.c.unit_id.in_(_subtree(parent_path)))
-            .group_by(members.c.unit_id)
-            .subquery("roster")
         )
-        registrants = _registrants(campaign_id, _subtree(parent_path))
-        registered = (
-            registrants.with_only_columns(_registrant.c.unit_id, sa.func.count().label("registered"))
-            .group_by(_registrant.c.unit_id)
-            .subquery("registered")
-        )
-        child, unit = units.alias("child"), units.alias("unit")
-        query = (
-            sa.select(
-                child.c.id,
-                sa.func.coalesce(sa.func.sum(roster.c.roster), 0),
-                sa.func.coalesce(sa.func.sum(roster.c.linked), 0),
-                sa.func.coalesce(sa.func.sum(registered.c.registered), 0),
-            )
-            .select_from(
-                child.join(unit, unit.c.path.startswith(child.c.path))
-                .outerjoin(roster, roster.c.unit_id == unit.c.id)
-                .outerjoin(registered, registered.c.unit_id == unit.c.id)
-            )
-            .where(child.c.parent_id == parent_id)
-            .group_by(child.c.id)
-        )
-        return {
-            child_id: (int(roster_count), int(linked), int(registered_count))
-            for child_id, roster_count, linked, registered_count in await self.conn.execute(query)
-        }
+        found = await sums_by_child(self.conn, parent_id, per_unit)
+        return {child: (roster, linked, registered) for child, (roster, linked, registered) in found.items()}
 
     async def daily_submissions(self, campaign_id: int, path: str, utc_offset_hours: int) -> dict[date, int]:
-        """Submitted initiatives of the campaign in the subtree, by the local day (UTC + offset) they came."""
-        hours = int(utc_offset_hours)
-        day: sa.ColumnElement[date]
-        if self.conn.dialect.name == "sqlite":
-            day = sa.func.date(initiatives.c.submitted_at, f"{hours:+d} hours", type_=sa.Date)
-        else:
-            shifted = initiatives.c.submitted_at + sa.literal_column(f"interval '{hours} hours'", sa.Interval)
-            day = sa.cast(shifted, sa.Date)
-        query = (
-            sa.select(day, sa.func.count())
-            .where(
-                initiatives.c.campaign_id == campaign_id,
-                initiatives.c.status.not_in(_NOT_SUBMITTED),
-                initiatives.c.submitted_at.is_not(None),
-                initiatives.c.unit_id.in_(_subtree(path)),
-            )
-            .group_by(day)
+        """Submitted initiatives of the campaign in the subtree, by the local day (UTC + offset) they came:
+        the subtree's top unit's hourly counters (at most 24 rows a day), added up by local day."""
+        query = sa.select(submission_hours.c.hour_utc, submission_hours.c.n).where(
+            submission_hours.c.campaign_id == campaign_id,
+            submission_hours.c.unit_id == path_ids(path)[-1],
+            submission_hours.c.n != 0,
         )
-        return {local_day: int(count) for local_day, count in await self.conn.execute(query)}
+        shift = timedelta(hours=int(utc_offset_hours))
+        days: Counter[date] = Counter()
+        for hour, count in await self.conn.execute(query):
+            days[(hour + shift).date()] += count
+        return dict(days)
 
     async def registration_rows(
         self, campaign_id: int, path: str, phone_paths: Sequence[str]

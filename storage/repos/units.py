@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Unit
+from storage.repos.counters import CounterRepo
 from storage.tables import units
 
 UNIT_COLUMNS = (units.c.id, units.c.code, units.c.name, units.c.parent_id, units.c.path, units.c.depth)
@@ -118,6 +119,7 @@ class UnitRepo:
     async def set_path(self, unit_id: int, path: str, depth: int) -> None:
         """Store a unit's materialised path and depth."""
         await self.conn.execute(units.update().where(units.c.id == unit_id).values(path=path, depth=depth))
+        await CounterRepo(self.conn).units_moved([unit_id])
 
     async def insert_many(self, rows: Sequence[tuple[str, str, str]], now: datetime) -> None:
         """Add units given as (code, name, name_key) in one statement, at the root with a provisional path.
@@ -177,3 +179,4 @@ class UnitRepo:
         await self.conn.execute(
             statement, [{"b_id": unit_id, "b_path": path, "b_depth": depth} for unit_id, path, depth in rows]
         )
+        await CounterRepo(self.conn).units_moved([unit_id for unit_id, _, _ in rows])
