@@ -61,10 +61,10 @@ async def remind_command(ctx: Ctx) -> None:
     ]
     if planned:
         lines = [ctx.t("announce.planned_head")]
-        for sending in planned[:LIST_LIMIT]:
-            campaign = (
-                await ctx.repos.campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
-            )
+        shown = planned[:LIST_LIMIT]
+        campaigns = await ctx.repos.campaigns.many([s.rule.campaign_id for s in shown if s.rule.campaign_id])
+        for sending in shown:
+            campaign = campaigns.get(sending.rule.campaign_id) if sending.rule.campaign_id else None
             what = sending.rule.text or (campaign.title if campaign else "")
             if sending.rule.calendar_key is not None:
                 what = ctx.t(f"calendar_name.{sending.rule.calendar_key}")

@@ -29,6 +29,7 @@ async def show(ctx: Ctx, unit: Unit, replace: bool = False) -> None:
     """Every event of the calendar with its coming date and its switch, for one unit."""
     rows = []
     lines = [ctx.t("calendar_ui.head", unit=unit.name)]
+    switched_on = await ctx.repos.reminders.switched_on(domain.KIND, unit.id)
     for event in load_events():
         day, remind_on = domain.next_occurrence(event, ctx.today)
         lines.append(
@@ -39,7 +40,7 @@ async def show(ctx: Ctx, unit: Unit, replace: bool = False) -> None:
                 remind=", ".join(formatting.day(when, ctx.lang) for when in remind_on),
             )
         )
-        on = await ctx.repos.reminders.active_rule(domain.KIND, unit.id, event.key) is not None
+        on = event.key in switched_on
         name = ctx.t(f"calendar_name.{event.key}")
         row = [Button(("✅ " if on else "⬜ ") + name, CalendarSwitch(unit.id, event.key).pack())]
         if on:

@@ -172,8 +172,9 @@ async def _ask_unit_targets(ctx: Ctx) -> None:
     assert unit is not None
     given = dict(ctx.dialog.data.get(UNIT_TARGETS) or {})
     lines = [ctx.t("targets.head_draft", unit=unit.name)]
+    rosters = await ctx.repos.members.count_by_child(unit.id)
     for child in (await ctx.repos.units.children(unit.id))[:UNITS_SHOWN]:
-        roster = formatting.number(await ctx.repos.members.count_within(child.path), ctx.lang)
+        roster = formatting.number(rosters.get(child.id, 0), ctx.lang)
         target = (
             formatting.number(given[child.code], ctx.lang) if child.code in given else ctx.t("targets.none")
         )

@@ -159,8 +159,11 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
 
 async def _collective_lines(ctx: Ctx, collectives: list[Registration]) -> Html:
     lines = [ctx.t("campaigns.collective_head")]
+    units = {
+        unit.id: unit for unit in await ctx.repos.units.many([r.unit_id for r in collectives if r.unit_id])
+    }
     for registration in collectives:
-        unit = await ctx.repos.units.get(registration.unit_id or 0)
+        unit = units.get(registration.unit_id or 0)
         lines.append(
             ctx.t(
                 "campaigns.collective_line",

@@ -22,14 +22,15 @@ async def initiatives_section(ctx: Ctx) -> tuple[list[Html], list[list[Button]]]
     if not found:
         return [], []
     lines, rows = [ctx.t("initiative.my_head")], []
-    for initiative in found[:LIST_LIMIT]:
+    shown = found[:LIST_LIMIT]
+    notes = await ctx.repos.initiatives.last_notes([initiative.id for initiative in shown])
+    for initiative in shown:
         title = initiative.title or ctx.t("initiative.untitled")
         lines.append(
             ctx.t("initiative.my_line", title=title, status=ctx.t(f"initiative.status_{initiative.status}"))
         )
-        notes = [entry.note for entry in await ctx.repos.initiatives.history(initiative.id) if entry.note]
-        if notes:
-            lines.append(ctx.t("initiative.my_note", note=notes[-1]))
+        if initiative.id in notes:
+            lines.append(ctx.t("initiative.my_note", note=notes[initiative.id]))
         rows.append([Button("💡 " + title, ViewInitiative(initiative.id).pack())])
     return lines, rows
 

@@ -433,9 +433,10 @@ async def my_registrations(ctx: Ctx) -> None:
             ctx.say(ctx.t("my.none"))
         return
     lines, rows = [ctx.t("my.head")], []
-    for registration in found[:20]:
-        campaign = await ctx.repos.campaigns.get(registration.campaign_id)
-        assert campaign is not None
+    shown = found[:20]
+    campaigns = await ctx.repos.campaigns.many([registration.campaign_id for registration in shown])
+    for registration in shown:
+        campaign = campaigns[registration.campaign_id]
         head = ctx.t(
             "my.line",
             title=campaign.title,

@@ -92,9 +92,11 @@ async def _plan_ahead(
 async def extend_all(repos: Repos, zone: ZoneInfo, now: datetime) -> int:
     """Keep every switched-on event planned a year ahead; returns how many sendings were added."""
     added = 0
-    for rule in await repos.reminders.active_rules(KIND):
+    active = await repos.reminders.active_rules(KIND)
+    latest = await repos.reminders.last_due([rule.id for rule in active])
+    for rule in active:
         assert rule.calendar_key is not None
-        last = await repos.reminders.last_due(rule.id)
+        last = latest.get(rule.id)
         after = last.astimezone(zone).date() if last else now.astimezone(zone).date() - timedelta(days=1)
         added += await _plan_ahead(repos, rule.id, rule.calendar_key, zone, now, after)
     return added

@@ -217,8 +217,9 @@ async def check_unit_targets(
     """Units' targets by unit id (each unit below ``owner``, each target 0..TARGET_MAX), or the problems."""
     targets: dict[int, int] = {}
     problems: list[Problem] = []
+    known = await repos.units.by_codes([spelling for code in entries for spelling in (code, code.upper())])
     for code, target in entries.items():
-        unit = await repos.units.by_code(code) or await repos.units.by_code(code.upper())
+        unit = known.get(code) or known.get(code.upper())
         if unit is None:
             problems.append(Problem("unit_targets", "unit_unknown", {"code": code}))
         elif unit.id == owner.id or not owner.covers(unit):

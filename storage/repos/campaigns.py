@@ -59,6 +59,13 @@ class CampaignRepo:
         row = (await self.conn.execute(sa.select(*_COLUMNS).where(campaigns.c.id == campaign_id))).first()
         return _campaign(row) if row else None
 
+    async def many(self, campaign_ids: Sequence[int]) -> dict[int, Campaign]:
+        """The campaigns with these ids, by id (those that exist)."""
+        if not campaign_ids:
+            return {}
+        rows = await self.conn.execute(sa.select(*_COLUMNS).where(campaigns.c.id.in_(set(campaign_ids))))
+        return {campaign.id: campaign for campaign in map(_campaign, rows)}
+
     async def by_code(self, code: str) -> Campaign | None:
         """The campaign with this code (codes are stored upper case), if any."""
         query = sa.select(*_COLUMNS).where(campaigns.c.code == code.upper())

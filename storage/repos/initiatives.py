@@ -352,6 +352,21 @@ class InitiativeRepo:
         )
         return True
 
+    async def last_notes(self, initiative_ids: Sequence[int]) -> dict[int, str]:
+        """The latest review note of each of these initiatives that has one, by initiative id."""
+        if not initiative_ids:
+            return {}
+        rows = await self.conn.execute(
+            sa.select(initiative_history.c.initiative_id, initiative_history.c.note)
+            .where(
+                initiative_history.c.initiative_id.in_(set(initiative_ids)),
+                initiative_history.c.note.is_not(None),
+                initiative_history.c.note != "",
+            )
+            .order_by(initiative_history.c.id)
+        )
+        return {initiative_id: note for initiative_id, note in rows}  # later notes replace earlier ones
+
     async def history(self, initiative_id: int) -> list[HistoryEntry]:
         """Every event of the initiative's review (status changes, scorings), oldest first."""
         rows = await self.conn.execute(

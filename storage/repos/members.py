@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Member, Unit
-from storage.repos.counters import bump, subtree_sum
+from storage.repos.counters import bump, subtree_sum, sums_by_child
 from storage.repos.units import UNIT_COLUMNS
 from storage.tables import (
     channel_accounts,
@@ -257,10 +257,16 @@ class MemberRepo:
             members.update().where(members.c.id == member_id).values(preferred_channel=channel)
         )
 
-    async def count_within(self, path: str) -> int:
-        """How many members the subtree with this path holds (from the per-unit counters)."""
-        query = sa.select(subtree_sum(unit_counts, unit_counts.c.roster, path))
-        return int((await self.conn.execute(query)).scalar_one())
+    async def count_by_child(self, parent_id: int) -> dict[int, int]:
+        """How many members the subtree of each unit directly below ``parent_id`` holds, by child id (from
+        the counters; a child with no members may be missing)."""
+        per_unit = sa.select(units.c.path, unit_counts.c.roster).select_from(
+            units.outerjoin(unit_counts, unit_counts.c.unit_id == units.c.id)
+        )
+        return {
+            child: roster
+            for child, (roster,) in (await sums_by_child(self.conn, parent_id, per_unit)).items()
+        }
 
     async def count_linked_within(self, path: str) -> int:
         """How many members of the subtree have linked at least one chat account (from the counters)."""

@@ -161,6 +161,18 @@ class ReminderRepo:
         ).first()
         return ReminderRule(*row) if row else None
 
+    async def switched_on(self, kind: str, unit_id: int) -> set[str]:
+        """The calendar events for which the unit has an active rule of this kind, by key."""
+        rows = await self.conn.execute(
+            sa.select(rules.c.calendar_key).where(
+                rules.c.kind == kind,
+                rules.c.unit_id == unit_id,
+                rules.c.calendar_key.is_not(None),
+                rules.c.status == "active",
+            )
+        )
+        return {key for (key,) in rows}
+
     async def active_rules(self, kind: str) -> list[ReminderRule]:
         """Every active rule of a kind."""
         rows = await self.conn.execute(
@@ -168,15 +180,17 @@ class ReminderRepo:
         )
         return [ReminderRule(*row) for row in rows]
 
-    async def last_due(self, rule_id: int) -> datetime | None:
-        """The latest moment any sending of the rule was planned for."""
+    async def last_due(self, rule_ids: Sequence[int]) -> dict[int, datetime]:
+        """The latest moment a sending of each rule was planned for, by rule id (those with none left out)."""
+        if not rule_ids:
+            return {}
+        latest = sa.func.max(sendings.c.due_at)
         query = (
-            sa.select(sendings.c.due_at)
-            .where(sendings.c.rule_id == rule_id)
-            .order_by(sendings.c.due_at.desc())
-            .limit(1)
+            sa.select(sendings.c.rule_id, sa.type_coerce(latest, sendings.c.due_at.type))
+            .where(sendings.c.rule_id.in_(set(rule_ids)))
+            .group_by(sendings.c.rule_id)
         )
-        return (await self.conn.execute(query)).scalar_one_or_none()
+        return {rule_id: due for rule_id, due in await self.conn.execute(query)}
 
     async def set_text(self, rule_id: int, text: str | None) -> None:
         """Replace a rule's own words (None: the catalog's text)."""

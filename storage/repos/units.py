@@ -35,6 +35,13 @@ class UnitRepo:
         row = (await self.conn.execute(sa.select(*UNIT_COLUMNS).where(units.c.code == code))).first()
         return _unit(row) if row else None
 
+    async def by_codes(self, codes: Sequence[str]) -> dict[str, Unit]:
+        """The units with any of these codes, by code."""
+        if not codes:
+            return {}
+        rows = await self.conn.execute(sa.select(*UNIT_COLUMNS).where(units.c.code.in_(set(codes))))
+        return {unit.code: unit for unit in map(_unit, rows)}
+
     async def many(self, unit_ids: Sequence[int]) -> list[Unit]:
         """The units with these ids, in path order (parents before children)."""
         if not unit_ids:
