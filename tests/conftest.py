@@ -1,4 +1,5 @@
-"""Fixtures: a real SQLite file, the Bot API sandbox on 127.0.0.1, and the real bot polling it.
+"""Fixtures: a real database (a SQLite file, or PostgreSQL with ``--db=postgres``), the Bot API sandbox on
+127.0.0.1, and the real bot polling it.
 
 End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking to it) and ``restart``.
 ``people`` makes persons on each channel in turn: in process with buttons, in process with numbered menus
@@ -9,6 +10,7 @@ or ``zalo``, or for all with ``--all-channels``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import Runtime
 from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
@@ -29,6 +32,8 @@ from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
 from tests.helpers.log_collector import SESSION_LOGS, leaks
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.postgres import URL_VARIABLE, NoServer, PostgresServer, create_database
+from tests.helpers.postgres import drop_database as drop_postgres_database
 from tests.helpers.roster import NOW, load_roster
 from tests.helpers.zalo_chat import ZaloChat
 
@@ -54,33 +59,107 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite database file."""
-    return sqlite_url(tmp_path / "thidua.db")
+_SERVER = pytest.StashKey[PostgresServer]()
+_NO_SERVER = "THIDUA_TEST_POSTGRES_MISSING"  # why no server could be had, for the workers' skip reason
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_numbers = itertools.count()
 
 
-async def _make_roster_database(folder: Path) -> Path:
-    path = folder / "thidua.db"
-    await upgrade_async(sqlite_url(path))
-    store = Store(sqlite_url(path))
-    await load_roster(store, folder)
-    await grant_officer(store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
-    await store.close()  # the last connection's close folds the WAL into the file
-    return path
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--db=postgres`` and no THIDUA_TEST_POSTGRES_URL, start one server for the whole run (in the
+    controlling process: pytest-xdist's workers inherit its URL through the environment)."""
+    worker = hasattr(config, "workerinput")
+    if config.getoption("--db") != "postgres" or worker or os.environ.get(URL_VARIABLE):
+        return
+    try:
+        server = PostgresServer.start()
+    except NoServer as error:
+        os.environ[_NO_SERVER] = str(error)
+        return
+    config.stash[_SERVER] = server
+    os.environ[URL_VARIABLE] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the server this run started."""
+    server = config.stash.get(_SERVER, None)
+    if server is not None:
+        server.stop()
+        del config.stash[_SERVER]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, the tests about SQLite itself are skipped, saying why."""
+    if config.getoption("--db") != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.args[0]}"))
 
 
 @pytest.fixture(scope="session")
-def roster_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database holding the test roster, made once a session through the real migrations
-    and the real CSV import; each test's ``store`` starts from a copy of it (migrating takes 0.2 s)."""
-    return asyncio.run(_make_roster_database(tmp_path_factory.mktemp("template")))
+def postgres_url(pytestconfig: pytest.Config) -> str | None:
+    """The PostgreSQL server's URL with ``--db=postgres`` (None on SQLite); skips when there is none."""
+    if pytestconfig.getoption("--db") != "postgres":
+        return None
+    url = os.environ.get(URL_VARIABLE)
+    if not url:
+        pytest.skip(f"PostgreSQL: no server ({os.environ.get(_NO_SERVER, 'none started')})")
+    return url
+
+
+async def new_database(postgres_url: str | None, folder: Path) -> str:
+    """An empty database: a SQLite file in ``folder``, or on PostgreSQL a database of its own named by the
+    xdist worker."""
+    if postgres_url is None:
+        return sqlite_url(folder / f"thidua-{next(_numbers)}.db")
+    return await create_database(postgres_url, f"thidua_{_WORKER}_{next(_numbers)}")
+
+
+async def copy_database(postgres_url: str | None, template: str, url: str) -> None:
+    """Make the database at ``url`` a copy of the one at ``template`` (whose connections are all closed)."""
+    if postgres_url is None:
+        shutil.copyfile(make_url(template).database or "", make_url(url).database or "")
+    else:
+        await create_database(postgres_url, str(make_url(url).database), str(make_url(template).database))
+
+
+async def drop_database(postgres_url: str | None, url: str) -> None:
+    """Drop a database ``new_database`` made on PostgreSQL (a SQLite file goes with its folder)."""
+    if postgres_url is not None:
+        await drop_postgres_database(postgres_url, str(make_url(url).database))
 
 
 @pytest.fixture
-async def store(db_url: str, roster_template: Path) -> AsyncIterator[Store]:
+async def db_url(postgres_url: str | None, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or with ``--db=postgres`` a PostgreSQL database."""
+    url = await new_database(postgres_url, tmp_path)
+    yield url
+    await drop_database(postgres_url, url)
+
+
+async def _make_roster_database(postgres_url: str | None, folder: Path) -> str:
+    url = await new_database(postgres_url, folder)
+    await upgrade_async(url)
+    store = Store(url)
+    await load_roster(store, folder)
+    await grant_officer(store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
+    await store.close()  # every connection closed: SQLite folds the WAL into the file, PostgreSQL can copy it
+    return url
+
+
+@pytest.fixture(scope="session")
+def roster_template(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated database holding the test roster, made once a session through the real migrations
+    and the real CSV import; each test's ``store`` starts from a copy of it (migrating takes 0.2 s)."""
+    return asyncio.run(_make_roster_database(postgres_url, tmp_path_factory.mktemp("template")))
+
+
+@pytest.fixture
+async def store(postgres_url: str | None, db_url: str, roster_template: str) -> AsyncIterator[Store]:
     """The migrated database holding the test roster; HÙNG (DV002) leads LDLD-HQ."""
-    shutil.copyfile(roster_template, db_url.removeprefix("sqlite+aiosqlite:///"))
+    await copy_database(postgres_url, roster_template, db_url)
     store = Store(db_url)
     yield store
     await store.close()
@@ -169,7 +248,15 @@ ZALO = (SANDBOXES["zalo"],)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--all-channels``: run every ``people`` test over HTTP on the Telegram and Zalo sandboxes too."""
+    """``--all-channels``: run every ``people`` test over HTTP on the Telegram and Zalo sandboxes too;
+    ``--db=postgres``: run the tests on PostgreSQL instead of SQLite."""
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the database the tests run on: SQLite files (the default) or PostgreSQL (a server started "
+        "for the run, or the one THIDUA_TEST_POSTGRES_URL names)",
+    )
     parser.addoption(
         "--all-channels",
         action="store_true",
