@@ -10,15 +10,12 @@ or ``zalo``, or for all with ``--all-channels``).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.app import Runtime
 from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
@@ -30,10 +27,10 @@ from bot.sandbox.zalo import ZaloSandbox
 from storage.database import Store
 from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
+from tests.helpers.databases import drop_database, new_database
 from tests.helpers.log_collector import SESSION_LOGS, leaks
 from tests.helpers.memory_chat import MemoryChat
-from tests.helpers.postgres import URL_VARIABLE, NoServer, PostgresServer, create_database
-from tests.helpers.postgres import drop_database as drop_postgres_database
+from tests.helpers.postgres import URL_VARIABLE, NoServer, PostgresServer
 from tests.helpers.roster import NOW, load_roster
 from tests.helpers.zalo_chat import ZaloChat
 
@@ -54,15 +51,8 @@ def collect_logs() -> Iterator[None]:
         pytest.fail("log lines hold a bot token or a phone number:\n" + "\n".join(leaked), pytrace=False)
 
 
-def sqlite_url(path: Path) -> str:
-    """The database URL of the SQLite file at ``path``."""
-    return f"sqlite+aiosqlite:///{path}"
-
-
 _SERVER = pytest.StashKey[PostgresServer]()
 _NO_SERVER = "THIDUA_TEST_POSTGRES_MISSING"  # why no server could be had, for the workers' skip reason
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-_numbers = itertools.count()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,32 +99,15 @@ def postgres_url(pytestconfig: pytest.Config) -> str | None:
     return url
 
 
-async def new_database(postgres_url: str | None, folder: Path) -> str:
-    """An empty database: a SQLite file in ``folder``, or on PostgreSQL a database of its own named by the
-    xdist worker."""
-    if postgres_url is None:
-        return sqlite_url(folder / f"thidua-{next(_numbers)}.db")
-    return await create_database(postgres_url, f"thidua_{_WORKER}_{next(_numbers)}")
-
-
-async def copy_database(postgres_url: str | None, template: str, url: str) -> None:
-    """Make the database at ``url`` a copy of the one at ``template`` (whose connections are all closed)."""
-    if postgres_url is None:
-        shutil.copyfile(make_url(template).database or "", make_url(url).database or "")
-    else:
-        await create_database(postgres_url, str(make_url(url).database), str(make_url(template).database))
-
-
-async def drop_database(postgres_url: str | None, url: str) -> None:
-    """Drop a database ``new_database`` made on PostgreSQL (a SQLite file goes with its folder)."""
-    if postgres_url is not None:
-        await drop_postgres_database(postgres_url, str(make_url(url).database))
-
-
 @pytest.fixture
-async def db_url(postgres_url: str | None, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database: a SQLite file, or with ``--db=postgres`` a PostgreSQL database."""
-    url = await new_database(postgres_url, tmp_path)
+async def db_url(
+    request: pytest.FixtureRequest, postgres_url: str | None, database_template: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh database, a SQLite file or with ``--db=postgres`` a PostgreSQL database: a copy of
+    ``database_template`` for a test that uses ``store`` (one copy, where filling an empty one would take
+    a second on PostgreSQL), else empty."""
+    template = database_template if "store" in request.fixturenames else None
+    url = await new_database(postgres_url, tmp_path, template)
     yield url
     await drop_database(postgres_url, url)
 
@@ -150,16 +123,23 @@ async def _make_roster_database(postgres_url: str | None, folder: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def roster_template(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+def roster_template(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One migrated database holding the test roster, made once a session through the real migrations
     and the real CSV import; each test's ``store`` starts from a copy of it (migrating takes 0.2 s)."""
-    return asyncio.run(_make_roster_database(postgres_url, tmp_path_factory.mktemp("template")))
+    url = asyncio.run(_make_roster_database(postgres_url, tmp_path_factory.mktemp("template")))
+    yield url
+    asyncio.run(drop_database(postgres_url, url))
 
 
 @pytest.fixture
-async def store(postgres_url: str | None, db_url: str, roster_template: str) -> AsyncIterator[Store]:
+def database_template(roster_template: str) -> str:
+    """The database each test's ``store`` starts as a copy of: the roster (a test module may override it)."""
+    return roster_template
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
     """The migrated database holding the test roster; HÙNG (DV002) leads LDLD-HQ."""
-    await copy_database(postgres_url, roster_template, db_url)
     store = Store(db_url)
     yield store
     await store.close()
@@ -368,8 +348,9 @@ class People:
 
 
 @pytest.fixture
-def people(request: pytest.FixtureRequest, channel_kind: str) -> People:
-    """Persons on each channel in turn (the conversation tests that run on every channel use this)."""
+def people(request: pytest.FixtureRequest, channel_kind: str, store: Store) -> People:
+    """Persons on each channel in turn (the conversation tests that run on every channel use this); every
+    channel's bot works on ``store``."""
     if channel_kind == "telegram":
         return People("telegram", request.getfixturevalue("chat"), request.getfixturevalue("bot").restart)
     if channel_kind == "zalo":
