@@ -121,6 +121,27 @@ def test_a_bad_setting_stops_with_one_line(
     )
 
 
+def test_on_postgresql_commands_wait_for_db_upgrade(
+    tmp_path: Path,
+    db_url: str,
+    postgres_url: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if postgres_url is None:
+        pytest.skip("SQLite is migrated by the commands themselves (the other tests here)")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THIDUA_DATABASE_URL", db_url)
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    assert main(["import", "units", "units.csv"]) == 2
+    assert (
+        capsys.readouterr().err == "thidua: the database is at revision None, run `thidua db upgrade` first\n"
+    )
+    assert main(["db", "upgrade"]) == 0
+    assert main(["import", "units", "units.csv"]) == 0
+    assert "units: 6 created" in capsys.readouterr().out
+
+
 def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0

@@ -39,7 +39,7 @@ def at_local(day: int, month: int, hour: int, year: int = 2026) -> datetime:
 async def test_the_demo_seed_launches_through_the_same_path_and_plans_reminders(db_url: str) -> None:
     await upgrade_async(
         db_url
-    )  # as `thidua db upgrade` does on PostgreSQL; the demo migrates its SQLite file
+    )  # `thidua db upgrade`, which PostgreSQL needs (the demo's SQLite does it itself)
     store = Store(db_url)
     now = at_local(2, 3, 9)
     try:

@@ -88,7 +88,9 @@ class PostgresServer:
         data = folder / "data"
         port = _free_port()
         try:
-            _run([*prefix, initdb, "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "-N"])
+            # No locale: text sorts by code point, as SQLite's does, whatever the machine's LANG.
+            setup = ["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]
+            _run([*prefix, initdb, "-D", str(data), *setup])
             options = " ".join(
                 ["-c listen_addresses=127.0.0.1", f"-p {port}", f"-k {folder}"]
                 + [f"-c {setting}" for setting in FAST_SETTINGS]
