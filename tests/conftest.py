@@ -107,8 +107,8 @@ async def db_url(
     request: pytest.FixtureRequest, postgres_url: str | None, database_template: str, tmp_path: Path
 ) -> AsyncIterator[str]:
     """A fresh database, a SQLite file or with ``--db=postgres`` a PostgreSQL database: a copy of
-    ``database_template`` for a test that uses ``store`` (one copy, where filling an empty one would take
-    a second on PostgreSQL), else empty."""
+    ``database_template`` for a test that uses ``store`` (made as a copy at once: on PostgreSQL an empty
+    database replaced by a copy cost twice the time), else empty."""
     template = database_template if "store" in request.fixturenames else None
     url = await new_database(postgres_url, tmp_path, template)
     yield url
