@@ -81,13 +81,13 @@ class PostgresServer:
     def start(cls) -> PostgresServer:
         """initdb into a new temporary folder and start the server there on a free port of 127.0.0.1."""
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-        prefix = _as_server_user()
         folder = Path(tempfile.mkdtemp(prefix="thidua-pg-"))
-        if prefix:
-            shutil.chown(folder, USER)
         data = folder / "data"
         port = _free_port()
         try:
+            prefix = _as_server_user()
+            if prefix:
+                shutil.chown(folder, USER)
             # No locale: text sorts by code point, as SQLite's does, whatever the machine's LANG.
             setup = ["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]
             _run([*prefix, initdb, "-D", str(data), *setup])
