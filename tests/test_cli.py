@@ -134,9 +134,7 @@ def test_on_postgresql_commands_wait_for_db_upgrade(
     monkeypatch.setenv("THIDUA_DATABASE_URL", db_url)
     (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
     assert main(["import", "units", "units.csv"]) == 2
-    assert (
-        capsys.readouterr().err == "thidua: the database is at revision None, run `thidua db upgrade` first\n"
-    )
+    assert capsys.readouterr().err == "thidua: the database is empty, run `thidua db upgrade` first\n"
     assert main(["db", "upgrade"]) == 0
     assert main(["import", "units", "units.csv"]) == 0
     assert "units: 6 created" in capsys.readouterr().out
