@@ -49,7 +49,8 @@ async def prepare_database(store: Store) -> None:
     if store.engine.dialect.name == "sqlite":
         await upgrade_async(store.url)
     else:
-        raise SchemaOutdated(f"the database is at revision {current}, run `thidua db upgrade` first")
+        state = f"at revision {current}" if current else "empty"  # a new server database has no revision
+        raise SchemaOutdated(f"the database is {state}, run `thidua db upgrade` first")
 
 
 class NoChannel(ConfigError):

@@ -1,4 +1,5 @@
-"""Fixtures: a real SQLite file, the Bot API sandbox on 127.0.0.1, and the real bot polling it.
+"""Fixtures: a real database (a SQLite file, or PostgreSQL with ``--db=postgres``), the Bot API sandbox on
+127.0.0.1, and the real bot polling it.
 
 End-to-end tests use ``bot`` (the running runtime), ``chat`` (a person talking to it) and ``restart``.
 ``people`` makes persons on each channel in turn: in process with buttons, in process with numbered menus
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,10 @@ from bot.sandbox.zalo import ZaloSandbox
 from storage.database import Store
 from storage.migrate import upgrade_async
 from tests.helpers.chat import Chat
+from tests.helpers.databases import drop_database, new_database
 from tests.helpers.log_collector import SESSION_LOGS, leaks
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.postgres import URL_VARIABLE, NoServer, PostgresServer
 from tests.helpers.roster import NOW, load_roster
 from tests.helpers.zalo_chat import ZaloChat
 
@@ -49,38 +51,98 @@ def collect_logs() -> Iterator[None]:
         pytest.fail("log lines hold a bot token or a phone number:\n" + "\n".join(leaked), pytrace=False)
 
 
-def sqlite_url(path: Path) -> str:
-    """The database URL of the SQLite file at ``path``."""
-    return f"sqlite+aiosqlite:///{path}"
+_SERVER = pytest.StashKey[PostgresServer]()
+_NO_SERVER = "THIDUA_TEST_POSTGRES_MISSING"  # why no server could be had, for the workers' skip reason
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite database file."""
-    return sqlite_url(tmp_path / "thidua.db")
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--db=postgres`` and no THIDUA_TEST_POSTGRES_URL, start one server for the whole run (in the
+    controlling process: pytest-xdist's workers inherit its URL through the environment)."""
+    worker = hasattr(config, "workerinput")
+    if config.getoption("--db") != "postgres" or worker or os.environ.get(URL_VARIABLE):
+        return
+    try:
+        server = PostgresServer.start()
+    except NoServer as error:
+        if os.environ.get("CI"):  # CI installs PostgreSQL: a run that skipped everything would prove nothing
+            raise pytest.UsageError(f"--db=postgres: {error}") from error
+        os.environ[_NO_SERVER] = str(error)
+        return
+    config.stash[_SERVER] = server
+    os.environ[URL_VARIABLE] = server.url
 
 
-async def _make_roster_database(folder: Path) -> Path:
-    path = folder / "thidua.db"
-    await upgrade_async(sqlite_url(path))
-    store = Store(sqlite_url(path))
-    await load_roster(store, folder)
-    await grant_officer(store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
-    await store.close()  # the last connection's close folds the WAL into the file
-    return path
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the server this run started."""
+    server = config.stash.get(_SERVER, None)
+    if server is not None:
+        server.stop()
+        del config.stash[_SERVER]
+        os.environ.pop(URL_VARIABLE, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, the tests about SQLite itself are skipped, saying why."""
+    if config.getoption("--db") != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.args[0]}"))
 
 
 @pytest.fixture(scope="session")
-def roster_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database holding the test roster, made once a session through the real migrations
-    and the real CSV import; each test's ``store`` starts from a copy of it (migrating takes 0.2 s)."""
-    return asyncio.run(_make_roster_database(tmp_path_factory.mktemp("template")))
+def postgres_url(pytestconfig: pytest.Config) -> str | None:
+    """The PostgreSQL server's URL with ``--db=postgres`` (None on SQLite); skips when there is none."""
+    if pytestconfig.getoption("--db") != "postgres":
+        return None
+    url = os.environ.get(URL_VARIABLE)
+    if not url:
+        pytest.skip(f"PostgreSQL: no server ({os.environ.get(_NO_SERVER, 'none started')})")
+    return url
 
 
 @pytest.fixture
-async def store(db_url: str, roster_template: Path) -> AsyncIterator[Store]:
+async def db_url(
+    request: pytest.FixtureRequest, postgres_url: str | None, database_template: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A fresh database, a SQLite file or with ``--db=postgres`` a PostgreSQL database: a copy of
+    ``database_template`` for a test that uses ``store`` (made as a copy at once: on PostgreSQL an empty
+    database replaced by a copy cost twice the time), else empty."""
+    template = database_template if "store" in request.fixturenames else None
+    url = await new_database(postgres_url, tmp_path, template)
+    yield url
+    await drop_database(postgres_url, url)
+
+
+async def _make_roster_database(postgres_url: str | None, folder: Path) -> str:
+    url = await new_database(postgres_url, folder)
+    await upgrade_async(url)
+    store = Store(url)
+    await load_roster(store, folder)
+    await grant_officer(store, "LDLD-HQ", member_code="DV002", actor="test", now=NOW)
+    await store.close()  # every connection closed: SQLite folds the WAL into the file, PostgreSQL can copy it
+    return url
+
+
+@pytest.fixture(scope="session")
+def roster_template(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database holding the test roster, made once a session through the real migrations
+    and the real CSV import; each test's ``store`` starts from a copy of it (migrating takes 0.2 s)."""
+    url = asyncio.run(_make_roster_database(postgres_url, tmp_path_factory.mktemp("template")))
+    yield url
+    asyncio.run(drop_database(postgres_url, url))
+
+
+@pytest.fixture
+def database_template(roster_template: str) -> str:
+    """The database each test's ``store`` starts as a copy of: the roster (a test module may override it)."""
+    return roster_template
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
     """The migrated database holding the test roster; HÙNG (DV002) leads LDLD-HQ."""
-    shutil.copyfile(roster_template, db_url.removeprefix("sqlite+aiosqlite:///"))
     store = Store(db_url)
     yield store
     await store.close()
@@ -169,7 +231,15 @@ ZALO = (SANDBOXES["zalo"],)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--all-channels``: run every ``people`` test over HTTP on the Telegram and Zalo sandboxes too."""
+    """``--all-channels``: run every ``people`` test over HTTP on the Telegram and Zalo sandboxes too;
+    ``--db=postgres``: run the tests on PostgreSQL instead of SQLite."""
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the database the tests run on: SQLite files (the default) or PostgreSQL (a server started "
+        "for the run, or the one THIDUA_TEST_POSTGRES_URL names)",
+    )
     parser.addoption(
         "--all-channels",
         action="store_true",
@@ -281,8 +351,9 @@ class People:
 
 
 @pytest.fixture
-def people(request: pytest.FixtureRequest, channel_kind: str) -> People:
-    """Persons on each channel in turn (the conversation tests that run on every channel use this)."""
+def people(request: pytest.FixtureRequest, channel_kind: str, store: Store) -> People:
+    """Persons on each channel in turn (the conversation tests that run on every channel use this); every
+    channel's bot works on ``store``."""
     if channel_kind == "telegram":
         return People("telegram", request.getfixturevalue("chat"), request.getfixturevalue("bot").restart)
     if channel_kind == "zalo":

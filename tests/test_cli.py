@@ -15,13 +15,18 @@ import pytest
 from bot.cli import main
 from messages import plain, text
 from storage.database import Store
+from storage.migrate import upgrade
 from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV, vietnam_today
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workdir(tmp_path: Path, db_url: str, postgres_url: str | None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder holding the roster files, and the database the commands work on: SQLite is migrated by
+    the commands themselves, PostgreSQL by ``thidua db upgrade`` first, as an admin does."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("THIDUA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("THIDUA_DATABASE_URL", db_url)
+    if postgres_url is not None:
+        upgrade(db_url)
     (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
     (tmp_path / "members.csv").write_text(MEMBERS_CSV, encoding="utf-8")
     return tmp_path
@@ -116,6 +121,25 @@ def test_a_bad_setting_stops_with_one_line(
     )
 
 
+def test_on_postgresql_commands_wait_for_db_upgrade(
+    tmp_path: Path,
+    db_url: str,
+    postgres_url: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if postgres_url is None:
+        pytest.skip("SQLite is migrated by the commands themselves (the other tests here)")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THIDUA_DATABASE_URL", db_url)
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    assert main(["import", "units", "units.csv"]) == 2
+    assert capsys.readouterr().err == "thidua: the database is empty, run `thidua db upgrade` first\n"
+    assert main(["db", "upgrade"]) == 0
+    assert main(["import", "units", "units.csv"]) == 0
+    assert "units: 6 created" in capsys.readouterr().out
+
+
 def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
@@ -137,6 +161,7 @@ def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> sub
     )
 
 
+@pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--tour")
     assert result.returncode == 0, result.stderr
@@ -169,6 +194,7 @@ Sáng kiến; sáng kiến; 1
 """
 
 
+@pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_plays_a_script_from_a_file_and_ends_with_it(tmp_path: Path) -> None:
     (tmp_path / "script.txt").write_text(SCRIPT, encoding="utf-8")
     with (tmp_path / "script.txt").open("rb") as script:
@@ -196,6 +222,7 @@ async def _mai_pledges(database: Path) -> list[tuple[str, str, str]]:
     return [(p.content, p.unit, p.figure) for p in registration.pledges]
 
 
+@pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_ends_at_once_without_input(tmp_path: Path) -> None:
     result = run_demo(tmp_path, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr

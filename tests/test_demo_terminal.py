@@ -22,6 +22,8 @@ from tests.helpers.roster import vietnam_today
 
 YEAR = vietnam_today().year
 
+pytestmark = pytest.mark.sqlite_only("the demo keeps its own SQLite file")
+
 
 def shown(key: str, **params: object) -> str:
     """A catalog text as the terminal prints it."""

@@ -16,7 +16,7 @@ from bot.demo import TerminalChat, demo_chat, run_demo
 from bot.engine.config import load_settings
 from messages import plain, text
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.sqlite_only("the demo keeps its own SQLite file")]
 
 
 def shown(key: str, **params: object) -> str:

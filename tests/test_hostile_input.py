@@ -44,6 +44,7 @@ from storage.database import Store
 from storage.migrate import upgrade_async
 from storage.records import Campaign
 from tests.helpers.chat import Chat
+from tests.helpers.databases import drop_database, new_database
 from tests.helpers.flows import grant_by_account
 from tests.helpers.forged import forge
 from tests.helpers.memory_chat import MemoryChat
@@ -199,6 +200,7 @@ class LiveBot:
 
     folder: Path
     channel: str  # "memory" or "telegram"
+    postgres_url: str | None  # the PostgreSQL server with --db=postgres, else None: a SQLite file
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     people: dict[str, Person] = field(default_factory=dict)
     campaign: int = 0
@@ -214,7 +216,7 @@ class LiveBot:
 
     async def start(self) -> None:
         """A migrated database with the roster, officers, a launched campaign; the bot on its channel."""
-        db_url = f"sqlite+aiosqlite:///{self.folder / 'thidua.db'}"
+        db_url = await new_database(self.postgres_url, self.folder)
         await upgrade_async(db_url)
         self.store = Store(db_url)
         await load_roster(self.store, self.folder)
@@ -287,6 +289,7 @@ class LiveBot:
         if self.channel == "telegram":
             await self.sandbox.stop()
         await self.store.close()
+        await drop_database(self.postgres_url, self.store.url)
 
     def payloads_on_screen(self) -> list[str]:
         """Every button payload on any bot message of any chat: people's own and other people's."""
@@ -330,9 +333,9 @@ class LiveBot:
         return refused
 
 
-def running(folder: Path, channel: str) -> Iterator[LiveBot]:
+def running(folder: Path, channel: str, postgres_url: str | None) -> Iterator[LiveBot]:
     """One bot on ``channel`` for every example that uses it (a bot per example would cost 0.3 s each)."""
-    bot = LiveBot(folder, channel)
+    bot = LiveBot(folder, channel, postgres_url)
     thread = threading.Thread(target=bot.loop.run_forever, name=f"hostile-{channel}", daemon=True)
     thread.start()
     logging.getLogger().addHandler(bot.errors)
@@ -350,15 +353,15 @@ def running(folder: Path, channel: str) -> Iterator[LiveBot]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
+def live(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None) -> Iterator[LiveBot]:
     """The bot on the memory channel with buttons, for the many examples."""
-    yield from running(tmp_path_factory.mktemp("hostile-memory"), "memory")
+    yield from running(tmp_path_factory.mktemp("hostile-memory"), "memory", postgres_url)
 
 
 @pytest.fixture(scope="module")
-def live_telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
+def live_telegram(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None) -> Iterator[LiveBot]:
     """The bot polling the Telegram sandbox, for fewer examples."""
-    yield from running(tmp_path_factory.mktemp("hostile-telegram"), "telegram")
+    yield from running(tmp_path_factory.mktemp("hostile-telegram"), "telegram", postgres_url)
 
 
 # --------------------------------------------------------------------------- what people send

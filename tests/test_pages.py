@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from bot.engine.clock import ManualClock
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
+from storage.migrate import upgrade_async
 from storage.records import CoAuthor
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
@@ -36,8 +36,11 @@ def at_local(day: int, month: int, hour: int, year: int = 2026) -> datetime:
     return datetime(year, month, day, hour, tzinfo=VIETNAM).astimezone(UTC)
 
 
-async def test_the_demo_seed_launches_through_the_same_path_and_plans_reminders(tmp_path: Path) -> None:
-    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+async def test_the_demo_seed_launches_through_the_same_path_and_plans_reminders(db_url: str) -> None:
+    await upgrade_async(
+        db_url
+    )  # `thidua db upgrade`, which PostgreSQL needs (the demo's SQLite does it itself)
+    store = Store(db_url)
     now = at_local(2, 3, 9)
     try:
         await seed(store, now)

@@ -120,6 +120,7 @@ async def test_scoring_is_its_own_event_in_the_history_the_notice_and_the_workbo
     assert len(steps) == 3 and steps[2].endswith(scored.removeprefix("🧮 "))
 
 
+@pytest.mark.sqlite_only("it writes rows of an old schema through a bare sqlite3 connection")
 def test_scorings_stored_before_events_were_kept_become_scored_events(tmp_path: Path) -> None:
     file = tmp_path / "old.db"
     upgrade(f"sqlite+aiosqlite:///{file}", "0006")

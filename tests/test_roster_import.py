@@ -1,13 +1,14 @@
 """The roster import an admin runs (``thidua import units|members``): what is stored, what a bad file says.
 
-Every test works on a real SQLite file; a bad file must name its bad lines and leave the database untouched.
+Every test works on a real database (SQLite, or PostgreSQL with ``--db=postgres``); a bad file must name its
+bad lines and leave the database untouched.
 """
 
 from __future__ import annotations
 
-import shutil
+import asyncio
 import unicodedata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from storage.migrate import upgrade
 from storage.records import Unit
 from storage.tables import audit_log, members, units
 from tests.helpers.chat import Chat
+from tests.helpers.databases import drop_database, new_database
 
 NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 LATER = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
@@ -47,20 +49,18 @@ CB-3,Lục Thị Nga,84912345680,CDCS-BAOTOAN,
 
 
 @pytest.fixture(scope="module")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated, empty database file; each test works on its own copy (migrating takes a while)."""
-    path = tmp_path_factory.mktemp("template") / "thidua.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+def migrated_db(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated, empty database; each test works on its own copy (migrating takes a while)."""
+    url = asyncio.run(new_database(postgres_url, tmp_path_factory.mktemp("template")))
+    upgrade(url)
+    yield url
+    asyncio.run(drop_database(postgres_url, url))
 
 
 @pytest.fixture
-async def store(migrated_db: Path, tmp_path: Path) -> AsyncIterator[Store]:
-    path = tmp_path / "thidua.db"
-    shutil.copyfile(migrated_db, path)
-    store = Store(f"sqlite+aiosqlite:///{path}")
-    yield store
-    await store.close()
+def database_template(migrated_db: str) -> str:
+    """Each test's ``store`` starts empty, migrated."""
+    return migrated_db
 
 
 def write(tmp_path: Path, name: str, text: str, *, encoding: str = "utf-8") -> Path:

@@ -7,11 +7,9 @@ B1). Campaign C1 is the one counted; C2 is there to be left out.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +18,7 @@ from bot.domain.insights import DeliveryRow, RegistrationRow
 from storage.database import Repos, Store
 from storage.migrate import upgrade
 from storage.records import Campaign, CoAuthor, Pledge
+from tests.helpers.databases import drop_database, new_database
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 MIDNIGHT_HANOI = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # 00:00 on 2 March in UTC+7
@@ -191,10 +190,9 @@ async def _seed(store: Store) -> Tree:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Tree]:
+def seeded(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Tree]]:
     """The database, migrated and seeded once: each test works on its own copy."""
-    path = tmp_path_factory.mktemp("stats") / "seeded.db"
-    url = f"sqlite+aiosqlite:///{path}"
+    url = asyncio.run(new_database(postgres_url, tmp_path_factory.mktemp("stats")))
     upgrade(url)
 
     async def seed() -> Tree:
@@ -202,24 +200,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Tree]:
         try:
             return await _seed(store)
         finally:
-            await store.close()
+            await store.close()  # every connection closed, so a copy holds it all
 
-    tree = asyncio.run(seed())
-    assert not path.with_name(path.name + "-wal").exists()  # all in the main file, so a copy holds it all
-    return path, tree
-
-
-@pytest.fixture
-async def store(db_url: str, seeded: tuple[Path, Tree]) -> AsyncIterator[Store]:
-    """A fresh copy of the seeded database."""
-    shutil.copyfile(seeded[0], db_url.removeprefix("sqlite+aiosqlite:///"))
-    store = Store(db_url)
-    yield store
-    await store.close()
+    yield url, asyncio.run(seed())
+    asyncio.run(drop_database(postgres_url, url))
 
 
 @pytest.fixture
-def tree(seeded: tuple[Path, Tree]) -> Tree:
+def database_template(seeded: tuple[str, Tree]) -> str:
+    """Each test's ``store`` is a fresh copy of the seeded database."""
+    return seeded[0]
+
+
+@pytest.fixture
+def tree(seeded: tuple[str, Tree]) -> Tree:
     """What the seeded database holds."""
     return seeded[1]
 

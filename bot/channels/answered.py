@@ -24,4 +24,5 @@ class AnsweredUpdates(Generic[UpdateId]):
     async def wait_for(self, update_id: UpdateId, timeout: float) -> None:
         """Return once this update has been answered; raises TimeoutError after ``timeout`` seconds."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self._ids), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it may swallow a cancellation
+                await self._changed.wait_for(lambda: update_id in self._ids)

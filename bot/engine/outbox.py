@@ -316,14 +316,16 @@ class OutboxWorker:
             self._recorder.release(items)
             self._settle(len(items))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._drained.wait(), STOP_GRACE_SECONDS)
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                await self._drained.wait()
         for task in self._senders:
             task.cancel()
         await asyncio.gather(*self._senders, return_exceptions=True)
         if self._writer is not None:
             self._recorder.close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._writer, STOP_GRACE_SECONDS)
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await self._writer
         async with self._store.begin() as repos:
             await repos.outbox.release(self.instance)
             await repos.leases.release(LEASE, self.instance)
@@ -335,7 +337,8 @@ class OutboxWorker:
         only what it was woken for since it was last idle."""
         if look_again:
             self.wake()
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
 
     async def heartbeat(self) -> None:
         """Renew this instance's claims and, if it holds it, the lease (every second in the background)."""
@@ -371,8 +374,11 @@ class OutboxWorker:
                 continue
             if not self._held and wakes == self._wakes:
                 self._idle.set()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that lands
+            # as the wait ends, and this loop then ran on after stop() cancelled it, which waited forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def _claim(self) -> float:
         """Claim due rows and hand them to the senders: 0 if there were any, else seconds to sleep."""

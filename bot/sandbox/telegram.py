@@ -783,7 +783,8 @@ class TelegramSandbox(SandboxServer[int, JsonDict]):
             if remaining <= 0:
                 return
             try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._arrived.wait()
             except TimeoutError:
                 return
             if generation != self._poll_generation:

@@ -269,7 +269,8 @@ class ZaloSandbox(SandboxServer[str, object]):
             if remaining <= 0:
                 break
             try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._arrived.wait()
             except TimeoutError:
                 break
         if not self._updates:
