@@ -209,7 +209,11 @@ def _file_based(url: str) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True)
+        # As on SQLite, a burst of updates waits its turn for a connection rather than failing after
+        # SQLAlchemy's 30 s; each instance holds at most 32 of the server's connections.
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=16, max_overflow=16, pool_timeout=POOL_TIMEOUT_SECONDS
+        )
     pooling: dict[str, Any] = (
         {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if _file_based(url)
@@ -253,7 +257,8 @@ async def _read_on_own_loop(url: str, work: Callable[[Repos], Awaitable[T]]) -> 
     try:
         async with engine.begin() as conn:
             if conn.dialect.name != "sqlite":
-                await conn.execute(text("SET TRANSACTION READ ONLY"))
+                # One snapshot for all the reads of an export, as SQLite's deferred transaction gives.
+                await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             return await work(Repos(conn))
     finally:
         await engine.dispose()

@@ -82,13 +82,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, the tests about SQLite itself are skipped, saying why."""
-    if config.getoption("--db") != "postgres":
-        return
+    """The tests about one database only are skipped on the other, saying why."""
+    on_postgres = config.getoption("--db") == "postgres"
     for item in items:
-        marker = item.get_closest_marker("sqlite_only")
-        if marker is not None:
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.args[0]}"))
+        sqlite_only, postgres_only = (
+            item.get_closest_marker("sqlite_only"),
+            item.get_closest_marker("postgres_only"),
+        )
+        if on_postgres and sqlite_only is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {sqlite_only.args[0]}"))
+        if not on_postgres and postgres_only is not None:
+            reason = f"PostgreSQL only (run with --db=postgres): {postgres_only.args[0]}"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

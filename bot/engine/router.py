@@ -125,6 +125,7 @@ class Router:
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
 
     async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
+        await repos.dialogs.hold_chat(event.channel, event.chat_id)  # before anything of the chat is read
         who = await identify(repos, self.settings, event, now)
         dialog = Dialogs(
             repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)

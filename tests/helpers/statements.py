@@ -28,8 +28,10 @@ class Statements:
         return len(self.seen)
 
     def note(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        """The ``before_cursor_execute`` listener: keep the statement unless it only frames a transaction."""
-        if not statement.lstrip().upper().startswith(_TRANSACTION):
+        """The ``before_cursor_execute`` listener: keep the statement unless it only frames a transaction
+        (on PostgreSQL the chat's lock, ``DialogRepo.hold_chat``, frames every update's too)."""
+        framing = statement.lstrip().upper().startswith(_TRANSACTION) or "pg_advisory_xact_lock" in statement
+        if not framing:
             self.seen.append(statement)
 
     def __str__(self) -> str:
