@@ -2,6 +2,7 @@
 
     python bench/updates.py            # 2,000 updates from 500 linked members of a 10,000-member roster
     python bench/updates.py --small    # 300 updates from 100 linked members of 1,000, for CI
+    python bench/updates.py --paced 200   # the full bot alone, updates arriving at 200/s as it runs
 
 Both bots take their updates from the same Bot API sandbox (in a child process, as bench/load.py runs it, so
 the CPU figures are the bot's) through the same aiohttp transport
@@ -74,23 +75,28 @@ class Figures:
 
 
 class Answers:
-    """When each awaited update was answered: a handler in a later group of the bot's Application runs once
-    the bot's own handler is done."""
+    """When each update was answered: a handler in a later group of the bot's Application runs once the
+    bot's own handler is done. ``done`` is set once every id in ``waiting`` has been answered."""
 
     def __init__(self, app: AnyApplication, update_ids: list[int]) -> None:
-        self._waiting = set(update_ids)
+        self.waiting = set(update_ids)
         self.at: dict[int, float] = {}
         self.done = asyncio.Event()
-        if not self._waiting:
+        if not self.waiting:
             self.done.set()
         app.add_handler(TypeHandler(Update, self._answered), group=1)
 
+    def expect(self, update_id: int) -> None:
+        """Wait for this update too (it may already have been answered)."""
+        if update_id not in self.at:
+            self.waiting.add(update_id)
+            self.done.clear()
+
     async def _answered(self, update: Update, _context: object) -> None:
-        if update.update_id in self._waiting:
-            self._waiting.discard(update.update_id)
-            self.at[update.update_id] = time.perf_counter()
-            if not self._waiting:
-                self.done.set()
+        self.at[update.update_id] = time.perf_counter()
+        self.waiting.discard(update.update_id)
+        if not self.waiting:
+            self.done.set()
 
 
 def cpu_seconds() -> float:
@@ -126,6 +132,34 @@ async def measure(
     cpu = cpu_seconds() - cpu_before
     await stop()
     return Figures(len(ids), elapsed, cpu, [at - started for at in answers.at.values()])
+
+
+async def measure_paced(
+    runtime: Runtime, members: Members, linked: int, count: int, per_second: float
+) -> tuple[float, list[float]]:
+    """Start the full bot, then send ``count`` updates at a steady ``per_second`` while it runs; the rate
+    kept and each update's reply time (from the moment it was sent to its answer)."""
+    assert runtime.telegram is not None
+    answers = Answers(runtime.telegram.app, [])
+    await runtime.start()
+    sent: dict[int, float] = {}
+    started = time.perf_counter()
+
+    async def send(n: int) -> None:
+        at = time.perf_counter()
+        update_id = await members.act(FIRST_USER + n % linked, "send", COMMANDS[n % len(COMMANDS)])
+        sent[update_id] = at
+        answers.expect(update_id)
+
+    sending = []
+    for n in range(count):  # each at its moment, whatever the ones before are doing
+        await asyncio.sleep(max(0.0, started + n / per_second - time.perf_counter()))
+        sending.append(asyncio.create_task(send(n)))
+    await asyncio.gather(*sending)
+    kept = count / (time.perf_counter() - started)
+    await asyncio.wait_for(answers.done.wait(), WAIT_SECONDS)
+    await runtime.stop()
+    return kept, [answers.at[update_id] - at for update_id, at in sent.items()]
 
 
 def echo_bot(token: str, api_url: str) -> AnyApplication:
@@ -180,12 +214,40 @@ def report(name: str, figures: Figures) -> None:
         print(f"    reply time {label}       {percentile(replies, share):8.2f} s")
 
 
+async def run_paced(roster: int, linked: int, count: int, rate: float, per_second: float) -> None:
+    """Seed, then send updates at ``per_second`` to the full bot as it runs; print the reply times."""
+    with sandbox_session(linked, "thidua-updates-") as bench:
+        settings = load_settings(
+            _env_file=None,
+            database_url=f"sqlite:///{bench.folder / 'updates.db'}",
+            telegram_token=SecretStr(bench.token),
+            telegram_api_url=bench.api_url,
+            telegram_rate=rate,
+        )
+        now = datetime.now(UTC)
+        runtime = Runtime(settings, poll_timeout=1)
+        await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
+            kept, replies = await measure_paced(
+                runtime, Members(session, bench.control_url), linked, count, per_second
+            )
+        print(
+            f"{count:,} updates ({', '.join(COMMANDS)} in turn) sent at {per_second:,.0f}/s to the full "
+            f"bot (Runtime, SQLite) as it runs, from {linked:,} linked members of {roster:,}, "
+            f"{CAMPAIGNS} campaigns"
+        )
+        print(f"  rate kept              {kept:8.0f} /s")
+        for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+            print(f"  reply time {label}         {percentile(replies, share):8.3f} s   (target p99 < 1 s)")
+        print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
+
+
 async def run(roster: int, linked: int, count: int, rate: float) -> None:
     """Seed, run the echo bot then the full bot over the same queue, print the figures."""
     with sandbox_session(linked, "thidua-updates-") as bench:
         settings = load_settings(
             _env_file=None,
-            database_url=f"sqlite+aiosqlite:///{bench.folder / 'updates.db'}",
+            database_url=f"sqlite:///{bench.folder / 'updates.db'}",
             telegram_token=SecretStr(bench.token),
             telegram_api_url=bench.api_url,
             telegram_rate=rate,
@@ -229,9 +291,15 @@ def main() -> None:
     parser.add_argument("--linked", type=int, default=500, help="members linked, who send the updates")
     parser.add_argument("--small", action="store_true", help="300 updates, 100 linked of 1,000, for CI")
     parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE of the full bot")
+    parser.add_argument(
+        "--paced", type=float, metavar="PER_SECOND", help="send to the full bot at this steady rate instead"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    if args.small:
+    if args.paced:
+        count, roster, linked = (300, 1_000, 100) if args.small else (args.updates, args.members, args.linked)
+        asyncio.run(run_paced(roster, linked, count, args.rate, args.paced))
+    elif args.small:
         asyncio.run(run(1_000, 100, 300, args.rate))
     else:
         asyncio.run(run(args.members, args.linked, args.updates, args.rate))
