@@ -17,7 +17,7 @@ from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.domain.insight_queries import campaign_figures, export_data
+from bot.domain.insight_queries import campaign_figures, export_data, recognised_initiatives
 from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
@@ -210,12 +210,13 @@ def _authors(row: InitiativeRow) -> str:
     return ", ".join([row.author_name, *(name for name, _ in row.coauthors)])
 
 
-def report_lines(language: str, data: ExportData, today: date) -> list[str]:
+def report_lines(
+    language: str, figures: CampaignFigures, recognised: list[InitiativeRow], today: date
+) -> list[str]:
     """The interim or final review summary as plain text for a written report: counts, percentages against
-    targets, who to commend (co-authors named with the author)."""
-    figures, campaign = data.figures, data.figures.campaign
+    targets, who to commend among the ``recognised`` initiatives (co-authors named with the author)."""
+    campaign = figures.campaign
     final = today > campaign.ends_on
-    recognised = [row for row in data.initiatives if row.status == "recognised"]
     value = sum(row.value_dong or 0 for row in recognised)
     lines = [
         text(
@@ -270,16 +271,24 @@ class _Asked:
         """The report ``ctx``'s officer asked for."""
         return _Asked(campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone, ctx.lang, ctx.today)
 
+    async def report(self, repos: ApartRepos, scope: Unit) -> tuple[CampaignFigures, list[str]]:
+        """Read apart: the figures of ``scope`` and its written report."""
+        figures = await campaign_figures(repos, self.campaign, scope, self.now, self.zone)
+        recognised = await recognised_initiatives(repos, self.campaign, scope)
+        return figures, report_lines(self.language, figures, recognised, self.today)
+
     async def lines(self, repos: ApartRepos) -> list[str]:
         """Read apart: the written report."""
-        data = await export_data(repos, self.campaign, self.scope, self.phone_paths, self.now, self.zone)
-        return report_lines(self.language, data, self.today)
+        _, lines = await self.report(repos, self.scope)
+        return lines
 
     async def workbook(self, repos: ApartRepos, scope: Unit) -> tuple[bytes, CampaignFigures]:
-        """Read apart: the workbook of ``scope``, with its figures."""
-        data = await export_data(repos, self.campaign, scope, self.phone_paths, self.now, self.zone)
-        lines = report_lines(self.language, data, self.today)
-        return _build_workbook(data, self.language, self.zone, lines), data.figures
+        """Read apart: the workbook of ``scope``, its rows written as the cursor gives them, with its
+        figures."""
+        figures, lines = await self.report(repos, scope)
+        write = partial(_build_workbook, language=self.language, zone=self.zone, lines=lines)
+        content = await export_data(repos, self.campaign, figures, self.phone_paths, self.now, write)
+        return content, figures
 
     async def workbooks(self, repos: ApartRepos, split_over: int | None) -> _Workbooks:
         """Read apart: the scope's workbook and, when it is larger than ``split_over`` bytes, one per unit

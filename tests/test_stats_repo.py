@@ -296,9 +296,13 @@ async def test_registration_rows_order_by_unit_then_name_and_show_phones_only_wh
     store: Store, tree: Tree
 ) -> None:
     async with store.begin() as repos:
-        province = await repos.stats.registration_rows(tree.campaign, tree.paths["P"], [tree.paths["A1"]])
-        district_b = await repos.stats.registration_rows(tree.campaign, tree.paths["B"], [tree.paths["P"]])
-        no_phones = await repos.stats.registration_rows(tree.campaign, tree.paths["A2"], [])
+        province, district_b, no_phones = await repos.stats.export_rows(
+            lambda rows: [
+                list(rows.registrations(tree.campaign, tree.paths["P"], [tree.paths["A1"]])),
+                list(rows.registrations(tree.campaign, tree.paths["B"], [tree.paths["P"]])),
+                list(rows.registrations(tree.campaign, tree.paths["A2"], [])),
+            ]
+        )
     assert province == [
         _row("A", "DV4", "Phạm Dũng", None),
         _row("A1", None, None, None),
@@ -317,9 +321,9 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
 ) -> None:
     i = tree.initiatives
     async with store.begin() as repos:
-        province = await repos.stats.initiative_rows(tree.campaign, tree.paths["P"])
-        district_a = await repos.stats.initiative_rows(tree.campaign, tree.paths["A"])
-        district_b = await repos.stats.initiative_rows(tree.campaign, tree.paths["B"])
+        province, district_a, district_b = await repos.stats.export_rows(
+            lambda rows: [list(rows.initiatives(tree.campaign, tree.paths[unit])) for unit in "PAB"]
+        )
     assert [row.id for row in province] == [i["withdrawn"], i["late"], i["midnight"], i["b"]]
     assert [row.id for row in district_a] == [i["withdrawn"], i["late"], i["midnight"]]
     assert [row.id for row in district_b] == [i["b"]]
@@ -387,9 +391,9 @@ async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_wit
             requested_by=None,
             now=NOW,
         )
-        rows = await repos.stats.delivery_rows(tree.campaign, tree.paths["P"])
-        district_a = await repos.stats.delivery_rows(tree.campaign, tree.paths["A"])
-        district_b = await repos.stats.delivery_rows(tree.campaign, tree.paths["B"])
+        rows, district_a, district_b = await repos.stats.export_rows(
+            lambda rows: [list(rows.deliveries(tree.campaign, tree.paths[unit])) for unit in "PAB"]
+        )
     assert reminder and queued == 3  # An, on two channels, is sent one copy
     # A district sees its own members' share of the province's announcement, and not a sibling's reminder.
     assert [(row.title, row.total) for row in district_a] == [("Phát động", 2), ("Nhắc", 0)]
