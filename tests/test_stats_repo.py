@@ -12,14 +12,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.domain.campaigns import CampaignSpec, create_draft
-from bot.domain.insights import DeliveryRow, RegistrationRow
+from bot.domain.insights import DeliveryRow, InitiativeRow, RegistrationRow
 from storage.database import Repos, Store
 from storage.migrate import upgrade
 from storage.records import Campaign, CoAuthor, Pledge
+from storage.repos import stats
+from storage.repos.stats import ExportRows
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 MIDNIGHT_HANOI = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # 00:00 on 2 March in UTC+7
@@ -349,6 +353,39 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
     withdrawn = province[0]
     assert (withdrawn.status, withdrawn.coauthors, withdrawn.author_share) == ("withdrawn", [], 100)
     assert [entry.to_status for entry in withdrawn.history] == ["submitted", "withdrawn"]
+
+
+async def test_initiative_rows_come_from_the_cursor_a_batch_at_a_time(
+    store: Store, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export never gathers co-authors for every initiative first: the first row comes once its own
+    batch's co-authors are read, the next batch's only when the workbook asks for its rows."""
+    i = tree.initiatives
+    monkeypatch.setattr(stats, "EXPORT_BATCH", 2)
+    coauthors_asked_for: list[int] = []  # how many initiatives each co-author query named
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM initiative_coauthors" in statement:
+            coauthors_asked_for.append(len(parameters))
+
+    engine = store.loop_engine or store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        async with store.begin() as repos:
+
+            def first_then_all(rows: ExportRows) -> tuple[list[int], list[InitiativeRow]]:
+                found = rows.initiatives(tree.campaign, tree.paths["P"])
+                first = next(found)
+                return list(coauthors_asked_for), [first, *found]
+
+            asked_at_first, province = await repos.stats.export_rows(first_then_all)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert asked_at_first == [2]
+    assert coauthors_asked_for == [2, 2]
+    assert [row.id for row in province] == [i["withdrawn"], i["late"], i["midnight"], i["b"]]
+    assert province[2].coauthors == [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)]
+    assert [entry.to_status for entry in province[2].history] == ["submitted", "valid", "recognised"]
 
 
 async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_within_the_subtree(
