@@ -246,8 +246,10 @@ async def _workbook(
     from bot.reports.export_xlsx import build_workbook  # XlsxWriter only for the commands that write one
 
     figures = await campaign_figures(repos, campaign, owner, now, settings.zone)
-    recognised = await recognised_initiatives(repos, campaign, owner)
-    lines = report_lines(settings.language, figures, recognised, now.astimezone(settings.zone).date())
+    today = now.astimezone(settings.zone).date()
+    lines = await recognised_initiatives(
+        repos, campaign, owner, partial(report_lines, settings.language, figures, today=today)
+    )
 
     def write(data: ExportData) -> tuple[bytes, int, int]:
         registrations, initiatives = _Tally(data.registrations), _Tally(data.initiatives)

@@ -3,14 +3,16 @@ interim or final review summary, for the part of a campaign's subtree the office
 
 The campaign is picked in the update's transaction; the figures and rows are read after it, apart
 (``ctx.after_commit`` and ``ctx.read_apart``), where the chart and the workbook are drawn too, so an export
-of a province keeps nobody else waiting. A workbook larger than the channel takes goes as a download link
-where the service has a public address, else as one workbook per unit directly below the scope.
+of a province keeps nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
+written report reads only the recognised initiatives. A workbook larger than the channel takes goes as a
+download link where the service has a public address, else as one workbook per unit directly below the scope.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -211,13 +213,21 @@ def _authors(row: InitiativeRow) -> str:
 
 
 def report_lines(
-    language: str, figures: CampaignFigures, recognised: list[InitiativeRow], today: date
+    language: str, figures: CampaignFigures, recognised: Iterable[InitiativeRow], today: date
 ) -> list[str]:
     """The interim or final review summary as plain text for a written report: counts, percentages against
-    targets, who to commend among the ``recognised`` initiatives (co-authors named with the author)."""
+    targets, who to commend among the ``recognised`` initiatives (co-authors named with the author), which
+    are walked once, as they come."""
     campaign = figures.campaign
     final = today > campaign.ends_on
-    value = sum(row.value_dong or 0 for row in recognised)
+    value, authors, top = 0, Counter[str](), None
+    for row in recognised:
+        value += row.value_dong or 0
+        authors.update(
+            f"{name} ({row.unit_name})" for name in [row.author_name, *(c for c, _ in row.coauthors)]
+        )
+        if top is None or (row.value_dong or 0) > (top.value_dong or 0):
+            top = row
     lines = [
         text(
             language,
@@ -229,16 +239,10 @@ def report_lines(
         summary(language, figures),
         text(language, "report.value", value=formatting.money(value, language)),
     ]
-    authors = Counter(
-        f"{name} ({row.unit_name})"
-        for row in recognised
-        for name in [row.author_name, *(coauthor for coauthor, _ in row.coauthors)]
-    )
     if authors:
         best = ", ".join(f"{name}: {count}" for name, count in authors.most_common(TOP))
         lines.append(text(language, "report.commend_authors", authors=best))
-    if recognised:
-        top = max(recognised, key=lambda row: row.value_dong or 0)
+    if top is not None:
         lines.append(
             text(
                 language,
@@ -274,8 +278,8 @@ class _Asked:
     async def report(self, repos: ApartRepos, scope: Unit) -> tuple[CampaignFigures, list[str]]:
         """Read apart: the figures of ``scope`` and its written report."""
         figures = await campaign_figures(repos, self.campaign, scope, self.now, self.zone)
-        recognised = await recognised_initiatives(repos, self.campaign, scope)
-        return figures, report_lines(self.language, figures, recognised, self.today)
+        lines = partial(report_lines, self.language, figures, today=self.today)
+        return figures, await recognised_initiatives(repos, self.campaign, scope, lines)
 
     async def lines(self, repos: ApartRepos) -> list[str]:
         """Read apart: the written report."""

@@ -355,6 +355,16 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
     assert [entry.to_status for entry in withdrawn.history] == ["submitted", "withdrawn"]
 
 
+async def test_a_written_report_reads_the_recognised_initiatives_alone(store: Store, tree: Tree) -> None:
+    async with store.begin() as repos:
+        recognised = await repos.stats.export_rows(
+            lambda rows: list(rows.initiatives(tree.campaign, tree.paths["P"], status="recognised"))
+        )
+    assert [(row.id, row.coauthors) for row in recognised] == [
+        (tree.initiatives["midnight"], [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)])
+    ]
+
+
 async def test_initiative_rows_come_from_the_cursor_a_batch_at_a_time(
     store: Store, tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:

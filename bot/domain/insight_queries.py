@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -90,11 +90,14 @@ async def export_data(
     return await repos.stats.export_rows(fill)
 
 
-async def recognised_initiatives(repos: Repos, campaign: Campaign, scope: Unit) -> list[InitiativeRow]:
-    """The scope's recognised initiatives in the order they were submitted: the few a written report
-    commends, read on their own rather than picked out of every initiative."""
+async def recognised_initiatives(
+    repos: Repos, campaign: Campaign, scope: Unit, use: Callable[[Iterable[InitiativeRow]], T]
+) -> T:
+    """``use(rows)``: the scope's recognised initiatives, what a written report commends, in the order they
+    were submitted, read on their own rather than picked out of every initiative; from the cursor as ``use``
+    walks them (synchronously, see ``export_data``)."""
     return await repos.stats.export_rows(
-        lambda rows: list(rows.initiatives(campaign.id, scope.path, status="recognised"))
+        lambda rows: use(rows.initiatives(campaign.id, scope.path, status="recognised"))
     )
 
 
