@@ -14,16 +14,21 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
-from bot.domain.insight_queries import export_data
+from bot.domain.insight_queries import campaign_figures, export_data, recognised_initiatives
+from bot.domain.insights import ExportData
 from bot.domain.linking import issue_codes
 from bot.domain.officers import GrantError, grant_officer
+from bot.domain.records import Campaign, Unit
 from bot.domain.roster import ImportReport, RosterError, import_members, import_units
 from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
@@ -32,8 +37,10 @@ from bot.engine.logs import setup_logging
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
-from storage.database import Store
+from storage.database import Repos, Store
 from storage.migrate import upgrade_async
+
+T = TypeVar("T")
 
 CLI_ACTOR = "cli"
 CLI_LANGUAGE = "en"  # the CLI's own words; see the module docstring
@@ -224,16 +231,49 @@ async def _export(store: Store, settings: Settings, code: str, out: Path) -> str
             raise CliError(f"--campaign {code!r}: no such campaign")
         owner = await repos.units.get(campaign.unit_id)
         assert owner is not None
-        data = await export_data(repos, campaign, owner, [owner.path], now, settings.zone)
-    lines = [
-        plain(line) for line in report_lines(settings.language, data, now.astimezone(settings.zone).date())
-    ]
+    content, registrations, initiatives = await store.read_apart(
+        partial(_workbook, campaign=campaign, owner=owner, settings=settings, now=now)
+    )
+    await _write_out(out, content)
+    return f"{out}: {_counted(registrations, 'registration')}, {_counted(initiatives, 'initiative')}"
+
+
+async def _workbook(
+    repos: Repos, campaign: Campaign, owner: Unit, settings: Settings, now: datetime
+) -> tuple[bytes, int, int]:
+    """Read apart, as the bot's /export: the workbook of the campaign's whole subtree, its rows written as
+    the cursor gives them, and how many registrations and initiatives went into it."""
     from bot.reports.export_xlsx import build_workbook  # XlsxWriter only for the commands that write one
 
-    content = await asyncio.to_thread(build_workbook, data, settings.language, settings.zone, lines)
-    await _write_out(out, content)
-    registrations = _counted(len(data.registrations), "registration")
-    return f"{out}: {registrations}, {_counted(len(data.initiatives), 'initiative')}"
+    figures = await campaign_figures(repos, campaign, owner, now, settings.zone)
+    today = now.astimezone(settings.zone).date()
+    lines = await recognised_initiatives(
+        repos, campaign, owner, partial(report_lines, settings.language, figures, today=today)
+    )
+
+    def write(data: ExportData) -> tuple[bytes, int, int]:
+        registrations, initiatives = _Tally(data.registrations), _Tally(data.initiatives)
+        tallied = replace(data, registrations=registrations, initiatives=initiatives)
+        return (
+            build_workbook(tallied, settings.language, settings.zone, lines),
+            registrations.n,
+            initiatives.n,
+        )
+
+    return await export_data(repos, campaign, figures, [owner.path], now, write)
+
+
+class _Tally(Generic[T]):
+    """Rows on their way into the workbook, counted as they pass."""
+
+    def __init__(self, rows: Iterable[T]) -> None:
+        self.rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[T]:
+        for row in self.rows:
+            self.n += 1
+            yield row
 
 
 async def _write_out(out: Path, content: bytes) -> None:

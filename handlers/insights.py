@@ -3,21 +3,23 @@ interim or final review summary, for the part of a campaign's subtree the office
 
 The campaign is picked in the update's transaction; the figures and rows are read after it, apart
 (``ctx.after_commit`` and ``ctx.read_apart``), where the chart and the workbook are drawn too, so an export
-of a province keeps nobody else waiting. A workbook larger than the channel takes goes as a download link
-where the service has a public address, else as one workbook per unit directly below the scope.
+of a province keeps nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
+written report reads only the recognised initiatives. A workbook larger than the channel takes goes as a
+download link where the service has a public address, else as one workbook per unit directly below the scope.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.domain.insight_queries import campaign_figures, export_data
+from bot.domain.insight_queries import campaign_figures, export_data, recognised_initiatives
 from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
@@ -210,13 +212,22 @@ def _authors(row: InitiativeRow) -> str:
     return ", ".join([row.author_name, *(name for name, _ in row.coauthors)])
 
 
-def report_lines(language: str, data: ExportData, today: date) -> list[str]:
+def report_lines(
+    language: str, figures: CampaignFigures, recognised: Iterable[InitiativeRow], today: date
+) -> list[str]:
     """The interim or final review summary as plain text for a written report: counts, percentages against
-    targets, who to commend (co-authors named with the author)."""
-    figures, campaign = data.figures, data.figures.campaign
+    targets, who to commend among the ``recognised`` initiatives (co-authors named with the author), which
+    are walked once, as they come."""
+    campaign = figures.campaign
     final = today > campaign.ends_on
-    recognised = [row for row in data.initiatives if row.status == "recognised"]
-    value = sum(row.value_dong or 0 for row in recognised)
+    value, authors, top = 0, Counter[str](), None
+    for row in recognised:
+        value += row.value_dong or 0
+        authors.update(
+            f"{name} ({row.unit_name})" for name in [row.author_name, *(c for c, _ in row.coauthors)]
+        )
+        if top is None or (row.value_dong or 0) > (top.value_dong or 0):
+            top = row
     lines = [
         text(
             language,
@@ -228,16 +239,10 @@ def report_lines(language: str, data: ExportData, today: date) -> list[str]:
         summary(language, figures),
         text(language, "report.value", value=formatting.money(value, language)),
     ]
-    authors = Counter(
-        f"{name} ({row.unit_name})"
-        for row in recognised
-        for name in [row.author_name, *(coauthor for coauthor, _ in row.coauthors)]
-    )
     if authors:
         best = ", ".join(f"{name}: {count}" for name, count in authors.most_common(TOP))
         lines.append(text(language, "report.commend_authors", authors=best))
-    if recognised:
-        top = max(recognised, key=lambda row: row.value_dong or 0)
+    if top is not None:
         lines.append(
             text(
                 language,
@@ -270,16 +275,24 @@ class _Asked:
         """The report ``ctx``'s officer asked for."""
         return _Asked(campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone, ctx.lang, ctx.today)
 
+    async def report(self, repos: ApartRepos, scope: Unit) -> tuple[CampaignFigures, list[str]]:
+        """Read apart: the figures of ``scope`` and its written report."""
+        figures = await campaign_figures(repos, self.campaign, scope, self.now, self.zone)
+        lines = partial(report_lines, self.language, figures, today=self.today)
+        return figures, await recognised_initiatives(repos, self.campaign, scope, lines)
+
     async def lines(self, repos: ApartRepos) -> list[str]:
         """Read apart: the written report."""
-        data = await export_data(repos, self.campaign, self.scope, self.phone_paths, self.now, self.zone)
-        return report_lines(self.language, data, self.today)
+        _, lines = await self.report(repos, self.scope)
+        return lines
 
     async def workbook(self, repos: ApartRepos, scope: Unit) -> tuple[bytes, CampaignFigures]:
-        """Read apart: the workbook of ``scope``, with its figures."""
-        data = await export_data(repos, self.campaign, scope, self.phone_paths, self.now, self.zone)
-        lines = report_lines(self.language, data, self.today)
-        return _build_workbook(data, self.language, self.zone, lines), data.figures
+        """Read apart: the workbook of ``scope``, its rows written as the cursor gives them, with its
+        figures."""
+        figures, lines = await self.report(repos, scope)
+        write = partial(_build_workbook, language=self.language, zone=self.zone, lines=lines)
+        content = await export_data(repos, self.campaign, figures, self.phone_paths, self.now, write)
+        return content, figures
 
     async def workbooks(self, repos: ApartRepos, split_over: int | None) -> _Workbooks:
         """Read apart: the scope's workbook and, when it is larger than ``split_over`` bytes, one per unit

@@ -197,7 +197,7 @@ SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 
 
-# Heavy reads at once, each on its own thread: a province's export adds ~190 MB while it runs and takes
+# Heavy reads at once, each on its own thread: a province's export adds ~45 MB while it runs and takes
 # tens of seconds, so a few at most; more than two, so a chart does not queue behind two exports.
 HEAVY_READERS = 4
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVarTuple, overload
+from typing import Any, Concatenate, ParamSpec, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import OperationalError
@@ -30,6 +30,8 @@ from sqlalchemy.util.typing import TupleAny
 from storage.sqlite_inloop import is_busy
 
 _Ts = TypeVarTuple("_Ts")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 LOCK_WAIT_SECONDS = 30.0  # how long BEGIN IMMEDIATE waits for another process to release the write lock
 _FIRST_PAUSE = 0.001
@@ -55,6 +57,13 @@ class LoopConnection:
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*TupleAny]:
         """Run one statement; its rows are read from the returned result without waiting."""
         return self.sync.execute(statement, parameters)
+
+    async def run_sync(
+        self, fn: Callable[Concatenate[Connection, _P], _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        """``fn(connection, ...)`` on the synchronous connection, as ``AsyncConnection.run_sync``: for code
+        that reads a result as it iterates it (an export's rows, straight from the cursor)."""
+        return fn(self.sync, *args, **kwargs)
 
     @property
     def dialect(self) -> Dialect:

@@ -10,14 +10,18 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.domain.campaigns import CampaignSpec, create_draft
-from bot.domain.insights import DeliveryRow, RegistrationRow
+from bot.domain.insights import DeliveryRow, InitiativeRow, RegistrationRow
 from storage.database import Repos, Store
 from storage.migrate import upgrade
 from storage.records import Campaign, CoAuthor, Pledge
+from storage.repos import stats
+from storage.repos.stats import ExportRows
 from tests.helpers.databases import drop_database, new_database
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -290,9 +294,13 @@ async def test_registration_rows_order_by_unit_then_name_and_show_phones_only_wh
     store: Store, tree: Tree
 ) -> None:
     async with store.begin() as repos:
-        province = await repos.stats.registration_rows(tree.campaign, tree.paths["P"], [tree.paths["A1"]])
-        district_b = await repos.stats.registration_rows(tree.campaign, tree.paths["B"], [tree.paths["P"]])
-        no_phones = await repos.stats.registration_rows(tree.campaign, tree.paths["A2"], [])
+        province, district_b, no_phones = await repos.stats.export_rows(
+            lambda rows: [
+                list(rows.registrations(tree.campaign, tree.paths["P"], [tree.paths["A1"]])),
+                list(rows.registrations(tree.campaign, tree.paths["B"], [tree.paths["P"]])),
+                list(rows.registrations(tree.campaign, tree.paths["A2"], [])),
+            ]
+        )
     assert province == [
         _row("A", "DV4", "Phạm Dũng", None),
         _row("A1", None, None, None),
@@ -311,9 +319,9 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
 ) -> None:
     i = tree.initiatives
     async with store.begin() as repos:
-        province = await repos.stats.initiative_rows(tree.campaign, tree.paths["P"])
-        district_a = await repos.stats.initiative_rows(tree.campaign, tree.paths["A"])
-        district_b = await repos.stats.initiative_rows(tree.campaign, tree.paths["B"])
+        province, district_a, district_b = await repos.stats.export_rows(
+            lambda rows: [list(rows.initiatives(tree.campaign, tree.paths[unit])) for unit in "PAB"]
+        )
     assert [row.id for row in province] == [i["withdrawn"], i["late"], i["midnight"], i["b"]]
     assert [row.id for row in district_a] == [i["withdrawn"], i["late"], i["midnight"]]
     assert [row.id for row in district_b] == [i["b"]]
@@ -339,6 +347,49 @@ async def test_initiative_rows_leave_drafts_out_and_carry_coauthors_and_history(
     withdrawn = province[0]
     assert (withdrawn.status, withdrawn.coauthors, withdrawn.author_share) == ("withdrawn", [], 100)
     assert [entry.to_status for entry in withdrawn.history] == ["submitted", "withdrawn"]
+
+
+async def test_a_written_report_reads_the_recognised_initiatives_alone(store: Store, tree: Tree) -> None:
+    async with store.begin() as repos:
+        recognised = await repos.stats.export_rows(
+            lambda rows: list(rows.initiatives(tree.campaign, tree.paths["P"], status="recognised"))
+        )
+    assert [(row.id, row.coauthors) for row in recognised] == [
+        (tree.initiatives["midnight"], [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)])
+    ]
+
+
+async def test_initiative_rows_come_from_the_cursor_a_batch_at_a_time(
+    store: Store, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export never gathers co-authors for every initiative first: the first row comes once its own
+    batch's co-authors are read, the next batch's only when the workbook asks for its rows."""
+    i = tree.initiatives
+    monkeypatch.setattr(stats, "EXPORT_BATCH", 2)
+    coauthors_asked_for: list[int] = []  # how many initiatives each co-author query named
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM initiative_coauthors" in statement:
+            coauthors_asked_for.append(len(parameters))
+
+    engine = store.loop_engine or store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        async with store.begin() as repos:
+
+            def first_then_all(rows: ExportRows) -> tuple[list[int], list[InitiativeRow]]:
+                found = rows.initiatives(tree.campaign, tree.paths["P"])
+                first = next(found)
+                return list(coauthors_asked_for), [first, *found]
+
+            asked_at_first, province = await repos.stats.export_rows(first_then_all)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert asked_at_first == [2]
+    assert coauthors_asked_for == [2, 2]
+    assert [row.id for row in province] == [i["withdrawn"], i["late"], i["midnight"], i["b"]]
+    assert province[2].coauthors == [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)]
+    assert [entry.to_status for entry in province[2].history] == ["submitted", "valid", "recognised"]
 
 
 async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_within_the_subtree(
@@ -381,9 +432,9 @@ async def test_delivery_rows_count_each_broadcast_of_the_campaign_by_outcome_wit
             requested_by=None,
             now=NOW,
         )
-        rows = await repos.stats.delivery_rows(tree.campaign, tree.paths["P"])
-        district_a = await repos.stats.delivery_rows(tree.campaign, tree.paths["A"])
-        district_b = await repos.stats.delivery_rows(tree.campaign, tree.paths["B"])
+        rows, district_a, district_b = await repos.stats.export_rows(
+            lambda rows: [list(rows.deliveries(tree.campaign, tree.paths[unit])) for unit in "PAB"]
+        )
     assert reminder and queued == 3  # An, on two channels, is sent one copy
     # A district sees its own members' share of the province's announcement, and not a sibling's reminder.
     assert [(row.title, row.total) for row in district_a] == [("Phát động", 2), ("Nhắc", 0)]

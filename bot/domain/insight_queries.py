@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.campaigns import targets_of
-from bot.domain.insights import CampaignFigures, ExportData, UnitFigures, local_days
+from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures, local_days
 from storage.database import Repos
 from storage.records import Campaign, Unit
+from storage.repos.stats import ExportRows
+
+T = TypeVar("T")
 
 
 def _utc_offset_hours(zone: ZoneInfo, now: datetime) -> int:
@@ -59,15 +64,40 @@ async def campaign_figures(
 
 
 async def export_data(
-    repos: Repos, campaign: Campaign, scope: Unit, phone_paths: list[str], now: datetime, zone: ZoneInfo
-) -> ExportData:
-    """Everything the workbook holds, for the scope; phones only within ``phone_paths``."""
-    return ExportData(
-        figures=await campaign_figures(repos, campaign, scope, now, zone),
-        registrations=await repos.stats.registration_rows(campaign.id, scope.path, phone_paths),
-        initiatives=await repos.stats.initiative_rows(campaign.id, scope.path),
-        deliveries=await repos.stats.delivery_rows(campaign.id, scope.path),
-        generated_at=now,
+    repos: Repos,
+    campaign: Campaign,
+    figures: CampaignFigures,
+    phone_paths: list[str],
+    now: datetime,
+    write: Callable[[ExportData], T],
+) -> T:
+    """``write(data)``, where ``data`` is everything the workbook of ``figures``' scope holds (phones only
+    within ``phone_paths``): its rows come from the database cursor as ``write`` iterates them, once each, so
+    ``write`` runs synchronously (``StatsRepo.export_rows``) and must consume them before it returns."""
+    path = figures.scope.unit.path
+
+    def fill(rows: ExportRows) -> T:
+        return write(
+            ExportData(
+                figures=figures,
+                registrations=rows.registrations(campaign.id, path, phone_paths),
+                initiatives=rows.initiatives(campaign.id, path),
+                deliveries=rows.deliveries(campaign.id, path),
+                generated_at=now,
+            )
+        )
+
+    return await repos.stats.export_rows(fill)
+
+
+async def recognised_initiatives(
+    repos: Repos, campaign: Campaign, scope: Unit, use: Callable[[Iterable[InitiativeRow]], T]
+) -> T:
+    """``use(rows)``: the scope's recognised initiatives, what a written report commends, in the order they
+    were submitted, read on their own rather than picked out of every initiative; from the cursor as ``use``
+    walks them (synchronously, see ``export_data``)."""
+    return await repos.stats.export_rows(
+        lambda rows: use(rows.initiatives(campaign.id, scope.path, status="recognised"))
     )
 
 

@@ -4,7 +4,8 @@ its subtree an officer covers. Plain data: storage fills it, bot/reports/ (chart
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.records import Campaign, DeliveryRow, InitiativeRow, RegistrationRow, Unit
@@ -86,12 +87,13 @@ class CampaignFigures:
 
 @dataclass(frozen=True, slots=True)
 class ExportData:
-    """Everything the workbook holds."""
+    """Everything the workbook holds; the rows may be one-pass iterators, read once each, in order (an
+    export's come straight from the database cursor)."""
 
     figures: CampaignFigures
-    registrations: list[RegistrationRow] = field(default_factory=list)
-    initiatives: list[InitiativeRow] = field(default_factory=list)
-    deliveries: list[DeliveryRow] = field(default_factory=list)
+    registrations: Iterable[RegistrationRow] = ()
+    initiatives: Iterable[InitiativeRow] = ()
+    deliveries: Iterable[DeliveryRow] = ()
     generated_at: datetime | None = None
 
 

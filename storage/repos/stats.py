@@ -1,19 +1,22 @@
 """The figures behind /stats, /report and the XLSX export, for one campaign and one subtree of units.
 
-Every figure is counted in the database, scoped by the subtree's path prefix, in one query per method (the
-export's initiatives take three: rows, co-authors, history), so a province of 100,000 members is never loaded
-into Python. The members' figures add up the per-unit counters (storage/repos/counters.py): one row per unit
-in view, whatever the number of members. bench/stats.py times them on a province.
+Every figure is counted in the database, scoped by the subtree's path prefix, in one query per method, so a
+province of 100,000 members is never loaded into Python. The members' figures add up the per-unit counters
+(storage/repos/counters.py): one row per unit in view, whatever the number of members. The export's rows
+(``ExportRows``) go from the cursor to whoever writes them, a batch at a time, never all held.
+bench/stats.py times them on a province.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.util.typing import TupleAny
 
 from storage.loop_connection import Executor
 from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow, path_ids
@@ -33,7 +36,12 @@ from storage.tables import (
     units,
 )
 
+T = TypeVar("T")
+
 _REGISTRATION_STATUSES = ("active", "withdrawn")
+# Rows fetched from the cursor at a time (PostgreSQL: a server-side cursor's batch), and the initiatives whose
+# co-authors and history are read together: a few MB of rows in hand at most.
+EXPORT_BATCH = 1_000
 _registrant = members.alias("registrant")
 
 
@@ -119,9 +127,27 @@ class StatsRepo:
             days[(hour + shift).date()] += count
         return dict(days)
 
-    async def registration_rows(
+    async def export_rows(self, use: Callable[[ExportRows], T]) -> T:
+        """``use(rows)``: ``use`` runs synchronously with the export's row readers, which fetch their rows
+        from the cursor as ``use`` iterates them (on the async engine inside ``AsyncConnection.run_sync``,
+        where a driver that awaits can fetch on demand); a row is never held longer than ``use`` keeps it."""
+        return await self.conn.run_sync(lambda conn: use(ExportRows(conn)))
+
+
+class ExportRows:
+    """The export's rows on a synchronous connection, each reader a one-pass iterator over its cursor:
+    ``yield_per`` makes PostgreSQL's asyncpg read through a server-side cursor, a batch at a time, and
+    SQLite's cursor fetches a batch at a time anyway; nothing is read before it is asked for."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _rows(self, query: sa.Select[*TupleAny]) -> Iterator[sa.Row[*TupleAny]]:
+        yield from self.conn.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+    def registrations(
         self, campaign_id: int, path: str, phone_paths: Sequence[str]
-    ) -> list[RegistrationRow]:
+    ) -> Iterator[RegistrationRow]:
         """Active and withdrawn registrations of the subtree's members and units, by unit path then name;
         a member's phone only where their unit lies inside one of ``phone_paths``."""
         holder_unit = sa.func.coalesce(registrations.c.unit_id, members.c.unit_id)
@@ -148,8 +174,19 @@ class StatsRepo:
             )
             .order_by(units.c.path, sa.func.coalesce(members.c.full_name, ""), registrations.c.id)
         )
-        return [
-            RegistrationRow(
+        for (
+            unit_name,
+            unit_path,
+            code,
+            full_name,
+            phone,
+            titles,
+            pledges,
+            initiative_title,
+            status,
+            updated_at,
+        ) in self._rows(query):
+            yield RegistrationRow(
                 unit_name=unit_name,
                 member_code=code,
                 full_name=full_name,
@@ -160,60 +197,17 @@ class StatsRepo:
                 status=status,
                 updated_at=updated_at,
             )
-            for (
-                unit_name,
-                unit_path,
-                code,
-                full_name,
-                phone,
-                titles,
-                pledges,
-                initiative_title,
-                status,
-                updated_at,
-            ) in await self.conn.execute(query)
-        ]
 
-    async def initiative_rows(self, campaign_id: int, path: str) -> list[InitiativeRow]:
-        """The campaign's initiatives from the subtree, drafts left out, in the order they were submitted;
-        co-authors and history come in one query each, whatever the number of initiatives."""
+    def initiatives(self, campaign_id: int, path: str, status: str | None = None) -> Iterator[InitiativeRow]:
+        """The campaign's initiatives from the subtree in the order they were submitted, drafts left out
+        (only those in ``status`` when given). Co-authors and history are read per batch of initiatives
+        as the batch comes from the cursor, two queries a batch, so none is gathered for all at once."""
         exported = sa.and_(
             initiatives.c.campaign_id == campaign_id,
-            initiatives.c.status != "draft",
+            initiatives.c.status != "draft" if status is None else initiatives.c.status == status,
             initiatives.c.unit_id.in_(_subtree(path)),
         )
-        scope = sa.select(initiatives.c.id).where(exported)
-        coauthors: dict[int, list[tuple[str, int]]] = {}
-        coauthor_rows = await self.conn.execute(
-            sa.select(
-                initiative_coauthors.c.initiative_id,
-                initiative_coauthors.c.name,
-                initiative_coauthors.c.share,
-            )
-            .where(initiative_coauthors.c.initiative_id.in_(scope))
-            .order_by(initiative_coauthors.c.initiative_id, initiative_coauthors.c.position)
-        )
-        for initiative_id, name, share in coauthor_rows:
-            coauthors.setdefault(initiative_id, []).append((name, share))
-        history: dict[int, list[HistoryEntry]] = {}
-        history_rows = await self.conn.execute(
-            sa.select(
-                initiative_history.c.initiative_id,
-                initiative_history.c.at,
-                initiative_history.c.actor,
-                initiative_history.c.from_status,
-                initiative_history.c.to_status,
-                initiative_history.c.note,
-                initiative_history.c.event,
-                initiative_history.c.scores,
-            )
-            .where(initiative_history.c.initiative_id.in_(scope))
-            .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
-        )
-        for initiative_id, at, actor, from_status, to_status, note, event, scores in history_rows:
-            entry = HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
-            history.setdefault(initiative_id, []).append(entry)
-        rows = await self.conn.execute(
+        query = (
             sa.select(
                 initiatives.c.id,
                 units.c.name,
@@ -239,33 +233,71 @@ class StatsRepo:
             .where(exported)
             .order_by(initiatives.c.submitted_at.asc().nulls_last(), initiatives.c.id)
         )
-        return [
-            InitiativeRow(
-                id=row[0],
-                unit_name=row[1],
-                author_code=row[2],
-                author_name=row[3],
-                author_share=row[4],
-                coauthors=coauthors.get(row[0], []),
-                title=row[5],
-                field=row[6],
-                problem=row[7],
-                before=row[8],
-                steps=row[9],
-                improvement=row[10],
-                first_applied_on=row[11],
-                conditions=row[12],
-                benefit=row[13],
-                value_dong=row[14],
-                status=row[15],
-                scores=dict(row[16]),
-                submitted_at=row[17],
-                history=history.get(row[0], []),
-            )
-            for row in rows
-        ]
+        for batch in self.conn.execute(query.execution_options(yield_per=EXPORT_BATCH)).partitions():
+            ids = [row[0] for row in batch]
+            coauthors = self._coauthors(ids)
+            history = self._history(ids)
+            for row in batch:
+                yield InitiativeRow(
+                    id=row[0],
+                    unit_name=row[1],
+                    author_code=row[2],
+                    author_name=row[3],
+                    author_share=row[4],
+                    coauthors=coauthors.get(row[0], []),
+                    title=row[5],
+                    field=row[6],
+                    problem=row[7],
+                    before=row[8],
+                    steps=row[9],
+                    improvement=row[10],
+                    first_applied_on=row[11],
+                    conditions=row[12],
+                    benefit=row[13],
+                    value_dong=row[14],
+                    status=row[15],
+                    scores=dict(row[16]),
+                    submitted_at=row[17],
+                    history=history.get(row[0], []),
+                )
 
-    async def delivery_rows(self, campaign_id: int, path: str) -> list[DeliveryRow]:
+    def _coauthors(self, ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+        found: dict[int, list[tuple[str, int]]] = {}
+        query = (
+            sa.select(
+                initiative_coauthors.c.initiative_id,
+                initiative_coauthors.c.name,
+                initiative_coauthors.c.share,
+            )
+            .where(initiative_coauthors.c.initiative_id.in_(ids))
+            .order_by(initiative_coauthors.c.initiative_id, initiative_coauthors.c.position)
+        )
+        for initiative_id, name, share in self.conn.execute(query):
+            found.setdefault(initiative_id, []).append((name, share))
+        return found
+
+    def _history(self, ids: list[int]) -> dict[int, list[HistoryEntry]]:
+        found: dict[int, list[HistoryEntry]] = {}
+        query = (
+            sa.select(
+                initiative_history.c.initiative_id,
+                initiative_history.c.at,
+                initiative_history.c.actor,
+                initiative_history.c.from_status,
+                initiative_history.c.to_status,
+                initiative_history.c.note,
+                initiative_history.c.event,
+                initiative_history.c.scores,
+            )
+            .where(initiative_history.c.initiative_id.in_(ids))
+            .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
+        )
+        for initiative_id, at, actor, from_status, to_status, note, event, scores in self.conn.execute(query):
+            entry = HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
+            found.setdefault(initiative_id, []).append(entry)
+        return found
+
+    def deliveries(self, campaign_id: int, path: str) -> Iterator[DeliveryRow]:
         """The campaign's broadcasts that concern the subtree (sent for a unit above it, itself or inside
         it), oldest first, counted over their recipients who are members of the subtree only: a district's
         export of a province-wide announcement shows the district's share of it, never a sibling's."""
@@ -300,7 +332,5 @@ class StatsRepo:
             .group_by(broadcasts.c.id, broadcasts.c.kind, broadcasts.c.title, broadcasts.c.created_at)
             .order_by(broadcasts.c.created_at, broadcasts.c.id)
         )
-        return [
-            DeliveryRow(row[0], row[1], row[2], *(int(figure) for figure in row[3:]))
-            for row in await self.conn.execute(query)
-        ]
+        for row in self._rows(query):
+            yield DeliveryRow(row[0], row[1], row[2], *(int(figure) for figure in row[3:]))
