@@ -169,6 +169,9 @@ class _Recorder:
         """Commit whatever is waiting, until closed and everything handed in is written."""
         while not (self._closing and not self._outcomes and not self._releases):
             await self._ready.wait()
+            # One turn of the loop first: the senders whose answers came in the same turn hand theirs in
+            # too, so a commit carries many outcomes (a commit on the loop returns before any could).
+            await asyncio.sleep(0)
             self._ready.clear()
             await self.write_waiting()
 

@@ -11,6 +11,18 @@ from storage.loop_connection import Executor
 from storage.records import BroadcastProgress
 from storage.tables import broadcasts, outbox
 
+# Run at each group commit of the outbox while a broadcast is sending: built once.
+_STILL_PENDING = sa.exists().where(
+    outbox.c.broadcast_id == sa.bindparam("broadcast_id"), outbox.c.status == "pending"
+)
+_FINISH_IF_DONE = (
+    broadcasts.update()
+    .where(
+        broadcasts.c.id == sa.bindparam("broadcast_id"), broadcasts.c.finished_at.is_(None), ~_STILL_PENDING
+    )
+    .values(finished_at=sa.bindparam("now", type_=broadcasts.c.finished_at.type))
+)
+
 
 class BroadcastRepo:
     """Reads and writes ``broadcasts`` and counts their outbox rows."""
@@ -95,12 +107,7 @@ class BroadcastRepo:
 
     async def finish_if_done(self, broadcast_id: int, now: datetime) -> bool:
         """Mark the broadcast finished once none of its rows is pending; True only for the call that did."""
-        still_pending = sa.exists().where(outbox.c.broadcast_id == broadcast_id, outbox.c.status == "pending")
-        result = await self.conn.execute(
-            broadcasts.update()
-            .where(broadcasts.c.id == broadcast_id, broadcasts.c.finished_at.is_(None), ~still_pending)
-            .values(finished_at=now)
-        )
+        result = await self.conn.execute(_FINISH_IF_DONE, {"broadcast_id": broadcast_id, "now": now})
         return result.rowcount == 1
 
     async def recent_of(self, account_id: int, limit: int) -> list[int]:

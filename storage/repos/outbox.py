@@ -77,6 +77,21 @@ def _claimable(now: datetime, holder: str) -> sa.ColumnElement[bool]:
     )
 
 
+# Run at each group commit of the outbox: built once.
+_MARK_SENT = (
+    outbox.update()
+    .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        status="sent",
+        sent_at=sa.bindparam("now", type_=outbox.c.sent_at.type),
+        error=None,
+        attempts=outbox.c.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+
+
 class OutboxRepo:
     """Reads and writes ``outbox``."""
 
@@ -314,18 +329,7 @@ class OutboxRepo:
     async def mark_sent(self, item_ids: Sequence[int], now: datetime) -> None:
         """Close many messages as sent in one statement, releasing their claims."""
         if item_ids:
-            await self.conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_(list(item_ids)))
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    error=None,
-                    attempts=outbox.c.attempts + 1,
-                    claimed_by=None,
-                    claimed_until=None,
-                )
-            )
+            await self.conn.execute(_MARK_SENT, {"ids": list(item_ids), "now": now})
 
     async def retry_later(
         self,
