@@ -247,6 +247,7 @@ outbox = sa.Table(
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
     sa.Column("failing_since", UTCDateTime(), nullable=True),  # first failed attempt of a network outage
     sa.Index("ix_outbox_status_not_before_claimed_until", "status", "not_before", "claimed_until"),
+    sa.Index("ix_outbox_status_not_before_id", "status", "not_before", "id"),  # the order claims take
     sa.Index("ix_outbox_claimed_by_status", "claimed_by", "status"),
     sa.Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
     sa.Index("ix_outbox_chat_status", "channel", "chat_id", "status"),
