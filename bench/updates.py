@@ -39,7 +39,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler,
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import FIRST_USER, Members, percentile, sandbox_session, seed
+from bench.load import FIRST_USER, Members, Session, percentile, sandbox_session, seed
 from bot.app import Runtime
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
 from bot.channels.telegram.channel import ALLOWED_UPDATES, MAX_CONCURRENT_UPDATES
@@ -214,19 +214,25 @@ def report(name: str, figures: Figures) -> None:
         print(f"    reply time {label}       {percentile(replies, share):8.2f} s")
 
 
+async def seeded_runtime(bench: Session, roster: int, linked: int, rate: float) -> Runtime:
+    """The full bot on the session's sandbox, its SQLite file seeded with the roster and the campaigns."""
+    settings = load_settings(
+        _env_file=None,
+        database_url=f"sqlite:///{bench.folder / 'updates.db'}",
+        telegram_token=SecretStr(bench.token),
+        telegram_api_url=bench.api_url,
+        telegram_rate=rate,
+    )
+    now = datetime.now(UTC)
+    runtime = Runtime(settings, poll_timeout=1)
+    await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
+    return runtime
+
+
 async def run_paced(roster: int, linked: int, count: int, rate: float, per_second: float) -> None:
     """Seed, then send updates at ``per_second`` to the full bot as it runs; print the reply times."""
     with sandbox_session(linked, "thidua-updates-") as bench:
-        settings = load_settings(
-            _env_file=None,
-            database_url=f"sqlite:///{bench.folder / 'updates.db'}",
-            telegram_token=SecretStr(bench.token),
-            telegram_api_url=bench.api_url,
-            telegram_rate=rate,
-        )
-        now = datetime.now(UTC)
-        runtime = Runtime(settings, poll_timeout=1)
-        await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
+        runtime = await seeded_runtime(bench, roster, linked, rate)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
             kept, replies = await measure_paced(
                 runtime, Members(session, bench.control_url), linked, count, per_second
@@ -245,16 +251,7 @@ async def run_paced(roster: int, linked: int, count: int, rate: float, per_secon
 async def run(roster: int, linked: int, count: int, rate: float) -> None:
     """Seed, run the echo bot then the full bot over the same queue, print the figures."""
     with sandbox_session(linked, "thidua-updates-") as bench:
-        settings = load_settings(
-            _env_file=None,
-            database_url=f"sqlite:///{bench.folder / 'updates.db'}",
-            telegram_token=SecretStr(bench.token),
-            telegram_api_url=bench.api_url,
-            telegram_rate=rate,
-        )
-        now = datetime.now(UTC)
-        runtime = Runtime(settings, poll_timeout=1)
-        await seed(runtime.store, roster, linked, now, now.astimezone(settings.zone).date(), CAMPAIGNS)
+        runtime = await seeded_runtime(bench, roster, linked, rate)
         assert runtime.telegram is not None
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
             members = Members(session, bench.control_url)

@@ -15,27 +15,21 @@ raises at once for its caller to run again (``storage.sqlite_inloop.is_busy``).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
-from storage.sqlite_inloop import is_busy
+from storage.sqlite_inloop import lock_pauses, try_begin_immediate
 
 _Ts = TypeVarTuple("_Ts")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-LOCK_WAIT_SECONDS = 30.0  # how long BEGIN IMMEDIATE waits for another process to release the write lock
-_FIRST_PAUSE = 0.001
-_LONGEST_PAUSE = 0.05
 
 
 class LoopConnection:
@@ -123,15 +117,8 @@ async def _begin(conn: Connection, immediate: bool) -> None:
     if not immediate:
         conn.exec_driver_sql("BEGIN")
         return
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    pause = _FIRST_PAUSE
-    while True:
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    for pause in lock_pauses():
+        if try_begin_immediate(conn):
             return
-        except OperationalError as error:
-            conn.rollback()  # SQLAlchemy's side of the transaction that never began
-            if not is_busy(error) or time.monotonic() >= deadline:
-                raise
         await asyncio.sleep(pause)
-        pause = min(pause * 2, _LONGEST_PAUSE)
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: SQLite's refusal raises

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import pool
@@ -92,19 +92,37 @@ def plain_sqlite_url(url: str) -> str:
     return "sqlite://" + url.partition("://")[2]
 
 
-def begin_immediate(conn: Connection) -> None:
-    """``BEGIN IMMEDIATE``, waiting with asyncio sleeps (never blocking the loop) while it is refused."""
+def lock_pauses() -> Iterator[float]:
+    """The sleeps between tries of ``BEGIN IMMEDIATE`` while another process holds SQLite's write lock:
+    doubling from 1 ms to 50 ms, for LOCK_WAIT_SECONDS in all."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     pause = _FIRST_PAUSE
-    while True:
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except OperationalError as error:
-            if not is_busy(error) or time.monotonic() >= deadline:
-                raise
-        await_only(asyncio.sleep(pause))
+    while time.monotonic() < deadline:
+        yield pause
         pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+def try_begin_immediate(conn: Connection) -> bool:
+    """``BEGIN IMMEDIATE`` once: True when it began, False when SQLite refused the lock (SQLAlchemy's side
+    of the transaction that never began is rolled back); any other failure raises."""
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:
+        conn.rollback()
+        if not is_busy(error):
+            raise
+        return False
+    return True
+
+
+def begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE`` inside SQLAlchemy's greenlet, waiting with asyncio sleeps (never blocking the
+    loop) while it is refused; the last try's refusal raises."""
+    for pause in lock_pauses():
+        if try_begin_immediate(conn):
+            return
+        await_only(asyncio.sleep(pause))
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_busy(error: BaseException) -> bool:

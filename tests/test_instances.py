@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
 import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import Popen
 
 import aiohttp
 import pytest
@@ -31,11 +30,11 @@ from messages.catalog import plain
 from storage.database import Store
 from storage.records import DialogState
 from tests.helpers.crowd import copies, crowd, queue_broadcast
+from tests.helpers.processes import bot_process
 from tests.helpers.roster import MAI
 
 pytestmark = pytest.mark.postgres_only("several instances share a PostgreSQL database")
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "instances-test-secret"
 WAIT = 30.0  # seconds: a bound on every wait, never reached when all is well
 NEWS = "Tin mới của công đoàn cho hai máy"
@@ -83,34 +82,16 @@ async def round_robin(ports: list[int]) -> AsyncIterator[str]:
             await runner.cleanup()
 
 
-@contextmanager
-def instance(
-    settings: Settings, public_url: str, port: int, workdir: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m bot run`` in webhook mode on ``port``, registered at ``public_url``; killed at the end."""
-    assert settings.telegram_token is not None
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "THIDUA_DATABASE_URL": settings.database_url,
-        "THIDUA_TELEGRAM_TOKEN": settings.telegram_token.get_secret_value(),
-        "THIDUA_TELEGRAM_API_URL": settings.telegram_api_url,
-        "THIDUA_TELEGRAM_RATE": "100",
-        "THIDUA_OUTBOX_CONCURRENCY": "8",
-        "THIDUA_WEBHOOK_URL": public_url,
-        "THIDUA_WEBHOOK_SECRET": SECRET,
-        "THIDUA_LISTEN": f"127.0.0.1:{port}",
-    }
-    workdir.mkdir(exist_ok=True)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=workdir, env=env, stderr=subprocess.DEVNULL
+def instance(settings: Settings, public_url: str, port: int, workdir: Path) -> ContextManager[Popen[bytes]]:
+    """``thidua run`` in webhook mode on ``port``, registered at ``public_url``; killed at the end."""
+    return bot_process(
+        settings,
+        workdir,
+        OUTBOX_CONCURRENCY="8",
+        WEBHOOK_URL=public_url,
+        WEBHOOK_SECRET=SECRET,
+        LISTEN=f"127.0.0.1:{port}",
     )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
 
 
 async def until_up(port: int) -> None:

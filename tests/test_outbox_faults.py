@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,10 +36,10 @@ from storage.database import Store
 from storage.records import BroadcastProgress
 from storage.tables import outbox
 from tests.helpers.crowd import REQUESTER, copies, crowd, queue_broadcast
+from tests.helpers.processes import bot_process
 
 pytestmark = pytest.mark.sandbox
 NEWS = "Thông báo lịch họp công đoàn"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_bot(sandbox: TelegramSandbox, read_timeout: float = 5.0) -> Bot:
@@ -284,32 +281,6 @@ async def test_a_dropped_connection_is_tried_once_more_then_counted_uncertain(
 # -- kill -9 ---------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def bot_process(settings: Settings, workdir: Path, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m bot run`` against the test's database and sandbox; killed at the end if still alive."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "PTB_TIMEDELTA": "1",
-        "THIDUA_DATABASE_URL": settings.database_url,
-        "THIDUA_TELEGRAM_TOKEN": settings.telegram_token.get_secret_value()
-        if settings.telegram_token
-        else "",
-        "THIDUA_TELEGRAM_API_URL": settings.telegram_api_url,
-        "THIDUA_TELEGRAM_RATE": "100",
-        "THIDUA_OUTBOX_CONCURRENCY": str(concurrency),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=workdir, env=env, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
-
-
 async def test_kill_9_mid_broadcast_loses_nothing_and_repeats_at_most_the_sends_in_flight(
     store: Store, sandbox: TelegramSandbox, settings: Settings, tmp_path: Path
 ) -> None:
@@ -317,12 +288,12 @@ async def test_kill_9_mid_broadcast_loses_nothing_and_repeats_at_most_the_sends_
     broadcast_id = await queue_broadcast(store, sandbox, NEWS)
     concurrency = 8
     async with asyncio.timeout(60):
-        with bot_process(settings, tmp_path, concurrency) as first:
+        with bot_process(settings, tmp_path, OUTBOX_CONCURRENCY=str(concurrency)) as first:
             await sandbox.wait_delivered(100)
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         at_kill = sandbox.delivered
-        with bot_process(settings, tmp_path, concurrency) as second:
+        with bot_process(settings, tmp_path, OUTBOX_CONCURRENCY=str(concurrency)) as second:
             started = time.monotonic()
             await sandbox.wait_delivered(at_kill + 1)
             resumed_after = time.monotonic() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from datetime import UTC, datetime
 
@@ -106,3 +107,26 @@ async def test_a_heavy_read_cannot_write(store: Store) -> None:
 
     with pytest.raises(DBAPIError, match=r"read.?only"):  # SQLite: readonly; PostgreSQL: read-only
         await store.read_apart(write)
+
+
+@pytest.mark.sqlite_only("SQLite's write lock held by another process")
+async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop(store: Store) -> None:
+    other = sqlite3.connect(store.url.partition(":///")[2], isolation_level=None)  # another process's
+    other.execute("BEGIN IMMEDIATE")
+    turns = 0
+
+    async def write() -> None:
+        async with store.begin() as repos:
+            await repos.audit.record("test", "after the lock", "x", {}, NOW)
+
+    writer = asyncio.create_task(write())
+    while turns < 20:  # the loop goes on turning while the writer waits for SQLite's lock
+        await asyncio.sleep(0.005)
+        turns += 1
+    assert not writer.done()
+    other.execute("COMMIT")
+    other.close()
+    async with asyncio.timeout(WAIT_BOUND):
+        await writer
+    async with store.begin() as repos:
+        assert "after the lock" in [action for _, action, _, _ in await repos.audit.recent(5)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.channels.capabilities import TELEGRAM_UPLOAD_LIMIT, Capabilities, Markup
+from bot.channels.capabilities import TELEGRAM, ZALO, Capabilities, Markup
 from bot.channels.render import render
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
 from bot.engine.menus import Option
@@ -21,20 +21,9 @@ from bot.engine.router import Router
 from messages import plain
 
 # As Telegram; tests give it a smaller upload_limit to see what a workbook too large to send becomes.
-WITH_BUTTONS = Capabilities(
-    buttons=True,
-    edits=True,
-    files_in=True,
-    files_out=True,
-    contact=True,
-    text_limit=4096,
-    markup="html",
-    upload_limit=TELEGRAM_UPLOAD_LIMIT,
-)
-# Like Zalo: no buttons, no files sent, no contact sharing (people link with a code or a typed phone).
-NUMBERED_MENUS = Capabilities(
-    buttons=False, edits=False, files_in=True, files_out=False, contact=False, text_limit=2000, markup="plain"
-)
+WITH_BUTTONS = TELEGRAM
+# As Zalo: no buttons, no files sent, no contact sharing (people link with a code or a typed phone).
+NUMBERED_MENUS = ZALO
 
 
 @dataclass(frozen=True, slots=True)
