@@ -75,7 +75,10 @@ class Runtime:
         self.store = Store(settings.database_url)
         secret = settings.file_secret or settings.webhook_secret
         self.files = FileShelf(
-            self.clock, derive_key(secret.get_secret_value() if secret else None), settings.webhook_url
+            self.clock,
+            derive_key(secret.get_secret_value() if secret else None),
+            settings.webhook_url,
+            self.store,
         )
         self.metrics = Metrics()
         self.router = Router(

@@ -359,7 +359,7 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
         "size": formatting.file_size(len(books.whole), ctx.lang),
         "limit": formatting.file_size(limit, ctx.lang),
     }
-    link = ctx.link_for(FileOut(name, books.whole))
+    link = await ctx.link_for(FileOut(name, books.whole))
     if link is not None:
         download = ctx.t("insights.download", minutes=ctx.link_minutes, link=link)
         ctx.say(Html("\n".join([caption, ctx.t("insights.export_as_link", **sizes), download])))

@@ -36,6 +36,7 @@ from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.dialogs import DialogRepo
+from storage.repos.files import FileRepo
 from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.join_requests import JoinRequestRepo
@@ -158,6 +159,11 @@ class Repos:
     def stats(self) -> StatsRepo:
         """``StatsRepo`` on this transaction."""
         return StatsRepo(self.conn)
+
+    @cached_property
+    def files(self) -> FileRepo:
+        """``FileRepo`` on this transaction."""
+        return FileRepo(self.conn)
 
     @cached_property
     def counters(self) -> CounterRepo:

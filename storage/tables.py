@@ -149,6 +149,18 @@ chat_menus = sa.Table(
     sa.Column("shown_at", UTCDateTime(), nullable=False),
 )
 
+# Files behind signed download links (bot/engine/files.py), kept until their link expires: in the database,
+# so whichever instance a link's request reaches can serve it.
+shared_files = sa.Table(
+    "shared_files",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)
+
 invites = sa.Table(
     "invites",
     metadata,

@@ -238,7 +238,7 @@ async def test_a_workbook_over_the_limit_goes_as_a_link_where_the_service_has_an
     hung, _ = await registered_and_recognised(people, store)
     assert isinstance(hung, MemoryChat)
     whole = await whole_workbook(hung)
-    shelf = FileShelf(memory_bot.clock, derive_key("secret"), "https://bot.example.vn")
+    shelf = FileShelf(memory_bot.clock, derive_key("secret"), "https://bot.example.vn", store)
     memory_bot.runtime.router.files = shelf  # as THIDUA_WEBHOOK_URL gives it
     limited(hung, 1_000)
     replies = await hung.send("/baocao LDG-2026")
@@ -247,7 +247,7 @@ async def test_a_workbook_over_the_limit_goes_as_a_link_where_the_service_has_an
     sizes = {"size": formatting.file_size(len(whole)), "limit": "1 KB"}
     assert plain(text("vi", "insights.export_as_link", **sizes)) in words
     token = words.split("https://bot.example.vn/files/")[1].split()[0]
-    kept = shelf.open(token)
+    kept = await shelf.open(token)
     assert kept.name.endswith(".xlsx") and "Hoàng Thị Mai" in book_text(kept.content)
 
 

@@ -326,7 +326,7 @@ async def test_a_signed_link_serves_its_file_to_its_account_in_time_only(
     service: Runtime, http: aiohttp.ClientSession, clock: ManualClock
 ) -> None:
     workbook = FileOut("Báo cáo LDLD-HQ.xlsx", b"PK\x03\x04 a workbook")
-    link = service.files.link_for(17, workbook)
+    link = await service.files.link_for(17, workbook)
     assert link.startswith(url(service, "/files/"))
     async with http.get(link) as answer:
         assert answer.status == 200

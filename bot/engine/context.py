@@ -109,12 +109,12 @@ class Ctx:
         """How many minutes a download link works."""
         return int(self.files.lifetime.total_seconds() // 60) if self.files is not None else 0
 
-    def link_for(self, file: FileOut) -> str | None:
+    async def link_for(self, file: FileOut) -> str | None:
         """A signed link to download ``file`` for a while, only for this account; None where the service
         has no public address to link to."""
         if self.files is None or not self.can_link:
             return None
-        return self.files.link_for(self.who.account.id, file)
+        return await self.files.link_for(self.who.account.id, file)
 
     def button(self, key: str, payload: ButtonData, **params: object) -> Button:
         """A button whose label is a catalog text."""

@@ -4,8 +4,9 @@ and returns ``{THIDUA_WEBHOOK_URL}/files/<token>``, which the web server answers
 
 A token names the kept file, the account it was made for and when it expires, signed with HMAC-SHA256 under
 a key derived from THIDUA_FILE_SECRET (else THIDUA_WEBHOOK_SECRET, else a random key that lives as long as
-the process). Files are kept in memory, never on disk or in the repository, up to a cap in bytes: the oldest
-go first, and their links answer "gone" like expired ones.
+the process). Files are kept in the database (``shared_files``) until their link expires, never in a folder:
+every instance behind the service's address serves every link (they share the secret), and the files whose
+time is up are deleted when the next is kept.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.engine.clock import Clock
 from bot.engine.events import FileOut
+from storage.database import Store
 
 LINK_LIFETIME = timedelta(minutes=15)
-SHELF_CAP_BYTES = 64 * 1024 * 1024  # a province's workbook is a few MB: dozens fit
 SIGNATURE_BYTES = 16  # of HMAC-SHA256: 128 bits cannot be guessed
 MIME_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -73,17 +73,15 @@ class FileShelf:
         clock: Clock,
         key: bytes,
         base_url: str | None,
+        store: Store,
         *,
         lifetime: timedelta = LINK_LIFETIME,
-        cap_bytes: int = SHELF_CAP_BYTES,
     ) -> None:
         self._clock = clock
         self._key = key
         self._base_url = base_url
+        self._store = store
         self._lifetime = lifetime
-        self._cap = cap_bytes
-        self._files: OrderedDict[str, SharedFile] = OrderedDict()
-        self._bytes = 0
 
     @property
     def lifetime(self) -> timedelta:
@@ -95,7 +93,7 @@ class FileShelf:
         """True when the service has a public address (THIDUA_WEBHOOK_URL) the links can point at."""
         return self._base_url is not None
 
-    def link_for(self, account_id: int, file: FileOut) -> str:
+    async def link_for(self, account_id: int, file: FileOut) -> str:
         """Keep ``file`` for ``account_id`` and return the link that downloads it until it expires.
 
         Raises RuntimeError when the service has no public address to put in a link.
@@ -103,15 +101,18 @@ class FileShelf:
         if self._base_url is None:
             raise RuntimeError("file links need THIDUA_WEBHOOK_URL, the service's public address")
         file_id = secrets.token_urlsafe(12)
-        self._keep(file_id, SharedFile(file.name, file.content, account_id))
-        return f"{self._base_url}/files/{self.sign(file_id, account_id, self._clock.now() + self._lifetime)}"
+        now = self._clock.now()
+        expires = now + self._lifetime
+        async with self._store.begin() as repos:
+            await repos.files.keep(file_id, account_id, file.name, file.content, expires, now)
+        return f"{self._base_url}/files/{self.sign(file_id, account_id, expires)}"
 
     def sign(self, file_id: str, account_id: int, expires: datetime) -> str:
         """The token for one kept file, one account and an expiry."""
         payload = f"{file_id}.{account_id}.{int(expires.timestamp())}"
         return f"{payload}.{self._signature(payload)}"
 
-    def open(self, token: str) -> SharedFile:
+    async def open(self, token: str) -> SharedFile:
         """The file a token names, when the token is genuine, in time and for that file's account."""
         payload, _, signature = token.rpartition(".")
         if not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
@@ -119,19 +120,13 @@ class FileShelf:
         file_id, account, expires = payload.split(".")
         if self._clock.now() >= datetime.fromtimestamp(int(expires), UTC):
             raise LinkExpired("expired")
-        kept = self._files.get(file_id)
+        async with self._store.begin(deferred=True) as repos:  # a read: no write lock
+            kept = await repos.files.get(file_id, self._clock.now())
         if kept is None:
             raise LinkExpired("no longer kept")
-        if kept.account_id != int(account):
+        if kept[2] != int(account):
             raise LinkRefused("made for another account")
-        return kept
+        return SharedFile(*kept)
 
     def _signature(self, payload: str) -> str:
         return _b64(hmac.digest(self._key, payload.encode(), "sha256")[:SIGNATURE_BYTES])
-
-    def _keep(self, file_id: str, file: SharedFile) -> None:
-        self._files[file_id] = file
-        self._bytes += len(file.content)
-        while self._bytes > self._cap and len(self._files) > 1:
-            _, oldest = self._files.popitem(last=False)
-            self._bytes -= len(oldest.content)

@@ -129,7 +129,7 @@ class WebServer:
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         try:
-            kept = self._files.open(request.match_info["token"])
+            kept = await self._files.open(request.match_info["token"])
         except LinkExpired:
             return web.Response(status=410)
         except (LinkRefused, ValueError):  # ValueError: a token that is not even of the right shape

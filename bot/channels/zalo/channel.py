@@ -261,7 +261,7 @@ class ZaloChannel:
     ) -> None:
         """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu, and
         a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it)."""
-        link = self._link(message.file, account_id)
+        link = await self._link(message.file, account_id)
         if link is not None and message.file is not None and not message.file.is_photo:
             minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
             download = text(language, "insights.download", minutes=minutes, link=link)
@@ -272,11 +272,11 @@ class ZaloChannel:
         if link is not None and message.file is not None and message.file.is_photo:
             await self.client.call("sendPhoto", {"chat_id": chat_id, "photo": link})
 
-    def _link(self, file: FileOut | None, account_id: int | None) -> str | None:
+    async def _link(self, file: FileOut | None, account_id: int | None) -> str | None:
         """The signed link ``file`` goes as, when there is a file and somewhere to serve it from."""
         if file is None or self._files is None or account_id is None or not file.content:
             return None
-        return self._files.link_for(account_id, file)
+        return await self._files.link_for(account_id, file)
 
     async def deliver(self, chat_id: str, message: Outgoing) -> Delivery:
         """Send one outbox message and classify the outcome for the outbox worker, as Telegram's does.
