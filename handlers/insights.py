@@ -344,7 +344,7 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
     campaign, capabilities = asked.campaign, ctx.channel.capabilities
     if not capabilities.delivers_files:  # no workbook here: say where to get it, give the report
         ctx.say(ctx.t("insights.export_no_files", code=campaign.code))
-        ctx.say(Html(escape("\n\n".join(await ctx.read_apart(asked.lines)))))
+        await _send_report(ctx, asked)
         return
     # A file the channel cannot take whole goes as a link where there is one, else split (a channel without
     # files, Zalo, sends every file as a link and has no limit).

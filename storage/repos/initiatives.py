@@ -30,6 +30,24 @@ from storage.tables import (
     units,
 )
 
+# A review event's columns, in HistoryEntry's order (here and in the export's rows, storage/repos/stats.py).
+HISTORY_COLUMNS = (
+    initiative_history.c.at,
+    initiative_history.c.actor,
+    initiative_history.c.from_status,
+    initiative_history.c.to_status,
+    initiative_history.c.note,
+    initiative_history.c.event,
+    initiative_history.c.scores,
+)
+
+
+def history_entry(row: Sequence[Any]) -> HistoryEntry:
+    """A review event from a row of HISTORY_COLUMNS."""
+    at, actor, from_status, to_status, note, event, scores = row
+    return HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
+
+
 _COLUMNS = (
     initiatives.c.id,
     initiatives.c.campaign_id,
@@ -370,22 +388,11 @@ class InitiativeRepo:
     async def history(self, initiative_id: int) -> list[HistoryEntry]:
         """Every event of the initiative's review (status changes, scorings), oldest first."""
         rows = await self.conn.execute(
-            sa.select(
-                initiative_history.c.at,
-                initiative_history.c.actor,
-                initiative_history.c.from_status,
-                initiative_history.c.to_status,
-                initiative_history.c.note,
-                initiative_history.c.event,
-                initiative_history.c.scores,
-            )
+            sa.select(*HISTORY_COLUMNS)
             .where(initiative_history.c.initiative_id == initiative_id)
             .order_by(initiative_history.c.id)
         )
-        return [
-            HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
-            for at, actor, from_status, to_status, note, event, scores in rows
-        ]
+        return [history_entry(row) for row in rows]
 
     async def of_member(self, member_id: int) -> list[Initiative]:
         """Every initiative the member authored, drafts included, most recently changed first."""

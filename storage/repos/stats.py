@@ -21,6 +21,7 @@ from sqlalchemy.util.typing import TupleAny
 from storage.loop_connection import Executor
 from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow, path_ids
 from storage.repos.counters import subtree, subtree_sum, sums_by_child
+from storage.repos.initiatives import HISTORY_COLUMNS, history_entry
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -279,22 +280,12 @@ class ExportRows:
     def _history(self, ids: list[int]) -> dict[int, list[HistoryEntry]]:
         found: dict[int, list[HistoryEntry]] = {}
         query = (
-            sa.select(
-                initiative_history.c.initiative_id,
-                initiative_history.c.at,
-                initiative_history.c.actor,
-                initiative_history.c.from_status,
-                initiative_history.c.to_status,
-                initiative_history.c.note,
-                initiative_history.c.event,
-                initiative_history.c.scores,
-            )
+            sa.select(initiative_history.c.initiative_id, *HISTORY_COLUMNS)
             .where(initiative_history.c.initiative_id.in_(ids))
             .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
         )
-        for initiative_id, at, actor, from_status, to_status, note, event, scores in self.conn.execute(query):
-            entry = HistoryEntry(at, actor, from_status, to_status, note, event, dict(scores))
-            found.setdefault(initiative_id, []).append(entry)
+        for initiative_id, *entry in self.conn.execute(query):
+            found.setdefault(initiative_id, []).append(history_entry(entry))
         return found
 
     def deliveries(self, campaign_id: int, path: str) -> Iterator[DeliveryRow]:
