@@ -1,6 +1,7 @@
 """The engine and the unit of work: ``Store.begin()`` yields every repository bound to one transaction.
 
-SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL needs nothing special.
+SQLite gets WAL and foreign keys on every connection, and no busy timeout: nothing waits inside SQLite, which
+would block the event loop (storage/loop_connection.py); PostgreSQL needs nothing special.
 A transaction takes SQLite's single write lock at BEGIN (known writers: the outbox, the scheduler, the
 CLI) unless it is begun ``deferred``: then reading never waits, and the first write takes the lock or fails
 at once with "database is locked" (``is_busy``), which the caller answers by running it again (the router).
@@ -196,9 +197,9 @@ def _begin_deferred(conn: Connection) -> None:
 
 # Every update being answered holds a connection for its whole transaction (up to 256 at once, see
 # bot/channels/telegram/channel.py), but on SQLite a transaction runs on the event loop from BEGIN to
-# COMMIT without letting another start (storage/sqlite_inloop.py), so few connections are ever checked out
-# at once; waiting for one is a fair queue, and it must never time out under a burst: an update waits
-# rather than fails.
+# COMMIT without letting another start (storage/loop_connection.py), so few connections are ever lent at
+# once; waiting for one is a fair queue, and it must never time out under a burst: an update waits rather
+# than fails.
 SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
 

@@ -75,6 +75,7 @@ class LoopPool:
         self.engine = engine
         self._idle: list[Connection] = []
         self._slots = asyncio.Semaphore(size)
+        self._closed = False
 
     @asynccontextmanager
     async def transaction(self, *, immediate: bool) -> AsyncIterator[LoopConnection]:
@@ -93,13 +94,14 @@ class LoopPool:
                     raise
                 conn.commit()
             finally:
-                if _sound(conn):
+                if _sound(conn) and not self._closed:
                     self._idle.append(conn)
                 else:
                     conn.close()
 
     def close(self) -> None:
         """Close the idle connections (those lent out are closed when they come back)."""
+        self._closed = True
         while self._idle:
             self._idle.pop().close()
 

@@ -3,8 +3,10 @@
 SQLAlchemy's asyncio extension wants an async driver, and aiosqlite hands every statement to its own thread
 and back: with 5–13 statements an update, those hops were a quarter of the bot's CPU (issue 13). A SQLite
 statement of this bot takes microseconds, less than the hop itself, so this dialect is the standard pysqlite
-dialect declared async: ``AsyncConnection.execute`` runs the statement in the greenlet it opens, which never
-has to switch, and an update's transaction runs on the loop from BEGIN to COMMIT in one go.
+dialect declared async: ``AsyncConnection.execute`` runs the statement in the greenlet it opens, with no
+trip through the event loop. It serves the async engine (migrations, the start's checks, heavy reads on their
+own thread's loop); an update's transaction goes cheaper still, on a plain connection
+(storage/loop_connection.py).
 
 What would block the loop is waiting for SQLite's write lock, so connections wait for no lock
 (``busy_timeout`` 0): ``BEGIN IMMEDIATE`` is retried here with asyncio sleeps while another process holds
