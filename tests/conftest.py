@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.app import Runtime
@@ -160,6 +161,14 @@ async def sandbox() -> AsyncIterator[TelegramSandbox]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client for the tests' own requests (webhook calls, file links), each bounded: a webhook that
+    waited for the handling would never answer while the chat is held."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield session
 
 
 @pytest.fixture

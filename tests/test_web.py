@@ -147,14 +147,6 @@ async def service(
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """An HTTP client for the tests' own requests, each bounded (a webhook that waited for the handling
-    would never answer while the chat is held)."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        yield session
-
-
-@pytest.fixture
 def person(sandbox: TelegramSandbox, service: Runtime) -> Callable[..., Chat]:
     """Make a person talking to the bot in webhook mode."""
 

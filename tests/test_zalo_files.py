@@ -42,13 +42,6 @@ async def service(
         yield runtime
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """A browser for the links, each request bounded."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        yield session
-
-
 async def officer_with_a_campaign(hung: ZaloChat, store: Store, clock: ManualClock) -> ZaloChat:
     """Hùng, officer of the district union, linked on Zalo, with LDG-2026 launched through his own dialog."""
     await link_in_database(store, hung, "DV002", clock.now())

@@ -61,13 +61,6 @@ async def service(
         yield runtime
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """An HTTP client for the tests' own requests, each bounded."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        yield session
-
-
 def zalo_update(sandbox: ZaloSandbox, message_id: str, command: str = "/start") -> dict[str, object]:
     """A private text from Nam, a person the sandbox knows and the bot has never seen."""
     sandbox.user("z1999", "Nam")
