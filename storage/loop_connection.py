@@ -15,17 +15,19 @@ raises at once for its caller to run again (``storage.sqlite_inloop.is_busy``).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
-from storage.sqlite_inloop import lock_pauses, try_begin_immediate
+from storage.sqlite_inloop import lock_pauses, refused
 
 _Ts = TypeVarTuple("_Ts")
 _P = ParamSpec("_P")
@@ -90,9 +92,9 @@ class LoopPool:
                 try:
                     yield LoopConnection(conn)
                 except BaseException:
-                    conn.rollback()
+                    _end(conn, "ROLLBACK")
                     raise
-                conn.commit()
+                _end(conn, "COMMIT")
             finally:
                 if _sound(conn) and not self._closed:
                     self._idle.append(conn)
@@ -116,11 +118,44 @@ def _sound(conn: Connection) -> bool:
 
 
 async def _begin(conn: Connection, immediate: bool) -> None:
+    # Straight on the driver: SQLAlchemy's side of the transaction begins with the first statement it runs
+    # (see _end), and the hot statements do not go through it (storage/prepared.py).
+    raw = driver(conn)
     if not immediate:
-        conn.exec_driver_sql("BEGIN")
+        _on_driver(raw, "BEGIN")
         return
     for pause in lock_pauses():
-        if try_begin_immediate(conn):
+        try:
+            raw.execute("BEGIN IMMEDIATE")
             return
+        except sqlite3.OperationalError as error:
+            if not refused(error):
+                raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
         await asyncio.sleep(pause)
-    conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: SQLite's refusal raises
+    _on_driver(raw, "BEGIN IMMEDIATE")  # the last try: SQLite's refusal raises
+
+
+def _end(conn: Connection, verb: str) -> None:
+    # SQLAlchemy ends the transaction when it ran a statement in it; otherwise only the driver knows of it.
+    if conn.in_transaction():
+        if verb == "COMMIT":
+            conn.commit()
+        else:
+            conn.rollback()
+    raw = driver(conn)
+    if raw.in_transaction:
+        _on_driver(raw, verb)
+
+
+def driver(conn: Connection) -> sqlite3.Connection:
+    """The pysqlite connection under a SQLAlchemy connection of the loop engine."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+def _on_driver(raw: sqlite3.Connection, sql: str) -> None:
+    try:
+        raw.execute(sql)
+    except sqlite3.Error as error:  # as SQLAlchemy would raise it, for is_busy and the callers
+        raise DBAPIError.instance(sql, (), error, sqlite3.Error) from error

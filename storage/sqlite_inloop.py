@@ -131,6 +131,10 @@ def is_busy(error: BaseException) -> bool:
     """True when SQLite refused the write lock: another connection holds it, or committed after this
     deferred transaction began reading. Running the transaction again is then safe."""
     original = getattr(error, "orig", None)
-    code = getattr(original, "sqlite_errorcode", None)
-    busy = isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY  # BUSY_SNAPSHOT (517) too
-    return isinstance(original, sqlite3.OperationalError) and busy
+    return isinstance(original, sqlite3.OperationalError) and refused(original)
+
+
+def refused(error: sqlite3.Error) -> bool:
+    """True when the driver's own error is SQLite's refusal of the write lock (BUSY_SNAPSHOT too)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.prepared import Prepared, fetch, run
 from storage.records import Account, Member, Seen, Unit
 from storage.repos.counters import bump
 from storage.repos.members import MEMBER_COLUMNS
@@ -76,8 +77,8 @@ def _identity_query() -> sa.Select[Any]:
     )
 
 
-_IDENTITY = _identity_query()
-_SEEN = (
+_IDENTITY = Prepared(_identity_query())
+_SEEN = Prepared(
     accounts.update()
     .where(accounts.c.id == sa.bindparam("account_id"))
     .values(
@@ -146,7 +147,7 @@ class AccountRepo:
         SELECT (every update asks): one row per led unit, or one row when it leads none."""
         query = _IDENTITY
         key = {"channel": channel, "user_id": user_id}
-        rows = (await self.conn.execute(query, key)).all()
+        rows = await fetch(self.conn, query, key)
         if not rows:
             # First contact: a role may have been granted to this channel identity before it wrote, so the
             # new account is read back through the same joins.
@@ -161,7 +162,7 @@ class AccountRepo:
                     reachable=True,
                 )
             )
-            rows = (await self.conn.execute(query, key)).all()
+            rows = await fetch(self.conn, query, key)
         member_at = len(ACCOUNT_COLUMNS) + 1
         unit_at = member_at + len(MEMBER_COLUMNS)
         led_at = unit_at + len(UNIT_COLUMNS)
@@ -175,7 +176,7 @@ class AccountRepo:
         if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
             # Writing again after blocking the bot means the person is reachable once more.
             seen = {"account_id": found.id, "chat": chat_id, "name": display_name, "at": now}
-            await self.conn.execute(_SEEN, seen)
+            await run(self.conn, _SEEN, seen)
             found = Account(
                 found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
             )

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.prepared import Prepared, fetch
 from storage.records import Campaign
 from storage.tables import campaign_targets, campaigns, units
 
@@ -38,7 +39,7 @@ def _campaign(row: Sequence[Any]) -> Campaign:
 
 
 # Asked on every member's /campaigns: built once (see storage/repos/accounts.py's _IDENTITY).
-_LAUNCHED_FOR = (
+_LAUNCHED_FOR = Prepared(
     sa.select(*_COLUMNS)
     .where(
         campaigns.c.unit_id.in_(sa.bindparam("unit_ids", expanding=True)),
@@ -102,7 +103,7 @@ class CampaignRepo:
         """Launched campaigns owned by any of these units (a member's unit and its ancestors)."""
         if not unit_ids:
             return []
-        rows = await self.conn.execute(_LAUNCHED_FOR, {"unit_ids": list(unit_ids)})
+        rows = await fetch(self.conn, _LAUNCHED_FOR, {"unit_ids": list(unit_ids)})
         return [_campaign(row) for row in rows]
 
     async def within(self, paths: Sequence[str], statuses: Sequence[str]) -> list[Campaign]:

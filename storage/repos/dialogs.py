@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.prepared import Prepared, fetch
 from storage.records import DialogState
 from storage.tables import dialog_states
 
@@ -13,15 +14,17 @@ _HOLD = sa.select(
 )
 
 # Read on every update: built once (see storage/repos/accounts.py's _IDENTITY).
-_GET = sa.select(
-    dialog_states.c.flow,
-    dialog_states.c.step,
-    dialog_states.c.data,
-    dialog_states.c.back_stack,
-    dialog_states.c.updated_at,
-).where(
-    dialog_states.c.channel == sa.bindparam("channel"),
-    dialog_states.c.chat_id == sa.bindparam("chat_id"),
+_GET = Prepared(
+    sa.select(
+        dialog_states.c.flow,
+        dialog_states.c.step,
+        dialog_states.c.data,
+        dialog_states.c.back_stack,
+        dialog_states.c.updated_at,
+    ).where(
+        dialog_states.c.channel == sa.bindparam("channel"),
+        dialog_states.c.chat_id == sa.bindparam("chat_id"),
+    )
 )
 
 
@@ -43,8 +46,11 @@ class DialogRepo:
 
     async def get(self, channel: str, chat_id: str) -> DialogState | None:
         """The chat's open dialog, if any."""
-        row = (await self.conn.execute(_GET, {"channel": channel, "chat_id": chat_id})).first()
-        return DialogState(row[0], row[1], dict(row[2]), list(row[3]), row[4]) if row else None
+        rows = await fetch(self.conn, _GET, {"channel": channel, "chat_id": chat_id})
+        if not rows:
+            return None
+        flow, step, data, back_stack, updated_at = rows[0]
+        return DialogState(flow, step, dict(data), list(back_stack), updated_at)
 
     async def save(self, channel: str, chat_id: str, state: DialogState) -> None:
         """Write the chat's dialog, replacing whatever was there."""

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 from storage.repos.accounts import delivery_account_id
 from storage.tables import UTCDateTime, channel_accounts, initiatives, members, outbox, registrations, units
@@ -78,7 +79,7 @@ def _claimable(now: datetime, holder: str) -> sa.ColumnElement[bool]:
 
 
 # Run at each group commit of the outbox: built once.
-_MARK_SENT = (
+_MARK_SENT = Prepared(
     outbox.update()
     .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
     .values(
@@ -329,7 +330,7 @@ class OutboxRepo:
     async def mark_sent(self, item_ids: Sequence[int], now: datetime) -> None:
         """Close many messages as sent in one statement, releasing their claims."""
         if item_ids:
-            await self.conn.execute(_MARK_SENT, {"ids": list(item_ids), "now": now})
+            await run(self.conn, _MARK_SENT, {"ids": list(item_ids), "now": now})
 
     async def retry_later(
         self,

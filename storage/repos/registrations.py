@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.prepared import Prepared, fetch
 from storage.records import Pledge, Registration
 from storage.repos.counters import bump
 from storage.tables import members, registration_counts, registrations, units
@@ -37,9 +38,11 @@ def _registration(row: Sequence[Any]) -> Registration:
 
 
 # Asked on every member's /campaigns: built once (see storage/repos/accounts.py's _IDENTITY).
-_OF_MEMBER_IN = sa.select(*_COLUMNS).where(
-    registrations.c.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)),
-    registrations.c.member_id == sa.bindparam("member_id"),
+_OF_MEMBER_IN = Prepared(
+    sa.select(*_COLUMNS).where(
+        registrations.c.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)),
+        registrations.c.member_id == sa.bindparam("member_id"),
+    )
 )
 
 
@@ -62,7 +65,7 @@ class RegistrationRepo:
         if not campaign_ids:
             return {}
         key = {"campaign_ids": list(campaign_ids), "member_id": member_id}
-        rows = await self.conn.execute(_OF_MEMBER_IN, key)
+        rows = await fetch(self.conn, _OF_MEMBER_IN, key)
         found = [_registration(row) for row in rows]
         return {registration.campaign_id: registration for registration in found}
 

@@ -1,0 +1,137 @@
+"""The statements every update runs, compiled once and run on SQLite's own cursor.
+
+On SQLite a hot statement of this bot takes 20–50 µs inside SQLite, and SQLAlchemy's execution around it
+(building the execution context, processing parameters, wrapping the cursor in a result) about 100–150 µs
+more (issue 13, docs/performance.md). A ``Prepared`` statement keeps SQLAlchemy's statement (built with bind
+parameters, as before) and, for SQLite, the SQL it compiles to, the order of its parameters and the
+converters of its parameters and columns, so ``fetch`` and ``run`` only convert values and call the
+driver. On PostgreSQL, or when something listens to the engine's statements (tests count them), they go
+through SQLAlchemy as any statement does; the rows and the errors are the same either way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
+
+from storage.loop_connection import Executor, LoopConnection, driver
+
+Converter = Callable[[Any], Any] | None
+Row = tuple[Any, ...]
+Statement = Select[Any] | UpdateBase
+
+
+@dataclass(frozen=True)
+class _Bind:
+    name: str
+    default: Any  # the statement's own value (a literal in it), used when the caller gives none
+    convert: Converter
+    expanding: bool  # a list for ``IN (...)``: one placeholder per item
+
+
+@dataclass(frozen=True)
+class _Plan:
+    pieces: tuple[str, ...]  # the SQL split around each expanding parameter's placeholder
+    binds: tuple[_Bind, ...]
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # the columns to convert, by position
+
+
+class Prepared:
+    """A statement with bind parameters, run on SQLite's cursor from SQL compiled once per dialect."""
+
+    __slots__ = ("_plans", "statement")
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self._plans: dict[type[Dialect], _Plan] = {}
+
+    def plan(self, dialect: Dialect) -> _Plan:
+        """The statement compiled for ``dialect``'s kind, the first time it is asked for."""
+        plan = self._plans.get(type(dialect))
+        if plan is None:
+            plan = self._plans[type(dialect)] = _compile(self.statement, dialect)
+        return plan
+
+
+async def fetch(conn: Executor, prepared: Prepared, parameters: Mapping[str, Any]) -> list[Row]:
+    """The rows of a prepared SELECT, as tuples in the statement's column order."""
+    if isinstance(conn, LoopConnection) and not _watched(conn.sync):
+        return _run_on_cursor(conn.sync, prepared, parameters)
+    result = await conn.execute(prepared.statement, dict(parameters))
+    return [tuple(row) for row in result]
+
+
+async def run(conn: Executor, prepared: Prepared, parameters: Mapping[str, Any]) -> None:
+    """Run a prepared statement that returns no rows (an UPDATE, an INSERT)."""
+    if isinstance(conn, LoopConnection) and not _watched(conn.sync):
+        _run_on_cursor(conn.sync, prepared, parameters)
+        return
+    await conn.execute(prepared.statement, dict(parameters))
+
+
+def _watched(conn: Connection) -> bool:
+    # Listeners of the engine's statements (the tests' statement counter, a tracer) see them only when they
+    # go through SQLAlchemy.
+    return bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+
+
+def _run_on_cursor(conn: Connection, prepared: Prepared, parameters: Mapping[str, Any]) -> list[Row]:
+    plan = prepared.plan(conn.dialect)
+    values: list[Any] = []
+    sql = plan.pieces[0]
+    expanded = 1
+    for bind in plan.binds:
+        given = parameters.get(bind.name, bind.default)
+        if bind.expanding:
+            items = [bind.convert(item) for item in given] if bind.convert else list(given)
+            values += items
+            sql += ", ".join(["?"] * len(items)) + plan.pieces[expanded]
+            expanded += 1
+        else:
+            values.append(bind.convert(given) if bind.convert else given)
+    try:
+        rows = driver(conn).execute(sql, values).fetchall()
+    except sqlite3.Error as error:  # wrapped as SQLAlchemy would, so callers see its errors either way
+        raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+    if not plan.columns:
+        return rows
+    converted = []
+    for row in rows:
+        columns = list(row)
+        for at, convert in plan.columns:
+            columns[at] = convert(columns[at])
+        converted.append(tuple(columns))
+    return converted
+
+
+def _compile(statement: Statement, dialect: Dialect) -> _Plan:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    assert compiled.positiontup is not None, "SQLite's parameters are positional"
+    sql = str(compiled)
+    binds: list[_Bind] = []
+    pieces: list[str] = []
+    for name in compiled.positiontup:
+        param = compiled.binds[name]
+        convert = param.type.dialect_impl(dialect).bind_processor(dialect)
+        if param.expanding:
+            before, placeholder, sql = sql.partition(f"__[POSTCOMPILE_{name}]")
+            assert placeholder, name
+            pieces.append(before)
+        binds.append(_Bind(name, param.value, convert, param.expanding))
+    pieces.append(sql)
+    columns: list[tuple[int, Callable[[Any], Any]]] = []
+    if isinstance(statement, Select):
+        for at, column in enumerate(statement.selected_columns):
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if convert is not None:
+                columns.append((at, convert))
+    return _Plan(tuple(pieces), tuple(binds), tuple(columns))

@@ -1,0 +1,106 @@
+"""Prepared statements (storage/prepared.py): on SQLite's own cursor they give the rows, the conversions and
+the errors SQLAlchemy gives for the same statement; elsewhere they go through SQLAlchemy."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from storage.database import Store
+from storage.prepared import Prepared, fetch, run
+from storage.sqlite_inloop import is_busy
+from storage.tables import channel_accounts, units
+from tests.helpers.statements import counted
+
+NOW = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
+
+_ACCOUNT = Prepared(
+    sa.select(
+        channel_accounts.c.id,
+        channel_accounts.c.reachable,
+        channel_accounts.c.last_seen_at,
+        channel_accounts.c.display_name,
+    ).where(channel_accounts.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
+)
+_UNREACHABLE = Prepared(
+    channel_accounts.update()
+    .where(channel_accounts.c.user_id == sa.bindparam("who"))
+    .values(reachable=False, last_seen_at=sa.bindparam("at", type_=channel_accounts.c.last_seen_at.type))
+)
+_RENAME_UNIT = Prepared(
+    units.update().where(units.c.id == sa.bindparam("unit")).values(code=sa.bindparam("new_code"))
+)
+
+
+async def _accounts(store: Store, count: int) -> None:
+    async with store.begin() as repos:
+        for number in range(count):
+            await repos.accounts.touch(
+                "telegram", str(number), str(number), f"Người {number}", NOW + timedelta(minutes=number)
+            )
+
+
+async def test_rows_and_conversions_are_sqlalchemys(store: Store) -> None:
+    await _accounts(store, 3)
+    key = {"user_ids": ["0", "2"]}
+    async with store.begin() as repos:
+        quick = await fetch(repos.conn, _ACCOUNT, key)
+    async with counted(store) as statements, store.begin() as repos:  # listened to: through SQLAlchemy
+        through = await fetch(repos.conn, _ACCOUNT, key)
+    assert len(statements) == 1
+    assert sorted(quick) == sorted(through)
+    assert {row[3] for row in quick} == {"Người 0", "Người 2"}
+    for _id, reachable, last_seen, _name in quick:
+        assert reachable is True  # a bool, not SQLite's 1
+        assert isinstance(last_seen, datetime) and last_seen.tzinfo is not None  # UTCDateTime's conversion
+
+
+async def test_an_update_writes_with_its_converted_parameters(store: Store) -> None:
+    await _accounts(store, 2)
+    later = NOW + timedelta(days=2)
+    async with store.begin() as repos:
+        await run(repos.conn, _UNREACHABLE, {"who": "1", "at": later})
+    async with store.begin() as repos:
+        rows = await fetch(repos.conn, _ACCOUNT, {"user_ids": ["0", "1"]})
+    assert {row[1] for row in rows} == {True, False}
+    assert max(row[2] for row in rows) == later
+
+
+async def test_the_drivers_errors_come_as_sqlalchemys(store: Store) -> None:
+    async with store.begin() as repos:
+        first, second = (await repos.conn.execute(sa.select(units.c.id, units.c.code).limit(2))).all()
+    with pytest.raises(IntegrityError):
+        async with store.begin() as repos:  # two units with one code: the unique index refuses
+            await run(repos.conn, _RENAME_UNIT, {"unit": second.id, "new_code": first.code})
+    async with store.begin() as repos:
+        assert await fetch(
+            repos.conn, Prepared(sa.select(units.c.code).where(units.c.id == second.id)), {}
+        ) == [(second.code,)]
+
+
+@pytest.mark.sqlite_only("SQLite's write lock")
+async def test_a_refused_write_lock_is_busy_for_the_caller(store: Store, db_url: str) -> None:
+    await _accounts(store, 1)
+    holder = sqlite3.connect(db_url.split(":///", 1)[1], isolation_level=None)
+    try:
+        async with store.begin(deferred=True) as repos:
+            await fetch(repos.conn, _ACCOUNT, {"user_ids": ["0"]})  # reading first: the snapshot is taken
+            holder.execute("BEGIN IMMEDIATE")
+            holder.execute("UPDATE channel_accounts SET display_name = 'khác'")
+            holder.execute("COMMIT")
+            with pytest.raises(OperationalError) as refused:
+                await run(repos.conn, _UNREACHABLE, {"who": "0", "at": NOW})
+            assert is_busy(refused.value)
+            raise _Undo
+    except _Undo:
+        pass
+    finally:
+        holder.close()
+
+
+class _Undo(Exception):
+    """Leaves a transaction that cannot commit."""
