@@ -15,7 +15,7 @@ from storage.loop_connection import Executor
 from storage.records import PledgeResult, Registration, SelfAssessment, TitleResult
 from storage.repos.registrations import COLUMNS as REGISTRATION_COLUMNS
 from storage.repos.registrations import registration_from_row
-from storage.tables import members, registrations, self_assessments, title_results, units
+from storage.tables import campaigns, members, registrations, self_assessments, title_results, units
 
 _ASSESSMENT = (
     self_assessments.c.id,
@@ -149,14 +149,33 @@ class EvaluationRepo:
         )
         return [Entrant(registration_from_row(row[:9]), row[9], row[10], row[11]) for row in rows]
 
+    async def collectives_within(self, paths: Sequence[str], limit: int) -> list[Registration]:
+        """Active collective registrations of units inside these subtrees, for any campaign whose evaluation
+        has a day set, newest first."""
+        if not paths:
+            return []
+        rows = await self.conn.execute(
+            sa.select(*REGISTRATION_COLUMNS)
+            .join(units, units.c.id == registrations.c.unit_id)
+            .join(campaigns, campaigns.c.id == registrations.c.campaign_id)
+            .where(
+                registrations.c.status == "active",
+                campaigns.c.evaluation_opens_on.is_not(None),
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(registrations.c.id.desc())
+            .limit(limit)
+        )
+        return [registration_from_row(row) for row in rows]
+
     async def results(self, campaign_id: int, unit_ids: Sequence[int]) -> list[TitleResult]:
         """The decisions of the campaign about candidates of these units."""
         if not unit_ids:
             return []
         rows = await self.conn.execute(
-            sa.select(*_RESULT).where(
-                title_results.c.campaign_id == campaign_id, title_results.c.unit_id.in_(list(unit_ids))
-            )
+            sa.select(*_RESULT)
+            .where(title_results.c.campaign_id == campaign_id, title_results.c.unit_id.in_(list(unit_ids)))
+            .order_by(title_results.c.id)
         )
         return [_result(row) for row in rows]
 

@@ -50,6 +50,13 @@ class RegistrationRepo:
     def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
+    async def get(self, registration_id: int) -> Registration | None:
+        """The registration with this id, if any."""
+        row = (
+            await self.conn.execute(sa.select(*COLUMNS).where(registrations.c.id == registration_id))
+        ).first()
+        return registration_from_row(row) if row else None
+
     async def of_member(self, campaign_id: int, member_id: int) -> Registration | None:
         """The member's registration for the campaign, active or withdrawn."""
         query = sa.select(*COLUMNS).where(
