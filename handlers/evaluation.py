@@ -184,6 +184,12 @@ def _name(candidate: domain.Candidate) -> str:
     return candidate.entrant.member_name or candidate.entrant.unit_name
 
 
+def _label(candidate: domain.Candidate) -> str:
+    """A member by name and unit; a collective by its unit alone."""
+    entrant = candidate.entrant
+    return f"{entrant.member_name} ({entrant.unit_name})" if entrant.member_name else entrant.unit_name
+
+
 async def _candidates(ctx: Ctx, campaign: Campaign, title: str) -> None:
     problem = domain.check_open(campaign, ctx.today)
     if problem is not None:
@@ -197,22 +203,15 @@ async def _candidates(ctx: Ctx, campaign: Campaign, title: str) -> None:
         if result is None:
             outcome = ctx.t("evaluate.pending")
             if len(rows) < CANDIDATE_BUTTONS:
-                label = f"{_name(candidate)} ({candidate.entrant.unit_name})"
-                rows.append([Button(label, EvalCandidate(candidate.entrant.registration.id, title).pack())])
+                payload = EvalCandidate(candidate.entrant.registration.id, title)
+                rows.append([Button(_label(candidate), payload.pack())])
         else:
             outcome = ctx.t(
                 "evaluate.outcome_reached" if result.reached else "evaluate.outcome_missed",
                 agreed=result.votes_agreed,
                 present=result.votes_present,
             )
-        lines.append(
-            ctx.t(
-                "evaluate.candidate_line",
-                name=_name(candidate),
-                unit=candidate.entrant.unit_name,
-                outcome=outcome,
-            )
-        )
+        lines.append(ctx.t("evaluate.candidate_line", candidate=_label(candidate), outcome=outcome))
     if not found:
         lines.append(ctx.t("evaluate.no_candidates"))
     ctx.say(Html("\n".join(lines)), rows)
@@ -418,17 +417,22 @@ async def _tell(
     note: str,
 ) -> None:
     """The member (or the collective unit's officers) told the outcome, each in their own language."""
+    key = "reached_notice" if reached else "missed_notice"
+    unit = ""
     if registration.member_id is not None:
         recipients = await ctx.repos.accounts.reached_through(registration.member_id)
     else:
-        assert registration.unit_id is not None
-        officers = await ctx.repos.roles.accounts_of_unit_officers(registration.unit_id)
+        found = await ctx.repos.units.get(registration.unit_id) if registration.unit_id is not None else None
+        assert found is not None
+        officers = await ctx.repos.roles.accounts_of_unit_officers(found.id)
         recipients = [account for account in officers if account.id != ctx.who.account.id]
+        key, unit = f"collective_{key}", found.name
     await notify(
         ctx,
         recipients,
         "evaluation",
-        "evaluate.reached_notice" if reached else "evaluate.missed_notice",
+        f"evaluate.{key}",
+        unit=unit,
         title=Localized(lambda language: text(language, f"titles.{title}")),
         campaign=campaign.title,
         agreed=vote.agreed,

@@ -14,6 +14,7 @@ import pytest
 
 from bot.domain import evaluation
 from bot.domain.officers import grant_officer
+from bot.domain.registrations import register_collective
 from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
@@ -26,6 +27,7 @@ from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
 from tests.helpers.evaluation import (
     OPENS,
+    PLEDGES,
     campaign_with_registrations,
     more_members,
     officer_of,
@@ -33,7 +35,7 @@ from tests.helpers.evaluation import (
 )
 from tests.helpers.flows import linked
 from tests.helpers.forged import forge
-from tests.helpers.roster import HOA, HUNG, MAI
+from tests.helpers.roster import HOA, HUNG, MAI, NOW
 
 
 def said(key: str, **params: object) -> str:
@@ -248,3 +250,46 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
     async with store.begin() as repos:
         actions = [action for _, action, _, _ in await repos.audit.recent(20)]
     assert "evaluation.decide" not in actions and "assessment.submit" in actions
+
+
+async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, [], ["advanced_worker"])
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        problem = await register_collective(
+            repos,
+            officer_of(dl),
+            dl,
+            campaign,
+            titles=["excellent_collective"],
+            pledges=list(PLEDGES),
+            now=NOW,
+            today=NOW.date(),
+        )
+        assert problem is None
+    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    mai = await linked(people, MAI)  # leads Điện lực, and has no registration of her own
+    hung = await linked(people, HUNG)
+    await mai.send("/tudanhgia")
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in mai.messages[-2].plain_text
+    for answer in ("Đạt", "3", "Đạt", "255"):
+        await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
+    await mai.press("Xong")
+    await mai.press("Gửi tự đánh giá")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Tập thể lao động xuất sắc")
+    await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
+    assert "✅ Ngày công: 255/250 ngày" in body(hung.last)
+    await hung.press("Đạt")
+    await hung.send("15/15")
+    await hung.press("Bỏ qua")
+    assert "Điện lực Hà Quảng" in mai.last_text and "Tập thể lao động xuất sắc" in mai.last_text
+    async with store.begin() as repos:
+        [result] = await repos.evaluation.results(campaign.id, [dl.id])
+        counted = await evaluation.titles_reached(repos, [campaign])
+    assert (result.member_id, result.unit_id, result.reached) == (None, dl.id, True)
+    assert counted == [evaluation.ReachedCount(dl.id, "excellent_collective", 0, 1)]
