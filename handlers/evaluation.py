@@ -105,8 +105,8 @@ async def _page(ctx: Ctx, campaign: Campaign) -> None:
         ctx.say(ctx.t("evaluate.opens_on", title=campaign.title, date=formatting.day(opens, ctx.lang)))
         return
     lines, rows = [ctx.t("evaluate.head", title=campaign.title)], []
-    for title in (*campaign.individual_titles, *campaign.collective_titles):
-        found = await domain.candidates(ctx.repos, campaign, ctx.who, title)
+    titles = (*campaign.individual_titles, *campaign.collective_titles)
+    for title, found in (await domain.candidates_by_title(ctx.repos, campaign, ctx.who, titles)).items():
         decided = [c for c in found if c.result is not None]
         reached = [c for c in decided if c.result is not None and c.result.reached]
         lines.append(

@@ -4,6 +4,7 @@ a unit outside the officer's reach, or a second time; what was reached is counte
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -203,3 +204,19 @@ async def test_before_its_day_the_evaluation_is_not_open(store: Store) -> None:
             OPENS.replace(day=19),
         )
     assert refused == Problem("evaluation", "evaluation_not_open", {"title": campaign.title, "date": OPENS})
+
+
+async def test_the_evaluation_day_is_set_once_from_today_on_a_running_campaign(store: Store) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
+    async with store.begin() as repos:
+        again = await evaluation.open_evaluation(repos, None, campaign, OPENS, VIETNAM, NOW, DAY)
+        assert again == Problem("evaluation", "evaluation_set", {"date": OPENS})
+        draft = await repos.campaigns.get(campaign.id)
+        assert draft is not None
+        fresh = replace(draft, evaluation_opens_on=None)
+        past = await evaluation.open_evaluation(repos, None, fresh, DAY.replace(day=19), VIETNAM, NOW, DAY)
+        assert past == Problem("evaluation", "evaluation_in_past", {"date": DAY.replace(day=19)})
+        closed = replace(fresh, status="closed")
+        assert await evaluation.open_evaluation(repos, None, closed, DAY, VIETNAM, NOW, DAY) == Problem(
+            "campaign", "campaign_closed", {"title": campaign.title}
+        )

@@ -82,7 +82,8 @@ async def open_evaluation(
     7, 3 and 1 days before and on the day. ``who`` is an officer over its owning unit (checked by the
     caller); None for an admin's tools (the demo's seed)."""
     if campaign.status != "launched":
-        return Problem("campaign", "campaign_not_open", {"title": campaign.title})
+        code = "campaign_closed" if campaign.status == "closed" else "campaign_not_open"
+        return Problem("campaign", code, {"title": campaign.title})
     if campaign.evaluation_opens_on is not None:
         return Problem("evaluation", "evaluation_set", {"date": campaign.evaluation_opens_on})
     if opens_on < today:
@@ -198,21 +199,31 @@ async def _recognised(repos: Repos, campaign: Campaign, member_id: int | None) -
 async def candidates(repos: Repos, campaign: Campaign, who: Identity, title: str) -> list[Candidate]:
     """The candidates for ``title`` in the units ``who`` covers: registrations seeking it, with their
     self-assessment, the decision if made, and (for a Chiến sĩ thi đua) their recognised initiatives."""
+    return (await candidates_by_title(repos, campaign, who, (title,)))[title]
+
+
+async def candidates_by_title(
+    repos: Repos, campaign: Campaign, who: Identity, titles: Sequence[str]
+) -> dict[str, list[Candidate]]:
+    """``candidates`` for each of ``titles``, from one read of the registrations and their decisions."""
     entrants = await repos.evaluation.entrants(campaign.id, who.led_paths, CANDIDATES_LIMIT)
     assessments = await repos.evaluation.assessments([e.registration.id for e in entrants])
     decided = await repos.evaluation.results(campaign.id, sorted({e.unit_id for e in entrants}))
     by_holder = {(r.member_id, r.unit_id if r.member_id is None else None, r.title): r for r in decided}
-    found = []
+    found: dict[str, list[Candidate]] = {title: [] for title in titles}
     for entrant in entrants:
         registration = entrant.registration
         assessment = assessments.get(registration.id)
-        if title not in sought(registration, assessment):
-            continue
-        holder = (registration.member_id, registration.unit_id, title)
-        recognised = (
-            await _recognised(repos, campaign, registration.member_id) if title == NEEDS_INITIATIVE else ()
-        )
-        found.append(Candidate(entrant, title, assessment, by_holder.get(holder), recognised))
+        for title in found:
+            if title not in sought(registration, assessment):
+                continue
+            holder = (registration.member_id, registration.unit_id, title)
+            recognised = (
+                await _recognised(repos, campaign, registration.member_id)
+                if title == NEEDS_INITIATIVE
+                else ()
+            )
+            found[title].append(Candidate(entrant, title, assessment, by_holder.get(holder), recognised))
     return found
 
 
