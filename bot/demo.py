@@ -26,8 +26,10 @@ from bot.app import Runtime, prepare_database
 from bot.channels.telegram.updates import CHANNEL
 from bot.channels.zalo.updates import CHANNEL as ZALO
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.evaluation import open_evaluation
 from bot.domain.officers import grant_officer
 from bot.domain.roster import import_members, import_units
+from bot.domain.titles import NEEDS_INITIATIVE
 from bot.domain.vn.textkeys import search_key
 from bot.engine.config import Settings
 from bot.engine.logs import setup_logging
@@ -37,7 +39,7 @@ from handlers.campaign_views import announcement
 from messages import LANGUAGES, plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Campaign
+from storage.records import Campaign, Pledge, PledgeResult
 
 DATA = Path(__file__).parent / "data"
 DEMO_ACTOR = "demo"
@@ -90,6 +92,7 @@ TOUR = (
     ("hung", "/phatdong XSD"),
     ("hung", ":press Phát động ngay"),
     ("hung", "/duyet"),
+    ("hung", f"/binhxet LDG-{date.today().year}"),
     ("hung", f"/thongke LDG-{date.today().year}"),
     ("hung", f"/baocao LDG-{date.today().year}"),
     ("mai", "/cuatoi"),
@@ -227,6 +230,83 @@ async def seed_initiatives(store: Store, campaign_code: str, now: datetime) -> N
                 )
 
 
+DEMO_CANDIDATES = (
+    # (member code, titles sought, self-assessment sent, a decision made: (title, agreed, present))
+    ("CB-0003", ("advanced_worker", "emulation_fighter"), True, None),
+    ("CB-0004", ("advanced_worker",), True, ("advanced_worker", 12, 14)),
+    ("CB-0005", ("advanced_worker", "good_worker"), True, None),
+    ("CB-0006", ("advanced_worker",), False, None),
+)
+DEMO_PLEDGES = (
+    Pledge("Sáng kiến cải tiến", "sáng kiến", "1"),
+    Pledge("Ngày công", "ngày", "250"),
+)
+DEMO_RESULTS = (PledgeResult(True, "1"), PledgeResult(True, "252"))
+
+
+async def seed_evaluation(store: Store, campaign_code: str, now: datetime) -> None:
+    """The year's evaluation opened today: four candidates in two base unions of Bảo Lạc (Hằng seeks Chiến
+    sĩ thi đua cơ sở with her recognised initiative), three self-assessments sent, one decision made, and
+    the THCS school's collective seeking Tập thể lao động xuất sắc, so Hùng can walk through /binhxet."""
+    today = now.astimezone(VIETNAM).date()
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code(campaign_code)
+        assert campaign is not None
+        assert await open_evaluation(repos, None, campaign, today, VIETNAM, now, today) is None
+        for code, titles, submitted, decided in DEMO_CANDIDATES:
+            member = await repos.members.by_code(code)
+            assert member is not None
+            await repos.registrations.save(
+                campaign_id=campaign.id,
+                member_id=member.id,
+                unit_id=None,
+                titles=titles,
+                pledges=DEMO_PLEDGES,
+                initiative_title=DEMO_INITIATIVES[0][1] if NEEDS_INITIATIVE in titles else None,
+                registered_by=DEMO_ACTOR,
+                now=now,
+            )
+            registration = await repos.registrations.of_member(campaign.id, member.id)
+            assert registration is not None
+            status = "submitted" if submitted else "draft"
+            results = DEMO_RESULTS if submitted else DEMO_RESULTS[:1]
+            await repos.evaluation.save_assessment(registration, results, titles, status, DEMO_ACTOR, now)
+            if decided is not None:
+                title, agreed, present = decided
+                await repos.evaluation.record(
+                    campaign_id=campaign.id,
+                    member_id=member.id,
+                    unit_id=member.unit_id,
+                    title=title,
+                    reached=True,
+                    votes_agreed=agreed,
+                    votes_present=present,
+                    note="",
+                    decided_by=DEMO_ACTOR,
+                    now=now,
+                )
+                await repos.audit.record(
+                    DEMO_ACTOR, "evaluation.decide", f"campaign:{campaign.code}", {"member": code}, now
+                )
+        school = await repos.units.by_code("CDCS-BAOLAC-THCS")
+        assert school is not None
+        await repos.registrations.save(
+            campaign_id=campaign.id,
+            member_id=None,
+            unit_id=school.id,
+            titles=["excellent_collective"],
+            pledges=DEMO_PLEDGES[:1],
+            initiative_title=None,
+            registered_by=DEMO_ACTOR,
+            now=now,
+        )
+        collective = await repos.registrations.of_unit(campaign.id, school.id)
+        assert collective is not None
+        await repos.evaluation.save_assessment(
+            collective, DEMO_RESULTS[:1], collective.titles, "submitted", DEMO_ACTOR, now
+        )
+
+
 async def seed(store: Store, now: datetime) -> None:
     """Load the demo union and roster through the real import, and make Hùng an officer."""
     await prepare_database(store)
@@ -251,6 +331,7 @@ async def seed(store: Store, now: datetime) -> None:
                     today=today,
                 )
     await seed_initiatives(store, f"LDG-{today.year}", now)
+    await seed_evaluation(store, f"LDG-{today.year}", now)
     await link_zalo_personas(store, now)
 
 

@@ -1,7 +1,7 @@
-"""How reminders read: a campaign deadline's with its Register or new-initiative button, an officer's own
-words under their unit's heading, a day of the union year, and the notice that one was missed. The domain
-says what is due (bot/domain/reminders.py); bot/app.py hands ``REMINDER_WORDING`` to the scheduler.
-/thongbao uses ``unit_notice`` for a broadcast's message too.
+"""How reminders read: a campaign deadline's with its Register or new-initiative button, the evaluation's
+with its Self-assess button, an officer's own words under their unit's heading, a day of the union year,
+and the notice that one was missed. The domain says what is due (bot/domain/reminders.py); bot/app.py hands
+``REMINDER_WORDING`` to the scheduler. /thongbao uses ``unit_notice`` for a broadcast's message too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.domain.audiences import Audience
 from bot.domain.campaigns import days_left
 from bot.domain.records import Campaign, Unit
 from bot.domain.reminders import DueReminder, MissedReminder, ReminderWording, event_day
-from bot.engine.buttons import InitiativeStep, Register
+from bot.engine.buttons import AssessCampaign, InitiativeStep, Register
 from bot.engine.events import Button, Outgoing
 from messages import Html, escape, formatting, text
 
@@ -77,6 +77,8 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
         return unit_notice(language, due.unit, words, due.audience)
     campaign = due.campaign
     assert campaign is not None
+    if due.kind == "evaluation":
+        return _evaluation_reminder(language, campaign, due.today)
     deadline = campaign.registration_deadline if due.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None
     body = text(
@@ -88,6 +90,17 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
     )
     payload = Register(campaign.id) if due.kind == "registration" else InitiativeStep("new")
     button = Button(text(language, f"reminders.{due.kind}_button"), payload.pack())
+    return Outgoing(body, ((button,),))
+
+
+def _evaluation_reminder(language: str, campaign: Campaign, today: date) -> Outgoing:
+    """Before the evaluation opens (and on its day): get ready to self-assess, with the button to do it."""
+    opens = campaign.evaluation_opens_on
+    assert opens is not None
+    days = days_left(opens, today)
+    key = "reminders.evaluation" if days > 0 else "reminders.evaluation_today"
+    body = text(language, key, title=campaign.title, deadline=formatting.day(opens), days=days)
+    button = Button(text(language, "reminders.evaluation_button"), AssessCampaign(campaign.id).pack())
     return Outgoing(body, ((button,),))
 
 

@@ -37,6 +37,7 @@ from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.dialogs import DialogRepo
+from storage.repos.evaluation import EvaluationRepo
 from storage.repos.files import FileRepo
 from storage.repos.initiatives import InitiativeRepo
 from storage.repos.invites import InviteRepo
@@ -61,7 +62,7 @@ T = TypeVar("T")
 
 class Repos:
     """Every repository, sharing one connection and so one transaction; each is made when first used
-    (an update uses three or four of the nineteen)."""
+    (an update uses three or four of the twenty-two)."""
 
     def __init__(self, conn: Executor) -> None:
         self.conn = conn
@@ -165,6 +166,11 @@ class Repos:
     def files(self) -> FileRepo:
         """``FileRepo`` on this transaction."""
         return FileRepo(self.conn)
+
+    @cached_property
+    def evaluation(self) -> EvaluationRepo:
+        """``EvaluationRepo`` on this transaction."""
+        return EvaluationRepo(self.conn)
 
     @cached_property
     def counters(self) -> CounterRepo:

@@ -153,6 +153,7 @@ class Campaign:
     individual_titles: tuple[str, ...]
     collective_titles: tuple[str, ...]
     status: str  # draft, launched, closed
+    evaluation_opens_on: date | None = None  # the day the year-end evaluation (bình xét) opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,3 +358,43 @@ class DeliveryRow:
     unreachable: int
     failed: int
     pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeResult:
+    """How one pledged target went, as the member says: reached or not, and the figure achieved."""
+
+    reached: bool
+    figure: str
+
+
+@dataclass(frozen=True, slots=True)
+class SelfAssessment:
+    """A registration's self-assessment: one result per pledge (None: not answered yet), the titles still
+    sought; a draft until submitted."""
+
+    id: int
+    registration_id: int
+    campaign_id: int
+    results: tuple[PledgeResult | None, ...]
+    titles: tuple[str, ...]
+    status: str  # draft, submitted
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TitleResult:
+    """The evaluation's outcome for one candidate (a member, or a collective when ``member_id`` is None) and
+    one title, with the meeting's vote."""
+
+    id: int
+    campaign_id: int
+    member_id: int | None
+    unit_id: int
+    title: str
+    reached: bool
+    votes_agreed: int
+    votes_present: int
+    note: str
+    decided_by: str
+    decided_at: datetime

@@ -289,6 +289,8 @@ campaigns = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("launched_at", UTCDateTime(), nullable=True),
     sa.Column("closed_at", UTCDateTime(), nullable=True),
+    # The day the year-end evaluation (bình xét) opens: self-assessments are asked for from then on.
+    sa.Column("evaluation_opens_on", sa.Date, nullable=True),
 )
 
 # Initiative targets the launching unit gave the units below it (its own: campaigns.initiative_target).
@@ -501,4 +503,45 @@ submission_hours = sa.Table(
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), primary_key=True),
     sa.Column("hour_utc", UTCDateTime(), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+)
+
+# A registered member's (or, with ``unit_id`` alone, a collective's) self-assessment against its pledges when
+# the campaign's evaluation opens: kept as a draft while it is filled (so it outlives a restart or an
+# expired dialog), then submitted. results: [{"reached": bool, "figure": str}] in the pledges' order.
+self_assessments = sa.Table(
+    "self_assessments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("registration_id", sa.Integer, sa.ForeignKey("registrations.id"), nullable=False, unique=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("results", sa.JSON, nullable=False),
+    sa.Column("titles", sa.JSON, nullable=False),  # the titles still sought
+    sa.Column("status", sa.String(16), nullable=False),  # draft, submitted
+    # +1 on every change, so an officer's decision drawn on an older version can be refused.
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("submitted_at", UTCDateTime(), nullable=True),
+)
+
+# The outcome of the base union's evaluation (bình xét): one row per candidate per title per campaign, with
+# the meeting's vote. A decision is final (never updated or deleted); its audit row is written with it.
+title_results = sa.Table(
+    "title_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True),  # None: a collective
+    # The member's unit when decided, or the collective's unit: what "titles reached per unit" counts.
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(32), nullable=False),
+    sa.Column("reached", sa.Boolean, nullable=False),
+    sa.Column("votes_agreed", sa.Integer, nullable=False),
+    sa.Column("votes_present", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(80), nullable=False),
+    sa.Column("decided_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("campaign_id", "member_id", "unit_id", "title", name="uq_title_results_candidate"),
+    sa.Index("ix_title_results_campaign_unit_title", "campaign_id", "unit_id", "title", "reached"),
 )

@@ -100,6 +100,7 @@ OFFICER_SECTIONS = (
     "invite",
     "insights",
     "broadcasts",
+    "evaluate",
 )
 
 

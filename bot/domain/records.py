@@ -17,7 +17,10 @@ from storage.records import (
     InitiativeCounts,
     JoinRequest,
     Pledge,
+    PledgeResult,
     Registration,
+    SelfAssessment,
+    TitleResult,
     Unit,
 )
 
@@ -31,6 +34,9 @@ __all__ = [
     "InitiativeCounts",
     "JoinRequest",
     "Pledge",
+    "PledgeResult",
     "Registration",
+    "SelfAssessment",
+    "TitleResult",
     "Unit",
 ]

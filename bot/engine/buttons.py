@@ -97,6 +97,8 @@ Point = Annotated[int, Ranged(1, 99)]
 Key = Annotated[str, Word()]
 Language = Annotated[str, OneOf(LANGUAGES)]
 TitleCode = Annotated[str, OneOf(INDIVIDUAL_TITLES + COLLECTIVE_TITLES)]
+ALL_TITLES = INDIVIDUAL_TITLES + COLLECTIVE_TITLES
+TitleIndex = Annotated[int, Ranged(0, len(ALL_TITLES) - 1)]
 
 _BY_PREFIX: dict[str, type[ButtonData]] = {}
 _RULES: dict[type[ButtonData], tuple[tuple[str, Rule], ...]] = {}
@@ -649,6 +651,102 @@ class CalendarStandardWords(ButtonData):
     """Go back to the standard text."""
 
     PREFIX = "cal:w:std"
+
+
+# --------------------------------------------------------------------------- evaluation (bình xét)
+
+
+@dataclass(frozen=True)
+class AssessCampaign(ButtonData):
+    """Self-assess one's registration for a campaign (a reminder's button)."""
+
+    PREFIX = "as:camp"
+    campaign: Id
+
+
+@dataclass(frozen=True)
+class AssessStart(ButtonData):
+    """Begin or resume the self-assessment of a registration (one's own, or a collective's)."""
+
+    PREFIX = "as:start"
+    registration: Id
+
+
+@dataclass(frozen=True)
+class AssessPledge(ButtonData):
+    """The current pledge reached or not."""
+
+    PREFIX = "as:pl"
+    reached: Literal["yes", "no"]
+
+
+@dataclass(frozen=True)
+class AssessTitle(ButtonData):
+    """A title still sought, switched on or off."""
+
+    PREFIX = "as:title"
+    title: TitleCode
+
+
+@dataclass(frozen=True)
+class AssessStep(ButtonData):
+    """The self-assessment's done (titles chosen) and submit."""
+
+    PREFIX = "as"
+    action: Literal["done", "submit"]
+
+
+@dataclass(frozen=True)
+class EvalCampaign(ButtonData):
+    """An officer's evaluation page for a campaign."""
+
+    PREFIX = "ev:camp"
+    campaign: Id
+
+
+@dataclass(frozen=True)
+class EvalOpen(ButtonData):
+    """Set the day a campaign's evaluation opens."""
+
+    PREFIX = "ev:open"
+    campaign: Id
+
+
+@dataclass(frozen=True)
+class EvalTitle(ButtonData):
+    """The candidates for one title."""
+
+    PREFIX = "ev:title"
+    campaign: Id
+    title: TitleCode
+
+
+@dataclass(frozen=True)
+class EvalCandidate(ButtonData):
+    """One candidate's card for one title."""
+
+    PREFIX = "ev:cand"
+    registration: Id
+    title: TitleCode
+
+
+@dataclass(frozen=True)
+class EvalDecide(ButtonData):
+    """Reached or not, on the version of the candidate's self-assessment that was shown (the title by its
+    place in ``ALL_TITLES``, to stay within 64 bytes)."""
+
+    PREFIX = "ev:dec"
+    registration: Id
+    title: TitleIndex
+    reached: Literal["y", "n"]
+    version: Version
+
+
+@dataclass(frozen=True)
+class EvalSkipNote(ButtonData):
+    """No note on a decision."""
+
+    PREFIX = "ev:skipnote"
 
 
 for _kind in every_kind():  # a field without a rule fails at import, not at the first press

@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.domain.titles import DEFAULT_CAPS, TitleCap, parse_caps
+
 CHANNELS = ("telegram", "zalo")
 ENV_PREFIX = "THIDUA_"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
     dialog_expiry_hours: int = Field(default=24, ge=1)
     invite_days: int = Field(default=30, ge=1)
     link_code_days: int = Field(default=30, ge=1)
+    # Caps on titles at the evaluation, "title:percent:of_title" comma-separated (bot/domain/titles.py).
+    title_caps: str = DEFAULT_CAPS
 
     toml_path: ClassVar[Path | None] = None
 
@@ -119,6 +123,17 @@ class Settings(BaseSettings):
             if channel not in CHANNELS or not user_id:
                 raise ValueError(f"{admin!r} is not of the form telegram:123 or zalo:abc")
         return admins
+
+    @field_validator("title_caps")
+    @classmethod
+    def _caps(cls, value: str) -> str:
+        parse_caps(value)
+        return value
+
+    @property
+    def caps(self) -> tuple[TitleCap, ...]:
+        """The caps on titles the evaluation enforces."""
+        return parse_caps(self.title_caps)
 
     @field_validator("timezone")
     @classmethod

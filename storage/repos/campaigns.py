@@ -28,6 +28,7 @@ _COLUMNS = (
     campaigns.c.individual_titles,
     campaigns.c.collective_titles,
     campaigns.c.status,
+    campaigns.c.evaluation_opens_on,
 )
 
 

@@ -19,7 +19,7 @@ from storage.records import Pledge, Registration
 from storage.repos.counters import bump
 from storage.tables import members, registration_counts, registrations, units
 
-_COLUMNS = (
+COLUMNS = (  # what a Registration is built from (``registration_from_row``)
     registrations.c.id,
     registrations.c.campaign_id,
     registrations.c.member_id,
@@ -32,14 +32,15 @@ _COLUMNS = (
 )
 
 
-def _registration(row: Sequence[Any]) -> Registration:
+def registration_from_row(row: Sequence[Any]) -> Registration:
+    """A registration from a row of ``COLUMNS`` (first nine values)."""
     pledges = tuple(Pledge(**pledge) for pledge in row[5])
     return Registration(row[0], row[1], row[2], row[3], tuple(row[4]), pledges, row[6], row[7], row[8])
 
 
 # Asked on every member's /campaigns: built once (see storage/repos/accounts.py's _IDENTITY).
 _OF_MEMBER_IN = Prepared(
-    sa.select(*_COLUMNS).where(
+    sa.select(*COLUMNS).where(
         registrations.c.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)),
         registrations.c.member_id == sa.bindparam("member_id"),
     )
@@ -52,13 +53,20 @@ class RegistrationRepo:
     def __init__(self, conn: Executor) -> None:
         self.conn = conn
 
+    async def get(self, registration_id: int) -> Registration | None:
+        """The registration with this id, if any."""
+        row = (
+            await self.conn.execute(sa.select(*COLUMNS).where(registrations.c.id == registration_id))
+        ).first()
+        return registration_from_row(row) if row else None
+
     async def of_member(self, campaign_id: int, member_id: int) -> Registration | None:
         """The member's registration for the campaign, active or withdrawn."""
-        query = sa.select(*_COLUMNS).where(
+        query = sa.select(*COLUMNS).where(
             registrations.c.campaign_id == campaign_id, registrations.c.member_id == member_id
         )
         row = (await self.conn.execute(query)).first()
-        return _registration(row) if row else None
+        return registration_from_row(row) if row else None
 
     async def of_member_in(self, campaign_ids: Sequence[int], member_id: int) -> dict[int, Registration]:
         """The member's registrations for any of these campaigns, active or withdrawn, by campaign id."""
@@ -66,32 +74,32 @@ class RegistrationRepo:
             return {}
         key = {"campaign_ids": list(campaign_ids), "member_id": member_id}
         rows = await fetch(self.conn, _OF_MEMBER_IN, key)
-        found = [_registration(row) for row in rows]
+        found = [registration_from_row(row) for row in rows]
         return {registration.campaign_id: registration for registration in found}
 
     async def of_unit(self, campaign_id: int, unit_id: int) -> Registration | None:
         """The collective registration of a unit for the campaign, active or withdrawn."""
-        query = sa.select(*_COLUMNS).where(
+        query = sa.select(*COLUMNS).where(
             registrations.c.campaign_id == campaign_id, registrations.c.unit_id == unit_id
         )
         row = (await self.conn.execute(query)).first()
-        return _registration(row) if row else None
+        return registration_from_row(row) if row else None
 
     async def all_of_member(self, member_id: int) -> list[Registration]:
         """Every registration of the member, newest first."""
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS)
+            sa.select(*COLUMNS)
             .where(registrations.c.member_id == member_id)
             .order_by(registrations.c.updated_at.desc())
         )
-        return [_registration(row) for row in rows]
+        return [registration_from_row(row) for row in rows]
 
     async def collective_within(self, campaign_id: int, paths: Sequence[str]) -> list[Registration]:
         """Active collective registrations of units inside these subtrees."""
         if not paths:
             return []
         rows = await self.conn.execute(
-            sa.select(*_COLUMNS)
+            sa.select(*COLUMNS)
             .join(units, units.c.id == registrations.c.unit_id)
             .where(
                 registrations.c.campaign_id == campaign_id,
@@ -100,7 +108,7 @@ class RegistrationRepo:
             )
             .order_by(units.c.path)
         )
-        return [_registration(row) for row in rows]
+        return [registration_from_row(row) for row in rows]
 
     async def save(
         self,

@@ -1,0 +1,353 @@
+"""Self-assessment (tự đánh giá) when a campaign's evaluation opens: /selfassess (/tudanhgia) or a reminder's
+button; each pledge reached or not with the figure achieved, then the titles still sought, then submit.
+A member assesses their own registration; an officer a collective's of a unit they cover. Every answer is
+kept in the draft row as it is given, so /tudanhgia resumes where it stopped, after a restart or a day away.
+"""
+
+from __future__ import annotations
+
+from bot.domain import evaluation as domain
+from bot.domain.records import Campaign, PledgeResult, Registration, SelfAssessment, Unit
+from bot.domain.registrations import MAX_PLEDGES
+from bot.domain.vn.parsing import ParseError
+from bot.engine.buttons import (
+    AssessCampaign,
+    AssessPledge,
+    AssessStart,
+    AssessStep,
+    AssessTitle,
+    DialogControl,
+)
+from bot.engine.context import Ctx, Flow
+from bot.engine.events import Button
+from handlers.campaign_views import problem_text, title_names
+from handlers.common import stale_button
+from messages import Html
+
+FLOW = "assess"
+PLEDGE, FIGURE, TITLES, CONFIRM = "pledge", "figure", "titles", "confirm"
+PICK_LIMIT = 20
+
+
+def _step(kind: str, index: int) -> str:
+    """A pledge's own step ("pledge:0", "figure:0"): Back returns to the pledge before, as it was asked."""
+    return f"{kind}:{index}"
+
+
+def _parse_step(step: str) -> tuple[str, int]:
+    kind, _, index = step.partition(":")
+    return kind, int(index) if index.isdecimal() else 0
+
+
+def _controls(ctx: Ctx) -> list[Button]:
+    return [
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("dialog.cancel", DialogControl("cancel")),
+    ]
+
+
+async def _holder_unit(ctx: Ctx, registration: Registration) -> Unit | None:
+    """The unit of a registration this person may assess: their own, or a collective's they cover."""
+    if registration.member_id is not None:
+        own = ctx.who.member is not None and registration.member_id == ctx.who.member.id
+        return ctx.who.unit if own else None
+    unit = await ctx.repos.units.get(registration.unit_id) if registration.unit_id is not None else None
+    return unit if unit is not None and ctx.who.covers(unit) else None
+
+
+async def _assessable(ctx: Ctx) -> list[tuple[Registration, Campaign, Unit]]:
+    """This person's registrations whose evaluation is open: their own, and collectives' they cover."""
+    found: list[Registration] = []
+    if ctx.who.member is not None:
+        found += [
+            r for r in await ctx.repos.registrations.all_of_member(ctx.who.member.id) if r.status == "active"
+        ]
+    found += await ctx.repos.evaluation.collectives_within(ctx.who.led_paths, PICK_LIMIT)
+    campaigns = await ctx.repos.campaigns.many([registration.campaign_id for registration in found])
+    open_ones = []
+    for registration in found:
+        campaign = campaigns[registration.campaign_id]
+        unit = await _holder_unit(ctx, registration)
+        if unit is not None and domain.check_open(campaign, ctx.today) is None:
+            open_ones.append((registration, campaign, unit))
+    return open_ones[:PICK_LIMIT]
+
+
+async def assess_command(ctx: Ctx) -> None:
+    """/tudanhgia: the self-assessment of the one registration whose evaluation is open, or a choice."""
+    found = await _assessable(ctx)
+    if not found:
+        ctx.say(ctx.t("assess.none"))
+        return
+    if len(found) == 1:
+        await _start(ctx, *found[0])
+        return
+    rows = []
+    for registration, campaign, unit in found:
+        label = campaign.title if registration.member_id is not None else f"{campaign.title} — {unit.name}"
+        rows.append([Button(label, AssessStart(registration.id).pack())])
+    ctx.say(ctx.t("assess.pick"), rows)
+
+
+async def campaign_button(ctx: Ctx, pressed: AssessCampaign) -> None:
+    """A reminder's button: the member's own registration for that campaign."""
+    campaign = await ctx.repos.campaigns.get(pressed.campaign)
+    registration = (
+        await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
+        if campaign is not None and ctx.who.member is not None
+        else None
+    )
+    if campaign is None or registration is None or registration.status != "active" or ctx.who.unit is None:
+        await stale_button(ctx)
+        return
+    await _start(ctx, registration, campaign, ctx.who.unit)
+
+
+async def start_button(ctx: Ctx, pressed: AssessStart) -> None:
+    """One registration picked from /tudanhgia's list."""
+    registration = await ctx.repos.registrations.get(pressed.registration)
+    unit = await _holder_unit(ctx, registration) if registration is not None else None
+    campaign = await ctx.repos.campaigns.get(registration.campaign_id) if registration is not None else None
+    if registration is None or unit is None or campaign is None or registration.status != "active":
+        await stale_button(ctx)
+        return
+    await _start(ctx, registration, campaign, unit)
+
+
+def _result_lines(ctx: Ctx, registration: Registration, results: list[PledgeResult | None]) -> list[Html]:
+    lines = []
+    for pledge, result in zip(registration.pledges, results, strict=False):
+        if result is None:
+            continue
+        lines.append(
+            ctx.t(
+                "assess.result_reached" if result.reached else "assess.result_missed",
+                content=pledge.content,
+                unit=pledge.unit,
+                planned=pledge.figure,
+                figure=result.figure,
+            )
+        )
+    return lines
+
+
+def _results(data: dict[str, object], count: int) -> list[PledgeResult | None]:
+    raw = data.get("results")
+    items = list(raw) if isinstance(raw, list) else []
+    items += [None] * (count - len(items))
+    return [PledgeResult(**item) if isinstance(item, dict) else None for item in items[:count]]
+
+
+def _as_data(results: list[PledgeResult | None]) -> list[dict[str, object] | None]:
+    return [{"reached": r.reached, "figure": r.figure} if r else None for r in results]
+
+
+async def _start(ctx: Ctx, registration: Registration, campaign: Campaign, unit: Unit) -> None:
+    problem = domain.check_open(campaign, ctx.today)
+    if problem is not None:
+        ctx.say(problem_text(ctx, problem))
+        return
+    found = await ctx.repos.evaluation.assessment(registration.id)
+    if found is not None and found.status == "submitted":
+        _say_submitted(ctx, registration, campaign, found)
+        return
+    results = list(found.results) if found is not None else []
+    results += [None] * (len(registration.pledges) - len(results))
+    titles = list(found.titles) if found is not None else list(registration.titles)
+    unanswered = next((i for i, result in enumerate(results) if result is None), None)
+    step = _step(PLEDGE, unanswered) if unanswered is not None else TITLES
+    await ctx.dialog.start(
+        FLOW, step, registration_id=registration.id, results=_as_data(results), titles=titles, reached=None
+    )
+    key = "assess.intro_resumed" if found is not None else "assess.intro"
+    whose = unit.name if registration.member_id is None else ""
+    ctx.say(ctx.t(key, title=campaign.title, count=len(registration.pledges), unit=whose))
+    await prompt(ctx)
+
+
+def _say_submitted(ctx: Ctx, registration: Registration, campaign: Campaign, found: SelfAssessment) -> None:
+    lines = [ctx.t("assess.already_submitted", title=campaign.title)]
+    lines += _result_lines(ctx, registration, list(found.results))
+    lines.append(ctx.t("assess.summary_titles", titles=title_names(ctx.lang, list(found.titles))))
+    ctx.say(Html("\n".join(lines)))
+
+
+async def _open_form(ctx: Ctx) -> tuple[Registration, Campaign] | None:
+    """The open form's registration and campaign, still this person's to assess."""
+    if not ctx.dialog.is_in(FLOW):
+        return None
+    registration_id = ctx.dialog.data.get("registration_id")
+    registration = (
+        await ctx.repos.registrations.get(registration_id) if isinstance(registration_id, int) else None
+    )
+    if registration is None or await _holder_unit(ctx, registration) is None:
+        return None
+    campaign = await ctx.repos.campaigns.get(registration.campaign_id)
+    return (registration, campaign) if campaign is not None else None
+
+
+def _title_rows(ctx: Ctx, registration: Registration) -> list[list[Button]]:
+    chosen = set(ctx.dialog.data.get("titles", []))
+    rows = [
+        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), AssessTitle(code).pack())]
+        for code in registration.titles
+    ]
+    return [*rows, [ctx.button("dialog.done", AssessStep("done"))], _controls(ctx)]
+
+
+async def prompt(ctx: Ctx) -> None:
+    """Ask for the current step: a pledge reached or not, its figure, the titles, the confirmation."""
+    form = await _open_form(ctx)
+    state = ctx.dialog.state
+    if form is None or state is None:
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return
+    registration, campaign = form
+    kind, index = _parse_step(state.step)
+    if kind in (PLEDGE, FIGURE) and index < len(registration.pledges):
+        pledge = registration.pledges[index]
+        params = {
+            "number": index + 1,
+            "count": len(registration.pledges),
+            "content": pledge.content,
+            "unit": pledge.unit,
+            "planned": pledge.figure,
+        }
+        if kind == PLEDGE:
+            choices = [
+                ctx.button("assess.reached_button", AssessPledge("yes")),
+                ctx.button("assess.missed_button", AssessPledge("no")),
+            ]
+            ctx.say(ctx.t("assess.ask_pledge", **params), [choices, _controls(ctx)])
+        else:
+            ctx.say(ctx.t("assess.ask_figure", **params), [_controls(ctx)])
+    elif kind == TITLES:
+        ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, registration))
+    else:
+        results = _results(ctx.dialog.data, len(registration.pledges))
+        lines = [
+            ctx.t("assess.summary_head", title=campaign.title),
+            *_result_lines(ctx, registration, results),
+        ]
+        lines.append(ctx.t("assess.summary_titles", titles=title_names(ctx.lang, ctx.dialog.data["titles"])))
+        lines.append(ctx.t("assess.summary_final"))
+        ctx.say(
+            Html("\n".join(lines)),
+            [[ctx.button("assess.submit_button", AssessStep("submit"))], _controls(ctx)],
+        )
+
+
+async def _keep_draft(ctx: Ctx, registration: Registration, results: list[PledgeResult | None]) -> bool:
+    """Write the answers so far to the draft; False (said) when it was submitted meanwhile."""
+    titles = list(ctx.dialog.data.get("titles", []))
+    problem = await domain.save_draft(ctx.repos, registration, results, titles, ctx.who.actor, ctx.now)
+    if problem is not None:
+        await ctx.dialog.finish()
+        ctx.say(problem_text(ctx, problem))
+        return False
+    return True
+
+
+async def on_text(ctx: Ctx, text: str) -> None:
+    """The figure achieved against the current pledge."""
+    form = await _open_form(ctx)
+    state = ctx.dialog.state
+    if form is None or state is None:
+        await stale_button(ctx)
+        return
+    registration, _ = form
+    kind, index = _parse_step(state.step)
+    if kind != FIGURE or index >= len(registration.pledges):
+        ctx.say(ctx.t("dialog.use_buttons"))
+        await prompt(ctx)
+        return
+    figure = domain.parse_figure(text)
+    if isinstance(figure, ParseError):
+        ctx.say(ctx.t(f"parse.{figure.code}", **figure.params), [_controls(ctx)])
+        return
+    results = _results(ctx.dialog.data, len(registration.pledges))
+    results[index] = PledgeResult(bool(ctx.dialog.data.get("reached")), figure)
+    await ctx.dialog.update(results=_as_data(results))
+    if not await _keep_draft(ctx, registration, results):
+        return
+    following = index + 1
+    await ctx.dialog.advance(_step(PLEDGE, following) if following < len(registration.pledges) else TITLES)
+    await prompt(ctx)
+
+
+async def pledge_button(ctx: Ctx, pressed: AssessPledge) -> None:
+    """The current pledge reached or not: then its figure is asked for."""
+    form = await _open_form(ctx)
+    state = ctx.dialog.state
+    if form is None or state is None or _parse_step(state.step)[0] != PLEDGE:
+        await stale_button(ctx)
+        return
+    index = _parse_step(state.step)[1]
+    await ctx.dialog.advance(_step(FIGURE, index), reached=pressed.reached == "yes")
+    await prompt(ctx)
+
+
+async def title_button(ctx: Ctx, pressed: AssessTitle) -> None:
+    """A title still sought, switched on or off."""
+    form = await _open_form(ctx)
+    state = ctx.dialog.state
+    if form is None or state is None or state.step != TITLES or pressed.title not in form[0].titles:
+        await stale_button(ctx)
+        return
+    chosen = list(ctx.dialog.data.get("titles", []))
+    chosen = (
+        [c for c in chosen if c != pressed.title] if pressed.title in chosen else [*chosen, pressed.title]
+    )
+    await ctx.dialog.update(titles=chosen)
+    ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, form[0]), replace=True)
+
+
+async def step_button(ctx: Ctx, pressed: AssessStep) -> None:
+    """Done with the titles; submit."""
+    form = await _open_form(ctx)
+    state = ctx.dialog.state
+    if form is None or state is None:
+        await stale_button(ctx)
+        return
+    registration, campaign = form
+    results = _results(ctx.dialog.data, len(registration.pledges))
+    if pressed.action == "done" and state.step == TITLES:
+        if not ctx.dialog.data.get("titles"):
+            ctx.say(ctx.t("problem.titles_none"))
+            return
+        if await _keep_draft(ctx, registration, results):
+            await ctx.dialog.advance(CONFIRM)
+            await prompt(ctx)
+    elif pressed.action == "submit" and state.step == CONFIRM:
+        unit = await _holder_unit(ctx, registration)
+        assert unit is not None
+        problem = await domain.submit(
+            ctx.repos,
+            registration,
+            unit,
+            campaign,
+            results,
+            list(ctx.dialog.data.get("titles", [])),
+            ctx.who.actor,
+            ctx.now,
+            ctx.today,
+        )
+        await ctx.dialog.finish()
+        ctx.say(problem_text(ctx, problem) if problem else ctx.t("assess.submitted", title=campaign.title))
+    else:
+        await stale_button(ctx)
+
+
+async def on_cancel(ctx: Ctx) -> None:
+    """Cancel keeps the answers given: /tudanhgia goes on from there."""
+    ctx.say(ctx.t("assess.kept"), remove_keyboard=True)
+
+
+ASSESS_FLOW = Flow(
+    FLOW,
+    prompt,
+    on_text,
+    on_cancel=on_cancel,
+    buttons_only=frozenset({TITLES, CONFIRM, *(_step(PLEDGE, i) for i in range(MAX_PLEDGES))}),
+)

@@ -1,0 +1,107 @@
+"""The year-end evaluation's starting points for tests: more members in Điện lực, their registrations, a
+recognised initiative, and the evaluation opened, all stored directly (the chat flows are what tests drive).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from bot.domain.campaigns import launch
+from bot.domain.evaluation import open_evaluation
+from bot.domain.registrations import register_member
+from bot.domain.roster import import_members
+from bot.domain.vn.textkeys import search_key
+from bot.engine.access import Identity
+from handlers.campaign_views import announcement
+from messages import LANGUAGES
+from messages.formatting import VIETNAM
+from storage.database import Store
+from storage.records import Account, Campaign, Pledge
+from tests.helpers.campaigns import stored_draft
+from tests.helpers.roster import NOW
+
+# Điện lực Hà Quảng's members beside Mai (DV001): enough for a 15 % cap to matter.
+EXTRA_MEMBERS = "member_code,full_name,phone,unit_code\n" + "".join(
+    f"DL{n:02d},Đoàn viên Điện lực {n:02d},,CDCS-DL\n" for n in range(1, 8)
+)
+PLEDGES = (Pledge("Sáng kiến cải tiến", "sáng kiến", "1"), Pledge("Ngày công", "ngày", "250"))
+OPENS = date(2026, 3, 20)
+
+
+async def more_members(store: Store, folder: Path) -> None:
+    """Seven more members in CDCS-DL (DL01..DL07), without phones."""
+    path = folder / "extra_members.csv"
+    path.write_text(EXTRA_MEMBERS, encoding="utf-8")
+    await import_members(store, path, actor="test", now=NOW)
+
+
+async def campaign_with_registrations(
+    store: Store, codes: list[str], titles: list[str], opens: date = OPENS
+) -> Campaign:
+    """TCN-2026 launched, the members ``codes`` registered for ``titles`` with two pledges each, and its
+    evaluation opening on ``opens``."""
+    draft = await stored_draft(store)
+    async with store.begin() as repos:
+        owner = await repos.units.get(draft.unit_id)
+        assert owner is not None
+        words = announcement(draft, owner, LANGUAGES, NOW.date())
+        result = await launch(repos, None, draft, words, default_language="vi", now=NOW, today=NOW.date())
+        assert not hasattr(result, "code"), result
+        campaign = await repos.campaigns.get(draft.id)
+        assert campaign is not None
+        for code in codes:
+            member = await repos.members.by_code(code)
+            assert member is not None
+            unit = await repos.units.get(member.unit_id)
+            assert unit is not None
+            problem = await register_member(
+                repos,
+                member,
+                unit,
+                campaign,
+                titles=titles,
+                pledges=list(PLEDGES),
+                initiative_title="Cải tiến quy trình" if "emulation_fighter" in titles else None,
+                actor="test",
+                now=NOW,
+                today=NOW.date(),
+            )
+            assert problem is None, problem
+        problem = await open_evaluation(repos, None, campaign, opens, VIETNAM, NOW, NOW.date())
+        assert problem is None, problem
+        found = await repos.campaigns.get(campaign.id)
+    assert found is not None
+    return found
+
+
+def officer_of(*units: object) -> Identity:
+    """An officer identity leading these units, with no roster entry."""
+    account = Account(1, "memory", "9999", "9999", "Cán bộ", None, "vi", True)
+    return Identity(account, None, None, tuple(units), False)  # type: ignore[arg-type]
+
+
+async def recognised_initiative(store: Store, member_code: str, campaign: Campaign, now: datetime) -> None:
+    """A recognised initiative of the member in the campaign, as the council's review would leave it."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        assert member is not None
+        initiative_id = await repos.initiatives.create_draft(
+            author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign.id, now=now
+        )
+        title = f"Sáng kiến của {member_code}"
+        await repos.initiatives.update_fields(
+            initiative_id, {"title": title, "title_key": search_key(title)}, now
+        )
+        for to_status in ("submitted", "valid", "recognised"):
+            current = await repos.initiatives.get(initiative_id)
+            assert current is not None
+            await repos.initiatives.move(
+                initiative_id,
+                version=current.version,
+                from_statuses=(current.status,),
+                to_status=to_status,
+                actor="test",
+                note="",
+                now=now - timedelta(minutes=1),
+            )

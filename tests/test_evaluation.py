@@ -1,0 +1,295 @@
+"""The year-end evaluation in chat: the officer sets the evaluation's day, members are reminded, a member
+self-assesses (the draft outliving a restart and a cancel), the base union's officer evaluates with the
+meeting's vote and the member is told; caps, a missing initiative, a vote above those present, a unit out
+of reach and a stale card are refused with a precise message and change nothing.
+
+The conversations run on every channel (``people``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.domain import evaluation
+from bot.domain.officers import grant_officer
+from bot.domain.registrations import register_collective
+from bot.domain.titles import parse_caps
+from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
+from bot.engine.clock import ManualClock
+from messages import plain, text
+from messages.formatting import VIETNAM
+from storage.database import Store
+from storage.records import TitleResult
+from tests.conftest import People
+from tests.helpers.campaigns import campaign_running
+from tests.helpers.choices import body, choices
+from tests.helpers.evaluation import (
+    OPENS,
+    PLEDGES,
+    campaign_with_registrations,
+    more_members,
+    officer_of,
+    recognised_initiative,
+)
+from tests.helpers.flows import linked
+from tests.helpers.forged import forge
+from tests.helpers.roster import HOA, HUNG, MAI, NOW
+
+
+def said(key: str, **params: object) -> str:
+    """The Vietnamese text of ``key`` with these values, as the chat shows it."""
+    return plain(text("vi", key, **params))
+
+
+def at_local(day: int, month: int, hour: int) -> datetime:
+    """A moment in 2026, Vietnam time, as UTC."""
+    return datetime(2026, month, day, hour, tzinfo=VIETNAM).astimezone(UTC)
+
+
+async def results_of(store: Store, member_code: str, campaign_code: str) -> list[TitleResult]:
+    """The evaluation's decisions on the member in the campaign, in the order they were made."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        campaign = await repos.campaigns.by_code(campaign_code)
+        assert member is not None and campaign is not None
+        found = await repos.evaluation.results(campaign.id, [member.unit_id])
+    return [result for result in found if result.member_id == member.id]
+
+
+@pytest.mark.telegram
+async def test_registration_self_assessment_evaluation_and_the_members_notice(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(people)  # LDG-2026 of LDLD-HQ; Mai is in Điện lực, below it
+    await mai.send("/dangky LDG-2026")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.send("Sáng kiến cải tiến; sáng kiến; 2\nNgày công; ngày; 250")
+    await mai.press("Xác nhận đăng ký")
+    # The officer sets the evaluation's day; before it, a member cannot self-assess yet.
+    await hung.send("/binhxet LDG-2026")
+    assert body(hung.last) == said("evaluate.not_set_owner", title="Lao động giỏi, lao động sáng tạo 2026")
+    await hung.press("Đặt ngày bình xét")
+    await hung.send("20/3")
+    assert "20/03/2026" in hung.last_text
+    await mai.send("/tudanhgia")
+    assert mai.last_text == said("assess.none")
+    # Reminders at 08:00 7, 3 and 1 days before, and on the day, with the button to self-assess.
+    for day in (13, 17, 19, 20):
+        clock.current = at_local(day, 3, 8)
+        await mai.runtime.reminders.tick()
+        await mai.runtime.outbox.wait_idle()
+    reminders = [m for m in mai.messages if "🗳" in m.plain_text and "bình xét" in m.plain_text]
+    assert len(reminders) == 4 and "Còn 7 ngày" in reminders[0].plain_text
+    assert "Hôm nay (20/03/2026)" in reminders[-1].plain_text
+    assert not [m for m in hung.messages if m.plain_text.startswith("🗳")]  # not registered: not reminded
+    await mai.press("Tự đánh giá")
+    assert "Chỉ tiêu 1/2" in body(mai.last) and "Sáng kiến cải tiến" in body(mai.last)
+    await mai.press("Đạt")
+    await mai.send("nhiều")
+    assert body(mai.last) == said("parse.quantity.format", text="nhiều")
+    await mai.send("3")
+    assert "Chỉ tiêu 2/2" in body(mai.last)
+    # The answers so far outlive a restart, and a cancel: /tudanhgia goes on from the second target.
+    await people.restart()
+    await mai.send("/huy")
+    assert mai.last_text == said("assess.kept")
+    await mai.send("/tudanhgia")
+    assert "Tiếp tục tự đánh giá" in mai.messages[-2].plain_text and "Chỉ tiêu 2/2" in body(mai.last)
+    await mai.press("Chưa đạt")
+    await mai.send("240")
+    await mai.press("Xong")
+    summary = body(mai.last)
+    assert "✅ Sáng kiến cải tiến: 3/2 sáng kiến" in summary and "❌ Ngày công: 240/250 ngày" in summary
+    await mai.press("Gửi tự đánh giá")
+    assert mai.last_text == said("assess.submitted", title="Lao động giỏi, lao động sáng tạo 2026")
+    # The officer's evaluation: the list, the card with the self-assessment, the vote and the note.
+    await hung.send("/binhxet LDG-2026")
+    assert "Lao động giỏi: 1 đề nghị, đã xét 0, đạt 0" in body(hung.last)
+    await hung.press("Lao động giỏi")
+    await hung.press("Hoàng Thị Mai")
+    assert "✅ Sáng kiến cải tiến: 3/2 sáng kiến" in body(hung.last)
+    await hung.press("Đạt")
+    await hung.send("21/20")
+    assert body(hung.last) == said("problem.vote_above_present", agreed=21, present=20)
+    await hung.send("18/20")
+    await hung.send("Hoàn thành xuất sắc nhiệm vụ")
+    assert said("evaluate.done_reached", title="Lao động giỏi") in "\n".join(
+        m.plain_text for m in hung.messages[-2:]
+    )
+    assert "Hoàng Thị Mai (Công đoàn cơ sở Điện lực Hà Quảng): ✅ đạt (18/20 đồng ý)" in body(hung.last)
+    notice = mai.last_text
+    assert "Lao động giỏi" in notice and "18/20" in notice and "Hoàn thành xuất sắc nhiệm vụ" in notice
+    [result] = await results_of(store, "DV001", "LDG-2026")
+    assert (result.title, result.reached, result.votes_agreed, result.votes_present) == (
+        "good_worker",
+        True,
+        18,
+        20,
+    )
+    assert (
+        result.note == "Hoàn thành xuất sắc nhiệm vụ"
+        and result.decided_by == f"{people.channel}:{hung.user_id}"
+    )
+
+
+async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
+    people: People, store: Store, clock: ManualClock, tmp_path: Path
+) -> None:
+    await more_members(store, tmp_path)
+    codes = ["DV001", *(f"DL{n:02d}" for n in range(1, 7))]
+    campaign = await campaign_with_registrations(store, codes, ["advanced_worker", "emulation_fighter"])
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    hung = await linked(people, HUNG)
+    # Six Lao động tiên tiến already decided: 15 % of six is none.
+    async with store.begin() as repos:
+        hq = await repos.units.by_code("LDLD-HQ")
+        for code in codes[:6]:
+            member = await repos.members.by_code(code)
+            assert member is not None
+            registration = await repos.registrations.of_member(campaign.id, member.id)
+            assert registration is not None
+            problem = await evaluation.decide(
+                repos,
+                officer_of(hq),
+                campaign,
+                registration,
+                "advanced_worker",
+                reached=True,
+                vote=evaluation.Vote(9, 10),
+                note="",
+                version=0,
+                caps=parse_caps("emulation_fighter:15:advanced_worker"),
+                now=clock.now(),
+                today=OPENS,
+            )
+            assert problem is None
+    await hung.send("/binhxet TCN-2026")
+    assert "Chiến sĩ thi đua cơ sở: 7 đề nghị, đã xét 0, đạt 0" in body(hung.last)
+    assert "không quá 15%" in body(hung.last)
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    assert said("evaluate.no_initiative") in body(hung.last)
+    await hung.press("Đạt")
+    assert hung.last_text == said("problem.needs_initiative")
+    await recognised_initiative(store, "DV001", campaign, clock.now())
+    await hung.press("Danh sách")
+    await hung.press("Hoàng Thị Mai")
+    assert "Sáng kiến của DV001" in body(hung.last)
+    await hung.press("Đạt")
+    refused = said(
+        "problem.cap_exceeded",
+        title="Chiến sĩ thi đua cơ sở",
+        percent=15,
+        of_title="Lao động tiên tiến",
+        base=6,
+        allowed=0,
+    )
+    assert hung.last_text == refused
+    # "Not reached" is always possible; a second decision on the same title is refused.
+    await hung.press("Không đạt")
+    await hung.send("6/10")
+    await hung.press("Bỏ qua")
+    assert [(r.title, r.reached) for r in await results_of(store, "DV001", "TCN-2026")] == [
+        ("advanced_worker", True),
+        ("emulation_fighter", False),
+    ]
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+        assert registration is not None
+    await forge(hung, EvalCandidate(registration.id, "emulation_fighter").pack())  # an old list's button
+    assert "Chiến sĩ thi đua cơ sở" in body(hung.last)
+    assert not [label for label in choices(hung.last) if "Không đạt" in label]
+    await forge(hung, EvalDecide(registration.id, ALL_TITLES.index("emulation_fighter"), "y", 0).pack())
+    assert hung.last_text == said("problem.already_decided")
+
+
+async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    await grant_officer(store, "CDCS-THPT", member_code="DV003", actor="test", now=clock.now())
+    hoa = await linked(people, HOA)  # leads Trường THPT, not Điện lực
+    hung = await linked(people, HUNG)
+    mai = await linked(people, MAI)
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+        assert registration is not None
+    await hoa.send("/binhxet TCN-2026")
+    assert hoa.last_text == said("problem.campaign_out_of_reach", code="TCN-2026")
+    index = ALL_TITLES.index("advanced_worker")
+    for payload in (
+        EvalCandidate(registration.id, "advanced_worker"),
+        EvalDecide(registration.id, index, "y", 0),
+    ):
+        await forge(hoa, payload.pack())
+        assert hoa.last_text == said(
+            "problem.evaluation_out_of_scope", unit="Công đoàn cơ sở Điện lực Hà Quảng"
+        )
+    # Hùng draws Mai's card; Mai then submits her self-assessment: the old card's decision is refused.
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Lao động tiên tiến")
+    await hung.press("Hoàng Thị Mai")
+    assert said("evaluate.no_assessment") in body(hung.last)
+    await mai.send("/tudanhgia")
+    for answer in ("Đạt", "1", "Đạt", "260"):
+        await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
+    await mai.press("Xong")
+    await mai.press("Gửi tự đánh giá")
+    await hung.press("Đạt")
+    assert said("problem.candidate_changed") in hung.messages[-2].plain_text
+    assert "✅ Ngày công: 260/250 ngày" in body(hung.last)  # the card drawn again, as it is now
+    assert await results_of(store, "DV001", "TCN-2026") == []
+    async with store.begin() as repos:
+        actions = [action for _, action, _, _ in await repos.audit.recent(20)]
+    assert "evaluation.decide" not in actions and "assessment.submit" in actions
+
+
+async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, [], ["advanced_worker"])
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        problem = await register_collective(
+            repos,
+            officer_of(dl),
+            dl,
+            campaign,
+            titles=["excellent_collective"],
+            pledges=list(PLEDGES),
+            now=NOW,
+            today=NOW.date(),
+        )
+        assert problem is None
+    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    mai = await linked(people, MAI)  # leads Điện lực, and has no registration of her own
+    hung = await linked(people, HUNG)
+    await mai.send("/tudanhgia")
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in mai.messages[-2].plain_text
+    for answer in ("Đạt", "3", "Đạt", "255"):
+        await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
+    await mai.press("Xong")
+    await mai.press("Gửi tự đánh giá")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Tập thể lao động xuất sắc")
+    await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
+    assert "✅ Ngày công: 255/250 ngày" in body(hung.last)
+    await hung.press("Đạt")
+    await hung.send("15/15")
+    await hung.press("Bỏ qua")
+    assert "Điện lực Hà Quảng" in mai.last_text and "Tập thể lao động xuất sắc" in mai.last_text
+    async with store.begin() as repos:
+        [result] = await repos.evaluation.results(campaign.id, [dl.id])
+        counted = await evaluation.titles_reached(repos, [campaign])
+    assert (result.member_id, result.unit_id, result.reached) == (None, dl.id, True)
+    assert counted == [evaluation.ReachedCount(dl.id, "excellent_collective", 0, 1)]
