@@ -36,14 +36,9 @@ CAPTION_LIMIT = 1024
 Report = Literal["stats", "export", "report"]
 
 
-async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
-    """The campaign named in the command (or the only one running), with the officer's scope in it."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None:  # another unit's campaign is answered exactly like none at all
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-        return found
+async def campaigns_in_view(ctx: Ctx) -> list[Campaign]:
+    """The launched and closed campaigns of the officer's units, and those launched above that concern them
+    too."""
     running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
     for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
         running += [
@@ -53,6 +48,18 @@ async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
             )
             if c not in running
         ]
+    return running
+
+
+async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
+    """The campaign named in the command (or the only one running), with the officer's scope in it."""
+    if ctx.event.args:
+        code = ctx.event.args[0]
+        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
+        if found is None:  # another unit's campaign is answered exactly like none at all
+            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
+        return found
+    running = await campaigns_in_view(ctx)
     if not running:
         ctx.say(ctx.t("insights.no_campaign"))
         return None
