@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.domain import commendations as domain
 from bot.domain.problems import Problem
-from bot.domain.records import Campaign, CommendationRow, HistoryEntry
+from bot.domain.records import Campaign, HistoryEntry
 from bot.engine.access import campaign_scope, proposal_in_charge
 from bot.engine.buttons import (
     CommendCampaign,
@@ -26,7 +26,7 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.insights import campaigns_in_view
+from handlers.insights import campaigns_in_view, commended_name
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
 
@@ -45,15 +45,6 @@ def _problem(ctx: Ctx, problem: Problem) -> Html:
     if "level" in params:
         params["level"] = ctx.t(f"commendation.level_{params['level']}")
     return problem_text(ctx, Problem(problem.subject, problem.code, params))
-
-
-def _row_name(language: str, row: CommendationRow) -> str:
-    """Who or what a stored proposal is for: the member, the collective, or the initiative and its author."""
-    if row.initiative_title is not None:
-        return str(
-            text(language, "commendation.initiative_name", title=row.initiative_title, author=row.full_name)
-        )
-    return row.full_name or row.unit_name
 
 
 def _candidate_name(language: str, candidate: domain.Candidate) -> str:
@@ -346,7 +337,7 @@ async def _show(ctx: Ctx, proposal_id: int, waiting: int) -> None:
             form=ctx.t(f"commendation.form_{row.form}"),
             level=ctx.t(f"commendation.level_{row.level}"),
             kind=ctx.t(f"commendation.kind_{row.kind}"),
-            name=_row_name(ctx.lang, row),
+            name=commended_name(ctx.lang, row),
             unit=row.unit_name,
             campaign=campaign.title if campaign else "?",
             year=proposal.year,
@@ -424,7 +415,7 @@ async def _apply(ctx: Ctx, proposal_id: int, action: str, version: int, *, note:
         ctx.say(_problem(ctx, result))
         return
     form = Localized(lambda language: text(language, f"commendation.form_{row.form}"))
-    name = Localized(lambda language: _row_name(language, row))
+    name = Localized(lambda language: commended_name(language, row))
     ctx.say(ctx.t(f"commendation.done_{action}", form=form(ctx.lang), name=name(ctx.lang)))
     campaign = await ctx.repos.campaigns.get(proposal.campaign_id)
     params: dict[str, object] = {

@@ -392,6 +392,7 @@ class CommendationRow:
     form: str
     level: str
     granting_unit_name: str
+    year: int
     achievements: str
     status: str
     note: str

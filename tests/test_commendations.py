@@ -10,6 +10,9 @@ province (LDLD-CB), both granted by account; Hùng leads the district LDLD-HQ, M
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from bot.domain.commendations import forms, granting_unit
@@ -18,8 +21,8 @@ from bot.engine.config import ConfigError, load_settings
 from messages import plain, text
 from storage.database import Store
 from tests.conftest import People
-from tests.helpers.campaigns import campaign_running
-from tests.helpers.choices import body, choices
+from tests.helpers.campaigns import TITLE, campaign_running
+from tests.helpers.choices import body, choices, file_content
 from tests.helpers.flows import Person, grant_by_account
 from tests.helpers.forged import forge
 
@@ -238,3 +241,98 @@ async def test_a_forms_level_names_the_unit_that_many_steps_above_the_base_union
 def test_a_commendation_form_unnamed_or_at_an_unknown_level_stops_start_up(value: str, reason: str) -> None:
     with pytest.raises(ConfigError, match="THIDUA_COMMENDATION_FORMS: " + reason):
         load_settings(_env_file=None, commendation_forms=value)
+
+
+@pytest.mark.telegram
+async def test_the_years_commendations_in_the_written_report_and_the_workbook(
+    people: People, store: Store, channel_kind: str
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, hai = them["hung"], them["hai"]
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")
+    await hai.send("/khenthuong")
+    await hai.press("Trả lại")
+    await hai.send(RETURNED_WHY)
+
+    await hai.send("/tongket LDG-2026")
+    report = body(hai.last)
+    district = said(
+        "report.commend_form",
+        form=form("district_certificate"),
+        level=said("commendation.level_district"),
+        proposed=1,
+        granted=1,
+        collectives=0,
+        individuals=1,
+        initiatives=0,
+        returned=0,
+        waiting=0,
+    )
+    province = said(
+        "report.commend_form",
+        form=form("province_merit"),
+        level=said("commendation.level_province"),
+        proposed=1,
+        granted=0,
+        collectives=0,
+        individuals=0,
+        initiatives=0,
+        returned=1,
+        waiting=0,
+    )
+    assert district in report and province in report
+    assert report.index(district) < report.index(province)  # in the configured order of the forms
+    commend = said(
+        "report.commend_line",
+        form=form("district_certificate"),
+        name="Hoàng Thị Mai",
+        unit=DIEN_LUC,
+        achievements=ACHIEVED,
+    )
+    assert said("report.commend_list") in report and commend.removeprefix("• ") in report
+    assert COLLECTIVE_ACHIEVED not in report  # returned: not among those to commend
+    if channel_kind == "memory-menus":
+        return  # no files on this channel, so no workbook
+    await hai.send("/baocao LDG-2026")
+    workbook = file_content(hai.last)
+    assert workbook is not None
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    figures = [
+        [cell.value for cell in row] for row in book[text("vi", "export.sheet_commendations")].iter_rows()
+    ]
+    assert figures[1] == [
+        form("district_certificate"),
+        said("commendation.level_district"),
+        1,
+        1,
+        0,
+        1,
+        0,
+        0,
+        0,
+    ]
+    assert figures[2] == [form("province_merit"), said("commendation.level_province"), 1, 0, 0, 0, 0, 1, 0]
+    assert figures[3][0] == text("vi", "export.total") and figures[3][2:] == [2, 1, 0, 1, 0, 1, 0]
+    sent = [[cell.value for cell in row] for row in book[text("vi", "export.sheet_proposals")].iter_rows()]
+    # By unit, the collective before its members.
+    assert [(row[3], row[8]) for row in sent[1:]] == [
+        (DIEN_LUC, COLLECTIVE_ACHIEVED),
+        ("Hoàng Thị Mai", ACHIEVED),
+    ]
+    assert sent[1][10] == RETURNED_WHY and sent[2][10] is None
+    certificates = [
+        [cell.value for cell in row] for row in book[text("vi", "export.sheet_certificates")].iter_rows()
+    ]
+    assert certificates == [
+        [
+            text("vi", "export.commended_name"),
+            text("vi", "export.unit"),
+            text("vi", "export.form"),
+            text("vi", "export.initiative"),
+            text("vi", "export.granting_unit"),
+            text("vi", "export.campaign"),
+            text("vi", "export.year"),
+        ],
+        ["Hoàng Thị Mai", DIEN_LUC, form("district_certificate"), None, HA_QUANG, TITLE, 2026],
+    ]

@@ -59,6 +59,7 @@ def rows_query(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
             proposals.c.form,
             proposals.c.level,
             _granting.c.name,
+            proposals.c.year,
             proposals.c.achievements,
             proposals.c.status,
             proposals.c.note,
