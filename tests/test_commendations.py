@@ -25,6 +25,8 @@ from tests.helpers.campaigns import TITLE, campaign_running
 from tests.helpers.choices import body, choices, file_content
 from tests.helpers.flows import Person, grant_by_account
 from tests.helpers.forged import forge
+from tests.test_initiatives import TITLE as INITIATIVE
+from tests.test_review_council import submitted_and_valid
 
 LAN, HAI = 780, 781
 DIEN_LUC = "Công đoàn cơ sở Điện lực Hà Quảng"
@@ -336,3 +338,42 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
         ],
         ["Hoàng Thị Mai", DIEN_LUC, form("district_certificate"), None, HA_QUANG, TITLE, 2026],
     ]
+
+
+async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one_under_review_is_refused(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)
+    await submitted_and_valid(hung, mai)
+    await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(LAN))
+    lan = people(LAN, "Lan", "Cán bộ")
+    await lan.send("/denghi")
+    await lan.press("Sáng kiến")
+    assert body(lan.last) == said("commendation.none_initiative")  # valid, not yet recognised
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        [initiative] = await repos.initiatives.of_member(member.id)
+    await forge(lan, b.CommendCandidate(initiative.id).pack())
+    assert body(lan.last) == said("problem.initiative_not_recognised", title=INITIATIVE)
+    await hung.send("/duyet")
+    await hung.press("Chấm điểm")
+    for point in ("8", "7", "9"):
+        await hung.press(point)
+    await hung.press("Công nhận")
+    await hung.press("Bỏ qua")
+
+    await lan.send("/denghi")
+    await lan.press("Sáng kiến")
+    await lan.press(INITIATIVE)
+    await lan.press(form("district_certificate"))
+    await lan.send("Làm lợi 80 triệu đồng mỗi năm")
+    name = said("commendation.initiative_name", title=INITIATIVE, author="Hoàng Thị Mai")
+    assert body(lan.last) == said(
+        "commendation.proposed", form=form("district_certificate"), name=name, unit=HA_QUANG
+    )
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")
+    notice = {"form": form("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
+    assert body(mai.last) == said("commendation.member_approved_notice", **notice)
+    assert await proposals(store) == [("initiative", "district_certificate", "approved", "")]
