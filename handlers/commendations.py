@@ -220,17 +220,20 @@ async def _take_candidate(ctx: Ctx, subject: int) -> None:
 
 async def form_button(ctx: Ctx, pressed: CommendForm) -> None:
     """A form pressed, with the unit it would go to: refused at once, the dialog staying at this step, where
-    no unit grants it above the candidate or the unit is not of the form's level."""
+    no unit grants it above the candidate, the unit is not of the form's level, or the candidate already has
+    a proposal for it waiting or approved."""
     state = ctx.dialog.state
     if state is None or state.flow != PROPOSE_FLOW or state.step != FORM:
         await stale_button(ctx)
         return
     candidate = await _candidate(ctx)
-    if isinstance(candidate, Problem):
-        ctx.say(_problem(ctx, candidate))
+    campaign = await ctx.repos.campaigns.get(int(state.data["campaign_id"]))
+    if isinstance(candidate, Problem) or campaign is None:
+        await ctx.dialog.finish()
+        await stale_button(ctx)
         return
-    refusal = await domain.addressee_refusal(
-        ctx.repos, ctx.settings, candidate, pressed.form, pressed.granting
+    refusal = await domain.form_refusal(
+        ctx.repos, ctx.settings, campaign, candidate, pressed.form, pressed.granting
     )
     if refusal is not None:
         ctx.say(_problem(ctx, refusal))

@@ -119,8 +119,7 @@ async def year_with_proposals(people: People, store: Store) -> dict[str, Person]
     await lan.send("/denghi")
     await lan.press("Cá nhân")
     await lan.send("dv001")  # a member may be named by code
-    await lan.press(form("district_certificate"))
-    await lan.send(ACHIEVED)
+    await lan.press(form("district_certificate"))  # refused before the achievements are asked for
     assert body(lan.last) == said("problem.already_proposed", form=form("district_certificate"))
     await lan.send("/huy")
     return {"hung": hung, "mai": mai, "lan": lan, "hai": hai}

@@ -120,6 +120,25 @@ async def addressee_refusal(
     return None
 
 
+async def form_refusal(
+    repos: Repos,
+    settings: Settings,
+    campaign: Campaign,
+    candidate: Candidate,
+    form_code: str,
+    granting_unit_id: int,
+) -> Problem | None:
+    """Why the candidate cannot be proposed for the form to ``granting_unit_id`` (``addressee_refusal``), or
+    cannot again: a proposal for the form in the campaign is already waiting or approved. Checked when the
+    form is chosen, before the achievements are asked for, and again when the proposal is made."""
+    refusal = await addressee_refusal(repos, settings, candidate, form_code, granting_unit_id)
+    if refusal is None and await repos.commendations.standing(
+        campaign.id, form_code, candidate.kind, *candidate.key
+    ):
+        return Problem("commendation", "already_proposed", {"form": form_code})
+    return refusal
+
+
 async def propose(
     repos: Repos,
     who: Identity,
@@ -141,14 +160,12 @@ async def propose(
         return Problem("commendation", "candidate_out_of_scope")
     if campaign.status not in PROPOSING:
         return Problem("commendation", "campaign_not_running", {"title": campaign.title})
-    refusal = await addressee_refusal(repos, settings, candidate, form_code, granting_unit_id)
+    refusal = await form_refusal(repos, settings, campaign, candidate, form_code, granting_unit_id)
     if form is None or refusal is not None:
         return refusal or Problem("commendation", "form_unknown")
     low, high = ACHIEVEMENTS_LENGTH
     if not low <= len(achievements.strip()) <= high:
         return Problem("achievements", "text_length", {"low": low, "high": high})
-    if await repos.commendations.standing(campaign.id, form.code, candidate.kind, *candidate.key):
-        return Problem("commendation", "already_proposed", {"form": form.code})
     values = {
         "campaign_id": campaign.id,
         "year": campaign.ends_on.year,
