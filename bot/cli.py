@@ -24,7 +24,14 @@ from typing import Generic, TypeVar
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
-from bot.domain.insight_queries import campaign_figures, export_data, recognised_initiatives
+from bot.domain.commendations import forms
+from bot.domain.insight_queries import (
+    campaign_figures,
+    commendation_figures,
+    commended,
+    export_data,
+    recognised_initiatives,
+)
 from bot.domain.insights import ExportData
 from bot.domain.linking import issue_codes
 from bot.domain.officers import GrantError, grant_officer
@@ -247,8 +254,16 @@ async def _workbook(
 
     figures = await campaign_figures(repos, campaign, owner, now, settings.zone)
     today = now.astimezone(settings.zone).date()
+    configured = [form.code for form in forms(settings)]
+    granted = (
+        await commendation_figures(repos, campaign, owner, configured),
+        await commended(repos, campaign, owner),
+    )
     lines = await recognised_initiatives(
-        repos, campaign, owner, partial(report_lines, settings.language, figures, today=today)
+        repos,
+        campaign,
+        owner,
+        partial(report_lines, settings.language, figures, today=today, commendations=granted),
     )
 
     def write(data: ExportData) -> tuple[bytes, int, int]:
@@ -260,7 +275,7 @@ async def _workbook(
             initiatives.n,
         )
 
-    return await export_data(repos, campaign, figures, [owner.path], now, write)
+    return await export_data(repos, campaign, figures, [owner.path], now, write, forms=configured)
 
 
 class _Tally(Generic[T]):

@@ -19,8 +19,22 @@ from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.domain.insight_queries import campaign_figures, export_data, recognised_initiatives
-from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures
+from bot.domain.commendations import forms
+from bot.domain.insight_queries import (
+    campaign_figures,
+    commendation_figures,
+    commended,
+    export_data,
+    recognised_initiatives,
+)
+from bot.domain.insights import (
+    CampaignFigures,
+    CommendationRow,
+    ExportData,
+    FormFigures,
+    InitiativeRow,
+    UnitFigures,
+)
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
@@ -36,14 +50,9 @@ CAPTION_LIMIT = 1024
 Report = Literal["stats", "export", "report"]
 
 
-async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
-    """The campaign named in the command (or the only one running), with the officer's scope in it."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None:  # another unit's campaign is answered exactly like none at all
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-        return found
+async def campaigns_in_view(ctx: Ctx) -> list[Campaign]:
+    """The launched and closed campaigns of the officer's units, and those launched above that concern them
+    too."""
     running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
     for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
         running += [
@@ -53,6 +62,18 @@ async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
             )
             if c not in running
         ]
+    return running
+
+
+async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
+    """The campaign named in the command (or the only one running), with the officer's scope in it."""
+    if ctx.event.args:
+        code = ctx.event.args[0]
+        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
+        if found is None:  # another unit's campaign is answered exactly like none at all
+            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
+        return found
+    running = await campaigns_in_view(ctx)
     if not running:
         ctx.say(ctx.t("insights.no_campaign"))
         return None
@@ -212,12 +233,64 @@ def _authors(row: InitiativeRow) -> str:
     return ", ".join([row.author_name, *(name for name, _ in row.coauthors)])
 
 
+def commendation_lines(
+    language: str, commendations: list[FormFigures], approved: list[CommendationRow]
+) -> list[Html]:
+    """The year's commendations as the articles count them: per form and level, proposed and granted (so many
+    collectives, individuals, initiatives), returned and waiting; then those to commend, with achievements."""
+    number = partial(formatting.number, language=language)
+    lines = [text(language, "report.commend_head")]
+    lines += [
+        text(
+            language,
+            "report.commend_form",
+            form=text(language, f"commendation.form_{f.form}"),
+            level=text(language, f"commendation.level_{f.level}"),
+            proposed=number(f.proposed),
+            granted=number(f.granted),
+            collectives=number(f.collectives),
+            individuals=number(f.individuals),
+            initiatives=number(f.initiatives),
+            returned=number(f.returned),
+            waiting=number(f.waiting),
+        )
+        for f in commendations
+    ] or [text(language, "report.commend_none")]
+    if approved:
+        lines.append(text(language, "report.commend_list"))
+        lines += [
+            text(
+                language,
+                "report.commend_line",
+                form=text(language, f"commendation.form_{row.form}"),
+                name=commended_name(language, row),
+                unit=row.unit_name,
+                achievements=row.achievements,
+            )
+            for row in approved
+        ]
+    return [Html("\n".join(lines))]
+
+
+def commended_name(language: str, row: CommendationRow) -> str:
+    """Who or what a proposal is for: the member, the collective, or the initiative and its author."""
+    if row.initiative_title is not None:
+        return plain(
+            text(language, "commendation.initiative_name", title=row.initiative_title, author=row.full_name)
+        )
+    return row.full_name or row.unit_name
+
+
 def report_lines(
-    language: str, figures: CampaignFigures, recognised: Iterable[InitiativeRow], today: date
+    language: str,
+    figures: CampaignFigures,
+    recognised: Iterable[InitiativeRow],
+    today: date,
+    commendations: tuple[list[FormFigures], list[CommendationRow]] = ([], []),
 ) -> list[str]:
     """The interim or final review summary as plain text for a written report: counts, percentages against
     targets, who to commend among the ``recognised`` initiatives (co-authors named with the author), which
-    are walked once, as they come."""
+    are walked once, as they come, and the ``commendations`` proposed and granted, with those to commend."""
     campaign = figures.campaign
     final = today > campaign.ends_on
     value, authors, top = 0, Counter[str](), None
@@ -255,6 +328,7 @@ def report_lines(
     by_initiatives = sorted((f for f in figures.children if f.recognised), key=lambda f: -f.recognised)[:TOP]
     if by_initiatives:
         lines.append(text(language, "report.commend_units", units=_unit_names(by_initiatives)))
+    lines += commendation_lines(language, *commendations)
     return [_without_symbols(plain(line)) for line in lines]
 
 
@@ -269,16 +343,24 @@ class _Asked:
     zone: ZoneInfo
     language: str
     today: date
+    forms: list[str]  # the commendation forms configured, in their order
 
     @staticmethod
     def of(ctx: Ctx, campaign: Campaign, scope: Unit) -> _Asked:
         """The report ``ctx``'s officer asked for."""
-        return _Asked(campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone, ctx.lang, ctx.today)
+        configured = [form.code for form in forms(ctx.settings)]
+        return _Asked(
+            campaign, scope, ctx.who.led_paths, ctx.now, ctx.settings.zone, ctx.lang, ctx.today, configured
+        )
 
     async def report(self, repos: ApartRepos, scope: Unit) -> tuple[CampaignFigures, list[str]]:
         """Read apart: the figures of ``scope`` and its written report."""
         figures = await campaign_figures(repos, self.campaign, scope, self.now, self.zone)
-        lines = partial(report_lines, self.language, figures, today=self.today)
+        granted = (
+            await commendation_figures(repos, self.campaign, scope, self.forms),
+            await commended(repos, self.campaign, scope),
+        )
+        lines = partial(report_lines, self.language, figures, today=self.today, commendations=granted)
         return figures, await recognised_initiatives(repos, self.campaign, scope, lines)
 
     async def lines(self, repos: ApartRepos) -> list[str]:
@@ -291,7 +373,9 @@ class _Asked:
         figures."""
         figures, lines = await self.report(repos, scope)
         write = partial(_build_workbook, language=self.language, zone=self.zone, lines=lines)
-        content = await export_data(repos, self.campaign, figures, self.phone_paths, self.now, write)
+        content = await export_data(
+            repos, self.campaign, figures, self.phone_paths, self.now, write, forms=self.forms
+        )
         return content, figures
 
     async def workbooks(self, repos: ApartRepos, split_over: int | None) -> _Workbooks:

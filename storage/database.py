@@ -35,6 +35,7 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
+from storage.repos.commendations import CommendationRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.dialogs import DialogRepo
 from storage.repos.evaluation import EvaluationRepo
@@ -62,7 +63,7 @@ T = TypeVar("T")
 
 class Repos:
     """Every repository, sharing one connection and so one transaction; each is made when first used
-    (an update uses three or four of the twenty-two)."""
+    (an update uses three or four of the twenty-three)."""
 
     def __init__(self, conn: Executor) -> None:
         self.conn = conn
@@ -176,6 +177,11 @@ class Repos:
     def counters(self) -> CounterRepo:
         """``CounterRepo`` on this transaction."""
         return CounterRepo(self.conn)
+
+    @cached_property
+    def commendations(self) -> CommendationRepo:
+        """``CommendationRepo`` on this transaction."""
+        return CommendationRepo(self.conn)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -398,3 +398,55 @@ class TitleResult:
     note: str
     decided_by: str
     decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A commendation proposal (đề nghị khen thưởng) of a member, a collective or an initiative."""
+
+    id: int
+    campaign_id: int
+    year: int
+    kind: str  # member, collective, initiative
+    member_id: int | None  # the member proposed, or the initiative's author
+    unit_id: int  # the candidate's unit: the collective itself, or the member's or initiative's
+    initiative_id: int | None
+    form: str
+    level: str
+    granting_unit_id: int
+    achievements: str
+    status: str  # proposed, approved, returned
+    version: int
+    proposer_account_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommendationRow:
+    """A proposal as it is read out: who or what, the unit, the form and who grants it, how it went."""
+
+    id: int
+    kind: str
+    member_code: str | None
+    full_name: str | None  # the member, or the initiative's author; None for a collective
+    unit_name: str
+    initiative_title: str | None
+    form: str
+    level: str
+    granting_unit_name: str
+    year: int
+    achievements: str
+    status: str
+    note: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommendationCount:
+    """How many proposals of one kind for one form stand at one status."""
+
+    form: str
+    level: str
+    kind: str
+    status: str
+    count: int

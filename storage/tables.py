@@ -545,3 +545,56 @@ title_results = sa.Table(
     sa.UniqueConstraint("campaign_id", "member_id", "unit_id", "title", name="uq_title_results_candidate"),
     sa.Index("ix_title_results_campaign_unit_title", "campaign_id", "unit_id", "title", "reached"),
 )
+
+# A commendation proposal (đề nghị khen thưởng): a base union proposes a member, a collective (its unit) or a
+# recognised initiative to the unit above that grants the form (Giấy khen, Bằng khen...), for a campaign's
+# year. Never deleted: a decision moves its status, and every step is a row of ``commendation_history``.
+commendation_proposals = sa.Table(
+    "commendation_proposals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("year", sa.Integer, nullable=False),  # the emulation year: the campaign's end
+    sa.Column("kind", sa.String(16), nullable=False),  # member, collective, initiative
+    # The member proposed (an initiative's author for an initiative), None for a collective.
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True, index=True),
+    # The candidate's unit when proposed: the collective itself, or the member's or initiative's unit.
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id"), nullable=True),
+    sa.Column("form", sa.String(32), nullable=False),  # a code of THIDUA_COMMENDATION_FORMS
+    sa.Column("level", sa.String(16), nullable=False),  # the level that grants the form, as when proposed
+    sa.Column("granting_unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
+    sa.Column("achievements", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # proposed, approved, returned
+    # +1 on every change, so a button drawn for an older version can be refused.
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("proposed_by", sa.String(80), nullable=False),
+    # The proposer's account, told of the decision.
+    sa.Column("proposer_account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),  # the decision's note
+    sa.Column("decided_by", sa.String(80), nullable=True),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(
+        "(kind = 'member' AND member_id IS NOT NULL AND initiative_id IS NULL)"
+        " OR (kind = 'collective' AND member_id IS NULL AND initiative_id IS NULL)"
+        " OR (kind = 'initiative' AND initiative_id IS NOT NULL)",
+        name="subject",
+    ),
+    sa.Index("ix_commendation_proposals_campaign_status", "campaign_id", "status"),
+)
+
+commendation_history = sa.Table(
+    "commendation_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "proposal_id", sa.Integer, sa.ForeignKey("commendation_proposals.id"), nullable=False, index=True
+    ),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=False),  # "" for the proposal itself
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)

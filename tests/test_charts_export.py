@@ -236,12 +236,21 @@ def test_unit_names_are_shortened_sensibly_for_a_label() -> None:
 
 def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
     book = workbook()
-    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Đăng ký thi đua", "Sáng kiến", "Gửi thông báo"]
+    assert book.sheetnames == [
+        "Tổng hợp",
+        "Đơn vị",
+        "Đăng ký thi đua",
+        "Sáng kiến",
+        "Gửi thông báo",
+        "Khen thưởng",
+        "Đề nghị khen thưởng",
+        "In giấy khen, bằng khen",
+    ]
     for sheet in book:
         assert sheet.freeze_panes == "A2"
         assert all(cell.font.b for cell in sheet[1] if cell.value is not None)
         last_row = sheet.max_row - (
-            1 if sheet.title == "Đơn vị" else 0
+            1 if sheet.title in ("Đơn vị", "Khen thưởng") else 0
         )  # the total row stays below the filter
         assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{last_row}"
         widths = [sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]]
@@ -349,7 +358,16 @@ def test_the_workbook_reads_its_rows_once_as_they_come() -> None:
 
 def test_english_headers_and_sheet_names() -> None:
     book = workbook("en")
-    assert book.sheetnames == ["Summary", "Units", "Registrations", "Initiatives", "Deliveries"]
+    assert book.sheetnames == [
+        "Summary",
+        "Units",
+        "Registrations",
+        "Initiatives",
+        "Deliveries",
+        "Commendations",
+        "Commendation proposals",
+        "Certificates",
+    ]
     headers = [cell.value for cell in book["Initiatives"][1]]
     assert headers[:4] == ["No.", "Unit", "Author's member code", "Author"]
     assert "Novelty" in headers and "Review history" in headers

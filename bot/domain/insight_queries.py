@@ -8,7 +8,16 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.campaigns import targets_of
-from bot.domain.insights import CampaignFigures, ExportData, InitiativeRow, UnitFigures, local_days
+from bot.domain.insights import (
+    CampaignFigures,
+    CommendationRow,
+    ExportData,
+    FormFigures,
+    InitiativeRow,
+    UnitFigures,
+    form_figures,
+    local_days,
+)
 from storage.database import Repos
 from storage.records import Campaign, Unit
 from storage.repos.stats import ExportRows
@@ -70,11 +79,14 @@ async def export_data(
     phone_paths: list[str],
     now: datetime,
     write: Callable[[ExportData], T],
+    forms: Iterable[str] = (),
 ) -> T:
     """``write(data)``, where ``data`` is everything the workbook of ``figures``' scope holds (phones only
     within ``phone_paths``): its rows come from the database cursor as ``write`` iterates them, once each, so
-    ``write`` runs synchronously (``StatsRepo.export_rows``) and must consume them before it returns."""
+    ``write`` runs synchronously (``StatsRepo.export_rows``) and must consume them before it returns. The
+    commendations are counted by the configured ``forms`` first."""
     path = figures.scope.unit.path
+    commendations = await commendation_figures(repos, campaign, figures.scope.unit, forms)
 
     def fill(rows: ExportRows) -> T:
         return write(
@@ -84,6 +96,9 @@ async def export_data(
                 initiatives=rows.initiatives(campaign.id, path),
                 deliveries=rows.deliveries(campaign.id, path),
                 generated_at=now,
+                commendations=commendations,
+                proposals=rows.commendations(campaign.id, path),
+                certificates=rows.commendations(campaign.id, path, status="approved"),
             )
         )
 
@@ -98,6 +113,21 @@ async def recognised_initiatives(
     walks them (synchronously, see ``export_data``)."""
     return await repos.stats.export_rows(
         lambda rows: use(rows.initiatives(campaign.id, scope.path, status="recognised"))
+    )
+
+
+async def commendation_figures(
+    repos: Repos, campaign: Campaign, scope: Unit, forms: Iterable[str]
+) -> list[FormFigures]:
+    """The campaign's commendation proposals for candidates of the scope's subtree, by form (one query)."""
+    return form_figures(await repos.commendations.counts(campaign.id, scope.path), forms)
+
+
+async def commended(repos: Repos, campaign: Campaign, scope: Unit) -> list[CommendationRow]:
+    """The approved proposals for candidates of the scope's subtree: those to commend, with their
+    achievements, as the written report lists them."""
+    return await repos.stats.export_rows(
+        lambda rows: list(rows.commendations(campaign.id, scope.path, status="approved"))
     )
 
 

@@ -5,21 +5,32 @@ its subtree an officer covers. Plain data: storage fills it, bot/reports/ (chart
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from storage.records import Campaign, DeliveryRow, InitiativeRow, RegistrationRow, Unit
+from storage.records import (
+    Campaign,
+    CommendationCount,
+    CommendationRow,
+    DeliveryRow,
+    InitiativeRow,
+    RegistrationRow,
+    Unit,
+)
 
 __all__ = [
     "CampaignFigures",
+    "CommendationRow",
     "DeliveryRow",
     "ExportData",
+    "FormFigures",
     "InitiativeRow",
     "RegistrationRow",
     "Standing",
     "UnitFigures",
     "covered_scope",
     "covered_scopes",
+    "form_figures",
     "local_days",
 ]
 
@@ -86,6 +97,49 @@ class CampaignFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class FormFigures:
+    """One commendation form's proposals in a scope: how many were made, granted (by kind), returned and
+    are waiting; what a year's report says as "43 tập thể, cá nhân được tặng Bằng khen"."""
+
+    form: str
+    level: str
+    proposed: int = 0
+    collectives: int = 0  # granted, by kind
+    individuals: int = 0
+    initiatives: int = 0
+    returned: int = 0
+    waiting: int = 0
+
+    @property
+    def granted(self) -> int:
+        """Proposals approved, of every kind."""
+        return self.collectives + self.individuals + self.initiatives
+
+
+_GRANTED = {"collective": "collectives", "member": "individuals", "initiative": "initiatives"}
+_WAITING_OR_RETURNED = {"proposed": "waiting", "returned": "returned"}
+_LEVEL_ORDER = ("district", "province", "national")
+
+
+def form_figures(counts: Iterable[CommendationCount], forms: Iterable[str]) -> list[FormFigures]:
+    """Each form's figures from the counts by form, kind and status: the configured ``forms`` in their order,
+    then any other form proposed before (no longer configured), by level."""
+    found: dict[str, FormFigures] = {}
+    for count in counts:
+        current = found.get(count.form) or FormFigures(count.form, count.level)
+        column = _GRANTED[count.kind] if count.status == "approved" else _WAITING_OR_RETURNED[count.status]
+        found[count.form] = replace(
+            current,
+            proposed=current.proposed + count.count,
+            **{column: getattr(current, column) + count.count},
+        )
+    ordered = [code for code in forms if code in found]
+    rest = [code for code in found if code not in ordered]
+    ordered += sorted(rest, key=lambda code: (_LEVEL_ORDER.index(found[code].level), code))
+    return [found[code] for code in ordered]
+
+
+@dataclass(frozen=True, slots=True)
 class ExportData:
     """Everything the workbook holds; the rows may be one-pass iterators, read once each, in order (an
     export's come straight from the database cursor)."""
@@ -95,6 +149,9 @@ class ExportData:
     initiatives: Iterable[InitiativeRow] = ()
     deliveries: Iterable[DeliveryRow] = ()
     generated_at: datetime | None = None
+    commendations: list[FormFigures] = field(default_factory=list)
+    proposals: Iterable[CommendationRow] = ()  # every proposal of the scope's candidates
+    certificates: Iterable[CommendationRow] = ()  # the approved ones, for the certificates' mail merge
 
 
 def covered_scopes(owner: Unit, led: tuple[Unit, ...] | list[Unit]) -> list[Unit]:

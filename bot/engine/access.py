@@ -15,7 +15,7 @@ from bot.domain.insights import covered_scope
 from bot.engine.config import Settings
 from bot.engine.events import Incoming
 from storage.database import Repos
-from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Seen, Unit
+from storage.records import Account, Campaign, Initiative, JoinRequest, Member, Proposal, Seen, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +116,10 @@ async def join_request_in_charge(repos: Repos, who: Identity, request_id: int) -
     request = await repos.join_requests.get(request_id)
     unit = await repos.units.get(request.unit_id) if request is not None else None
     return request if unit is not None and who.covers(unit) else None
+
+
+async def proposal_in_charge(repos: Repos, who: Identity, proposal_id: int) -> Proposal | None:
+    """A commendation proposal to a granting unit ``who`` covers, for a decision."""
+    proposal = await repos.commendations.get(proposal_id)
+    unit = await repos.units.get(proposal.granting_unit_id) if proposal is not None else None
+    return proposal if unit is not None and who.covers(unit) else None

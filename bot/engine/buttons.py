@@ -751,3 +751,58 @@ class EvalSkipNote(ButtonData):
 
 for _kind in every_kind():  # a field without a rule fails at import, not at the first press
     _rules(_kind)
+
+
+# --------------------------------------------------------------------------- commendations
+
+
+@dataclass(frozen=True)
+class CommendCampaign(ButtonData):
+    """The campaign whose commendation proposals an officer makes (/propose)."""
+
+    PREFIX = "com:camp"
+    campaign: Id
+
+
+@dataclass(frozen=True)
+class CommendKind(ButtonData):
+    """Propose a member, a collective or an initiative for a commendation in a campaign."""
+
+    PREFIX = "com:kind"
+    campaign: Id
+    kind: Literal["member", "collective", "initiative"]
+
+
+@dataclass(frozen=True)
+class CommendCandidate(ButtonData):
+    """The member, unit or initiative proposed (of the kind the open proposal dialog asks for)."""
+
+    PREFIX = "com:who"
+    subject: Id
+
+
+@dataclass(frozen=True)
+class CommendForm(ButtonData):
+    """The form proposed and the unit it goes to (0: there is none at the form's level)."""
+
+    PREFIX = "com:form"
+    form: Key
+    granting: IdOrNone
+
+
+@dataclass(frozen=True)
+class CommendDecide(ButtonData):
+    """Approve or return a proposal, as drawn for its version."""
+
+    PREFIX = "com:dec"
+    action: Literal["approve", "return"]
+    proposal: Id
+    version: Version
+
+
+@dataclass(frozen=True)
+class CommendNext(ButtonData):
+    """The next proposal waiting after this one."""
+
+    PREFIX = "com:next"
+    after: Id

@@ -18,10 +18,20 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.titles import DEFAULT_CAPS, TitleCap, parse_caps
+from messages import has_key
 
 CHANNELS = ("telegram", "zalo")
 ENV_PREFIX = "THIDUA_"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
+# The levels that grant commendations, by how many steps above a base union (CĐCS) they stand: the unit
+# directly above (a district federation or a sector union), the province federation, the Tổng Liên đoàn.
+COMMENDATION_LEVELS = {"district": 1, "province": 2, "national": 3}
+# Each commendation form (its name is messages' commendation.form_<code>) and the level that grants it.
+COMMENDATION_FORMS = (
+    ("district_certificate", "district"),  # Giấy khen of the district federation
+    ("province_merit", "province"),  # Bằng khen of the province federation
+    ("national_merit", "national"),  # Bằng khen of the Tổng Liên đoàn
+)
 
 
 class ConfigError(Exception):
@@ -81,6 +91,7 @@ class Settings(BaseSettings):
     link_code_days: int = Field(default=30, ge=1)
     # Caps on titles at the evaluation, "title:percent:of_title" comma-separated (bot/domain/titles.py).
     title_caps: str = DEFAULT_CAPS
+    commendation_forms: Annotated[tuple[tuple[str, str], ...], NoDecode] = COMMENDATION_FORMS
 
     toml_path: ClassVar[Path | None] = None
 
@@ -134,6 +145,25 @@ class Settings(BaseSettings):
     def caps(self) -> tuple[TitleCap, ...]:
         """The caps on titles the evaluation enforces."""
         return parse_caps(self.title_caps)
+
+    @field_validator("commendation_forms", mode="before")
+    @classmethod
+    def _forms(cls, value: object) -> tuple[tuple[str, str], ...]:
+        # "district_certificate:district,province_merit:province" in the environment; a table in TOML.
+        if isinstance(value, str):
+            pairs = [item.strip().partition(":")[::2] for item in value.split(",") if item.strip()]
+        elif isinstance(value, dict):
+            pairs = [(str(form), str(level)) for form, level in value.items()]
+        else:
+            pairs = [(str(form), str(level)) for form, level in value]  # type: ignore[attr-defined]
+        for form, level in pairs:
+            if not has_key(f"commendation.form_{form}"):
+                raise ValueError(f"{form!r} is not a commendation form the catalogs name")
+            if level not in COMMENDATION_LEVELS:
+                raise ValueError(f"{form}: the level must be one of {', '.join(COMMENDATION_LEVELS)}")
+        if not pairs or len({form for form, _ in pairs}) != len(pairs):
+            raise ValueError("name each form once, as form:level, e.g. district_certificate:district")
+        return tuple((form, level) for form, level in pairs)
 
     @field_validator("timezone")
     @classmethod

@@ -1,5 +1,6 @@
-"""The officer's XLSX workbook of one campaign: summary, units, registrations, initiatives, deliveries and,
-when given, the review report. ``build_workbook(data, language, zone)`` returns the file's bytes; every word
+"""The officer's XLSX workbook of one campaign: summary, units, registrations, initiatives, deliveries, the
+commendations by form, every proposal, the certificates to print (one row each, for a mail merge) and, when
+given, the review report. ``build_workbook(data, language, zone)`` returns the file's bytes; every word
 comes from the catalogs, dates are real Excel dates in local time, money and shares real numbers. XlsxWriter
 in constant-memory mode writes each row as it comes, so the rows may be any iterables.
 """
@@ -20,8 +21,10 @@ from xlsxwriter.worksheet import Worksheet
 from bot.domain.initiatives import CRITERIA, score_figures
 from bot.domain.insights import (
     CampaignFigures,
+    CommendationRow,
     DeliveryRow,
     ExportData,
+    FormFigures,
     InitiativeRow,
     RegistrationRow,
     UnitFigures,
@@ -88,6 +91,9 @@ def build_workbook(
         _registrations(words, data.registrations),
         _initiatives(words, recognised.counted(data.initiatives)),
         _deliveries(words, data.deliveries),
+        _commendations(words, data.commendations),
+        _proposals(words, data.proposals),
+        _certificates(words, data.certificates, data.figures.campaign.title),
     ]
     if report_lines is not None:
         tables.append(_report(words, report_lines))
@@ -377,6 +383,107 @@ def _deliveries(w: _Words, deliveries: Iterable[DeliveryRow]) -> Table:
         for row in deliveries
     )
     return Table(w("export.sheet_deliveries"), columns, rows)
+
+
+def _commendations(w: _Words, commendations: list[FormFigures]) -> Table:
+    def line(form: str, level: str | None, f: FormFigures) -> list[Cell]:
+        counts = [f.proposed, f.granted, f.collectives, f.individuals, f.initiatives, f.returned, f.waiting]
+        return [form, level, *counts]
+
+    columns = [
+        Column(w("export.form")),
+        Column(w("export.level")),
+        *(
+            Column(w(f"export.{name}"), COUNT)
+            for name in (
+                "proposed",
+                "granted",
+                "granted_collectives",
+                "granted_individuals",
+                "granted_initiatives",
+                "returned",
+                "waiting",
+            )
+        ),
+    ]
+    rows = [
+        line(w.named(f"commendation.form_{f.form}", f.form), w(f"commendation.level_{f.level}"), f)
+        for f in commendations
+    ]
+    total = FormFigures(
+        "",
+        "",
+        *(sum(getattr(f, name) for f in commendations) for name in _FORM_COUNTS),
+    )
+    return Table(
+        w("export.sheet_commendations"), columns, rows, footer=[line(w("export.total"), None, total)]
+    )
+
+
+_FORM_COUNTS = ("proposed", "collectives", "individuals", "initiatives", "returned", "waiting")
+
+
+def _proposals(w: _Words, proposals: Iterable[CommendationRow]) -> Table:
+    columns = [
+        Column(w("export.unit")),
+        Column(w("export.commended_kind")),
+        Column(w("export.member_code")),
+        Column(w("export.commended_name")),
+        Column(w("export.initiative"), wrap=True),
+        Column(w("export.form")),
+        Column(w("export.level")),
+        Column(w("export.granting_unit")),
+        Column(w("export.achievements"), wrap=True),
+        Column(w("export.status")),
+        Column(w("export.decision_note"), wrap=True),
+        Column(w("export.proposed_at"), MOMENT),
+        Column(w("export.decided_at"), MOMENT),
+    ]
+    rows: Iterable[list[Cell]] = (
+        [
+            row.unit_name,
+            w.named(f"commendation.kind_{row.kind}", row.kind),
+            row.member_code,
+            row.full_name or row.unit_name,
+            row.initiative_title,
+            w.named(f"commendation.form_{row.form}", row.form),
+            w(f"commendation.level_{row.level}"),
+            row.granting_unit_name,
+            row.achievements,
+            w.named(f"commendation.status_{row.status}", row.status),
+            row.note or None,
+            w.local(row.created_at),
+            w.local(row.decided_at) if row.decided_at else None,
+        ]
+        for row in proposals
+    )
+    return Table(w("export.sheet_proposals"), columns, rows)
+
+
+def _certificates(w: _Words, approved: Iterable[CommendationRow], campaign: str) -> Table:
+    """One row per certificate to print, in the words that go on it: a mail merge's data source."""
+    columns = [
+        Column(w("export.commended_name")),
+        Column(w("export.unit")),
+        Column(w("export.form")),
+        Column(w("export.initiative"), wrap=True),
+        Column(w("export.granting_unit")),
+        Column(w("export.campaign")),
+        Column(w("export.year")),
+    ]
+    rows: Iterable[list[Cell]] = (
+        [
+            row.full_name or row.unit_name,
+            row.unit_name,
+            w.named(f"commendation.form_{row.form}", row.form),
+            row.initiative_title,
+            row.granting_unit_name,
+            campaign,
+            row.year,
+        ]
+        for row in approved
+    )
+    return Table(w("export.sheet_certificates"), columns, rows)
 
 
 def _report(w: _Words, lines: list[str]) -> Table:

@@ -403,16 +403,21 @@ class InitiativeRepo:
         )
         return await self._with_coauthors(rows.all())
 
-    async def queue(self, paths: Sequence[str], statuses: Sequence[str], limit: int) -> list[Initiative]:
-        """Initiatives of units inside these subtrees in one of these statuses, longest waiting first."""
+    async def queue(
+        self, paths: Sequence[str], statuses: Sequence[str], limit: int, campaign_id: int | None = None
+    ) -> list[Initiative]:
+        """Initiatives of units inside these subtrees in one of these statuses (of one campaign, when given),
+        longest waiting first."""
         if not paths or not statuses:
             return []
+        in_campaign = [initiatives.c.campaign_id == campaign_id] if campaign_id is not None else []
         rows = await self.conn.execute(
             sa.select(*_COLUMNS)
             .join(units, units.c.id == initiatives.c.unit_id)
             .where(
                 initiatives.c.status.in_(list(statuses)),
                 sa.or_(*(units.c.path.startswith(path) for path in paths)),
+                *in_campaign,
             )
             .order_by(initiatives.c.submitted_at, initiatives.c.id)
             .limit(limit)

@@ -110,6 +110,27 @@ class RegistrationRepo:
         )
         return [registration_from_row(row) for row in rows]
 
+    async def members_within(
+        self, campaign_id: int, paths: Sequence[str], limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(member id, full name, unit name) of members inside these subtrees with an active registration for
+        the campaign, by unit and name, at most ``limit``."""
+        if not paths:
+            return []
+        rows = await self.conn.execute(
+            sa.select(members.c.id, members.c.full_name, units.c.name)
+            .join(members, members.c.id == registrations.c.member_id)
+            .join(units, units.c.id == members.c.unit_id)
+            .where(
+                registrations.c.campaign_id == campaign_id,
+                registrations.c.status == "active",
+                sa.or_(*(units.c.path.startswith(path) for path in paths)),
+            )
+            .order_by(units.c.path, members.c.full_name)
+            .limit(limit)
+        )
+        return [(member_id, name, unit) for member_id, name, unit in rows]
+
     async def save(
         self,
         *,

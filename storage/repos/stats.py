@@ -19,7 +19,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.util.typing import TupleAny
 
 from storage.loop_connection import Executor
-from storage.records import DeliveryRow, HistoryEntry, InitiativeRow, RegistrationRow, path_ids
+from storage.records import (
+    CommendationRow,
+    DeliveryRow,
+    HistoryEntry,
+    InitiativeRow,
+    RegistrationRow,
+    path_ids,
+)
+from storage.repos.commendations import commendation_rows
 from storage.repos.counters import subtree, subtree_sum, sums_by_child
 from storage.repos.initiatives import HISTORY_COLUMNS, history_entry
 from storage.tables import (
@@ -287,6 +295,13 @@ class ExportRows:
         for initiative_id, *entry in self.conn.execute(query):
             found.setdefault(initiative_id, []).append(history_entry(entry))
         return found
+
+    def commendations(
+        self, campaign_id: int, path: str, status: str | None = None
+    ) -> Iterator[CommendationRow]:
+        """The campaign's commendation proposals for candidates inside the subtree (only those at ``status``
+        when given), by unit path, kind and name."""
+        return commendation_rows(self.conn, campaign_id, path, status, EXPORT_BATCH)
 
     def deliveries(self, campaign_id: int, path: str) -> Iterator[DeliveryRow]:
         """The campaign's broadcasts that concern the subtree (sent for a unit above it, itself or inside

@@ -1,0 +1,378 @@
+"""Commendation proposals (issue 14, items 3 and 4): a base union proposes a member for the district's Giấy
+khen and a collective for the province's Bằng khen; the district approves the first, the province returns the
+second with a note; the proposer and the member are told. A form no unit above grants, a unit of another
+level, a decision outside one's subtree and a button drawn before the proposal changed are each refused with
+their own message, changing nothing. The year's commendations then read in /tongket and in the workbook.
+
+The conversations run on every channel (``people``); Lan leads the base union Điện lực (CDCS-DL) and Hải the
+province (LDLD-CB), both granted by account; Hùng leads the district LDLD-HQ, Mai is a member of Điện lực.
+"""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from bot.domain.commendations import forms, granting_unit
+from bot.engine import buttons as b
+from bot.engine.config import ConfigError, load_settings
+from messages import plain, text
+from storage.database import Store
+from tests.conftest import People
+from tests.helpers.campaigns import TITLE, campaign_running
+from tests.helpers.choices import body, choices, file_content
+from tests.helpers.flows import Person, grant_by_account
+from tests.helpers.forged import forge
+from tests.test_initiatives import TITLE as INITIATIVE
+from tests.test_review_council import submitted_and_valid
+
+LAN, HAI = 780, 781
+DIEN_LUC = "Công đoàn cơ sở Điện lực Hà Quảng"
+HA_QUANG = "Liên đoàn Lao động huyện Hà Quảng"
+CAO_BANG = "Liên đoàn Lao động tỉnh Cao Bằng"
+ACHIEVED = "Hoàn thành xuất sắc nhiệm vụ năm 2026, hai sáng kiến được công nhận"
+COLLECTIVE_ACHIEVED = "Ba năm liền hoàn thành xuất sắc nhiệm vụ, không có tai nạn lao động"
+RETURNED_WHY = "Chưa đủ hai năm liên tục đạt Tập thể lao động xuất sắc"
+
+
+def said(key: str, **params: object) -> str:
+    """A catalog text in Vietnamese as the chat shows it."""
+    return plain(text("vi", key, **params))
+
+
+def form(code: str) -> str:
+    """A form's Vietnamese name."""
+    return said(f"commendation.form_{code}")
+
+
+def recent(person: Person, count: int = 4) -> str:
+    """The person's newest messages as one text."""
+    return "\n".join(body(message) for message in person.messages[-count:])
+
+
+async def proposals(store: Store) -> list[tuple[str, str, str, str]]:
+    """(kind, form, status, note) of every stored proposal, oldest first."""
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        assert campaign is not None
+        rows = await repos.commendations.of_candidates(campaign.id, ["/"], 100)
+    return [(row.kind, row.form, row.status, row.note) for row in reversed(rows)]
+
+
+async def year_with_proposals(people: People, store: Store) -> dict[str, Person]:
+    """LDG-2026 running, Mai registered and Điện lực registered as a collective; Lan proposes Mai for the
+    district's Giấy khen and Điện lực for the province's Bằng khen."""
+    hung, mai = await campaign_running(people)
+    await mai.send("/dangky LDG-2026")
+    await mai.press("Lao động giỏi")
+    await mai.press("Xong")
+    await mai.press("Bỏ qua")
+    await mai.press("Xác nhận đăng ký")
+    await hung.send("/phongtrao")
+    await hung.press("Lao động giỏi, lao động sáng tạo 2026")
+    await hung.press("Đăng ký tập thể")
+    await hung.press(DIEN_LUC)
+    await hung.press("Tập thể lao động xuất sắc")
+    await hung.press("Xong")
+    await hung.send("Không có tai nạn lao động; vụ; 0")
+    await hung.press("Xác nhận đăng ký")
+    await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(LAN))
+    await grant_by_account(store, "LDLD-CB", people.channel, people.user_id(HAI))
+    lan, hai = people(LAN, "Lan", "Cán bộ"), people(HAI, "Hải", "Cán bộ")
+    await hai.send("/huongdan")
+
+    await lan.send("/denghi")
+    assert said("commendation.head", title="Lao động giỏi, lao động sáng tạo 2026") in body(lan.last)
+    await lan.press("Cá nhân")
+    assert any("Hoàng Thị Mai" in label for label in choices(lan.last))
+    await lan.press("Hoàng Thị Mai")
+    offered = choices(lan.last)
+    assert f"{form('district_certificate')} → {HA_QUANG}" in offered
+    assert f"{form('province_merit')} → {CAO_BANG}" in offered
+    # The tree's top is the province: nobody above it grants the Tổng Liên đoàn's Bằng khen.
+    await lan.press(form("national_merit"))
+    assert body(lan.last) == said(
+        "problem.no_granting_unit",
+        form=form("national_merit"),
+        level=said("commendation.level_national"),
+        unit=DIEN_LUC,
+    )
+    assert await proposals(store) == []
+    await lan.press(form("district_certificate"))  # the same step is still open
+    assert "Hoàng Thị Mai" in body(lan.last) and HA_QUANG in body(lan.last)
+    await lan.send("Tốt")  # too short: asked again, nothing stored
+    assert said("problem.text_length", low=5, high=2000) in recent(lan, 2)
+    await lan.send(ACHIEVED)
+    assert body(lan.last) == said(
+        "commendation.proposed", form=form("district_certificate"), name="Hoàng Thị Mai", unit=HA_QUANG
+    )
+
+    await lan.send("/denghi")
+    await lan.press("Tập thể")
+    await lan.press(DIEN_LUC)
+    await lan.press(form("province_merit"))
+    await lan.send(COLLECTIVE_ACHIEVED)
+    assert CAO_BANG in body(lan.last)
+    # Proposing Mai for the same form again, while the first waits, is refused.
+    await lan.send("/denghi")
+    await lan.press("Cá nhân")
+    await lan.send("dv001")  # a member may be named by code
+    await lan.press(form("district_certificate"))  # refused before the achievements are asked for
+    assert body(lan.last) == said("problem.already_proposed", form=form("district_certificate"))
+    await lan.send("/huy")
+    return {"hung": hung, "mai": mai, "lan": lan, "hai": hai}
+
+
+@pytest.mark.telegram
+@pytest.mark.zalo
+async def test_the_district_approves_a_giay_khen_and_the_province_returns_a_bang_khen_with_a_note(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, mai, lan, hai = them["hung"], them["mai"], them["lan"], them["hai"]
+    assert await proposals(store) == [
+        ("member", "district_certificate", "proposed", ""),
+        ("collective", "province_merit", "proposed", ""),
+    ]
+    # The district sees only what it grants.
+    await hung.send("/khenthuong")
+    card = body(hung.last)
+    assert form("district_certificate") in card and "Hoàng Thị Mai" in card and ACHIEVED in card
+    assert form("province_merit") not in card
+    await hung.press("Đồng ý khen thưởng")
+    assert said(
+        "commendation.done_approve", form=form("district_certificate"), name="Hoàng Thị Mai"
+    ) in recent(hung, 2)
+    assert body(hung.last) == said("commendation.queue_empty")
+    notice = {"form": form("district_certificate"), "name": "Hoàng Thị Mai", "unit": HA_QUANG}
+    notice["campaign"] = "Lao động giỏi, lao động sáng tạo 2026"
+    assert body(mai.last) == said("commendation.member_approved_notice", **notice)
+    assert body(lan.last) == said("commendation.approved_notice", **notice)
+
+    # The province returns the collective's Bằng khen, with the reason the proposer reads.
+    await hai.send("/khenthuong")
+    assert DIEN_LUC in body(hai.last) and form("province_merit") in body(hai.last)
+    await hai.press("Trả lại")
+    assert body(hai.last) == said("commendation.ask_note_return")
+    await hai.send(RETURNED_WHY)
+    returned = {"form": form("province_merit"), "name": DIEN_LUC, "unit": CAO_BANG, "note": RETURNED_WHY}
+    returned["campaign"] = notice["campaign"]
+    assert body(lan.last) == said("commendation.returned_notice", **returned)
+    assert await proposals(store) == [
+        ("member", "district_certificate", "approved", ""),
+        ("collective", "province_merit", "returned", RETURNED_WHY),
+    ]
+    # Every step is kept: proposed, then decided.
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        assert campaign is not None
+        rows = await repos.commendations.of_candidates(campaign.id, ["/"], 100)
+        steps = [
+            [(entry.from_status, entry.to_status) for entry in await repos.commendations.history(row.id)]
+            for row in rows
+        ]
+    assert steps == [
+        [("", "proposed"), ("proposed", "returned")],
+        [("", "proposed"), ("proposed", "approved")],
+    ]
+    # The returned proposal's card as it was drawn (version 1): its buttons change nothing now. Last: on Zalo,
+    # where no button payload reaches the bot, there is nothing to press and the test ends here.
+    await forge(hai, b.CommendDecide("approve", rows[0].id, 1).pack())
+    assert body(hai.last) == said("problem.proposal_changed")
+    assert (await proposals(store))[1][2] == "returned"
+
+
+async def test_deciding_outside_ones_subtree_or_to_a_unit_of_another_level_changes_nothing(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, lan = them["hung"], them["lan"]
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        district = await repos.units.by_code("LDLD-HQ")
+        assert campaign is not None and district is not None
+        rows = await repos.commendations.of_candidates(campaign.id, ["/"], 100)
+    province_one = next(row.id for row in rows if row.form == "province_merit")
+    # The district officer presses a decision on the province's proposal, as a forged or old button would.
+    await forge(hung, b.CommendDecide("approve", province_one, 1).pack())
+    assert body(hung.last) == said("problem.decide_out_of_scope")
+    # The base union sends the province's Bằng khen to the district, which does not grant it.
+    await lan.send("/denghi")
+    await lan.press("Cá nhân")
+    await lan.press("Hoàng Thị Mai")
+    await forge(lan, b.CommendForm("province_merit", district.id).pack())
+    assert body(lan.last) == said(
+        "problem.form_not_granted_by",
+        unit=HA_QUANG,
+        form=form("province_merit"),
+        level=said("commendation.level_province"),
+        grants=CAO_BANG,
+    )
+    assert await proposals(store) == [
+        ("member", "district_certificate", "proposed", ""),
+        ("collective", "province_merit", "proposed", ""),
+    ]
+
+
+async def test_a_forms_level_names_the_unit_that_many_steps_above_the_base_union(store: Store) -> None:
+    settings = load_settings(
+        _env_file=None, commendation_forms="district_certificate:district,province_flag:province"
+    )
+    assert [(f.code, f.level) for f in forms(settings)] == [
+        ("district_certificate", "district"),
+        ("province_flag", "province"),
+    ]
+    async with store.begin() as repos:
+        school = await repos.units.by_code("CDCS-THPT")  # below a sector union, not a district federation
+        assert school is not None
+        above = [await granting_unit(repos, school, level) for level in ("district", "province", "national")]
+    assert [unit.code if unit else None for unit in above] == ["CDN-GD", "LDLD-CB", None]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("giay_khen_xa:district", "'giay_khen_xa' is not a commendation form the catalogs name"),
+        ("province_flag:city", "province_flag: the level must be one of district, province, national"),
+        ("province_flag:province,province_flag:national", "name each form once"),
+    ],
+)
+def test_a_commendation_form_unnamed_or_at_an_unknown_level_stops_start_up(value: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match="THIDUA_COMMENDATION_FORMS: " + reason):
+        load_settings(_env_file=None, commendation_forms=value)
+
+
+@pytest.mark.telegram
+async def test_the_years_commendations_in_the_written_report_and_the_workbook(
+    people: People, store: Store, channel_kind: str
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, hai = them["hung"], them["hai"]
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")
+    await hai.send("/khenthuong")
+    await hai.press("Trả lại")
+    await hai.send(RETURNED_WHY)
+
+    await hai.send("/tongket LDG-2026")
+    report = body(hai.last)
+    district = said(
+        "report.commend_form",
+        form=form("district_certificate"),
+        level=said("commendation.level_district"),
+        proposed=1,
+        granted=1,
+        collectives=0,
+        individuals=1,
+        initiatives=0,
+        returned=0,
+        waiting=0,
+    )
+    province = said(
+        "report.commend_form",
+        form=form("province_merit"),
+        level=said("commendation.level_province"),
+        proposed=1,
+        granted=0,
+        collectives=0,
+        individuals=0,
+        initiatives=0,
+        returned=1,
+        waiting=0,
+    )
+    assert district in report and province in report
+    assert report.index(district) < report.index(province)  # in the configured order of the forms
+    commend = said(
+        "report.commend_line",
+        form=form("district_certificate"),
+        name="Hoàng Thị Mai",
+        unit=DIEN_LUC,
+        achievements=ACHIEVED,
+    )
+    assert said("report.commend_list") in report and commend.removeprefix("• ") in report
+    assert COLLECTIVE_ACHIEVED not in report  # returned: not among those to commend
+    if channel_kind == "memory-menus":
+        return  # no files on this channel, so no workbook
+    await hai.send("/baocao LDG-2026")
+    workbook = file_content(hai.last)
+    assert workbook is not None
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    figures = [
+        [cell.value for cell in row] for row in book[text("vi", "export.sheet_commendations")].iter_rows()
+    ]
+    assert figures[1] == [
+        form("district_certificate"),
+        said("commendation.level_district"),
+        1,
+        1,
+        0,
+        1,
+        0,
+        0,
+        0,
+    ]
+    assert figures[2] == [form("province_merit"), said("commendation.level_province"), 1, 0, 0, 0, 0, 1, 0]
+    assert figures[3][0] == text("vi", "export.total") and figures[3][2:] == [2, 1, 0, 1, 0, 1, 0]
+    sent = [[cell.value for cell in row] for row in book[text("vi", "export.sheet_proposals")].iter_rows()]
+    # By unit, the collective before its members.
+    assert [(row[3], row[8]) for row in sent[1:]] == [
+        (DIEN_LUC, COLLECTIVE_ACHIEVED),
+        ("Hoàng Thị Mai", ACHIEVED),
+    ]
+    assert sent[1][10] == RETURNED_WHY and sent[2][10] is None
+    certificates = [
+        [cell.value for cell in row] for row in book[text("vi", "export.sheet_certificates")].iter_rows()
+    ]
+    assert certificates == [
+        [
+            text("vi", "export.commended_name"),
+            text("vi", "export.unit"),
+            text("vi", "export.form"),
+            text("vi", "export.initiative"),
+            text("vi", "export.granting_unit"),
+            text("vi", "export.campaign"),
+            text("vi", "export.year"),
+        ],
+        ["Hoàng Thị Mai", DIEN_LUC, form("district_certificate"), None, HA_QUANG, TITLE, 2026],
+    ]
+
+
+async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one_under_review_is_refused(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)
+    await submitted_and_valid(hung, mai)
+    await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(LAN))
+    lan = people(LAN, "Lan", "Cán bộ")
+    await lan.send("/denghi")
+    await lan.press("Sáng kiến")
+    assert body(lan.last) == said("commendation.none_initiative")  # valid, not yet recognised
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        [initiative] = await repos.initiatives.of_member(member.id)
+    await forge(lan, b.CommendCandidate(initiative.id).pack())
+    assert body(lan.last) == said("problem.initiative_not_recognised", title=INITIATIVE)
+    await hung.send("/duyet")
+    await hung.press("Chấm điểm")
+    for point in ("8", "7", "9"):
+        await hung.press(point)
+    await hung.press("Công nhận")
+    await hung.press("Bỏ qua")
+
+    await lan.send("/denghi")
+    await lan.press("Sáng kiến")
+    await lan.press(INITIATIVE)
+    await lan.press(form("district_certificate"))
+    await lan.send("Làm lợi 80 triệu đồng mỗi năm")
+    name = said("commendation.initiative_name", title=INITIATIVE, author="Hoàng Thị Mai")
+    assert body(lan.last) == said(
+        "commendation.proposed", form=form("district_certificate"), name=name, unit=HA_QUANG
+    )
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")
+    notice = {"form": form("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
+    assert body(mai.last) == said("commendation.member_approved_notice", **notice)
+    assert await proposals(store) == [("initiative", "district_certificate", "approved", "")]
