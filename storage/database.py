@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.loop_connection import Executor, LoopPool
+from storage.memo import Memo
 from storage.repos.accounts import AccountRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
@@ -65,8 +66,9 @@ class Repos:
     """Every repository, sharing one connection and so one transaction; each is made when first used
     (an update uses three or four of the twenty-three)."""
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
         self.conn = conn
+        self.memo = memo  # reads kept between transactions (storage/memo.py); None keeps nothing
 
     @cached_property
     def units(self) -> UnitRepo:
@@ -81,7 +83,7 @@ class Repos:
     @cached_property
     def accounts(self) -> AccountRepo:
         """``AccountRepo`` on this transaction."""
-        return AccountRepo(self.conn)
+        return AccountRepo(self.conn, self.memo)
 
     @cached_property
     def roles(self) -> RoleRepo:
@@ -131,7 +133,7 @@ class Repos:
     @cached_property
     def campaigns(self) -> CampaignRepo:
         """``CampaignRepo`` on this transaction."""
-        return CampaignRepo(self.conn)
+        return CampaignRepo(self.conn, self.memo)
 
     @cached_property
     def registrations(self) -> RegistrationRepo:
@@ -301,6 +303,8 @@ class Store:
         # lock: SQLite serves no one in order, and a writer refused the lock sleeps before asking again.
         self._writers = asyncio.Lock() if sqlite else None
         self._readers = ThreadPoolExecutor(HEAVY_READERS, thread_name_prefix="thidua-read")
+        # Kept on the loop's thread only: a heavy read on a worker thread keeps nothing.
+        self.memo = Memo()
 
     @asynccontextmanager
     async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
@@ -313,14 +317,14 @@ class Store:
         """
         if self._loop_pool is None or self._writers is None:
             async with self.engine.begin() as conn:
-                yield Repos(conn)
+                yield Repos(conn, self.memo)
             return
         if deferred:
             async with self._loop_pool.transaction(immediate=False) as loop_conn:
-                yield Repos(loop_conn)
+                yield Repos(loop_conn, self.memo)
             return
         async with self._writers, self._loop_pool.transaction(immediate=True) as loop_conn:
-            yield Repos(loop_conn)
+            yield Repos(loop_conn, self.memo)
 
     async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
         """``work``'s result, read apart from every update: on its own connection in a read-only deferred

@@ -149,6 +149,16 @@ chat_menus = sa.Table(
     sa.Column("shown_at", UTCDateTime(), nullable=False),
 )
 
+# A number per kind of data that nearly every update reads and rarely changes ("identity": accounts, members,
+# units, officer roles; "campaigns"), raised by triggers in the transaction that changes it (migration 0017):
+# a process keeps those reads while the number it read them under is current (storage/memo.py).
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
 # Files behind signed download links (bot/engine/files.py), kept until their link expires: in the database,
 # so whichever instance a link's request reaches can serve it.
 shared_files = sa.Table(

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.memo import Kept, KeptIdentity, Memo, generation
 from storage.prepared import Prepared, fetch, run
 from storage.records import Account, Member, Seen, Unit
 from storage.repos.counters import bump
@@ -93,8 +94,9 @@ _SEEN = Prepared(
 class AccountRepo:
     """Reads and writes ``channel_accounts``."""
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
         self.conn = conn
+        self.memo = memo
 
     async def get(self, channel: str, user_id: str) -> Account | None:
         """The account of this channel identity, if it ever wrote to the bot."""
@@ -143,11 +145,38 @@ class AccountRepo:
     async def touch_identity(
         self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
     ) -> Seen:
-        """``touch``, with the linked member, their unit and the units the account leads read in the same
-        SELECT (every update asks): one row per led unit, or one row when it leads none."""
-        query = _IDENTITY
+        """``touch``, with the linked member, their unit and the units the account leads (every update
+        asks). Kept between updates while the identities' generation stands (storage/memo.py): then one
+        small SELECT; otherwise one SELECT of the account with them all."""
+        key = (channel, user_id)
+        current_generation = await generation(self.conn, "identity") if self.memo is not None else None
+        kept = self.memo.identities.get(key) if self.memo is not None else None
+        if kept is not None and current_generation is not None and kept.generation == current_generation:
+            seen, last_seen = kept.value.seen, kept.value.last_seen_at
+        else:
+            seen, last_seen = await self._read_identity(channel, user_id, chat_id, display_name, now)
+        found = seen.account
+        current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
+        if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
+            # Writing again after blocking the bot means the person is reachable once more. (A changed
+            # chat or name raises the generation: the kept identity is read afresh next time.)
+            marked = {"account_id": found.id, "chat": chat_id, "name": display_name, "at": now}
+            await run(self.conn, _SEEN, marked)
+            found = Account(
+                found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
+            )
+            seen, last_seen = Seen(found, seen.member, seen.unit, seen.led_units), now
+        if self.memo is not None and current_generation is not None:
+            self.memo.identities[key] = Kept(current_generation, KeptIdentity(seen, last_seen))
+        return seen
+
+    async def _read_identity(
+        self, channel: str, user_id: str, chat_id: str, display_name: str, now: datetime
+    ) -> tuple[Seen, datetime | None]:
+        # One row per led unit, or one row when the account leads none; the account is made on first
+        # contact.
         key = {"channel": channel, "user_id": user_id}
-        rows = await fetch(self.conn, query, key)
+        rows = await fetch(self.conn, _IDENTITY, key)
         if not rows:
             # First contact: a role may have been granted to this channel identity before it wrote, so the
             # new account is read back through the same joins.
@@ -162,7 +191,7 @@ class AccountRepo:
                     reachable=True,
                 )
             )
-            rows = await fetch(self.conn, query, key)
+            rows = await fetch(self.conn, _IDENTITY, key)
         member_at = len(ACCOUNT_COLUMNS) + 1
         unit_at = member_at + len(MEMBER_COLUMNS)
         led_at = unit_at + len(UNIT_COLUMNS)
@@ -172,15 +201,7 @@ class AccountRepo:
         unit = Unit(*row[unit_at:led_at]) if row[unit_at] is not None else None
         # A unit led both as a member and as a channel identity comes twice.
         led_units = {r[led_at]: Unit(*r[led_at:]) for r in rows if r[led_at] is not None}
-        current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
-        if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
-            # Writing again after blocking the bot means the person is reachable once more.
-            seen = {"account_id": found.id, "chat": chat_id, "name": display_name, "at": now}
-            await run(self.conn, _SEEN, seen)
-            found = Account(
-                found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
-            )
-        return Seen(found, member, unit, tuple(led_units.values()))
+        return Seen(found, member, unit, tuple(led_units.values())), last_seen
 
     async def link(self, account_id: int, member_id: int, now: datetime) -> None:
         """Tie the account to a roster member; it takes the reminder settings of the member's other

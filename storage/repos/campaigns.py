@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.memo import Kept, Memo, generation
 from storage.prepared import Prepared, fetch
 from storage.records import Campaign
 from storage.tables import campaign_targets, campaigns, units
@@ -53,8 +54,9 @@ _LAUNCHED_FOR = Prepared(
 class CampaignRepo:
     """Reads and writes ``campaigns``."""
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
         self.conn = conn
+        self.memo = memo
 
     async def get(self, campaign_id: int) -> Campaign | None:
         """The campaign with this id, if any."""
@@ -101,9 +103,21 @@ class CampaignRepo:
         return result.rowcount == 1
 
     async def launched_for(self, unit_ids: Sequence[int]) -> list[Campaign]:
-        """Launched campaigns owned by any of these units (a member's unit and its ancestors)."""
+        """Launched campaigns owned by any of these units (a member's unit and its ancestors); kept between
+        updates while the campaigns' generation stands (storage/memo.py)."""
         if not unit_ids:
             return []
+        current_generation = await generation(self.conn, "campaigns") if self.memo is not None else None
+        if self.memo is None or current_generation is None:
+            return await self._launched_for(unit_ids)
+        key = tuple(unit_ids)
+        kept = self.memo.open_campaigns.get(key)
+        if kept is None or kept.generation != current_generation:
+            kept = Kept(current_generation, tuple(await self._launched_for(unit_ids)))
+            self.memo.open_campaigns[key] = kept
+        return list(kept.value)
+
+    async def _launched_for(self, unit_ids: Sequence[int]) -> list[Campaign]:
         rows = await fetch(self.conn, _LAUNCHED_FOR, {"unit_ids": list(unit_ids)})
         return [_campaign(row) for row in rows]
 
