@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +182,46 @@ async def test_time_travel_sends_the_deadline_reminders_falling_due(web: TestCli
     assert len(reminder) == 1 and f"Lao động giỏi, lao động sáng tạo năm {YEAR}" in reminder[0]
     zalo = await (await web.get("/api/windows/hang")).json()
     assert any("Còn 7 ngày là hết hạn đăng ký" in line for line in texts(zalo))
+
+
+async def test_keep_starts_on_the_last_run_database(tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None)
+    async with demo_world(settings, tmp_path / "demo.db") as world:
+        room = SandboxRoom(world)
+        await room.send_text("mai", "/start")
+        await room.share_contact("mai")
+    async with demo_world(settings, tmp_path / "demo.db", keep=True) as world:
+        room = SandboxRoom(world)
+        await room.send_text("mai", "/start")  # still linked: greeted by name, no contact asked
+        assert any("Xin chào Hoàng Thị Mai" in line for line in texts(room.view("mai")))
+    async with demo_world(settings, tmp_path / "demo.db") as world:
+        room = SandboxRoom(world)
+        await room.send_text("mai", "/start")  # without --keep: a fresh database, Mai unknown again
+        assert not any("Xin chào Hoàng Thị Mai" in line for line in texts(room.view("mai")))
+
+
+def test_thidua_demo_prints_its_address_and_serves_the_page_until_stopped(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        first = demo.stdout.readline()  # printed once the page is served
+        address = re.search(r"http://127\.0\.0\.1:\d+/", first)
+        assert address is not None, first
+        with urllib.request.urlopen(address.group(), timeout=10) as page:
+            assert "/static/chat.js" in page.read().decode()
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=10)
+    assert demo.returncode == 0, err
+    assert err == "" and "the database is kept in" in out

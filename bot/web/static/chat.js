@@ -219,7 +219,10 @@ function toggle(info) {
     const section = drawWindow(info);
     document.getElementById("windows").append(section);
     const source = new EventSource(`/api/windows/${info.key}/events`);
-    source.addEventListener("window", (event) => { say(""); apply(info.key, JSON.parse(event.data)); });
+    source.addEventListener("window", (event) => {
+      if (document.getElementById("status").textContent === L.reconnecting) say("");
+      apply(info.key, JSON.parse(event.data));
+    });
     source.addEventListener("error", () => say(L.reconnecting));
     open.set(info.key, {section, source});
     toggleButton.setAttribute("aria-pressed", "true");
@@ -249,7 +252,11 @@ async function start() {
   for (const button of document.querySelectorAll("[data-travel]")) {
     button.addEventListener("click", () => travel(button.dataset.travel, button));
   }
-  document.getElementById("clock-now").textContent = (await call("/api/clock")).text;
+  const showClock = async () => {
+    document.getElementById("clock-now").textContent = (await call("/api/clock")).text;
+  };
+  await showClock();
+  setInterval(() => showClock().catch(() => say(L.reconnecting)), 30000); // the demo's clock goes on too
   const list = document.getElementById("personas");
   for (const info of await call("/api/windows")) {
     const [name, ...about] = info.role.split(" — ");
