@@ -59,6 +59,11 @@ class Persona:
         None  # on Zalo, linked to this roster member at seeding (Zalo shares no contact)
     )
 
+    @property
+    def full_name(self) -> str:
+        """The name as Zalo and the web chat show it, family name first."""
+        return f"{self.last_name} {self.first_name}"
+
 
 PERSONAS = (
     Persona("mai", 1001, "Mai", "Hoàng Thị", "0912345678", "demo.persona_member"),
@@ -271,12 +276,8 @@ async def link_zalo_personas(store: Store, now: datetime) -> None:
             member = await repos.members.by_code(persona.zalo_member)
             assert member is not None, persona.zalo_member
             user_id = str(persona.user_id)
-            account = await repos.accounts.touch(ZALO, user_id, user_id, _full_name(persona), now)
+            account = await repos.accounts.touch(ZALO, user_id, user_id, persona.full_name, now)
             await repos.accounts.link(account.id, member.id, now)
-
-
-def _full_name(persona: Persona) -> str:
-    return f"{persona.last_name} {persona.first_name}"
 
 
 CONTINUED = "\\"  # a line ending with a backslash goes on on the next line
@@ -328,7 +329,7 @@ class TerminalChat:
             if p.zalo_member is None
         }
         self.zalo_users: dict[str, ZaloUser] = {
-            p.key: zalo.user(str(p.user_id), _full_name(p))
+            p.key: zalo.user(str(p.user_id), p.full_name)
             for p in PERSONAS
             if zalo is not None and p.zalo_member is not None
         }

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.demo import PERSONAS, DemoWorld, Persona, _full_name, demo_world, log_file
+from bot.demo import PERSONAS, DemoWorld, Persona, demo_world, log_file
 from bot.engine.config import Settings
 from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, ZaloUser
@@ -66,9 +66,7 @@ class SandboxRoom:
             if p.zalo_member is None
         }
         self.zalo_users: dict[str, ZaloUser] = {
-            p.key: world.zalo.user(str(p.user_id), _full_name(p))
-            for p in PERSONAS
-            if p.zalo_member is not None
+            p.key: world.zalo.user(str(p.user_id), p.full_name) for p in PERSONAS if p.zalo_member is not None
         }
         # Zalo's sandbox keeps only the bot's side; the visitor's own lines, by message id (one counter).
         self.zalo_typed: dict[str, list[tuple[str, str]]] = {key: [] for key in self.zalo_users}
@@ -112,7 +110,7 @@ class SandboxRoom:
         on_zalo = persona.key in self.zalo_users
         return {
             "key": persona.key,
-            "name": _full_name(persona),
+            "name": persona.full_name,
             "role": plain(text(self.language, persona.role_key)),
             "channel": "zalo" if on_zalo else "telegram",
             "buttons": not on_zalo,

@@ -80,7 +80,7 @@ async def test_the_windows_are_the_demo_people_and_the_labels_come_from_the_cata
         ("nam", "telegram", True),
         ("hang", "zalo", False),
     ]
-    assert await (await web.get("/api/labels")).json() == labels("vi")
+    assert await (await web.get("/api/labels")).json() == {**labels("vi"), "language": "vi"}
     assert labels("vi")["send"] == "Gửi"
     page = await web.get("/")
     assert page.status == 200 and "/static/chat.js" in await page.text()
@@ -99,16 +99,19 @@ async def test_a_newcomer_links_by_sharing_the_phone_and_sees_both_sides(web: Te
 
 
 async def test_buttons_of_older_messages_edits_files_and_the_stream(web: TestClient[Any, Any]) -> None:
+    await say(web, "mai", "/start")
+    await act(web, "mai", "contact")
     await say(web, "hung", "/start")
     await act(web, "hung", "contact")
     async with web.get("/api/windows/mai/events") as stream:
         first = await _next_event(stream)
-        assert first["key"] == "mai"
+        assert first["key"] == "mai" and not any("XSD" in line for line in texts(first))
+        await say(web, "nam", "/start")  # a change in another window sends nothing on Mai's stream
         view = await say(web, "hung", "/phatdong XSD")
         view = await press(web, "hung", "Phát động ngay", view)
         assert any(m["edits"] for m in view["messages"])  # the launch confirmation edits the question
-        live = await _next_event(stream)  # Mai has not linked: nothing for her; the stream still moves
-        assert live["key"] == "mai"
+        live = await _next_event(stream)  # the announcement, with no action in Mai's window
+        assert "XSD" in texts(live)[-1] and len(live["messages"]) == len(first["messages"]) + 1
     view = await say(web, "hung", f"/thongke LDG-{YEAR}")
     photo = next(m for m in view["messages"] if m["kind"] == "photo")
     chart = await web.get(photo["file"]["url"])

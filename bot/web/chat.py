@@ -167,7 +167,7 @@ class WebChat:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     async def _labels(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(labels(self.language))
+        return web.json_response({**labels(self.language), "language": self.language})
 
     async def _windows(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.room.windows())
@@ -184,7 +184,7 @@ class WebChat:
 
     def _window(self, key: str) -> JsonDict:
         try:
-            return {**self.room.view(key), "clock": self._clock_json()}
+            return self.room.view(key)
         except LookupError as error:
             raise web.HTTPNotFound() from error
 
@@ -204,8 +204,8 @@ class WebChat:
         assert task is not None
         self._streams.add(task)
         try:
-            seen = self.room.changes
-            await stream.write(_event("window", first))
+            seen, sent = self.room.changes, _event("window", first)
+            await stream.write(sent)
             while True:  # ends when the visitor leaves (the write fails) or the server stops (cancelled)
                 try:
                     async with asyncio.timeout(KEEP_ALIVE_SECONDS):
@@ -213,10 +213,12 @@ class WebChat:
                 except TimeoutError:
                     await stream.write(b": still here\n\n")
                     continue
-                seen = self.room.changes
-                await stream.write(_event("window", self._window(key)))
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+                seen, latest = self.room.changes, _event("window", self._window(key))
+                if latest != sent:  # a change in another window leaves this one as it was
+                    sent = latest
+                    await stream.write(sent)
+        except ConnectionResetError:
+            pass  # the visitor closed the window or the page
         finally:
             self._streams.discard(task)
         return stream

@@ -91,9 +91,9 @@ function drawMessage(key, message) {
 }
 
 function apply(key, view) {
-  const window = open.get(key);
-  if (!window) return;
-  const list = window.section.querySelector(".messages");
+  const chatWindow = open.get(key);
+  if (!chatWindow) return;
+  const list = chatWindow.section.querySelector(".messages");
   const seen = new Set();
   const focused = document.activeElement;
   let added = false;
@@ -114,32 +114,35 @@ function apply(key, view) {
   const empty = list.querySelector(".empty");
   if (view.messages.length && empty) empty.remove();
   if (added) list.scrollTop = list.scrollHeight;
-  const keyboard = window.section.querySelector(".keyboard");
+  const keyboard = chatWindow.section.querySelector(".keyboard");
   const keySignature = JSON.stringify(view.keyboard);
   if (keyboard.dataset.signature !== keySignature) {
     keyboard.dataset.signature = keySignature;
     keyboard.replaceChildren(...buttonRows(view.keyboard, (index) => act(key, "key", {button: index})));
   }
-  const commands = window.section.querySelector(".commands");
+  const commands = chatWindow.section.querySelector(".commands");
   if (commands) {
     commands.replaceChildren(...view.commands.map((c) => el("li", {}, el("button", {type: "button",
-      onclick: () => { commands.hidden = true; send(key, `/${c.command}`); }},
+      onclick: () => {
+        commands.hidden = true;
+        chatWindow.section.querySelector(".menu").setAttribute("aria-expanded", "false");
+        send(key, `/${c.command}`);
+      }},
       `/${c.command} `, el("span", {class: "description", text: `— ${c.description}`})))));
   }
-  if (view.clock) document.getElementById("clock-now").textContent = view.clock.text;
 }
 
 async function act(key, what, body) {
-  const window = open.get(key);
+  const chatWindow = open.get(key);
   say(L.waiting);
-  window.section.setAttribute("aria-busy", "true");
+  chatWindow.section.setAttribute("aria-busy", "true");
   try {
     apply(key, await post(`/api/windows/${key}/${what}`, body));
     say("");
   } catch (error) {
     say(error.message);
   } finally {
-    window.section.removeAttribute("aria-busy");
+    chatWindow.section.removeAttribute("aria-busy");
   }
 }
 
@@ -166,12 +169,19 @@ function drawWindow(info) {
   let commands = null;
   if (info.channel === "telegram") {
     commands = el("ul", {class: "commands", id: `commands-${key}`, "aria-label": L.commands, hidden: true});
-    form.append(el("button", {type: "button", class: "menu", "aria-controls": commands.id, "aria-expanded": "false",
-      text: `☰ ${L.commands}`, onclick: (event) => {
+    const menu = el("button", {type: "button", class: "menu", "aria-controls": commands.id, "aria-expanded": "false",
+      text: `☰ ${L.commands}`, onclick: () => {
         commands.hidden = !commands.hidden;
-        event.currentTarget.setAttribute("aria-expanded", String(!commands.hidden));
+        menu.setAttribute("aria-expanded", String(!commands.hidden));
         if (!commands.hidden) commands.querySelector("button")?.focus();
-      }}));
+      }});
+    commands.addEventListener("keydown", (event) => { // Escape closes the menu, back on its button
+      if (event.key !== "Escape") return;
+      commands.hidden = true;
+      menu.setAttribute("aria-expanded", "false");
+      menu.focus();
+    });
+    form.append(menu);
   }
   if (info.contact) {
     form.append(el("button", {type: "button", class: "share", text: `📱 ${L.share}`, onclick: () => act(key, "contact", {})}));
@@ -195,11 +205,11 @@ function drawWindow(info) {
   });
   const badge = el("span", {class: `badge ${info.channel}`, text: L[info.channel]});
   const section = el("section", {class: "window", "data-key": key, "aria-labelledby": titleId},
-    el("header", {}, el("h3", {id: titleId}, info.role.split(" — ")[0], badge),
-      el("button", {type: "button", class: "close", "aria-label": `${L.close}: ${info.role.split(" — ")[0]}`,
+    el("header", {}, el("h3", {id: titleId}, info.name, badge),
+      el("button", {type: "button", class: "close", "aria-label": `${L.close}: ${info.name}`,
         text: "✕", onclick: () => toggle(info)})),
     info.channel === "zalo" ? el("p", {class: "hint", text: L.zalo_hint}) : null,
-    el("ol", {class: "messages", role: "log", "aria-live": "polite", "aria-label": `${L.conversation} (${info.role.split(" — ")[0]})`},
+    el("ol", {class: "messages", role: "log", "aria-live": "polite", "aria-label": `${L.conversation} (${info.name})`},
       el("li", {class: "empty", text: L.empty})),
     el("div", {class: "keyboard", role: "group", "aria-label": L.keyboard}),
     commands, form);
@@ -248,6 +258,7 @@ async function travel(by, button) {
 async function start() {
   L = await call("/api/labels");
   document.title = L.title;
+  document.documentElement.lang = L.language;
   for (const node of document.querySelectorAll("[data-label]")) node.textContent = L[node.dataset.label];
   for (const button of document.querySelectorAll("[data-travel]")) {
     button.addEventListener("click", () => travel(button.dataset.travel, button));
