@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.demo import PERSONAS, DemoWorld, Persona, demo_world, log_file
-from bot.engine.config import Settings
+from bot.engine.config import ConfigError, Settings
 from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, ZaloUser
 from bot.sandbox.telegram import JsonDict, scope_key
@@ -27,6 +27,10 @@ TRAVEL_STEP = timedelta(hours=1)  # well inside the reminders' grace period: eac
 ANSWER_TIMEOUT = 30.0  # seconds the bot gets to answer one action (an export of the demo union takes ~1)
 
 Json = dict[str, Any]
+
+
+class PortUnavailable(ConfigError):
+    """The web chat's port cannot be listened on: one line, exit status 2."""
 
 
 def _entity_json(entity: JsonDict) -> Json:
@@ -333,7 +337,12 @@ async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: b
     logging.captureWarnings(True)
     async with demo_world(settings, database, keep=keep) as world:
         chat = WebChat(SandboxRoom(world), world.runtime.settings.language)
-        await chat.start(port)
+        try:
+            await chat.start(port)
+        except OSError as error:  # the port is taken, or not ours to take
+            raise PortUnavailable(
+                f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}); choose another with --port"
+            ) from error
         try:
             print(plain(text(chat.language, "webchat.open", address=chat.address)), flush=True)
             print(plain(text(chat.language, "webchat.log", log=log_file(database).resolve())), flush=True)

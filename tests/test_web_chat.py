@@ -165,6 +165,10 @@ def walk(address: str, folder: Path) -> list[Path]:
         page.css("button.menu", page.window("mai"))[0].click()
         menu = page.css(".commands button", page.window("mai"))
         assert any(item.text.startswith("/campaigns") for item in menu)
+        menu[0].send_keys(Keys.ESCAPE)  # Escape closes the menu and gives the focus back to its button
+        assert page.driver.switch_to.active_element.get_attribute("aria-expanded") == "false"
+        page.css("button.menu", page.window("mai"))[0].send_keys(Keys.ENTER)
+        menu = page.css(".commands button", page.window("mai"))
         next(item for item in menu if item.text.startswith("/campaigns")).click()
         page.wait_for("mai", WORKERS_MONTH)
         page.press("mai", "Tháng Công nhân")

@@ -8,10 +8,12 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.demo import demo_world
 from bot.demo_web import SandboxRoom
+from bot.engine.clock import TravelClock
 from bot.engine.config import load_settings
 from bot.web.chat import WebChat, labels
 from messages import plain, text
@@ -228,3 +231,32 @@ def test_thidua_demo_prints_its_address_and_serves_the_page_until_stopped(tmp_pa
             demo.wait(timeout=10)
     assert demo.returncode == 0, err
     assert err == "" and "the database is kept in" in out
+
+
+def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"thidua: cannot listen on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_travel_clock_only_goes_forward() -> None:
+    clock = TravelClock()
+    start = clock.now()
+    clock.advance(timedelta(days=1))
+    assert clock.now() - start >= timedelta(days=1)
+    with pytest.raises(ValueError):
+        clock.advance(timedelta(hours=-1))
