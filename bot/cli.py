@@ -71,9 +71,27 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run the bot against the built-in sandbox with demo data, no token"
     )
     demo.add_argument(
-        "--db", type=Path, default=Path("thidua-demo.db"), help="demo database file (recreated)"
+        "--db",
+        type=Path,
+        default=Path("thidua-demo.db"),
+        help="demo database file (recreated at each run unless --keep)",
     )
-    demo.add_argument("--tour", action="store_true", help="play a short scripted conversation and exit")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database of the last run (seeded only when there is none)",
+    )
+    demo.add_argument(
+        "--port", type=int, default=8765, help="port of the web chat on 127.0.0.1 (0: any free port)"
+    )
+    demo.add_argument(
+        "--terminal",
+        action="store_true",
+        help="chat in the terminal instead of the browser (reads a script too)",
+    )
+    demo.add_argument(
+        "--tour", action="store_true", help="play a short scripted conversation in the terminal and exit"
+    )
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -166,10 +184,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     now = SystemClock().now()
     if args.command == "run":
         return await _run(settings)
-    if args.command == "demo":
+    if args.command == "demo" and (args.terminal or args.tour):
         from bot.demo import run_demo  # the demo pulls in the sandbox, which `run` never needs
 
-        return await run_demo(settings, args.db, tour=args.tour)
+        return await run_demo(settings, args.db, tour=args.tour, keep=args.keep)
+    if args.command == "demo":
+        from bot.demo_web import run_web_demo
+
+        return await run_web_demo(settings, args.db, port=args.port, keep=args.keep)
     if args.command == "db" and args.db_command == "recount":
         return await _with_store(settings, _recount)
     if args.command == "db":

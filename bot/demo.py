@@ -31,6 +31,7 @@ from bot.domain.officers import grant_officer
 from bot.domain.roster import import_members, import_units
 from bot.domain.titles import NEEDS_INITIATIVE
 from bot.domain.vn.textkeys import search_key
+from bot.engine.clock import TravelClock
 from bot.engine.config import Settings
 from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox, ZaloSandbox, ZaloUser
@@ -59,6 +60,11 @@ class Persona:
     zalo_member: str | None = (
         None  # on Zalo, linked to this roster member at seeding (Zalo shares no contact)
     )
+
+    @property
+    def full_name(self) -> str:
+        """The name as Zalo and the web chat show it, family name first."""
+        return f"{self.last_name} {self.first_name}"
 
 
 PERSONAS = (
@@ -105,6 +111,13 @@ TOUR = (
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _prepare_file(database: Path, *, keep: bool) -> bool:
+    """Remove the last run's database unless it is kept; whether the demo starts on a fresh one."""
+    if not keep:
+        _remove_database(database)
+    return not database.exists()
 
 
 def demo_campaigns(today: date) -> list[CampaignSpec]:
@@ -344,12 +357,8 @@ async def link_zalo_personas(store: Store, now: datetime) -> None:
             member = await repos.members.by_code(persona.zalo_member)
             assert member is not None, persona.zalo_member
             user_id = str(persona.user_id)
-            account = await repos.accounts.touch(ZALO, user_id, user_id, _full_name(persona), now)
+            account = await repos.accounts.touch(ZALO, user_id, user_id, persona.full_name, now)
             await repos.accounts.link(account.id, member.id, now)
-
-
-def _full_name(persona: Persona) -> str:
-    return f"{persona.last_name} {persona.first_name}"
 
 
 CONTINUED = "\\"  # a line ending with a backslash goes on on the next line
@@ -401,7 +410,7 @@ class TerminalChat:
             if p.zalo_member is None
         }
         self.zalo_users: dict[str, ZaloUser] = {
-            p.key: zalo.user(str(p.user_id), _full_name(p))
+            p.key: zalo.user(str(p.user_id), p.full_name)
             for p in PERSONAS
             if zalo is not None and p.zalo_member is not None
         }
@@ -627,10 +636,22 @@ async def _tour(chat: TerminalChat) -> None:
             print(output)
 
 
+@dataclass(frozen=True)
+class DemoWorld:
+    """The running demo: both sandboxes, the bot on the demo database, and the clock it reads."""
+
+    sandbox: TelegramSandbox
+    zalo: ZaloSandbox
+    runtime: Runtime
+    clock: TravelClock
+    database: Path
+
+
 @asynccontextmanager
-async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[TerminalChat]:
-    """The sandbox and the bot running on a fresh, seeded demo database, and the terminal chat with them."""
-    _remove_database(database)
+async def demo_world(settings: Settings, database: Path, *, keep: bool = False) -> AsyncIterator[DemoWorld]:
+    """The sandboxes and the bot running on the demo database: fresh and seeded, or with ``keep`` the one
+    left by an earlier run (seeded only when there is none yet)."""
+    fresh = _prepare_file(database, keep=keep)
     sandbox, zalo = TelegramSandbox(), ZaloSandbox()
     await sandbox.start()
     await zalo.start()
@@ -643,27 +664,36 @@ async def demo_chat(settings: Settings, database: Path) -> AsyncIterator[Termina
             "zalo_api_url": zalo.api_url,
         }
     )
+    clock = TravelClock()  # the web chat moves it forward; nothing else in the demo does
     # Quiet hours would hold the demo's announcements until morning for whoever tries it in the evening.
-    runtime = Runtime(demo_settings, poll_timeout=1, quiet_hours=False)
+    runtime = Runtime(demo_settings, clock, poll_timeout=1, quiet_hours=False)
     try:
-        await seed(runtime.store, runtime.clock.now())
+        if fresh:
+            await seed(runtime.store, runtime.clock.now())
         await runtime.start()
-        yield TerminalChat(sandbox, runtime, database, zalo)
+        yield DemoWorld(sandbox, zalo, runtime, clock, database)
     finally:
         await runtime.stop()
         await zalo.stop()
         await sandbox.stop()
 
 
-async def run_demo(settings: Settings, database: Path, *, tour: bool) -> str:
-    """Start the sandbox and the bot on a fresh demo database, then chat (or play the tour).
+@asynccontextmanager
+async def demo_chat(settings: Settings, database: Path, *, keep: bool = False) -> AsyncIterator[TerminalChat]:
+    """The demo running, and the terminal chat with it."""
+    async with demo_world(settings, database, keep=keep) as world:
+        yield TerminalChat(world.sandbox, world.runtime, database, world.zalo)
+
+
+async def run_demo(settings: Settings, database: Path, *, tour: bool, keep: bool = False) -> str:
+    """Start the sandboxes and the bot on the demo database, then chat in the terminal (or play the tour).
 
     Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
     ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
     """
     setup_logging(settings.secrets(), logging.INFO, path=log_file(database), log_format=settings.log_format)
     logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
-    async with demo_chat(settings, database) as chat:
+    async with demo_chat(settings, database, keep=keep) as chat:
         language = chat.language
         print(plain(text(language, "demo.instructions")))
         print("\n".join(f"  :as {p.key:<5} {plain(text(language, p.role_key))}" for p in PERSONAS))

@@ -198,7 +198,7 @@ Sáng kiến; sáng kiến; 1
 def test_the_demo_plays_a_script_from_a_file_and_ends_with_it(tmp_path: Path) -> None:
     (tmp_path / "script.txt").write_text(SCRIPT, encoding="utf-8")
     with (tmp_path / "script.txt").open("rb") as script:
-        result = run_demo(tmp_path, stdin=script)
+        result = run_demo(tmp_path, "--terminal", stdin=script)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "[mai] > :press Xong" in result.stdout  # the script's lines are echoed as typed
@@ -224,7 +224,7 @@ async def _mai_pledges(database: Path) -> list[tuple[str, str, str]]:
 
 @pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_ends_at_once_without_input(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, stdin=subprocess.DEVNULL)
+    result = run_demo(tmp_path, "--terminal", stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.rstrip().endswith("the log beside it")

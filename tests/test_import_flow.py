@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage", "messages")
-FRONT_DOOR = {"bot", "bot.__main__", "bot.cli", "bot.app", "bot.demo"}
+FRONT_DOOR = {"bot", "bot.__main__", "bot.cli", "bot.app", "bot.demo", "bot.demo_web"}
 
 
 @dataclass(frozen=True)

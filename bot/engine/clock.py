@@ -35,3 +35,21 @@ class ManualClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward."""
         self.current += delta
+
+
+class TravelClock:
+    """The real time moved forward by however far it was sent: the demo's time travel, so a visitor sees
+    reminders arrive and deadlines pass without waiting for them."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def now(self) -> datetime:
+        """The real moment plus the distance travelled."""
+        return datetime.now(UTC) + self.ahead
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward (never back: what was sent stays sent)."""
+        if delta < timedelta(0):
+            raise ValueError("the clock only travels forward")
+        self.ahead += delta

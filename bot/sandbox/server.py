@@ -69,6 +69,8 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
     def __init__(self, seed: int) -> None:
         self.delivered = 0  # messages the bot has sent (files and stickers included)
         self._delivery = asyncio.Event()
+        self.changes = 0  # messages the bot has sent, edited or deleted: what a watching chat must redraw
+        self._changed = asyncio.Event()
         self._faults: list[Fault[ChatId]] = []
         self._random = random.Random(seed)
         self._address: tuple[str, int] | None = None
@@ -179,7 +181,18 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
         while self.delivered < at_least:
             await self._delivery.wait()
 
+    async def wait_changed(self, seen: int) -> None:
+        """Return once ``changes`` has moved past ``seen`` (bound it with a timeout)."""
+        while self.changes == seen:
+            await self._changed.wait()
+
     # ------------------------------------------------------------ used by the sandboxes
+
+    def _announce_change(self) -> None:
+        """A message was sent, edited or deleted: wake ``wait_changed``."""
+        self.changes += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def _wake_pollers(self) -> None:
         """Wake every long poll and the webhook pusher to look at the queue and the webhook again."""
@@ -218,6 +231,7 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
         self.delivered += 1
         self._delivery.set()
         self._delivery = asyncio.Event()
+        self._announce_change()
 
     async def _carry_out(
         self,

@@ -929,6 +929,7 @@ class TelegramSandbox(SandboxServer[int, JsonDict]):
         message.inline_keyboard = keyboard
         message.edits += 1
         message.edit_date = now()
+        self._announce_change()
         return self.message_json(message)
 
     async def _delete_message(self, params: Params) -> bool:
@@ -939,6 +940,7 @@ class TelegramSandbox(SandboxServer[int, JsonDict]):
         deleted = chat.bot_messages.pop(message_id, None) or chat.user_messages.pop(message_id, None)
         if deleted is None:
             raise bad_request("message to delete not found")
+        self._announce_change()
         return True
 
     async def _answer_callback_query(self, params: Params) -> bool:
