@@ -329,7 +329,7 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
         [
             text("vi", "export.commended_name"),
             text("vi", "export.unit"),
-            text("vi", "export.form"),
+            text("vi", "export.award"),
             text("vi", "export.initiative"),
             text("vi", "export.granting_unit"),
             text("vi", "export.campaign"),
