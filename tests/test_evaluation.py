@@ -208,6 +208,36 @@ async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
     assert hung.last_text == said("problem.already_decided")
 
 
+async def test_a_chien_si_thi_dua_needs_lao_dong_tien_tien_reached_in_the_campaign_first(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker", "emulation_fighter"])
+    await recognised_initiative(store, "DV001", campaign, NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    hung = await linked(people, HUNG)
+    refused = said("problem.needs_title", title="Chiến sĩ thi đua cơ sở", of_title="Lao động tiên tiến")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Đạt")
+    assert hung.last_text == refused
+    # Lao động tiên tiến decided as not reached: still refused; nothing but that decision is stored.
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Lao động tiên tiến")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Không đạt")
+    await hung.send("4/10")
+    await hung.press("Bỏ qua")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Đạt")
+    assert hung.last_text == refused
+    assert [(r.title, r.reached) for r in await results_of(store, "DV001", "TCN-2026")] == [
+        ("advanced_worker", False)
+    ]
+
+
 async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
     people: People, store: Store, clock: ManualClock
 ) -> None:

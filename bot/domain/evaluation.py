@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.campaigns import ADMIN_ACTOR
 from bot.domain.deadline_reminders import local_moment
 from bot.domain.problems import Problem
-from bot.domain.titles import NEEDS_INITIATIVE, TitleCap
+from bot.domain.titles import NEEDS_INITIATIVE, PREREQUISITES, TitleCap
 from bot.domain.vn.parsing import ParseError, parse_quantity
 from bot.engine.access import Identity
 from messages import formatting
@@ -261,7 +261,8 @@ async def decision_refusal(
 ) -> Problem | None:
     """Why this decision cannot be made (checked when its button is pressed and again when it is saved), or
     None: the evaluation is open, the candidate is in a unit ``who`` covers, seeks the title, is shown as
-    it is now, is not decided yet; a Chiến sĩ thi đua has a recognised initiative; no cap is exceeded."""
+    it is now, is not decided yet; a Chiến sĩ thi đua has a recognised initiative and reached Lao động tiên
+    tiến in the campaign; no cap is exceeded."""
     problem = check_open(campaign, today)
     if problem is not None:
         return problem
@@ -279,6 +280,11 @@ async def decision_refusal(
         return None
     if title == NEEDS_INITIATIVE and not await _recognised(repos, campaign, registration.member_id):
         return Problem("evaluation", "needs_initiative")
+    needed = PREREQUISITES.get(title)
+    if needed is not None and registration.member_id is not None:
+        before = await repos.evaluation.result_for(campaign.id, registration.member_id, unit.id, needed)
+        if before is None or not before.reached:
+            return Problem("evaluation", "needs_title", {"title": title, "of_title": needed})
     for cap in caps:
         if cap.title != title or registration.member_id is None:
             continue
