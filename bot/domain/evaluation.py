@@ -34,6 +34,7 @@ from storage.repos.evaluation import Entrant, ReachedCount
 
 REMINDER_DAYS = (7, 3, 1, 0)  # before the evaluation opens; 0: the morning it opens
 REMIND_AT = time(8, 0)
+REMINDED = "not_assessed"  # registered members who have not sent their self-assessment
 CANDIDATES_LIMIT = 500
 NOTE_MAX = 1000
 VOTES_MAX = 100_000
@@ -78,9 +79,9 @@ async def open_evaluation(
     now: datetime,
     today: date,
 ) -> Problem | None:
-    """Set the day the campaign's evaluation opens and plan the reminders to its registered members: 08:00
-    7, 3 and 1 days before and on the day. ``who`` is an officer over its owning unit (checked by the
-    caller); None for an admin's tools (the demo's seed)."""
+    """Set the day the campaign's evaluation opens and plan the reminders to its registered members who have
+    not sent their self-assessment yet: 08:00 7, 3 and 1 days before and on the day. ``who`` is an officer
+    over its owning unit (checked by the caller); None for an admin's tools (the demo's seed)."""
     if campaign.status != "launched":
         code = "campaign_closed" if campaign.status == "closed" else "campaign_not_open"
         return Problem("campaign", code, {"title": campaign.title})
@@ -92,7 +93,7 @@ async def open_evaluation(
     rule_id = await repos.reminders.create_rule(
         kind="evaluation",
         unit_id=campaign.unit_id,
-        audience="registered",
+        audience=REMINDED,
         campaign_id=campaign.id,
         owner_account_id=who.account.id if who is not None else None,
         now=now,
