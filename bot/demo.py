@@ -245,7 +245,7 @@ async def seed_initiatives(store: Store, campaign_code: str, now: datetime) -> N
 
 DEMO_CANDIDATES = (
     # (member code, titles sought, self-assessment sent, a decision made: (title, agreed, present))
-    ("CB-0003", ("advanced_worker", "emulation_fighter"), True, None),
+    ("CB-0003", ("advanced_worker", "emulation_fighter"), True, ("advanced_worker", 13, 14)),
     ("CB-0004", ("advanced_worker",), True, ("advanced_worker", 12, 14)),
     ("CB-0005", ("advanced_worker", "good_worker"), True, None),
     ("CB-0006", ("advanced_worker",), False, None),
@@ -259,8 +259,9 @@ DEMO_RESULTS = (PledgeResult(True, "1"), PledgeResult(True, "252"))
 
 async def seed_evaluation(store: Store, campaign_code: str, now: datetime) -> None:
     """The year's evaluation opened today: four candidates in two base unions of Bảo Lạc (Hằng seeks Chiến
-    sĩ thi đua cơ sở with her recognised initiative), three self-assessments sent, one decision made, and
-    the THCS school's collective seeking Tập thể lao động xuất sắc, so Hùng can walk through /binhxet."""
+    sĩ thi đua cơ sở with her recognised initiative), three self-assessments sent, two decisions made (Hằng's
+    Lao động tiên tiến among them, which her Chiến sĩ thi đua needs), and the THCS school's collective
+    seeking Tập thể lao động xuất sắc, so Hùng can walk through /binhxet."""
     today = now.astimezone(VIETNAM).date()
     async with store.begin() as repos:
         campaign = await repos.campaigns.by_code(campaign_code)

@@ -3,8 +3,9 @@
 /propose (/denghi) [CODE]: an officer of a base union proposes a registered member, a registered collective or
 a recognised initiative of the campaign for a form; each form is offered with the unit above that grants it,
 and the achievements are typed last. /commendations (/khenthuong): an officer of a granting unit sees the
-proposals sent to its subtree, oldest first, and approves one or returns it with a note; the proposer and the
-member proposed are told through the outbox. A button drawn for an older version of a proposal is refused.
+proposals sent to its subtree, oldest first, and approves one or returns it with a note. The granting unit's
+officers are told when a proposal arrives (with a button to its card), the proposer and the member proposed
+when it is decided, all through the outbox. A button drawn for an older version of a proposal is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.engine.buttons import (
     CommendForm,
     CommendKind,
     CommendNext,
+    CommendOpen,
     DialogControl,
 )
 from bot.engine.context import Ctx, Flow
@@ -288,6 +290,23 @@ async def on_text(ctx: Ctx, typed: str) -> None:
             unit=granting.name if granting else "?",
         )
     )
+    officers = [
+        account
+        for account in await ctx.repos.roles.accounts_of_unit_officers(granting_id)
+        if account.id != ctx.who.account.id
+    ]
+    await notify(
+        ctx,
+        officers,
+        "commendation",
+        "commendation.arrived_notice",
+        [("commendation.open_button", CommendOpen(result))],
+        form=Localized(lambda language: text(language, f"commendation.form_{form}")),
+        name=Localized(lambda language: _candidate_name(language, candidate)),
+        unit=candidate.unit.name,
+        granting=granting.name if granting else "?",
+        campaign=campaign.title,
+    )
 
 
 # --------------------------------------------------------------------------- deciding
@@ -362,6 +381,19 @@ async def _show(ctx: Ctx, proposal_id: int, waiting: int) -> None:
             [ctx.button("commendation.next_button", CommendNext(proposal.id))],
         ],
     )
+
+
+async def open_button(ctx: Ctx, pressed: CommendOpen) -> None:
+    """A proposal's card from the notice of its arrival; one decided since is said to be, then the next."""
+    if await proposal_in_charge(ctx.repos, ctx.who, pressed.proposal) is None:
+        await stale_button(ctx)
+        return
+    queue = await _queue(ctx)
+    if pressed.proposal not in queue:
+        ctx.say(_problem(ctx, Problem("commendation", "proposal_changed")))
+        await _show_next(ctx, after_id=None)
+        return
+    await _show(ctx, pressed.proposal, waiting=len(queue))
 
 
 async def next_button(ctx: Ctx, pressed: CommendNext) -> None:

@@ -26,6 +26,7 @@ from bot.domain.insight_queries import (
     commended,
     export_data,
     recognised_initiatives,
+    title_figures,
 )
 from bot.domain.insights import (
     CampaignFigures,
@@ -33,7 +34,9 @@ from bot.domain.insights import (
     ExportData,
     FormFigures,
     InitiativeRow,
+    TitleCount,
     UnitFigures,
+    title_totals,
 )
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
@@ -44,6 +47,7 @@ from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
 
 TOP = 3
+TITLE_UNITS_SHOWN = 20  # units named with their titles in /tongket; the workbook has every one
 CAPTION_LIMIT = 1024
 
 
@@ -272,6 +276,47 @@ def commendation_lines(
     return [Html("\n".join(lines))]
 
 
+def title_count(language: str, count: TitleCount) -> str:
+    """A title's count as the articles say it: "187 lượt Chiến sĩ thi đua cơ sở", "12 tập thể đạt Tập thể
+    lao động xuất sắc"."""
+    name = text(language, f"titles.{count.title}")
+    number = partial(formatting.number, language=language)
+    said = []
+    if count.individual:
+        said.append(text(language, "report.title_individual", count=number(count.individual), title=name))
+    if count.collective:
+        said.append(text(language, "report.title_collective", count=number(count.collective), title=name))
+    return ", ".join(plain(words) for words in said)
+
+
+def title_lines(language: str, titles: list[TitleCount]) -> list[Html]:
+    """The titles the evaluation found reached: in total, then per unit where more than one has any."""
+    if not titles:
+        return [Html("\n".join([text(language, "report.titles_head"), text(language, "report.titles_none")]))]
+    lines = [text(language, "report.titles_head")]
+    lines += [
+        text(language, "report.title_total", counted=title_count(language, t)) for t in title_totals(titles)
+    ]
+    by_unit: dict[str, list[TitleCount]] = {}
+    for count in titles:
+        by_unit.setdefault(count.unit or "", []).append(count)
+    if len(by_unit) > 1:
+        lines.append(text(language, "report.titles_by_unit"))
+        lines += [
+            text(
+                language,
+                "report.title_unit",
+                unit=unit,
+                counted="; ".join(title_count(language, count) for count in counts),
+            )
+            for unit, counts in list(by_unit.items())[:TITLE_UNITS_SHOWN]
+        ]
+        if len(by_unit) > TITLE_UNITS_SHOWN:
+            more = formatting.number(len(by_unit) - TITLE_UNITS_SHOWN, language)
+            lines.append(text(language, "report.titles_more_units", count=more))
+    return [Html("\n".join(lines))]
+
+
 def commended_name(language: str, row: CommendationRow) -> str:
     """Who or what a proposal is for: the member, the collective, or the initiative and its author."""
     if row.initiative_title is not None:
@@ -287,10 +332,12 @@ def report_lines(
     recognised: Iterable[InitiativeRow],
     today: date,
     commendations: tuple[list[FormFigures], list[CommendationRow]] = ([], []),
+    titles: list[TitleCount] | None = None,
 ) -> list[str]:
     """The interim or final review summary as plain text for a written report: counts, percentages against
     targets, who to commend among the ``recognised`` initiatives (co-authors named with the author), which
-    are walked once, as they come, and the ``commendations`` proposed and granted, with those to commend."""
+    are walked once, as they come, the ``titles`` the evaluation found reached, and the ``commendations``
+    proposed and granted, with those to commend."""
     campaign = figures.campaign
     final = today > campaign.ends_on
     value, authors, top = 0, Counter[str](), None
@@ -328,6 +375,7 @@ def report_lines(
     by_initiatives = sorted((f for f in figures.children if f.recognised), key=lambda f: -f.recognised)[:TOP]
     if by_initiatives:
         lines.append(text(language, "report.commend_units", units=_unit_names(by_initiatives)))
+    lines += title_lines(language, titles or [])
     lines += commendation_lines(language, *commendations)
     return [_without_symbols(plain(line)) for line in lines]
 
@@ -360,7 +408,10 @@ class _Asked:
             await commendation_figures(repos, self.campaign, scope, self.forms),
             await commended(repos, self.campaign, scope),
         )
-        lines = partial(report_lines, self.language, figures, today=self.today, commendations=granted)
+        titles = await title_figures(repos, self.campaign, scope)
+        lines = partial(
+            report_lines, self.language, figures, today=self.today, commendations=granted, titles=titles
+        )
         return figures, await recognised_initiatives(repos, self.campaign, scope, lines)
 
     async def lines(self, repos: ApartRepos) -> list[str]:

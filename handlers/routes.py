@@ -125,6 +125,7 @@ ROUTES = Routes(
         ButtonRoute(b.CommendForm, commendations.form_button, Role.OFFICER),
         ButtonRoute(b.CommendDecide, commendations.decide_button, Role.OFFICER),
         ButtonRoute(b.CommendNext, commendations.next_button, Role.OFFICER),
+        ButtonRoute(b.CommendOpen, commendations.open_button, Role.OFFICER),
         ButtonRoute(b.AnnounceStep, announce.button, Role.OFFICER),
         ButtonRoute(b.AnnounceUnit, announce.button, Role.OFFICER),
         ButtonRoute(b.AudienceEveryone, announce.button, Role.OFFICER),

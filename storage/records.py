@@ -401,6 +401,15 @@ class TitleResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TitleHolderRow:
+    """Who reached a title, as a certificate names them: the member (None for a collective) and the unit."""
+
+    full_name: str | None
+    unit_name: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """A commendation proposal (đề nghị khen thưởng) of a member, a collective or an initiative."""
 

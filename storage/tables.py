@@ -431,7 +431,8 @@ reminder_rules = sa.Table(
     sa.Column("kind", sa.String(24), nullable=False),
     sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=True, index=True),
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False, index=True),
-    # everyone, unregistered, registered, no_initiative: who among the unit's linked members receives it.
+    # everyone, unregistered, registered, no_initiative, not_assessed (registered, no self-assessment sent):
+    # who among the unit's linked members receives it.
     sa.Column("audience", sa.String(24), nullable=False),
     sa.Column("calendar_key", sa.String(48), nullable=True),
     sa.Column("text", sa.Text, nullable=True),  # an officer's own words; catalog texts otherwise

@@ -16,15 +16,18 @@ import openpyxl
 import pytest
 
 from bot.domain.commendations import forms, granting_unit
+from bot.domain.officers import grant_officer
 from bot.engine import buttons as b
 from bot.engine.config import ConfigError, load_settings
 from messages import plain, text
 from storage.database import Store
+from storage.records import CommendationRow
 from tests.conftest import People
 from tests.helpers.campaigns import TITLE, campaign_running
 from tests.helpers.choices import body, choices, file_content
 from tests.helpers.flows import Person, grant_by_account
 from tests.helpers.forged import forge
+from tests.helpers.roster import NOW
 from tests.test_initiatives import TITLE as INITIATIVE
 from tests.test_review_council import submitted_and_valid
 
@@ -52,13 +55,18 @@ def recent(person: Person, count: int = 4) -> str:
     return "\n".join(body(message) for message in person.messages[-count:])
 
 
-async def proposals(store: Store) -> list[tuple[str, str, str, str]]:
-    """(kind, form, status, note) of every stored proposal, oldest first."""
+async def proposals_rows(store: Store) -> list[CommendationRow]:
+    """Every stored proposal of LDG-2026, oldest first."""
     async with store.begin() as repos:
         campaign = await repos.campaigns.by_code("LDG-2026")
         assert campaign is not None
         rows = await repos.commendations.of_candidates(campaign.id, ["/"], 100)
-    return [(row.kind, row.form, row.status, row.note) for row in reversed(rows)]
+    return list(reversed(rows))
+
+
+async def proposals(store: Store) -> list[tuple[str, str, str, str]]:
+    """(kind, form, status, note) of every stored proposal, oldest first."""
+    return [(row.kind, row.form, row.status, row.note) for row in await proposals_rows(store)]
 
 
 async def year_with_proposals(people: People, store: Store) -> dict[str, Person]:
@@ -216,6 +224,56 @@ async def test_deciding_outside_ones_subtree_or_to_a_unit_of_another_level_chang
     ]
 
 
+async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_its_card(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, hai, lan = them["hung"], them["hai"], them["lan"]
+
+    def arrived(person: Person) -> list[str]:
+        return [body(m) for m in person.messages if m.plain_text.startswith("📨")]
+
+    to_district = said(
+        "commendation.arrived_notice",
+        granting=HA_QUANG,
+        form=form("district_certificate"),
+        name="Hoàng Thị Mai",
+        unit=DIEN_LUC,
+        campaign=TITLE,
+    )
+    to_province = said(
+        "commendation.arrived_notice",
+        granting=CAO_BANG,
+        form=form("province_merit"),
+        name=DIEN_LUC,
+        unit=DIEN_LUC,
+        campaign=TITLE,
+    )
+    # One notice each, to the officers of the unit that grants the form, never to the proposer.
+    assert arrived(hung) == [to_district] and arrived(hai) == [to_province] and arrived(lan) == []
+    assert body(hung.last) == to_district and choices(hung.last) == [said("commendation.open_button")]
+    await hung.press(said("commendation.open_button"))
+    assert ACHIEVED in body(hung.last) and form("district_certificate") in body(hung.last)
+    await hung.press("Đồng ý khen thưởng")
+    # The notice's button, pressed again once the proposal is decided: said so, nothing changes.
+    district_one = next(row for row in await proposals_rows(store) if row.form == "district_certificate")
+    await forge(hung, b.CommendOpen(district_one.id).pack())
+    assert said("problem.proposal_changed") in recent(hung, 2)
+    assert body(hung.last) == said("commendation.queue_empty")
+    assert [row[2] for row in await proposals(store)] == ["approved", "proposed"]
+
+
+async def test_an_officer_cannot_decide_a_proposal_about_themselves(people: People, store: Store) -> None:
+    them = await year_with_proposals(people, store)
+    mai = them["mai"]
+    await grant_officer(store, "LDLD-HQ", member_code="DV001", actor="test", now=NOW)  # Mai leads HQ
+    await mai.send("/khenthuong")
+    assert "Hoàng Thị Mai" in body(mai.last) and ACHIEVED in body(mai.last)
+    await mai.press("Đồng ý khen thưởng")
+    assert body(mai.last) == said("problem.decide_own")
+    assert [row[2] for row in await proposals(store)] == ["proposed", "proposed"]
+
+
 async def test_a_forms_level_names_the_unit_that_many_steps_above_the_base_union(store: Store) -> None:
     settings = load_settings(
         _env_file=None, commendation_forms="district_certificate:district,province_flag:province"
@@ -329,7 +387,7 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
         [
             text("vi", "export.commended_name"),
             text("vi", "export.unit"),
-            text("vi", "export.form"),
+            text("vi", "export.award"),
             text("vi", "export.initiative"),
             text("vi", "export.granting_unit"),
             text("vi", "export.campaign"),

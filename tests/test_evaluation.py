@@ -21,7 +21,7 @@ from bot.engine.clock import ManualClock
 from messages import plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import TitleResult
+from storage.records import PledgeResult, TitleResult
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
@@ -33,7 +33,7 @@ from tests.helpers.evaluation import (
     officer_of,
     recognised_initiative,
 )
-from tests.helpers.flows import linked
+from tests.helpers.flows import Person, linked
 from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI, NOW
 
@@ -206,6 +206,64 @@ async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
     assert not [label for label in choices(hung.last) if "Không đạt" in label]
     await forge(hung, EvalDecide(registration.id, ALL_TITLES.index("emulation_fighter"), "y", 0).pack())
     assert hung.last_text == said("problem.already_decided")
+
+
+async def test_the_evaluations_reminders_go_only_to_those_who_have_not_sent_their_self_assessment(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001", "DV002"], ["advanced_worker"])
+    mai, hung = await linked(people, MAI), await linked(people, HUNG)
+
+    def reminded(person: Person) -> int:
+        return len([m for m in person.messages if m.plain_text.startswith("🗳")])
+
+    clock.current = at_local(OPENS.day - 1, OPENS.month, 8)
+    await mai.runtime.reminders.tick()
+    await mai.runtime.outbox.wait_idle()
+    assert (reminded(mai), reminded(hung)) == (1, 1)
+    async with store.begin() as repos:  # Mai sends hers, as /tudanhgia would leave it
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+        assert registration is not None
+        results = [PledgeResult(True, pledge.figure) for pledge in PLEDGES]
+        await repos.evaluation.save_assessment(
+            registration, results, ["advanced_worker"], "submitted", "test", clock.now()
+        )
+    clock.current = at_local(OPENS.day, OPENS.month, 8)
+    await mai.runtime.reminders.tick()
+    await mai.runtime.outbox.wait_idle()
+    assert (reminded(mai), reminded(hung)) == (1, 2)  # the day's reminder: only Hùng has something to do
+
+
+async def test_a_chien_si_thi_dua_needs_lao_dong_tien_tien_reached_in_the_campaign_first(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker", "emulation_fighter"])
+    await recognised_initiative(store, "DV001", campaign, NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    hung = await linked(people, HUNG)
+    refused = said("problem.needs_title", title="Chiến sĩ thi đua cơ sở", of_title="Lao động tiên tiến")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Đạt")
+    assert hung.last_text == refused
+    # Lao động tiên tiến decided as not reached: still refused; nothing but that decision is stored.
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Lao động tiên tiến")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Không đạt")
+    await hung.send("4/10")
+    await hung.press("Bỏ qua")
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Đạt")
+    assert hung.last_text == refused
+    assert [(r.title, r.reached) for r in await results_of(store, "DV001", "TCN-2026")] == [
+        ("advanced_worker", False)
+    ]
 
 
 async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(

@@ -82,13 +82,15 @@ async def _decide(
         )
 
 
-async def test_opening_the_evaluation_plans_reminders_to_the_registered(store: Store) -> None:
+async def test_opening_the_evaluation_plans_reminders_to_the_registered_not_yet_assessed(
+    store: Store,
+) -> None:
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
     assert campaign.evaluation_opens_on == OPENS
     async with store.begin() as repos:
         [rule] = await repos.reminders.active_rules("evaluation")
         planned = [s.due_at for s in await repos.reminders.planned() if s.rule.id == rule.id]
-    assert (rule.campaign_id, rule.audience) == (campaign.id, "registered")
+    assert (rule.campaign_id, rule.audience) == (campaign.id, "not_assessed")
     # 08:00 in Hà Nội 7, 3 and 1 days before the opening, and on the day itself.
     assert [moment.astimezone(VIETNAM).strftime("%d/%m %H:%M") for moment in planned] == [
         "13/03 08:00",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.campaigns import ADMIN_ACTOR
 from bot.domain.deadline_reminders import local_moment
 from bot.domain.problems import Problem
-from bot.domain.titles import NEEDS_INITIATIVE, TitleCap
+from bot.domain.titles import NEEDS_INITIATIVE, PREREQUISITES, TitleCap
 from bot.domain.vn.parsing import ParseError, parse_quantity
 from bot.engine.access import Identity
 from messages import formatting
@@ -34,6 +34,7 @@ from storage.repos.evaluation import Entrant, ReachedCount
 
 REMINDER_DAYS = (7, 3, 1, 0)  # before the evaluation opens; 0: the morning it opens
 REMIND_AT = time(8, 0)
+REMINDED = "not_assessed"  # registered members who have not sent their self-assessment
 CANDIDATES_LIMIT = 500
 NOTE_MAX = 1000
 VOTES_MAX = 100_000
@@ -78,9 +79,9 @@ async def open_evaluation(
     now: datetime,
     today: date,
 ) -> Problem | None:
-    """Set the day the campaign's evaluation opens and plan the reminders to its registered members: 08:00
-    7, 3 and 1 days before and on the day. ``who`` is an officer over its owning unit (checked by the
-    caller); None for an admin's tools (the demo's seed)."""
+    """Set the day the campaign's evaluation opens and plan the reminders to its registered members who have
+    not sent their self-assessment yet: 08:00 7, 3 and 1 days before and on the day. ``who`` is an officer
+    over its owning unit (checked by the caller); None for an admin's tools (the demo's seed)."""
     if campaign.status != "launched":
         code = "campaign_closed" if campaign.status == "closed" else "campaign_not_open"
         return Problem("campaign", code, {"title": campaign.title})
@@ -92,7 +93,7 @@ async def open_evaluation(
     rule_id = await repos.reminders.create_rule(
         kind="evaluation",
         unit_id=campaign.unit_id,
-        audience="registered",
+        audience=REMINDED,
         campaign_id=campaign.id,
         owner_account_id=who.account.id if who is not None else None,
         now=now,
@@ -261,7 +262,8 @@ async def decision_refusal(
 ) -> Problem | None:
     """Why this decision cannot be made (checked when its button is pressed and again when it is saved), or
     None: the evaluation is open, the candidate is in a unit ``who`` covers, seeks the title, is shown as
-    it is now, is not decided yet; a Chiến sĩ thi đua has a recognised initiative; no cap is exceeded."""
+    it is now, is not decided yet; a Chiến sĩ thi đua has a recognised initiative and reached Lao động tiên
+    tiến in the campaign; no cap is exceeded."""
     problem = check_open(campaign, today)
     if problem is not None:
         return problem
@@ -279,6 +281,11 @@ async def decision_refusal(
         return None
     if title == NEEDS_INITIATIVE and not await _recognised(repos, campaign, registration.member_id):
         return Problem("evaluation", "needs_initiative")
+    needed = PREREQUISITES.get(title)
+    if needed is not None and registration.member_id is not None:
+        before = await repos.evaluation.result_for(campaign.id, registration.member_id, unit.id, needed)
+        if before is None or not before.reached:
+            return Problem("evaluation", "needs_title", {"title": title, "of_title": needed})
     for cap in caps:
         if cap.title != title or registration.member_id is None:
             continue

@@ -8,12 +8,14 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.campaigns import targets_of
+from bot.domain.evaluation import titles_reached
 from bot.domain.insights import (
     CampaignFigures,
     CommendationRow,
     ExportData,
     FormFigures,
     InitiativeRow,
+    TitleCount,
     UnitFigures,
     form_figures,
     local_days,
@@ -87,6 +89,7 @@ async def export_data(
     commendations are counted by the configured ``forms`` first."""
     path = figures.scope.unit.path
     commendations = await commendation_figures(repos, campaign, figures.scope.unit, forms)
+    titles = await title_figures(repos, campaign, figures.scope.unit)
 
     def fill(rows: ExportRows) -> T:
         return write(
@@ -99,6 +102,8 @@ async def export_data(
                 commendations=commendations,
                 proposals=rows.commendations(campaign.id, path),
                 certificates=rows.commendations(campaign.id, path, status="approved"),
+                titles=titles,
+                title_holders=rows.title_holders(campaign.id, path),
             )
         )
 
@@ -121,6 +126,13 @@ async def commendation_figures(
 ) -> list[FormFigures]:
     """The campaign's commendation proposals for candidates of the scope's subtree, by form (one query)."""
     return form_figures(await repos.commendations.counts(campaign.id, scope.path), forms)
+
+
+async def title_figures(repos: Repos, campaign: Campaign, scope: Unit) -> list[TitleCount]:
+    """The titles the evaluation found reached in the scope's subtree, per unit (by path) and title."""
+    counts = await titles_reached(repos, [campaign], [scope])
+    names = {unit.id: unit.name for unit in await repos.units.many(sorted({c.unit_id for c in counts}))}
+    return [TitleCount(names.get(c.unit_id, "?"), c.title, c.individual, c.collective) for c in counts]
 
 
 async def commended(repos: Repos, campaign: Campaign, scope: Unit) -> list[CommendationRow]:

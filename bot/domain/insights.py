@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from bot.domain.titles import COLLECTIVE_TITLES, INDIVIDUAL_TITLES
 from storage.records import (
     Campaign,
     CommendationCount,
@@ -15,6 +16,7 @@ from storage.records import (
     DeliveryRow,
     InitiativeRow,
     RegistrationRow,
+    TitleHolderRow,
     Unit,
 )
 
@@ -27,11 +29,14 @@ __all__ = [
     "InitiativeRow",
     "RegistrationRow",
     "Standing",
+    "TitleCount",
+    "TitleHolderRow",
     "UnitFigures",
     "covered_scope",
     "covered_scopes",
     "form_figures",
     "local_days",
+    "title_totals",
 ]
 
 
@@ -140,6 +145,34 @@ def form_figures(counts: Iterable[CommendationCount], forms: Iterable[str]) -> l
 
 
 @dataclass(frozen=True, slots=True)
+class TitleCount:
+    """How many reached one title, members and collectives apart: in one unit, or in the whole scope when
+    ``unit`` is None; what a year's report says as "187 lượt Chiến sĩ thi đua cơ sở"."""
+
+    unit: str | None
+    title: str
+    individual: int
+    collective: int
+
+
+_TITLE_ORDER = INDIVIDUAL_TITLES + COLLECTIVE_TITLES
+
+
+def title_totals(counts: Iterable[TitleCount]) -> list[TitleCount]:
+    """The counts of every unit added up per title, the titles in the order a registration offers them."""
+    found: dict[str, TitleCount] = {}
+    for count in counts:
+        current = found.get(count.title) or TitleCount(None, count.title, 0, 0)
+        found[count.title] = replace(
+            current,
+            individual=current.individual + count.individual,
+            collective=current.collective + count.collective,
+        )
+    known = [title for title in _TITLE_ORDER if title in found]
+    return [found[title] for title in known + sorted(set(found) - set(known))]
+
+
+@dataclass(frozen=True, slots=True)
 class ExportData:
     """Everything the workbook holds; the rows may be one-pass iterators, read once each, in order (an
     export's come straight from the database cursor)."""
@@ -152,6 +185,8 @@ class ExportData:
     commendations: list[FormFigures] = field(default_factory=list)
     proposals: Iterable[CommendationRow] = ()  # every proposal of the scope's candidates
     certificates: Iterable[CommendationRow] = ()  # the approved ones, for the certificates' mail merge
+    titles: list[TitleCount] = field(default_factory=list)  # reached, per unit
+    title_holders: Iterable[TitleHolderRow] = ()  # who reached them, for the certificates too
 
 
 def covered_scopes(owner: Unit, led: tuple[Unit, ...] | list[Unit]) -> list[Unit]:

@@ -19,6 +19,9 @@ COLLECTIVE_TITLES = (
     "strong_union",  # Công đoàn cơ sở vững mạnh
 )
 NEEDS_INITIATIVE = "emulation_fighter"
+# A title reached only by a member who reached another in the same campaign: a Chiến sĩ thi đua cơ sở is
+# chosen among those reaching Lao động tiên tiến (the same count its cap is a share of).
+PREREQUISITES = {"emulation_fighter": "advanced_worker"}
 
 
 @dataclass(frozen=True, slots=True)

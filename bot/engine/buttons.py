@@ -801,6 +801,14 @@ class CommendDecide(ButtonData):
 
 
 @dataclass(frozen=True)
+class CommendOpen(ButtonData):
+    """A proposal's card, opened from the notice that it arrived."""
+
+    PREFIX = "com:open"
+    proposal: Id
+
+
+@dataclass(frozen=True)
 class CommendNext(ButtonData):
     """The next proposal waiting after this one."""
 

@@ -1,8 +1,9 @@
 """The officer's XLSX workbook of one campaign: summary, units, registrations, initiatives, deliveries, the
-commendations by form, every proposal, the certificates to print (one row each, for a mail merge) and, when
-given, the review report. ``build_workbook(data, language, zone)`` returns the file's bytes; every word
-comes from the catalogs, dates are real Excel dates in local time, money and shares real numbers. XlsxWriter
-in constant-memory mode writes each row as it comes, so the rows may be any iterables.
+titles reached per unit, the commendations by form, every proposal, the certificates to print (one row each,
+commendations granted then titles reached, for a mail merge) and, when given, the review report.
+``build_workbook(data, language, zone)`` returns the file's bytes; every word comes from the catalogs, dates
+are real Excel dates in local time, money and shares real numbers. XlsxWriter in constant-memory mode writes
+each row as it comes, so the rows may be any iterables.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from xlsxwriter import Workbook
@@ -27,8 +29,12 @@ from bot.domain.insights import (
     FormFigures,
     InitiativeRow,
     RegistrationRow,
+    TitleCount,
+    TitleHolderRow,
     UnitFigures,
+    title_totals,
 )
+from bot.domain.records import Campaign
 from bot.domain.vn.phones import display_phone, normalize_phone
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
@@ -91,9 +97,10 @@ def build_workbook(
         _registrations(words, data.registrations),
         _initiatives(words, recognised.counted(data.initiatives)),
         _deliveries(words, data.deliveries),
+        _titles(words, data.titles),
         _commendations(words, data.commendations),
         _proposals(words, data.proposals),
-        _certificates(words, data.certificates, data.figures.campaign.title),
+        _certificates(words, data.certificates, data.title_holders, data.figures.campaign),
     ]
     if report_lines is not None:
         tables.append(_report(words, report_lines))
@@ -385,6 +392,23 @@ def _deliveries(w: _Words, deliveries: Iterable[DeliveryRow]) -> Table:
     return Table(w("export.sheet_deliveries"), columns, rows)
 
 
+def _titles(w: _Words, titles: list[TitleCount]) -> Table:
+    """The titles the evaluation found reached, per unit, with a total per title below."""
+
+    def line(unit: str, count: TitleCount) -> list[Cell]:
+        return [unit, w.named(f"titles.{count.title}", count.title), count.individual, count.collective]
+
+    columns = [
+        Column(w("export.unit")),
+        Column(w("export.reached_title")),
+        Column(w("export.individuals"), COUNT),
+        Column(w("export.collectives"), COUNT),
+    ]
+    rows = [line(count.unit or "", count) for count in titles]
+    footer = [line(w("export.total"), count) for count in title_totals(titles)]
+    return Table(w("export.sheet_titles"), columns, rows, footer=footer)
+
+
 def _commendations(w: _Words, commendations: list[FormFigures]) -> Table:
     def line(form: str, level: str | None, f: FormFigures) -> list[Cell]:
         counts = [f.proposed, f.granted, f.collectives, f.individuals, f.initiatives, f.returned, f.waiting]
@@ -460,30 +484,46 @@ def _proposals(w: _Words, proposals: Iterable[CommendationRow]) -> Table:
     return Table(w("export.sheet_proposals"), columns, rows)
 
 
-def _certificates(w: _Words, approved: Iterable[CommendationRow], campaign: str) -> Table:
-    """One row per certificate to print, in the words that go on it: a mail merge's data source."""
+def _certificates(
+    w: _Words, approved: Iterable[CommendationRow], holders: Iterable[TitleHolderRow], campaign: Campaign
+) -> Table:
+    """One row per certificate to print, in the words that go on it: a mail merge's data source. The
+    commendations granted come first, then the titles reached (recognised by the base union itself, so no
+    granting unit is named)."""
     columns = [
         Column(w("export.commended_name")),
         Column(w("export.unit")),
-        Column(w("export.form")),
+        Column(w("export.award")),
         Column(w("export.initiative"), wrap=True),
         Column(w("export.granting_unit")),
         Column(w("export.campaign")),
         Column(w("export.year")),
     ]
-    rows: Iterable[list[Cell]] = (
+    commended: Iterable[list[Cell]] = (
         [
             row.full_name or row.unit_name,
             row.unit_name,
             w.named(f"commendation.form_{row.form}", row.form),
             row.initiative_title,
             row.granting_unit_name,
-            campaign,
+            campaign.title,
             row.year,
         ]
         for row in approved
     )
-    return Table(w("export.sheet_certificates"), columns, rows)
+    reached: Iterable[list[Cell]] = (
+        [
+            row.full_name or row.unit_name,
+            row.unit_name,
+            w.named(f"titles.{row.title}", row.title),
+            None,
+            None,
+            campaign.title,
+            campaign.ends_on.year,
+        ]
+        for row in holders
+    )
+    return Table(w("export.sheet_certificates"), columns, chain(commended, reached))
 
 
 def _report(w: _Words, lines: list[str]) -> Table:

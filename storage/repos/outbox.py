@@ -13,7 +13,16 @@ from storage.loop_connection import Executor
 from storage.prepared import Prepared, run
 from storage.records import OutboxItem
 from storage.repos.accounts import delivery_account_id
-from storage.tables import UTCDateTime, channel_accounts, initiatives, members, outbox, registrations, units
+from storage.tables import (
+    UTCDateTime,
+    channel_accounts,
+    initiatives,
+    members,
+    outbox,
+    registrations,
+    self_assessments,
+    units,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +40,7 @@ class NewOutboxItem:
 class Audience:
     """Who among a subtree's members: everyone, or by their registration or initiatives in a campaign."""
 
-    name: str  # everyone, registered, unregistered, no_initiative
+    name: str  # everyone, registered, unregistered, no_initiative, not_assessed
     campaign_id: int | None = None
 
 
@@ -46,11 +55,18 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
         initiatives.c.campaign_id == audience.campaign_id,
         initiatives.c.status.not_in(("draft", "withdrawn")),
     )
+    assessed = sa.exists().where(
+        self_assessments.c.registration_id == registrations.c.id,
+        registrations.c.member_id == members.c.id,
+        self_assessments.c.campaign_id == audience.campaign_id,
+        self_assessments.c.status == "submitted",
+    )
     return {
         "everyone": sa.true(),
         "registered": registered,
         "unregistered": ~registered,
         "no_initiative": ~submitted,
+        "not_assessed": sa.and_(registered, ~assessed),  # still to send the evaluation's self-assessment
     }[audience.name]
 
 

@@ -25,6 +25,7 @@ from storage.records import (
     HistoryEntry,
     InitiativeRow,
     RegistrationRow,
+    TitleHolderRow,
     path_ids,
 )
 from storage.repos.commendations import commendation_rows
@@ -41,6 +42,7 @@ from storage.tables import (
     registration_counts,
     registrations,
     submission_hours,
+    title_results,
     unit_counts,
     units,
 )
@@ -302,6 +304,23 @@ class ExportRows:
         """The campaign's commendation proposals for candidates inside the subtree (only those at ``status``
         when given), by unit path, kind and name."""
         return commendation_rows(self.conn, campaign_id, path, status, EXPORT_BATCH)
+
+    def title_holders(self, campaign_id: int, path: str) -> Iterator[TitleHolderRow]:
+        """The members and collectives of the subtree who reached a title in the campaign, by unit path,
+        title and name: the certificates the base unions print."""
+        query = (
+            sa.select(members.c.full_name, units.c.name, title_results.c.title)
+            .select_from(title_results)
+            .join(units, units.c.id == title_results.c.unit_id)
+            .outerjoin(members, members.c.id == title_results.c.member_id)
+            .where(
+                title_results.c.campaign_id == campaign_id,
+                title_results.c.reached.is_(True),
+                units.c.path.startswith(path),
+            )
+            .order_by(units.c.path, title_results.c.title, members.c.full_name)
+        )
+        return (TitleHolderRow(*row) for row in self._rows(query))
 
     def deliveries(self, campaign_id: int, path: str) -> Iterator[DeliveryRow]:
         """The campaign's broadcasts that concern the subtree (sent for a unit above it, itself or inside

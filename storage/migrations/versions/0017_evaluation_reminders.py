@@ -1,0 +1,24 @@
+"""The evaluation's reminders go only to registered members who have not sent their self-assessment yet
+(audience ``not_assessed``), as the registration and initiative reminders skip those already done.
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-27 22:30:00.000000
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("UPDATE reminder_rules SET audience = 'not_assessed' WHERE kind = 'evaluation'")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE reminder_rules SET audience = 'registered' WHERE kind = 'evaluation'")
