@@ -4,6 +4,9 @@ a campaign's page with its buttons, /launch, closing, and /broadcasts with deliv
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from bot.domain import campaigns as domain
 from bot.domain.insights import covered_scopes
 from bot.domain.problems import Problem
@@ -33,7 +36,7 @@ from handlers.campaign_views import (
 )
 from handlers.common import stale_button
 from handlers.progress import progress_text
-from messages import LANGUAGES, Html, formatting
+from messages import LANGUAGES, Html, formatting, text
 
 LIST_LIMIT = 15
 
@@ -56,23 +59,29 @@ async def _member_list(ctx: Ctx, unit: Unit) -> bool:
         return False
     listed = found[:LIST_LIMIT]
     mine = await ctx.repos.registrations.of_member_in([c.id for c in listed], ctx.who.member.id)
-    lines, rows = [ctx.t("campaigns.member_head")], []
+    lines, rows, today = [ctx.t("campaigns.member_head")], [], ctx.today
     for campaign in listed:
         registration = mine.get(campaign.id)
         status = registration.status if registration else "none"
-        lines.append(
-            ctx.t(
-                "campaigns.member_line",
-                title=campaign.title,
-                code=campaign.code,
-                deadline=formatting.day(campaign.registration_deadline),
-                left=days_left_text(ctx.lang, campaign.registration_deadline, ctx.today),
-                status=ctx.t(f"campaigns.status_{status}"),
-            )
-        )
+        deadline = campaign.registration_deadline
+        lines.append(_member_line(ctx.lang, campaign.title, campaign.code, deadline, today, status))
         rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
     return True
+
+
+@lru_cache(maxsize=4096)
+def _member_line(language: str, title: str, code: str, deadline: date, today: date, status: str) -> Html:
+    # The same for every member who sees this campaign with this status today: put together once.
+    return text(
+        language,
+        "campaigns.member_line",
+        title=title,
+        code=code,
+        deadline=formatting.day(deadline),
+        left=days_left_text(language, deadline, today),
+        status=text(language, f"campaigns.status_{status}"),
+    )
 
 
 async def _officer_list(ctx: Ctx) -> bool:

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from bot.domain import preferences
 from bot.engine.buttons import ChooseLanguage, DialogControl
 from bot.engine.context import Ctx
+from messages import Html, text
 
 
 async def show_help(ctx: Ctx) -> None:
     """List the commands this person may use, with their Vietnamese aliases."""
-    lines = [ctx.t("help.title")]
-    for command in ctx.routes.commands_for(ctx.who):
-        alias = ctx.t("help.alias", alias=command.alias) if command.alias else ""
+    commands = tuple((command.name, command.alias) for command in ctx.routes.commands_for(ctx.who))
+    ctx.say(help_text(ctx.lang, commands, linked=ctx.who.member is not None))
+
+
+@lru_cache(maxsize=64)
+def help_text(language: str, commands: tuple[tuple[str, str | None], ...], *, linked: bool) -> Html:
+    """The help in ``language`` for these commands (name, alias): the same for everyone with the same
+    commands, so it is put together once (on every /help it cost more than the rest of the update)."""
+    lines = [text(language, "help.title")]
+    for name, alias in commands:
+        shown = text(language, "help.alias", alias=alias) if alias else ""
         lines.append(
-            ctx.t(
-                "help.line", command=command.name, alias=alias, description=ctx.t(f"commands.{command.name}")
+            text(
+                language,
+                "help.line",
+                command=name,
+                alias=shown,
+                description=text(language, f"commands.{name}"),
             )
         )
-    if ctx.who.member is None:
-        lines.append(ctx.t("help.link_first"))
-    ctx.say("\n".join(lines))
+    if not linked:
+        lines.append(text(language, "help.link_first"))
+    return Html("\n".join(lines))
 
 
 async def choose_language(ctx: Ctx) -> None:
