@@ -1,10 +1,11 @@
-"""Reports benchmark: the queries behind /stats and the export, for a province on SQLite.
+"""Reports benchmark: the queries behind /stats and the export, for a province on SQLite or PostgreSQL.
 
     python bench/stats.py                     # 100,000 members in 800 units, 50,000 initiatives
     python bench/stats.py --small             # 5,000 members in 80 units, 2,500 initiatives, for CI
     python bench/stats.py --members 1000000 --units 10000 --initiatives 200000 --no-export
+    python bench/stats.py --db postgres       # the same on a throwaway PostgreSQL server (bench/databases.py)
 
-Seeds a temporary SQLite file (a province, about 20 districts, base unions below them; 60% of members
+Seeds a temporary database (a province, about 20 districts, base unions below them; 60% of members
 linked, 30% registered, initiatives in every status submitted over 60 days) and builds the per-unit counters
 from it as `thidua db recount` does (timed), then prints the best of 3 timings (after one warm-up) against
 the target of /stats for a province in <= 300 ms. Never asserts: figures are for people to compare.
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import KINDS, bench_database
 from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.domain.insight_queries import campaign_figures, export_data
 from bot.reports.export_xlsx import build_workbook
@@ -302,10 +304,20 @@ async def best_of_3(store: Store, work: Callable[[Repos], Awaitable[Any]]) -> tu
     return min(timings), result
 
 
-async def run(members_count: int, unit_count: int, initiative_count: int, with_export: bool) -> None:
-    """Seed, time the /stats queries (and the export's unless ``with_export`` is False), print the figures."""
+async def run(db: str, members_count: int, unit_count: int, initiative_count: int, with_export: bool) -> None:
+    """Seed a database of kind ``db`` and time on it, in a temporary folder removed after."""
     folder = Path(tempfile.mkdtemp(prefix="thidua-bench-"))
-    url = f"sqlite+aiosqlite:///{folder / 'stats.db'}"
+    try:
+        async with bench_database(db, folder, "stats") as url:
+            await _run(url, members_count, unit_count, initiative_count, with_export)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _run(
+    url: str, members_count: int, unit_count: int, initiative_count: int, with_export: bool
+) -> None:
+    """Seed, time the /stats queries (and the export's unless ``with_export`` is False), print the figures."""
     seeder = Store(url)
     started = time.perf_counter()
     try:
@@ -366,7 +378,7 @@ async def run(members_count: int, unit_count: int, initiative_count: int, with_e
 
         print(
             f"/stats for a province: {members_count:,} members in {unit_count:,} units, "
-            f"{initiative_count:,} initiatives (SQLite, seeded in {seeded_in:.1f} s)"
+            f"{initiative_count:,} initiatives ({store.engine.dialect.name}, seeded in {seeded_in:.1f} s)"
         )
         print(f"  counters rebuilt from the rows (thidua db recount) in {recounted_in:.1f} s")
         print(f"  campaign {campaign.code}, initiative target {campaign.initiative_target or 0:,}")
@@ -411,7 +423,6 @@ async def run(members_count: int, unit_count: int, initiative_count: int, with_e
         print(f"  {'/export end to end':28} {whole * 1000:8.1f} ms  {size:.1f} MB (target <= 10 s)")
     finally:
         await store.close()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def peak_rss_mb() -> float:
@@ -440,10 +451,13 @@ def main() -> None:
     parser.add_argument("--initiatives", type=int, default=50_000)
     parser.add_argument("--small", action="store_true", help="5,000 members, 80 units, 2,500 initiatives")
     parser.add_argument("--no-export", action="store_true", help="time /stats only, not the export")
+    parser.add_argument(
+        "--db", choices=KINDS, default="sqlite", help="where the province is (bench/databases.py)"
+    )
     args = parser.parse_args()
     if args.small:
         args.members, args.units, args.initiatives = 5_000, 80, 2_500
-    asyncio.run(run(args.members, args.units, args.initiatives, not args.no_export))
+    asyncio.run(run(args.db, args.members, args.units, args.initiatives, not args.no_export))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler,
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import KINDS, bench_database
 from bench.load import FIRST_USER, Members, Session, percentile, sandbox_session, seed
 from bot.app import Runtime
 from bot.channels.telegram.aiohttp_request import AiohttpRequest
@@ -52,6 +53,7 @@ WAIT_SECONDS = 1800.0  # for the last answer of a run: a bound, not an expectati
 QUEUE_CONCURRENCY = 32  # control calls in flight while the updates are queued
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+_DATABASE = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 @dataclass(frozen=True)
@@ -214,11 +216,11 @@ def report(name: str, figures: Figures) -> None:
         print(f"    reply time {label}       {percentile(replies, share):8.2f} s")
 
 
-async def seeded_runtime(bench: Session, roster: int, linked: int, rate: float) -> Runtime:
-    """The full bot on the session's sandbox, its SQLite file seeded with the roster and the campaigns."""
+async def seeded_runtime(bench: Session, url: str, roster: int, linked: int, rate: float) -> Runtime:
+    """The full bot on the session's sandbox, its database seeded with the roster and the campaigns."""
     settings = load_settings(
         _env_file=None,
-        database_url=f"sqlite:///{bench.folder / 'updates.db'}",
+        database_url=url,
         telegram_token=SecretStr(bench.token),
         telegram_api_url=bench.api_url,
         telegram_rate=rate,
@@ -229,53 +231,65 @@ async def seeded_runtime(bench: Session, roster: int, linked: int, rate: float) 
     return runtime
 
 
-async def run_paced(roster: int, linked: int, count: int, rate: float, per_second: float) -> None:
+async def run_paced(db: str, roster: int, linked: int, count: int, rate: float, per_second: float) -> None:
     """Seed, then send updates at ``per_second`` to the full bot as it runs; print the reply times."""
     with sandbox_session(linked, "thidua-updates-") as bench:
-        runtime = await seeded_runtime(bench, roster, linked, rate)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
-            kept, replies = await measure_paced(
-                runtime, Members(session, bench.control_url), linked, count, per_second
-            )
-        print(
-            f"{count:,} updates ({', '.join(COMMANDS)} in turn) sent at {per_second:,.0f}/s to the full "
-            f"bot (Runtime, SQLite) as it runs, from {linked:,} linked members of {roster:,}, "
-            f"{CAMPAIGNS} campaigns"
+        async with bench_database(db, bench.folder, "updates") as url:
+            await _run_paced(bench, url, db, roster, linked, count, rate, per_second)
+
+
+async def _run_paced(
+    bench: Session, url: str, db: str, roster: int, linked: int, count: int, rate: float, per_second: float
+) -> None:
+    runtime = await seeded_runtime(bench, url, roster, linked, rate)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
+        kept, replies = await measure_paced(
+            runtime, Members(session, bench.control_url), linked, count, per_second
         )
-        print(f"  rate kept              {kept:8.0f} /s")
-        for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-            print(f"  reply time {label}         {percentile(replies, share):8.3f} s   (target p99 < 1 s)")
-        print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
+    print(
+        f"{count:,} updates ({', '.join(COMMANDS)} in turn) sent at {per_second:,.0f}/s to the full "
+        f"bot (Runtime, {_DATABASE[db]}) as it runs, from {linked:,} linked members of {roster:,}, "
+        f"{CAMPAIGNS} campaigns"
+    )
+    print(f"  rate kept              {kept:8.0f} /s")
+    for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        print(f"  reply time {label}         {percentile(replies, share):8.3f} s   (target p99 < 1 s)")
+    print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
 
 
-async def run(roster: int, linked: int, count: int, rate: float) -> None:
+async def run(db: str, roster: int, linked: int, count: int, rate: float) -> None:
     """Seed, run the echo bot then the full bot over the same queue, print the figures."""
     with sandbox_session(linked, "thidua-updates-") as bench:
-        runtime = await seeded_runtime(bench, roster, linked, rate)
-        assert runtime.telegram is not None
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
-            members = Members(session, bench.control_url)
-            echo = await run_echo(bench.token, bench.api_url, await queue_updates(members, linked, count))
-            full = await measure(
-                runtime.telegram.app, runtime.start, runtime.stop, await queue_updates(members, linked, count)
-            )
-            texts = await members.texts()
-        apology = plain(text("vi", "fallback.error"))
-        apologies = sum(said == apology for seen in texts.values() for said in seen)
-        listed = plain(text("vi", "campaigns.member_head"))
-        lists = sum(listed in said for seen in texts.values() for said in seen)
-        print(
-            f"{count:,} queued updates ({', '.join(COMMANDS)} in turn) from {linked:,} linked members "
-            f"of {roster:,}, {CAMPAIGNS} campaigns; limit {rate:,.0f} msg/s"
+        async with bench_database(db, bench.folder, "updates") as url:
+            await _run(bench, url, db, roster, linked, count, rate)
+
+
+async def _run(bench: Session, url: str, db: str, roster: int, linked: int, count: int, rate: float) -> None:
+    runtime = await seeded_runtime(bench, url, roster, linked, rate)
+    assert runtime.telegram is not None
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=QUEUE_CONCURRENCY)) as session:
+        members = Members(session, bench.control_url)
+        echo = await run_echo(bench.token, bench.api_url, await queue_updates(members, linked, count))
+        full = await measure(
+            runtime.telegram.app, runtime.start, runtime.stop, await queue_updates(members, linked, count)
         )
-        report("echo bot (python-telegram-bot, aiohttp transport, no database)", echo)
-        report("full bot (Runtime, SQLite)", full)
-        print(f"  full/echo updates/s    {full.rate / echo.rate:8.3f}   (target >= 0.50)")
-        print(f"  full/echo CPU          {full.cpu_ms / echo.cpu_ms:8.1f} x")
-        asked = len(range(0, count, len(COMMANDS)))
-        print(f"  campaign lists seen    {lists:8d} of {asked} /campaigns")
-        print(f"  apologies              {apologies:8d}")
-        print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
+        texts = await members.texts()
+    apology = plain(text("vi", "fallback.error"))
+    apologies = sum(said == apology for seen in texts.values() for said in seen)
+    listed = plain(text("vi", "campaigns.member_head"))
+    lists = sum(listed in said for seen in texts.values() for said in seen)
+    print(
+        f"{count:,} queued updates ({', '.join(COMMANDS)} in turn) from {linked:,} linked members "
+        f"of {roster:,}, {CAMPAIGNS} campaigns; limit {rate:,.0f} msg/s"
+    )
+    report("echo bot (python-telegram-bot, aiohttp transport, no database)", echo)
+    report(f"full bot (Runtime, {_DATABASE[db]})", full)
+    print(f"  full/echo updates/s    {full.rate / echo.rate:8.3f}   (target >= 0.50)")
+    print(f"  full/echo CPU          {full.cpu_ms / echo.cpu_ms:8.1f} x")
+    asked = len(range(0, count, len(COMMANDS)))
+    print(f"  campaign lists seen    {lists:8d} of {asked} /campaigns")
+    print(f"  apologies              {apologies:8d}")
+    print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
 
 
 def main() -> None:
@@ -291,15 +305,18 @@ def main() -> None:
     parser.add_argument(
         "--paced", type=float, metavar="PER_SECOND", help="send to the full bot at this steady rate instead"
     )
+    parser.add_argument(
+        "--db", choices=KINDS, default="sqlite", help="the full bot's database (bench/databases.py)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     if args.paced:
         count, roster, linked = (300, 1_000, 100) if args.small else (args.updates, args.members, args.linked)
-        asyncio.run(run_paced(roster, linked, count, args.rate, args.paced))
+        asyncio.run(run_paced(args.db, roster, linked, count, args.rate, args.paced))
     elif args.small:
-        asyncio.run(run(1_000, 100, 300, args.rate))
+        asyncio.run(run(args.db, 1_000, 100, 300, args.rate))
     else:
-        asyncio.run(run(args.members, args.linked, args.updates, args.rate))
+        asyncio.run(run(args.db, args.members, args.linked, args.updates, args.rate))
 
 
 if __name__ == "__main__":
