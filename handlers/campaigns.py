@@ -85,26 +85,39 @@ def _member_line(language: str, title: str, code: str, deadline: date, today: da
 
 
 async def _officer_list(ctx: Ctx) -> bool:
-    found = await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft", "launched"))
+    found = (await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft", "launched")))[:LIST_LIMIT]
     if not found:
         return False
+    counts = await _officer_counts(ctx, [campaign for campaign in found if campaign.status != "draft"])
     lines, rows = [ctx.t("campaigns.officer_head")], []
-    for campaign in found[:LIST_LIMIT]:
-        lines.append(await _officer_line(ctx, campaign))
+    for campaign in found:
+        lines.append(_officer_line(ctx, campaign, counts.get(campaign.id, (0, 0, 0))))
         rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
     return True
 
 
-async def _officer_line(ctx: Ctx, campaign: Campaign) -> Html:
+async def _officer_counts(ctx: Ctx, launched: list[Campaign]) -> dict[int, tuple[int, int, int]]:
+    """(roster, linked, registered) of each launched campaign over the parts of it the officer covers, read
+    per part the officer leads, for all the campaigns at once."""
+    owners = {unit.id: unit for unit in await ctx.repos.units.many([c.unit_id for c in launched])}
+    scopes = {c.id: covered_scopes(owners[c.unit_id], ctx.who.led_units) for c in launched}
+    by_path: dict[str, list[int]] = {}
+    for campaign_id, covered in scopes.items():
+        for scope in covered:
+            by_path.setdefault(scope.path, []).append(campaign_id)
+    totals: dict[int, tuple[int, int, int]] = {}
+    for path, campaign_ids in by_path.items():
+        for campaign_id, counted in (await ctx.repos.stats.member_counts_of(campaign_ids, path)).items():
+            before = totals.get(campaign_id, (0, 0, 0))
+            totals[campaign_id] = (before[0] + counted[0], before[1] + counted[1], before[2] + counted[2])
+    return totals
+
+
+def _officer_line(ctx: Ctx, campaign: Campaign, counts: tuple[int, int, int]) -> Html:
     if campaign.status == "draft":
         return ctx.t("campaigns.officer_draft", title=campaign.title, code=campaign.code)
-    registered = linked = roster = 0
-    owner = await ctx.repos.units.get(campaign.unit_id)
-    assert owner is not None
-    for scope in covered_scopes(owner, ctx.who.led_units):  # only what the officer covers
-        in_scope = await ctx.repos.stats.member_counts(campaign.id, scope.path)
-        roster, linked, registered = roster + in_scope[0], linked + in_scope[1], registered + in_scope[2]
+    roster, linked, registered = counts
     number = formatting.number
     return ctx.t(
         "campaigns.officer_launched",

@@ -128,3 +128,19 @@ async def test_listing_campaigns_costs_the_same_for_one_or_a_dozen(
     assert dozen == one <= _budget("/campaigns", channel_kind)
     # A launch changes the campaigns' generation: the list is read afresh once, however long it is.
     assert dozen_afresh == one_afresh - AFRESH["/help"] == dozen + AFRESH["/campaigns"] - AFRESH["/help"]
+
+
+# In process only: over HTTP the pollers, the outbox and the scheduler write and read beside the update.
+@pytest.mark.parametrize("channel_kind", IN_PROCESS, indirect=True)
+async def test_an_officers_list_costs_the_same_for_one_campaign_or_a_dozen(
+    people: People, store: Store, channel_kind: str
+) -> None:
+    await _launched(store, range(1))
+    hung = await linked(people, HUNG)  # leads LDLD-HQ, where the campaigns are launched
+    await hung.send("/campaigns")  # the launch changed the open campaigns: read afresh once
+    one = await _cost(hung, "send", "/campaigns")
+    await _launched(store, range(1, CAMPAIGNS))
+    await hung.send("/campaigns")
+    dozen = await _cost(hung, "send", "/campaigns")
+    assert all(f"Phong trào {n}" in hung.last_text for n in range(CAMPAIGNS))
+    assert dozen == one

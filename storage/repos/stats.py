@@ -105,6 +105,31 @@ class StatsRepo:
         roster, linked, registered = (await self.conn.execute(query)).one()
         return int(roster), int(linked), int(registered)
 
+    async def member_counts_of(
+        self, campaign_ids: Sequence[int], path: str
+    ) -> dict[int, tuple[int, int, int]]:
+        """``member_counts`` in one subtree for several campaigns at once, by campaign id: two statements
+        whatever their number (a list of campaigns reads no query per line)."""
+        if not campaign_ids:
+            return {}
+        people = sa.select(
+            sa.func.coalesce(sa.func.sum(unit_counts.c.roster), 0),
+            sa.func.coalesce(sa.func.sum(unit_counts.c.linked), 0),
+        ).where(unit_counts.c.unit_id.in_(subtree(path)))
+        roster, linked = (await self.conn.execute(people)).one()
+        by_campaign = (
+            sa.select(registration_counts.c.campaign_id, sa.func.sum(registration_counts.c.registered))
+            .where(
+                registration_counts.c.campaign_id.in_(list(campaign_ids)),
+                registration_counts.c.unit_id.in_(subtree(path)),
+            )
+            .group_by(registration_counts.c.campaign_id)
+        )
+        registered = {campaign: int(total or 0) for campaign, total in await self.conn.execute(by_campaign)}
+        return {
+            campaign: (int(roster), int(linked), registered.get(campaign, 0)) for campaign in campaign_ids
+        }
+
     async def member_counts_by_child(
         self, campaign_id: int, parent_id: int
     ) -> dict[int, tuple[int, int, int]]:
