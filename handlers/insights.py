@@ -41,7 +41,7 @@ from bot.domain.insights import (
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
-from bot.engine.context import ApartRepos, Ctx
+from bot.engine.context import ApartRepos, BuildFailed, Ctx
 from bot.engine.events import Button, FileOut
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
@@ -484,7 +484,12 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
     # A file the channel cannot take whole goes as a link where there is one, else split (a channel without
     # files, Zalo, sends every file as a link and has no limit).
     limit = capabilities.upload_limit if capabilities.files_out else None
-    books = await ctx.read_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
+    # Built in a child process: the workbook of a province is seconds of one core (docs/performance.md).
+    try:
+        books = await ctx.build_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
+    except BuildFailed:  # logged where it failed; the officer may simply ask again
+        ctx.say(ctx.t("insights.export_failed", code=campaign.code))
+        return
     name = f"{campaign.code}-{asked.today.isoformat()}.xlsx"
     caption = ctx.t("insights.export_caption", title=campaign.title, unit=asked.scope.name)
     if limit is None or len(books.whole) <= limit:
