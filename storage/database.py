@@ -34,6 +34,7 @@ import resource
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -241,7 +242,7 @@ HEAVY_READERS = 4
 # Files built at once, each in a child process: a province's workbook keeps one core busy for seconds and
 # its child needs ~150 MB, so two (this machine's cores); a third officer waits for a turn.
 HEAVY_BUILDERS = 2
-RESULT = "result.pickle"
+RESULT, ERROR = "result.pickle", "error.txt"  # what a child leaves in its folder
 
 
 class BuildFailed(Exception):
@@ -314,7 +315,12 @@ def _build_in_child(url: str, work: Callable[[Repos], Awaitable[Any]], folder: s
     # The child's whole life: everything temporary in the folder the parent removes, the result beside it.
     started = time.perf_counter()
     tempfile.tempdir = folder
-    result = asyncio.run(_read_on_own_loop(url, work))
+    try:
+        result = asyncio.run(_read_on_own_loop(url, work))
+    except Exception:
+        # For the parent's log (the child has none of the bot's logging), then a plain failing exit.
+        (Path(folder) / ERROR).write_text(traceback.format_exc())
+        raise SystemExit(1) from None
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     partial_path = Path(folder) / f"{RESULT}.part"
     with partial_path.open("wb") as out:
@@ -415,7 +421,11 @@ class Store:
             target=_build_in_child, args=(self.url, work, str(folder)), name="thidua-build", daemon=True
         )
         # Starting asks the forkserver for a child (the first time, starts the forkserver and its imports).
-        await asyncio.to_thread(process.start)
+        try:
+            await asyncio.to_thread(process.start)
+        except Exception as error:
+            log.exception("a build could not start its child process")
+            raise BuildFailed(f"no child process: {error}") from error
         try:
             await asyncio.wait_for(_exited(process), timeout)
         except TimeoutError:
@@ -428,7 +438,9 @@ class Store:
             raise
         result_path = folder / RESULT
         if process.exitcode != 0 or not result_path.exists():
-            log.error("a build in a child process failed: exit code %s", process.exitcode)
+            error_path = folder / ERROR
+            why = error_path.read_text() if error_path.exists() else "no error reported (it crashed)"
+            log.error("a build in a child process failed: exit code %s\n%s", process.exitcode, why)
             raise BuildFailed(f"the child exited with code {process.exitcode}")
         result, seconds, peak_mb = pickle.loads(result_path.read_bytes())
         log.info(

@@ -48,12 +48,21 @@ async def crash(repos: Repos) -> str:
     os._exit(3)
 
 
+async def failing(repos: Repos) -> str:
+    """A child whose work raises."""
+    raise ValueError("no such sheet")
+
+
 async def test_a_child_reads_the_database_on_its_own_and_a_crash_raises_and_leaves_nothing(
-    store: Store, temporary: Path
+    store: Store, temporary: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert await store.build_apart(district_name, timeout=60) == DISTRICT
     with pytest.raises(BuildFailed, match="code 3"):
         await store.build_apart(crash, timeout=60)
+    assert leftovers(temporary) == []
+    with pytest.raises(BuildFailed, match="code 1"):
+        await store.build_apart(failing, timeout=60)
+    assert "ValueError: no such sheet" in caplog.text  # the child's traceback, in the bot's log
     assert leftovers(temporary) == []
     assert await store.build_apart(district_name, timeout=60) == DISTRICT  # the next build is not hindered
 
