@@ -2,8 +2,9 @@
 interim or final review summary, for the part of a campaign's subtree the officer covers.
 
 The campaign is picked in the update's transaction; the figures and rows are read after it, apart
-(``ctx.after_commit`` and ``ctx.read_apart``), where the chart and the workbook are drawn too, so an export
-of a province keeps nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
+(``ctx.after_commit``; ``ctx.read_apart`` for the chart and the written report, ``ctx.build_apart``, a child
+process, for the workbook), where the chart and the workbook are drawn too, so an export of a province keeps
+nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
 written report reads only the recognised initiatives. A workbook larger than the channel takes goes as a
 download link where the service has a public address, else as one workbook per unit directly below the scope.
 """

@@ -11,7 +11,7 @@ transaction: on a database file, ``work`` runs in a worker thread of the store (
 once), on that thread's own event loop and its own engine and connection, in a read-only deferred transaction
 (on SQLite: WAL gives it a snapshot, it never takes the write lock and never blocks a writer). The statements
 of the in-loop driver then block only that thread, and so does whatever ``work`` computes from the rows (the
-workbook is built there as the rows come). PostgreSQL's asyncpg runs on any loop, so it takes the same path.
+chart), though it shares this process's GIL. PostgreSQL's asyncpg runs on any loop, so it takes the same path.
 An in-memory SQLite database exists only in its one connection: there ``work`` runs on the caller's loop in a
 deferred transaction.
 
