@@ -8,14 +8,16 @@ measured is the bot's, not the seeder's), then runs the real Runtime on the in-p
 members alone (/start and /help in turn, each member waiting for an answer before the next), then the same
 while the province's officer asks for /export, until its workbook arrives. Prints the export's time from
 the command to the reply, the workbook's size, the process's resident memory before it and its peak, and
-the members' reply times (p50, p95, max) alone and during the export, with any apology they got. Never
-asserts: figures are for people to compare.
+the members' reply times (p50, p95, max) alone and during the export, with any apology they got, and how
+long the workbook's child process took and its own peak memory (it is not the bot's). Never asserts: figures
+are for people to compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import resource
 import shutil
 import statistics
@@ -99,6 +101,19 @@ class Members:
         return sum(sent.plain_text == self.apology for user in self.ids for sent in self.channel.sent(user))
 
 
+class Builds(logging.Handler):
+    """The figures the store logs when a child process has built a file (storage.database)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.figures: list[tuple[float, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep a build's seconds and peak memory."""
+        if hasattr(record, "build_seconds"):
+            self.figures.append((record.build_seconds, getattr(record, "build_peak_mb", 0.0)))
+
+
 def rss_mb() -> float:
     """The process's resident memory now, in MB."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
@@ -125,6 +140,9 @@ async def run(url: str, members_count: int) -> None:
     settings = load_settings(_env_file=None, database_url=url)
     channel = MemoryChannel(WITH_BUTTONS, settings.language)
     runtime = Runtime(settings, memory=channel, quiet_hours=False)
+    builds = Builds()
+    logging.getLogger("storage.database").addHandler(builds)
+    logging.getLogger("storage.database").setLevel(logging.INFO)
     await runtime.start()
     try:
         members = Members(channel, members_count)
@@ -143,6 +161,8 @@ async def run(url: str, members_count: int) -> None:
         print(f"  {'/export end to end':26} {exported:7.2f} s   {size}")
         print(f"  {'resident memory':26} {before:7.0f} MB before, peak {peak_rss_mb():.0f} MB", end="")
         print(f" (peak before it {peak_before:.0f} MB)")
+        for seconds, peak_mb in builds.figures:
+            print(f"  {'the workbook in its child':26} {seconds:7.2f} s   its own peak {peak_mb:.0f} MB")
         print(f"  {'members alone':26} {spread(alone)}")
         print(f"  {'members during the export':26} {spread(during)}")
         print(f"  {'apologies to members':26} {members.apologies()}")

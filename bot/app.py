@@ -72,7 +72,10 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.store = Store(settings.database_url)
+        # The children that build /export's workbooks start from a forkserver with these already imported.
+        self.store = Store(
+            settings.database_url, build_preload=("handlers.insights", "bot.reports.export_xlsx")
+        )
         secret = settings.file_secret or settings.webhook_secret
         self.files = FileShelf(
             self.clock,

@@ -2,8 +2,9 @@
 interim or final review summary, for the part of a campaign's subtree the officer covers.
 
 The campaign is picked in the update's transaction; the figures and rows are read after it, apart
-(``ctx.after_commit`` and ``ctx.read_apart``), where the chart and the workbook are drawn too, so an export
-of a province keeps nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
+(``ctx.after_commit``; ``ctx.read_apart`` for the chart and the written report, ``ctx.build_apart``, a child
+process, for the workbook), where the chart and the workbook are drawn too, so an export of a province keeps
+nobody else waiting; the workbook's rows go into it from the cursor as they come, and the
 written report reads only the recognised initiatives. A workbook larger than the channel takes goes as a
 download link where the service has a public address, else as one workbook per unit directly below the scope.
 """
@@ -41,7 +42,7 @@ from bot.domain.insights import (
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
 from bot.engine.buttons import PickInsight
-from bot.engine.context import ApartRepos, Ctx
+from bot.engine.context import ApartRepos, BuildFailed, Ctx
 from bot.engine.events import Button, FileOut
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
@@ -484,7 +485,12 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
     # A file the channel cannot take whole goes as a link where there is one, else split (a channel without
     # files, Zalo, sends every file as a link and has no limit).
     limit = capabilities.upload_limit if capabilities.files_out else None
-    books = await ctx.read_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
+    # Built in a child process: the workbook of a province is seconds of one core (docs/performance.md).
+    try:
+        books = await ctx.build_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
+    except BuildFailed:  # logged where it failed; the officer may simply ask again
+        ctx.say(ctx.t("insights.export_failed", code=campaign.code))
+        return
     name = f"{campaign.code}-{asked.today.isoformat()}.xlsx"
     caption = ctx.t("insights.export_caption", title=campaign.title, unit=asked.scope.name)
     if limit is None or len(books.whole) <= limit:

@@ -11,18 +11,35 @@ transaction: on a database file, ``work`` runs in a worker thread of the store (
 once), on that thread's own event loop and its own engine and connection, in a read-only deferred transaction
 (on SQLite: WAL gives it a snapshot, it never takes the write lock and never blocks a writer). The statements
 of the in-loop driver then block only that thread, and so does whatever ``work`` computes from the rows (the
-workbook is built there as the rows come). PostgreSQL's asyncpg runs on any loop, so it takes the same path.
+chart), though it shares this process's GIL. PostgreSQL's asyncpg runs on any loop, so it takes the same path.
 An in-memory SQLite database exists only in its one connection: there ``work`` runs on the caller's loop in a
 deferred transaction.
+
+A file built from a heavy read (the /export workbook) goes through ``Store.build_apart(work, timeout)``: the
+same read, in a child process started by the forkserver (never a fork of this process, which has threads and
+an event loop), at most ``HEAVY_BUILDERS`` at once. The child opens its own read-only connection, runs
+``work``, writes the pickled result into a temporary folder of its own and exits; the parent waits for the
+exit without blocking its loop, reads the result and removes the folder (XlsxWriter's temporary files go
+there too). So a build uses the second core and none of this process's GIL, and a crash or a timeout (the
+child is killed) raises ``BuildFailed`` and leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+import multiprocessing
+import pickle
+import resource
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine as sa_create_engine
@@ -57,9 +74,10 @@ from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
-__all__ = ["HEAVY_READERS", "Repos", "Store", "create_engine", "is_busy"]
+__all__ = ["HEAVY_BUILDERS", "HEAVY_READERS", "BuildFailed", "Repos", "Store", "create_engine", "is_busy"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Repos:
@@ -221,6 +239,14 @@ POOL_TIMEOUT_SECONDS = 600
 # Heavy reads at once, each on its own thread: a province's export adds ~45 MB while it runs and takes
 # tens of seconds, so a few at most; more than two, so a chart does not queue behind two exports.
 HEAVY_READERS = 4
+# Files built at once, each in a child process: a province's workbook keeps one core busy for seconds and
+# its child needs ~150 MB, so two (this machine's cores); a third officer waits for a turn.
+HEAVY_BUILDERS = 2
+RESULT, ERROR = "result.pickle", "error.txt"  # what a child leaves in its folder
+
+
+class BuildFailed(Exception):
+    """A build in a child process did not finish: it crashed, raised or ran out of time (logged)."""
 
 
 def _file_based(url: str) -> bool:
@@ -285,10 +311,46 @@ async def _read_on_own_loop(url: str, work: Callable[[Repos], Awaitable[T]]) -> 
         await engine.dispose()
 
 
+def _build_in_child(url: str, work: Callable[[Repos], Awaitable[Any]], folder: str) -> None:
+    # The child's whole life: everything temporary in the folder the parent removes, the result beside it.
+    started = time.perf_counter()
+    tempfile.tempdir = folder
+    try:
+        result = asyncio.run(_read_on_own_loop(url, work))
+    except Exception:
+        # For the parent's log (the child has none of the bot's logging), then a plain failing exit.
+        (Path(folder) / ERROR).write_text(traceback.format_exc())
+        raise SystemExit(1) from None
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    partial_path = Path(folder) / f"{RESULT}.part"
+    with partial_path.open("wb") as out:
+        pickle.dump((result, time.perf_counter() - started, peak_mb), out, pickle.HIGHEST_PROTOCOL)
+    partial_path.rename(Path(folder) / RESULT)  # whole or absent, whatever stops the child
+
+
+async def _exited(process: multiprocessing.process.BaseProcess) -> None:
+    # The process's sentinel becomes readable when it ends: waited for on the loop, no thread parked on it.
+    loop = asyncio.get_running_loop()
+    ended = loop.create_future()
+
+    def end() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
+    loop.add_reader(process.sentinel, end)
+    try:
+        await ended
+    finally:
+        loop.remove_reader(process.sentinel)
+    process.join()  # at once: it has ended
+
+
 class Store:
     """The application's handle on its database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, build_preload: Sequence[str] = ()) -> None:
+        """``build_preload`` names the modules the forkserver imports once for every child of
+        ``build_apart`` (the handlers whose work the children run), so a child starts in milliseconds."""
         self.url = url
         self.engine = create_engine(url)
         sqlite = self.engine.dialect.name == "sqlite"
@@ -303,6 +365,8 @@ class Store:
         # lock: SQLite serves no one in order, and a writer refused the lock sleeps before asking again.
         self._writers = asyncio.Lock() if sqlite else None
         self._readers = ThreadPoolExecutor(HEAVY_READERS, thread_name_prefix="thidua-read")
+        self._builders = asyncio.Semaphore(HEAVY_BUILDERS)
+        self._build_preload = list(build_preload)
         # Kept on the loop's thread only: a heavy read on a worker thread keeps nothing.
         self.memo = Memo()
 
@@ -335,6 +399,57 @@ class Store:
                 return await work(repos)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, _read_in_thread, self.url, work)
+
+    async def build_apart(self, work: Callable[[Repos], Awaitable[T]], timeout: float) -> T:
+        """``work``'s result, as ``read_apart`` gives it, computed in a child process of its own (see the
+        module's docstring) within ``timeout`` seconds, after waiting for a turn among ``HEAVY_BUILDERS``;
+        ``work`` and its result must pickle. Raises ``BuildFailed`` when the child crashes, raises or runs
+        out of time. An in-memory database has no file a child could open: there it is ``read_apart``."""
+        if self.engine.dialect.name == "sqlite" and not _file_based(self.url):
+            return await self.read_apart(work)
+        async with self._builders:
+            folder = Path(tempfile.mkdtemp(prefix="thidua-build-"))
+            try:
+                return await self._build(work, timeout, folder)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    async def _build(self, work: Callable[[Repos], Awaitable[T]], timeout: float, folder: Path) -> T:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(self._build_preload)
+        process = context.Process(
+            target=_build_in_child, args=(self.url, work, str(folder)), name="thidua-build", daemon=True
+        )
+        # Starting asks the forkserver for a child (the first time, starts the forkserver and its imports).
+        try:
+            await asyncio.to_thread(process.start)
+        except Exception as error:
+            log.exception("a build could not start its child process")
+            raise BuildFailed(f"no child process: {error}") from error
+        try:
+            await asyncio.wait_for(_exited(process), timeout)
+        except TimeoutError:
+            process.kill()
+            await _exited(process)
+            log.error("a build in a child process ran out of time (%.0f s): killed", timeout)
+            raise BuildFailed(f"out of time after {timeout:.0f} s") from None
+        except BaseException:  # cancelled (the bot stops): the child goes too
+            process.kill()
+            raise
+        result_path = folder / RESULT
+        if process.exitcode != 0 or not result_path.exists():
+            error_path = folder / ERROR
+            why = error_path.read_text() if error_path.exists() else "no error reported (it crashed)"
+            log.error("a build in a child process failed: exit code %s\n%s", process.exitcode, why)
+            raise BuildFailed(f"the child exited with code {process.exitcode}")
+        result, seconds, peak_mb = pickle.loads(result_path.read_bytes())
+        log.info(
+            "built in a child process in %.2f s, its peak memory %.0f MB",
+            seconds,
+            peak_mb,
+            extra={"build_seconds": seconds, "build_peak_mb": peak_mb},
+        )
+        return result  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         """Release every pooled connection; heavy reads under way finish on their threads."""

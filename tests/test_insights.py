@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
+import os
+import signal
 from dataclasses import replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
 
-from bot.domain.insight_queries import export_data
-from bot.domain.insights import ExportData
 from bot.engine.files import FileShelf, derive_key
-from handlers import insights
 from messages import formatting, plain, text
+from storage import database
 from storage.database import Store
 from tests.conftest import MemoryBot, People
 from tests.helpers.campaigns import campaign_running
@@ -31,7 +30,7 @@ from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW
 
 PNG = b"\x89PNG\r\n\x1a\n"
-WAIT_BOUND = 60.0  # seconds: a bound on every wait between threads, never reached when all is well
+WAIT_BOUND = 60.0  # seconds: a bound on every wait for another task or process, never reached if all is well
 
 
 async def registered_and_recognised(
@@ -265,26 +264,31 @@ async def test_a_workbook_that_no_split_brings_within_the_limit_says_how_to_get_
 
 
 @pytest.mark.parametrize("channel_kind", ["memory-buttons"])
-async def test_a_member_is_answered_while_an_export_is_still_reading(
+async def test_a_member_is_answered_while_an_export_is_still_being_built(
     people: People, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The export's reading is held in its thread until Mai's /start has been answered: had it read on
-    the event loop (or in the update's transaction, with the write lock), Mai would wait for it."""
+    """The export's child process is stopped (SIGSTOP) as soon as it starts, until Mai's /start has been
+    answered: had the workbook been built on the event loop, or the bot waited for its child blocking the
+    loop, Mai would wait for it."""
     hung, mai = await registered_and_recognised(people, store)
-    reading, release = threading.Event(), threading.Event()
+    started = asyncio.Event()
+    children: list[int] = []
+    exited = database._exited
 
-    async def held_export_data(*args: Any, **kwargs: Any) -> ExportData:
-        reading.set()
-        assert release.wait(WAIT_BOUND)  # blocks this thread, as a long read would
-        return await export_data(*args, **kwargs)
+    async def stopped_at_start(process: BaseProcess) -> None:
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGSTOP)
+        children.append(process.pid)
+        started.set()
+        await exited(process)
 
-    monkeypatch.setattr(insights, "export_data", held_export_data)
+    monkeypatch.setattr(database, "_exited", stopped_at_start)
     export = asyncio.create_task(hung.send("/baocao LDG-2026"))
-    assert await asyncio.to_thread(reading.wait, WAIT_BOUND)
+    await asyncio.wait_for(started.wait(), WAIT_BOUND)
     await asyncio.wait_for(mai.send("/start"), WAIT_BOUND)
     assert "Hoàng Thị Mai" in mai.last_text
     assert not export.done()
-    release.set()
+    os.kill(children[0], signal.SIGCONT)
     await asyncio.wait_for(export, WAIT_BOUND)
     workbook = attached(hung.last)
     assert workbook is not None and "Hoàng Thị Mai" in book_text(workbook.content)

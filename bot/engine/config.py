@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     zalo_rate: float = Field(default=5.0, gt=0, le=1000)
     outbox_concurrency: int = Field(default=32, ge=1, le=1000)
     send_timeout: float = Field(default=30.0, gt=0)
+    export_timeout: float = Field(default=120.0, gt=0)  # seconds an /export's child process may take
     retry_window_minutes: float = Field(default=30.0, gt=0)
     dialog_expiry_hours: int = Field(default=24, ge=1)
     invite_days: int = Field(default=30, ge=1)

@@ -2,7 +2,9 @@
 
 Work that reads much (an export, a chart) is not done in the update's transaction: the handler hands it to
 ``ctx.after_commit``, which runs it once the transaction is over, and reads through ``ctx.read_apart``
-(``storage.database.Store.read_apart``: a connection and a thread of its own, so nobody waits on it).
+(``storage.database.Store.read_apart``: a connection and a thread of its own, so nobody waits on it), or,
+to build a file from what it reads, through ``ctx.build_apart`` (a child process of its own, within
+THIDUA_EXPORT_TIMEOUT, failing with ``BuildFailed``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, FileOut, Incoming, Outgoing
 from bot.engine.files import FileShelf
 from messages import Html, text
+from storage.database import BuildFailed as BuildFailed  # what handlers catch from build_apart
 from storage.database import Repos
 
 T = TypeVar("T")
@@ -35,6 +38,10 @@ class ReadsApart(Protocol):
 
     async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
         """``work``'s result, read on a connection and a thread of its own."""
+        ...
+
+    async def build_apart(self, work: Callable[[Repos], Awaitable[T]], timeout: float) -> T:
+        """``work``'s result, read and computed in a child process of its own within ``timeout`` seconds."""
         ...
 
 
@@ -98,6 +105,15 @@ class Ctx:
         if self.reader is None:
             raise RuntimeError("this context was made without a store to read apart from")
         return await self.reader.read_apart(work)
+
+    async def build_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
+        """``work``'s result, as ``read_apart`` gives it but computed in a child process of its own, for a
+        file built from many rows (the workbook): the bot's own process only waits for it. ``work`` and its
+        result must pickle (a module-level function or a dataclass's method, plain data); raises
+        ``BuildFailed`` when the child crashes or takes longer than THIDUA_EXPORT_TIMEOUT."""
+        if self.reader is None:
+            raise RuntimeError("this context was made without a store to read apart from")
+        return await self.reader.build_apart(work, self.settings.export_timeout)
 
     @property
     def can_link(self) -> bool:
