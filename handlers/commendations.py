@@ -28,7 +28,7 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.insights import campaigns_in_view, commended_name
+from handlers.insights import commended_name, pick_campaign
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
 
@@ -63,22 +63,9 @@ def _candidate_name(language: str, candidate: domain.Candidate) -> str:
 
 async def propose_command(ctx: Ctx) -> None:
     """/propose [CODE]: the campaign named, or the only one in view, or a choice of them."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None:  # another unit's campaign is answered exactly like none at all
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-            return
-        await _show_kinds(ctx, found[0])
-        return
-    running = await campaigns_in_view(ctx)
-    if not running:
-        ctx.say(ctx.t("insights.no_campaign"))
-    elif len(running) == 1:
-        await _show_kinds(ctx, running[0])
-    else:
-        rows = [[Button(c.title, CommendCampaign(c.id).pack())] for c in running[:15]]
-        ctx.say(ctx.t("insights.pick"), rows)
+    picked = await pick_campaign(ctx, CommendCampaign)
+    if picked is not None:
+        await _show_kinds(ctx, picked[0])
 
 
 async def campaign_button(ctx: Ctx, pressed: CommendCampaign) -> None:

@@ -27,12 +27,12 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
+from handlers.insights import pick_campaign
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
 
 OPEN_FLOW, VOTE_FLOW = "eval_open", "eval_vote"
 DATE, VOTES, NOTE = "date", "votes", "note"
-LIST_LIMIT = 15
 CANDIDATE_BUTTONS = 30
 
 
@@ -45,33 +45,11 @@ def _worded(ctx: Ctx, problem: Problem) -> Html:
     return problem_text(ctx, Problem(problem.subject, problem.code, params))
 
 
-async def _campaigns(ctx: Ctx) -> list[Campaign]:
-    """Launched and closed campaigns of the officer's subtrees and of the units above them."""
-    found = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
-    for led in ctx.who.led_units:
-        above = await ctx.repos.campaigns.launched_for([a.id for a in await ctx.repos.units.ancestors(led)])
-        found += [campaign for campaign in above if campaign not in found]
-    return found
-
-
 async def evaluate_command(ctx: Ctx) -> None:
     """/binhxet [CODE]: a campaign's evaluation page (the only one, the one named, or a choice)."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None or found[0].status == "draft":
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-            return
-        await _page(ctx, found[0])
-        return
-    running = await _campaigns(ctx)
-    if not running:
-        ctx.say(ctx.t("insights.no_campaign"))
-    elif len(running) == 1:
-        await _page(ctx, running[0])
-    else:
-        rows = [[Button(c.title, EvalCampaign(c.id).pack())] for c in running[:LIST_LIMIT]]
-        ctx.say(ctx.t("evaluate.pick"), rows)
+    picked = await pick_campaign(ctx, EvalCampaign, "evaluate.pick", drafts=False)
+    if picked is not None:
+        await _page(ctx, picked[0])
 
 
 async def _in_scope(ctx: Ctx, campaign_id: int) -> Campaign | None:
