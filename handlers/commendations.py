@@ -134,11 +134,12 @@ async def prompt(ctx: Ctx) -> None:
         key = f"commendation.pick_{kind}" if found else f"commendation.none_{kind}"
         ctx.say(ctx.t(key), [*([button] for button in found), cancel])
         return
-    candidate = await _candidate(ctx)
-    if isinstance(candidate, Problem):
+    checked = await _candidate(ctx)
+    if isinstance(checked, Problem):
         await ctx.dialog.finish()
-        ctx.say(_problem(ctx, candidate))
+        ctx.say(_problem(ctx, checked))
         return
+    candidate = checked[1]
     back = [ctx.button("dialog.back", DialogControl("back")), *cancel]
     name = _candidate_name(ctx.lang, candidate)
     if state.step == FORM:
@@ -176,13 +177,25 @@ async def prompt(ctx: Ctx) -> None:
     )
 
 
-async def _candidate(ctx: Ctx) -> domain.Candidate | Problem:
-    """The candidate the open dialog is about, checked again against the officer's units."""
+async def _candidate(ctx: Ctx) -> tuple[Campaign, domain.Candidate] | Problem:
+    """The open dialog's campaign and candidate, the candidate checked again against the officer's units."""
     data = ctx.dialog.data
     campaign = await ctx.repos.campaigns.get(int(data["campaign_id"]))
     if campaign is None:
         return Problem("commendation", "candidate_out_of_scope")
-    return await domain.candidate(ctx.repos, ctx.who, campaign, str(data["kind"]), int(data["subject"]))
+    found = await domain.candidate(ctx.repos, ctx.who, campaign, str(data["kind"]), int(data["subject"]))
+    return found if isinstance(found, Problem) else (campaign, found)
+
+
+async def _still_candidate(ctx: Ctx) -> tuple[Campaign, domain.Candidate] | None:
+    """``_candidate`` for a step past the candidate's; where it no longer stands, the dialog ends and the
+    button or text is answered as stale."""
+    found = await _candidate(ctx)
+    if isinstance(found, Problem):
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return None
+    return found
 
 
 async def candidate_button(ctx: Ctx, pressed: CommendCandidate) -> None:
@@ -215,12 +228,10 @@ async def form_button(ctx: Ctx, pressed: CommendForm) -> None:
     if state is None or state.flow != PROPOSE_FLOW or state.step != FORM:
         await stale_button(ctx)
         return
-    candidate = await _candidate(ctx)
-    campaign = await ctx.repos.campaigns.get(int(state.data["campaign_id"]))
-    if isinstance(candidate, Problem) or campaign is None:
-        await ctx.dialog.finish()
-        await stale_button(ctx)
+    found = await _still_candidate(ctx)
+    if found is None:
         return
+    campaign, candidate = found
     refusal = await domain.form_refusal(
         ctx.repos, ctx.settings, campaign, candidate, pressed.form, pressed.granting
     )
@@ -246,12 +257,10 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         ctx.say(ctx.t("dialog.use_buttons"))
         await prompt(ctx)
         return
-    candidate = await _candidate(ctx)
-    campaign = await ctx.repos.campaigns.get(int(state.data["campaign_id"]))
-    if isinstance(candidate, Problem) or campaign is None:
-        await ctx.dialog.finish()
-        await stale_button(ctx)
+    found = await _still_candidate(ctx)
+    if found is None:
         return
+    campaign, candidate = found
     form, granting_id = str(state.data["form"]), int(state.data["granting"])
     result = await domain.propose(
         ctx.repos,
