@@ -25,8 +25,8 @@ from bot.engine.buttons import (
 )
 from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
-from handlers.campaign_views import problem_text
-from handlers.common import stale_button
+from handlers.campaign_views import pledge_result_lines, problem_text
+from handlers.common import back_and_cancel, stale_button
 from handlers.insights import pick_campaign
 from handlers.notify import Localized, notify
 from messages import Html, formatting, text
@@ -236,17 +236,7 @@ async def _card(ctx: Ctx, registration: Registration, campaign: Campaign, title:
         lines.append(ctx.t("evaluate.no_assessment"))
     else:
         lines.append(ctx.t("evaluate.assessment_head"))
-        for pledge, result in zip(registration.pledges, assessment.results, strict=False):
-            if result is not None:
-                lines.append(
-                    ctx.t(
-                        "assess.result_reached" if result.reached else "assess.result_missed",
-                        content=pledge.content,
-                        unit=pledge.unit,
-                        planned=pledge.figure,
-                        figure=result.figure,
-                    )
-                )
+        lines += pledge_result_lines(ctx.lang, registration, assessment.results)
     if title == "emulation_fighter":
         if candidate.recognised:
             lines.append(
@@ -305,22 +295,15 @@ async def decide_button(ctx: Ctx, pressed: EvalDecide) -> None:
     await prompt_vote(ctx)
 
 
-def _vote_controls(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.button("dialog.back", DialogControl("back")),
-        ctx.button("dialog.cancel", DialogControl("cancel")),
-    ]
-
-
 async def prompt_vote(ctx: Ctx) -> None:
     """Ask for the meeting's vote, then for the note."""
     state = ctx.dialog.state
     assert state is not None
     if state.step == VOTES:
-        ctx.say(ctx.t("evaluate.ask_votes"), [_vote_controls(ctx)])
+        ctx.say(ctx.t("evaluate.ask_votes"), [back_and_cancel(ctx)])
     else:
         ctx.say(
-            ctx.t("evaluate.ask_note"), [[ctx.button("dialog.skip", EvalSkipNote())], _vote_controls(ctx)]
+            ctx.t("evaluate.ask_note"), [[ctx.button("dialog.skip", EvalSkipNote())], back_and_cancel(ctx)]
         )
 
 
@@ -331,7 +314,7 @@ async def on_vote_text(ctx: Ctx, typed: str) -> None:
     if state.step == VOTES:
         vote = domain.parse_vote(typed)
         if isinstance(vote, Problem):
-            ctx.say(problem_text(ctx, vote), [_vote_controls(ctx)])
+            ctx.say(problem_text(ctx, vote), [back_and_cancel(ctx)])
             return
         await ctx.dialog.advance(NOTE, agreed=vote.agreed, present=vote.present)
         await prompt_vote(ctx)
