@@ -268,17 +268,8 @@ async def decide_button(ctx: Ctx, pressed: EvalDecide) -> None:
     registration, campaign = found
     title = ALL_TITLES[pressed.title]
     reached = pressed.reached == "y"
-    refusal = await domain.decision_refusal(
-        ctx.repos,
-        ctx.who,
-        campaign,
-        registration,
-        title,
-        reached,
-        pressed.version,
-        ctx.settings.caps,
-        ctx.today,
-    )
+    decision = domain.Decision(campaign, registration, title, reached, pressed.version)
+    refusal = await domain.decision_refusal(ctx.repos, ctx.who, decision, ctx.settings.caps, ctx.today)
     if refusal is not None:
         ctx.say(_worded(ctx, refusal))
         if refusal.code == "candidate_changed":
@@ -347,13 +338,9 @@ async def _apply(ctx: Ctx, note: str) -> None:
     problem = await domain.decide(
         ctx.repos,
         ctx.who,
-        campaign,
-        registration,
-        title,
-        reached=reached,
+        domain.Decision(campaign, registration, title, reached, int(data["version"])),
         vote=vote,
         note=note,
-        version=int(data["version"]),
         caps=ctx.settings.caps,
         now=ctx.now,
         today=ctx.today,

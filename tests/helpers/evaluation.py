@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.domain.campaigns import launch
-from bot.domain.evaluation import Vote, decide, open_evaluation
+from bot.domain.evaluation import Decision, Vote, decide, open_evaluation
 from bot.domain.registrations import register_member
 from bot.domain.roster import import_members
 from bot.domain.titles import TitleCap
@@ -117,13 +117,9 @@ async def advanced_workers(
             problem = await decide(
                 repos,
                 officer_of(district),
-                campaign,
-                registration,
-                "advanced_worker",
-                reached=True,
+                Decision(campaign, registration, "advanced_worker", True, 0),
                 vote=Vote(9, 10),
                 note="",
-                version=0,
                 caps=caps,
                 now=now,
                 today=OPENS,
