@@ -29,7 +29,7 @@ from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from handlers.insights import commended_name, pick_campaign
-from handlers.notify import Localized, notify
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting, text
 
 PROPOSE_FLOW, NOTE_FLOW = "commend", "commend_note"
@@ -286,14 +286,9 @@ async def on_text(ctx: Ctx, typed: str) -> None:
             unit=granting.name if granting else "?",
         )
     )
-    officers = [
-        account
-        for account in await ctx.repos.roles.accounts_of_unit_officers(granting_id)
-        if account.id != ctx.who.account.id
-    ]
     await notify(
         ctx,
-        officers,
+        await fellow_officers(ctx, granting_id),
         "commendation",
         "commendation.arrived_notice",
         [("commendation.open_button", CommendOpen(result))],

@@ -28,7 +28,7 @@ from bot.engine.events import Button
 from handlers.campaign_views import pledge_result_lines, problem_text
 from handlers.common import back_and_cancel, stale_button
 from handlers.insights import pick_campaign
-from handlers.notify import Localized, notify
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting, text
 
 OPEN_FLOW, VOTE_FLOW = "eval_open", "eval_vote"
@@ -372,8 +372,7 @@ async def _tell(
     else:
         found = await ctx.repos.units.get(registration.unit_id) if registration.unit_id is not None else None
         assert found is not None
-        officers = await ctx.repos.roles.accounts_of_unit_officers(found.id)
-        recipients = [account for account in officers if account.id != ctx.who.account.id]
+        recipients = await fellow_officers(ctx, found.id)
         key, unit = f"collective_{key}", found.name
     await notify(
         ctx,

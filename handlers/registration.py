@@ -36,7 +36,7 @@ from handlers.campaign_views import (
 from handlers.campaigns import list_campaigns
 from handlers.common import back_and_cancel, link_first, stale_button
 from handlers.initiatives import initiatives_section
-from handlers.notify import Localized, notify
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting
 
 FLOW, COLLECTIVE_FLOW = "register", "collective"
@@ -319,14 +319,9 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
         )
         done = ctx.t("collective.saved", unit=unit.name, title=campaign.title)
         if problem is None:
-            officers = [
-                a
-                for a in await ctx.repos.roles.accounts_of_unit_officers(unit.id)
-                if a.id != ctx.who.account.id
-            ]
             await notify(
                 ctx,
-                officers,
+                await fellow_officers(ctx, unit.id),
                 "collective_registration",
                 "collective.notice",
                 unit=unit.name,
