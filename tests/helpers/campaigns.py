@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from bot.domain import campaigns as domain
 from bot.domain.campaigns import CampaignSpec, create_draft
-from storage.database import Store
+from bot.domain.problems import Problem
+from handlers.campaign_views import announcement
+from messages import LANGUAGES
+from storage.database import Repos, Store
 from storage.records import Campaign
 from tests.helpers.chat import Chat
 from tests.helpers.flows import Person, linked
@@ -68,6 +72,18 @@ async def stored_draft(store: Store, unit_code: str = "LDLD-HQ", code: str = "TC
         result = await create_draft(repos, None, spec, "test", NOW, NOW.date())
     assert isinstance(result, Campaign), result
     return result
+
+
+async def launch_stored(repos: Repos, draft: Campaign) -> Campaign:
+    """A stored draft launched as the admin's tools would, its announcement in every language; as launched."""
+    owner = await repos.units.get(draft.unit_id)
+    assert owner is not None
+    words = announcement(draft, owner, LANGUAGES, NOW.date())
+    result = await domain.launch(repos, None, draft, words, default_language="vi", now=NOW, today=NOW.date())
+    assert not isinstance(result, Problem), result
+    launched = await repos.campaigns.get(draft.id)
+    assert launched is not None
+    return launched
 
 
 async def launch(officer: Chat, code: str = "LDG-2026") -> None:

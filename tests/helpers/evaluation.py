@@ -8,18 +8,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.domain.campaigns import launch
 from bot.domain.evaluation import Decision, Vote, decide, open_evaluation
 from bot.domain.registrations import register_member
 from bot.domain.roster import import_members
 from bot.domain.titles import TitleCap
 from bot.engine.access import Identity
-from handlers.campaign_views import announcement
-from messages import LANGUAGES
 from messages.formatting import VIETNAM
 from storage.database import Store
 from storage.records import Account, Campaign, Pledge, Registration, TitleResult
-from tests.helpers.campaigns import stored_draft
+from tests.helpers.campaigns import launch_stored, stored_draft
 from tests.helpers.initiatives import stored_initiative
 from tests.helpers.roster import NOW
 
@@ -45,13 +42,7 @@ async def campaign_with_registrations(
     evaluation opening on ``opens``."""
     draft = await stored_draft(store)
     async with store.begin() as repos:
-        owner = await repos.units.get(draft.unit_id)
-        assert owner is not None
-        words = announcement(draft, owner, LANGUAGES, NOW.date())
-        result = await launch(repos, None, draft, words, default_language="vi", now=NOW, today=NOW.date())
-        assert not hasattr(result, "code"), result
-        campaign = await repos.campaigns.get(draft.id)
-        assert campaign is not None
+        campaign = await launch_stored(repos, draft)
         for code in codes:
             member = await repos.members.by_code(code)
             assert member is not None
