@@ -22,12 +22,11 @@ from bot.engine.buttons import (
     AudienceOfCampaign,
     CalendarList,
     CancelReminder,
-    DialogControl,
 )
 from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
-from handlers.common import stale_button
+from handlers.common import back_and_cancel, stale_button
 from handlers.reminder_notices import unit_notice
 from messages import LANGUAGES, Html, formatting
 
@@ -35,13 +34,6 @@ FLOW = "announce"
 TEXT, WHEN, UNIT, AUDIENCE, PREVIEW = "text", "when", "unit", "audience", "preview"
 LIST_LIMIT = 10
 TITLE_WIDTH = 60  # a broadcast is named by the start of its text in progress lists and summaries
-
-
-def _controls(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.button("dialog.back", DialogControl("back")),
-        ctx.button("dialog.cancel", DialogControl("cancel")),
-    ]
 
 
 async def broadcast_command(ctx: Ctx) -> None:
@@ -98,12 +90,12 @@ async def prompt(ctx: Ctx) -> None:
     assert state is not None
     mode = state.data.get("mode", "broadcast")
     if state.step == TEXT:
-        ctx.say(ctx.t(f"announce.ask_text_{mode}", high=TEXT_MAX), [_controls(ctx)])
+        ctx.say(ctx.t(f"announce.ask_text_{mode}", high=TEXT_MAX), [back_and_cancel(ctx)])
     elif state.step == WHEN:
-        ctx.say(ctx.t("announce.ask_when"), [_controls(ctx)])
+        ctx.say(ctx.t("announce.ask_when"), [back_and_cancel(ctx)])
     elif state.step == UNIT:
         rows = [[Button(unit.name, AnnounceUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
-        ctx.say(ctx.t("announce.ask_unit"), [*rows, _controls(ctx)])
+        ctx.say(ctx.t("announce.ask_unit"), [*rows, back_and_cancel(ctx)])
     elif state.step == AUDIENCE:
         unit = await _unit(ctx)
         rows = [[ctx.button("announce.everyone", AudienceEveryone())]]
@@ -126,7 +118,7 @@ async def prompt(ctx: Ctx) -> None:
                     )
                 ]
             )
-        ctx.say(ctx.t("announce.ask_audience"), [*rows, _controls(ctx)])
+        ctx.say(ctx.t("announce.ask_audience"), [*rows, back_and_cancel(ctx)])
     else:
         await _preview(ctx)
 
@@ -174,7 +166,7 @@ async def _preview(ctx: Ctx) -> None:
         count=formatting.number(count, ctx.lang),
         text=str(data["text"]),
     )
-    ctx.say(body, [[ctx.button("announce.confirm_button", AnnounceStep("go"))], _controls(ctx)])
+    ctx.say(body, [[ctx.button("announce.confirm_button", AnnounceStep("go"))], back_and_cancel(ctx)])
 
 
 async def _advance_to_unit(ctx: Ctx, **data: object) -> None:
@@ -194,7 +186,7 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         if not body or len(body) > TEXT_MAX:
             ctx.say(
                 problem_text(ctx, Problem("text", "reminder_text_length", {"high": TEXT_MAX})),
-                [_controls(ctx)],
+                [back_and_cancel(ctx)],
             )
             return
         if state.data.get("mode") == "remind":

@@ -16,12 +16,17 @@ from bot.engine.buttons import (
     AssessStart,
     AssessStep,
     AssessTitle,
-    DialogControl,
 )
 from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
-from handlers.campaign_views import problem_text, title_names
-from handlers.common import stale_button
+from handlers.campaign_views import (
+    pledge_result_lines,
+    problem_text,
+    switch_title,
+    title_names,
+    title_switches,
+)
+from handlers.common import back_and_cancel, stale_button
 from messages import Html
 
 FLOW = "assess"
@@ -37,13 +42,6 @@ def _step(kind: str, index: int) -> str:
 def _parse_step(step: str) -> tuple[str, int]:
     kind, _, index = step.partition(":")
     return kind, int(index) if index.isdecimal() else 0
-
-
-def _controls(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.button("dialog.back", DialogControl("back")),
-        ctx.button("dialog.cancel", DialogControl("cancel")),
-    ]
 
 
 async def _holder_unit(ctx: Ctx, registration: Registration) -> Unit | None:
@@ -114,23 +112,6 @@ async def start_button(ctx: Ctx, pressed: AssessStart) -> None:
     await _start(ctx, registration, campaign, unit)
 
 
-def _result_lines(ctx: Ctx, registration: Registration, results: list[PledgeResult | None]) -> list[Html]:
-    lines = []
-    for pledge, result in zip(registration.pledges, results, strict=False):
-        if result is None:
-            continue
-        lines.append(
-            ctx.t(
-                "assess.result_reached" if result.reached else "assess.result_missed",
-                content=pledge.content,
-                unit=pledge.unit,
-                planned=pledge.figure,
-                figure=result.figure,
-            )
-        )
-    return lines
-
-
 def _results(data: dict[str, object], count: int) -> list[PledgeResult | None]:
     raw = data.get("results")
     items = list(raw) if isinstance(raw, list) else []
@@ -167,14 +148,15 @@ async def _start(ctx: Ctx, registration: Registration, campaign: Campaign, unit:
 
 def _say_submitted(ctx: Ctx, registration: Registration, campaign: Campaign, found: SelfAssessment) -> None:
     lines = [ctx.t("assess.already_submitted", title=campaign.title)]
-    lines += _result_lines(ctx, registration, list(found.results))
+    lines += pledge_result_lines(ctx.lang, registration, list(found.results))
     lines.append(ctx.t("assess.summary_titles", titles=title_names(ctx.lang, list(found.titles))))
     ctx.say(Html("\n".join(lines)))
 
 
-async def _open_form(ctx: Ctx) -> tuple[Registration, Campaign] | None:
-    """The open form's registration and campaign, still this person's to assess."""
-    if not ctx.dialog.is_in(FLOW):
+async def _open_form(ctx: Ctx) -> tuple[Registration, Campaign, str] | None:
+    """The open form's registration and campaign, still this person's to assess, and its current step."""
+    state = ctx.dialog.state
+    if state is None or state.flow != FLOW:
         return None
     registration_id = ctx.dialog.data.get("registration_id")
     registration = (
@@ -183,28 +165,22 @@ async def _open_form(ctx: Ctx) -> tuple[Registration, Campaign] | None:
     if registration is None or await _holder_unit(ctx, registration) is None:
         return None
     campaign = await ctx.repos.campaigns.get(registration.campaign_id)
-    return (registration, campaign) if campaign is not None else None
+    return (registration, campaign, state.step) if campaign is not None else None
 
 
 def _title_rows(ctx: Ctx, registration: Registration) -> list[list[Button]]:
-    chosen = set(ctx.dialog.data.get("titles", []))
-    rows = [
-        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), AssessTitle(code).pack())]
-        for code in registration.titles
-    ]
-    return [*rows, [ctx.button("dialog.done", AssessStep("done"))], _controls(ctx)]
+    return title_switches(ctx, registration.titles, AssessTitle, AssessStep("done"))
 
 
 async def prompt(ctx: Ctx) -> None:
     """Ask for the current step: a pledge reached or not, its figure, the titles, the confirmation."""
     form = await _open_form(ctx)
-    state = ctx.dialog.state
-    if form is None or state is None:
+    if form is None:
         await ctx.dialog.finish()
         await stale_button(ctx)
         return
-    registration, campaign = form
-    kind, index = _parse_step(state.step)
+    registration, campaign, step = form
+    kind, index = _parse_step(step)
     if kind in (PLEDGE, FIGURE) and index < len(registration.pledges):
         pledge = registration.pledges[index]
         params = {
@@ -219,22 +195,22 @@ async def prompt(ctx: Ctx) -> None:
                 ctx.button("assess.reached_button", AssessPledge("yes")),
                 ctx.button("assess.missed_button", AssessPledge("no")),
             ]
-            ctx.say(ctx.t("assess.ask_pledge", **params), [choices, _controls(ctx)])
+            ctx.say(ctx.t("assess.ask_pledge", **params), [choices, back_and_cancel(ctx)])
         else:
-            ctx.say(ctx.t("assess.ask_figure", **params), [_controls(ctx)])
+            ctx.say(ctx.t("assess.ask_figure", **params), [back_and_cancel(ctx)])
     elif kind == TITLES:
         ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, registration))
     else:
         results = _results(ctx.dialog.data, len(registration.pledges))
         lines = [
             ctx.t("assess.summary_head", title=campaign.title),
-            *_result_lines(ctx, registration, results),
+            *pledge_result_lines(ctx.lang, registration, results),
         ]
         lines.append(ctx.t("assess.summary_titles", titles=title_names(ctx.lang, ctx.dialog.data["titles"])))
         lines.append(ctx.t("assess.summary_final"))
         ctx.say(
             Html("\n".join(lines)),
-            [[ctx.button("assess.submit_button", AssessStep("submit"))], _controls(ctx)],
+            [[ctx.button("assess.submit_button", AssessStep("submit"))], back_and_cancel(ctx)],
         )
 
 
@@ -252,19 +228,18 @@ async def _keep_draft(ctx: Ctx, registration: Registration, results: list[Pledge
 async def on_text(ctx: Ctx, text: str) -> None:
     """The figure achieved against the current pledge."""
     form = await _open_form(ctx)
-    state = ctx.dialog.state
-    if form is None or state is None:
+    if form is None:
         await stale_button(ctx)
         return
-    registration, _ = form
-    kind, index = _parse_step(state.step)
+    registration, _, step = form
+    kind, index = _parse_step(step)
     if kind != FIGURE or index >= len(registration.pledges):
         ctx.say(ctx.t("dialog.use_buttons"))
         await prompt(ctx)
         return
     figure = domain.parse_figure(text)
     if isinstance(figure, ParseError):
-        ctx.say(ctx.t(f"parse.{figure.code}", **figure.params), [_controls(ctx)])
+        ctx.say(ctx.t(f"parse.{figure.code}", **figure.params), [back_and_cancel(ctx)])
         return
     results = _results(ctx.dialog.data, len(registration.pledges))
     results[index] = PledgeResult(bool(ctx.dialog.data.get("reached")), figure)
@@ -279,11 +254,10 @@ async def on_text(ctx: Ctx, text: str) -> None:
 async def pledge_button(ctx: Ctx, pressed: AssessPledge) -> None:
     """The current pledge reached or not: then its figure is asked for."""
     form = await _open_form(ctx)
-    state = ctx.dialog.state
-    if form is None or state is None or _parse_step(state.step)[0] != PLEDGE:
+    kind, index = _parse_step(form[2]) if form is not None else ("", 0)
+    if kind != PLEDGE:
         await stale_button(ctx)
         return
-    index = _parse_step(state.step)[1]
     await ctx.dialog.advance(_step(FIGURE, index), reached=pressed.reached == "yes")
     await prompt(ctx)
 
@@ -291,35 +265,29 @@ async def pledge_button(ctx: Ctx, pressed: AssessPledge) -> None:
 async def title_button(ctx: Ctx, pressed: AssessTitle) -> None:
     """A title still sought, switched on or off."""
     form = await _open_form(ctx)
-    state = ctx.dialog.state
-    if form is None or state is None or state.step != TITLES or pressed.title not in form[0].titles:
+    if form is None or form[2] != TITLES or pressed.title not in form[0].titles:
         await stale_button(ctx)
         return
-    chosen = list(ctx.dialog.data.get("titles", []))
-    chosen = (
-        [c for c in chosen if c != pressed.title] if pressed.title in chosen else [*chosen, pressed.title]
-    )
-    await ctx.dialog.update(titles=chosen)
+    await switch_title(ctx, pressed.title)
     ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, form[0]), replace=True)
 
 
 async def step_button(ctx: Ctx, pressed: AssessStep) -> None:
     """Done with the titles; submit."""
     form = await _open_form(ctx)
-    state = ctx.dialog.state
-    if form is None or state is None:
+    if form is None:
         await stale_button(ctx)
         return
-    registration, campaign = form
+    registration, campaign, step = form
     results = _results(ctx.dialog.data, len(registration.pledges))
-    if pressed.action == "done" and state.step == TITLES:
+    if pressed.action == "done" and step == TITLES:
         if not ctx.dialog.data.get("titles"):
             ctx.say(ctx.t("problem.titles_none"))
             return
         if await _keep_draft(ctx, registration, results):
             await ctx.dialog.advance(CONFIRM)
             await prompt(ctx)
-    elif pressed.action == "submit" and state.step == CONFIRM:
+    elif pressed.action == "submit" and step == CONFIRM:
         unit = await _holder_unit(ctx, registration)
         assert unit is not None
         problem = await domain.submit(

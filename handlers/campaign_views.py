@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
 from bot.domain.campaigns import days_left
 from bot.domain.problems import Problem
-from bot.domain.records import Campaign, Registration, Unit
-from bot.engine.buttons import ViewCampaign
+from bot.domain.records import Campaign, PledgeResult, Registration, Unit
+from bot.engine.buttons import ButtonData, ViewCampaign
 from bot.engine.context import Ctx
 from bot.engine.events import Button, Outgoing
+from handlers.common import back_and_cancel
 from messages import Html, formatting, text
 
 
@@ -31,6 +33,43 @@ def registration_lines(language: str, registration: Registration) -> list[Html]:
     if registration.initiative_title:
         lines.append(text(language, "register.summary_initiative", initiative=registration.initiative_title))
     return lines
+
+
+def pledge_result_lines(
+    language: str, registration: Registration, results: Sequence[PledgeResult | None]
+) -> list[Html]:
+    """A self-assessment's answered pledges: each reached or not, the figure achieved and the one planned."""
+    return [
+        text(
+            language,
+            "assess.result_reached" if result.reached else "assess.result_missed",
+            content=pledge.content,
+            unit=pledge.unit,
+            planned=pledge.figure,
+            figure=result.figure,
+        )
+        for pledge, result in zip(registration.pledges, results, strict=False)
+        if result is not None
+    ]
+
+
+def title_switches(
+    ctx: Ctx, offered: Sequence[str], switch: Callable[[str], ButtonData], done: ButtonData
+) -> list[list[Button]]:
+    """The titles offered, each a switch (✅ chosen in the draft, ⬜ not), then Done, Back and Cancel."""
+    chosen = set(ctx.dialog.data.get("titles", []))
+    rows = [
+        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), switch(code).pack())]
+        for code in offered
+    ]
+    return [*rows, [ctx.button("dialog.done", done)], back_and_cancel(ctx)]
+
+
+async def switch_title(ctx: Ctx, title: str) -> None:
+    """A title switched on or off in the dialog's draft."""
+    chosen = list(ctx.dialog.data.get("titles", []))
+    chosen = [c for c in chosen if c != title] if title in chosen else [*chosen, title]
+    await ctx.dialog.update(titles=chosen)
 
 
 def _shown(language: str, value: object) -> object:

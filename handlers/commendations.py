@@ -28,8 +28,8 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import stale_button
-from handlers.insights import campaigns_in_view, commended_name
-from handlers.notify import Localized, notify
+from handlers.insights import commended_name, pick_campaign
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting, text
 
 PROPOSE_FLOW, NOTE_FLOW = "commend", "commend_note"
@@ -63,22 +63,9 @@ def _candidate_name(language: str, candidate: domain.Candidate) -> str:
 
 async def propose_command(ctx: Ctx) -> None:
     """/propose [CODE]: the campaign named, or the only one in view, or a choice of them."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None:  # another unit's campaign is answered exactly like none at all
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-            return
-        await _show_kinds(ctx, found[0])
-        return
-    running = await campaigns_in_view(ctx)
-    if not running:
-        ctx.say(ctx.t("insights.no_campaign"))
-    elif len(running) == 1:
-        await _show_kinds(ctx, running[0])
-    else:
-        rows = [[Button(c.title, CommendCampaign(c.id).pack())] for c in running[:15]]
-        ctx.say(ctx.t("insights.pick"), rows)
+    picked = await pick_campaign(ctx, CommendCampaign)
+    if picked is not None:
+        await _show_kinds(ctx, picked[0])
 
 
 async def campaign_button(ctx: Ctx, pressed: CommendCampaign) -> None:
@@ -147,11 +134,12 @@ async def prompt(ctx: Ctx) -> None:
         key = f"commendation.pick_{kind}" if found else f"commendation.none_{kind}"
         ctx.say(ctx.t(key), [*([button] for button in found), cancel])
         return
-    candidate = await _candidate(ctx)
-    if isinstance(candidate, Problem):
+    checked = await _candidate(ctx)
+    if isinstance(checked, Problem):
         await ctx.dialog.finish()
-        ctx.say(_problem(ctx, candidate))
+        ctx.say(_problem(ctx, checked))
         return
+    candidate = checked[1]
     back = [ctx.button("dialog.back", DialogControl("back")), *cancel]
     name = _candidate_name(ctx.lang, candidate)
     if state.step == FORM:
@@ -189,13 +177,25 @@ async def prompt(ctx: Ctx) -> None:
     )
 
 
-async def _candidate(ctx: Ctx) -> domain.Candidate | Problem:
-    """The candidate the open dialog is about, checked again against the officer's units."""
+async def _candidate(ctx: Ctx) -> tuple[Campaign, domain.Candidate] | Problem:
+    """The open dialog's campaign and candidate, the candidate checked again against the officer's units."""
     data = ctx.dialog.data
     campaign = await ctx.repos.campaigns.get(int(data["campaign_id"]))
     if campaign is None:
         return Problem("commendation", "candidate_out_of_scope")
-    return await domain.candidate(ctx.repos, ctx.who, campaign, str(data["kind"]), int(data["subject"]))
+    found = await domain.candidate(ctx.repos, ctx.who, campaign, str(data["kind"]), int(data["subject"]))
+    return found if isinstance(found, Problem) else (campaign, found)
+
+
+async def _still_candidate(ctx: Ctx) -> tuple[Campaign, domain.Candidate] | None:
+    """``_candidate`` for a step past the candidate's; where it no longer stands, the dialog ends and the
+    button or text is answered as stale."""
+    found = await _candidate(ctx)
+    if isinstance(found, Problem):
+        await ctx.dialog.finish()
+        await stale_button(ctx)
+        return None
+    return found
 
 
 async def candidate_button(ctx: Ctx, pressed: CommendCandidate) -> None:
@@ -228,12 +228,10 @@ async def form_button(ctx: Ctx, pressed: CommendForm) -> None:
     if state is None or state.flow != PROPOSE_FLOW or state.step != FORM:
         await stale_button(ctx)
         return
-    candidate = await _candidate(ctx)
-    campaign = await ctx.repos.campaigns.get(int(state.data["campaign_id"]))
-    if isinstance(candidate, Problem) or campaign is None:
-        await ctx.dialog.finish()
-        await stale_button(ctx)
+    found = await _still_candidate(ctx)
+    if found is None:
         return
+    campaign, candidate = found
     refusal = await domain.form_refusal(
         ctx.repos, ctx.settings, campaign, candidate, pressed.form, pressed.granting
     )
@@ -259,12 +257,10 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         ctx.say(ctx.t("dialog.use_buttons"))
         await prompt(ctx)
         return
-    candidate = await _candidate(ctx)
-    campaign = await ctx.repos.campaigns.get(int(state.data["campaign_id"]))
-    if isinstance(candidate, Problem) or campaign is None:
-        await ctx.dialog.finish()
-        await stale_button(ctx)
+    found = await _still_candidate(ctx)
+    if found is None:
         return
+    campaign, candidate = found
     form, granting_id = str(state.data["form"]), int(state.data["granting"])
     result = await domain.propose(
         ctx.repos,
@@ -290,14 +286,9 @@ async def on_text(ctx: Ctx, typed: str) -> None:
             unit=granting.name if granting else "?",
         )
     )
-    officers = [
-        account
-        for account in await ctx.repos.roles.accounts_of_unit_officers(granting_id)
-        if account.id != ctx.who.account.id
-    ]
     await notify(
         ctx,
-        officers,
+        await fellow_officers(ctx, granting_id),
         "commendation",
         "commendation.arrived_notice",
         [("commendation.open_button", CommendOpen(result))],

@@ -8,6 +8,7 @@ from functools import lru_cache
 from bot.domain import preferences
 from bot.engine.buttons import ChooseLanguage, DialogControl
 from bot.engine.context import Ctx
+from bot.engine.events import Button
 from messages import Html, text
 
 
@@ -100,6 +101,14 @@ async def unsupported(ctx: Ctx) -> None:
 async def edited(ctx: Ctx) -> None:
     """An edited message: the bot acts on what was sent, so ask for a new message instead."""
     ctx.say(ctx.t("fallback.edited"))
+
+
+def back_and_cancel(ctx: Ctx) -> list[Button]:
+    """The row under a dialog's step: back one step, or cancel."""
+    return [
+        ctx.button("dialog.back", DialogControl("back")),
+        ctx.button("dialog.cancel", DialogControl("cancel")),
+    ]
 
 
 async def stale_button(ctx: Ctx) -> None:

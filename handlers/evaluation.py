@@ -25,14 +25,14 @@ from bot.engine.buttons import (
 )
 from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
-from handlers.campaign_views import problem_text
-from handlers.common import stale_button
-from handlers.notify import Localized, notify
+from handlers.campaign_views import pledge_result_lines, problem_text
+from handlers.common import back_and_cancel, stale_button
+from handlers.insights import pick_campaign
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting, text
 
 OPEN_FLOW, VOTE_FLOW = "eval_open", "eval_vote"
 DATE, VOTES, NOTE = "date", "votes", "note"
-LIST_LIMIT = 15
 CANDIDATE_BUTTONS = 30
 
 
@@ -45,33 +45,11 @@ def _worded(ctx: Ctx, problem: Problem) -> Html:
     return problem_text(ctx, Problem(problem.subject, problem.code, params))
 
 
-async def _campaigns(ctx: Ctx) -> list[Campaign]:
-    """Launched and closed campaigns of the officer's subtrees and of the units above them."""
-    found = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
-    for led in ctx.who.led_units:
-        above = await ctx.repos.campaigns.launched_for([a.id for a in await ctx.repos.units.ancestors(led)])
-        found += [campaign for campaign in above if campaign not in found]
-    return found
-
-
 async def evaluate_command(ctx: Ctx) -> None:
     """/binhxet [CODE]: a campaign's evaluation page (the only one, the one named, or a choice)."""
-    if ctx.event.args:
-        code = ctx.event.args[0]
-        found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None or found[0].status == "draft":
-            ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
-            return
-        await _page(ctx, found[0])
-        return
-    running = await _campaigns(ctx)
-    if not running:
-        ctx.say(ctx.t("insights.no_campaign"))
-    elif len(running) == 1:
-        await _page(ctx, running[0])
-    else:
-        rows = [[Button(c.title, EvalCampaign(c.id).pack())] for c in running[:LIST_LIMIT]]
-        ctx.say(ctx.t("evaluate.pick"), rows)
+    picked = await pick_campaign(ctx, EvalCampaign, "evaluate.pick", drafts=False)
+    if picked is not None:
+        await _page(ctx, picked[0])
 
 
 async def _in_scope(ctx: Ctx, campaign_id: int) -> Campaign | None:
@@ -258,17 +236,7 @@ async def _card(ctx: Ctx, registration: Registration, campaign: Campaign, title:
         lines.append(ctx.t("evaluate.no_assessment"))
     else:
         lines.append(ctx.t("evaluate.assessment_head"))
-        for pledge, result in zip(registration.pledges, assessment.results, strict=False):
-            if result is not None:
-                lines.append(
-                    ctx.t(
-                        "assess.result_reached" if result.reached else "assess.result_missed",
-                        content=pledge.content,
-                        unit=pledge.unit,
-                        planned=pledge.figure,
-                        figure=result.figure,
-                    )
-                )
+        lines += pledge_result_lines(ctx.lang, registration, assessment.results)
     if title == "emulation_fighter":
         if candidate.recognised:
             lines.append(
@@ -300,17 +268,8 @@ async def decide_button(ctx: Ctx, pressed: EvalDecide) -> None:
     registration, campaign = found
     title = ALL_TITLES[pressed.title]
     reached = pressed.reached == "y"
-    refusal = await domain.decision_refusal(
-        ctx.repos,
-        ctx.who,
-        campaign,
-        registration,
-        title,
-        reached,
-        pressed.version,
-        ctx.settings.caps,
-        ctx.today,
-    )
+    decision = domain.Decision(campaign, registration, title, reached, pressed.version)
+    refusal = await domain.decision_refusal(ctx.repos, ctx.who, decision, ctx.settings.caps, ctx.today)
     if refusal is not None:
         ctx.say(_worded(ctx, refusal))
         if refusal.code == "candidate_changed":
@@ -327,22 +286,15 @@ async def decide_button(ctx: Ctx, pressed: EvalDecide) -> None:
     await prompt_vote(ctx)
 
 
-def _vote_controls(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.button("dialog.back", DialogControl("back")),
-        ctx.button("dialog.cancel", DialogControl("cancel")),
-    ]
-
-
 async def prompt_vote(ctx: Ctx) -> None:
     """Ask for the meeting's vote, then for the note."""
     state = ctx.dialog.state
     assert state is not None
     if state.step == VOTES:
-        ctx.say(ctx.t("evaluate.ask_votes"), [_vote_controls(ctx)])
+        ctx.say(ctx.t("evaluate.ask_votes"), [back_and_cancel(ctx)])
     else:
         ctx.say(
-            ctx.t("evaluate.ask_note"), [[ctx.button("dialog.skip", EvalSkipNote())], _vote_controls(ctx)]
+            ctx.t("evaluate.ask_note"), [[ctx.button("dialog.skip", EvalSkipNote())], back_and_cancel(ctx)]
         )
 
 
@@ -353,7 +305,7 @@ async def on_vote_text(ctx: Ctx, typed: str) -> None:
     if state.step == VOTES:
         vote = domain.parse_vote(typed)
         if isinstance(vote, Problem):
-            ctx.say(problem_text(ctx, vote), [_vote_controls(ctx)])
+            ctx.say(problem_text(ctx, vote), [back_and_cancel(ctx)])
             return
         await ctx.dialog.advance(NOTE, agreed=vote.agreed, present=vote.present)
         await prompt_vote(ctx)
@@ -386,13 +338,9 @@ async def _apply(ctx: Ctx, note: str) -> None:
     problem = await domain.decide(
         ctx.repos,
         ctx.who,
-        campaign,
-        registration,
-        title,
-        reached=reached,
+        domain.Decision(campaign, registration, title, reached, int(data["version"])),
         vote=vote,
         note=note,
-        version=int(data["version"]),
         caps=ctx.settings.caps,
         now=ctx.now,
         today=ctx.today,
@@ -424,8 +372,7 @@ async def _tell(
     else:
         found = await ctx.repos.units.get(registration.unit_id) if registration.unit_id is not None else None
         assert found is not None
-        officers = await ctx.repos.roles.accounts_of_unit_officers(found.id)
-        recipients = [account for account in officers if account.id != ctx.who.account.id]
+        recipients = await fellow_officers(ctx, found.id)
         key, unit = f"collective_{key}", found.name
     await notify(
         ctx,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -41,13 +41,14 @@ from bot.domain.insights import (
 )
 from bot.domain.records import Campaign, Unit
 from bot.engine.access import campaign_scope
-from bot.engine.buttons import PickInsight
+from bot.engine.buttons import ButtonData, PickInsight
 from bot.engine.context import ApartRepos, BuildFailed, Ctx
 from bot.engine.events import Button, FileOut
 from handlers.common import stale_button
 from messages import Html, escape, formatting, plain, text
 
 TOP = 3
+PICK_LIMIT = 15  # campaigns offered as buttons
 TITLE_UNITS_SHOWN = 20  # units named with their titles in /tongket; the workbook has every one
 CAPTION_LIMIT = 1024
 
@@ -70,21 +71,28 @@ async def campaigns_in_view(ctx: Ctx) -> list[Campaign]:
     return running
 
 
-async def _pick(ctx: Ctx, report: Report) -> tuple[Campaign, Unit] | None:
-    """The campaign named in the command (or the only one running), with the officer's scope in it."""
+async def pick_campaign(
+    ctx: Ctx, button: Callable[[int], ButtonData], prompt: str = "insights.pick", *, drafts: bool = True
+) -> tuple[Campaign, Unit] | None:
+    """The campaign named in the command (or the only one in view) with the officer's scope in it; else None,
+    said as the choice of those in view (each a ``button`` of its id) or as why there is none. /stats,
+    /export, /report, /propose and /binhxet pick their campaign here; a draft named by its code is out of
+    reach where ``drafts`` is False."""
     if ctx.event.args:
         code = ctx.event.args[0]
         found = await campaign_scope(ctx.repos, ctx.who, await ctx.repos.campaigns.by_code(code))
-        if found is None:  # another unit's campaign is answered exactly like none at all
+        # another unit's campaign is answered exactly like none at all
+        if found is None or (not drafts and found[0].status == "draft"):
             ctx.say(ctx.t("problem.campaign_out_of_reach", code=code))
+            return None
         return found
     running = await campaigns_in_view(ctx)
     if not running:
         ctx.say(ctx.t("insights.no_campaign"))
         return None
     if len(running) > 1:
-        rows = [[Button(c.title, PickInsight(report, c.id).pack())] for c in running[:15]]
-        ctx.say(ctx.t("insights.pick"), rows)
+        rows = [[Button(c.title, button(c.id).pack())] for c in running[:PICK_LIMIT]]
+        ctx.say(ctx.t(prompt), rows)
         return None
     return await campaign_scope(ctx.repos, ctx.who, running[0])
 
@@ -185,7 +193,7 @@ def summary(language: str, figures: CampaignFigures) -> Html:
 
 async def stats_command(ctx: Ctx) -> None:
     """/stats [CODE]."""
-    picked = await _pick(ctx, "stats")
+    picked = await pick_campaign(ctx, partial(PickInsight, "stats"))
     if picked is not None:
         _stats(ctx, *picked)
 
@@ -467,7 +475,7 @@ async def _send_report(ctx: Ctx, asked: _Asked) -> None:
 
 async def report_command(ctx: Ctx) -> None:
     """/report [CODE]."""
-    picked = await _pick(ctx, "report")
+    picked = await pick_campaign(ctx, partial(PickInsight, "report"))
     if picked is not None:
         _report(ctx, *picked)
 
@@ -517,7 +525,7 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
 
 async def export_command(ctx: Ctx) -> None:
     """/export [CODE]."""
-    picked = await _pick(ctx, "export")
+    picked = await pick_campaign(ctx, partial(PickInsight, "export"))
     if picked is not None:
         _export(ctx, *picked)
 

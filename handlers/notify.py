@@ -22,6 +22,12 @@ class Localized:
         return self.word(language)
 
 
+async def fellow_officers(ctx: Ctx, unit_id: int) -> list[Account]:
+    """The officers of a unit who should hear of what the sender did for it: all of them but the sender."""
+    officers = await ctx.repos.roles.accounts_of_unit_officers(unit_id)
+    return [account for account in officers if account.id != ctx.who.account.id]
+
+
 async def notify(
     ctx: Ctx,
     recipients: Sequence[Account],

@@ -17,7 +17,6 @@ from bot.engine.access import campaign_scope
 from bot.engine.buttons import (
     CollectiveStart,
     ConfirmWithdrawal,
-    DialogControl,
     Register,
     RegisterStep,
     RegisterTitle,
@@ -27,22 +26,21 @@ from bot.engine.buttons import (
 )
 from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
-from handlers.campaign_views import problem_text, registration_lines, title_names
+from handlers.campaign_views import (
+    problem_text,
+    registration_lines,
+    switch_title,
+    title_names,
+    title_switches,
+)
 from handlers.campaigns import list_campaigns
-from handlers.common import link_first, stale_button
+from handlers.common import back_and_cancel, link_first, stale_button
 from handlers.initiatives import initiatives_section
-from handlers.notify import Localized, notify
+from handlers.notify import Localized, fellow_officers, notify
 from messages import Html, formatting
 
 FLOW, COLLECTIVE_FLOW = "register", "collective"
 UNIT, TITLES, PLEDGES, INITIATIVE, CONFIRM = "unit", "titles", "pledges", "initiative", "confirm"
-
-
-def _controls(ctx: Ctx) -> list[Button]:
-    return [
-        ctx.button("dialog.back", DialogControl("back")),
-        ctx.button("dialog.cancel", DialogControl("cancel")),
-    ]
 
 
 async def _campaign(ctx: Ctx) -> Campaign | None:
@@ -97,12 +95,7 @@ async def _start(ctx: Ctx, campaign: Campaign) -> None:
 
 
 def _title_rows(ctx: Ctx, offered: tuple[str, ...]) -> list[list[Button]]:
-    chosen = set(ctx.dialog.data.get("titles", []))
-    rows = [
-        [Button(("✅ " if code in chosen else "⬜ ") + ctx.t(f"titles.{code}"), RegisterTitle(code).pack())]
-        for code in offered
-    ]
-    return [*rows, [ctx.button("dialog.done", RegisterStep("done"))], _controls(ctx)]
+    return title_switches(ctx, offered, RegisterTitle, RegisterStep("done"))
 
 
 async def prompt(ctx: Ctx) -> None:
@@ -120,18 +113,18 @@ async def prompt(ctx: Ctx) -> None:
             [Button(unit.name, RegisterUnit(unit.id).pack())]
             for unit in await _collective_units(ctx, campaign)
         ]
-        ctx.say(ctx.t("collective.ask_unit"), [*rows, _controls(ctx)])
+        ctx.say(ctx.t("collective.ask_unit"), [*rows, back_and_cancel(ctx)])
     elif state.step == TITLES:
         offered = campaign.collective_titles if collective else campaign.individual_titles
         ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered))
     elif state.step == PLEDGES:
         _ask_pledges(ctx)
     elif state.step == INITIATIVE:
-        ctx.say(ctx.t("register.ask_initiative"), [_controls(ctx)])
+        ctx.say(ctx.t("register.ask_initiative"), [back_and_cancel(ctx)])
     else:
         ctx.say(
             await _summary(ctx, campaign),
-            [[ctx.button("register.confirm_button", RegisterStep("confirm"))], _controls(ctx)],
+            [[ctx.button("register.confirm_button", RegisterStep("confirm"))], back_and_cancel(ctx)],
         )
 
 
@@ -156,7 +149,7 @@ def _ask_pledges(ctx: Ctx, problems: list[Problem] | None = None) -> None:
     else:
         lines.append(ctx.t("register.ask_pledges"))
         choices = [[ctx.button("dialog.skip", RegisterStep("skip"))]]
-    ctx.say(Html("\n".join(lines)), [*choices, _controls(ctx)])
+    ctx.say(Html("\n".join(lines)), [*choices, back_and_cancel(ctx)])
 
 
 async def _collective_units(ctx: Ctx, campaign: Campaign) -> list[Unit]:
@@ -197,7 +190,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
         if unit is None or owner is None or not ctx.who.covers(unit) or not owner.covers(unit):
             ctx.say(
                 problem_text(ctx, Problem("unit", "unit_out_of_scope", {"unit": text.strip()})),
-                [_controls(ctx)],
+                [back_and_cancel(ctx)],
             )
             return
         await ctx.dialog.advance(TITLES, unit_id=unit.id)
@@ -213,7 +206,7 @@ async def on_text(ctx: Ctx, text: str) -> None:
         title = " ".join(text.split())
         problem = domain.check_initiative_title(title)
         if problem is not None:
-            ctx.say(problem_text(ctx, problem), [_controls(ctx)])
+            ctx.say(problem_text(ctx, problem), [back_and_cancel(ctx)])
             return
         await ctx.dialog.advance(CONFIRM, initiative_title=title)
         await prompt(ctx)
@@ -262,11 +255,7 @@ async def title_button(ctx: Ctx, pressed: RegisterTitle) -> None:
     if step != TITLES or pressed.title not in offered:
         await stale_button(ctx)
         return
-    chosen = list(ctx.dialog.data.get("titles", []))
-    chosen = (
-        [c for c in chosen if c != pressed.title] if pressed.title in chosen else [*chosen, pressed.title]
-    )
-    await ctx.dialog.update(titles=chosen)
+    await switch_title(ctx, pressed.title)
     ctx.say(ctx.t("register.ask_titles"), _title_rows(ctx, offered), replace=True)
 
 
@@ -330,14 +319,9 @@ async def _confirm(ctx: Ctx, campaign: Campaign) -> None:
         )
         done = ctx.t("collective.saved", unit=unit.name, title=campaign.title)
         if problem is None:
-            officers = [
-                a
-                for a in await ctx.repos.roles.accounts_of_unit_officers(unit.id)
-                if a.id != ctx.who.account.id
-            ]
             await notify(
                 ctx,
-                officers,
+                await fellow_officers(ctx, unit.id),
                 "collective_registration",
                 "collective.notice",
                 unit=unit.name,

@@ -18,7 +18,14 @@ from messages import plain, text
 from storage.database import Store
 from storage.records import Pledge
 from tests.conftest import People
-from tests.helpers.campaigns import TITLE, campaign_running, create_through_dialog, stored_draft
+from tests.helpers.campaigns import (
+    TITLE,
+    campaign_running,
+    create_through_dialog,
+    register,
+    register_collective,
+    stored_draft,
+)
 from tests.helpers.chat import Chat
 from tests.helpers.choices import body, choices
 from tests.helpers.flows import linked
@@ -275,21 +282,12 @@ async def test_members_outside_the_subtree_cannot_register(people: People) -> No
 
 async def test_an_officer_registers_a_collective_and_sees_counts(people: People, store: Store) -> None:
     hung, mai = await campaign_running(people)
-    await mai.send("/dangky LDG-2026")
-    await mai.press("Lao động giỏi")
-    await mai.press("Xong")
-    await mai.press("Bỏ qua")
-    await mai.press("Xác nhận đăng ký")
+    await register(mai)
     await hung.send("/phongtrao")
     assert "1/2 đoàn viên (50%)" in hung.last_text  # registered/roster, then the share
     await hung.press(TITLE)
     before = len(hung.messages)
-    await hung.press("Đăng ký tập thể")
-    await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
-    await hung.press("Tập thể lao động xuất sắc")
-    await hung.press("Xong")
-    await hung.send("Không có tai nạn lao động; vụ; 0")
-    await hung.press("Xác nhận đăng ký")
+    await register_collective(hung, "Công đoàn cơ sở Điện lực Hà Quảng")
     assert "Đã ghi nhận đăng ký tập thể" in hung.last_text
     collective = " ".join(m.plain_text for m in hung.messages[before:])
     assert not re.search(r"\b[Bb]ạn\b", collective)  # a collective registers: nobody is "bạn" here

@@ -19,15 +19,16 @@ from bot.domain.commendations import forms, granting_unit
 from bot.domain.officers import grant_officer
 from bot.engine import buttons as b
 from bot.engine.config import ConfigError, load_settings
-from messages import plain, text
+from messages import text
 from storage.database import Store
 from storage.records import CommendationRow
 from tests.conftest import People
-from tests.helpers.campaigns import TITLE, campaign_running
+from tests.helpers.campaigns import TITLE, campaign_running, register, register_collective
 from tests.helpers.choices import body, choices, file_content
 from tests.helpers.flows import Person, grant_by_account
 from tests.helpers.forged import forge
 from tests.helpers.roster import NOW
+from tests.helpers.words import form_line, form_name, said
 from tests.test_initiatives import TITLE as INITIATIVE
 from tests.test_review_council import submitted_and_valid
 
@@ -38,16 +39,6 @@ CAO_BANG = "Liên đoàn Lao động tỉnh Cao Bằng"
 ACHIEVED = "Hoàn thành xuất sắc nhiệm vụ năm 2026, hai sáng kiến được công nhận"
 COLLECTIVE_ACHIEVED = "Ba năm liền hoàn thành xuất sắc nhiệm vụ, không có tai nạn lao động"
 RETURNED_WHY = "Chưa đủ hai năm liên tục đạt Tập thể lao động xuất sắc"
-
-
-def said(key: str, **params: object) -> str:
-    """A catalog text in Vietnamese as the chat shows it."""
-    return plain(text("vi", key, **params))
-
-
-def form(code: str) -> str:
-    """A form's Vietnamese name."""
-    return said(f"commendation.form_{code}")
 
 
 def recent(person: Person, count: int = 4) -> str:
@@ -73,19 +64,10 @@ async def year_with_proposals(people: People, store: Store) -> dict[str, Person]
     """LDG-2026 running, Mai registered and Điện lực registered as a collective; Lan proposes Mai for the
     district's Giấy khen and Điện lực for the province's Bằng khen."""
     hung, mai = await campaign_running(people)
-    await mai.send("/dangky LDG-2026")
-    await mai.press("Lao động giỏi")
-    await mai.press("Xong")
-    await mai.press("Bỏ qua")
-    await mai.press("Xác nhận đăng ký")
+    await register(mai)
     await hung.send("/phongtrao")
     await hung.press("Lao động giỏi, lao động sáng tạo 2026")
-    await hung.press("Đăng ký tập thể")
-    await hung.press(DIEN_LUC)
-    await hung.press("Tập thể lao động xuất sắc")
-    await hung.press("Xong")
-    await hung.send("Không có tai nạn lao động; vụ; 0")
-    await hung.press("Xác nhận đăng ký")
+    await register_collective(hung, DIEN_LUC)
     await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(LAN))
     await grant_by_account(store, "LDLD-CB", people.channel, people.user_id(HAI))
     lan, hai = people(LAN, "Lan", "Cán bộ"), people(HAI, "Hải", "Cán bộ")
@@ -97,38 +79,38 @@ async def year_with_proposals(people: People, store: Store) -> dict[str, Person]
     assert any("Hoàng Thị Mai" in label for label in choices(lan.last))
     await lan.press("Hoàng Thị Mai")
     offered = choices(lan.last)
-    assert f"{form('district_certificate')} → {HA_QUANG}" in offered
-    assert f"{form('province_merit')} → {CAO_BANG}" in offered
+    assert f"{form_name('district_certificate')} → {HA_QUANG}" in offered
+    assert f"{form_name('province_merit')} → {CAO_BANG}" in offered
     # The tree's top is the province: nobody above it grants the Tổng Liên đoàn's Bằng khen.
-    await lan.press(form("national_merit"))
+    await lan.press(form_name("national_merit"))
     assert body(lan.last) == said(
         "problem.no_granting_unit",
-        form=form("national_merit"),
+        form=form_name("national_merit"),
         level=said("commendation.level_national"),
         unit=DIEN_LUC,
     )
     assert await proposals(store) == []
-    await lan.press(form("district_certificate"))  # the same step is still open
+    await lan.press(form_name("district_certificate"))  # the same step is still open
     assert "Hoàng Thị Mai" in body(lan.last) and HA_QUANG in body(lan.last)
     await lan.send("Tốt")  # too short: asked again, nothing stored
     assert said("problem.text_length", low=5, high=2000) in recent(lan, 2)
     await lan.send(ACHIEVED)
     assert body(lan.last) == said(
-        "commendation.proposed", form=form("district_certificate"), name="Hoàng Thị Mai", unit=HA_QUANG
+        "commendation.proposed", form=form_name("district_certificate"), name="Hoàng Thị Mai", unit=HA_QUANG
     )
 
     await lan.send("/denghi")
     await lan.press("Tập thể")
     await lan.press(DIEN_LUC)
-    await lan.press(form("province_merit"))
+    await lan.press(form_name("province_merit"))
     await lan.send(COLLECTIVE_ACHIEVED)
     assert CAO_BANG in body(lan.last)
     # Proposing Mai for the same form again, while the first waits, is refused.
     await lan.send("/denghi")
     await lan.press("Cá nhân")
     await lan.send("dv001")  # a member may be named by code
-    await lan.press(form("district_certificate"))  # refused before the achievements are asked for
-    assert body(lan.last) == said("problem.already_proposed", form=form("district_certificate"))
+    await lan.press(form_name("district_certificate"))  # refused before the achievements are asked for
+    assert body(lan.last) == said("problem.already_proposed", form=form_name("district_certificate"))
     await lan.send("/huy")
     return {"hung": hung, "mai": mai, "lan": lan, "hai": hai}
 
@@ -147,25 +129,25 @@ async def test_the_district_approves_a_giay_khen_and_the_province_returns_a_bang
     # The district sees only what it grants.
     await hung.send("/khenthuong")
     card = body(hung.last)
-    assert form("district_certificate") in card and "Hoàng Thị Mai" in card and ACHIEVED in card
-    assert form("province_merit") not in card
+    assert form_name("district_certificate") in card and "Hoàng Thị Mai" in card and ACHIEVED in card
+    assert form_name("province_merit") not in card
     await hung.press("Đồng ý khen thưởng")
     assert said(
-        "commendation.done_approve", form=form("district_certificate"), name="Hoàng Thị Mai"
+        "commendation.done_approve", form=form_name("district_certificate"), name="Hoàng Thị Mai"
     ) in recent(hung, 2)
     assert body(hung.last) == said("commendation.queue_empty")
-    notice = {"form": form("district_certificate"), "name": "Hoàng Thị Mai", "unit": HA_QUANG}
+    notice = {"form": form_name("district_certificate"), "name": "Hoàng Thị Mai", "unit": HA_QUANG}
     notice["campaign"] = "Lao động giỏi, lao động sáng tạo 2026"
     assert body(mai.last) == said("commendation.member_approved_notice", **notice)
     assert body(lan.last) == said("commendation.approved_notice", **notice)
 
     # The province returns the collective's Bằng khen, with the reason the proposer reads.
     await hai.send("/khenthuong")
-    assert DIEN_LUC in body(hai.last) and form("province_merit") in body(hai.last)
+    assert DIEN_LUC in body(hai.last) and form_name("province_merit") in body(hai.last)
     await hai.press("Trả lại")
     assert body(hai.last) == said("commendation.ask_note_return")
     await hai.send(RETURNED_WHY)
-    returned = {"form": form("province_merit"), "name": DIEN_LUC, "unit": CAO_BANG, "note": RETURNED_WHY}
+    returned = {"form": form_name("province_merit"), "name": DIEN_LUC, "unit": CAO_BANG, "note": RETURNED_WHY}
     returned["campaign"] = notice["campaign"]
     assert body(lan.last) == said("commendation.returned_notice", **returned)
     assert await proposals(store) == [
@@ -214,7 +196,7 @@ async def test_deciding_outside_ones_subtree_or_to_a_unit_of_another_level_chang
     assert body(lan.last) == said(
         "problem.form_not_granted_by",
         unit=HA_QUANG,
-        form=form("province_merit"),
+        form=form_name("province_merit"),
         level=said("commendation.level_province"),
         grants=CAO_BANG,
     )
@@ -236,7 +218,7 @@ async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_
     to_district = said(
         "commendation.arrived_notice",
         granting=HA_QUANG,
-        form=form("district_certificate"),
+        form=form_name("district_certificate"),
         name="Hoàng Thị Mai",
         unit=DIEN_LUC,
         campaign=TITLE,
@@ -244,7 +226,7 @@ async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_
     to_province = said(
         "commendation.arrived_notice",
         granting=CAO_BANG,
-        form=form("province_merit"),
+        form=form_name("province_merit"),
         name=DIEN_LUC,
         unit=DIEN_LUC,
         campaign=TITLE,
@@ -253,7 +235,7 @@ async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_
     assert arrived(hung) == [to_district] and arrived(hai) == [to_province] and arrived(lan) == []
     assert body(hung.last) == to_district and choices(hung.last) == [said("commendation.open_button")]
     await hung.press(said("commendation.open_button"))
-    assert ACHIEVED in body(hung.last) and form("district_certificate") in body(hung.last)
+    assert ACHIEVED in body(hung.last) and form_name("district_certificate") in body(hung.last)
     await hung.press("Đồng ý khen thưởng")
     # The notice's button, pressed again once the proposal is decided: said so, nothing changes.
     district_one = next(row for row in await proposals_rows(store) if row.form == "district_certificate")
@@ -316,35 +298,13 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
 
     await hai.send("/tongket LDG-2026")
     report = body(hai.last)
-    district = said(
-        "report.commend_form",
-        form=form("district_certificate"),
-        level=said("commendation.level_district"),
-        proposed=1,
-        granted=1,
-        collectives=0,
-        individuals=1,
-        initiatives=0,
-        returned=0,
-        waiting=0,
-    )
-    province = said(
-        "report.commend_form",
-        form=form("province_merit"),
-        level=said("commendation.level_province"),
-        proposed=1,
-        granted=0,
-        collectives=0,
-        individuals=0,
-        initiatives=0,
-        returned=1,
-        waiting=0,
-    )
+    district = form_line("district_certificate", "district", proposed=1, granted=1, individuals=1)
+    province = form_line("province_merit", "province", proposed=1, returned=1)
     assert district in report and province in report
     assert report.index(district) < report.index(province)  # in the configured order of the forms
     commend = said(
         "report.commend_line",
-        form=form("district_certificate"),
+        form=form_name("district_certificate"),
         name="Hoàng Thị Mai",
         unit=DIEN_LUC,
         achievements=ACHIEVED,
@@ -361,7 +321,7 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
         [cell.value for cell in row] for row in book[text("vi", "export.sheet_commendations")].iter_rows()
     ]
     assert figures[1] == [
-        form("district_certificate"),
+        form_name("district_certificate"),
         said("commendation.level_district"),
         1,
         1,
@@ -371,7 +331,8 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
         0,
         0,
     ]
-    assert figures[2] == [form("province_merit"), said("commendation.level_province"), 1, 0, 0, 0, 0, 1, 0]
+    province_form = [form_name("province_merit"), said("commendation.level_province")]
+    assert figures[2] == [*province_form, 1, 0, 0, 0, 0, 1, 0]
     assert figures[3][0] == text("vi", "export.total") and figures[3][2:] == [2, 1, 0, 1, 0, 1, 0]
     sent = [[cell.value for cell in row] for row in book[text("vi", "export.sheet_proposals")].iter_rows()]
     # By unit, the collective before its members.
@@ -393,7 +354,7 @@ async def test_the_years_commendations_in_the_written_report_and_the_workbook(
             text("vi", "export.campaign"),
             text("vi", "export.year"),
         ],
-        ["Hoàng Thị Mai", DIEN_LUC, form("district_certificate"), None, HA_QUANG, TITLE, 2026],
+        ["Hoàng Thị Mai", DIEN_LUC, form_name("district_certificate"), None, HA_QUANG, TITLE, 2026],
     ]
 
 
@@ -423,14 +384,14 @@ async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one
     await lan.send("/denghi")
     await lan.press("Sáng kiến")
     await lan.press(INITIATIVE)
-    await lan.press(form("district_certificate"))
+    await lan.press(form_name("district_certificate"))
     await lan.send("Làm lợi 80 triệu đồng mỗi năm")
     name = said("commendation.initiative_name", title=INITIATIVE, author="Hoàng Thị Mai")
     assert body(lan.last) == said(
-        "commendation.proposed", form=form("district_certificate"), name=name, unit=HA_QUANG
+        "commendation.proposed", form=form_name("district_certificate"), name=name, unit=HA_QUANG
     )
     await hung.send("/khenthuong")
     await hung.press("Đồng ý khen thưởng")
-    notice = {"form": form("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
+    notice = {"form": form_name("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
     assert body(mai.last) == said("commendation.member_approved_notice", **notice)
     assert await proposals(store) == [("initiative", "district_certificate", "approved", "")]

@@ -7,7 +7,6 @@ The conversations run on every channel (``people``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,44 +17,27 @@ from bot.domain.registrations import register_collective
 from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
-from messages import plain, text
-from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import PledgeResult, TitleResult
+from storage.records import PledgeResult
 from tests.conftest import People
-from tests.helpers.campaigns import campaign_running
+from tests.helpers.campaigns import campaign_running, register
 from tests.helpers.choices import body, choices
 from tests.helpers.evaluation import (
     OPENS,
     PLEDGES,
+    advanced_workers,
+    at_local,
     campaign_with_registrations,
     more_members,
     officer_of,
     recognised_initiative,
+    registration_of,
+    results_of,
 )
 from tests.helpers.flows import Person, linked
 from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI, NOW
-
-
-def said(key: str, **params: object) -> str:
-    """The Vietnamese text of ``key`` with these values, as the chat shows it."""
-    return plain(text("vi", key, **params))
-
-
-def at_local(day: int, month: int, hour: int) -> datetime:
-    """A moment in 2026, Vietnam time, as UTC."""
-    return datetime(2026, month, day, hour, tzinfo=VIETNAM).astimezone(UTC)
-
-
-async def results_of(store: Store, member_code: str, campaign_code: str) -> list[TitleResult]:
-    """The evaluation's decisions on the member in the campaign, in the order they were made."""
-    async with store.begin() as repos:
-        member = await repos.members.by_code(member_code)
-        campaign = await repos.campaigns.by_code(campaign_code)
-        assert member is not None and campaign is not None
-        found = await repos.evaluation.results(campaign.id, [member.unit_id])
-    return [result for result in found if result.member_id == member.id]
+from tests.helpers.words import said
 
 
 @pytest.mark.telegram
@@ -63,11 +45,7 @@ async def test_registration_self_assessment_evaluation_and_the_members_notice(
     people: People, store: Store, clock: ManualClock
 ) -> None:
     hung, mai = await campaign_running(people)  # LDG-2026 of LDLD-HQ; Mai is in Điện lực, below it
-    await mai.send("/dangky LDG-2026")
-    await mai.press("Lao động giỏi")
-    await mai.press("Xong")
-    await mai.send("Sáng kiến cải tiến; sáng kiến; 2\nNgày công; ngày; 250")
-    await mai.press("Xác nhận đăng ký")
+    await register(mai, pledges="Sáng kiến cải tiến; sáng kiến; 2\nNgày công; ngày; 250")
     # The officer sets the evaluation's day; before it, a member cannot self-assess yet.
     await hung.send("/binhxet LDG-2026")
     assert body(hung.last) == said("evaluate.not_set_owner", title="Lao động giỏi, lao động sáng tạo 2026")
@@ -144,28 +122,8 @@ async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
     clock.current = at_local(OPENS.day, OPENS.month, 9)
     hung = await linked(people, HUNG)
     # Six Lao động tiên tiến already decided: 15 % of six is none.
-    async with store.begin() as repos:
-        hq = await repos.units.by_code("LDLD-HQ")
-        for code in codes[:6]:
-            member = await repos.members.by_code(code)
-            assert member is not None
-            registration = await repos.registrations.of_member(campaign.id, member.id)
-            assert registration is not None
-            problem = await evaluation.decide(
-                repos,
-                officer_of(hq),
-                campaign,
-                registration,
-                "advanced_worker",
-                reached=True,
-                vote=evaluation.Vote(9, 10),
-                note="",
-                version=0,
-                caps=parse_caps("emulation_fighter:15:advanced_worker"),
-                now=clock.now(),
-                today=OPENS,
-            )
-            assert problem is None
+    caps = parse_caps("emulation_fighter:15:advanced_worker")
+    await advanced_workers(store, campaign, codes[:6], caps, clock.now())
     await hung.send("/binhxet TCN-2026")
     assert "Chiến sĩ thi đua cơ sở: 7 đề nghị, đã xét 0, đạt 0" in body(hung.last)
     assert "không quá 15%" in body(hung.last)
@@ -196,11 +154,7 @@ async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
         ("advanced_worker", True),
         ("emulation_fighter", False),
     ]
-    async with store.begin() as repos:
-        member = await repos.members.by_code("DV001")
-        assert member is not None
-        registration = await repos.registrations.of_member(campaign.id, member.id)
-        assert registration is not None
+    registration = await registration_of(store, campaign, "DV001")
     await forge(hung, EvalCandidate(registration.id, "emulation_fighter").pack())  # an old list's button
     assert "Chiến sĩ thi đua cơ sở" in body(hung.last)
     assert not [label for label in choices(hung.last) if "Không đạt" in label]
@@ -221,11 +175,8 @@ async def test_the_evaluations_reminders_go_only_to_those_who_have_not_sent_thei
     await mai.runtime.reminders.tick()
     await mai.runtime.outbox.wait_idle()
     assert (reminded(mai), reminded(hung)) == (1, 1)
+    registration = await registration_of(store, campaign, "DV001")
     async with store.begin() as repos:  # Mai sends hers, as /tudanhgia would leave it
-        member = await repos.members.by_code("DV001")
-        assert member is not None
-        registration = await repos.registrations.of_member(campaign.id, member.id)
-        assert registration is not None
         results = [PledgeResult(True, pledge.figure) for pledge in PLEDGES]
         await repos.evaluation.save_assessment(
             registration, results, ["advanced_worker"], "submitted", "test", clock.now()
@@ -275,11 +226,7 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
     hoa = await linked(people, HOA)  # leads Trường THPT, not Điện lực
     hung = await linked(people, HUNG)
     mai = await linked(people, MAI)
-    async with store.begin() as repos:
-        member = await repos.members.by_code("DV001")
-        assert member is not None
-        registration = await repos.registrations.of_member(campaign.id, member.id)
-        assert registration is not None
+    registration = await registration_of(store, campaign, "DV001")
     await hoa.send("/binhxet TCN-2026")
     assert hoa.last_text == said("problem.campaign_out_of_reach", code="TCN-2026")
     index = ALL_TITLES.index("advanced_worker")

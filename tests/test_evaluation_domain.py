@@ -15,13 +15,14 @@ from bot.domain.problems import Problem
 from bot.domain.titles import TitleCap, parse_caps
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Campaign, PledgeResult, Registration
+from storage.records import Campaign, PledgeResult
 from tests.helpers.evaluation import (
     OPENS,
     campaign_with_registrations,
     more_members,
     officer_of,
     recognised_initiative,
+    registration_of,
 )
 
 DAY = OPENS
@@ -51,34 +52,22 @@ def test_caps_are_read_from_the_setting_and_bad_ones_named() -> None:
         parse_caps("hero:15:advanced_worker")
 
 
-async def _registration(store: Store, campaign: Campaign, code: str) -> Registration:
-    async with store.begin() as repos:
-        member = await repos.members.by_code(code)
-        assert member is not None
-        found = await repos.registrations.of_member(campaign.id, member.id)
-    assert found is not None
-    return found
-
-
 async def _decide(
-    store: Store, campaign: Campaign, code: str, title: str, reached: bool = True, version: int = 0
+    store: Store,
+    campaign: Campaign,
+    code: str,
+    title: str,
+    reached: bool = True,
+    version: int = 0,
+    unit: str = "LDLD-HQ",
 ) -> Problem | None:
-    registration = await _registration(store, campaign, code)
+    """The decision on the member's registration for ``title``, by an officer of ``unit``."""
+    registration = await registration_of(store, campaign, code)
     async with store.begin() as repos:
-        hq = await repos.units.by_code("LDLD-HQ")
+        officer = officer_of(await repos.units.by_code(unit))
+        decision = evaluation.Decision(campaign, registration, title, reached, version)
         return await evaluation.decide(
-            repos,
-            officer_of(hq),
-            campaign,
-            registration,
-            title,
-            reached=reached,
-            vote=VOTE,
-            note="",
-            version=version,
-            caps=CAPS,
-            now=NOW,
-            today=DAY,
+            repos, officer, decision, vote=VOTE, note="", caps=CAPS, now=NOW, today=DAY
         )
 
 
@@ -145,26 +134,12 @@ async def test_a_cap_a_missing_initiative_and_a_second_decision_are_refused(
 
 async def test_outside_the_officers_units_or_on_a_changed_card_nothing_is_decided(store: Store) -> None:
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
-    registration = await _registration(store, campaign, "DV001")
+    registration = await registration_of(store, campaign, "DV001")
+    assert await _decide(store, campaign, "DV001", "advanced_worker", unit="CDCS-YT") == Problem(
+        "unit", "evaluation_out_of_scope", {"unit": "Công đoàn cơ sở Điện lực Hà Quảng"}
+    )
     async with store.begin() as repos:
         yt = await repos.units.by_code("CDCS-YT")
-        refused = await evaluation.decide(
-            repos,
-            officer_of(yt),
-            campaign,
-            registration,
-            "advanced_worker",
-            reached=True,
-            vote=VOTE,
-            note="",
-            version=0,
-            caps=CAPS,
-            now=NOW,
-            today=DAY,
-        )
-        assert refused == Problem(
-            "unit", "evaluation_out_of_scope", {"unit": "Công đoàn cơ sở Điện lực Hà Quảng"}
-        )
         # The member submits their self-assessment: a card drawn before it is stale.
         problem = await evaluation.submit(
             repos,
@@ -191,20 +166,12 @@ async def test_outside_the_officers_units_or_on_a_changed_card_nothing_is_decide
 
 async def test_before_its_day_the_evaluation_is_not_open(store: Store) -> None:
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
-    registration = await _registration(store, campaign, "DV001")
+    registration = await registration_of(store, campaign, "DV001")
+    decision = evaluation.Decision(campaign, registration, "advanced_worker", True, 0)
     async with store.begin() as repos:
         hq = await repos.units.by_code("LDLD-HQ")
-        refused = await evaluation.decision_refusal(
-            repos,
-            officer_of(hq),
-            campaign,
-            registration,
-            "advanced_worker",
-            True,
-            0,
-            CAPS,
-            OPENS.replace(day=19),
-        )
+        before = OPENS.replace(day=19)
+        refused = await evaluation.decision_refusal(repos, officer_of(hq), decision, CAPS, before)
     assert refused == Problem("evaluation", "evaluation_not_open", {"title": campaign.title, "date": OPENS})
 
 

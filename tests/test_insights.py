@@ -21,11 +21,12 @@ from messages import formatting, plain, text
 from storage import database
 from storage.database import Store
 from tests.conftest import MemoryBot, People
-from tests.helpers.campaigns import campaign_running
+from tests.helpers.campaigns import campaign_running, register
 from tests.helpers.chat import Chat
 from tests.helpers.choices import body, carries_file
 from tests.helpers.files import attached, sends_files
 from tests.helpers.flows import grant_by_account
+from tests.helpers.initiatives import stored_initiative
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import NOW
 
@@ -38,47 +39,30 @@ async def registered_and_recognised(
 ) -> tuple[Chat | MemoryChat, Chat | MemoryChat]:
     """Hùng's campaign with Mai registered and one recognised initiative of hers worth 80 triệu."""
     hung, mai = await campaign_running(people)
-    await mai.send("/dangky LDG-2026")
-    await mai.press("Lao động giỏi")
-    await mai.press("Xong")
-    await mai.send("Sáng kiến cải tiến; sáng kiến; 2")
-    await mai.press("Xác nhận đăng ký")
+    await register(mai, pledges="Sáng kiến cải tiến; sáng kiến; 2")
     async with store.begin() as repos:
-        member = await repos.members.by_code("DV001")
         campaign = await repos.campaigns.by_code("LDG-2026")
-        assert member is not None and campaign is not None
-        initiative_id = await repos.initiatives.create_draft(
-            author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign.id, now=NOW
-        )
-        await repos.initiatives.update_fields(
-            initiative_id,
-            {
-                "title": "Đọc công tơ từ xa",
-                "title_key": "doc cong to tu xa",
-                "field": "Kỹ thuật",
-                "problem": "a",
-                "before": "b",
-                "steps": "c",
-                "improvement": "d",
-                "conditions": "e",
-                "benefit": "f",
-                "value_dong": 80_000_000,
-            },
-            NOW,
-        )
-        for to in ("submitted", "valid", "recognised"):
-            current = await repos.initiatives.get(initiative_id)
-            assert current is not None
-            await repos.initiatives.move(
-                initiative_id,
-                version=current.version,
-                from_statuses=(current.status,),
-                to_status=to,
-                actor="telegram:1002",
-                note="",
-                now=NOW,
-                scores={"novelty": 8, "applicability": 9, "effect": 9} if to == "recognised" else None,
-            )
+    assert campaign is not None
+    await stored_initiative(
+        store,
+        "DV001",
+        campaign.id,
+        "Đọc công tơ từ xa",
+        ("submitted", "valid", "recognised"),
+        NOW,
+        details={
+            "field": "Kỹ thuật",
+            "problem": "a",
+            "before": "b",
+            "steps": "c",
+            "improvement": "d",
+            "conditions": "e",
+            "benefit": "f",
+            "value_dong": 80_000_000,
+        },
+        scores={"novelty": 8, "applicability": 9, "effect": 9},
+        actor="telegram:1002",
+    )
     return hung, mai
 
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import storage
-from bot.domain.campaigns import CampaignSpec, create_draft
+from bot.domain.campaigns import create_draft
 from bot.domain.officers import grant_officer
 from storage.database import Store
 from storage.memo import generation
@@ -22,6 +22,7 @@ from storage.repos.accounts import ACCOUNT_COLUMNS
 from storage.repos.members import MEMBER_COLUMNS
 from storage.repos.units import UNIT_COLUMNS
 from storage.tables import campaigns, channel_accounts, members, officer_roles, units
+from tests.helpers.campaigns import ongoing_spec
 from tests.helpers.roster import NOW
 from tests.helpers.statements import counted
 
@@ -144,19 +145,9 @@ async def test_a_write_earlier_in_the_transaction_is_read_back_not_the_kept_iden
 
 
 async def _launch(store: Store, code: str) -> Campaign:
-    today = NOW.date()
-    spec = CampaignSpec(
-        code=code,
-        title=f"Phong trào {code}",
-        kind="ongoing",
-        unit_code="LDLD-HQ",
-        starts_on=today,
-        ends_on=today + timedelta(days=300),
-        registration_deadline=today + timedelta(days=60),
-        individual_titles=["advanced_worker"],
-    )
+    spec = ongoing_spec(code, f"Phong trào {code}", NOW.date())
     async with store.begin() as repos:
-        campaign = await create_draft(repos, None, spec, "test", NOW, today)
+        campaign = await create_draft(repos, None, spec, "test", NOW, NOW.date())
         assert isinstance(campaign, Campaign)
         await repos.conn.execute(
             campaigns.update().where(campaigns.c.id == campaign.id).values(status="launched")

@@ -5,17 +5,14 @@ update, or a loop of queries over a list, fails here. BEGIN and COMMIT are not c
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from bot.domain.campaigns import CampaignSpec, create_draft, launch
-from bot.domain.problems import Problem
-from handlers.campaign_views import announcement
+from bot.domain.campaigns import create_draft
 from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign
 from tests.conftest import IN_PROCESS, People
+from tests.helpers.campaigns import launch_stored, ongoing_spec
 from tests.helpers.flows import Person, linked
 from tests.helpers.roster import HUNG, MAI, NOW
 from tests.helpers.statements import counted
@@ -28,30 +25,10 @@ async def _launched(store: Store, numbers: range) -> None:
     today = NOW.date()
     async with store.begin() as repos:
         for number in numbers:
-            spec = CampaignSpec(
-                code=f"NGAN-{number}",
-                title=f"Phong trào {number}",
-                kind="ongoing",
-                unit_code="LDLD-HQ",
-                starts_on=today,
-                ends_on=today + timedelta(days=300),
-                registration_deadline=today + timedelta(days=60),
-                individual_titles=["advanced_worker"],
-            )
+            spec = ongoing_spec(f"NGAN-{number}", f"Phong trào {number}", today)
             campaign = await create_draft(repos, None, spec, "test", NOW, today)
             assert isinstance(campaign, Campaign)
-            unit = await repos.units.get(campaign.unit_id)
-            assert unit is not None
-            launched = await launch(
-                repos,
-                None,
-                campaign,
-                announcement(campaign, unit, ("vi", "en"), today),
-                default_language="vi",
-                now=NOW,
-                today=today,
-            )
-            assert not isinstance(launched, Problem), launched
+            await launch_stored(repos, campaign)
 
 
 async def _cost(person: Person, action: str, what: str) -> int:

@@ -37,6 +37,7 @@ from tests.helpers.chat import Chat
 from tests.helpers.choices import choices
 from tests.helpers.files import attached, sends_files
 from tests.helpers.flows import linked
+from tests.helpers.initiatives import stored_initiative
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HOA, MAI, NOW
 
@@ -88,26 +89,7 @@ async def province_campaign(store: Store, **targets: object) -> Campaign:
 
 async def submitted_by(store: Store, member_code: str, campaign: Campaign, title: str) -> None:
     """A submitted initiative of this member for the campaign."""
-    async with store.begin() as repos:
-        member = await repos.members.by_code(member_code)
-        assert member is not None
-        initiative_id = await repos.initiatives.create_draft(
-            author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign.id, now=NOW
-        )
-        await repos.initiatives.update_fields(
-            initiative_id, {"title": title, "title_key": title.lower()}, NOW
-        )
-        current = await repos.initiatives.get(initiative_id)
-        assert current is not None
-        await repos.initiatives.move(
-            initiative_id,
-            version=current.version,
-            from_statuses=("draft",),
-            to_status="submitted",
-            actor="test",
-            note="",
-            now=NOW,
-        )
+    await stored_initiative(store, member_code, campaign.id, title, ("submitted",), NOW)
 
 
 async def province_officer(people: People, store: Store) -> Chat | MemoryChat:

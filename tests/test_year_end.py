@@ -16,7 +16,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.domain import evaluation
 from bot.domain.insights import TitleCount
 from bot.domain.officers import grant_officer
 from bot.domain.titles import parse_caps
@@ -29,15 +28,18 @@ from tests.conftest import People
 from tests.helpers.choices import body, file_content
 from tests.helpers.evaluation import (
     OPENS,
+    advanced_workers,
+    at_local,
     campaign_with_registrations,
     more_members,
-    officer_of,
     recognised_initiative,
+    registration_of,
+    results_of,
 )
 from tests.helpers.flows import Person, grant_by_account, linked
 from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI
-from tests.test_evaluation import at_local, results_of
+from tests.helpers.words import form_line, form_name, said, title_name
 
 LAN, HAI = 790, 791
 CAMPAIGN = "Tháng Công nhân 2026"
@@ -49,21 +51,6 @@ ACHIEVED = "Hai sáng kiến được công nhận, hoàn thành xuất sắc nh
 RETURNED_WHY = "Chưa đủ hai năm liền đạt Chiến sĩ thi đua cơ sở"
 
 
-def said(key: str, **params: object) -> str:
-    """A catalog text in Vietnamese as the chat shows it."""
-    return plain(text("vi", key, **params))
-
-
-def title(code: str) -> str:
-    """A title's Vietnamese name."""
-    return said(f"titles.{code}")
-
-
-def form(code: str) -> str:
-    """A commendation form's Vietnamese name."""
-    return said(f"commendation.form_{code}")
-
-
 def sheet(book: openpyxl.Workbook, key: str) -> list[list[object]]:
     """A sheet's cells, row by row, named by its catalog key."""
     return [[cell.value for cell in row] for row in book[text("vi", key)].iter_rows()]
@@ -72,7 +59,7 @@ def sheet(book: openpyxl.Workbook, key: str) -> list[list[object]]:
 async def evaluate(person: Person, code: str, name: str, reached: bool, vote: str, note: str | None) -> None:
     """The officer's evaluation of one candidate for one title in chat, as /binhxet leads it."""
     await person.send("/binhxet TCN-2026")
-    await person.press(title(code))
+    await person.press(title_name(code))
     await person.press(name)
     await person.press("Đạt" if reached else "Không đạt")
     await person.send(vote)
@@ -87,7 +74,7 @@ async def propose(lan: Person, member_code: str, form_code: str) -> None:
     await lan.send("/denghi TCN-2026")
     await lan.press("Cá nhân")
     await lan.send(member_code)
-    await lan.press(form(form_code))
+    await lan.press(form_name(form_code))
     await lan.send(ACHIEVED)
 
 
@@ -100,8 +87,8 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     mai, hung = await linked(people, MAI), await linked(people, HUNG)
     # Registration: Mai seeks Lao động tiên tiến and Chiến sĩ thi đua cơ sở, with the initiative behind it.
     await mai.send("/dangky TCN-2026")
-    await mai.press(title("advanced_worker"))
-    await mai.press(title("emulation_fighter"))
+    await mai.press(title_name("advanced_worker"))
+    await mai.press(title_name("emulation_fighter"))
     await mai.press("Xong")
     await mai.send("Sáng kiến cải tiến; sáng kiến; 1\nNgày công; ngày; 250")
     await mai.send("Quy trình kiểm tra công tơ điện tử từ xa")
@@ -126,39 +113,15 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     # The evaluation: six Lao động tiên tiến already decided, Mai's in chat, with the members told.
     clock.current = at_local(OPENS.day, OPENS.month, 9)
     caps = parse_caps("emulation_fighter:15:advanced_worker")
-    async with store.begin() as repos:
-        hq = await repos.units.by_code("LDLD-HQ")
-        for code in OTHERS:
-            member = await repos.members.by_code(code)
-            assert member is not None
-            registration = await repos.registrations.of_member(campaign.id, member.id)
-            assert registration is not None
-            vote = evaluation.Vote(9, 10)
-            assert (
-                await evaluation.decide(
-                    repos,
-                    officer_of(hq),
-                    campaign,
-                    registration,
-                    "advanced_worker",
-                    reached=True,
-                    vote=vote,
-                    note="",
-                    version=0,
-                    caps=caps,
-                    now=clock.now(),
-                    today=OPENS,
-                )
-                is None
-            )
+    await advanced_workers(store, campaign, OTHERS, caps, clock.now())
     await evaluate(hung, "advanced_worker", "Hoàng Thị Mai", True, "18/20", None)
-    assert title("advanced_worker") in mai.last_text and "18/20" in mai.last_text
+    assert title_name("advanced_worker") in mai.last_text and "18/20" in mai.last_text
     # Seven reached Lao động tiên tiến: 15 % allows one Chiến sĩ thi đua; Mai is it; DL01 needs
     # a recognised initiative, then meets the cap.
     await evaluate(hung, "emulation_fighter", "Hoàng Thị Mai", True, "17/20", "Sáng kiến làm lợi lớn")
-    assert title("emulation_fighter") in mai.last_text and "Sáng kiến làm lợi lớn" in mai.last_text
+    assert title_name("emulation_fighter") in mai.last_text and "Sáng kiến làm lợi lớn" in mai.last_text
     await hung.send("/binhxet TCN-2026")
-    await hung.press(title("emulation_fighter"))
+    await hung.press(title_name("emulation_fighter"))
     await hung.press("Đoàn viên Điện lực 01")
     await hung.press("Đạt")
     assert hung.last_text == said("problem.needs_initiative")  # none recognised yet
@@ -168,9 +131,9 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     await hung.press("Đạt")
     assert hung.last_text == said(
         "problem.cap_exceeded",
-        title=title("emulation_fighter"),
+        title=title_name("emulation_fighter"),
         percent=15,
-        of_title=title("advanced_worker"),
+        of_title=title_name("advanced_worker"),
         base=7,
         allowed=1,
     )
@@ -187,11 +150,7 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     hoa = await linked(people, HOA)
     await hoa.send("/binhxet TCN-2026")
     assert hoa.last_text == said("problem.campaign_out_of_reach", code="TCN-2026")
-    async with store.begin() as repos:
-        member = await repos.members.by_code("DL01")
-        assert member is not None
-        dl01 = await repos.registrations.of_member(campaign.id, member.id)
-        assert dl01 is not None
+    dl01 = await registration_of(store, campaign, "DL01")
     await forge(hoa, b.EvalDecide(dl01.id, b.ALL_TITLES.index("emulation_fighter"), "n", 0).pack())
     assert hoa.last_text == said("problem.evaluation_out_of_scope", unit=DIEN_LUC)
     assert len(await results_of(store, "DL01", "TCN-2026")) == 1
@@ -203,7 +162,7 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     await hai.send("/huongdan")
     await propose(lan, "dv001", "district_certificate")
     assert body(lan.last) == said(
-        "commendation.proposed", form=form("district_certificate"), name="Hoàng Thị Mai", unit=HA_QUANG
+        "commendation.proposed", form=form_name("district_certificate"), name="Hoàng Thị Mai", unit=HA_QUANG
     )
     await propose(lan, "dv001", "province_merit")
     # The district's Giấy khen sent to the province (forged): refused, nothing proposed twice.
@@ -217,7 +176,7 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     assert body(lan.last) == said(
         "problem.form_not_granted_by",
         unit=CAO_BANG,
-        form=form("district_certificate"),
+        form=form_name("district_certificate"),
         level=said("commendation.level_district"),
         grants=HA_QUANG,
     )
@@ -225,10 +184,10 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     # Each granting unit's officers are told a proposal arrived.
     arrived = {"name": "Hoàng Thị Mai", "unit": DIEN_LUC, "campaign": CAMPAIGN}
     assert body(hung.last) == said(
-        "commendation.arrived_notice", granting=HA_QUANG, form=form("district_certificate"), **arrived
+        "commendation.arrived_notice", granting=HA_QUANG, form=form_name("district_certificate"), **arrived
     )
     assert body(hai.last) == said(
-        "commendation.arrived_notice", granting=CAO_BANG, form=form("province_merit"), **arrived
+        "commendation.arrived_notice", granting=CAO_BANG, form=form_name("province_merit"), **arrived
     )
     # The district cannot decide the province's Bằng khen; it approves its own Giấy khen from the notice.
     async with store.begin() as repos:
@@ -238,14 +197,14 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     assert body(hung.last) == said("problem.decide_out_of_scope")
     await hung.send("/khenthuong")
     await hung.press("Đồng ý khen thưởng")
-    notice = {"form": form("district_certificate"), "name": "Hoàng Thị Mai", "unit": HA_QUANG}
+    notice = {"form": form_name("district_certificate"), "name": "Hoàng Thị Mai", "unit": HA_QUANG}
     assert body(mai.last) == said("commendation.member_approved_notice", campaign=CAMPAIGN, **notice)
     assert body(lan.last) == said("commendation.approved_notice", campaign=CAMPAIGN, **notice)
     # The province returns the Bằng khen with a note, which the proposer and Mai read.
     await hai.send("/khenthuong")
     await hai.press("Trả lại")
     await hai.send(RETURNED_WHY)
-    returned = {"form": form("province_merit"), "name": "Hoàng Thị Mai", "unit": CAO_BANG}
+    returned = {"form": form_name("province_merit"), "name": "Hoàng Thị Mai", "unit": CAO_BANG}
     returned |= {"campaign": CAMPAIGN, "note": RETURNED_WHY}
     assert body(lan.last) == said("commendation.returned_notice", **returned)
     assert body(mai.last) == said("commendation.member_returned_notice", **returned)
@@ -262,18 +221,7 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     assert said("report.titles_head") in report
     assert "7 lượt Lao động tiên tiến" in report and "1 lượt Chiến sĩ thi đua cơ sở" in report
     assert said("report.titles_by_unit") not in report  # one unit only: its figures are the totals
-    district = said(
-        "report.commend_form",
-        form=form("district_certificate"),
-        level=said("commendation.level_district"),
-        proposed=1,
-        granted=1,
-        collectives=0,
-        individuals=1,
-        initiatives=0,
-        returned=0,
-        waiting=0,
-    )
+    district = form_line("district_certificate", "district", proposed=1, granted=1, individuals=1)
     assert district in report and "trả lại 1" in report
     if channel_kind == "memory-menus":
         return  # no files on this channel, so no workbook
@@ -284,26 +232,26 @@ async def test_a_base_union_closes_its_year_from_registration_to_the_years_resul
     book = openpyxl.load_workbook(io.BytesIO(content))
     titles = sheet(book, "export.sheet_titles")
     assert titles[1:3] == [
-        [DIEN_LUC, title("advanced_worker"), 7, 0],
-        [DIEN_LUC, title("emulation_fighter"), 1, 0],
+        [DIEN_LUC, title_name("advanced_worker"), 7, 0],
+        [DIEN_LUC, title_name("emulation_fighter"), 1, 0],
     ]
     assert titles[3:] == [
-        [text("vi", "export.total"), title("advanced_worker"), 7, 0],
-        [text("vi", "export.total"), title("emulation_fighter"), 1, 0],
+        [text("vi", "export.total"), title_name("advanced_worker"), 7, 0],
+        [text("vi", "export.total"), title_name("emulation_fighter"), 1, 0],
     ]
     certificates = sheet(book, "export.sheet_certificates")
     assert certificates[1] == [
         "Hoàng Thị Mai",
         DIEN_LUC,
-        form("district_certificate"),
+        form_name("district_certificate"),
         None,
         HA_QUANG,
         CAMPAIGN,
         2026,
     ]
     reached = [(row[0], row[2]) for row in certificates[2:]]
-    assert len(reached) == 8 and ("Hoàng Thị Mai", title("emulation_fighter")) in reached
-    assert reached.count(("Hoàng Thị Mai", title("advanced_worker"))) == 1
+    assert len(reached) == 8 and ("Hoàng Thị Mai", title_name("emulation_fighter")) in reached
+    assert reached.count(("Hoàng Thị Mai", title_name("advanced_worker"))) == 1
 
 
 def test_the_titles_read_in_total_then_per_unit_as_the_articles_count_them() -> None:

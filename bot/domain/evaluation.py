@@ -60,6 +60,18 @@ class Candidate:
     recognised: tuple[Initiative, ...]  # the member's recognised initiatives behind a Chiến sĩ thi đua
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An officer's decision on one candidate: reached or not for a title, taken on the card drawn at
+    ``version`` of the candidate's self-assessment."""
+
+    campaign: Campaign
+    registration: Registration
+    title: str
+    reached: bool
+    version: int
+
+
 def check_open(campaign: Campaign, today: date) -> Problem | None:
     """The evaluation of a launched or closed campaign is open from its opening day on."""
     opens = campaign.evaluation_opens_on
@@ -250,20 +262,13 @@ async def holder_unit(repos: Repos, registration: Registration) -> Unit | None:
 
 
 async def decision_refusal(
-    repos: Repos,
-    who: Identity,
-    campaign: Campaign,
-    registration: Registration,
-    title: str,
-    reached: bool,
-    version: int,
-    caps: Sequence[TitleCap],
-    today: date,
+    repos: Repos, who: Identity, decision: Decision, caps: Sequence[TitleCap], today: date
 ) -> Problem | None:
     """Why this decision cannot be made (checked when its button is pressed and again when it is saved), or
     None: the evaluation is open, the candidate is in a unit ``who`` covers, seeks the title, is shown as
     it is now, is not decided yet; a Chiến sĩ thi đua has a recognised initiative and reached Lao động tiên
     tiến in the campaign; no cap is exceeded."""
+    campaign, registration, title = decision.campaign, decision.registration, decision.title
     problem = check_open(campaign, today)
     if problem is not None:
         return problem
@@ -273,11 +278,11 @@ async def decision_refusal(
     assessment = await repos.evaluation.assessment(registration.id)
     if registration.status != "active" or title not in sought(registration, assessment):
         return Problem("evaluation", "not_candidate", {"title": title})
-    if (assessment.version if assessment else 0) != version:
+    if (assessment.version if assessment else 0) != decision.version:
         return Problem("evaluation", "candidate_changed")
     if await repos.evaluation.result_for(campaign.id, registration.member_id, unit.id, title) is not None:
         return Problem("evaluation", "already_decided")
-    if not reached:
+    if not decision.reached:
         return None
     if title == NEEDS_INITIATIVE and not await _recognised(repos, campaign, registration.member_id):
         return Problem("evaluation", "needs_initiative")
@@ -309,20 +314,17 @@ async def decision_refusal(
 async def decide(
     repos: Repos,
     who: Identity,
-    campaign: Campaign,
-    registration: Registration,
-    title: str,
+    decision: Decision,
     *,
-    reached: bool,
     vote: Vote,
     note: str,
-    version: int,
     caps: Sequence[TitleCap],
     now: datetime,
     today: date,
 ) -> Problem | None:
     """Record the evaluation's outcome for one candidate and title, with its audit row; or why not."""
-    problem = await decision_refusal(repos, who, campaign, registration, title, reached, version, caps, today)
+    registration = decision.registration
+    problem = await decision_refusal(repos, who, decision, caps, today)
     if problem is None and vote.agreed > vote.present:
         problem = Problem("vote", "vote_above_present", {"agreed": vote.agreed, "present": vote.present})
     if problem is None and len(note) > NOTE_MAX:
@@ -332,11 +334,11 @@ async def decide(
     unit = await holder_unit(repos, registration)
     assert unit is not None
     await repos.evaluation.record(
-        campaign_id=campaign.id,
+        campaign_id=decision.campaign.id,
         member_id=registration.member_id,
         unit_id=unit.id,
-        title=title,
-        reached=reached,
+        title=decision.title,
+        reached=decision.reached,
         votes_agreed=vote.agreed,
         votes_present=vote.present,
         note=note,
@@ -346,11 +348,11 @@ async def decide(
     await repos.audit.record(
         who.actor,
         "evaluation.decide",
-        f"campaign:{campaign.code}",
+        f"campaign:{decision.campaign.code}",
         {
             "registration": registration.id,
-            "title": title,
-            "reached": reached,
+            "title": decision.title,
+            "reached": decision.reached,
             "votes": f"{vote.agreed}/{vote.present}",
         },
         now,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.web.server import file_response
 from messages import plain
 from messages.catalog import catalog
 from messages.formatting import moment
@@ -235,15 +235,7 @@ class WebChat:
         if found is None:
             raise web.HTTPNotFound()
         inline = found.mime_type.startswith("image/")
-        disposition = "inline" if inline else "attachment"
-        return web.Response(
-            body=found.content,
-            headers={
-                "Content-Type": found.mime_type,
-                "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.name)}",
-                "Cache-Control": "no-store",
-            },
-        )
+        return file_response(found.content, found.mime_type, found.name, inline=inline)
 
     # -- acting -----------------------------------------------------------------------------------------
 

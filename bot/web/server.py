@@ -134,11 +134,18 @@ class WebServer:
             return web.Response(status=410)
         except (LinkRefused, ValueError):  # ValueError: a token that is not even of the right shape
             return web.Response(status=403)
-        return web.Response(
-            body=kept.content,
-            headers={
-                "Content-Type": kept.mime_type,
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(kept.name)}",
-                "Cache-Control": "no-store",
-            },
-        )
+        return file_response(kept.content, kept.mime_type, kept.name)
+
+
+def file_response(content: bytes, mime_type: str, name: str, *, inline: bool = False) -> web.Response:
+    """A file for the browser: shown in the page where ``inline``, else downloaded under its own name
+    (RFC 5987, so Vietnamese names survive); never cached."""
+    disposition = "inline" if inline else "attachment"
+    return web.Response(
+        body=content,
+        headers={
+            "Content-Type": mime_type,
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )

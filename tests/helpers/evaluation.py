@@ -4,21 +4,20 @@ recognised initiative, and the evaluation opened, all stored directly (the chat 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.domain.campaigns import launch
-from bot.domain.evaluation import open_evaluation
+from bot.domain.evaluation import Decision, Vote, decide, open_evaluation
 from bot.domain.registrations import register_member
 from bot.domain.roster import import_members
-from bot.domain.vn.textkeys import search_key
+from bot.domain.titles import TitleCap
 from bot.engine.access import Identity
-from handlers.campaign_views import announcement
-from messages import LANGUAGES
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Account, Campaign, Pledge
-from tests.helpers.campaigns import stored_draft
+from storage.records import Account, Campaign, Pledge, Registration, TitleResult
+from tests.helpers.campaigns import launch_stored, stored_draft
+from tests.helpers.initiatives import stored_initiative
 from tests.helpers.roster import NOW
 
 # Điện lực Hà Quảng's members beside Mai (DV001): enough for a 15 % cap to matter.
@@ -43,13 +42,7 @@ async def campaign_with_registrations(
     evaluation opening on ``opens``."""
     draft = await stored_draft(store)
     async with store.begin() as repos:
-        owner = await repos.units.get(draft.unit_id)
-        assert owner is not None
-        words = announcement(draft, owner, LANGUAGES, NOW.date())
-        result = await launch(repos, None, draft, words, default_language="vi", now=NOW, today=NOW.date())
-        assert not hasattr(result, "code"), result
-        campaign = await repos.campaigns.get(draft.id)
-        assert campaign is not None
+        campaign = await launch_stored(repos, draft)
         for code in codes:
             member = await repos.members.by_code(code)
             assert member is not None
@@ -75,6 +68,56 @@ async def campaign_with_registrations(
     return found
 
 
+def at_local(day: int, month: int, hour: int) -> datetime:
+    """A moment in 2026, Vietnam time, as UTC."""
+    return datetime(2026, month, day, hour, tzinfo=VIETNAM).astimezone(UTC)
+
+
+async def results_of(store: Store, member_code: str, campaign_code: str) -> list[TitleResult]:
+    """The evaluation's decisions on the member in the campaign, in the order they were made."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        campaign = await repos.campaigns.by_code(campaign_code)
+        assert member is not None and campaign is not None
+        found = await repos.evaluation.results(campaign.id, [member.unit_id])
+    return [result for result in found if result.member_id == member.id]
+
+
+async def registration_of(store: Store, campaign: Campaign, member_code: str) -> Registration:
+    """The member's registration for the campaign."""
+    async with store.begin() as repos:
+        member = await repos.members.by_code(member_code)
+        assert member is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+    assert registration is not None
+    return registration
+
+
+async def advanced_workers(
+    store: Store, campaign: Campaign, codes: Sequence[str], caps: Sequence[TitleCap], now: datetime
+) -> None:
+    """Lao động tiên tiến reached by these members, decided by the district (LDLD-HQ) with a 9/10 vote on
+    the evaluation's day, as the meeting's minutes typed in would leave them."""
+    async with store.begin() as repos:
+        district = await repos.units.by_code("LDLD-HQ")
+        for code in codes:
+            member = await repos.members.by_code(code)
+            assert member is not None
+            registration = await repos.registrations.of_member(campaign.id, member.id)
+            assert registration is not None
+            problem = await decide(
+                repos,
+                officer_of(district),
+                Decision(campaign, registration, "advanced_worker", True, 0),
+                vote=Vote(9, 10),
+                note="",
+                caps=caps,
+                now=now,
+                today=OPENS,
+            )
+            assert problem is None, problem
+
+
 def officer_of(*units: object) -> Identity:
     """An officer identity leading these units, with no roster entry."""
     account = Account(1, "memory", "9999", "9999", "Cán bộ", None, "vi", True)
@@ -83,25 +126,6 @@ def officer_of(*units: object) -> Identity:
 
 async def recognised_initiative(store: Store, member_code: str, campaign: Campaign, now: datetime) -> None:
     """A recognised initiative of the member in the campaign, as the council's review would leave it."""
-    async with store.begin() as repos:
-        member = await repos.members.by_code(member_code)
-        assert member is not None
-        initiative_id = await repos.initiatives.create_draft(
-            author_member_id=member.id, unit_id=member.unit_id, campaign_id=campaign.id, now=now
-        )
-        title = f"Sáng kiến của {member_code}"
-        await repos.initiatives.update_fields(
-            initiative_id, {"title": title, "title_key": search_key(title)}, now
-        )
-        for to_status in ("submitted", "valid", "recognised"):
-            current = await repos.initiatives.get(initiative_id)
-            assert current is not None
-            await repos.initiatives.move(
-                initiative_id,
-                version=current.version,
-                from_statuses=(current.status,),
-                to_status=to_status,
-                actor="test",
-                note="",
-                now=now - timedelta(minutes=1),
-            )
+    statuses = ("submitted", "valid", "recognised")
+    title = f"Sáng kiến của {member_code}"
+    await stored_initiative(store, member_code, campaign.id, title, statuses, now - timedelta(minutes=1))
