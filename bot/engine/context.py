@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.engine.access import Identity
@@ -255,7 +256,17 @@ class Routes:
 
     def command(self, name: str) -> Command | None:
         """The command called ``name`` or with that alias."""
-        return next((c for c in self.commands if name in (c.name, c.alias)), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Command]:
+        # Every update with a command looks it up: by name and by alias, the first in the table winning.
+        found: dict[str, Command] = {}
+        for command in self.commands:
+            for name in (command.name, command.alias):
+                if name is not None:
+                    found.setdefault(name, command)
+        return found
 
     def commands_for(self, who: Identity) -> list[Command]:
         """The commands ``who`` may use, in table order."""
