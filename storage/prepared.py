@@ -1,12 +1,14 @@
-"""The statements every update runs, compiled once and run on SQLite's own cursor.
+"""The statements every update runs, compiled once and run on the driver's own connection.
 
 On SQLite a hot statement of this bot takes 20–50 µs inside SQLite, and SQLAlchemy's execution around it
 (building the execution context, processing parameters, wrapping the cursor in a result) about 100–150 µs
 more (issue 13, docs/performance.md). A ``Prepared`` statement keeps SQLAlchemy's statement (built with bind
 parameters, as before) and, for SQLite, the SQL it compiles to, the order of its parameters and the
 converters of its parameters and columns, so ``fetch`` and ``run`` only convert values and call the
-driver. On PostgreSQL, or when something listens to the engine's statements (tests count them), they go
-through SQLAlchemy as any statement does; the rows and the errors are the same either way.
+driver. On PostgreSQL the same goes to asyncpg's connection, once SQLAlchemy has begun the transaction on it
+(before that, a statement there would run outside it) and for statements without lists (``IN``), whose
+numbered parameters SQLAlchemy expands. Otherwise, or while something listens to the engine's statements
+(tests count them), they go through SQLAlchemy as any statement does; the rows and the errors are the same.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
@@ -41,6 +44,7 @@ class _Bind:
 class _Plan:
     pieces: tuple[str, ...]  # the SQL split around each expanding parameter's placeholder
     binds: tuple[_Bind, ...]
+    lists: bool  # some parameter is a list for IN (...)
     columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # the columns to convert, by position
 
 
@@ -63,24 +67,64 @@ class Prepared:
 
 async def fetch(conn: Executor, prepared: Prepared, parameters: Mapping[str, Any]) -> list[Row]:
     """The rows of a prepared SELECT, as tuples in the statement's column order."""
-    if isinstance(conn, LoopConnection) and not _watched(conn.sync):
-        return _run_on_cursor(conn.sync, prepared, parameters)
+    rows = await _on_driver(conn, prepared, parameters)
+    if rows is not None:
+        return rows
     result = await conn.execute(prepared.statement, dict(parameters))
     return [tuple(row) for row in result]
 
 
 async def run(conn: Executor, prepared: Prepared, parameters: Mapping[str, Any]) -> None:
     """Run a prepared statement that returns no rows (an UPDATE, an INSERT)."""
-    if isinstance(conn, LoopConnection) and not _watched(conn.sync):
-        _run_on_cursor(conn.sync, prepared, parameters)
-        return
-    await conn.execute(prepared.statement, dict(parameters))
+    if await _on_driver(conn, prepared, parameters) is None:
+        await conn.execute(prepared.statement, dict(parameters))
+
+
+async def _on_driver(conn: Executor, prepared: Prepared, parameters: Mapping[str, Any]) -> list[Row] | None:
+    # The rows from the driver's own connection, or None where the statement must go through SQLAlchemy.
+    if isinstance(conn, LoopConnection):
+        return None if _watched(conn.sync) else _run_on_cursor(conn.sync, prepared, parameters)
+    asyncpg = _asyncpg_inside_transaction(conn, prepared)
+    return None if asyncpg is None else await _run_on_asyncpg(asyncpg, conn.dialect, prepared, parameters)
 
 
 def _watched(conn: Connection) -> bool:
     # Listeners of the engine's statements (the tests' statement counter, a tracer) see them only when they
     # go through SQLAlchemy.
     return bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+
+
+def _asyncpg_inside_transaction(conn: AsyncConnection, prepared: Prepared) -> Any | None:
+    # asyncpg's own connection, when SQLAlchemy has begun the transaction on it: a statement run there
+    # before that would run outside the transaction. Lists (expanding IN) stay with SQLAlchemy, which
+    # numbers their parameters.
+    sync = conn.sync_connection
+    if (
+        sync is None
+        or conn.dialect.driver != "asyncpg"
+        or _watched(sync)
+        or prepared.plan(conn.dialect).lists
+    ):
+        return None
+    driver = sync.connection.driver_connection
+    return driver if driver is not None and driver.is_in_transaction() else None
+
+
+async def _run_on_asyncpg(
+    driver: Any, dialect: Dialect, prepared: Prepared, parameters: Mapping[str, Any]
+) -> list[Row]:
+    plan = prepared.plan(dialect)
+    values = [
+        bind.convert(parameters.get(bind.name, bind.default))
+        if bind.convert
+        else parameters.get(bind.name, bind.default)
+        for bind in plan.binds
+    ]
+    try:
+        records = await driver.fetch(plan.pieces[0], *values)
+    except Exception as error:  # asyncpg's, wrapped as SQLAlchemy wraps a driver's errors
+        raise DBAPIError.instance(plan.pieces[0], values, error, Exception) from error
+    return _converted(plan, [tuple(record) for record in records])
 
 
 def _run_on_cursor(conn: Connection, prepared: Prepared, parameters: Mapping[str, Any]) -> list[Row]:
@@ -101,6 +145,10 @@ def _run_on_cursor(conn: Connection, prepared: Prepared, parameters: Mapping[str
         rows = driver(conn).execute(sql, values).fetchall()
     except sqlite3.Error as error:  # wrapped as SQLAlchemy would, so callers see its errors either way
         raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+    return _converted(plan, rows)
+
+
+def _converted(plan: _Plan, rows: list[Row]) -> list[Row]:
     if not plan.columns:
         return rows
     converted = []
@@ -115,7 +163,7 @@ def _run_on_cursor(conn: Connection, prepared: Prepared, parameters: Mapping[str
 def _compile(statement: Statement, dialect: Dialect) -> _Plan:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
-    assert compiled.positiontup is not None, "SQLite's parameters are positional"
+    assert compiled.positiontup is not None, "SQLite's and asyncpg's parameters are positional"
     sql = str(compiled)
     binds: list[_Bind] = []
     pieces: list[str] = []
@@ -134,4 +182,4 @@ def _compile(statement: Statement, dialect: Dialect) -> _Plan:
             convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if convert is not None:
                 columns.append((at, convert))
-    return _Plan(tuple(pieces), tuple(binds), tuple(columns))
+    return _Plan(tuple(pieces), tuple(binds), any(bind.expanding for bind in binds), tuple(columns))

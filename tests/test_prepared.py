@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Store
-from storage.prepared import Prepared, fetch, run
+from storage.prepared import Prepared, _asyncpg_inside_transaction, fetch, run
 from storage.sqlite_inloop import is_busy
 from storage.tables import channel_accounts, units
 from tests.helpers.statements import counted
@@ -104,3 +105,39 @@ async def test_a_refused_write_lock_is_busy_for_the_caller(store: Store, db_url:
 
 class _Undo(Exception):
     """Leaves a transaction that cannot commit."""
+
+
+_ONE_ACCOUNT = Prepared(
+    sa.select(
+        channel_accounts.c.id,
+        channel_accounts.c.reachable,
+        channel_accounts.c.last_seen_at,
+        channel_accounts.c.display_name,
+    ).where(channel_accounts.c.user_id == sa.bindparam("who"))
+)
+
+
+@pytest.mark.postgres_only("asyncpg's own connection")
+async def test_inside_a_transaction_asyncpg_gives_what_sqlalchemy_gives(store: Store) -> None:
+    await _accounts(store, 2)
+    later = NOW + timedelta(days=3)
+    async with store.begin() as repos:
+        conn = repos.conn
+        assert isinstance(conn, AsyncConnection)
+        before_begun = _asyncpg_inside_transaction(conn, _ONE_ACCOUNT)
+        await conn.execute(sa.select(1))  # SQLAlchemy begins the transaction on its first statement
+        assert before_begun is None and _asyncpg_inside_transaction(conn, _ONE_ACCOUNT) is not None
+        await run(conn, _UNREACHABLE, {"who": "1", "at": later})
+        quick = await fetch(conn, _ONE_ACCOUNT, {"who": "1"})
+        through = [tuple(row) for row in await conn.execute(_ONE_ACCOUNT.statement, {"who": "1"})]
+    assert quick == through
+    assert quick[0][1] is False and quick[0][2] == later and quick[0][3] == "Người 1"
+    async with store.begin() as repos:  # committed with the transaction, not on its own
+        assert (await fetch(repos.conn, _ONE_ACCOUNT, {"who": "1"}))[0][2] == later
+    with pytest.raises(_Undo):
+        async with store.begin() as repos:
+            await repos.conn.execute(sa.select(1))
+            await run(repos.conn, _UNREACHABLE, {"who": "0", "at": later})
+            raise _Undo
+    async with store.begin() as repos:  # rolled back with the transaction
+        assert (await fetch(repos.conn, _ONE_ACCOUNT, {"who": "0"}))[0][1] is True
