@@ -39,6 +39,13 @@ class _Bind:
     convert: Converter
     expanding: bool  # a list for ``IN (...)``: one placeholder per item
 
+    def given(self, parameters: Mapping[str, Any]) -> Any:
+        """The caller's value (or the statement's own), as the driver takes it; a list item by item."""
+        value = parameters.get(self.name, self.default)
+        if self.convert is None:
+            return list(value) if self.expanding else value
+        return [self.convert(item) for item in value] if self.expanding else self.convert(value)
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -114,12 +121,7 @@ async def _run_on_asyncpg(
     driver: Any, dialect: Dialect, prepared: Prepared, parameters: Mapping[str, Any]
 ) -> list[Row]:
     plan = prepared.plan(dialect)
-    values = [
-        bind.convert(parameters.get(bind.name, bind.default))
-        if bind.convert
-        else parameters.get(bind.name, bind.default)
-        for bind in plan.binds
-    ]
+    values = [bind.given(parameters) for bind in plan.binds]
     try:
         records = await driver.fetch(plan.pieces[0], *values)
     except Exception as error:  # asyncpg's, wrapped as SQLAlchemy wraps a driver's errors
@@ -133,14 +135,13 @@ def _run_on_cursor(conn: Connection, prepared: Prepared, parameters: Mapping[str
     sql = plan.pieces[0]
     expanded = 1
     for bind in plan.binds:
-        given = parameters.get(bind.name, bind.default)
+        given = bind.given(parameters)
         if bind.expanding:
-            items = [bind.convert(item) for item in given] if bind.convert else list(given)
-            values += items
-            sql += ", ".join(["?"] * len(items)) + plan.pieces[expanded]
+            values += given
+            sql += ", ".join(["?"] * len(given)) + plan.pieces[expanded]
             expanded += 1
         else:
-            values.append(bind.convert(given) if bind.convert else given)
+            values.append(given)
     try:
         rows = driver(conn).execute(sql, values).fetchall()
     except sqlite3.Error as error:  # wrapped as SQLAlchemy would, so callers see its errors either way
