@@ -30,7 +30,7 @@ from bot.engine.files import FileShelf
 from bot.engine.menus import Option, newest_menu, read_choice
 from bot.engine.metrics import Metrics
 from messages import text
-from storage.database import Repos, Store, is_busy
+from storage.database import Repos, Store, is_retryable
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,13 @@ class Router:
                     ctx = await self._answer(event, channel, repos, now)
                 break
             except Exception as error:
-                if attempt == BUSY_ATTEMPTS or not is_busy(error):
+                if attempt == BUSY_ATTEMPTS or not is_retryable(error):
                     raise
-            log.debug("database busy for chat %s, attempt %d: answering again", event.chat_id, attempt)
+            log.debug(
+                "database busy or reconnecting for chat %s, attempt %d: answering again",
+                event.chat_id,
+                attempt,
+            )
             await asyncio.sleep(random.uniform(0, BUSY_BACKOFF * attempt))
         if ctx.dialog.state is not None:
             self._in_forms.add(chat)

@@ -1,0 +1,53 @@
+"""A lost connection to PostgreSQL (the server restarted, or ended the bot's sessions) costs nobody an answer:
+the update that finds its connection gone runs again on a new one, and the pool's other lost connections
+are replaced with it. Run with ``--db=postgres``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from messages import text
+from messages.catalog import plain
+from storage.database import Store
+from tests.helpers.chat import Chat
+from tests.helpers.flows import linked
+from tests.helpers.roster import MAI
+
+pytestmark = pytest.mark.postgres_only("a server that ends the bot's connections")
+
+APOLOGY = plain(text("vi", "fallback.error"))
+
+
+async def end_every_other_session(url: str) -> int:
+    """End every other session on the bot's database, as a server restart does; how many were ended."""
+    engine = create_async_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        async with engine.connect() as conn:
+            ended = await conn.execute(
+                sa.text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(ended.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_members_are_answered_after_the_server_ends_the_bots_connections(
+    chat: Callable[..., Chat], store: Store
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/campaigns")
+    assert await end_every_other_session(store.url) >= 1  # the bot's pooled connections
+
+    await mai.send("/help")
+    assert APOLOGY not in mai.last_text
+    assert "/campaigns" in mai.last_text  # the member's help, with its commands
+
+    await mai.send("/cuatoi")  # and again, on the new connections
+    assert mai.last_text == plain(text("vi", "my.none"))
