@@ -72,6 +72,8 @@ from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
+from storage.server_transaction import ConnectionLost
+from storage.server_transaction import transaction as server_transaction
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
 __all__ = [
@@ -255,29 +257,6 @@ HEAVY_BUILDERS = 2
 RESULT, ERROR = "result.pickle", "error.txt"  # what a child leaves in its folder
 
 
-class ConnectionLost(Exception):
-    """The connection to PostgreSQL was lost before the transaction committed: running it again is safe."""
-
-
-def _lost(error: BaseException) -> bool:
-    # The error, or one it was raised from, says the connection is gone: SQLAlchemy saw a disconnect,
-    # asyncpg's connection is closed or the server is shutting down (SQLSTATE 08xxx, 57P0x), or it could
-    # not be reached at all.
-    seen: BaseException | None = error
-    for _ in range(8):  # a short chain: the driver's error, SQLAlchemy's, a rollback's
-        if seen is None:
-            return False
-        if getattr(seen, "connection_invalidated", False) or isinstance(seen, ConnectionError):
-            return True
-        state = getattr(seen, "sqlstate", None)
-        if isinstance(state, str) and (state.startswith("08") or state in {"57P01", "57P02", "57P03"}):
-            return True
-        if type(seen).__name__ in {"ConnectionDoesNotExistError", "InterfaceError"} and "closed" in str(seen):
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return False
-
-
 def is_retryable(error: BaseException) -> bool:
     """True when the transaction that raised ``error`` may simply run again: SQLite refused the write lock
     (``is_busy``), or the connection to PostgreSQL was lost before it committed (``ConnectionLost``)."""
@@ -296,10 +275,15 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
     if not url.startswith("sqlite"):
         # As on SQLite, a burst of updates waits its turn for a connection rather than failing after
-        # SQLAlchemy's 30 s; each instance holds at most 32 of the server's connections. No ping before each
-        # use (three round trips through asyncpg, a sixth of an update's cost): a transaction that finds its
-        # connection lost raises ``ConnectionLost`` and its caller runs it again (``Store.begin``).
-        return create_async_engine(url, pool_size=16, max_overflow=16, pool_timeout=POOL_TIMEOUT_SECONDS)
+        # SQLAlchemy's 30 s; each instance holds at most 32 of the server's connections. AUTOCOMMIT: the
+        # transactions are begun and ended on asyncpg's connection (storage/server_transaction.py).
+        return create_async_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=16,
+            max_overflow=16,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
     pooling: dict[str, Any] = (
         {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if _file_based(url)
@@ -410,17 +394,21 @@ class Store:
         self.memo = Memo()
 
     @asynccontextmanager
-    async def begin(self, *, deferred: bool = False) -> AsyncIterator[Repos]:
+    async def begin(self, *, deferred: bool = False, hold: str | None = None) -> AsyncIterator[Repos]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         On SQLite it holds the write lock from the start (waiting its turn behind this process's other
         writers), unless ``deferred``: then it reads alongside the others and its first write may raise an
         error for which ``is_busy`` is true; the caller runs it again. PostgreSQL locks rows, not the
-        database, and ignores ``deferred``.
+        database, and ignores ``deferred``; there ``hold`` names a chat (``channel:chat_id``) whose other
+        transactions, on any instance, wait for this one to end (a lock taken with the BEGIN), so a chat's
+        updates are answered one at a time, each seeing what the one before wrote; SQLite serves one
+        instance, which keeps each chat's order itself (bot/engine/channel.py ChatOrder). A PostgreSQL
+        connection found lost before the commit raises ``ConnectionLost``: the caller runs the work again.
         """
         if self._loop_pool is None or self._writers is None:
-            async with self._server_transaction() as repos:
-                yield repos
+            async with server_transaction(self.engine, hold) as conn:
+                yield Repos(conn, self.memo)
             return
         if deferred:
             async with self._loop_pool.transaction(immediate=False) as loop_conn:
@@ -428,24 +416,6 @@ class Store:
             return
         async with self._writers, self._loop_pool.transaction(immediate=True) as loop_conn:
             yield Repos(loop_conn, self.memo)
-
-    @asynccontextmanager
-    async def _server_transaction(self) -> AsyncIterator[Repos]:
-        # PostgreSQL's transaction. A connection found lost before the commit (the server restarted, or
-        # ended it) raises ConnectionLost: nothing was committed, so the caller may run the work again, and
-        # the pool is replaced first, as its other connections are likely lost too. A loss during the
-        # commit raises as it is: the commit may have happened.
-        committing = False
-        try:
-            async with self.engine.begin() as conn:
-                yield Repos(conn, self.memo)
-                committing = True
-        except Exception as error:
-            if committing or not _lost(error):
-                raise
-            log.warning("the connection to the database was lost; opening new ones: %s", error)
-            await self.engine.dispose()
-            raise ConnectionLost(str(error)) from error
 
     async def read_apart(self, work: Callable[[Repos], Awaitable[T]]) -> T:
         """``work``'s result, read apart from every update: on its own connection in a read-only deferred

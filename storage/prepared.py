@@ -26,6 +26,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
 from storage.loop_connection import Executor, LoopConnection, driver
+from storage.server_transaction import as_sqlalchemy_error
 
 Converter = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
@@ -124,8 +125,8 @@ async def _run_on_asyncpg(
     values = [bind.given(parameters) for bind in plan.binds]
     try:
         records = await driver.fetch(plan.pieces[0], *values)
-    except Exception as error:  # asyncpg's, wrapped as SQLAlchemy wraps a driver's errors
-        raise DBAPIError.instance(plan.pieces[0], values, error, Exception) from error
+    except Exception as error:
+        raise as_sqlalchemy_error(plan.pieces[0], values, error) from error
     return _converted(plan, [tuple(record) for record in records])
 
 

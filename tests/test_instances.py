@@ -120,15 +120,13 @@ async def test_a_chats_updates_wait_for_each_other_whichever_instance_takes_them
     state = DialogState("register", "titles", {"campaign": 7}, [], datetime(2026, 5, 1, tzinfo=UTC))
 
     async def on_first() -> None:
-        async with first.begin() as repos:
-            await repos.dialogs.hold_chat("telegram", "42")
+        async with first.begin(hold="telegram:42") as repos:
             await repos.dialogs.save("telegram", "42", state)
             holding.set()
             await release.wait()
 
     async def on_second() -> DialogState | None:
-        async with second.begin() as repos:
-            await repos.dialogs.hold_chat("telegram", "42")
+        async with second.begin(hold="telegram:42") as repos:
             return await repos.dialogs.get("telegram", "42")
 
     async with asyncio.timeout(WAIT):
@@ -136,8 +134,8 @@ async def test_a_chats_updates_wait_for_each_other_whichever_instance_takes_them
         await asyncio.wait([writer, asyncio.create_task(holding.wait())], return_when=asyncio.FIRST_COMPLETED)
         assert holding.is_set(), writer.exception()
         reader = asyncio.create_task(on_second())
-        async with first.begin() as repos:  # another chat is not held up
-            await repos.dialogs.hold_chat("telegram", "43")
+        async with first.begin(hold="telegram:43") as repos:  # another chat is not held up
+            assert await repos.dialogs.get("telegram", "43") is None
         waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
         while True:  # the second instance's update waits on the chat's lock
             async with first.engine.connect() as conn:

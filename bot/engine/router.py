@@ -104,7 +104,8 @@ class Router:
         first = 2 if chat in self._in_forms else 1
         for attempt in range(first, BUSY_ATTEMPTS + 1):
             try:
-                async with self.store.begin(deferred=attempt == 1) as repos:
+                hold = f"{event.channel}:{event.chat_id}"  # before anything of the chat is read
+                async with self.store.begin(deferred=attempt == 1, hold=hold) as repos:
                     ctx = await self._answer(event, channel, repos, now)
                 break
             except Exception as error:
@@ -129,7 +130,6 @@ class Router:
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
 
     async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
-        await repos.dialogs.hold_chat(event.channel, event.chat_id)  # before anything of the chat is read
         who = await identify(repos, self.settings, event, now)
         dialog = Dialogs(
             repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)

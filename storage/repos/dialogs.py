@@ -9,10 +9,6 @@ from storage.prepared import Prepared, fetch
 from storage.records import DialogState
 from storage.tables import dialog_states
 
-_HOLD = sa.select(
-    sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("chat", type_=sa.Text), 0))
-)
-
 # Read on every update: built once (see storage/repos/accounts.py's _IDENTITY).
 _GET = Prepared(
     sa.select(
@@ -33,16 +29,6 @@ class DialogRepo:
 
     def __init__(self, conn: Executor) -> None:
         self.conn = conn
-
-    async def hold_chat(self, channel: str, chat_id: str) -> None:
-        """Make this chat's other updates wait for this transaction, whichever instance runs them.
-
-        On PostgreSQL a transaction-scoped advisory lock on the chat, taken before anything of the chat is
-        read and released at commit or rollback: several instances behind one address then answer one
-        chat's messages one at a time, each seeing what the one before wrote. SQLite serves one instance,
-        which keeps each chat's order itself (bot/engine/channel.py ChatOrder), and writes one at a time."""
-        if self.conn.dialect.name == "postgresql":
-            await self.conn.execute(_HOLD, {"chat": f"{channel}:{chat_id}"})
 
     async def get(self, channel: str, chat_id: str) -> DialogState | None:
         """The chat's open dialog, if any."""

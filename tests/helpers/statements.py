@@ -29,7 +29,7 @@ class Statements:
 
     def note(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         """The ``before_cursor_execute`` listener: keep the statement unless it only frames a transaction
-        (on PostgreSQL the chat's lock, ``DialogRepo.hold_chat``, frames every update's too)."""
+        (on PostgreSQL the chat's lock, taken by ``Store.begin(hold=...)``, frames every update's too)."""
         framing = statement.lstrip().upper().startswith(_TRANSACTION) or "pg_advisory_xact_lock" in statement
         if not framing:
             self.seen.append(statement)
