@@ -35,7 +35,7 @@ from bot.domain.insights import (
     title_totals,
 )
 from bot.domain.records import Campaign
-from bot.domain.vn.phones import display_phone, normalize_phone
+from bot.domain.vn.phones import written_phone
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
 from storage.records import HistoryEntry
@@ -281,8 +281,7 @@ def _registrations(w: _Words, registrations: Iterable[RegistrationRow]) -> Table
 
 def _phone(stored: str | None) -> str | None:
     """A phone number as people write it ("0912 345 678"); one that cannot be read stays as stored."""
-    e164 = normalize_phone(stored) if stored else None
-    return display_phone(e164) if e164 is not None else stored
+    return (written_phone(stored) or stored) if stored else stored
 
 
 def _pledge(content: str, unit: str, figure: str) -> str:

@@ -11,6 +11,22 @@ _SEPARATORS = re.compile(r"[\s.\-()]")
 
 def normalize_phone(raw: str) -> str | None:
     """The number in E.164 ("+84912345678"), or None when it is not a valid phone number."""
+    parsed = _parsed(raw)
+    return None if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def written_phone(raw: str) -> str | None:
+    """The number in any usual form as people in Vietnam write it ("0912 345 678"), or None when it is not a
+    valid phone number: ``display_phone(normalize_phone(raw))`` in one parse."""
+    parsed = _parsed(raw)
+    return (
+        None
+        if parsed is None
+        else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    )
+
+
+def _parsed(raw: str) -> phonenumbers.PhoneNumber | None:
     digits = _SEPARATORS.sub("", raw.strip())
     if digits.startswith("84") and len(digits) in (11, 12):
         digits = "+" + digits  # written without the plus, as Telegram contacts often are
@@ -20,9 +36,7 @@ def normalize_phone(raw: str) -> str | None:
         parsed = phonenumbers.parse(digits, "VN")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
 def display_phone(e164: str) -> str:
