@@ -219,10 +219,14 @@ def button_table(*routes: ButtonRoute[Any]) -> dict[type[ButtonData], ButtonRout
 
 def allowed(role: Role, who: Identity) -> bool:
     """True when ``who`` may use something meant for ``role``."""
+    return _permits(role, officer=who.is_officer, member=who.member is not None)
+
+
+def _permits(role: Role, *, officer: bool, member: bool) -> bool:
     if role is Role.OFFICER:
-        return who.is_officer
+        return officer
     if role is Role.MEMBER:
-        return who.member is not None or who.is_officer
+        return member or officer
     return True
 
 
@@ -268,6 +272,17 @@ class Routes:
                     found.setdefault(name, command)
         return found
 
-    def commands_for(self, who: Identity) -> list[Command]:
+    def commands_for(self, who: Identity) -> tuple[Command, ...]:
         """The commands ``who`` may use, in table order."""
-        return [command for command in self.commands if allowed(command.role, who)]
+        return self._by_standing[(who.is_officer, who.member is not None)]
+
+    @cached_property
+    def _by_standing(self) -> dict[tuple[bool, bool], tuple[Command, ...]]:
+        # Every /help and /start asks: the commands for each standing (officer or not, linked or not).
+        return {
+            (officer, member): tuple(
+                command for command in self.commands if _permits(command.role, officer=officer, member=member)
+            )
+            for officer in (False, True)
+            for member in (False, True)
+        }
