@@ -5,10 +5,10 @@ On SQLite a hot statement of this bot takes 20–50 µs inside SQLite, and SQLAl
 more (issue 13, docs/performance.md). A ``Prepared`` statement keeps SQLAlchemy's statement (built with bind
 parameters, as before) and, for SQLite, the SQL it compiles to, the order of its parameters and the
 converters of its parameters and columns, so ``fetch`` and ``run`` only convert values and call the
-driver. On PostgreSQL the same goes to asyncpg's connection, once SQLAlchemy has begun the transaction on it
-(before that, a statement there would run outside it) and for statements without lists (``IN``), whose
-numbered parameters SQLAlchemy expands. Otherwise, or while something listens to the engine's statements
-(tests count them), they go through SQLAlchemy as any statement does; the rows and the errors are the same.
+driver. On PostgreSQL the same goes to asyncpg's connection inside the transaction (which
+storage/server_transaction.py begins there), a list (``column IN (...)``) as one array parameter
+(``column = ANY($1)``). Otherwise, or while something listens to the engine's statements (tests count them),
+they go through SQLAlchemy as any statement does; the rows and the errors are the same.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.selectable import Select
 
 from storage.loop_connection import Executor, LoopConnection, driver
@@ -66,10 +70,12 @@ class Prepared:
         self._plans: dict[type[Dialect], _Plan] = {}
 
     def plan(self, dialect: Dialect) -> _Plan:
-        """The statement compiled for ``dialect``'s kind, the first time it is asked for."""
+        """The statement compiled for ``dialect``'s kind, the first time it is asked for (for asyncpg with
+        each list as one array parameter: ``column = ANY($1)``)."""
         plan = self._plans.get(type(dialect))
         if plan is None:
-            plan = self._plans[type(dialect)] = _compile(self.statement, dialect)
+            statement = _with_arrays(self.statement) if dialect.driver == "asyncpg" else self.statement
+            plan = self._plans[type(dialect)] = _compile(statement, dialect)
         return plan
 
 
@@ -107,12 +113,7 @@ def _asyncpg_inside_transaction(conn: AsyncConnection, prepared: Prepared) -> An
     # before that would run outside the transaction. Lists (expanding IN) stay with SQLAlchemy, which
     # numbers their parameters.
     sync = conn.sync_connection
-    if (
-        sync is None
-        or conn.dialect.driver != "asyncpg"
-        or _watched(sync)
-        or prepared.plan(conn.dialect).lists
-    ):
+    if sync is None or conn.dialect.driver != "asyncpg" or _watched(sync):
         return None
     driver = sync.connection.driver_connection
     return driver if driver is not None and driver.is_in_transaction() else None
@@ -160,6 +161,23 @@ def _converted(plan: _Plan, rows: list[Row]) -> list[Row]:
             columns[at] = convert(columns[at])
         converted.append(tuple(columns))
     return converted
+
+
+def _with_arrays(statement: Statement) -> Statement:
+    # Each ``column IN (:list)`` as ``column = ANY(:list)``, the list one array parameter: asyncpg takes it
+    # as it is, where SQLAlchemy would number a parameter per item at every run.
+    def as_array(element: Any, **_: Any) -> Any:
+        if (
+            isinstance(element, BinaryExpression)
+            and element.operator is operators.in_op
+            and isinstance(element.right, BindParameter)
+            and element.right.expanding
+        ):
+            array = sa.bindparam(element.right.key, type_=ARRAY(element.left.type))
+            return element.left == sa.any_(array)
+        return None
+
+    return cast(Statement, visitors.replacement_traverse(cast(Any, statement), {}, as_array))
 
 
 def _compile(statement: Statement, dialect: Dialect) -> _Plan:
