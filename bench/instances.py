@@ -24,7 +24,6 @@ updates/s are printed too. Never asserts: figures are for people to compare.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -46,7 +45,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.databases import bench_database
 from bench.load import Members, Session, free_port, percentile, sandbox_session
-from bench.updates import CAMPAIGNS, COMMANDS, QUEUE_CONCURRENCY, WAIT_SECONDS, queue_updates, seeded_runtime
+from bench.updates import (
+    CAMPAIGNS,
+    COMMANDS,
+    QUEUE_CONCURRENCY,
+    WAIT_SECONDS,
+    queue_parser,
+    queue_updates,
+    seeded_runtime,
+)
 from bot.channels.telegram.channel import WEBHOOK_PATH
 from messages import plain, text
 
@@ -446,18 +453,7 @@ def _load(averages: tuple[float, float, float]) -> str:
 
 def main() -> None:
     """Parse the arguments and run."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--updates", type=int, default=2_000)
-    parser.add_argument("--members", type=int, default=10_000, help="members on the roster")
-    parser.add_argument("--linked", type=int, default=500, help="members linked, who send the updates")
-    parser.add_argument("--small", action="store_true", help="300 updates, 100 linked of 1,000, for CI")
-    parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE of the instances")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="one instance then two, this many times; the best of each"
-    )
-    args = parser.parse_args()
+    args = queue_parser(__doc__ or "", "the instances", "one instance then two").parse_args()
     if args.small:
         asyncio.run(run(1_000, 100, 300, args.rate, 1))
     else:
