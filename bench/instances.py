@@ -99,6 +99,15 @@ def server_cpu(postmaster: int) -> float:
     return total
 
 
+def loop_sleeps(pid: int) -> int:
+    """How many times a process's main thread (an instance's event loop) gave up the CPU to wait: its
+    voluntary context switches."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    return 0
+
+
 def machine_busy() -> float:
     """CPU seconds all the machine's cores have spent on anything but idling since boot."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -108,20 +117,28 @@ def machine_busy() -> float:
 @dataclass(frozen=True)
 class Cpu:
     """CPU seconds used so far by the instances together, the sandbox, the proxy (this process), the server
-    and the whole machine."""
+    and the whole machine; and how many times the instances' event loops went to sleep waiting."""
 
     instances: float
     sandbox: float
     proxy: float
     server: float | None
     machine: float
+    sleeps: int
 
     @classmethod
     def now(cls, instances: list[int], sandbox: int, postmaster: int | None) -> Cpu:
         """Read them all now."""
         server = server_cpu(postmaster) if postmaster is not None else None
         proxy = process_cpu(os.getpid())
-        return cls(sum(map(process_cpu, instances)), process_cpu(sandbox), proxy, server, machine_busy())
+        return cls(
+            sum(map(process_cpu, instances)),
+            process_cpu(sandbox),
+            proxy,
+            server,
+            machine_busy(),
+            sum(map(loop_sleeps, instances)),
+        )
 
     def since(self, before: Cpu) -> Cpu:
         """What was used between ``before`` and this reading."""
@@ -132,6 +149,7 @@ class Cpu:
             self.proxy - before.proxy,
             server,
             self.machine - before.machine,
+            self.sleeps - before.sleeps,
         )
 
 
@@ -384,6 +402,11 @@ def report(rounds: dict[int, list[Figures]]) -> None:
             "CPU per update: instances",
             one.per_update_ms(one.cpu.instances),
             two.per_update_ms(two.cpu.instances),
+        ),
+        (
+            "event loop sleeps per update",
+            f"{one.cpu.sleeps / one.answered:.2f}",
+            f"{two.cpu.sleeps / two.answered:.2f}",
         ),
         ("CPU per update: sandbox", one.per_update_ms(one.cpu.sandbox), two.per_update_ms(two.cpu.sandbox)),
         ("CPU per update: proxy", one.per_update_ms(one.cpu.proxy), two.per_update_ms(two.cpu.proxy)),
