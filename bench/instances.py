@@ -16,10 +16,12 @@ instance goes through the proxy too, so that the number of instances is all that
 
 Prints for each setup, its best round by updates/s: updates/s from the first update handed on to the last
 answer; p50/p95/p99 of the reply time, from the update's webhook call to its answer; CPU milliseconds per
-update of the instances together, of the sandbox and of the PostgreSQL server (its postmaster and backends),
-all read from /proc/PID/stat; the cores the whole machine kept busy meanwhile (/proc/stat: other work
-included); the campaign lists seen, the apologies and the errors the instances logged. Every round's
-updates/s are printed too. Never asserts: figures are for people to compare.
+update of the instances together, of the sandbox, of the proxy and of the PostgreSQL server (its postmaster
+and backends), all read from /proc/PID/stat; how often the instances' event loops went to sleep per update
+(their voluntary context switches: many when an instance has one update in hand at a time and waits on each
+round trip to the server, few when it always has another to go on with); the cores the whole machine kept
+busy meanwhile (/proc/stat: other work included); the campaign lists seen, the apologies and the errors the
+instances logged. Every round's updates/s are printed too. Never asserts: figures are for people to compare.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -117,7 +120,8 @@ def machine_busy() -> float:
 @dataclass(frozen=True)
 class Cpu:
     """CPU seconds used so far by the instances together, the sandbox, the proxy (this process), the server
-    and the whole machine; and how many times the instances' event loops went to sleep waiting."""
+    and the whole machine; how many times the instances' event loops went to sleep waiting; and the clock
+    (``time.monotonic``)."""
 
     instances: float
     sandbox: float
@@ -125,6 +129,7 @@ class Cpu:
     server: float | None
     machine: float
     sleeps: int
+    wall: float
 
     @classmethod
     def now(cls, instances: list[int], sandbox: int, postmaster: int | None) -> Cpu:
@@ -138,6 +143,7 @@ class Cpu:
             server,
             machine_busy(),
             sum(map(loop_sleeps, instances)),
+            time.monotonic(),
         )
 
     def since(self, before: Cpu) -> Cpu:
@@ -150,6 +156,7 @@ class Cpu:
             server,
             self.machine - before.machine,
             self.sleeps - before.sleeps,
+            self.wall - before.wall,
         )
 
 
@@ -276,9 +283,8 @@ def instances(count: int, bench: Session, url: str, public_url: str, rate: float
     }
     started: list[Instance] = []
     try:
-        for number in range(count):
-            workdir = Path(bench.folder, f"instance-{time.monotonic_ns()}-{number}")
-            workdir.mkdir()
+        for _ in range(count):
+            workdir = Path(tempfile.mkdtemp(prefix="instance-", dir=bench.folder))
             port, log = free_port(), workdir / "thidua.log"
             with log.open("wb") as stderr:
                 process = subprocess.Popen(
@@ -413,8 +419,8 @@ def report(rounds: dict[int, list[Figures]]) -> None:
         ("CPU per update: PostgreSQL", one.per_update_ms(one.cpu.server), two.per_update_ms(two.cpu.server)),
         (
             "cores busy, whole machine",
-            f"{one.cpu.machine / one.seconds:.2f}",
-            f"{two.cpu.machine / two.seconds:.2f}",
+            f"{one.cpu.machine / one.cpu.wall:.2f}",
+            f"{two.cpu.machine / two.cpu.wall:.2f}",
         ),
         ("answers", f"{one.answered:,} of {one.updates:,}", f"{two.answered:,} of {two.updates:,}"),
         ("campaign lists seen", f"{one.lists} of {one.asked}", f"{two.lists} of {two.asked}"),
