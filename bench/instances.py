@@ -19,7 +19,8 @@ answer; p50/p95/p99 of the reply time, from the update's webhook call to its ans
 update of the instances together, of the sandbox, of the proxy and of the PostgreSQL server (its postmaster
 and backends), all read from /proc/PID/stat; how often the instances' event loops went to sleep per update
 (their voluntary context switches: many when an instance has one update in hand at a time and waits on each
-round trip to the server, few when it always has another to go on with); the cores the whole machine kept
+round trip to the server, few when it always has another to go on with) and how often they were preempted
+(involuntary: waiting for a core); the cores the whole machine kept
 busy meanwhile (/proc/stat: other work included); the campaign lists seen, the apologies and the errors the
 instances logged. Every round's updates/s are printed too. Never asserts: figures are for people to compare.
 """
@@ -102,13 +103,15 @@ def server_cpu(postmaster: int) -> float:
     return total
 
 
-def loop_sleeps(pid: int) -> int:
-    """How many times a process's main thread (an instance's event loop) gave up the CPU to wait: its
-    voluntary context switches."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("voluntary_ctxt_switches:"):
-            return int(line.split()[1])
-    return 0
+def switches(pid: int) -> tuple[int, int]:
+    """How many times a process's main thread (an instance's event loop) gave up the CPU to wait for
+    something (its voluntary context switches) and was made to give it up to another (involuntary)."""
+    counts = dict(
+        line.split(":")
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if "ctxt_switches" in line
+    )
+    return int(counts["voluntary_ctxt_switches"]), int(counts["nonvoluntary_ctxt_switches"])
 
 
 def machine_busy() -> float:
@@ -120,8 +123,8 @@ def machine_busy() -> float:
 @dataclass(frozen=True)
 class Cpu:
     """CPU seconds used so far by the instances together, the sandbox, the proxy (this process), the server
-    and the whole machine; how many times the instances' event loops went to sleep waiting; and the clock
-    (``time.monotonic``)."""
+    and the whole machine; how many times the instances' event loops went to sleep waiting and were
+    preempted; and the clock (``time.monotonic``)."""
 
     instances: float
     sandbox: float
@@ -129,6 +132,7 @@ class Cpu:
     server: float | None
     machine: float
     sleeps: int
+    preempted: int
     wall: float
 
     @classmethod
@@ -136,13 +140,15 @@ class Cpu:
         """Read them all now."""
         server = server_cpu(postmaster) if postmaster is not None else None
         proxy = process_cpu(os.getpid())
+        counted = [switches(pid) for pid in instances]
         return cls(
             sum(map(process_cpu, instances)),
             process_cpu(sandbox),
             proxy,
             server,
             machine_busy(),
-            sum(map(loop_sleeps, instances)),
+            sum(sleeps for sleeps, _preempted in counted),
+            sum(preempted for _sleeps, preempted in counted),
             time.monotonic(),
         )
 
@@ -156,6 +162,7 @@ class Cpu:
             server,
             self.machine - before.machine,
             self.sleeps - before.sleeps,
+            self.preempted - before.preempted,
             self.wall - before.wall,
         )
 
@@ -414,6 +421,11 @@ def report(rounds: dict[int, list[Figures]]) -> None:
             f"{one.cpu.sleeps / one.answered:.2f}",
             f"{two.cpu.sleeps / two.answered:.2f}",
         ),
+        (
+            "event loop preempted per update",
+            f"{one.cpu.preempted / one.answered:.2f}",
+            f"{two.cpu.preempted / two.answered:.2f}",
+        ),
         ("CPU per update: sandbox", one.per_update_ms(one.cpu.sandbox), two.per_update_ms(two.cpu.sandbox)),
         ("CPU per update: proxy", one.per_update_ms(one.cpu.proxy), two.per_update_ms(two.cpu.proxy)),
         ("CPU per update: PostgreSQL", one.per_update_ms(one.cpu.server), two.per_update_ms(two.cpu.server)),
@@ -427,9 +439,9 @@ def report(rounds: dict[int, list[Figures]]) -> None:
         ("apologies", str(one.apologies), str(two.apologies)),
         ("errors logged", str(len(one.errors)), str(len(two.errors))),
     ]
-    print(f"  {'':28} {_NAMES[1]:>16} {_NAMES[2]:>16}")
+    print(f"  {'':32} {_NAMES[1]:>16} {_NAMES[2]:>16}")
     for label, first, second in rows:
-        print(f"  {label:28} {first:>16} {second:>16}")
+        print(f"  {label:32} {first:>16} {second:>16}")
     for how_many, figures in rounds.items():
         each = ", ".join(f"{f.rate:,.0f}" for f in figures)
         print(f"  {_NAMES[how_many]}, updates/s each round: {each}")
