@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import resource
@@ -197,6 +198,19 @@ class Members:
         async with self._session.get(f"{self._url}/texts") as response:
             return {int(user): texts for user, texts in (await response.json()).items()}
 
+    async def sent_at(self) -> dict[int, list[float]]:
+        """When the sandbox took each message the bot sent to each member (``time.monotonic``), in the order
+        of ``texts``."""
+        async with self._session.get(f"{self._url}/times") as response:
+            return {int(user): times for user, times in (await response.json()).items()}
+
+    async def delivered(self, at_least: int = 0, timeout: float = WAIT_SECONDS) -> int:
+        """The messages the bot has sent in all, once there are at least ``at_least`` (or ``timeout`` has
+        passed: the caller compares)."""
+        query = {"at_least": str(at_least), "timeout": str(timeout)}
+        async with self._session.get(f"{self._url}/delivered", params=query) as response:
+            return int((await response.json())["delivered"])
+
 
 async def member_session(answered: Answered, members: Members, user_id: int, linked: bool) -> float:
     """One member's /start (and contact) then /campaigns; seconds until the last was answered."""
@@ -226,9 +240,20 @@ async def serve_sandbox(count: int) -> None:
             {user_id: [m.plain_text for m in u.messages()] for user_id, u in users.items()}
         )
 
+    async def times(_request: web.Request) -> web.Response:
+        return web.json_response({user_id: [m.sent_at for m in u.messages()] for user_id, u in users.items()})
+
+    async def delivered(request: web.Request) -> web.Response:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(float(request.query["timeout"])):
+                await sandbox.wait_delivered(int(request.query["at_least"]))
+        return web.json_response({"delivered": sandbox.delivered})
+
     control = web.Application()
     control.router.add_post("/act", act)
     control.router.add_get("/texts", texts)
+    control.router.add_get("/times", times)
+    control.router.add_get("/delivered", delivered)
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -259,13 +284,15 @@ def start_sandbox(count: int) -> tuple[subprocess.Popen[str], str, str, str]:
 
 @dataclass(frozen=True)
 class Session:
-    """What a benchmark run holds: the sandbox child's addresses, a scratch folder and the error count."""
+    """What a benchmark run holds: the sandbox child's addresses and process id, a scratch folder and the
+    error count."""
 
     api_url: str
     token: str
     control_url: str
     folder: Path
     errors: ErrorCount
+    sandbox_pid: int
 
 
 @contextmanager
@@ -277,7 +304,7 @@ def sandbox_session(count: int, prefix: str) -> Iterator[Session]:
     logging.getLogger().addHandler(errors)
     logging.getLogger().setLevel(logging.WARNING)
     try:
-        yield Session(api_url, token, control_url, Path(scratch.name), errors)
+        yield Session(api_url, token, control_url, Path(scratch.name), errors, child.pid)
     finally:
         logging.getLogger().removeHandler(errors)
         assert child.stdin is not None

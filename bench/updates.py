@@ -316,21 +316,26 @@ async def _run(
     print(f"  errors logged          {bench.errors.count:8d} {bench.errors.first[:200]}")
 
 
-def main() -> None:
-    """Parse the arguments and run."""
+def queue_parser(description: str, bots: str, round_: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over queued updates: their number, the roster, the linked members who send
+    them, ``--small``, the rate limit of ``bots`` and the rounds, each ``round_``."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--updates", type=int, default=2_000)
     parser.add_argument("--members", type=int, default=10_000, help="members on the roster")
     parser.add_argument("--linked", type=int, default=500, help="members linked, who send the updates")
     parser.add_argument("--small", action="store_true", help="300 updates, 100 linked of 1,000, for CI")
-    parser.add_argument("--rate", type=float, default=1000.0, help="THIDUA_TELEGRAM_RATE of the full bot")
+    parser.add_argument("--rate", type=float, default=1000.0, help=f"THIDUA_TELEGRAM_RATE of {bots}")
+    parser.add_argument("--rounds", type=int, default=3, help=f"{round_}, this many times; the best of each")
+    return parser
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = queue_parser(__doc__ or "", "the full bot", "echo then full")
     parser.add_argument(
         "--paced", type=float, metavar="PER_SECOND", help="send to the full bot at this steady rate instead"
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="echo then full, this many times; the best of each"
     )
     parser.add_argument(
         "--db", choices=KINDS, default="sqlite", help="the full bot's database (bench/databases.py)"

@@ -155,6 +155,8 @@ class SentMessage:
     date: int = 0
     edit_date: int | None = None
     file_id: str | None = None
+    # When the sandbox took it, on the machine's monotonic clock: benchmarks time replies by it.
+    sent_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
