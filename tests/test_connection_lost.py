@@ -5,6 +5,7 @@ are replaced with it. Run with ``--db=postgres``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from messages import text
 from messages.catalog import plain
-from storage.database import Store
+from storage.database import ConnectionLost, Store
+from storage.records import DialogState
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
 from tests.helpers.roster import MAI
@@ -20,6 +22,7 @@ from tests.helpers.roster import MAI
 pytestmark = pytest.mark.postgres_only("a server that ends the bot's connections")
 
 APOLOGY = plain(text("vi", "fallback.error"))
+DRAFT = DialogState("register", "titles", {"campaign": 7}, [], datetime(2026, 5, 1, tzinfo=UTC))
 
 
 async def end_every_other_session(url: str) -> int:
@@ -51,3 +54,19 @@ async def test_members_are_answered_after_the_server_ends_the_bots_connections(
 
     await mai.send("/cuatoi")  # and again, on the new connections
     assert mai.last_text == plain(text("vi", "my.none"))
+
+
+async def test_a_transaction_whose_connection_is_ended_midway_raises_connection_lost_and_keeps_nothing(
+    store: Store,
+) -> None:
+    with pytest.raises(ConnectionLost):
+        async with store.begin(hold="telegram:1001") as repos:
+            await repos.dialogs.save("telegram", "1001", DRAFT)
+            await end_every_other_session(store.url)  # the server ends it while the transaction is open
+            await repos.dialogs.get("telegram", "1001")
+    async with store.begin(hold="telegram:1001") as repos:  # a new connection; the draft was not committed
+        assert await repos.dialogs.get("telegram", "1001") is None
+        await repos.dialogs.save("telegram", "1001", DRAFT)
+    async with store.begin() as repos:
+        saved = await repos.dialogs.get("telegram", "1001")
+    assert saved is not None and saved.step == DRAFT.step
