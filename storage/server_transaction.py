@@ -1,9 +1,9 @@
 """PostgreSQL's transactions, begun and ended on asyncpg's own connection in as few round trips as can be.
 
 The engine is in AUTOCOMMIT mode, so SQLAlchemy never begins or ends a transaction itself: ``transaction``
-sends ``BEGIN`` (and the chat's lock with it, one round trip for both: an update's updates of one chat wait
-for each other, whichever instance runs them) and ``COMMIT`` or ``ROLLBACK`` straight to asyncpg, and every
-statement in between, SQLAlchemy's or a prepared one on asyncpg (storage/prepared.py), runs inside it.
+sends ``BEGIN`` (and the chat's lock with it, one round trip for both: one chat's updates wait for each
+other, whichever instance runs them) and ``COMMIT`` or ``ROLLBACK`` straight to asyncpg, and every statement
+in between, SQLAlchemy's or a prepared one on asyncpg (storage/prepared.py), runs inside it.
 Through SQLAlchemy's asyncio layer the same cost a round trip more and ~150 µs of CPU per update; a ping
 before each (``pool_pre_ping``) three round trips more. Neither is kept: a connection found lost before the
 commit raises ``ConnectionLost`` instead, and its caller runs the work again on a new one.
@@ -60,14 +60,18 @@ async def transaction(engine: AsyncEngine, hold: str | None) -> AsyncIterator[As
     try:
         async with engine.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
-            await _send(driver, _begin(conn, hold))
             try:
+                await _send(driver, _begin(conn, hold))
                 yield conn
             except BaseException:
                 await _roll_back(conn, driver)
                 raise
             committing = True
-            await _send(driver, "COMMIT")
+            try:
+                await _send(driver, "COMMIT")
+            except BaseException:  # a refused COMMIT ends the transaction; one cut short leaves it in doubt
+                await _roll_back(conn, driver)
+                raise
     except Exception as error:
         if committing or not _lost(error):
             raise
@@ -107,7 +111,8 @@ def as_sqlalchemy_error(sql: str, values: list[Any], error: Exception) -> DBAPIE
 
 
 async def _roll_back(conn: AsyncConnection, driver: Any) -> None:
-    # A connection that cannot roll back (lost, or left mid-statement by a cancellation) is not pooled again.
+    # Whatever the transaction's state, the connection goes back to the pool outside one, or not at all: one
+    # that cannot roll back (lost, or left mid-statement by a cancellation) is closed and never lent again.
     try:
         if driver.is_in_transaction():
             await driver.execute("ROLLBACK")

@@ -4,6 +4,7 @@ are replaced with it. Run with ``--db=postgres``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from tests.helpers.roster import MAI
 pytestmark = pytest.mark.postgres_only("a server that ends the bot's connections")
 
 APOLOGY = plain(text("vi", "fallback.error"))
+WAIT = 10.0  # seconds: a bound on every wait, never reached when all is well
 DRAFT = DialogState("register", "titles", {"campaign": 7}, [], datetime(2026, 5, 1, tzinfo=UTC))
 
 
@@ -70,3 +72,27 @@ async def test_a_transaction_whose_connection_is_ended_midway_raises_connection_
     async with store.begin() as repos:
         saved = await repos.dialogs.get("telegram", "1001")
     assert saved is not None and saved.step == DRAFT.step
+
+
+async def test_a_transaction_cancelled_midway_leaves_no_connection_behind_in_it(store: Store) -> None:
+    mine = Store(store.url)  # a pool of its own, one connection so far
+    try:
+        started = asyncio.Event()
+
+        async def slow() -> None:
+            async with mine.begin(hold="telegram:1001") as repos:
+                await repos.dialogs.save("telegram", "1001", DRAFT)
+                started.set()
+                await repos.conn.execute(sa.text("SELECT pg_sleep(60)"))
+
+        task = asyncio.create_task(slow())
+        async with asyncio.timeout(WAIT):
+            await started.wait()
+        await asyncio.sleep(0.1)  # inside pg_sleep
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(WAIT), mine.begin(hold="telegram:1001") as repos:
+            assert await repos.dialogs.get("telegram", "1001") is None  # rolled back, and the chat not held
+    finally:
+        await mine.close()
