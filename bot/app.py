@@ -32,7 +32,7 @@ from bot.web.server import WebServer
 from handlers.reminder_notices import REMINDER_WORDING
 from handlers.routes import ROUTES
 from storage.database import Store
-from storage.migrate import current_revision, head_revision, upgrade_async
+from storage.migrate import current_revision, head_revision, upgrade_apart, upgrade_async
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ async def prepare_database(store: Store) -> None:
     if current == head_revision():
         return  # already current: no need to load Alembic's machinery
     if store.engine.dialect.name == "sqlite":
-        await upgrade_async(store.url)
+        # In a child process, so this one never loads Alembic; an in-memory database exists only here.
+        await (upgrade_async if store.in_memory else upgrade_apart)(store.url)
     else:
         state = f"at revision {current}" if current else "empty"  # a new server database has no revision
         raise SchemaOutdated(f"the database is {state}, run `thidua db upgrade` first")

@@ -45,7 +45,7 @@ from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
 from storage.database import Repos, Store
-from storage.migrate import upgrade_async
+from storage.migrate import MigrationFailed, upgrade_async
 
 T = TypeVar("T")
 
@@ -361,7 +361,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 1
-    except (ConfigError, CliError, GrantError, SchemaOutdated, CampaignFileError, ChannelStartError) as error:
+    except (
+        ConfigError,
+        CliError,
+        GrantError,
+        SchemaOutdated,
+        MigrationFailed,
+        CampaignFileError,
+        ChannelStartError,
+    ) as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -393,6 +393,11 @@ class Store:
         # Kept on the loop's thread only: a heavy read on a worker thread keeps nothing.
         self.memo = Memo()
 
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database: it lives in this process only (no child can open it)."""
+        return self.engine.dialect.name == "sqlite" and not _file_based(self.url)
+
     @asynccontextmanager
     async def begin(self, *, deferred: bool = False, hold: str | None = None) -> AsyncIterator[Repos]:
         """One transaction: committed when the block ends, rolled back if it raises.
@@ -421,7 +426,7 @@ class Store:
         """``work``'s result, read apart from every update: on its own connection in a read-only deferred
         transaction, on a worker thread's own event loop (see the module's docstring), where it may also
         compute at length without keeping anyone else waiting. ``work`` must only read."""
-        if self.engine.dialect.name == "sqlite" and not _file_based(self.url):
+        if self.in_memory:
             async with self.begin(deferred=True) as repos:
                 return await work(repos)
         loop = asyncio.get_running_loop()
@@ -432,7 +437,7 @@ class Store:
         module's docstring) within ``timeout`` seconds, after waiting for a turn among ``HEAVY_BUILDERS``;
         ``work`` and its result must pickle. Raises ``BuildFailed`` when the child crashes, raises or runs
         out of time. An in-memory database has no file a child could open: there it is ``read_apart``."""
-        if self.engine.dialect.name == "sqlite" and not _file_based(self.url):
+        if self.in_memory:
             return await self.read_apart(work)
         async with self._builders:
             folder = Path(tempfile.mkdtemp(prefix="thidua-build-"))

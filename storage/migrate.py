@@ -1,15 +1,17 @@
 """Applies the Alembic migrations to a database URL (``thidua db upgrade``, and at start for SQLite).
 
 Alembic's environment runs its own event loop, so from async code call ``upgrade_async`` (a worker thread).
-Alembic is imported only when there is something to migrate: loaded, it adds 11 MB to the bot's resident
-memory, so the check at start (``current_revision`` against ``head_revision``) reads the version table and
-the migration scripts' own ``revision``/``down_revision`` lines directly.
+Alembic is never imported by the running bot: loaded, it adds 11 MB to the resident memory, so the check at
+start (``current_revision`` against ``head_revision``) reads the version table and the migration scripts' own
+``revision``/``down_revision`` lines directly, and a SQLite file that needs migrating is migrated in a child
+process (``upgrade_apart``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import multiprocessing
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +46,26 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str) -> None:
     """``upgrade`` from inside a running event loop."""
     await asyncio.to_thread(upgrade, url)
+
+
+class MigrationFailed(Exception):
+    """The migrations' child process did not finish (its own error went to the log, as it happened)."""
+
+
+async def upgrade_apart(url: str) -> None:
+    """``upgrade`` in a child process of its own, so this process never loads Alembic: the bot's first start,
+    which migrates its new SQLite file, then runs as lean as a restart (Alembic kept 11 MB resident)."""
+    await asyncio.to_thread(_upgrade_in_child, url)
+
+
+def _upgrade_in_child(url: str) -> None:
+    # A fresh interpreter (spawn, not fork: this process has threads and an event loop); the URL goes through
+    # the pipe, never on a command line where a password would show.
+    child = multiprocessing.get_context("spawn").Process(target=upgrade, args=(url,), name="thidua-migrate")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise MigrationFailed(f"the migrations' process exited with code {child.exitcode}")
 
 
 @functools.cache

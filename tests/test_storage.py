@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,6 +21,7 @@ from storage.migrate import alembic_config, current_revision, head_revision, upg
 from storage.tables import metadata
 
 NOW = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 WAIT_BOUND = 30.0  # seconds: a bound on waits between threads, never reached when all is well
 
 
@@ -45,6 +48,37 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one() == "wal"
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1
     await store.close()
+
+
+_FIRST_START = """
+import asyncio, sys
+from bot.app import prepare_database
+from storage.database import Store
+from storage.migrate import current_revision, head_revision
+
+async def first_start(url):
+    store = Store(url)
+    await prepare_database(store)
+    print(await current_revision(store.engine) == head_revision(), "alembic" in sys.modules)
+    await store.close()
+
+asyncio.run(first_start(sys.argv[1]))
+"""
+
+
+@pytest.mark.sqlite_only("the embedded SQLite migrates itself at start")
+async def test_a_new_sqlite_file_is_migrated_at_start_without_alembic_in_the_bots_process(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _FIRST_START, url, stdout=asyncio.subprocess.PIPE, cwd=ROOT
+    )
+    async with asyncio.timeout(WAIT_BOUND):
+        out, _ = await child.communicate()
+    assert child.returncode == 0
+    at_head, alembic_loaded = out.decode().split()
+    assert (at_head, alembic_loaded) == ("True", "False")  # migrated, in a child of its own
 
 
 async def test_concurrent_writers_wait_for_each_other_instead_of_failing(db_url: str) -> None:
