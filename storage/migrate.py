@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import multiprocessing
+import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,18 +55,19 @@ class MigrationFailed(Exception):
 
 async def upgrade_apart(url: str) -> None:
     """``upgrade`` in a child process of its own, so this process never loads Alembic: the bot's first start,
-    which migrates its new SQLite file, then runs as lean as a restart (Alembic kept 11 MB resident)."""
-    await asyncio.to_thread(_upgrade_in_child, url)
-
-
-def _upgrade_in_child(url: str) -> None:
-    # A fresh interpreter (spawn, not fork: this process has threads and an event loop); the URL goes through
-    # the pipe, never on a command line where a password would show.
-    child = multiprocessing.get_context("spawn").Process(target=upgrade, args=(url,), name="thidua-migrate")
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise MigrationFailed(f"the migrations' process exited with code {child.exitcode}")
+    which migrates its new SQLite file, then runs as lean as a restart (Alembic kept 11 MB resident). The
+    child is ``python -m storage.migrate`` with this process's import path; the URL goes on its standard
+    input, never on a command line where a password would show."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "storage.migrate",
+        stdin=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)},
+    )
+    await child.communicate(url.encode())
+    if child.returncode != 0:
+        raise MigrationFailed(f"the migrations' process exited with code {child.returncode}")
 
 
 @functools.cache
@@ -87,3 +89,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         if not has_version:
             return None
         return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+
+
+if __name__ == "__main__":  # upgrade_apart's child: the URL on standard input
+    upgrade(sys.stdin.read())
