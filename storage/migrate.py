@@ -57,7 +57,11 @@ async def upgrade_apart(url: str) -> None:
     """``upgrade`` in a child process of its own, so this process never loads Alembic: the bot's first start,
     which migrates its new SQLite file, then runs as lean as a restart (Alembic kept 11 MB resident). The
     child is ``python -m storage.migrate`` with this process's import path; the URL goes on its standard
-    input, never on a command line where a password would show."""
+    input, never on a command line where a password would show. Where there is no interpreter to start (an
+    embedded Python), in this process."""
+    if not sys.executable:
+        await upgrade_async(url)
+        return
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
