@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from cachetools import LRUCache
@@ -72,6 +72,17 @@ async def generation(conn: Executor, kind: str) -> int | None:
     when this transaction changed it already (nothing kept may then be used, nor kept)."""
     if conn.dialect.name == "postgresql":
         ((value, changed_here),) = await fetch(conn, _GENERATION_PG, {"kind": kind})
-        return None if changed_here == "1" else int(value)
+        return read_generation(value, changed_here)
     ((value,),) = await fetch(conn, _GENERATION, {"kind": kind})
-    return int(value)
+    return read_generation(value, None)
+
+
+def generation_columns(postgresql: bool) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    """The columns of ``generations`` a statement reads a generation by (with ``read_generation``): its
+    value and, on PostgreSQL, whether this transaction changed it (always NULL elsewhere)."""
+    return generations.c.value, (_CHANGED_HERE if postgresql else sa.null())
+
+
+def read_generation(value: int, changed_here: str | None) -> int | None:
+    """A generation as read by ``generation_columns``: None when this transaction changed it."""
+    return None if changed_here == "1" else int(value)

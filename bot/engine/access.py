@@ -48,13 +48,17 @@ class Identity:
         return f"{self.account.channel}:{self.account.user_id}"
 
 
-async def identify(repos: Repos, settings: Settings, event: Incoming, now: datetime) -> Identity:
-    """The identity behind ``event``; creates the channel account on first contact.
+async def identify(
+    repos: Repos, settings: Settings, event: Incoming, now: datetime, generation: int | None
+) -> Identity:
+    """The identity behind ``event``; creates the channel account on first contact. ``generation`` is the
+    identities' generation as the update's transaction read it first (``DialogRepo.opening``).
 
-    One SELECT on every update: the account with its member, unit and led units (an admin's roots: a second).
+    Kept while that generation stands; else one SELECT: the account with its member, unit and led units (an
+    admin's roots: a second).
     """
-    seen = await repos.accounts.touch_identity(
-        event.channel, event.user_id, event.chat_id, event.display_name, now
+    seen = await repos.accounts.touch_identity_at(
+        generation, event.channel, event.user_id, event.chat_id, event.display_name, now
     )
     return await _identity(repos, settings, seen)
 

@@ -25,9 +25,9 @@ class Dialogs:
         self.state: DialogState | None = None
         self.expired: DialogState | None = None  # a dialog found stale on this update, now forgotten
 
-    async def load(self) -> None:
-        """Read the chat's dialog, dropping it if it has gone stale."""
-        state = await self._repos.dialogs.get(self._channel, self._chat_id)
+    async def load(self, state: DialogState | None) -> None:
+        """Take the chat's dialog as the update's transaction read it (``DialogRepo.opening``), dropping it
+        if it has gone stale."""
         if state is not None and self._now - state.updated_at > self._expiry:
             await self._repos.dialogs.clear(self._channel, self._chat_id)
             self.expired, state = state, None

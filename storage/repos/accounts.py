@@ -148,8 +148,21 @@ class AccountRepo:
         """``touch``, with the linked member, their unit and the units the account leads (every update
         asks). Kept between updates while the identities' generation stands (storage/memo.py): then one
         small SELECT; otherwise one SELECT of the account with them all."""
-        key = (channel, user_id)
         current_generation = await generation(self.conn, "identity") if self.memo is not None else None
+        return await self.touch_identity_at(current_generation, channel, user_id, chat_id, display_name, now)
+
+    async def touch_identity_at(
+        self,
+        current_generation: int | None,
+        channel: str,
+        user_id: str,
+        chat_id: str,
+        display_name: str,
+        now: datetime,
+    ) -> Seen:
+        """``touch_identity`` with the identities' generation already read in this transaction, before any
+        of its writes (``DialogRepo.opening`` reads it with the chat's dialog)."""
+        key = (channel, user_id)
         kept = self.memo.identities.get(key) if self.memo is not None else None
         if kept is not None and current_generation is not None and kept.generation == current_generation:
             seen, last_seen = kept.value.seen, kept.value.last_seen_at

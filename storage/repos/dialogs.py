@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
+from storage.memo import generation_columns, read_generation
 from storage.prepared import Prepared, fetch
 from storage.records import DialogState
-from storage.tables import dialog_states
+from storage.tables import dialog_states, generations
 
-# Read on every update: built once (see storage/repos/accounts.py's _IDENTITY).
-_GET = Prepared(
-    sa.select(
-        dialog_states.c.flow,
-        dialog_states.c.step,
-        dialog_states.c.data,
-        dialog_states.c.back_stack,
-        dialog_states.c.updated_at,
-    ).where(
-        dialog_states.c.channel == sa.bindparam("channel"),
-        dialog_states.c.chat_id == sa.bindparam("chat_id"),
-    )
+_STATE = (
+    dialog_states.c.flow,
+    dialog_states.c.step,
+    dialog_states.c.data,
+    dialog_states.c.back_stack,
+    dialog_states.c.updated_at,
 )
+_THE_CHAT = sa.and_(
+    dialog_states.c.channel == sa.bindparam("channel"),
+    dialog_states.c.chat_id == sa.bindparam("chat_id"),
+)
+# Read on every update: built once (see storage/repos/accounts.py's _IDENTITY).
+_GET = Prepared(sa.select(*_STATE).where(_THE_CHAT))
+
+
+def _opening(postgresql: bool) -> Prepared:
+    # The identities' generation, and the chat's dialog when it has one: one row either way.
+    return Prepared(
+        sa.select(*generation_columns(postgresql), *_STATE)
+        .select_from(generations.outerjoin(dialog_states, _THE_CHAT))
+        .where(generations.c.name == "identity")
+    )
+
+
+_OPENING, _OPENING_PG = _opening(False), _opening(True)
 
 
 class DialogRepo:
@@ -33,10 +49,17 @@ class DialogRepo:
     async def get(self, channel: str, chat_id: str) -> DialogState | None:
         """The chat's open dialog, if any."""
         rows = await fetch(self.conn, _GET, {"channel": channel, "chat_id": chat_id})
-        if not rows:
-            return None
-        flow, step, data, back_stack, updated_at = rows[0]
-        return DialogState(flow, step, dict(data), list(back_stack), updated_at)
+        return _state(*rows[0]) if rows else None
+
+    async def opening(self, channel: str, chat_id: str) -> tuple[int | None, DialogState | None]:
+        """What every update reads first, in one statement: the identities' generation, as
+        ``storage.memo.generation(conn, "identity")`` gives it, and the chat's open dialog, if any."""
+        postgresql = self.conn.dialect.name == "postgresql"
+        key = {"channel": channel, "chat_id": chat_id}
+        ((value, changed_here, *state),) = await fetch(
+            self.conn, _OPENING_PG if postgresql else _OPENING, key
+        )
+        return read_generation(value, changed_here), (_state(*state) if state[0] is not None else None)
 
     async def save(self, channel: str, chat_id: str, state: DialogState) -> None:
         """Write the chat's dialog, replacing whatever was there."""
@@ -60,3 +83,7 @@ class DialogRepo:
                 dialog_states.c.channel == channel, dialog_states.c.chat_id == chat_id
             )
         )
+
+
+def _state(flow: str, step: str, data: Any, back_stack: Any, updated_at: datetime) -> DialogState:
+    return DialogState(flow, step, dict(data), list(back_stack), updated_at)
