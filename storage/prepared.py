@@ -56,7 +56,6 @@ class _Bind:
 class _Plan:
     pieces: tuple[str, ...]  # the SQL split around each expanding parameter's placeholder
     binds: tuple[_Bind, ...]
-    lists: bool  # some parameter is a list for IN (...)
     columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # the columns to convert, by position
 
 
@@ -202,4 +201,4 @@ def _compile(statement: Statement, dialect: Dialect) -> _Plan:
             convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if convert is not None:
                 columns.append((at, convert))
-    return _Plan(tuple(pieces), tuple(binds), any(bind.expanding for bind in binds), tuple(columns))
+    return _Plan(tuple(pieces), tuple(binds), tuple(columns))

@@ -63,11 +63,7 @@ async def transaction(engine: AsyncEngine, hold: str | None) -> AsyncIterator[As
             try:
                 await _send(driver, _begin(conn, hold))
                 yield conn
-            except BaseException:
-                await _roll_back(conn, driver)
-                raise
-            committing = True
-            try:
+                committing = True
                 await _send(driver, "COMMIT")
             except BaseException:  # a refused COMMIT ends the transaction; one cut short leaves it in doubt
                 await _roll_back(conn, driver)
