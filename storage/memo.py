@@ -33,12 +33,8 @@ T = TypeVar("T")
 IDENTITIES_KEPT = 10_000  # accounts: about 1 kB each
 CAMPAIGN_LISTS_KEPT = 1_000  # a unit lineage's open campaigns
 
-_GENERATION = Prepared(sa.select(generations.c.value).where(generations.c.name == sa.bindparam("kind")))
 # PostgreSQL raises the number at the commit; until then a setting local to the transaction says it changed.
 _CHANGED_HERE = sa.func.current_setting(sa.literal("thidua.changed_") + generations.c.name, sa.true())
-_GENERATION_PG = Prepared(
-    sa.select(generations.c.value, _CHANGED_HERE).where(generations.c.name == sa.bindparam("kind"))
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +66,9 @@ class Memo:
 async def generation(conn: Executor, kind: str) -> int | None:
     """The current generation of ``kind`` ("identity" or "campaigns"), as this transaction sees it; None
     when this transaction changed it already (nothing kept may then be used, nor kept)."""
-    if conn.dialect.name == "postgresql":
-        ((value, changed_here),) = await fetch(conn, _GENERATION_PG, {"kind": kind})
-        return read_generation(value, changed_here)
-    ((value,),) = await fetch(conn, _GENERATION, {"kind": kind})
-    return read_generation(value, None)
+    statement = _GENERATION_PG if conn.dialect.name == "postgresql" else _GENERATION
+    ((value, changed_here),) = await fetch(conn, statement, {"kind": kind})
+    return read_generation(value, changed_here)
 
 
 def generation_columns(postgresql: bool) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
@@ -86,3 +80,12 @@ def generation_columns(postgresql: bool) -> tuple[sa.ColumnElement[Any], sa.Colu
 def read_generation(value: int, changed_here: str | None) -> int | None:
     """A generation as read by ``generation_columns``: None when this transaction changed it."""
     return None if changed_here == "1" else int(value)
+
+
+def _generation_of(postgresql: bool) -> Prepared:
+    return Prepared(
+        sa.select(*generation_columns(postgresql)).where(generations.c.name == sa.bindparam("kind"))
+    )
+
+
+_GENERATION, _GENERATION_PG = _generation_of(False), _generation_of(True)
