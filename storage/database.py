@@ -17,11 +17,12 @@ deferred transaction.
 
 A file built from a heavy read (the /export workbook) goes through ``Store.build_apart(work, timeout)``: the
 same read, in a child process started by the forkserver (never a fork of this process, which has threads and
-an event loop), at most ``HEAVY_BUILDERS`` at once. The child opens its own read-only connection, runs
-``work``, writes the pickled result into a temporary folder of its own and exits; the parent waits for the
-exit without blocking its loop, reads the result and removes the folder (XlsxWriter's temporary files go
-there too). So a build uses the second core and none of this process's GIL, and a crash or a timeout (the
-child is killed) raises ``BuildFailed`` and leaves nothing behind.
+an event loop; spawned where the forkserver cannot start), at most ``HEAVY_BUILDERS`` at once. The child
+opens its own read-only connection, runs ``work``, writes the pickled result into a temporary folder of its
+own and exits; the parent waits for the exit without blocking its loop, reads the result and removes the
+folder (XlsxWriter's temporary files go there too). So a build uses the second core and none of this
+process's GIL, and a crash or a timeout (the child is killed) raises ``BuildFailed`` and leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cached_property
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -351,7 +353,7 @@ def _build_in_child(url: str, work: Callable[[Repos], Awaitable[Any]], folder: s
     partial_path.rename(Path(folder) / RESULT)  # whole or absent, whatever stops the child
 
 
-async def _exited(process: multiprocessing.process.BaseProcess) -> None:
+async def _exited(process: BaseProcess) -> None:
     # The process's sentinel becomes readable when it ends: waited for on the loop, no thread parked on it.
     loop = asyncio.get_running_loop()
     ended = loop.create_future()
@@ -390,6 +392,7 @@ class Store:
         self._readers = ThreadPoolExecutor(HEAVY_READERS, thread_name_prefix="thidua-read")
         self._builders = asyncio.Semaphore(HEAVY_BUILDERS)
         self._build_preload = list(build_preload)
+        self._spawned = False  # True once no forkserver could start here (see _started)
         # Kept on the loop's thread only: a heavy read on a worker thread keeps nothing.
         self.memo = Memo()
 
@@ -446,15 +449,37 @@ class Store:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
-    async def _build(self, work: Callable[[Repos], Awaitable[T]], timeout: float, folder: Path) -> T:
+    def _child(self, work: Callable[[Repos], Awaitable[T]], folder: Path) -> BaseProcess:
+        args = (self.url, work, str(folder))
+        if self._spawned:
+            return multiprocessing.get_context("spawn").Process(
+                target=_build_in_child, args=args, name="thidua-build", daemon=True
+            )
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(self._build_preload)
-        process = context.Process(
-            target=_build_in_child, args=(self.url, work, str(folder)), name="thidua-build", daemon=True
-        )
+        return context.Process(target=_build_in_child, args=args, name="thidua-build", daemon=True)
+
+    async def _started(self, work: Callable[[Repos], Awaitable[T]], folder: Path) -> BaseProcess:
         # Starting asks the forkserver for a child (the first time, starts the forkserver and its imports).
+        # The forkserver listens on a Unix socket in the temporary folder: under a TMPDIR too long for a
+        # socket's path (~100 characters) it cannot start, and the builds are spawned instead (slower to
+        # start, the same otherwise).
+        process = self._child(work, folder)
         try:
             await asyncio.to_thread(process.start)
+            return process
+        except OSError as error:
+            if self._spawned:
+                raise
+            log.warning("the forkserver cannot start (%s): builds are spawned instead", error)
+        self._spawned = True
+        process = self._child(work, folder)
+        await asyncio.to_thread(process.start)
+        return process
+
+    async def _build(self, work: Callable[[Repos], Awaitable[T]], timeout: float, folder: Path) -> T:
+        try:
+            process = await self._started(work, folder)
         except Exception as error:
             log.exception("a build could not start its child process")
             raise BuildFailed(f"no child process: {error}") from error

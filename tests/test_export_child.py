@@ -3,8 +3,10 @@ time is a polite apology to the officer, the bot keeps answering, and no tempora
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from tests.conftest import MemoryBot
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.flows import linked
 from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.processes import ROOT
 from tests.helpers.roster import HUNG, MAI
 
 DISTRICT = "Liên đoàn Lao động huyện Hà Quảng"
@@ -89,3 +92,42 @@ async def test_an_export_out_of_time_is_an_apology_and_the_bot_keeps_answering(
     await mai.send("/start")  # nobody else is hindered
     assert mai.last_text != plain(text("vi", "fallback.error"))
     assert "Hoàng Thị Mai" in mai.last_text
+
+
+# A child of its own (TMPDIR is read once per process), building with the district's name as its work.
+BUILD_ONCE = """
+import asyncio, sys
+from storage.database import Store
+from tests.test_export_child import district_name
+
+async def main() -> None:
+    store = Store(sys.argv[1])
+    try:
+        print(await store.build_apart(district_name, timeout=60))
+    finally:
+        await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_under_a_temporary_folder_too_deep_for_a_socket_the_builds_are_spawned(
+    store: Store, tmp_path: Path
+) -> None:
+    # The forkserver listens on a Unix socket in TMPDIR, whose path may not pass ~107 characters.
+    deep = tmp_path / ("d" * 120)
+    deep.mkdir()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        BUILD_ONCE,
+        store.url,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(deep)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(child.communicate(), 120)
+    assert out.decode().strip() == DISTRICT, err.decode()
+    assert "builds are spawned instead" in err.decode()
+    assert list(deep.glob("thidua-build-*")) == []
