@@ -585,12 +585,12 @@ def _write_row(
     formats: _Formats,
     bold: bool,
 ) -> None:
-    """One row; empty cells are left out."""
+    """One row; empty cells (None or no text) are left out."""
     for index, (column, value) in enumerate(zip(columns, row, strict=False)):
         number_format = column.number_format
         if isinstance(value, Styled):
             number_format, value = value.number_format, value.value
-        if value is None:
+        if value is None or value == "":
             continue
         if isinstance(value, str):
             # Stray control codes in what people typed: XML cannot carry them.
