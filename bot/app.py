@@ -22,6 +22,7 @@ from bot.channels.zalo.channel import ZaloChannel
 from bot.engine.broadcast_summary import summary_reporter
 from bot.engine.channel import Channel, TakesWebhooks, Webhook
 from bot.engine.clock import Clock, SystemClock
+from bot.engine.collector import ServiceCollector
 from bot.engine.config import ConfigError, Settings
 from bot.engine.files import FileShelf, derive_key
 from bot.engine.metrics import Metrics
@@ -154,6 +155,7 @@ class Runtime:
             self.web = WebServer(
                 settings.listen, self._webhooks(), self.store, self.metrics, self.files, self.clock
             )
+        self._collector = ServiceCollector()
         self._started = False
 
     def _webhooks(self) -> list[Webhook]:
@@ -192,12 +194,14 @@ class Runtime:
             await channel.start()
         self.outbox.start()
         await self.reminders.start()
+        self._collector.tune()  # start-up is over: what it built lives as long as the process
         self._started = True
 
     async def stop(self) -> None:
         """Stop taking webhook calls (the platforms keep the updates and call again), stop the outbox
         worker, then the channels it sends through, then close the database."""
         self._started = False
+        self._collector.restore()
         if self.web is not None:
             await self.web.stop()
         await self.reminders.stop()

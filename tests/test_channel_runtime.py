@@ -1,10 +1,12 @@
-"""The engine's channel contract at work: a runtime with only the in-process channel starts, one without any
-channel stops with one line, and the engine (not a channel) keeps one chat's updates in order while another
-chat is answered meanwhile, on the in-process channel and on Telegram alike."""
+"""The engine's channel contract at work: a runtime with only the in-process channel starts (and collects
+garbage as a service does until it stops), one without any channel stops with one line, and the engine (not
+a channel) keeps one chat's updates in order while another chat is answered meanwhile, on the in-process
+channel and on Telegram alike."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from bot.app import NoChannel, Runtime
 from bot.channels.memory import WITH_BUTTONS, MemoryChannel
 from bot.engine.clock import ManualClock
+from bot.engine.collector import SERVICE_THRESHOLDS
 from bot.engine.config import ConfigError, load_settings
 from bot.engine.context import ChannelInfo
 from bot.engine.events import Incoming
@@ -46,6 +49,27 @@ async def test_a_runtime_with_only_the_memory_channel_starts_and_answers(memory_
     mai = MemoryChat(lambda: memory_only, *MAI)
     await mai.send("/start")
     assert vi("onboarding.welcome") in mai.last_text
+
+
+async def test_while_a_runtime_runs_start_up_is_frozen_out_of_garbage_collection(
+    store: Store, db_url: str, clock: ManualClock
+) -> None:
+    before = gc.get_threshold()
+    settings = load_settings(_env_file=None, database_url=db_url)
+    runtime = Runtime(settings, clock, memory=MemoryChannel(WITH_BUTTONS, settings.language))
+    await runtime.start()
+    try:
+        assert gc.get_threshold() == SERVICE_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        mai = MemoryChat(lambda: runtime, *MAI)
+        for _ in range(2):  # a collection in between changes nothing a member sees
+            await mai.send("/start")
+            assert vi("onboarding.welcome") in mai.last_text
+            gc.collect()
+    finally:
+        await runtime.stop()
+    assert gc.get_threshold() == before  # the process goes on as it was (the tests, the benchmarks)
+    assert gc.get_freeze_count() == 0
 
 
 async def test_without_any_channel_start_up_stops_with_one_line(db_url: str, clock: ManualClock) -> None:
