@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from bot.app import Runtime
 from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
@@ -27,6 +28,7 @@ from bot.sandbox import TelegramSandbox
 from bot.sandbox.zalo import ZaloSandbox
 from messages import plain, text
 from storage.database import Store
+from storage.tables import link_code_failures
 from tests.conftest import People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
@@ -126,9 +128,20 @@ async def test_guessing_codes_is_limited_to_five_wrong_tries_an_hour(
     await guesser.send(right)  # even the right code waits
     assert guesser.last_text == said("onboarding.too_many_tries")
     assert await linked_member_code(store, people.channel, people.user_id(1600)) is None
+    assert await failures_kept(store) == 5
     clock.advance(timedelta(minutes=61))
+    await guesser.send("FFFF-FFFF")  # a new window: the old tries are forgotten, not only no longer counted
+    assert guesser.last_text == said("onboarding.wrong_code")
+    assert await failures_kept(store) == 1
     await guesser.send(right)
     assert await linked_member_code(store, people.channel, people.user_id(1600)) == "DV001"
+
+
+async def failures_kept(store: Store) -> int:
+    """The wrong codes the database still holds, of anyone."""
+    async with store.begin() as repos:
+        count = sa.select(sa.func.count()).select_from(link_code_failures)
+        return int((await repos.conn.execute(count)).scalar_one())
 
 
 @pytest.mark.zalo

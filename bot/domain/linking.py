@@ -115,7 +115,7 @@ async def link_by_code(repos: Repos, account: Account, typed: str, now: datetime
     code = read_code(typed)
     found = await repos.link_codes.by_hash(_hash(code)) if code is not None else None
     if found is None or found.used_at is not None or found.expires_at <= now:
-        await repos.link_codes.record_failure(account.id, now)
+        await repos.link_codes.record_failure(account.id, now, forget_before=now - TRIES_WINDOW)
         if found is None:
             return LinkResult(LinkOutcome.WRONG_CODE)
         return LinkResult(LinkOutcome.CODE_USED if found.used_at is not None else LinkOutcome.CODE_EXPIRED)

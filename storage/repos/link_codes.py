@@ -60,8 +60,12 @@ class LinkCodeRepo:
         )
         return result.rowcount == 1
 
-    async def record_failure(self, account_id: int, now: datetime) -> None:
-        """Remember one wrong, used or expired code typed by this account."""
+    async def record_failure(self, account_id: int, now: datetime, forget_before: datetime) -> None:
+        """Remember one wrong, used or expired code typed by this account, forgetting its failures from
+        before ``forget_before`` (no longer counted), so the table holds no more than a window's worth."""
+        await self.conn.execute(
+            failures.delete().where(failures.c.account_id == account_id, failures.c.at <= forget_before)
+        )
         await self.conn.execute(failures.insert().values(account_id=account_id, at=now))
 
     async def failures_since(self, account_id: int, since: datetime) -> int:
