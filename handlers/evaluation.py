@@ -268,7 +268,7 @@ async def decide_button(ctx: Ctx, pressed: EvalDecide) -> None:
     registration, campaign = found
     title = ALL_TITLES[pressed.title]
     reached = pressed.reached == "y"
-    decision = domain.Decision(campaign, registration, title, reached, pressed.version)
+    decision = domain.TitleDecision(campaign, registration, title, reached, pressed.version)
     refusal = await domain.decision_refusal(ctx.repos, ctx.who, decision, ctx.settings.caps, ctx.today)
     if refusal is not None:
         ctx.say(_worded(ctx, refusal))
@@ -338,7 +338,7 @@ async def _apply(ctx: Ctx, note: str) -> None:
     problem = await domain.decide(
         ctx.repos,
         ctx.who,
-        domain.Decision(campaign, registration, title, reached, int(data["version"])),
+        domain.TitleDecision(campaign, registration, title, reached, int(data["version"])),
         vote=vote,
         note=note,
         caps=ctx.settings.caps,

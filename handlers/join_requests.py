@@ -3,7 +3,7 @@ roster member's phone where no contact can be shared, approved or rejected with 
 
 from __future__ import annotations
 
-from bot.domain.onboarding import Decision, DecisionOutcome, decide_join_request
+from bot.domain.onboarding import DecisionOutcome, JoinDecision, decide_join_request
 from bot.domain.records import JoinRequest
 from bot.domain.vn.phones import display_phone
 from bot.engine.access import join_request_in_charge
@@ -87,7 +87,7 @@ async def decide(ctx: Ctx, pressed: DecideJoinRequest) -> None:
         )
 
 
-async def _decided_link(ctx: Ctx, decision: Decision, approve: bool) -> None:
+async def _decided_link(ctx: Ctx, decision: JoinDecision, approve: bool) -> None:
     """Tell the officer and the person how a link request was decided (on the account that asked)."""
     assert decision.request is not None
     request = decision.request

@@ -65,7 +65,7 @@ async def _decide(
     registration = await registration_of(store, campaign, code)
     async with store.begin() as repos:
         officer = officer_of(await repos.units.by_code(unit))
-        decision = evaluation.Decision(campaign, registration, title, reached, version)
+        decision = evaluation.TitleDecision(campaign, registration, title, reached, version)
         return await evaluation.decide(
             repos, officer, decision, vote=VOTE, note="", caps=CAPS, now=NOW, today=DAY
         )
@@ -167,7 +167,7 @@ async def test_outside_the_officers_units_or_on_a_changed_card_nothing_is_decide
 async def test_before_its_day_the_evaluation_is_not_open(store: Store) -> None:
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
     registration = await registration_of(store, campaign, "DV001")
-    decision = evaluation.Decision(campaign, registration, "advanced_worker", True, 0)
+    decision = evaluation.TitleDecision(campaign, registration, "advanced_worker", True, 0)
     async with store.begin() as repos:
         hq = await repos.units.by_code("LDLD-HQ")
         before = OPENS.replace(day=19)

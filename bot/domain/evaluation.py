@@ -61,7 +61,7 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class TitleDecision:
     """An officer's decision on one candidate: reached or not for a title, taken on the card drawn at
     ``version`` of the candidate's self-assessment."""
 
@@ -262,7 +262,7 @@ async def holder_unit(repos: Repos, registration: Registration) -> Unit | None:
 
 
 async def decision_refusal(
-    repos: Repos, who: Identity, decision: Decision, caps: Sequence[TitleCap], today: date
+    repos: Repos, who: Identity, decision: TitleDecision, caps: Sequence[TitleCap], today: date
 ) -> Problem | None:
     """Why this decision cannot be made (checked when its button is pressed and again when it is saved), or
     None: the evaluation is open, the candidate is in a unit ``who`` covers, seeks the title, is shown as
@@ -314,7 +314,7 @@ async def decision_refusal(
 async def decide(
     repos: Repos,
     who: Identity,
-    decision: Decision,
+    decision: TitleDecision,
     *,
     vote: Vote,
     note: str,

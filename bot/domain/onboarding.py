@@ -154,7 +154,7 @@ class DecisionOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class JoinDecision:
     """The outcome, the request, and the requester's account to notify."""
 
     outcome: DecisionOutcome
@@ -165,24 +165,24 @@ class Decision:
 
 async def decide_join_request(
     repos: Repos, who: Identity, request_id: int, approve: bool, now: datetime
-) -> Decision:
+) -> JoinDecision:
     """Approve (adding the person to the roster, or for a link request taking the roster member it named,
     and linking their account) or reject a join or link request."""
     request = await repos.join_requests.get(request_id)
     if request is None:
-        return Decision(DecisionOutcome.GONE)
+        return JoinDecision(DecisionOutcome.GONE)
     unit = await repos.units.get(request.unit_id)
     assert unit is not None
     if not who.covers(unit):
-        return Decision(DecisionOutcome.OUT_OF_SCOPE, request)
+        return JoinDecision(DecisionOutcome.OUT_OF_SCOPE, request)
     if request.status != "pending":
-        return Decision(DecisionOutcome.ALREADY_DECIDED, request)
+        return JoinDecision(DecisionOutcome.ALREADY_DECIDED, request)
     requester = await repos.accounts.get(request.channel, request.user_id)
     member_id = request.member_id  # a link request names its member; a join request's is made on approval
     if request.kind == "link":
         if approve and requester is not None and requester.member_id is None:
             if await _has_other_account(repos, requester, request.member_id):
-                return Decision(DecisionOutcome.TAKEN, request)
+                return JoinDecision(DecisionOutcome.TAKEN, request)
             assert request.member_id is not None
             await repos.accounts.link(requester.id, request.member_id, now)
     elif approve and requester is not None and requester.member_id is not None:
@@ -214,7 +214,7 @@ async def decide_join_request(
     )
     if approve:
         await supersede_pending(repos, request.channel, request.user_id, who.actor, now)
-    return Decision(DecisionOutcome.DONE, request, requester, unit)
+    return JoinDecision(DecisionOutcome.DONE, request, requester, unit)
 
 
 async def create_invite(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.domain.evaluation import Decision, Vote, decide, open_evaluation
+from bot.domain.evaluation import TitleDecision, Vote, decide, open_evaluation
 from bot.domain.registrations import register_member
 from bot.domain.roster import import_members
 from bot.domain.titles import TitleCap
@@ -108,7 +108,7 @@ async def advanced_workers(
             problem = await decide(
                 repos,
                 officer_of(district),
-                Decision(campaign, registration, "advanced_worker", True, 0),
+                TitleDecision(campaign, registration, "advanced_worker", True, 0),
                 vote=Vote(9, 10),
                 note="",
                 caps=caps,
