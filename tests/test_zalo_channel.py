@@ -16,6 +16,7 @@ from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox
 from messages import plain, text
 from storage.database import Store
 from tests.conftest import ZALO, People, ZaloBot
+from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 from tests.helpers.zalo_chat import ZaloChat, link_in_database
@@ -186,3 +187,18 @@ async def test_a_reply_zalo_fails_gets_the_apology(people: People, zalo_sandbox:
     zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=1)  # the first reply meets a gateway's 502
     await nam.send("/start")
     assert nam.last_text == vi("fallback.error")
+
+
+async def test_a_message_zalo_hands_over_twice_is_answered_once(people: People) -> None:
+    # Zalo's getUpdates has no offset and its webhook is retried: one message may come twice. Answered
+    # twice, a title chosen once would be chosen, then unchosen.
+    _, mai = await campaign_running(people)
+    assert isinstance(mai, ZaloChat)
+    await mai.send("/dangky LDG-2026")
+    number = next(n for n, label in enumerate(choices(mai.last), start=1) if "Lao động giỏi" in label)
+    before = len(mai.messages)
+    await mai.send_twice(str(number))
+    await mai.press("Xong")
+    since = [message.text for message in mai.messages[before:]]
+    assert sum(vi("register.ask_titles") in reply for reply in since) == 1  # the titles, drawn once
+    assert vi("register.ask_pledges").splitlines()[0] in mai.last_text  # not "choose a title first"

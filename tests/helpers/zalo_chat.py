@@ -96,6 +96,11 @@ class ZaloChat:
         self._typed.append(text)
         return await self._act(self.user.send_text(text))
 
+    async def send_twice(self, text: str) -> list[ZaloSent]:
+        """Send a text that Zalo hands the bot twice (the same message id); returns the new messages."""
+        self._typed.append(text)
+        return await self._act(self.user.send_text(text, times=2))
+
     async def send_image(self, photo_url: str, caption: str | None = None) -> list[ZaloSent]:
         """Send a photo by its URL, as Zalo hands it to the bot."""
         return await self._act(self.user.send_image(photo_url, caption))

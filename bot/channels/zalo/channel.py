@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.channels.answered import AnsweredUpdates
 from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
+    AnswerTimedOut,
     ConnectionDropped,
     NotSent,
     ZaloApiError,
@@ -42,6 +44,7 @@ from messages import plain, text
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
+RECENT_MESSAGES = 10_000  # message ids kept to answer a message Zalo hands over twice only once
 QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
 WEBHOOK_PATH = "/zalo/webhook"  # on the service's web server; Zalo calls THIDUA_WEBHOOK_URL + this
@@ -111,6 +114,7 @@ class ZaloChannel:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: AnsweredUpdates[str] = AnsweredUpdates()
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -194,12 +198,29 @@ class ZaloChannel:
             await self._answer_later(event, message_id(raw))
 
     async def _answer_later(self, event: Incoming, answered: str) -> None:
-        """Start answering ``event``; waits while MAX_CONCURRENT_UPDATES are being answered."""
+        """Start answering ``event``, unless its message was already taken; waits while
+        MAX_CONCURRENT_UPDATES are being answered."""
+        if not self._first_delivery(event.chat_id, answered):
+            log.info("zalo: message %s of chat %s came again; answered once", answered, event.chat_id)
+            return
         await self._slots.acquire()
         # Tasks start in the order updates came and take the chat's turn first, so one chat stays in order.
         task = asyncio.create_task(self._receive(event, answered))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+
+    def _first_delivery(self, chat_id: str, message_id: str) -> bool:
+        """Whether this message is new: Zalo's getUpdates has no offset and its webhook calls are retried, so
+        one message may come twice, and answered twice a typed choice would be made twice."""
+        if not message_id:
+            return True
+        key = (chat_id, message_id)
+        if key in self._recent:
+            return False
+        self._recent[key] = None
+        if len(self._recent) > RECENT_MESSAGES:
+            self._recent.popitem(last=False)
+        return True
 
     async def _receive(self, event: Incoming, answered: str) -> None:
         try:
@@ -230,7 +251,7 @@ class ZaloChannel:
         account_id = handled.who.account.id if handled.who else None
         for reply in handled.replies:
             try:
-                await self._send(event.chat_id, reply, language, account_id)
+                unanswered = await self._send(event.chat_id, reply, language, account_id)
             except ZaloApiError as error:
                 if error.error_code != 429:
                     raise
@@ -239,7 +260,12 @@ class ZaloChannel:
                     "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
                 )
                 await asyncio.sleep(QUOTA_PAUSE)
-                await self._send(event.chat_id, reply, language, account_id)
+                unanswered = await self._send(event.chat_id, reply, language, account_id)
+            if unanswered is not None:
+                # The update was handled; the reply has most likely arrived: no apology, the next replies go.
+                log.warning(
+                    "zalo: a reply to chat %s may have arrived (%s); no apology", event.chat_id, unanswered
+                )
 
     async def _apologise(self, event: Incoming) -> None:
         if not event.is_private:
@@ -258,19 +284,39 @@ class ZaloChannel:
 
     async def _send(
         self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
-    ) -> None:
+    ) -> ZaloError | None:
         """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu, and
-        a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it)."""
+        a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it).
+
+        Returns the error of a call that may have reached Zalo but got no answer (the parts after it are
+        sent all the same), None when every call was answered; raises ZaloError for one that was refused or
+        never sent."""
         link = await self._link(message.file, account_id)
         if link is not None and message.file is not None and not message.file.is_photo:
             minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
             download = text(language, "insights.download", minutes=minutes, link=link)
             message = replace(message, text=f"{message.text}\n{download}")
         shown = render(message, self.capabilities, language)
-        for part in shown.parts:
-            await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("sendMessage", {"chat_id": chat_id, "text": part}) for part in shown.parts
+        ]
         if link is not None and message.file is not None and message.file.is_photo:
-            await self.client.call("sendPhoto", {"chat_id": chat_id, "photo": link})
+            calls.append(("sendPhoto", {"chat_id": chat_id, "photo": link}))
+        unanswered: ZaloError | None = None
+        for method, params in calls:
+            try:
+                await self._call_once_more_if_dropped(method, params)
+            except (AnswerTimedOut, ConnectionDropped) as error:
+                unanswered = unanswered or error
+        return unanswered
+
+    async def _call_once_more_if_dropped(self, method: str, params: dict[str, Any]) -> None:
+        """Call ``method``; a connection closed before the answer (often a kept-alive one Zalo had closed,
+        the request never read) is tried once more."""
+        try:
+            await self.client.call(method, params)
+        except ConnectionDropped:
+            await self.client.call(method, params)
 
     async def _link(self, file: FileOut | None, account_id: int | None) -> str | None:
         """The signed link ``file`` goes as, when there is a file and somewhere to serve it from."""
@@ -283,19 +329,13 @@ class ZaloChannel:
 
         A 429, a 5xx or a request that never reached Zalo is retried later; a blocked or unknown user is
         unreachable; a refused message failed. One answered too late may have been delivered: it is UNCERTAIN
-        and never sent again. A connection closed before the answer is tried once more, then UNCERTAIN too.
+        and never sent again (its other parts still go). A connection closed before the answer is tried once
+        more, then UNCERTAIN too.
         """
-        dropped = False
-        while True:
-            try:
-                await self._send(chat_id, message, self._router.settings.language)
-            except ConnectionDropped as error:
-                if dropped:
-                    return classify(error)
-                dropped = True
-                continue
-            except ZaloError as error:
-                return classify(error)
-            if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
-                await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
-            return Delivery(Outcome.SENT)
+        try:
+            unanswered = await self._send(chat_id, message, self._router.settings.language)
+        except ZaloError as error:
+            return classify(error)
+        if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
+            await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
+        return Delivery(Outcome.SENT) if unanswered is None else classify(unanswered)
