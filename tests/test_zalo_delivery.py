@@ -112,6 +112,7 @@ async def test_a_broadcast_meets_every_fault_and_each_member_gets_one_copy(
     assert (found.total, found.sent, found.uncertain, found.unreachable, found.failed) == (8, 6, 1, 1, 0)
     summary = zalo_sandbox.messages(REQUESTER)
     assert len(summary) == 1 and "Đã gửi: 6/8" in summary[0].text
+    assert "Telegram" not in summary[0].text  # a Zalo officer, members on Zalo: no other platform named
     async with store.begin() as repos:
         account = await repos.accounts.get("zalo", blocked.user_id)
     assert account is not None and account.reachable is False
