@@ -33,7 +33,14 @@ from bot.channels.zalo.client import (
     ZaloError,
 )
 from bot.channels.zalo.polling import ZaloPoller
-from bot.channels.zalo.updates import CHANNEL, Unreadable, event_name, message_id, to_incoming
+from bot.channels.zalo.updates import (
+    CHANNEL,
+    UnknownEvent,
+    Unreadable,
+    event_name,
+    message_id,
+    to_incoming,
+)
 from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.events import FileOut, Incoming, Outgoing
 from bot.engine.files import FileShelf
@@ -174,9 +181,13 @@ class ZaloChannel:
 
     async def receive(self, body: object) -> None:
         """Start answering one update Zalo posted; its handling goes on after this returns, in its chat's
-        turn. Raises MalformedUpdate for a body that is not a Zalo update (the server answers 400)."""
+        turn. Raises MalformedUpdate for a body that is not a Zalo update (the server answers 400); an event
+        the bot does not take is skipped with a log line (200, so Zalo does not post it again)."""
         try:
             event = to_incoming(body)
+        except UnknownEvent as error:
+            log.warning("zalo webhook: skipped an update of an event the bot does not take: %s", error)
+            return
         except Unreadable as error:
             raise MalformedUpdate(str(error)) from None
         if event is not None:
