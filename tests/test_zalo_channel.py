@@ -18,6 +18,7 @@ from storage.database import Store
 from tests.conftest import ZALO, People, ZaloBot
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
+from tests.helpers.flows import linked
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 from tests.helpers.zalo_chat import ZaloChat, link_in_database
 
@@ -202,3 +203,19 @@ async def test_a_message_zalo_hands_over_twice_is_answered_once(people: People) 
     since = [message.text for message in mai.messages[before:]]
     assert sum(vi("register.ask_titles") in reply for reply in since) == 1  # the titles, drawn once
     assert vi("register.ask_pledges").splitlines()[0] in mai.last_text  # not "choose a title first"
+
+
+async def test_a_step_waiting_for_typed_text_lists_its_choices_by_words_not_numbers(people: People) -> None:
+    # There a typed number is the answer: "1", meant for "1. Quay lại", was taken as the announcement.
+    hung = await linked(people, HUNG)
+    await hung.send("/thongbao")
+    asking = "Nội dung thông báo gửi ngay"
+    for _ in range(3):  # a unit to choose first, where he leads several
+        if asking in hung.last_text:
+            break
+        await hung.choose(1)
+    shown = hung.last_text
+    assert asking in shown and vi("menu.choose_by_words") in shown and "\n1. " not in shown
+    assert "• " + vi("dialog.cancel") in shown
+    await hung.send("huy")  # the choice's words still choose
+    assert hung.last_text == vi("dialog.cancelled")

@@ -20,7 +20,7 @@ from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox, ZaloSent, ZaloUser
 from storage.database import Store
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
-_OPTION = re.compile(r"^(\d+)\. (.+)$")
+_OPTION = re.compile(r"^(\d+\.|•) (.+)$")  # "1. label", or "• label" where a number is an answer
 _MARKUP = re.compile(r"</?(b|i|u|s|a|code|pre|tg-spoiler|blockquote)\b[^>]*>|&(amp|lt|gt|quot);")
 # Words that send a Zalo person looking for what Zalo does not have: a button to press, a contact to share.
 _NOT_ON_ZALO = re.compile(
