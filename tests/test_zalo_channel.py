@@ -170,6 +170,11 @@ async def test_an_invitation_on_zalo_is_what_the_person_types(people: People, st
     await nam.send(typed)
     assert "Công đoàn cơ sở Điện lực Hà Quảng" in nam.last_text
     assert vi("onboarding.invite_invalid") not in nam.last_text
+    # Typed by hand, as on a phone's keyboard: the case of its letters does not matter ("kDx2ESnk" was
+    # refused as a wrong personal code when typed "kdx2esnk").
+    binh = people(1010, "Bình", "Lê Văn", "0933000222")  # not on the roster either
+    await binh.send(typed.lower() if typed != typed.lower() else typed.upper())
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in binh.last_text
 
 
 async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
