@@ -160,3 +160,21 @@ async def test_a_reply_zalo_carries_out_but_answers_late_is_not_followed_by_an_a
     assert plain(text("vi", "fallback.error")) not in texts  # it was done, and its reply has arrived
     assert len(texts) == 2 and "Hoàng Thị Mai" in texts[1]  # the reply after the late one still comes
     assert await linked_member_code(store, "zalo", mai.user_id) == "DV001"
+
+
+async def test_a_long_message_retried_after_its_second_part_failed_sends_only_what_is_missing(
+    store: Store, zalo_sandbox: ZaloSandbox, zalo_settings: Settings, clock: ManualClock
+) -> None:
+    # Cut at 2,000 characters, an announcement goes in parts: a 5xx (or Zalo's quota) on the second one
+    # sent the first again on the retry.
+    [member] = await zalo_members(store, zalo_sandbox, 1)
+    first, second = "Phần một của thông báo. " * 60, "Phần hai của thông báo. " * 60
+    failed = zalo_sandbox.add_fault("5xx", chat_id=member.chat_id, times=1, after=1)
+    zalo_sandbox.user(REQUESTER, "Cán bộ")
+    broadcast_id = await queue_to_dien_luc(store, "zalo", REQUESTER, f"{first}\n\n{second}")
+    async with running(zalo_settings, clock) as bot:
+        await until_finished(store, broadcast_id, bot, clock)
+    texts = [message.text for message in member.messages()]
+    assert failed.hits == 1
+    assert [sum(part in text for text in texts) for part in ("Phần một", "Phần hai")] == [1, 1]
+    assert (await progress(store, broadcast_id)).sent == 1

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.channels.answered import AnsweredUpdates
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
 RECENT_MESSAGES = 10_000  # message ids kept to answer a message Zalo hands over twice only once
+PARTLY_SENT = 10_000  # outbox messages kept with the parts already sent, for their retry to go on from there
 QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
 WEBHOOK_PATH = "/zalo/webhook"  # on the service's web server; Zalo calls THIDUA_WEBHOOK_URL + this
@@ -81,6 +82,14 @@ def classify(error: ZaloError) -> Delivery:
     if isinstance(error, NotSent):
         return Delivery(Outcome.RETRY, 0.0, reason)
     return Delivery(Outcome.UNCERTAIN, error=reason)  # AnswerTimedOut, or dropped twice
+
+
+@dataclass
+class Sending:
+    """The API calls that show one message, and how many of them have been made (answered or not)."""
+
+    calls: list[tuple[str, dict[str, Any]]]
+    made: int = 0
 
 
 class ZaloChannel:
@@ -122,6 +131,7 @@ class ZaloChannel:
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: AnsweredUpdates[str] = AnsweredUpdates()
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._partly_sent: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -302,6 +312,12 @@ class ZaloChannel:
         Returns the error of a call that may have reached Zalo but got no answer (the parts after it are
         sent all the same), None when every call was answered; raises ZaloError for one that was refused or
         never sent."""
+        return await self._make(Sending(await self._calls(chat_id, message, language, account_id)))
+
+    async def _calls(
+        self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The API calls that show ``message`` (see ``_send``), in order."""
         link = await self._link(message.file, account_id)
         if link is not None and message.file is not None and not message.file.is_photo:
             minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
@@ -313,12 +329,19 @@ class ZaloChannel:
         ]
         if link is not None and message.file is not None and message.file.is_photo:
             calls.append(("sendPhoto", {"chat_id": chat_id, "photo": link}))
+        return calls
+
+    async def _make(self, sending: Sending) -> ZaloError | None:
+        """Make the calls of ``sending`` not made yet, in order. Returns the error of one that may have
+        reached Zalo but got no answer (those after it are made all the same), None when every one was
+        answered; raises ZaloError for one refused or never sent (``sending.made``: the calls before it)."""
         unanswered: ZaloError | None = None
-        for method, params in calls:
+        for method, params in sending.calls[sending.made :]:
             try:
                 await self._call_once_more_if_dropped(method, params)
             except (AnswerTimedOut, ConnectionDropped) as error:
                 unanswered = unanswered or error
+            sending.made += 1
         return unanswered
 
     async def _call_once_more_if_dropped(self, method: str, params: dict[str, Any]) -> None:
@@ -341,12 +364,21 @@ class ZaloChannel:
         A 429, a 5xx or a request that never reached Zalo is retried later; a blocked or unknown user is
         unreachable; a refused message failed. One answered too late may have been delivered: it is UNCERTAIN
         and never sent again (its other parts still go). A connection closed before the answer is tried once
-        more, then UNCERTAIN too.
+        more, then UNCERTAIN too. A message in parts whose retry comes after some went out goes on from the
+        first part missing, so none is shown twice.
         """
+        key = (chat_id, message.text)
+        calls = await self._calls(chat_id, message, self._router.settings.language)
+        sending = Sending(calls, self._partly_sent.pop(key, 0))
         try:
-            unanswered = await self._send(chat_id, message, self._router.settings.language)
+            unanswered = await self._make(sending)
         except ZaloError as error:
-            return classify(error)
+            delivery = classify(error)
+            if delivery.outcome is Outcome.RETRY and sending.made:
+                self._partly_sent[key] = sending.made
+                if len(self._partly_sent) > PARTLY_SENT:
+                    self._partly_sent.popitem(last=False)
+            return delivery
         if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
             await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
         return Delivery(Outcome.SENT) if unanswered is None else classify(unanswered)
