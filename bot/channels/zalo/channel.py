@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
 RECENT_MESSAGES = 10_000  # message ids kept to answer a message Zalo hands over twice only once
 PARTLY_SENT = 10_000  # outbox messages kept with the parts already sent, for their retry to go on from there
-QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
+QUOTA_PAUSE = 1.0  # seconds before a send refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
 WEBHOOK_PATH = "/zalo/webhook"  # on the service's web server; Zalo calls THIDUA_WEBHOOK_URL + this
 WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"  # Zalo puts the secret_token here, in plain text
@@ -271,17 +271,22 @@ class ZaloChannel:
         language = (handled.who.account.language if handled.who else None) or self._router.settings.language
         account_id = handled.who.account.id if handled.who else None
         for reply in handled.replies:
+            sending = Sending(await self._calls(event.chat_id, reply, language, account_id))
             try:
-                unanswered = await self._send(event.chat_id, reply, language, account_id)
-            except ZaloApiError as error:
-                if error.error_code != 429:
+                unanswered = await self._make(sending)
+            except ZaloError as error:
+                if classify(error).outcome is not Outcome.RETRY:
                     raise
-                # Zalo's quota: a person waiting for an answer is worth one short wait and one more try.
+                # Quota, a 5xx or no connection: nothing went out, and the update was handled; a person
+                # waiting for the answer is worth one short wait and one more try from the part missing.
                 log.warning(
-                    "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
+                    "zalo: a reply to chat %s was not sent (%s); trying once more in %.0f s",
+                    event.chat_id,
+                    error,
+                    QUOTA_PAUSE,
                 )
                 await asyncio.sleep(QUOTA_PAUSE)
-                unanswered = await self._send(event.chat_id, reply, language, account_id)
+                unanswered = await self._make(sending)
             if unanswered is not None:
                 # The update was handled; the reply has most likely arrived: no apology, the next replies go.
                 log.warning(
@@ -303,21 +308,12 @@ class ZaloChannel:
 
     # -- outgoing -----------------------------------------------------------------------------------------
 
-    async def _send(
-        self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
-    ) -> ZaloError | None:
-        """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu, and
-        a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it).
-
-        Returns the error of a call that may have reached Zalo but got no answer (the parts after it are
-        sent all the same), None when every call was answered; raises ZaloError for one that was refused or
-        never sent."""
-        return await self._make(Sending(await self._calls(chat_id, message, language, account_id)))
-
     async def _calls(
         self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
     ) -> list[tuple[str, dict[str, Any]]]:
-        """The API calls that show ``message`` (see ``_send``), in order."""
+        """The API calls that show ``message`` as Zalo can, in order: plain text in parts of 2,000
+        characters, a numbered menu, and a file as a link kept for ``account_id`` (a chart's photo after the
+        text, a workbook's line in it)."""
         link = await self._link(message.file, account_id)
         if link is not None and message.file is not None and not message.file.is_photo:
             minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
