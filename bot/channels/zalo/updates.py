@@ -108,8 +108,9 @@ def to_incoming(raw: object) -> Incoming | None:
     }
     if name == TEXT:
         text = _text_field(message, "text")
-        if text.startswith("/") and len(text.strip()) > 1:
-            command, args = command_parts(text)
+        typed = text.strip()  # a space before the slash still makes a command
+        if typed.startswith("/") and len(typed) > 1:
+            command, args = command_parts(typed)
             return Incoming(kind=Kind.COMMAND, text=text, command=command, args=args, **base)
         return Incoming(kind=Kind.TEXT, text=text, **base)
     if name == IMAGE:
