@@ -41,6 +41,7 @@ from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
 from bot.engine.config import ConfigError, Settings, load_settings
 from bot.engine.logs import setup_logging
+from bot.web.server import CannotListen
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
@@ -369,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         MigrationFailed,
         CampaignFileError,
         ChannelStartError,
+        CannotListen,
     ) as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 2

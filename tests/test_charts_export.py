@@ -200,6 +200,23 @@ def test_submissions_add_up_day_by_day_against_the_target_of_the_scope() -> None
     assert len(progress.get_lines()) == 2 and texts(progress) == ["1,712"]
 
 
+def test_a_long_title_stays_inside_the_picture_and_a_single_day_has_one_date() -> None:
+    # Seen on Zalo: «Tháng Công nhân năm 2027» of a district federation ran past both edges, and a campaign
+    # not started yet showed its start date five times under the line.
+    district = UnitFigures(
+        Unit(2, "LDLD-BAOLAC", "Liên đoàn Lao động huyện Bảo Lạc", 1, "/1/2/", 1), 11, 1, 1, 1, 1, 0
+    )
+    campaign = replace(CAMPAIGN, title="Tháng Công nhân năm 2027", starts_on=date(2027, 5, 1))
+    data = chart_data(CampaignFigures(campaign, district, [], [(date(2027, 5, 1), 1)]))
+    figure = chart_figure(data, "vi")
+    figure.canvas.draw()
+    title = figure.get_suptitle()
+    shown = next(text for text in figure.texts if text.get_text() == title).get_window_extent()
+    assert shown.x0 >= 0 and shown.x1 <= figure.bbox.x1
+    progress = figure.axes[2]
+    assert [label.get_text() for label in progress.get_xticklabels()] == ["01/05"]
+
+
 def test_panels_without_data_say_so_instead_of_drawing_an_empty_axis() -> None:
     nobody = [ChartUnit(POWER.name, 40, 0, 0, 0, 0), ChartUnit(HEALTH.name, 50, 0, 0, 0, 0)]
     data = replace(chart_data(figures()), units=nobody, daily_submissions=[])

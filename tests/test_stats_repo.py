@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
 
 from bot.domain.campaigns import CampaignSpec, create_draft
+from bot.domain.insight_queries import campaign_figures
 from bot.domain.insights import DeliveryRow, InitiativeRow, RegistrationRow
 from storage.database import Repos, Store
 from storage.migrate import upgrade
@@ -253,6 +255,26 @@ async def test_member_counts_by_child_cover_each_childs_whole_subtree(store: Sto
     # Dũng belongs to A itself, so to none of its children; A3 has nobody and still shows.
     assert below_a == {u["A1"]: (2, 1, 1), u["A2"]: (1, 1, 1), u["A3"]: (0, 0, 0)}
     assert below_a1 == {}
+
+
+async def test_the_chart_counts_submissions_made_before_the_start_or_after_the_end(
+    store: Store, tree: Tree
+) -> None:
+    # Initiatives may be submitted once a campaign is launched, before it starts: the chart's line read
+    # "0/50 (0%)" under /stats saying "1/50".
+    hanoi = ZoneInfo("Asia/Ho_Chi_Minh")
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.get(tree.campaign)
+        province = await repos.units.get(tree.units["P"])
+        assert campaign is not None and province is not None
+        later = await campaign_figures(
+            repos, replace(campaign, starts_on=MAR_2, ends_on=MAR_2), province, NOW, hanoi
+        )
+        earlier = await campaign_figures(repos, replace(campaign, ends_on=MAR_1), province, NOW, hanoi)
+    for figures in (later, earlier):
+        assert sum(count for _, count in figures.daily_submissions) == figures.scope.submitted == 3
+    assert later.daily_submissions == [(MAR_2, 3)]
+    assert earlier.daily_submissions[-1] == (MAR_1, 3)
 
 
 async def test_daily_submissions_fall_on_the_local_day(store: Store, tree: Tree) -> None:

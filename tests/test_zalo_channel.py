@@ -16,7 +16,9 @@ from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox
 from messages import plain, text
 from storage.database import Store
 from tests.conftest import ZALO, People, ZaloBot
+from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
+from tests.helpers.flows import linked
 from tests.helpers.roster import HUNG, MAI, NOW, STRANGER
 from tests.helpers.zalo_chat import ZaloChat, link_in_database
 
@@ -168,6 +170,11 @@ async def test_an_invitation_on_zalo_is_what_the_person_types(people: People, st
     await nam.send(typed)
     assert "Công đoàn cơ sở Điện lực Hà Quảng" in nam.last_text
     assert vi("onboarding.invite_invalid") not in nam.last_text
+    # Typed by hand, as on a phone's keyboard: the case of its letters does not matter ("kDx2ESnk" was
+    # refused as a wrong personal code when typed "kdx2esnk").
+    binh = people(1010, "Bình", "Lê Văn", "0933000222")  # not on the roster either
+    await binh.send(typed.lower() if typed != typed.lower() else typed.upper())
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in binh.last_text
 
 
 async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
@@ -180,9 +187,47 @@ async def test_a_reply_that_meets_zalos_quota_waits_once_and_arrives_once(
     assert len(replies) == 1 and "/help (/huongdan)" in replies[0].text
 
 
-async def test_a_reply_zalo_fails_gets_the_apology(people: People, zalo_sandbox: ZaloSandbox) -> None:
+async def test_a_reply_zalo_fails_once_is_sent_again_and_twice_gets_the_apology(
+    people: People, zalo_sandbox: ZaloSandbox
+) -> None:
     nam = people(*STRANGER)
     assert isinstance(nam, ZaloChat)
-    zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=1)  # the first reply meets a gateway's 502
+    # A gateway's 502 on the reply: it never went out, and the update was handled, so it is tried once more
+    # (the apology said "an error handling your request" of something done).
+    once = zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=1)
+    replies = await nam.send("/start")
+    assert once.hits == 1 and len(replies) == 1 and vi("onboarding.welcome_typed") in replies[0].text
+    zalo_sandbox.add_fault("5xx", chat_id=nam.user_id, times=2)
     await nam.send("/start")
     assert nam.last_text == vi("fallback.error")
+
+
+async def test_a_message_zalo_hands_over_twice_is_answered_once(people: People) -> None:
+    # Zalo's getUpdates has no offset and its webhook is retried: one message may come twice. Answered
+    # twice, a title chosen once would be chosen, then unchosen.
+    _, mai = await campaign_running(people)
+    assert isinstance(mai, ZaloChat)
+    await mai.send("/dangky LDG-2026")
+    number = next(n for n, label in enumerate(choices(mai.last), start=1) if "Lao động giỏi" in label)
+    before = len(mai.messages)
+    await mai.send_twice(str(number))
+    await mai.press("Xong")
+    since = [message.text for message in mai.messages[before:]]
+    assert sum(vi("register.ask_titles") in reply for reply in since) == 1  # the titles, drawn once
+    assert vi("register.ask_pledges").splitlines()[0] in mai.last_text  # not "choose a title first"
+
+
+async def test_a_step_waiting_for_typed_text_lists_its_choices_by_words_not_numbers(people: People) -> None:
+    # There a typed number is the answer: "1", meant for "1. Quay lại", was taken as the announcement.
+    hung = await linked(people, HUNG)
+    await hung.send("/thongbao")
+    asking = "Nội dung thông báo gửi ngay"
+    for _ in range(3):  # a unit to choose first, where he leads several
+        if asking in hung.last_text:
+            break
+        await hung.choose(1)
+    shown = hung.last_text
+    assert asking in shown and vi("menu.choose_by_words") in shown and "\n1. " not in shown
+    assert "• " + vi("dialog.cancel") in shown
+    await hung.send("huy")  # the choice's words still choose
+    assert hung.last_text == vi("dialog.cancelled")

@@ -15,10 +15,13 @@ from bot.app import Runtime
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
 from bot.sandbox.zalo import ZaloSandbox, ZaloUser
+from messages import plain, text
 from storage.database import Store
 from storage.records import BroadcastProgress
 from tests.helpers.crowd import link_members, queue_to_dien_luc
-from tests.helpers.roster import NOW
+from tests.helpers.flows import fresh_code, linked_member_code
+from tests.helpers.roster import MAI, NOW
+from tests.helpers.zalo_chat import ZaloChat
 
 pytestmark = pytest.mark.sandbox
 NEWS = "Thông báo lịch họp công đoàn"
@@ -109,6 +112,7 @@ async def test_a_broadcast_meets_every_fault_and_each_member_gets_one_copy(
     assert (found.total, found.sent, found.uncertain, found.unreachable, found.failed) == (8, 6, 1, 1, 0)
     summary = zalo_sandbox.messages(REQUESTER)
     assert len(summary) == 1 and "Đã gửi: 6/8" in summary[0].text
+    assert "Telegram" not in summary[0].text  # a Zalo officer, members on Zalo: no other platform named
     async with store.begin() as repos:
         account = await repos.accounts.get("zalo", blocked.user_id)
     assert account is not None and account.reachable is False
@@ -140,3 +144,37 @@ async def test_zalos_rate_is_a_conservative_setting(monkeypatch: pytest.MonkeyPa
     runtime = Runtime(load_settings(_env_file=None, database_url=db_url, zalo_token="1:x"), ManualClock(NOW))
     await runtime.store.close()
     assert runtime.zalo is not None and runtime.zalo.rate == 2.5
+
+
+async def test_a_reply_zalo_carries_out_but_answers_late_is_not_followed_by_an_apology(
+    store: Store, zalo_sandbox: ZaloSandbox, zalo_settings: Settings, clock: ManualClock
+) -> None:
+    async with running(zalo_settings, clock) as bot:
+        mai = ZaloChat(zalo_sandbox, lambda: bot, *MAI)
+        await mai.send("/start")
+        code = await fresh_code(mai, MAI[3])
+        late = zalo_sandbox.add_fault("slow", chat_id=mai.user_id, times=1, delay=1.5)  # past the 1 s timeout
+        replies = await mai.send(code)
+    assert late.hits == 1
+    texts = [reply.text for reply in replies]
+    assert plain(text("vi", "fallback.error")) not in texts  # it was done, and its reply has arrived
+    assert len(texts) == 2 and "Hoàng Thị Mai" in texts[1]  # the reply after the late one still comes
+    assert await linked_member_code(store, "zalo", mai.user_id) == "DV001"
+
+
+async def test_a_long_message_retried_after_its_second_part_failed_sends_only_what_is_missing(
+    store: Store, zalo_sandbox: ZaloSandbox, zalo_settings: Settings, clock: ManualClock
+) -> None:
+    # Cut at 2,000 characters, an announcement goes in parts: a 5xx (or Zalo's quota) on the second one
+    # sent the first again on the retry.
+    [member] = await zalo_members(store, zalo_sandbox, 1)
+    first, second = "Phần một của thông báo. " * 60, "Phần hai của thông báo. " * 60
+    failed = zalo_sandbox.add_fault("5xx", chat_id=member.chat_id, times=1, after=1)
+    zalo_sandbox.user(REQUESTER, "Cán bộ")
+    broadcast_id = await queue_to_dien_luc(store, "zalo", REQUESTER, f"{first}\n\n{second}")
+    async with running(zalo_settings, clock) as bot:
+        await until_finished(store, broadcast_id, bot, clock)
+    texts = [message.text for message in member.messages()]
+    assert failed.hits == 1
+    assert [sum(part in text for text in texts) for part in ("Phần một", "Phần hai")] == [1, 1]
+    assert (await progress(store, broadcast_id)).sent == 1

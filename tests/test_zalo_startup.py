@@ -105,3 +105,25 @@ def test_the_zalo_token_is_among_the_secrets_the_logs_scrub(db_url: str) -> None
     )
     RedactSecrets(settings.secrets()).filter(record)
     assert record.getMessage() == "calling /bot[redacted]/getMe"
+
+
+async def test_a_listen_address_already_taken_is_one_line_naming_it(
+    tmp_path: Path, zalo_sandbox: ZaloSandbox
+) -> None:
+    # Webhook mode on a THIDUA_LISTEN another process holds (an instance still running): it was a
+    # traceback and status 1.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        env = _env(tmp_path, zalo_sandbox.token, zalo_sandbox.api_url) | {
+            "THIDUA_WEBHOOK_URL": "https://bot.example.vn",
+            "THIDUA_WEBHOOK_SECRET": "s3cret-webhook",
+            "THIDUA_LISTEN": listen,
+        }
+        process = await _start(tmp_path, env)
+        _, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 2
+    said = f"thidua: cannot listen on THIDUA_LISTEN {listen}: address in use\n"
+    assert _one_clean_line(err.decode()) == said
+    assert zalo_sandbox.webhook is None  # no webhook left pointing at an address that is not this one

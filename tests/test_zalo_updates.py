@@ -36,6 +36,9 @@ def test_texts_and_commands() -> None:
     assert plain is not None and (plain.kind, plain.text) == (Kind.TEXT, "lao dong gioi")
     slash = to_incoming(update(text="/"))
     assert slash is not None and slash.kind is Kind.TEXT
+    # A space typed before the slash still makes a command: "  /huy" was "not understood".
+    spaced = to_incoming(update(text="  /huy  "))
+    assert spaced is not None and (spaced.kind, spaced.command, spaced.args) == (Kind.COMMAND, "huy", ())
 
 
 def test_wrapped_group_image_sticker_and_unsupported() -> None:

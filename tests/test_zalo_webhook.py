@@ -179,3 +179,23 @@ async def test_polling_again_deletes_the_zalo_webhook_and_answers(
         assert any(method == "getupdates" for method, _ in zalo_sandbox.calls)
     finally:
         await polling.stop()
+
+
+async def test_an_event_the_bot_does_not_know_and_a_repeated_call_are_taken_once_without_a_retry_loop(
+    service: Runtime, zalo_sandbox: ZaloSandbox, store: Store, http: aiohttp.ClientSession
+) -> None:
+    # Zalo posts a call again until it gets a 2xx: a well-formed event the bot has no use for is taken (200)
+    # and skipped, else Zalo would post it for ever; a call posted again is answered once.
+    unknown = zalo_update(zalo_sandbox, "zw3")
+    unknown["event_name"] = "message.reaction.received"
+    async with http.post(url(service, PATH), json=unknown, headers={HEADER: SECRET}) as answer:
+        assert answer.status == 200
+    again = zalo_update(zalo_sandbox, "zw4")
+    for _ in range(2):
+        async with http.post(url(service, PATH), json=again, headers={HEADER: SECRET}) as answer:
+            assert answer.status == 200
+    assert service.zalo is not None
+    await service.zalo.wait_processed("zw4")
+    await service.outbox.wait_idle()
+    [welcome] = zalo_sandbox.messages("z1999")
+    assert "Xin chào" in welcome.text and await accounts(store) == 1

@@ -1,7 +1,9 @@
 """A neutral ``Outgoing`` shaped for a channel's capabilities.
 
 Where the channel draws buttons they stay buttons. Where it cannot, the choices become a numbered menu under
-the text ("1. Đăng ký thi đua"), which the router reads a typed answer against (``bot.engine.menus``). HTML
+the text ("1. Đăng ký thi đua"), which the router reads a typed answer against (``bot.engine.menus``); at a
+step that waits for typed text, where a number is the answer, the choices are listed by their words alone
+("• ⬅️ Quay lại"). HTML
 becomes plain text where the channel has no markup, and long texts are split at the channel's limit on line
 breaks.
 """
@@ -36,8 +38,11 @@ def render(message: Outgoing, capabilities: Capabilities, language: str) -> Rend
     menu: tuple[Option, ...] = ()
     if message.buttons and not capabilities.buttons:
         menu = numbered_menu(message.buttons)
-        lines = [f"{option.number}. {option.label}" for option in menu]
-        body = "\n".join([body, "", text(language, "menu.choose_by_number"), *lines])
+        if message.words_only:  # a number typed is the step's answer: the choices go by their words
+            hint, lines = "menu.choose_by_words", [f"• {option.label}" for option in menu]
+        else:
+            hint, lines = "menu.choose_by_number", [f"{option.number}. {option.label}" for option in menu]
+        body = "\n".join([body, "", text(language, hint), *lines])
     if capabilities.markup == "plain":
         body = plain(body)
         menu = tuple(Option(o.number, plain(o.label), o.payload) for o in menu)

@@ -81,6 +81,7 @@ class CampaignFigures:
     scope: UnitFigures
     children: list[UnitFigures]
     daily_submissions: list[tuple[date, int]]  # every day from the campaign's start to today or its end
+    # (submissions made before the start on its first day, after the end on its last)
 
     def ranked(self) -> list[UnitFigures]:
         """Units below, best first: by registration rate, then initiatives submitted."""

@@ -91,6 +91,7 @@ class Outgoing:
     remove_keyboard: bool = False
     file: FileOut | None = None
     replace: bool = False  # edit the message whose button was pressed instead of sending a new one
+    words_only: bool = False  # its step waits for typed text: a numbered menu would read "1" as a choice
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the outbox (files are never queued)."""

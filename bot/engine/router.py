@@ -154,7 +154,23 @@ class Router:
         await self._dispatch(ctx)
         if numbered and (shown := newest_menu([reply.buttons for reply in ctx.replies])) is not None:
             await repos.menus.put(event.channel, event.chat_id, _pairs(shown), now)
+            if self._waits_for_text(ctx):
+                self._words_only(ctx.replies)
         return ctx
+
+    def _waits_for_text(self, ctx: Ctx) -> bool:
+        """Whether the chat is now at a dialog step that takes typed text (where a number is an answer)."""
+        state = ctx.dialog.state
+        flow = self.routes.flows.get(state.flow) if state is not None else None
+        return flow is not None and state is not None and state.step not in flow.buttons_only
+
+    @staticmethod
+    def _words_only(replies: list[Outgoing]) -> None:
+        """Mark the reply whose choices the next text answers: they are named by words, not numbers."""
+        for index in range(len(replies) - 1, -1, -1):
+            if replies[index].buttons:
+                replies[index] = replace(replies[index], words_only=True)
+                return
 
     @staticmethod
     async def _typed_choice(repos: Repos, event: Incoming) -> Incoming:

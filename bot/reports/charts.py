@@ -20,7 +20,7 @@ from itertools import accumulate
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from bot.domain.insights import CampaignFigures, UnitFigures
 from messages import formatting, plain, text
@@ -35,6 +35,7 @@ TARGET_IN_VIEW = 0.2  # below this share of the target, the target is named abov
 MAX_ROWS = 12  # more units than this: the best and the worst, with a line saying how many are left out
 BEST_SHOWN = 7
 LABEL_WIDTH = 22  # characters per line of a unit's name
+TITLE_WIDTH = 50  # characters per line of the bold title: 60 ran past both edges of the 800 px
 FONT, SMALL, TITLE_FONT = 8.5, 7.5, 10.0
 GOOD_RATE, FAIR_RATE = 0.8, 0.5
 GREEN, AMBER, RED = "#2e7d32", "#f9a825", "#c62828"
@@ -125,7 +126,7 @@ def chart_figure(data: ChartData, language: str) -> Figure:
         start=formatting.day(data.starts_on),
         end=formatting.day(data.ends_on),
     )
-    figure.suptitle(_wrapped(title, 60, 3), fontsize=TITLE_FONT, fontweight="bold")
+    figure.suptitle(_wrapped(title, TITLE_WIDTH, 3), fontsize=TITLE_FONT, fontweight="bold")
     registration, initiatives, progress = figure.subplots(3, 1, height_ratios=heights)
     _registration_panel(registration, _shown(by_rate, language), data.scope, place, language)
     _initiatives_panel(initiatives, _shown(by_submitted, language), any_submitted, place, language)
@@ -310,7 +311,8 @@ def _progress_panel(ax: Axes, data: ChartData, language: str) -> None:
         ax.set_xlim(days[0] - 0.5, days[0] + 0.5)
     else:
         ax.set_xlim(days[0], days[-1])
-    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+    # One day has one tick (the locator would label the fractions of it, each with the same date).
+    ax.xaxis.set_major_locator(FixedLocator(days) if len(days) == 1 else MaxNLocator(5, integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _day_tick(value, long=len(days) > 366)))
     ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: formatting.number(round(value), language)))

@@ -49,6 +49,7 @@ class Fault(Generic[ChatId]):
     status: int = 502
     delay: float = 0.0
     delivered: bool = True
+    after: int = 0  # matching calls let through before it starts (the second part of a long message)
     hits: int = 0  # calls it has hit so far
 
     def matches(self, method: str, chat_id: ChatId | None) -> bool:
@@ -127,6 +128,7 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
         status: int = 502,
         delay: float = 0.0,
         delivered: bool = True,
+        after: int = 0,
     ) -> Fault[ChatId]:
         """Inject a fault (see ``Fault``) into matching calls from now on; the first matching fault that
         its rate draws applies. Returns it, so a test can read its ``hits`` or remove it."""
@@ -142,6 +144,7 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
             status,
             delay,
             delivered,
+            after,
         )
         self._faults.append(fault)
         return fault
@@ -258,7 +261,9 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
     def _draw_fault(self, method: str, chat_id: ChatId | None) -> Fault[ChatId] | None:
         """The injected fault this call meets, if any (counting it against the fault's ``times``)."""
         for fault in self._faults:
-            if fault.matches(method, chat_id) and self._random.random() < fault.rate:
+            if fault.matches(method, chat_id) and fault.after > 0:
+                fault.after -= 1
+            elif fault.matches(method, chat_id) and self._random.random() < fault.rate:
                 fault.hits += 1
                 if fault.times is not None:
                     fault.times -= 1

@@ -347,7 +347,7 @@ class ZaloUser:
         self.display_name = display_name
         self._sandbox = sandbox
 
-    def _post(self, event_name: str, **content: object) -> str:
+    def _post(self, event_name: str, content: dict[str, object], times: int = 1) -> str:
         message_id = self._sandbox.next_message_id()
         message = {
             "message_id": message_id,
@@ -356,27 +356,29 @@ class ZaloUser:
             "date": now_ms(),
             **content,
         }
-        self._sandbox.inject({"event_name": event_name, "message": message})
+        for _ in range(times):
+            self._sandbox.inject({"event_name": event_name, "message": dict(message)})
         return message_id
 
-    async def send_text(self, text: str) -> str:
-        """Send a text (a command is a text starting with "/", as the person types it)."""
-        return self._post(TEXT, text=text)
+    async def send_text(self, text: str, *, times: int = 1) -> str:
+        """Send a text (a command is a text starting with "/", as the person types it); ``times`` above 1
+        hands the bot the same message again, as Zalo does when its answer to a delivery was lost."""
+        return self._post(TEXT, {"text": text}, times)
 
     async def send_image(self, photo_url: str, caption: str | None = None) -> str:
         """Send a photo (Zalo hands the bot its URL)."""
         content: dict[str, object] = {"photo_url": photo_url}
         if caption is not None:
             content["caption"] = caption
-        return self._post(IMAGE, **content)
+        return self._post(IMAGE, content)
 
     async def send_sticker(self, sticker: str = "d063f44dc80821567819") -> str:
         """Send a sticker."""
-        return self._post(STICKER, sticker=sticker, url=f"https://zalo.example/sticker/{sticker}")
+        return self._post(STICKER, {"sticker": sticker, "url": f"https://zalo.example/sticker/{sticker}"})
 
     async def send_unsupported(self) -> str:
         """Send something the Bot Platform does not describe (a voice note, a location...)."""
-        return self._post(UNSUPPORTED)
+        return self._post(UNSUPPORTED, {})
 
     def messages(self) -> list[ZaloSent]:
         """Everything the bot sent to this user's chat, oldest first."""

@@ -13,6 +13,7 @@ set, listening on THIDUA_LISTEN behind a reverse proxy:
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import json
 import logging
@@ -34,6 +35,15 @@ HEALTH_TIMEOUT = 5.0  # seconds the database gets to answer a health check befor
 MAX_BODY_BYTES = 1024 * 1024  # an update is a few kB; Telegram's largest are far below this
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BIND_REASONS = {
+    errno.EADDRINUSE: "address in use",
+    errno.EACCES: "permission denied",
+    errno.EADDRNOTAVAIL: "no such address on this machine",
+}
+
+
+class CannotListen(Exception):
+    """THIDUA_LISTEN cannot be bound; the message is one line naming the setting and the address."""
 
 
 class WebServer:
@@ -64,11 +74,16 @@ class WebServer:
         self.port = 0  # the bound port once started (THIDUA_LISTEN may ask for any free one, port 0)
 
     async def start(self) -> None:
-        """Bind THIDUA_LISTEN and serve."""
+        """Bind THIDUA_LISTEN and serve; raises CannotListen when the address cannot be bound."""
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            reason = BIND_REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
+            address = f"{self._host}:{self._port}"
+            raise CannotListen(f"cannot listen on THIDUA_LISTEN {address}: {reason}") from None
         sockets = self._runner.addresses
         self.port = int(sockets[0][1]) if sockets else self._port
         log.info("web server listening on %s:%d", self._host, self.port)

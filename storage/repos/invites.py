@@ -28,12 +28,16 @@ class InviteRepo:
         )
 
     async def by_code(self, code: str) -> Invite | None:
-        """The invitation with this code, if any."""
+        """The invitation with this code, in any case (on Zalo it is typed by hand), if any; the one written
+        exactly so first, should two differ only in case."""
         row = (
             await self.conn.execute(
                 sa.select(
                     invites.c.id, invites.c.code, invites.c.unit_id, invites.c.expires_at, invites.c.use_count
-                ).where(invites.c.code == code)
+                )
+                .where(sa.func.lower(invites.c.code) == code.lower())
+                .order_by((invites.c.code == code).desc())
+                .limit(1)
             )
         ).first()
         return Invite(*row) if row else None

@@ -12,6 +12,7 @@ from tests.helpers.roster import NOW
 
 FIRST_CROWD_USER = 50_000
 REQUESTER = 7_000  # the sandbox user who asks for queued broadcasts and gets their summaries
+TITLE_LENGTH = 255  # a broadcast's title column
 
 
 async def crowd(
@@ -58,7 +59,7 @@ async def queue_broadcast(store: Store, sandbox: TelegramSandbox, text: str) -> 
 
 async def queue_to_dien_luc(store: Store, channel: str, requester_id: str, text: str) -> int:
     """Queue ``text`` to every linked member of CĐCS Điện lực, asked for by the account ``requester_id``
-    of ``channel`` (who receives the summary); returns the broadcast's id."""
+    of ``channel`` (who receives the summary, titled by its start); returns the broadcast's id."""
     async with store.begin() as repos:
         requester = await repos.accounts.touch(channel, requester_id, requester_id, "Cán bộ", NOW)
         unit = await repos.units.by_code("CDCS-DL")
@@ -67,7 +68,7 @@ async def queue_to_dien_luc(store: Store, channel: str, requester_id: str, text:
         sent = await send_to_subtree(
             repos,
             kind="broadcast",
-            title=text,
+            title=text[:TITLE_LENGTH],
             unit=unit,
             campaign_id=None,
             requested_by=requester.id,

@@ -17,10 +17,17 @@ from datetime import datetime
 from bot.app import Runtime
 from bot.domain.vn.textkeys import search_key
 from bot.sandbox.zalo import MAX_TEXT_LENGTH, ZaloSandbox, ZaloSent, ZaloUser
+from messages import plain, text
 from storage.database import Store
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
-_OPTION = re.compile(r"^(\d+)\. (.+)$")
+_OPTION = re.compile(r"^(\d+\.|•) (.+)$")  # "1. label", or "• label" where a number is an answer
+# The line a menu starts with: a bulleted list in a message's text is no menu without it.
+_HINTS = {
+    plain(text(lang, key))
+    for lang in ("vi", "en")
+    for key in ("menu.choose_by_number", "menu.choose_by_words")
+}
 _MARKUP = re.compile(r"</?(b|i|u|s|a|code|pre|tg-spoiler|blockquote)\b[^>]*>|&(amp|lt|gt|quot);")
 # Words that send a Zalo person looking for what Zalo does not have: a button to press, a contact to share.
 _NOT_ON_ZALO = re.compile(
@@ -44,6 +51,8 @@ def assert_fits_zalo(message: ZaloSent, typed: Iterable[str] = ()) -> None:
 def menu(message: ZaloSent) -> list[str]:
     """The labels of a message's numbered menu (its last block: the hint, then "1. ..." lines), in order."""
     block = message.text.rpartition("\n\n")[2].splitlines()
+    if not block or block[0] not in _HINTS:
+        return []
     options = [_OPTION.match(line) for line in block[1:]]
     if not options or not all(options):
         return []
@@ -95,6 +104,11 @@ class ZaloChat:
         """Send a text or a command; returns the new messages the bot sent to this chat."""
         self._typed.append(text)
         return await self._act(self.user.send_text(text))
+
+    async def send_twice(self, text: str) -> list[ZaloSent]:
+        """Send a text that Zalo hands the bot twice (the same message id); returns the new messages."""
+        self._typed.append(text)
+        return await self._act(self.user.send_text(text, times=2))
 
     async def send_image(self, photo_url: str, caption: str | None = None) -> list[ZaloSent]:
         """Send a photo by its URL, as Zalo hands it to the bot."""

@@ -17,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import replace
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.channels.answered import AnsweredUpdates
 from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
+    AnswerTimedOut,
     ConnectionDropped,
     NotSent,
     ZaloApiError,
@@ -31,7 +33,14 @@ from bot.channels.zalo.client import (
     ZaloError,
 )
 from bot.channels.zalo.polling import ZaloPoller
-from bot.channels.zalo.updates import CHANNEL, Unreadable, event_name, message_id, to_incoming
+from bot.channels.zalo.updates import (
+    CHANNEL,
+    UnknownEvent,
+    Unreadable,
+    event_name,
+    message_id,
+    to_incoming,
+)
 from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.events import FileOut, Incoming, Outgoing
 from bot.engine.files import FileShelf
@@ -42,7 +51,9 @@ from messages import plain, text
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
-QUOTA_PAUSE = 1.0  # seconds before an outbox message refused with 429 is tried again (Zalo gives no figure)
+RECENT_MESSAGES = 10_000  # message ids kept to answer a message Zalo hands over twice only once
+PARTLY_SENT = 10_000  # outbox messages kept with the parts already sent, for their retry to go on from there
+QUOTA_PAUSE = 1.0  # seconds before a send refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
 WEBHOOK_PATH = "/zalo/webhook"  # on the service's web server; Zalo calls THIDUA_WEBHOOK_URL + this
 WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"  # Zalo puts the secret_token here, in plain text
@@ -71,6 +82,14 @@ def classify(error: ZaloError) -> Delivery:
     if isinstance(error, NotSent):
         return Delivery(Outcome.RETRY, 0.0, reason)
     return Delivery(Outcome.UNCERTAIN, error=reason)  # AnswerTimedOut, or dropped twice
+
+
+@dataclass
+class Sending:
+    """The API calls that show one message, and how many of them have been made (answered or not)."""
+
+    calls: list[tuple[str, dict[str, Any]]]
+    made: int = 0
 
 
 class ZaloChannel:
@@ -111,6 +130,8 @@ class ZaloChannel:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: AnsweredUpdates[str] = AnsweredUpdates()
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._partly_sent: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -170,9 +191,13 @@ class ZaloChannel:
 
     async def receive(self, body: object) -> None:
         """Start answering one update Zalo posted; its handling goes on after this returns, in its chat's
-        turn. Raises MalformedUpdate for a body that is not a Zalo update (the server answers 400)."""
+        turn. Raises MalformedUpdate for a body that is not a Zalo update (the server answers 400); an event
+        the bot does not take is skipped with a log line (200, so Zalo does not post it again)."""
         try:
             event = to_incoming(body)
+        except UnknownEvent as error:
+            log.warning("zalo webhook: skipped an update of an event the bot does not take: %s", error)
+            return
         except Unreadable as error:
             raise MalformedUpdate(str(error)) from None
         if event is not None:
@@ -194,12 +219,29 @@ class ZaloChannel:
             await self._answer_later(event, message_id(raw))
 
     async def _answer_later(self, event: Incoming, answered: str) -> None:
-        """Start answering ``event``; waits while MAX_CONCURRENT_UPDATES are being answered."""
+        """Start answering ``event``, unless its message was already taken; waits while
+        MAX_CONCURRENT_UPDATES are being answered."""
+        if not self._first_delivery(event.chat_id, answered):
+            log.info("zalo: message %s of chat %s came again; answered once", answered, event.chat_id)
+            return
         await self._slots.acquire()
         # Tasks start in the order updates came and take the chat's turn first, so one chat stays in order.
         task = asyncio.create_task(self._receive(event, answered))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+
+    def _first_delivery(self, chat_id: str, message_id: str) -> bool:
+        """Whether this message is new: Zalo's getUpdates has no offset and its webhook calls are retried, so
+        one message may come twice, and answered twice a typed choice would be made twice."""
+        if not message_id:
+            return True
+        key = (chat_id, message_id)
+        if key in self._recent:
+            return False
+        self._recent[key] = None
+        if len(self._recent) > RECENT_MESSAGES:
+            self._recent.popitem(last=False)
+        return True
 
     async def _receive(self, event: Incoming, answered: str) -> None:
         try:
@@ -229,17 +271,27 @@ class ZaloChannel:
         language = (handled.who.account.language if handled.who else None) or self._router.settings.language
         account_id = handled.who.account.id if handled.who else None
         for reply in handled.replies:
+            sending = Sending(await self._calls(event.chat_id, reply, language, account_id))
             try:
-                await self._send(event.chat_id, reply, language, account_id)
-            except ZaloApiError as error:
-                if error.error_code != 429:
+                unanswered = await self._make(sending)
+            except ZaloError as error:
+                if classify(error).outcome is not Outcome.RETRY:
                     raise
-                # Zalo's quota: a person waiting for an answer is worth one short wait and one more try.
+                # Quota, a 5xx or no connection: nothing went out, and the update was handled; a person
+                # waiting for the answer is worth one short wait and one more try from the part missing.
                 log.warning(
-                    "zalo: quota reached answering chat %s (429); waiting %.0f s", event.chat_id, QUOTA_PAUSE
+                    "zalo: a reply to chat %s was not sent (%s); trying once more in %.0f s",
+                    event.chat_id,
+                    error,
+                    QUOTA_PAUSE,
                 )
                 await asyncio.sleep(QUOTA_PAUSE)
-                await self._send(event.chat_id, reply, language, account_id)
+                unanswered = await self._make(sending)
+            if unanswered is not None:
+                # The update was handled; the reply has most likely arrived: no apology, the next replies go.
+                log.warning(
+                    "zalo: a reply to chat %s may have arrived (%s); no apology", event.chat_id, unanswered
+                )
 
     async def _apologise(self, event: Incoming) -> None:
         if not event.is_private:
@@ -256,21 +308,45 @@ class ZaloChannel:
 
     # -- outgoing -----------------------------------------------------------------------------------------
 
-    async def _send(
+    async def _calls(
         self, chat_id: str, message: Outgoing, language: str, account_id: int | None = None
-    ) -> None:
-        """Send ``message`` as Zalo can show it: plain text in parts of 2,000 characters, a numbered menu, and
-        a file as a link kept for ``account_id`` (a chart's photo after the text, a workbook's line in it)."""
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The API calls that show ``message`` as Zalo can, in order: plain text in parts of 2,000
+        characters, a numbered menu, and a file as a link kept for ``account_id`` (a chart's photo after the
+        text, a workbook's line in it)."""
         link = await self._link(message.file, account_id)
         if link is not None and message.file is not None and not message.file.is_photo:
             minutes = int(self._files.lifetime.total_seconds() // 60) if self._files else 0
             download = text(language, "insights.download", minutes=minutes, link=link)
             message = replace(message, text=f"{message.text}\n{download}")
         shown = render(message, self.capabilities, language)
-        for part in shown.parts:
-            await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("sendMessage", {"chat_id": chat_id, "text": part}) for part in shown.parts
+        ]
         if link is not None and message.file is not None and message.file.is_photo:
-            await self.client.call("sendPhoto", {"chat_id": chat_id, "photo": link})
+            calls.append(("sendPhoto", {"chat_id": chat_id, "photo": link}))
+        return calls
+
+    async def _make(self, sending: Sending) -> ZaloError | None:
+        """Make the calls of ``sending`` not made yet, in order. Returns the error of one that may have
+        reached Zalo but got no answer (those after it are made all the same), None when every one was
+        answered; raises ZaloError for one refused or never sent (``sending.made``: the calls before it)."""
+        unanswered: ZaloError | None = None
+        for method, params in sending.calls[sending.made :]:
+            try:
+                await self._call_once_more_if_dropped(method, params)
+            except (AnswerTimedOut, ConnectionDropped) as error:
+                unanswered = unanswered or error
+            sending.made += 1
+        return unanswered
+
+    async def _call_once_more_if_dropped(self, method: str, params: dict[str, Any]) -> None:
+        """Call ``method``; a connection closed before the answer (often a kept-alive one Zalo had closed,
+        the request never read) is tried once more."""
+        try:
+            await self.client.call(method, params)
+        except ConnectionDropped:
+            await self.client.call(method, params)
 
     async def _link(self, file: FileOut | None, account_id: int | None) -> str | None:
         """The signed link ``file`` goes as, when there is a file and somewhere to serve it from."""
@@ -283,19 +359,22 @@ class ZaloChannel:
 
         A 429, a 5xx or a request that never reached Zalo is retried later; a blocked or unknown user is
         unreachable; a refused message failed. One answered too late may have been delivered: it is UNCERTAIN
-        and never sent again. A connection closed before the answer is tried once more, then UNCERTAIN too.
+        and never sent again (its other parts still go). A connection closed before the answer is tried once
+        more, then UNCERTAIN too. A message in parts whose retry comes after some went out goes on from the
+        first part missing, so none is shown twice.
         """
-        dropped = False
-        while True:
-            try:
-                await self._send(chat_id, message, self._router.settings.language)
-            except ConnectionDropped as error:
-                if dropped:
-                    return classify(error)
-                dropped = True
-                continue
-            except ZaloError as error:
-                return classify(error)
-            if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
-                await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
-            return Delivery(Outcome.SENT)
+        key = (chat_id, message.text)
+        calls = await self._calls(chat_id, message, self._router.settings.language)
+        sending = Sending(calls, self._partly_sent.pop(key, 0))
+        try:
+            unanswered = await self._make(sending)
+        except ZaloError as error:
+            delivery = classify(error)
+            if delivery.outcome is Outcome.RETRY and sending.made:
+                self._partly_sent[key] = sending.made
+                if len(self._partly_sent) > PARTLY_SENT:
+                    self._partly_sent.popitem(last=False)
+            return delivery
+        if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
+            await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
+        return Delivery(Outcome.SENT) if unanswered is None else classify(unanswered)

@@ -3,7 +3,8 @@
 An update is ``{event_name, message}``, sometimes wrapped as ``{ok, result: {...}}``; both are read. A text
 starting with "/" is a command as on Telegram; a photo is an attachment kept by its URL; a sticker or
 anything Zalo calls unsupported becomes an UNSUPPORTED event the router answers politely. Anything else is
-``Unreadable``, which the poller logs once (never the content) and skips.
+``Unreadable``, which the poller logs once (never the content) and skips; the webhook refuses it (400), but
+takes and skips an ``UnknownEvent``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ MAX_WRAPPING = 3  # {ok, result: {ok, result: ...}} nested deeper than this is n
 
 class Unreadable(ValueError):
     """The update is not one Zalo describes; the text names what is wrong, never the content."""
+
+
+class UnknownEvent(Unreadable):
+    """A well-formed update of an event the bot does not take (one Zalo added since): skipped, never refused,
+    since Zalo posts a refused webhook call again."""
 
 
 def unwrap(raw: object) -> dict[str, Any]:
@@ -84,7 +90,9 @@ def to_incoming(raw: object) -> Incoming | None:
     update = unwrap(raw)
     name = update.get("event_name")
     if name not in (TEXT, IMAGE, STICKER, UNSUPPORTED):
-        raise Unreadable(f"unknown event_name {name!r}"[:80])
+        if isinstance(name, str) and name:
+            raise UnknownEvent(f"unknown event_name {name!r}"[:80])
+        raise Unreadable("event_name is missing")
     message = update.get("message")
     if message is None and name == UNSUPPORTED:
         return None
@@ -100,8 +108,9 @@ def to_incoming(raw: object) -> Incoming | None:
     }
     if name == TEXT:
         text = _text_field(message, "text")
-        if text.startswith("/") and len(text.strip()) > 1:
-            command, args = command_parts(text)
+        typed = text.strip()  # a space before the slash still makes a command
+        if typed.startswith("/") and len(typed) > 1:
+            command, args = command_parts(typed)
             return Incoming(kind=Kind.COMMAND, text=text, command=command, args=args, **base)
         return Incoming(kind=Kind.TEXT, text=text, **base)
     if name == IMAGE:
