@@ -30,6 +30,7 @@ from bot.channels.telegram.aiohttp_request import (
 )
 from bot.engine.clock import ManualClock
 from bot.engine.config import ConfigError, Settings, load_settings
+from bot.engine.outbox import BACKOFF_SECONDS
 from bot.sandbox import TelegramSandbox
 from messages import text
 from storage.database import Store
@@ -260,6 +261,36 @@ async def test_a_slow_chat_gets_one_copy_counted_uncertain_and_holds_nobody_up(
     found = await progress(store, broadcast_id)
     assert (found.sent, found.uncertain, found.failed) == (39, 1, 0)
     assert summaries(sandbox) == [expected_summary(40, 39, uncertain=1)]
+
+
+async def test_a_retry_due_is_sent_while_another_chats_answer_is_still_awaited(
+    store: Store, sandbox: TelegramSandbox, settings: Settings, clock: ManualClock
+) -> None:
+    slow_user, refused_user = await crowd(store, sandbox, 2)
+    sandbox.add_fault("slow", chat_id=slow_user.user_id, delay=5.0)
+    refused = sandbox.add_fault("5xx", chat_id=refused_user.user_id, times=1)
+    patient = settings.model_copy(update={"send_timeout": 15.0, "telegram_rate": 1000.0})
+    broadcast_id = await queue_broadcast(store, sandbox, NEWS)
+
+    async def status(user_id: int) -> tuple[str, int]:
+        async with store.begin() as repos:
+            query = sa.select(outbox.c.status, outbox.c.attempts).where(
+                outbox.c.broadcast_id == broadcast_id, outbox.c.chat_id == str(user_id)
+            )
+            found, attempts = (await repos.conn.execute(query)).one()
+            return found, attempts
+
+    async with running(patient, clock) as bot:
+        bot.outbox.wake()
+        async with asyncio.timeout(30):
+            while refused.hits < 1 or await status(refused_user.user_id) != ("pending", 1):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)  # the 5xx recorded, its retry due after the first backoff
+            clock.advance(timedelta(seconds=BACKOFF_SECONDS + 0.1))
+            while copies(refused_user, NEWS) < 1:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            # Sent again when due, not only once the slow chat's send (answered 5 s late) was settled.
+            assert (await status(slow_user.user_id))[0] == "pending"
+    assert [copies(user, NEWS) for user in (slow_user, refused_user)] == [1, 1]
 
 
 async def test_a_dropped_connection_is_tried_once_more_then_counted_uncertain(

@@ -457,6 +457,9 @@ class OutboxWorker:
                 if delivery.retry_after > 0:
                     self._pause(item.channel, delivery.retry_after)
                 self._recorder.release(items[index + 1 :])  # they wait, so they never overtake this one
+                # The claim loop may be asleep until the other chats in hand are settled (a slow one takes
+                # up to the send timeout): woken, it sleeps instead until this retry is due.
+                self.wake()
                 return
 
     def _pause(self, channel: str, seconds: float) -> None:
