@@ -25,12 +25,9 @@ async def invite_button(ctx: Ctx, pressed: InviteUnit) -> None:
 
 async def _issue(ctx: Ctx, unit: Unit) -> None:
     created = await create_invite(ctx.repos, ctx.who, unit, ctx.now, timedelta(days=ctx.settings.invite_days))
-    ctx.say(
-        ctx.t(
-            "invite.created",
-            unit=unit.name,
-            code=created.code,
-            link=ctx.channel.invite_link(created.code),
-            expires=formatting.day(created.expires_at.astimezone(ctx.settings.zone).date(), ctx.lang),
-        )
-    )
+    expires = formatting.day(created.expires_at.astimezone(ctx.settings.zone).date(), ctx.lang)
+    link = ctx.channel.invite_link(created.code)
+    if link is None:  # no link opens the bot on this platform (Zalo): the code is typed
+        ctx.say(ctx.t("invite.created_typed", unit=unit.name, code=created.code, expires=expires))
+        return
+    ctx.say(ctx.t("invite.created", unit=unit.name, code=created.code, link=link, expires=expires))

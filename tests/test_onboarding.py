@@ -233,6 +233,8 @@ async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(people: Pe
     code = invite_code(invite_text)
     # Said for every channel: where there are no links to tap nor contacts to share (Zalo), typing works.
     assert f"/start {code}" in invite_text and "bấm" not in invite_text and "chia sẻ" not in invite_text
+    if people.channel == "zalo":  # no link to speak of: the code is typed
+        assert "liên kết" not in invite_text.lower() and invite_text.count(f"/start {code}") == 1
     nam = people(*STRANGER)
     await nam.send(f"/start {code}")
     assert "Trung tâm Y tế huyện Hà Quảng" in nam.last_text

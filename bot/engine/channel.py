@@ -89,8 +89,9 @@ class Channel(Protocol):
         """Send one outbox message to ``chat_id`` and say how it went."""
         ...
 
-    def invite_link(self, code: str) -> str:
-        """A link that opens the bot with ``/start CODE``."""
+    def invite_link(self, code: str) -> str | None:
+        """A link that opens the bot with ``/start CODE``; None where the platform has none (the code is
+        typed)."""
         ...
 
 

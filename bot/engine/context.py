@@ -57,8 +57,9 @@ class ChannelInfo(Protocol):
         asks whether files can be sent or a contact shared."""
         ...
 
-    def invite_link(self, code: str) -> str:
-        """A link that opens the bot with ``/start CODE``."""
+    def invite_link(self, code: str) -> str | None:
+        """A link that opens the bot with ``/start CODE``; None where the platform has none (the code is
+        typed)."""
         ...
 
 

@@ -179,9 +179,9 @@ class ZaloChannel:
         """Wait until the update of this message has been fully answered (used by tests and the demo)."""
         await self._answered.wait_for(message_id, timeout)
 
-    def invite_link(self, code: str) -> str:
-        """Zalo has no deep links: what the invited person types to the bot."""
-        return f"/start {code}"
+    def invite_link(self, code: str) -> None:
+        """None: Zalo has no links that open a bot with a code; the invited person types ``/start CODE``."""
+        return None
 
     def webhook(self) -> Webhook | None:
         """The web server's route for Zalo's calls, in webhook mode."""
