@@ -239,6 +239,29 @@ async def test_a_broken_body_is_a_400_said_once_and_the_bot_goes_on(
     assert "/help (/huongdan)" in mai.last_text
 
 
+async def test_an_update_telegram_posts_again_is_answered_once(
+    service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram posts an update again when the answer to its call was lost or late; twice handled, a typed
+    # answer would also fill the form's next step.
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for _ in range(2):
+        async with http.post(
+            url(service, "/telegram/webhook"), json=telegram_update(sandbox), headers=headers
+        ) as answer:
+            assert answer.status == 200
+    help_asked = telegram_update(sandbox, 900002, "/huongdan")
+    async with http.post(url(service, "/telegram/webhook"), json=help_asked, headers=headers) as answer:
+        assert answer.status == 200
+    assert service.telegram is not None
+    await service.telegram.wait_processed(900002)  # the chat's updates run in order: the repeat is behind
+    replies = [message.plain_text for message in sandbox.messages(7007)]
+    assert len([reply for reply in replies if plain(text("vi", "onboarding.welcome")) in reply]) == 1
+    assert "/help (/huongdan)" in replies[-1]
+    [repeat] = [r for r in caplog.records if "came again" in r.getMessage()]
+    assert "update 900001 " in repeat.getMessage()
+
+
 async def test_a_telegram_update_it_cannot_read_is_skipped_as_when_polled(
     service: Runtime, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -40,7 +40,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.channels.answered import AnsweredUpdates
+from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import TELEGRAM
 from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
@@ -166,6 +166,7 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._answered: AnsweredUpdates[int] = AnsweredUpdates()
+        self._taken: TakenUpdates[int] = TakenUpdates()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -255,6 +256,14 @@ class TelegramChannel:
     # -- incoming -----------------------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self._taken.first_time(update.update_id):
+            # Delivered again (a retried webhook call, a batch polled again): answered once already.
+            log.info(
+                "update %s came again; skipped",
+                update.update_id,
+                extra=update_fields(update.update_id, CHANNEL),
+            )
+            return
         chat = update.effective_chat
         started = time.perf_counter()
         # The whole update, the callback answer and any apology included, in its chat's turn.
