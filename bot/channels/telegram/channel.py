@@ -42,7 +42,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import TELEGRAM
-from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
+from bot.channels.telegram.aiohttp_request import (
+    AiohttpRequest,
+    AnswerTimedOut,
+    ConnectionDropped,
+    MaybeSent,
+)
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
 from bot.channels.text import split_text
@@ -65,6 +70,8 @@ MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
+# Seconds between the tries of a direct reply that did not reach Telegram (refused, a 5xx): about 7 s in all.
+REPLY_RETRY_WAITS = (1.0, 2.0, 4.0)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 WEBHOOK_PATH = "/telegram/webhook"  # on the service's web server; Telegram calls THIDUA_WEBHOOK_URL + this
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -285,21 +292,53 @@ class TelegramChannel:
                 _seconds(error.retry_after),
                 extra=update_fields(update.update_id, CHANNEL),
             )
-        except Exception as error:
-            # The update id and the traceback, never the update's content.
-            log.error(
-                "update %s failed (%s); the person got the apology",
+        except BadRequest as error:  # a NetworkError to python-telegram-bot, yet the request's own fault
+            await self._failed(update, error)
+        except MaybeSent as error:
+            # Handled, and the reply may well have arrived: an apology would ask to do it all again.
+            log.warning(
+                "update %s: Telegram did not confirm the reply (%s); it may have arrived, not sent again",
                 update.update_id,
                 type(error).__name__,
-                exc_info=error,
                 extra=update_fields(update.update_id, CHANNEL),
             )
-            await self._apologise(update)
+        except NetworkError as error:  # tried again already; an apology would take the same road
+            log.warning(
+                "update %s: the reply could not be sent (%s: %s)",
+                update.update_id,
+                type(error).__name__,
+                error.message,
+                extra=update_fields(update.update_id, CHANNEL),
+            )
+        except Exception as error:
+            await self._failed(update, error)
+
+    async def _failed(self, update: Update, error: Exception) -> None:
+        # The update id and the traceback, never the update's content.
+        log.error(
+            "update %s failed (%s); the person got the apology",
+            update.update_id,
+            type(error).__name__,
+            exc_info=error,
+            extra=update_fields(update.update_id, CHANNEL),
+        )
+        await self._apologise(update)
 
     async def _answer(self, update: Update) -> None:
         payload = None
         if update.callback_query is not None:
-            await self._patiently(update.update_id, update.callback_query.answer)
+            try:
+                await self._patiently(update.update_id, update.callback_query.answer)
+            except TelegramError as error:
+                # Only the spinner on the button: a press Telegram calls too old (it came while the bot was
+                # down) or that met a network fault is handled all the same.
+                log.warning(
+                    "update %s: the button press was not acknowledged (%s: %s); handled all the same",
+                    update.update_id,
+                    type(error).__name__,
+                    error.message,
+                    extra=update_fields(update.update_id, CHANNEL),
+                )
             payload = await self._resolve_payload(update.callback_query.data or "")
         event = to_incoming(update, self.username, payload)
         if event is None:
@@ -317,16 +356,39 @@ class TelegramChannel:
             await self.refresh_menu(handled.who)
 
     async def _patiently(self, update_id: int, send: Callable[[], Awaitable[object]]) -> None:
-        """Send a direct reply; on a 429, say so in one line, wait as asked (up to a limit), try once more."""
-        try:
-            await send()
-        except RetryAfter as error:
-            wait = _seconds(error.retry_after)
-            if wait > MAX_REPLY_WAIT:
+        """Send a direct reply, trying again where that cannot make a copy.
+
+        On a 429, say so in one line, wait as asked (up to a limit), try once more. A request that never
+        reached Telegram, or a 5xx, is tried again after a short pause, a few times (REPLY_RETRY_WAITS). A
+        connection closed before the answer is tried once more at once, as ``deliver`` does; an answer that
+        did not come in time (MaybeSent) is not repeated.
+        """
+        waits = iter(REPLY_RETRY_WAITS)
+        asked_to_wait = dropped = False
+        while True:
+            try:
+                await send()
+                return
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                if asked_to_wait or wait > MAX_REPLY_WAIT:
+                    raise
+                asked_to_wait = True
+                log.warning(
+                    "answering update %s: Telegram asked to wait %.0f s (429); waiting", update_id, wait
+                )
+            except ConnectionDropped:
+                if dropped:
+                    raise
+                dropped, wait = True, 0.0
+            except (MaybeSent, BadRequest):
                 raise
-            log.warning("answering update %s: Telegram asked to wait %.0f s (429); waiting", update_id, wait)
+            except NetworkError:
+                next_wait = next(waits, None)
+                if next_wait is None:
+                    raise
+                wait = next_wait
             await asyncio.sleep(wait)
-            await send()
 
     async def _resolve_payload(self, data: str) -> str:
         if not data.startswith(STORED_PAYLOAD_MARK):
