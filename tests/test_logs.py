@@ -92,3 +92,20 @@ async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_e
     assert "outage started" in started.getMessage() and "Bad Gateway" in started.getMessage()
     assert "outage ended (" in ended.getMessage() and "2 failed polls" in ended.getMessage()
     assert started.exc_info is None and ended.exc_info is None
+
+
+@pytest.mark.sandbox
+async def test_stopping_while_the_bot_api_is_down_is_one_warning_without_a_traceback(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/huongdan")  # polling has fetched updates, so stopping confirms them
+    caplog.set_level(logging.INFO)
+    await sandbox.go_down()
+    await bot.runtime.stop()  # SIGTERM during an outage
+    await sandbox.go_up()
+    [stopping] = [r for r in caplog.records if "could not be confirmed" in r.getMessage()]
+    assert stopping.levelno == logging.WARNING and stopping.exc_info is None
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    await bot.restart()
+    assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text

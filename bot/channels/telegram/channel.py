@@ -227,6 +227,8 @@ class TelegramChannel:
         """Stop polling, finish the updates in hand and close the connections."""
         assert self.app.updater is not None
         if self.app.updater.running:
+            if isinstance(self.app.bot, TolerantBot):
+                self.app.bot.stopping()
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
