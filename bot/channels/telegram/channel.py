@@ -14,7 +14,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -47,6 +47,7 @@ from bot.channels.telegram.aiohttp_request import (
     AnswerTimedOut,
     ConnectionDropped,
     MaybeSent,
+    NotSent,
 )
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
@@ -70,6 +71,8 @@ MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
+# Seconds between the tries of a start the Bot API answered with a 5xx, a 429 or a dropped connection.
+START_RETRY_WAITS = (1.0, 2.0, 4.0, 8.0)
 # Seconds between the tries of a direct reply that did not reach Telegram (refused, a 5xx): about 7 s in all.
 REPLY_RETRY_WAITS = (1.0, 2.0, 4.0)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -117,6 +120,18 @@ def start_failure(error: TelegramError, api_url: str) -> str:
     if isinstance(error, NetworkError):
         return f"cannot reach THIDUA_TELEGRAM_API_URL {api_url}: {_network_reason(error)}"
     return f"the Bot API at {api_url} refused to start the bot ({type(error).__name__}: {error.message})"
+
+
+def start_retry_wait(error: TelegramError, waits: Iterator[float]) -> float | None:
+    """Seconds to wait before starting again after ``error``, or None where another try cannot help: a
+    rejected token, an address that refuses or does not answer, a bad request, or no tries left."""
+    if isinstance(error, RetryAfter):
+        wait = _seconds(error.retry_after)
+        return wait if wait <= MAX_REPLY_WAIT and next(waits, None) is not None else None
+    busy = isinstance(error, ConnectionDropped) or (
+        isinstance(error, NetworkError) and not isinstance(error, (BadRequest, NotSent, MaybeSent))
+    )
+    return next(waits, None) if busy else None
 
 
 class TelegramChannel:
@@ -180,39 +195,57 @@ class TelegramChannel:
     async def start(self) -> None:
         """Connect, set the command menus and start long polling, or register the webhook.
 
-        Raises ChannelStartError, one line naming the setting or the address, when the Bot API rejects the
-        token or cannot be reached; every connection opened so far is closed first.
+        A 5xx, a 429 or a connection dropped before the answer (the Bot API busy for a moment) is tried
+        again over about 15 s, one WARNING each time. Raises ChannelStartError, one line naming the setting
+        or the address, when the Bot API rejects the token, cannot be reached or keeps failing; every
+        connection opened so far is closed first.
         """
-        try:
-            await self.app.initialize()
-            self.username = self.app.bot.username
-            await self.set_default_menus()
-            await self.app.start()
-            if self._webhook_url is not None:
-                # Updates Telegram holds while the service was down come next; a restart loses none.
-                await self.app.bot.set_webhook(
-                    f"{self._webhook_url}{WEBHOOK_PATH}",
-                    secret_token=self._webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
+        waits = iter(START_RETRY_WAITS)
+        while True:
+            try:
+                await self._start_once()
+                break
+            except TelegramError as error:
+                await self._close_after_failed_start()
+                wait = start_retry_wait(error, waits)
+                if wait is None:
+                    # from None: the library's own exception names the token.
+                    raise ChannelStartError(start_failure(error, self._api_url)) from None
+                log.warning(
+                    "telegram: the Bot API at %s did not start the bot (%s: %s); trying again in %.0f s",
+                    self._api_url,
+                    type(error).__name__,
+                    error.message,
+                    wait,
                 )
-            else:
-                assert self.app.updater is not None
-                # Polling first deletes any webhook a previous run in webhook mode left registered.
-                await self.app.updater.start_polling(
-                    poll_interval=0,
-                    timeout=timedelta(seconds=self._poll_timeout),
-                    allowed_updates=ALLOWED_UPDATES,
-                    error_callback=self._polling_failed,
-                )
-        except TelegramError as error:
-            await self._close_after_failed_start()
-            # from None: the library's own exception names the token.
-            raise ChannelStartError(start_failure(error, self._api_url)) from None
-        except BaseException:
-            await self._close_after_failed_start()
-            raise
+                await asyncio.sleep(wait)
+            except BaseException:
+                await self._close_after_failed_start()
+                raise
         mode = "webhook" if self._webhook_url is not None else "polling"
         log.info("telegram channel %s as @%s", mode, self.username)
+
+    async def _start_once(self) -> None:
+        await self.app.initialize()
+        self.username = self.app.bot.username
+        await self.set_default_menus()
+        await self.app.start()
+        if self._webhook_url is not None:
+            # Updates Telegram holds while the service was down come next; a restart loses none.
+            await self.app.bot.set_webhook(
+                f"{self._webhook_url}{WEBHOOK_PATH}",
+                secret_token=self._webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            assert self.app.updater is not None
+            # Polling first deletes any webhook a previous run in webhook mode left registered.
+            await self.app.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=self._poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_failed,
+            )
 
     async def _close_after_failed_start(self) -> None:
         await self.stop()
