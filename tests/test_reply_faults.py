@@ -74,3 +74,15 @@ async def test_a_press_telegram_will_not_acknowledge_is_handled_all_the_same(
     replies = await mai.press("Hướng dẫn")
     assert any(HELP in reply.plain_text for reply in replies)
     assert apologies(mai) == 0 and not errors(caplog)
+
+
+async def test_the_replies_after_one_answered_too_late_are_still_sent(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = chat(*MAI)
+    await mai.send("/start")
+    sandbox.add_fault("slow", chat_id=mai.user.user_id, delay=2.0, times=1)  # the first of two replies
+    replies = await mai.share_contact()
+    assert len(replies) == 2  # the main menu still came after it
+    assert replies[0].plain_text == plain(text("vi", "onboarding.linked"))
+    assert apologies(mai) == 0 and not errors(caplog)

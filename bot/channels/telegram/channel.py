@@ -380,15 +380,24 @@ class TelegramChannel:
             return
         handled = await self._router.handle(event, self)
         pressed = update.callback_query.message if update.callback_query is not None else None
+        unconfirmed: MaybeSent | None = None
         for reply in handled.replies:
-            await self._patiently(
-                update.update_id,
-                partial(
-                    self._send, int(event.chat_id), reply, pressed if isinstance(pressed, Message) else None
-                ),
-            )
+            try:
+                await self._patiently(
+                    update.update_id,
+                    partial(
+                        self._send,
+                        int(event.chat_id),
+                        reply,
+                        pressed if isinstance(pressed, Message) else None,
+                    ),
+                )
+            except MaybeSent as error:  # it may have arrived; the replies after it are owed all the same
+                unconfirmed = error
         if handled.menu_changed and handled.who is not None:
             await self.refresh_menu(handled.who)
+        if unconfirmed is not None:
+            raise unconfirmed
 
     async def _patiently(self, update_id: int, send: Callable[[], Awaitable[object]]) -> None:
         """Send a direct reply, trying again where that cannot make a copy.
