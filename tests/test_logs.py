@@ -75,6 +75,19 @@ def test_conflicts_are_said_at_most_once_a_minute(caplog: pytest.LogCaptureFixtu
     assert len(_warnings_and_worse(caplog)) == 3  # at 0, 60 and 125 s
 
 
+def test_a_webhook_set_elsewhere_is_named_as_such(caplog: pytest.LogCaptureFixture) -> None:
+    # Telegram's 409 for a token with a webhook is not another poller: the operator must delete it.
+    PollingMonitor().failed(
+        Conflict(
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+            "the webhook first"
+        )
+    )
+    [line] = _warnings_and_worse(caplog)
+    assert "a webhook is set for this bot's token" in line.getMessage()
+    assert "another process is polling" not in line.getMessage()
+
+
 @pytest.mark.sandbox
 async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_ends(
     chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture

@@ -57,10 +57,17 @@ class PollingMonitor:
         if isinstance(error, Conflict):
             if self._conflict_logged is None or now - self._conflict_logged >= CONFLICT_LOG_INTERVAL:
                 self._conflict_logged = now
-                log.warning(
-                    "telegram polling: another process is polling this bot's token (409 Conflict); "
-                    "only one instance may poll, the others wait (said at most once a minute)"
-                )
+                if "webhook" in error.message.lower():
+                    log.warning(
+                        "telegram polling: a webhook is set for this bot's token (409 Conflict), by an "
+                        "instance in webhook mode or by hand; polling waits until it is deleted (said at "
+                        "most once a minute)"
+                    )
+                else:
+                    log.warning(
+                        "telegram polling: another process is polling this bot's token (409 Conflict); "
+                        "only one instance may poll, the others wait (said at most once a minute)"
+                    )
             return
         if isinstance(error, RetryAfter):
             log.warning("telegram polling: Telegram asked to wait %.0f s (429)", _seconds(error.retry_after))
