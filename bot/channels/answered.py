@@ -11,16 +11,23 @@ UpdateId = TypeVar("UpdateId", int, str)
 
 
 class AnsweredUpdates(Generic[UpdateId]):
-    """The ids of the updates answered so far (Telegram's update_id, Zalo's message_id)."""
+    """The ids of the last ``size`` updates answered (Telegram's update_id, Zalo's message_id): waiters look
+    right after sending, and a service answering for months must not keep every id it ever answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = 10_000) -> None:
         self._ids: set[UpdateId] = set()
+        self._order: deque[UpdateId] = deque()
+        self._size = size
         self._changed = asyncio.Condition()
 
     async def add(self, update_id: UpdateId) -> None:
         """Record that this update has been fully answered and wake whoever waits for it."""
         async with self._changed:
-            self._ids.add(update_id)
+            if update_id not in self._ids:
+                self._ids.add(update_id)
+                self._order.append(update_id)
+                if len(self._order) > self._size:
+                    self._ids.discard(self._order.popleft())
             self._changed.notify_all()
 
     async def wait_for(self, update_id: UpdateId, timeout: float) -> None:
