@@ -42,6 +42,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import TELEGRAM
+from bot.channels.outages import OutageLog
 from bot.channels.telegram.aiohttp_request import (
     AiohttpRequest,
     AnswerTimedOut,
@@ -188,6 +189,11 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._answered: AnsweredUpdates[int] = AnsweredUpdates()
+        # Polling says when the Bot API is lost and found again; in webhook mode nothing polls, so the
+        # outbox's sends say it, or a broadcast would wait out an outage without a word.
+        self._sending_outage = (
+            OutageLog("telegram sending", "the Bot API", log, attempts="sends") if webhook_url else None
+        )
         self._taken: TakenUpdates[int] = TakenUpdates()
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -564,7 +570,11 @@ class TelegramChannel:
                 dropped = True
                 continue
             except (NetworkError, TelegramError) as error:
+                if self._sending_outage is not None:
+                    self._sending_outage.failed(f"{type(error).__name__}: {error.message}")
                 return Delivery(Outcome.RETRY, 0.0, str(error)[:255])
+            if self._sending_outage is not None:
+                self._sending_outage.succeeded()
             return Delivery(Outcome.SENT)
 
     # -- command menus ------------------------------------------------------------------------------------
