@@ -75,6 +75,19 @@ def test_conflicts_are_said_at_most_once_a_minute(caplog: pytest.LogCaptureFixtu
     assert len(_warnings_and_worse(caplog)) == 3  # at 0, 60 and 125 s
 
 
+def test_a_webhook_set_elsewhere_is_named_as_such(caplog: pytest.LogCaptureFixture) -> None:
+    # Telegram's 409 for a token with a webhook is not another poller: the operator must delete it.
+    PollingMonitor().failed(
+        Conflict(
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+            "the webhook first"
+        )
+    )
+    [line] = _warnings_and_worse(caplog)
+    assert "a webhook is set for this bot's token" in line.getMessage()
+    assert "another process is polling" not in line.getMessage()
+
+
 @pytest.mark.sandbox
 async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_ends(
     chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture
@@ -92,3 +105,20 @@ async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_e
     assert "outage started" in started.getMessage() and "Bad Gateway" in started.getMessage()
     assert "outage ended (" in ended.getMessage() and "2 failed polls" in ended.getMessage()
     assert started.exc_info is None and ended.exc_info is None
+
+
+@pytest.mark.sandbox
+async def test_stopping_while_the_bot_api_is_down_is_one_warning_without_a_traceback(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/huongdan")  # polling has fetched updates, so stopping confirms them
+    caplog.set_level(logging.INFO)
+    await sandbox.go_down()
+    await bot.runtime.stop()  # SIGTERM during an outage
+    await sandbox.go_up()
+    [stopping] = [r for r in caplog.records if "could not be confirmed" in r.getMessage()]
+    assert stopping.levelno == logging.WARNING and stopping.exc_info is None
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    await bot.restart()
+    assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text

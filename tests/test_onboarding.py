@@ -251,6 +251,26 @@ async def test_an_officers_invite_link_puts_the_newcomer_in_that_unit(people: Pe
     assert [request.full_name for request in pending] == ["Trần Văn Nam"]
 
 
+async def test_a_name_typed_with_invisible_characters_reaches_the_officer_plain(
+    people: People, store: Store
+) -> None:
+    # A right-to-left override made the officer read "man nav nart"; a zero-width space and a control
+    # character hid in the stored name.
+    hung = await linked(people, HUNG)
+    await hung.send("/moi CDCS-YT")
+    nam = people(*STRANGER)
+    await nam.send(f"/start {invite_code(hung.last_text)}")
+    await give_phone(nam, STRANGER[3])
+    await nam.press("Gửi yêu cầu tham gia")
+    await nam.send("\u202etrần văn\u200b nam\u202c\u0007")
+    await nam.press("Gửi yêu cầu")
+    async with store.begin() as repos:
+        unit = await repos.units.by_code("CDCS-YT")
+        assert unit is not None
+        pending = await repos.join_requests.pending_under([unit.path], 10)
+    assert [request.full_name for request in pending] == ["Trần Văn Nam"]
+
+
 async def test_an_unknown_invite_code_is_explained_and_onboarding_goes_on(
     people: People,
 ) -> None:

@@ -4,6 +4,7 @@ token, no traceback, every connection closed."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Runtime
+from bot.engine.clock import ManualClock
+from bot.engine.config import Settings
 from bot.sandbox import TelegramSandbox
+from storage.database import Store
+from tests.helpers.chat import Chat
+from tests.helpers.roster import MAI
 
 pytestmark = pytest.mark.sandbox
 
@@ -67,3 +74,24 @@ async def test_an_unreachable_api_url_is_one_line_naming_the_address(tmp_path: P
     assert _assert_one_clean_line(err) == (
         f"thidua: cannot reach THIDUA_TELEGRAM_API_URL {url}: connection refused\n"
     )
+
+
+async def test_a_bot_api_busy_for_a_moment_at_start_is_waited_out(
+    store: Store,
+    settings: Settings,
+    clock: ManualClock,
+    sandbox: TelegramSandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Telegram answers 502 now and then; a start at that moment used to exit with status 2.
+    sandbox.break_next("getMe", times=2)
+    runtime = Runtime(settings, clock, poll_timeout=1)
+    await runtime.start()
+    try:
+        tries = [r for r in caplog.records if "trying again" in r.getMessage()]
+        assert len(tries) == 2 and all(r.levelno == logging.WARNING and r.exc_info is None for r in tries)
+        assert "Bad Gateway" in tries[0].getMessage()
+        mai = Chat(sandbox.user(MAI[0], MAI[1]), lambda: runtime)
+        assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text
+    finally:
+        await runtime.stop()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.channels.answered import AnsweredUpdates
 from bot.engine.events import Button, Outgoing
 from bot.engine.logs import setup_logging
 from bot.engine.outbox import Outcome
@@ -97,3 +98,13 @@ def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> N
     assert "\n".join(parts) == text
     assert split_text("ngắn", 1000) == ["ngắn"]
     assert [len(part) for part in split_text("y" * 2500, limit=1000)] == [1000, 1000, 500]
+
+
+async def test_the_answered_updates_kept_for_waiters_are_bounded() -> None:
+    # Every id answered was kept for the life of the process: tens of megabytes a month for a big union.
+    answered: AnsweredUpdates[int] = AnsweredUpdates(size=3)
+    for update_id in range(1, 6):
+        await answered.add(update_id)
+    await answered.wait_for(5, timeout=1.0)
+    with pytest.raises(TimeoutError):
+        await answered.wait_for(1, timeout=0.05)  # long answered: forgotten

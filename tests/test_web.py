@@ -7,6 +7,7 @@ tests also post to the server themselves, with right, wrong and missing secrets 
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import Runtime
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
-from bot.engine.events import FileOut
+from bot.engine.events import FileOut, Outgoing
+from bot.engine.outbox import Outcome
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.zalo import ZaloSandbox
 from messages import plain, text
@@ -237,6 +239,46 @@ async def test_a_broken_body_is_a_400_said_once_and_the_bot_goes_on(
     mai = await linked(person, MAI)
     await mai.send("/huongdan")
     assert "/help (/huongdan)" in mai.last_text
+
+
+async def test_an_update_telegram_posts_again_is_answered_once(
+    service: Runtime, sandbox: TelegramSandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram posts an update again when the answer to its call was lost or late; twice handled, a typed
+    # answer would also fill the form's next step.
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for _ in range(2):
+        async with http.post(
+            url(service, "/telegram/webhook"), json=telegram_update(sandbox), headers=headers
+        ) as answer:
+            assert answer.status == 200
+    help_asked = telegram_update(sandbox, 900002, "/huongdan")
+    async with http.post(url(service, "/telegram/webhook"), json=help_asked, headers=headers) as answer:
+        assert answer.status == 200
+    assert service.telegram is not None
+    await service.telegram.wait_processed(900002)  # the chat's updates run in order: the repeat is behind
+    replies = [message.plain_text for message in sandbox.messages(7007)]
+    assert len([reply for reply in replies if plain(text("vi", "onboarding.welcome")) in reply]) == 1
+    assert "/help (/huongdan)" in replies[-1]
+    [repeat] = [r for r in caplog.records if "came again" in r.getMessage()]
+    assert "update 900001 " in repeat.getMessage()
+
+
+async def test_an_outage_of_the_bot_api_is_said_once_in_webhook_mode_too(
+    service: Runtime, sandbox: TelegramSandbox, person: Callable[..., Chat], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing polls in webhook mode: a broadcast waited out an outage without a word in the log.
+    mai = await linked(person, MAI)
+    telegram = service.telegram
+    assert telegram is not None
+    caplog.set_level(logging.INFO)
+    await sandbox.go_down()
+    for _ in range(3):
+        assert (await telegram.deliver(mai.user_id, Outgoing("Thông báo"))).outcome is Outcome.RETRY
+    await sandbox.go_up()
+    assert (await telegram.deliver(mai.user_id, Outgoing("Thông báo"))).outcome is Outcome.SENT
+    lines = [r.getMessage() for r in caplog.records if "telegram sending: outage" in r.getMessage()]
+    assert len(lines) == 2 and "outage started" in lines[0] and "3 failed sends" in lines[1]
 
 
 async def test_a_telegram_update_it_cannot_read_is_skipped_as_when_polled(

@@ -1,14 +1,19 @@
-"""The updates a channel has fully answered, so tests and the demo can wait for one (``wait_processed``)."""
+"""The updates a channel has fully answered, so tests and the demo can wait for one (``wait_processed``),
+and those it has taken lately, so one the platform delivers twice is answered once (``TakenUpdates``). Both
+keep the newest ``KEPT`` ids only: a waiter asks right after sending, a platform repeats within seconds, and
+a service runs for months."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 UpdateId = TypeVar("UpdateId", int, str)
+Key = TypeVar("Key", bound=Hashable)
 
-KEPT = 10_000  # the newest ids kept: a waiter asks right after sending, and a service runs for months
+KEPT = 10_000
 
 
 class AnsweredUpdates(Generic[UpdateId]):
@@ -35,3 +40,26 @@ class AnsweredUpdates(Generic[UpdateId]):
         async with self._changed:
             async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it may swallow a cancellation
                 await self._changed.wait_for(lambda: update_id in self._ids)
+
+
+class TakenUpdates(Generic[Key]):
+    """The keys of the newest ``kept`` updates a channel took, to answer each once.
+
+    Platforms deliver an update again: a webhook call whose answer was lost or late is retried, a polled
+    batch is fetched again when its offset was not confirmed (Zalo's getUpdates has none). Answered twice, a
+    typed answer would fill the form's next step too, a typed choice be made twice. A restart forgets them;
+    the platforms' repeats come within seconds.
+    """
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self._keys: OrderedDict[Key, None] = OrderedDict()
+        self._kept = kept
+
+    def first_time(self, key: Key) -> bool:
+        """True, and remembered, if this update has not been taken yet; False for a repeat."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._kept:
+            self._keys.popitem(last=False)
+        return True

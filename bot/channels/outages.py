@@ -1,8 +1,10 @@
-"""One log line when a channel's polling loses its API and one when it gets it back, whatever the channel.
+"""One log line when a channel's polling (or, in webhook mode, its sending) loses its API and one when it
+gets it back, whatever the channel.
 
 Polling fails again every few seconds while an API is down; a line per failed poll would bury the news, so
 ``OutageLog`` says when the outage started (with the first reason) and, when a poll succeeds again, how long
-it lasted and how many polls failed. Telegram's ``PollingMonitor`` and Zalo's poller both report to one.
+it lasted and how many polls failed. Telegram's ``PollingMonitor`` and Zalo's poller both report to one;
+in webhook mode, where nothing polls, Telegram's outbox sends do.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ class OutageLog:
     """Follows the outcome of each poll of one API and logs an outage's start and end, once each."""
 
     def __init__(
-        self, what: str, api: str, log: logging.Logger, clock: Callable[[], float] = time.monotonic
+        self,
+        what: str,
+        api: str,
+        log: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+        attempts: str = "polls",
     ) -> None:
         self._what = what  # "telegram polling"
         self._api = api  # "the Bot API"
+        self._attempts = attempts  # what failed, counted in the closing line: "polls", "sends"
         self._log = log  # the channel's own logger, so operators filter by channel
         self._clock = clock
         self._started: float | None = None
@@ -41,10 +49,11 @@ class OutageLog:
             return
         lasted = self._clock() - self._started
         self._log.warning(
-            "%s: outage ended (%.0f s, %d failed polls); %s answers again",
+            "%s: outage ended (%.0f s, %d failed %s); %s answers again",
             self._what,
             lasted,
             self._failed_polls,
+            self._attempts,
             self._api,
         )
         self._started = None

@@ -74,8 +74,13 @@ async def link_by_contact(
 
 def normalize_name(typed: str) -> str:
     """A person's name as the roster writes it: "trần văn  NAM" becomes "Trần Văn Nam". Only words made of
-    letters are recased; anything else typed (digits, symbols) is kept as it is."""
-    words = unicodedata.normalize("NFC", typed).split()
+    letters are recased; anything else typed (digits, symbols) is kept as it is. Control and invisible
+    format characters (a right-to-left override, a zero-width space) are dropped: shown to an officer, they
+    made the name read backwards or hid characters in it."""
+    visible = "".join(
+        char for char in typed if unicodedata.category(char) not in ("Cc", "Cf") or char.isspace()
+    )
+    words = unicodedata.normalize("NFC", visible).split()
     return " ".join(word.capitalize() if word.isalpha() else word for word in words)
 
 

@@ -14,7 +14,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -40,9 +40,16 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.channels.answered import AnsweredUpdates
+from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import TELEGRAM
-from bot.channels.telegram.aiohttp_request import AiohttpRequest, AnswerTimedOut, ConnectionDropped
+from bot.channels.outages import OutageLog
+from bot.channels.telegram.aiohttp_request import (
+    AiohttpRequest,
+    AnswerTimedOut,
+    ConnectionDropped,
+    MaybeSent,
+    NotSent,
+)
 from bot.channels.telegram.polling import PollingMonitor, TolerantBot
 from bot.channels.telegram.updates import CHANNEL, to_incoming
 from bot.channels.text import split_text
@@ -65,6 +72,10 @@ MESSAGE_LIMIT = TELEGRAM.text_limit  # characters of text in one message
 STORED_PAYLOAD_MARK = "~"  # callback data "~<token>" stands for a payload kept in the database
 MAX_CONCURRENT_UPDATES = 256
 MAX_REPLY_WAIT = 30.0  # seconds a direct reply waits when Telegram answers 429; longer, it is given up
+# Seconds between the tries of a start the Bot API answered with a 5xx, a 429 or a dropped connection.
+START_RETRY_WAITS = (1.0, 2.0, 4.0, 8.0)
+# Seconds between the tries of a direct reply that did not reach Telegram (refused, a 5xx): about 7 s in all.
+REPLY_RETRY_WAITS = (1.0, 2.0, 4.0)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 WEBHOOK_PATH = "/telegram/webhook"  # on the service's web server; Telegram calls THIDUA_WEBHOOK_URL + this
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -110,6 +121,18 @@ def start_failure(error: TelegramError, api_url: str) -> str:
     if isinstance(error, NetworkError):
         return f"cannot reach THIDUA_TELEGRAM_API_URL {api_url}: {_network_reason(error)}"
     return f"the Bot API at {api_url} refused to start the bot ({type(error).__name__}: {error.message})"
+
+
+def start_retry_wait(error: TelegramError, waits: Iterator[float]) -> float | None:
+    """Seconds to wait before starting again after ``error``, or None where another try cannot help: a
+    rejected token, an address that refuses or does not answer, a bad request, or no tries left."""
+    if isinstance(error, RetryAfter):
+        wait = _seconds(error.retry_after)
+        return wait if wait <= MAX_REPLY_WAIT and next(waits, None) is not None else None
+    busy = isinstance(error, ConnectionDropped) or (
+        isinstance(error, NetworkError) and not isinstance(error, (BadRequest, NotSent, MaybeSent))
+    )
+    return next(waits, None) if busy else None
 
 
 class TelegramChannel:
@@ -166,45 +189,69 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._answered: AnsweredUpdates[int] = AnsweredUpdates()
+        # Polling says when the Bot API is lost and found again; in webhook mode nothing polls, so the
+        # outbox's sends say it, or a broadcast would wait out an outage without a word.
+        self._sending_outage = (
+            OutageLog("telegram sending", "the Bot API", log, attempts="sends") if webhook_url else None
+        )
+        self._taken: TakenUpdates[int] = TakenUpdates()
 
     # -- life cycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect, set the command menus and start long polling, or register the webhook.
 
-        Raises ChannelStartError, one line naming the setting or the address, when the Bot API rejects the
-        token or cannot be reached; every connection opened so far is closed first.
+        A 5xx, a 429 or a connection dropped before the answer (the Bot API busy for a moment) is tried
+        again over about 15 s, one WARNING each time. Raises ChannelStartError, one line naming the setting
+        or the address, when the Bot API rejects the token, cannot be reached or keeps failing; every
+        connection opened so far is closed first.
         """
-        try:
-            await self.app.initialize()
-            self.username = self.app.bot.username
-            await self.set_default_menus()
-            await self.app.start()
-            if self._webhook_url is not None:
-                # Updates Telegram holds while the service was down come next; a restart loses none.
-                await self.app.bot.set_webhook(
-                    f"{self._webhook_url}{WEBHOOK_PATH}",
-                    secret_token=self._webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
+        waits = iter(START_RETRY_WAITS)
+        while True:
+            try:
+                await self._start_once()
+                break
+            except TelegramError as error:
+                await self._close_after_failed_start()
+                wait = start_retry_wait(error, waits)
+                if wait is None:
+                    # from None: the library's own exception names the token.
+                    raise ChannelStartError(start_failure(error, self._api_url)) from None
+                log.warning(
+                    "telegram: the Bot API at %s did not start the bot (%s: %s); trying again in %.0f s",
+                    self._api_url,
+                    type(error).__name__,
+                    error.message,
+                    wait,
                 )
-            else:
-                assert self.app.updater is not None
-                # Polling first deletes any webhook a previous run in webhook mode left registered.
-                await self.app.updater.start_polling(
-                    poll_interval=0,
-                    timeout=timedelta(seconds=self._poll_timeout),
-                    allowed_updates=ALLOWED_UPDATES,
-                    error_callback=self._polling_failed,
-                )
-        except TelegramError as error:
-            await self._close_after_failed_start()
-            # from None: the library's own exception names the token.
-            raise ChannelStartError(start_failure(error, self._api_url)) from None
-        except BaseException:
-            await self._close_after_failed_start()
-            raise
+                await asyncio.sleep(wait)
+            except BaseException:
+                await self._close_after_failed_start()
+                raise
         mode = "webhook" if self._webhook_url is not None else "polling"
         log.info("telegram channel %s as @%s", mode, self.username)
+
+    async def _start_once(self) -> None:
+        await self.app.initialize()
+        self.username = self.app.bot.username
+        await self.set_default_menus()
+        await self.app.start()
+        if self._webhook_url is not None:
+            # Updates Telegram holds while the service was down come next; a restart loses none.
+            await self.app.bot.set_webhook(
+                f"{self._webhook_url}{WEBHOOK_PATH}",
+                secret_token=self._webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            assert self.app.updater is not None
+            # Polling first deletes any webhook a previous run in webhook mode left registered.
+            await self.app.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=self._poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_failed,
+            )
 
     async def _close_after_failed_start(self) -> None:
         await self.stop()
@@ -219,6 +266,8 @@ class TelegramChannel:
         """Stop polling, finish the updates in hand and close the connections."""
         assert self.app.updater is not None
         if self.app.updater.running:
+            if isinstance(self.app.bot, TolerantBot):
+                self.app.bot.stopping()
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
@@ -255,6 +304,14 @@ class TelegramChannel:
     # -- incoming -----------------------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self._taken.first_time(update.update_id):
+            # Delivered again (a retried webhook call, a batch polled again): answered once already.
+            log.info(
+                "update %s came again; skipped",
+                update.update_id,
+                extra=update_fields(update.update_id, CHANNEL),
+            )
+            return
         chat = update.effective_chat
         started = time.perf_counter()
         # The whole update, the callback answer and any apology included, in its chat's turn.
@@ -276,48 +333,112 @@ class TelegramChannel:
                 _seconds(error.retry_after),
                 extra=update_fields(update.update_id, CHANNEL),
             )
-        except Exception as error:
-            # The update id and the traceback, never the update's content.
-            log.error(
-                "update %s failed (%s); the person got the apology",
+        except BadRequest as error:  # a NetworkError to python-telegram-bot, yet the request's own fault
+            await self._failed(update, error)
+        except MaybeSent as error:
+            # Handled, and the reply may well have arrived: an apology would ask to do it all again.
+            log.warning(
+                "update %s: Telegram did not confirm the reply (%s); it may have arrived, not sent again",
                 update.update_id,
                 type(error).__name__,
-                exc_info=error,
                 extra=update_fields(update.update_id, CHANNEL),
             )
-            await self._apologise(update)
+        except NetworkError as error:  # tried again already; an apology would take the same road
+            log.warning(
+                "update %s: the reply could not be sent (%s: %s)",
+                update.update_id,
+                type(error).__name__,
+                error.message,
+                extra=update_fields(update.update_id, CHANNEL),
+            )
+        except Exception as error:
+            await self._failed(update, error)
+
+    async def _failed(self, update: Update, error: Exception) -> None:
+        # The update id and the traceback, never the update's content.
+        log.error(
+            "update %s failed (%s); the person got the apology",
+            update.update_id,
+            type(error).__name__,
+            exc_info=error,
+            extra=update_fields(update.update_id, CHANNEL),
+        )
+        await self._apologise(update)
 
     async def _answer(self, update: Update) -> None:
         payload = None
         if update.callback_query is not None:
-            await self._patiently(update.update_id, update.callback_query.answer)
+            try:
+                await self._patiently(update.update_id, update.callback_query.answer)
+            except TelegramError as error:
+                # Only the spinner on the button: a press Telegram calls too old (it came while the bot was
+                # down) or that met a network fault is handled all the same.
+                log.warning(
+                    "update %s: the button press was not acknowledged (%s: %s); handled all the same",
+                    update.update_id,
+                    type(error).__name__,
+                    error.message,
+                    extra=update_fields(update.update_id, CHANNEL),
+                )
             payload = await self._resolve_payload(update.callback_query.data or "")
         event = to_incoming(update, self.username, payload)
         if event is None:
             return
         handled = await self._router.handle(event, self)
         pressed = update.callback_query.message if update.callback_query is not None else None
+        unconfirmed: MaybeSent | None = None
         for reply in handled.replies:
-            await self._patiently(
-                update.update_id,
-                partial(
-                    self._send, int(event.chat_id), reply, pressed if isinstance(pressed, Message) else None
-                ),
-            )
+            try:
+                await self._patiently(
+                    update.update_id,
+                    partial(
+                        self._send,
+                        int(event.chat_id),
+                        reply,
+                        pressed if isinstance(pressed, Message) else None,
+                    ),
+                )
+            except MaybeSent as error:  # it may have arrived; the replies after it are owed all the same
+                unconfirmed = error
         if handled.menu_changed and handled.who is not None:
             await self.refresh_menu(handled.who)
+        if unconfirmed is not None:
+            raise unconfirmed
 
     async def _patiently(self, update_id: int, send: Callable[[], Awaitable[object]]) -> None:
-        """Send a direct reply; on a 429, say so in one line, wait as asked (up to a limit), try once more."""
-        try:
-            await send()
-        except RetryAfter as error:
-            wait = _seconds(error.retry_after)
-            if wait > MAX_REPLY_WAIT:
+        """Send a direct reply, trying again where that cannot make a copy.
+
+        On a 429, say so in one line, wait as asked (up to a limit), try once more. A request that never
+        reached Telegram, or a 5xx, is tried again after a short pause, a few times (REPLY_RETRY_WAITS). A
+        connection closed before the answer is tried once more at once, as ``deliver`` does; an answer that
+        did not come in time (MaybeSent) is not repeated.
+        """
+        waits = iter(REPLY_RETRY_WAITS)
+        asked_to_wait = dropped = False
+        while True:
+            try:
+                await send()
+                return
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                if asked_to_wait or wait > MAX_REPLY_WAIT:
+                    raise
+                asked_to_wait = True
+                log.warning(
+                    "answering update %s: Telegram asked to wait %.0f s (429); waiting", update_id, wait
+                )
+            except ConnectionDropped:
+                if dropped:
+                    raise
+                dropped, wait = True, 0.0
+            except (MaybeSent, BadRequest):
                 raise
-            log.warning("answering update %s: Telegram asked to wait %.0f s (429); waiting", update_id, wait)
+            except NetworkError:
+                next_wait = next(waits, None)
+                if next_wait is None:
+                    raise
+                wait = next_wait
             await asyncio.sleep(wait)
-            await send()
 
     async def _resolve_payload(self, data: str) -> str:
         if not data.startswith(STORED_PAYLOAD_MARK):
@@ -449,7 +570,11 @@ class TelegramChannel:
                 dropped = True
                 continue
             except (NetworkError, TelegramError) as error:
+                if self._sending_outage is not None:
+                    self._sending_outage.failed(f"{type(error).__name__}: {error.message}")
                 return Delivery(Outcome.RETRY, 0.0, str(error)[:255])
+            if self._sending_outage is not None:
+                self._sending_outage.succeeded()
             return Delivery(Outcome.SENT)
 
     # -- command menus ------------------------------------------------------------------------------------

@@ -57,10 +57,17 @@ class PollingMonitor:
         if isinstance(error, Conflict):
             if self._conflict_logged is None or now - self._conflict_logged >= CONFLICT_LOG_INTERVAL:
                 self._conflict_logged = now
-                log.warning(
-                    "telegram polling: another process is polling this bot's token (409 Conflict); "
-                    "only one instance may poll, the others wait (said at most once a minute)"
-                )
+                if "webhook" in error.message.lower():
+                    log.warning(
+                        "telegram polling: a webhook is set for this bot's token (409 Conflict), by an "
+                        "instance in webhook mode or by hand; polling waits until it is deleted (said at "
+                        "most once a minute)"
+                    )
+                else:
+                    log.warning(
+                        "telegram polling: another process is polling this bot's token (409 Conflict); "
+                        "only one instance may poll, the others wait (said at most once a minute)"
+                    )
             return
         if isinstance(error, RetryAfter):
             log.warning("telegram polling: Telegram asked to wait %.0f s (429)", _seconds(error.retry_after))
@@ -71,7 +78,7 @@ class PollingMonitor:
 class TolerantBot(ExtBot[Any]):
     """python-telegram-bot's bot, except that getUpdates parses update by update and reports to a monitor."""
 
-    __slots__ = ("_monitor", "_polling_read_timeout")
+    __slots__ = ("_monitor", "_polling_read_timeout", "_stopping")
 
     def __init__(
         self,
@@ -94,6 +101,12 @@ class TolerantBot(ExtBot[Any]):
         )
         self._monitor = monitor
         self._polling_read_timeout = get_updates_request.read_timeout
+        self._stopping = False
+
+    def stopping(self) -> None:
+        """Polling is about to stop: the updater's last getUpdates only confirms the updates fetched. If
+        the Bot API is down then, that is one WARNING instead of python-telegram-bot's ERROR and traceback."""
+        self._stopping = True
 
     async def get_updates(
         self,
@@ -129,6 +142,13 @@ class TolerantBot(ExtBot[Any]):
                 api_kwargs=api_kwargs,
             )
         except TelegramError as error:
+            if self._stopping:
+                log.warning(
+                    "telegram polling: stopping, the last updates could not be confirmed (%s); "
+                    "they may come again at the next start",
+                    type(error).__name__,
+                )
+                return ()
             self._monitor.failed(error)
             raise
         self._monitor.succeeded()

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.channels.answered import AnsweredUpdates
+from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
@@ -51,7 +51,6 @@ from messages import plain, text
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256  # updates being answered at once; polling waits while this many are
-RECENT_MESSAGES = 10_000  # message ids kept to answer a message Zalo hands over twice only once
 PARTLY_SENT = 10_000  # outbox messages kept with the parts already sent, for their retry to go on from there
 QUOTA_PAUSE = 1.0  # seconds before a send refused with 429 is tried again (Zalo gives no figure)
 UNREACHABLE_CODES = frozenset({403, 404})  # the user blocked the bot, or there is no such user
@@ -130,7 +129,7 @@ class ZaloChannel:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: AnsweredUpdates[str] = AnsweredUpdates()
-        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._taken: TakenUpdates[tuple[str, str]] = TakenUpdates()  # (chat, message): answered once
         self._partly_sent: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -232,16 +231,8 @@ class ZaloChannel:
 
     def _first_delivery(self, chat_id: str, message_id: str) -> bool:
         """Whether this message is new: Zalo's getUpdates has no offset and its webhook calls are retried, so
-        one message may come twice, and answered twice a typed choice would be made twice."""
-        if not message_id:
-            return True
-        key = (chat_id, message_id)
-        if key in self._recent:
-            return False
-        self._recent[key] = None
-        if len(self._recent) > RECENT_MESSAGES:
-            self._recent.popitem(last=False)
-        return True
+        one message may come twice (``TakenUpdates``)."""
+        return not message_id or self._taken.first_time((chat_id, message_id))
 
     async def _receive(self, event: Incoming, answered: str) -> None:
         try:
