@@ -102,7 +102,7 @@ def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> N
 
 async def test_the_answered_updates_kept_for_waiters_are_bounded() -> None:
     # Every id answered was kept for the life of the process: tens of megabytes a month for a big union.
-    answered: AnsweredUpdates[int] = AnsweredUpdates(size=3)
+    answered: AnsweredUpdates[int] = AnsweredUpdates(kept=3)
     for update_id in range(1, 6):
         await answered.add(update_id)
     await answered.wait_for(5, timeout=1.0)
