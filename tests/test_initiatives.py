@@ -144,6 +144,19 @@ async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
     assert "giải quyết vấn đề gì" in mai.last_text
 
 
+@pytest.mark.telegram
+@pytest.mark.zalo
+async def test_characters_nobody_sees_are_not_kept_in_what_is_typed(people: People, store: Store) -> None:
+    # A right-to-left override showed the council a title backwards; zero-width spaces hid inside words.
+    hung, mai = await campaign_running(people)
+    await fill(mai, "Quy trình \u202ekiểm tra\u202c công\u200b tơ\ufeff từ xa")
+    await mai.press("Nộp sáng kiến")
+    [stored] = await drafts(store)
+    assert stored.title == "Quy trình kiểm tra công tơ từ xa"
+    await hung.send("/duyet")
+    assert "Quy trình kiểm tra công tơ từ xa" in hung.last_text
+
+
 async def test_a_very_similar_title_in_the_campaign_is_shown_before_submitting(
     people: People, store: Store
 ) -> None:

@@ -6,7 +6,8 @@ inline keyboards; Zalo: a numbered menu). Handlers only ever see these types.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +61,24 @@ class Incoming:
     by_number: bool = False  # that text is a bare number: a choice only where no dialog step waits for text
     contact: Contact | None = None
     attachment: Attachment | None = None
+
+    def visible(self) -> Incoming:
+        """The event with the characters nobody sees taken out of what was typed (``INVISIBLE``)."""
+        if not INVISIBLE.search(self.text) and not any(INVISIBLE.search(arg) for arg in self.args):
+            return self
+        return replace(
+            self,
+            text=INVISIBLE.sub("", self.text),
+            args=tuple(cleaned for arg in self.args if (cleaned := INVISIBLE.sub("", arg))),
+        )
+
+
+# Typed characters that show nothing yet change what the rest shows: control codes (a line break and a tab
+# stay), zero-width spaces, bidirectional marks, overrides and isolates (a right-to-left override showed an
+# officer a name or a title backwards), the byte-order mark. Joiners stay: emoji are made with them.
+INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ class Router:
     async def _handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         if not event.is_private:
             return self._group_answer(event)
+        event = event.visible()  # what is stored and shown to others is what the person could see
         now = self.clock.now()
         chat = (event.channel, event.chat_id)
         first = 2 if chat in self._in_forms else 1
