@@ -223,7 +223,7 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
             f.roster,
             f.linked,
             f.registered,
-            f.registration_rate,
+            f.registration_rate if f.roster else None,  # a unit without members has no rate: blank, as "—"
             f.target,
             f.submitted,
             f.submitted / f.target if f.target else None,
