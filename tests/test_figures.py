@@ -37,7 +37,7 @@ from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
 from bot.reports.charts import ChartData, chart_data
 from handlers.campaign_views import announcement
-from messages import LANGUAGES, plain, text
+from messages import LANGUAGES, formatting, plain, text
 from messages.catalog import catalog
 from storage.database import Store
 from storage.records import Campaign
@@ -373,9 +373,9 @@ def check_percent(words: str, part: int, whole: int) -> None:
         return
     assert (words == "100%") == (part == whole), (words, part, whole)
     assert (words == "0%") == (part == 0), (words, part, whole)
-    value = float(words.strip("<%").replace(",", "."))
+    value = float(words.strip("<>%").replace(",", "."))
     share = 100 * part / whole
-    assert abs(value - share) <= (0.05 if share < 1 else 0.5) or words.startswith("<"), (words, share)
+    assert abs(value - share) <= (0.05 if share < 1 else 0.5) or words[0] in "<>", (words, share)
 
 
 def check_progress(words: str, submitted: int, target: int | None) -> None:
@@ -713,3 +713,41 @@ def test_every_figure_an_officer_sees_agrees_with_the_rows(
         shutil.rmtree(folder, ignore_errors=True)
     if walk == RICH:  # the walk did what it says
         assert {"submitted", "recognised", "invalid"} <= set(reached), reached
+
+
+# --------------------------------------------------------------------------- the figures' words
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(whole=st.integers(1, 100_000), data=st.data())
+def test_a_share_is_never_rounded_to_all_or_to_none(whole: int, data: st.DataObject) -> None:
+    near = st.integers(max(0, whole - 3), whole) | st.integers(0, min(3, whole))  # next to all, to none
+    part = data.draw(st.integers(0, 2 * whole) | near, label="part")
+    for language in LANGUAGES:
+        check_percent(formatting.percent(part, whole, language), part, whole)
+
+
+def test_a_share_rounds_halves_up_and_just_short_of_all_says_so() -> None:
+    assert formatting.percent(199, 200) == "99,5%" and formatting.percent(199, 200, "en") == "99.5%"
+    assert formatting.percent(19_999, 20_000) == ">99,9%"  # 99,995%: not all, so never 100%
+    assert formatting.percent(5, 200) == "3%" and formatting.percent(7, 200) == "4%"  # 2,5% and 3,5%
+    assert formatting.percent(201, 200) == "101%"  # more than the target, as the product means it
+    assert formatting.percent(200, 200) == "100%" and formatting.percent(1709, 431) == "397%"
+
+
+@pytest.mark.parametrize(
+    ("key", "count", "right", "wrong"),
+    [
+        ("report.title_individual", 1, "1 individual", "1 individuals"),
+        ("report.title_collective", 1, "1 collective", "1 collectives"),
+        ("report.titles_more_units", 1, "1 more unit,", "1 more units"),
+        ("report.title_individual", 2, "2 individuals", "2 individual "),
+        ("report.titles_more_units", 2, "2 more units", "2 more unit,"),
+        ("assess.intro", 1, "— 1 target.", "1 targets"),
+        ("assess.intro_resumed", 1, "— 1 target;", "1 targets"),
+    ],
+)
+def test_counts_in_english_agree_with_their_noun(key: str, count: int, right: str, wrong: str) -> None:
+    count_words = formatting.number(count, "en")
+    said = plain(text("en", key, count=count_words, title="Advanced worker", unit="")) + " "
+    assert right in said and wrong not in said, said
