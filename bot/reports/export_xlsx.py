@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -245,8 +245,29 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
         Column(w("export.recognised"), COUNT),
     ]
     rows = [line(f.unit.name, f) for f in figures.children]
+    own = _own(figures)
+    if own is not None:  # without it the rows would not add up to the totals below them
+        rows.append(line(w("export.own", unit=own.unit.name), own))
     whole = line(w("export.whole", unit=figures.scope.unit.name), figures.scope)
     return Table(w("export.sheet_units"), columns, rows, footer=[whole])
+
+
+def _own(figures: CampaignFigures) -> UnitFigures | None:
+    """The scope unit's own members and initiatives, in no unit below it (a district's staff), if any: the
+    scope's figures less those of the units below."""
+    scope, below = figures.scope, figures.children
+    own = replace(
+        scope,
+        roster=scope.roster - sum(f.roster for f in below),
+        linked=scope.linked - sum(f.linked for f in below),
+        registered=scope.registered - sum(f.registered for f in below),
+        submitted=scope.submitted - sum(f.submitted for f in below),
+        valid=scope.valid - sum(f.valid for f in below),
+        recognised=scope.recognised - sum(f.recognised for f in below),
+        target=None,
+    )
+    counted = (own.roster, own.linked, own.registered, own.submitted, own.valid, own.recognised)
+    return own if below and any(counted) else None
 
 
 def _registrations(w: _Words, registrations: Iterable[RegistrationRow]) -> Table:
