@@ -384,11 +384,13 @@ def check_progress(words: str, submitted: int, target: int | None) -> None:
     if target is None:
         assert number(shown("insights.progress_no_target", words)["submitted"]) == submitted, words
         return
-    read = re.fullmatch(r"([\d.]+)/([\d.]+)(?: \((.+)\))?", words)
+    if target == 0:  # a target of none (a split by roster can give one): no share of it to show
+        assert words == f"{submitted}/0", words
+        return
+    read = re.fullmatch(r"([\d.]+)/([\d.]+) \((.+)\)", words)
     assert read, words
     assert (number(read[1]), number(read[2])) == (submitted, target), words
-    if read[3] is not None or target:
-        check_percent(read[3] or "", submitted, target)
+    check_percent(read[3], submitted, target)
 
 
 async def targets(store: Store, campaign: Campaign) -> dict[int, int]:
@@ -689,7 +691,7 @@ RICH = [
     Step("review", detail="score"),
     Step("review", detail="recognise"),
     Step("review", detail="invalid"),
-    Step("targets", detail={DISTRICT: 3, BASE: 0}),
+    Step("targets", detail={DISTRICT: 3, "CDN-GD": 0, BASE: 0}),
     Step("move", "DV001", detail="CDCS-THPT"),
     Step("hours", detail=25 * 24 + 17),  # past the registration deadline, at 01:00 the next day there
     Step("register", "DV003", "SK-B"),
