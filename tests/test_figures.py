@@ -18,6 +18,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -513,6 +514,7 @@ async def check_workbook(
     assert workbook is not None, officer.last_text
     book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     summary = {row[0]: row[1:] for row in sheet(book, "export.sheet_summary")}
+    rates = {row[0].value: row[4] for row in book[text("vi", "export.sheet_summary")].iter_rows()}
     word = lambda key: text("vi", f"export.{key}")  # noqa: E731
     assert summary[word("roster")][0] == expected.roster
     for key, part, whole in (
@@ -526,11 +528,13 @@ async def check_workbook(
         assert out_of == (whole or None), key
         if whole:
             assert rate == pytest.approx(part / whole), key
+            check_percent(excel_shows(rates[word(key)]), part, whole)
     assert summary[word("submitted")][1] == expected.submitted
     units_sheet = sheet(book, "export.sheet_units")
     header, rows = units_sheet[0], units_sheet[1:]
     column = {name: at for at, name in enumerate(header)}
     by_code = {row[column[word("unit_code")]]: row for row in rows[:-1]}
+    cells = {row[1].value: row for row in book[text("vi", "export.sheet_units")].iter_rows(min_row=2)}
     for child_id, _, _, code in seen.children:
         row, c = by_code[code], below[child_id]
         figures = [
@@ -541,6 +545,9 @@ async def check_workbook(
         assert row[column[word("target")]] == given.get(child_id), code
         if not c.roster:
             assert row[column[word("registration_rate")]] is None, code
+        else:
+            cell = cells[code][column[word("registration_rate")]]
+            check_percent(excel_shows(cell), c.registered, c.roster)
     total = rows[-1]
     assert total[0] == text("vi", "export.whole", unit=seen.scope[2])
     figures_of = ("roster", "linked", "registered", "submitted", "valid", "recognised")
@@ -562,6 +569,17 @@ async def check_workbook(
     assert sum(1 for row in registrations if row[1] and row[7] == active) == expected.registered, (
         registrations
     )
+
+
+def excel_shows(cell: Any) -> str:
+    """A percentage cell as Excel shows it in Vietnamese: its value in its number format (a literal, whole
+    percents, one decimal, or one decimal below 1%), halves rounded away from zero as Excel does."""
+    fmt, value = cell.number_format, cell.value
+    if fmt.startswith('"'):
+        return str(fmt.strip('"'))
+    places = 1 if fmt == "0.0%" or (fmt.startswith("[<0.01]") and value < 0.01) else 0
+    shown = (Decimal(str(value)) * 100).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return f"{shown}%".replace(".", ",")
 
 
 async def check_page(

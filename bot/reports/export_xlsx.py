@@ -182,7 +182,7 @@ def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
             f"{formatting.number(part, w.language)}/{formatting.number(whole, w.language)}"
             f" ({formatting.percent(part, whole, w.language)})"
         )
-        return [w(f"export.{key}"), progress, part, whole, part / whole]
+        return [w(f"export.{key}"), progress, part, whole, _rate(part, whole, w.language)]
 
     kind_key = f"campaigns.kind_{campaign.kind}"
     rows: list[list[Cell]] = [
@@ -223,10 +223,10 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
             f.roster,
             f.linked,
             f.registered,
-            f.registration_rate if f.roster else None,  # a unit without members has no rate: blank, as "—"
+            _rate(f.registered, f.roster, w.language),  # a unit without members has none: blank, as "—"
             f.target,
             f.submitted,
-            f.submitted / f.target if f.target else None,
+            _rate(f.submitted, f.target, w.language),
             f.valid,
             f.recognised,
         ]
@@ -250,6 +250,17 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
         rows.append(line(w("export.own", unit=own.unit.name), own))
     whole = line(w("export.whole", unit=figures.scope.unit.name), figures.scope)
     return Table(w("export.sheet_units"), columns, rows, footer=[whole])
+
+
+def _rate(part: int, whole: int | None, language: str) -> Styled | None:
+    """``part / whole`` as a number, in the format that shows it as the chat does (``formatting.percent``):
+    whole percents, one decimal below 1% or just short of all, "<0,1%" and ">99,9%" as words; the column's
+    one format could not say "0%" for none (it said "0.0%") nor keep 199 of 200 from "100%"."""
+    if not whole:
+        return None
+    words = formatting.percent(part, whole, language)
+    number_format = f'"{words}"' if words[0] in "<>" else "0.0%" if any(c in words for c in ",.") else "0%"
+    return Styled(part / whole, number_format)
 
 
 def _own(figures: CampaignFigures) -> UnitFigures | None:
