@@ -31,9 +31,11 @@ from hypothesis import strategies as st
 from bot.app import Runtime
 from bot.channels.memory import WITH_BUTTONS, MemoryChannel
 from bot.domain.campaigns import CampaignSpec, create_draft, launch
+from bot.domain.evaluation import TitleDecision, Vote, decide, open_evaluation
 from bot.domain.insight_queries import campaign_figures
 from bot.domain.officers import grant_officer
 from bot.domain.roster import import_members, import_units
+from bot.engine.access import Identity
 from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
 from bot.reports.charts import ChartData, chart_data
@@ -109,6 +111,7 @@ steps = st.one_of(
             st.sampled_from([DISTRICT, "CDN-GD", *BASES, EMPTY_UNIT]), st.integers(0, 4), max_size=3
         ),
     ),
+    st.builds(Step, st.just("title"), codes, st.just("SK-A"), st.booleans()),
     st.builds(Step, st.just("hours"), st.just(""), st.just("SK-A"), st.integers(1, 40 * 24)),
 )
 
@@ -145,6 +148,11 @@ class Union:
         await self._campaign(
             "SK-B", DISTRICT, "peak", date(2026, 3, 20), date(2026, 5, 31), date(2026, 4, 25)
         )
+        async with self.store.begin() as repos:  # the year's evaluation of SK-A open from the start
+            campaign = await repos.campaigns.by_code("SK-A")
+            assert campaign is not None
+            zone = load_settings(_env_file=None).zone
+            assert await open_evaluation(repos, None, campaign, NOW.date(), zone, NOW, NOW.date()) is None
         settings = load_settings(_env_file=None, database_url=self.url)
         self.runtime = Runtime(settings, self.clock, memory=MemoryChannel(WITH_BUTTONS, settings.language))
         await self.runtime.start()
@@ -233,8 +241,40 @@ async def act(union: Union, step: Step) -> None:
         await officer.send("/phongtrao")
         if await tap(officer, TITLES["SK-A"]) and await tap(officer, "Chỉ tiêu cho"):
             await officer.send("\n".join(f"{code}: {n}" for code, n in step.detail.items()) or "/huy")
+    elif step.kind == "title":
+        await decide_title(union, step.who, step.detail)
     elif step.kind == "hours":
         union.clock.advance(timedelta(hours=step.detail))
+
+
+async def decide_title(union: Union, code: str, reached: bool) -> None:
+    """The province's evaluation meeting decides Lao động tiên tiến for a registered member, as its minutes
+    are typed in (through the domain: the chat's /binhxet steps are tests/test_evaluation.py's)."""
+    async with union.store.begin() as repos:
+        campaign = await repos.campaigns.by_code("SK-A")
+        member = await repos.members.by_code(code)
+        province = await repos.units.by_code(PROVINCE)
+        assert campaign is not None and member is not None and province is not None
+        registration = await repos.registrations.of_member(campaign.id, member.id)
+        if registration is None or registration.status != "active":
+            return
+        officer = Identity(
+            await repos.accounts.touch("memory", "9001", "9001", "Cán bộ", union.clock.now()),
+            None,
+            None,
+            (province,),
+            False,
+        )
+        await decide(
+            repos,
+            officer,
+            TitleDecision(campaign, registration, "advanced_worker", reached, 0),
+            vote=Vote(9, 10),
+            note="",
+            caps=(),
+            now=union.clock.now(),
+            today=union.clock.now().date(),
+        )
 
 
 async def link(person: MemoryChat | None) -> None:
@@ -303,6 +343,7 @@ class Counted:
     submitted: int
     valid: int
     recognised: int
+    titles: int  # Lao động tiên tiến reached, by members
 
 
 async def count(store: Store, campaign_id: int, path: str) -> Counted:
@@ -321,6 +362,8 @@ async def count(store: Store, campaign_id: int, path: str) -> Counted:
         "submitted": f"{made} NOT IN ('draft', 'withdrawn')",
         "valid": f"{made} IN ('valid', 'recognised', 'not_recognised')",
         "recognised": f"{made} = 'recognised'",
+        "titles": "SELECT count(*) FROM title_results t JOIN units u ON u.id = t.unit_id WHERE u.path LIKE :p"
+        " AND t.campaign_id = :c AND t.reached AND t.member_id IS NOT NULL",
     }
     found = {}
     async with store.engine.connect() as conn:
@@ -456,6 +499,11 @@ async def check_stats(union: Union, seen: View, expected: Counted, target: int |
     report = officer.last_text
     for key in ("insights.registration", "insights.initiatives"):
         assert shown(key, report, bare=True) == shown(key, words, bare=True), report
+    if expected.titles:
+        total = shown("report.title_total", report)["counted"]  # the first: the totals come before units
+        assert number(shown("report.title_individual", total)["count"]) == expected.titles, report
+    else:
+        assert plain(text("vi", "report.titles_none")) in report
 
 
 async def check_chart(
@@ -564,6 +612,10 @@ async def check_workbook(
         expected.valid,
         expected.recognised,
     ]
+    titles = sheet(book, "export.sheet_titles")[1:]
+    totals = [row for row in titles if row[0] == word("total")]
+    assert sum(row[2] for row in totals) == expected.titles, titles
+    assert sum(row[2] for row in titles if row[0] != word("total")) == expected.titles, titles
     active = re.sub(r"^\W+", "", text("vi", "campaigns.status_active"))  # the workbook keeps no symbol
     registrations = sheet(book, "export.sheet_registrations")[1:]
     assert sum(1 for row in registrations if row[1] and row[7] == active) == expected.registered, (
@@ -687,7 +739,8 @@ async def scenario(
         await check_everything(union, export)
         async with union.store.engine.connect() as conn:
             statuses = await conn.execute(sa.text("SELECT status, count(*) FROM initiatives GROUP BY status"))
-            return dict(statuses.all())
+            decided = await conn.execute(sa.text("SELECT count(*) FROM title_results"))
+            return {**dict(statuses.all()), "titles decided": decided.scalar_one()}
     finally:
         await union.stop()
         await drop_database(postgres_url, url)
@@ -715,6 +768,8 @@ RICH = [
     Step("register", "DV003", "SK-B"),
     Step("submit", "R01", "SK-B", detail=False),
     Step("register", "R02"),
+    Step("title", "DV001", detail=True),
+    Step("title", "DV003", detail=False),
     Step("register", "R07"),
     Step("submit", "R07", detail=False),
 ]
@@ -746,7 +801,9 @@ def test_every_figure_an_officer_sees_agrees_with_the_rows(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if walk == RICH:  # the walk did what it says
-        assert {"submitted", "recognised", "invalid"} <= set(reached), reached
+        assert {"submitted", "recognised", "invalid"} <= set(reached) and reached["titles decided"] == 2, (
+            reached
+        )
 
 
 # --------------------------------------------------------------------------- the figures' words
