@@ -182,7 +182,7 @@ class Union:
             starts_on=starts,
             ends_on=ends,
             registration_deadline=deadline,
-            initiative_target=7 if code == "SK-A" else None,
+            initiative_target=7 if code == "SK-A" else 5,
             individual_titles=["advanced_worker"],
         )
         async with self.store.begin() as repos:
@@ -748,7 +748,8 @@ async def scenario(
 
 # A walk that reaches every kind of figure, always run first: registration withdrawn and made again,
 # initiatives with and without a co-author reviewed, targets (one of them zero), a member moved after
-# submitting, the registration deadline passed, the second campaign begun.
+# submitting, an initiative for the second campaign before its first day, the registration deadline passed,
+# the second campaign begun.
 RICH = [
     Step("register", "DV001"),
     Step("register", "R01"),
@@ -758,6 +759,7 @@ RICH = [
     Step("submit", "DV001", detail=True),
     Step("submit", "DV003", detail=False),
     Step("submit", "R04", detail=False),
+    Step("submit", "R03", "SK-B", detail=False),  # before SK-B's first day: it takes initiatives already
     Step("review", detail="valid"),
     Step("review", detail="score"),
     Step("review", detail="recognise"),

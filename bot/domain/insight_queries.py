@@ -70,7 +70,10 @@ async def campaign_figures(
     per_day = await repos.stats.daily_submissions(campaign.id, scope.path, _utc_offset_hours(zone, now))
     today = now.astimezone(zone).date()
     last = min(today, campaign.ends_on) if today >= campaign.starts_on else campaign.starts_on
-    daily = [(day, per_day.get(day, 0)) for day in local_days(campaign.starts_on, last)]
+    # A launched campaign takes initiatives before its first day (and a revision may come back after its
+    # last): the line runs over those days too, so that it adds up to every submission counted.
+    first, last = min([campaign.starts_on, *per_day]), max([last, *per_day])
+    daily = [(day, per_day.get(day, 0)) for day in local_days(first, last)]
     return CampaignFigures(campaign, whole, children, daily)
 
 
