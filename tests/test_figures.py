@@ -482,11 +482,23 @@ async def view(store: Store, officer: str, campaign: Campaign) -> View:
     return View(officer, campaign, scope, children)  # type: ignore[arg-type]
 
 
-async def check_stats(union: Union, seen: View, expected: Counted, target: int | None) -> None:
-    """/thongke: the registration and initiative lines."""
+async def check_stats(
+    union: Union, seen: View, expected: Counted, below: dict[int, Counted], target: int | None
+) -> None:
+    """/thongke: the registration and initiative lines, the units leading and lagging with their rates."""
     officer = union.people[seen.officer]
     await officer.send(f"/thongke {seen.campaign.code}")
     words = officer.last_text
+    by_name = {name: below[child_id] for child_id, _, name, _ in seen.children}
+    named = {}
+    for key in ("insights.top", "insights.bottom"):
+        if plain(text("vi", key, units="")) in words:
+            for part in shown(key, words)["units"].split("), "):
+                unit, _, rate = part.rstrip(")").rpartition(" (")
+                check_percent(rate, by_name[unit].registered, by_name[unit].roster)
+                named.setdefault(key, []).append(by_name[unit].registered / by_name[unit].roster)
+    if named:  # every leading unit registers at a higher rate than every lagging one
+        assert min(named["insights.top"]) > max(named["insights.bottom"]), words
     line = shown("insights.registration", words)
     assert number(line["registered"]) == expected.registered, words
     assert number(line["roster"]) == expected.roster, words
@@ -714,7 +726,7 @@ async def check_everything(union: Union, export: tuple[str, str]) -> None:
             seen = await view(union.store, officer, campaign)
             expected = await count(union.store, campaign.id, seen.scope[1])
             below = {child[0]: await count(union.store, campaign.id, child[1]) for child in seen.children}
-            await check_stats(union, seen, expected, given.get(seen.scope[0]))
+            await check_stats(union, seen, expected, below, given.get(seen.scope[0]))
             await check_chart(union, seen, expected, below, given)
             await check_page(union, seen, expected, below, given)
             if (campaign.code, officer) == export:
