@@ -850,9 +850,15 @@ def test_a_share_rounds_halves_up_and_just_short_of_all_says_so() -> None:
         ("report.titles_more_units", 2, "2 more units", "2 more unit,"),
         ("assess.intro", 1, "— 1 target.", "1 targets"),
         ("assess.intro_resumed", 1, "— 1 target;", "1 targets"),
+        ("targets.line", 1, "; 1 member)", "1 members"),
+        ("targets.line", 2, "; 2 members)", "2 member)"),
+        ("report.commend_form", 1, "collectives: 1, individuals: 1", "1 collectives"),
     ],
 )
 def test_counts_in_english_agree_with_their_noun(key: str, count: int, right: str, wrong: str) -> None:
-    count_words = formatting.number(count, "en")
-    said = plain(text("en", key, count=count_words, title="Advanced worker", unit="")) + " "
+    n = formatting.number(count, "en")
+    figures = {name: n for name in ("count", "roster", "collectives", "individuals", "initiatives")}
+    others = {"title": "Advanced worker", "unit": "", "code": "X", "target": "3", "form": "", "level": ""}
+    others.update(proposed=n, granted=n, returned=n, waiting=n)
+    said = plain(text("en", key, **figures, **others)) + " "
     assert right in said and wrong not in said, said
