@@ -100,6 +100,7 @@ steps = st.one_of(
     st.builds(Step, st.just("register"), codes, st.sampled_from(CAMPAIGNS)),
     st.builds(Step, st.just("withdraw"), codes, st.sampled_from(CAMPAIGNS)),
     st.builds(Step, st.just("submit"), codes, st.sampled_from(CAMPAIGNS), st.booleans()),
+    st.builds(Step, st.just("withdraw_initiative"), codes),
     st.builds(Step, st.just("review"), st.just(""), st.just("SK-A"), st.sampled_from(REVIEWS)),
     st.builds(Step, st.just("move"), codes, st.just("SK-A"), st.sampled_from([*BASES, DISTRICT])),
     st.builds(
@@ -229,6 +230,10 @@ async def act(union: Union, step: Step) -> None:
         await person.send("/phongtrao")
         if await tap(person, TITLES[step.campaign]) and await tap(person, "Rút đăng ký"):
             await tap(person, "↩️ Rút đăng ký")
+    elif step.kind == "withdraw_initiative" and person is not None:
+        await person.send("/cuatoi")
+        if await tap(person, f"Sáng kiến {person.name} số"):
+            await tap(person, "Rút sáng kiến")
     elif step.kind == "submit" and person is not None:
         await submit(person, step)
     elif step.kind == "review":
@@ -624,6 +629,10 @@ async def check_workbook(
         expected.valid,
         expected.recognised,
     ]
+    made = sheet(book, "export.sheet_initiatives")
+    status = made[0].index(word("status"))
+    withdrawn = re.sub(r"^\W+", "", text("vi", "initiative.status_withdrawn"))
+    assert sum(1 for row in made[1:] if row[status] != withdrawn) == expected.submitted, made
     titles = sheet(book, "export.sheet_titles")[1:]
     totals = [row for row in titles if row[0] == word("total")]
     assert sum(row[2] for row in totals) == expected.titles, titles
@@ -776,6 +785,8 @@ RICH = [
     Step("review", detail="score"),
     Step("review", detail="recognise"),
     Step("review", detail="invalid"),
+    Step("submit", "DV004", detail=False),
+    Step("withdraw_initiative", "DV004"),
     Step("targets", detail={DISTRICT: 3, "CDN-GD": 0, BASE: 0}),
     Step("move", "DV001", detail="CDCS-THPT"),
     Step("hours", detail=25 * 24 + 17),  # past the registration deadline, at 01:00 the next day there
@@ -815,9 +826,9 @@ def test_every_figure_an_officer_sees_agrees_with_the_rows(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if walk == RICH:  # the walk did what it says
-        assert {"submitted", "recognised", "invalid"} <= set(reached) and reached["titles decided"] == 2, (
-            reached
-        )
+        assert {"submitted", "recognised", "invalid", "withdrawn"} <= set(reached) and reached[
+            "titles decided"
+        ] == 2, reached
 
 
 # --------------------------------------------------------------------------- the figures' words
