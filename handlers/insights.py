@@ -45,6 +45,7 @@ from bot.engine.buttons import ButtonData, PickInsight
 from bot.engine.context import ApartRepos, BuildFailed, Ctx
 from bot.engine.events import Button, FileOut
 from handlers.common import stale_button
+from handlers.progress import against_target
 from messages import Html, escape, formatting, plain, text
 
 TOP = 3
@@ -111,22 +112,6 @@ def _build_workbook(data: ExportData, language: str, zone: ZoneInfo, lines: list
     return build_workbook(data, language, zone, lines)
 
 
-def _progress(language: str, part: int, whole: int | None) -> str:
-    number = formatting.number
-    if not whole:
-        return number(part, language)
-    return f"{number(part, language)}/{number(whole, language)} ({formatting.percent(part, whole, language)})"
-
-
-def _against_target(language: str, submitted: int, target: int | None) -> str:
-    """Initiatives against the scope's own target, or "no target" where none was given to it."""
-    if target is None:
-        return str(
-            text(language, "insights.progress_no_target", submitted=formatting.number(submitted, language))
-        )
-    return _progress(language, submitted, target) if target else f"{formatting.number(submitted, language)}/0"
-
-
 def _unit_names(units: list[UnitFigures]) -> str:
     return ", ".join(f.unit.name for f in units) or "—"
 
@@ -182,7 +167,7 @@ def summary(language: str, figures: CampaignFigures) -> Html:
         text(
             language,
             "insights.initiatives",
-            progress=_against_target(language, scope.submitted, scope.target),
+            progress=against_target(language, scope.submitted, scope.target),
             valid=number(scope.valid, language),
             recognised=number(scope.recognised, language),
         ),

@@ -8,22 +8,27 @@ from bot.domain.campaigns import targets_of
 from bot.domain.insights import covered_scopes
 from bot.domain.records import Campaign, InitiativeCounts, Unit
 from bot.engine.context import Ctx
-from messages import Html, formatting
+from messages import Html, formatting, text
 
 CHILDREN_SHOWN = 30
 NONE_YET = InitiativeCounts(0, 0, 0)
 
 
-def against_target(ctx: Ctx, submitted: int, target: int | None) -> Html:
-    """ "5/120 (4%)", or "5 (no target)" for a unit nobody gave a target."""
+def against_target(language: str, submitted: int, target: int | None) -> Html:
+    """ "5/120 (4%)"; "5/0" against a target of none (a split by roster gives a small unit 0), with no share
+    of it; "5 (no target)" for a unit nobody gave a target. A campaign's page, /stats and /report say it
+    alike."""
     number = formatting.number
     if target is None:
-        return ctx.t("insights.progress_no_target", submitted=number(submitted, ctx.lang))
-    return ctx.t(
+        return text(language, "insights.progress_no_target", submitted=number(submitted, language))
+    if not target:
+        return text(language, "initiative.progress_of_none", submitted=number(submitted, language))
+    return text(
+        language,
         "initiative.progress_figure",
-        submitted=number(submitted, ctx.lang),
-        target=number(target, ctx.lang),
-        percent=formatting.percent(submitted, target, ctx.lang),
+        submitted=number(submitted, language),
+        target=number(target, language),
+        percent=formatting.percent(submitted, target, language),
     )
 
 
@@ -31,7 +36,7 @@ def _line(ctx: Ctx, key: str, unit: Unit, counts: InitiativeCounts, target: int 
     return ctx.t(
         key,
         unit=unit.name,
-        progress=against_target(ctx, counts.submitted, target),
+        progress=against_target(ctx.lang, counts.submitted, target),
         valid=formatting.number(counts.valid, ctx.lang),
         recognised=formatting.number(counts.recognised, ctx.lang),
     )

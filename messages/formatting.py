@@ -7,7 +7,7 @@ Every number, date and time a person reads goes through here, never through ``st
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -78,16 +78,27 @@ def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str
 
 
 def percent(part: int, whole: int, language: str = "vi") -> str:
-    """A share as a percentage: whole above 1 ("397%"), one decimal below it ("0,2%"; English "0.2%"), and
-    "<0,1%" for a share too small to show; "—" when there is nothing to divide by."""
+    """A share as a percentage, halves rounded up: whole percents ("12%", "397%"), one decimal below 1%
+    ("0,2%"; English "0.2%") and where a whole percent would say 100 of a part that is not the whole
+    ("99,5%"), "<0,1%" and ">99,9%" for a share too close to none or to all to show; so "0%" only for none,
+    "100%" only for all; "—" when there is nothing to divide by."""
     if whole <= 0:
         return "—"
-    share = 100 * part / whole
-    if share == 0 or round(share, 1) >= 1:
-        return f"{round(share)}%"
-    shown = f"{max(share, 0.1):.1f}"
-    shown = shown.replace(".", ",") if language == "vi" else shown
-    return f"<{shown}%" if share < 0.05 else f"{shown}%"
+    share = Decimal(100 * part) / Decimal(whole)
+    units = share.quantize(_ONE, ROUND_HALF_UP)
+    tenths = share.quantize(_TENTH, ROUND_HALF_UP)
+    if part in (0, whole) or (tenths >= 1 and units != 100):
+        return f"{units}%"
+    if tenths < _TENTH:
+        shown = f"<{_TENTH}"
+    elif tenths == 100:
+        shown = ">99.9" if share < 100 else ">100"
+    else:
+        shown = str(tenths)
+    return f"{shown.replace('.', ',') if language == 'vi' else shown}%"
+
+
+_ONE, _TENTH = Decimal(1), Decimal("0.1")
 
 
 def excerpt(value: str, width: int) -> str:

@@ -273,8 +273,9 @@ async def test_the_chart_counts_submissions_made_before_the_start_or_after_the_e
         earlier = await campaign_figures(repos, replace(campaign, ends_on=MAR_1), province, NOW, hanoi)
     for figures in (later, earlier):
         assert sum(count for _, count in figures.daily_submissions) == figures.scope.submitted == 3
-    assert later.daily_submissions == [(MAR_2, 3)]
-    assert earlier.daily_submissions[-1] == (MAR_1, 3)
+    # The line runs over the days they came, before the first day or after the last.
+    assert later.daily_submissions == [(MAR_1, 1), (MAR_2, 2)]
+    assert earlier.daily_submissions[-1] == (MAR_2, 2)
 
 
 async def test_daily_submissions_fall_on_the_local_day(store: Store, tree: Tree) -> None:

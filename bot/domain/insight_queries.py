@@ -70,12 +70,10 @@ async def campaign_figures(
     per_day = await repos.stats.daily_submissions(campaign.id, scope.path, _utc_offset_hours(zone, now))
     today = now.astimezone(zone).date()
     last = min(today, campaign.ends_on) if today >= campaign.starts_on else campaign.starts_on
-    days = local_days(campaign.starts_on, last)
-    # Initiatives may come once a campaign is launched, before it starts (and after it ends, until their
-    # own deadline): those days count on the first (or the last) day, so the line adds up to the total.
-    daily = [(day, per_day.get(day, 0)) for day in days]
-    daily[0] = (days[0], daily[0][1] + sum(n for day, n in per_day.items() if day < days[0]))
-    daily[-1] = (days[-1], daily[-1][1] + sum(n for day, n in per_day.items() if day > days[-1]))
+    # A launched campaign takes initiatives before its first day (and a revision may come back after its
+    # last): the line runs over those days too, so that it adds up to every submission counted.
+    first, last = min([campaign.starts_on, *per_day]), max([last, *per_day])
+    daily = [(day, per_day.get(day, 0)) for day in local_days(first, last)]
     return CampaignFigures(campaign, whole, children, daily)
 
 

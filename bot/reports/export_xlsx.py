@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -182,7 +182,7 @@ def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
             f"{formatting.number(part, w.language)}/{formatting.number(whole, w.language)}"
             f" ({formatting.percent(part, whole, w.language)})"
         )
-        return [w(f"export.{key}"), progress, part, whole, part / whole]
+        return [w(f"export.{key}"), progress, part, whole, _rate(part, whole, w.language)]
 
     kind_key = f"campaigns.kind_{campaign.kind}"
     rows: list[list[Cell]] = [
@@ -223,10 +223,10 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
             f.roster,
             f.linked,
             f.registered,
-            f.registration_rate,
+            _rate(f.registered, f.roster, w.language),  # a unit without members has none: blank, as "—"
             f.target,
             f.submitted,
-            f.submitted / f.target if f.target else None,
+            _rate(f.submitted, f.target, w.language),
             f.valid,
             f.recognised,
         ]
@@ -245,8 +245,40 @@ def _units(w: _Words, figures: CampaignFigures) -> Table:
         Column(w("export.recognised"), COUNT),
     ]
     rows = [line(f.unit.name, f) for f in figures.children]
+    own = _own(figures)
+    if own is not None:  # without it the rows would not add up to the totals below them
+        rows.append(line(w("export.own", unit=own.unit.name), own))
     whole = line(w("export.whole", unit=figures.scope.unit.name), figures.scope)
     return Table(w("export.sheet_units"), columns, rows, footer=[whole])
+
+
+def _rate(part: int, whole: int | None, language: str) -> Styled | None:
+    """``part / whole`` as a number, in the format that shows it as the chat does (``formatting.percent``):
+    whole percents, one decimal below 1% or just short of all, "<0,1%" and ">99,9%" as words; the column's
+    one format could not say "0%" for none (it said "0.0%") nor keep 199 of 200 from "100%"."""
+    if not whole:
+        return None
+    words = formatting.percent(part, whole, language)
+    number_format = f'"{words}"' if words[0] in "<>" else "0.0%" if any(c in words for c in ",.") else "0%"
+    return Styled(part / whole, number_format)
+
+
+def _own(figures: CampaignFigures) -> UnitFigures | None:
+    """The scope unit's own members and initiatives, in no unit below it (a district's staff), if any: the
+    scope's figures less those of the units below."""
+    scope, below = figures.scope, figures.children
+    own = replace(
+        scope,
+        roster=scope.roster - sum(f.roster for f in below),
+        linked=scope.linked - sum(f.linked for f in below),
+        registered=scope.registered - sum(f.registered for f in below),
+        submitted=scope.submitted - sum(f.submitted for f in below),
+        valid=scope.valid - sum(f.valid for f in below),
+        recognised=scope.recognised - sum(f.recognised for f in below),
+        target=None,
+    )
+    counted = (own.roster, own.linked, own.registered, own.submitted, own.valid, own.recognised)
+    return own if below and any(counted) else None
 
 
 def _registrations(w: _Words, registrations: Iterable[RegistrationRow]) -> Table:
