@@ -298,3 +298,28 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
         counted = await evaluation.titles_reached(repos, [campaign])
     assert (result.member_id, result.unit_id, result.reached) == (None, dl.id, True)
     assert counted == [evaluation.ReachedCount(dl.id, "excellent_collective", 0, 1)]
+
+
+@pytest.mark.telegram
+async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker", "emulation_fighter"])
+    clock.current = at_local(OPENS.day, OPENS.month, 7)  # open, before the day's reminder
+    mai = await linked(people, MAI)
+    await mai.send("/tudanhgia")
+    for answer in ("Đạt", "1", "Chưa đạt", "200"):
+        await (mai.press(answer) if answer in ("Đạt", "Chưa đạt") else mai.send(answer))
+    await mai.press("Chiến sĩ thi đua cơ sở")  # no longer sought
+    assert "⬜ Chiến sĩ thi đua cơ sở" in choices(mai.last)
+    await mai.send("/huy")
+    await people.restart()
+    await mai.send("/tudanhgia")
+    assert "⬜ Chiến sĩ thi đua cơ sở" in choices(mai.last)
+    await mai.press("Xong")
+    assert said("assess.summary_titles", titles="Lao động tiên tiến") in body(mai.last)
+    await mai.press("Gửi tự đánh giá")
+    registration = await registration_of(store, campaign, "DV001")
+    async with store.begin() as repos:
+        found = await repos.evaluation.assessment(registration.id)
+    assert found is not None and (found.status, found.titles) == ("submitted", ("advanced_worker",))
