@@ -419,7 +419,11 @@ async def prompt_note(ctx: Ctx) -> None:
 
 
 async def on_note(ctx: Ctx, typed: str) -> None:
-    """The reason for returning the proposal."""
+    """The reason for returning the proposal; none, or one too long, is said and asked for again."""
+    if not typed.strip():
+        ctx.say(_problem(ctx, Problem("note", "note_required")))
+        await prompt_note(ctx)
+        return
     if len(typed) > domain.NOTE_MAX:
         ctx.say(ctx.t("commendation.note_too_long", high=domain.NOTE_MAX))
         return

@@ -395,3 +395,41 @@ async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one
     notice = {"form": form_name("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
     assert body(mai.last) == said("commendation.member_approved_notice", **notice)
     assert await proposals(store) == [("initiative", "district_certificate", "approved", "")]
+
+
+@pytest.mark.zalo
+async def test_a_return_without_a_reason_is_asked_again_and_the_base_union_resends_what_was_returned(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, hai, lan = them["hung"], them["hai"], them["lan"]
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")  # the district's Giấy khen: the province's queue holds its own
+    await hai.send("/khenthuong")
+    await hai.press("Trả lại")
+    await hai.send("   ")  # no reason: asked again, the proposal still waiting
+    assert said("problem.note_required") in recent(hai, 2)
+    assert body(hai.last) == said("commendation.ask_note_return")
+    assert [row[2] for row in await proposals(store)] == ["approved", "proposed"]
+    await hai.send(RETURNED_WHY)
+    assert (await proposals(store))[1] == ("collective", "province_merit", "returned", RETURNED_WHY)
+    # The base union sends it again with what was missing; the province approves the new one.
+    await lan.send("/denghi")
+    assert said(
+        "commendation.sent_line",
+        name=DIEN_LUC,
+        form=form_name("province_merit"),
+        status=said("commendation.status_returned"),
+    ) in body(lan.last)
+    await lan.press("Tập thể")
+    await lan.press(DIEN_LUC)
+    await lan.press(form_name("province_merit"))
+    await lan.send(COLLECTIVE_ACHIEVED + ", đủ hai năm liên tục")
+    await hai.send("/khenthuong")
+    assert "đủ hai năm liên tục" in body(hai.last)
+    await hai.press("Đồng ý khen thưởng")
+    assert [row[1:3] for row in await proposals(store)] == [
+        ("district_certificate", "approved"),
+        ("province_merit", "returned"),
+        ("province_merit", "approved"),
+    ]
