@@ -304,12 +304,13 @@ async def on_text(ctx: Ctx, typed: str) -> None:
 
 
 async def commendations_command(ctx: Ctx) -> None:
-    """/commendations: the oldest proposal waiting for a unit the officer leads."""
+    """/commendations: the oldest proposal sent to a unit the officer leads, else waiting in a unit below."""
     await _show_next(ctx, after_id=None)
 
 
 async def _queue(ctx: Ctx) -> list[int]:
-    return [p.id for p in await ctx.repos.commendations.queue(ctx.who.led_paths, QUEUE_LIMIT)]
+    own = [unit.id for unit in ctx.who.led_units]
+    return [p.id for p in await ctx.repos.commendations.queue(ctx.who.led_paths, own, QUEUE_LIMIT)]
 
 
 async def _show_next(ctx: Ctx, after_id: int | None) -> None:

@@ -433,3 +433,16 @@ async def test_a_return_without_a_reason_is_asked_again_and_the_base_union_resen
         ("province_merit", "returned"),
         ("province_merit", "approved"),
     ]
+
+
+async def test_the_proposals_sent_to_ones_own_unit_come_before_those_waiting_in_units_below(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)  # the district's Giấy khen first, then the Bằng khen
+    hai = them["hai"]
+    await hai.send("/khenthuong")
+    card = body(hai.last)
+    assert said("commendation.queue_head", waiting=2, unit=CAO_BANG) in card
+    assert form_name("province_merit") in card and COLLECTIVE_ACHIEVED in card
+    await hai.press("Đề nghị tiếp")  # then what waits for the district, which the province covers
+    assert said("commendation.queue_head", waiting=1, unit=HA_QUANG) in body(hai.last)
