@@ -78,6 +78,9 @@ async def campaign_button(ctx: Ctx, pressed: CommendCampaign) -> None:
 
 
 async def _show_kinds(ctx: Ctx, campaign: Campaign) -> None:
+    if campaign.status not in domain.PROPOSING:  # a draft named by its code: said before anything is typed
+        ctx.say(_problem(ctx, Problem("commendation", "campaign_not_running", {"title": campaign.title})))
+        return
     lines = [ctx.t("commendation.head", title=campaign.title)]
     sent = await ctx.repos.commendations.of_candidates(campaign.id, ctx.who.led_paths, SENT_SHOWN)
     if sent:

@@ -23,11 +23,11 @@ from messages import text
 from storage.database import Store
 from storage.records import CommendationRow
 from tests.conftest import People
-from tests.helpers.campaigns import TITLE, campaign_running, register, register_collective
+from tests.helpers.campaigns import TITLE, campaign_running, register, register_collective, stored_draft
 from tests.helpers.choices import body, choices, file_content
-from tests.helpers.flows import Person, grant_by_account
+from tests.helpers.flows import Person, grant_by_account, linked
 from tests.helpers.forged import forge
-from tests.helpers.roster import NOW
+from tests.helpers.roster import HUNG, NOW
 from tests.helpers.words import form_line, form_name, said
 from tests.test_initiatives import TITLE as INITIATIVE
 from tests.test_review_council import submitted_and_valid
@@ -446,3 +446,13 @@ async def test_the_proposals_sent_to_ones_own_unit_come_before_those_waiting_in_
     assert form_name("province_merit") in card and COLLECTIVE_ACHIEVED in card
     await hai.press("Đề nghị tiếp")  # then what waits for the district, which the province covers
     assert said("commendation.queue_head", waiting=1, unit=HA_QUANG) in body(hai.last)
+
+
+async def test_a_draft_campaign_named_to_propose_is_refused_before_anything_is_typed(
+    people: People, store: Store
+) -> None:
+    draft = await stored_draft(store)  # TCN-2026 of the district, not launched
+    hung = await linked(people, HUNG)
+    await hung.send("/denghi TCN-2026")
+    assert body(hung.last) == said("problem.campaign_not_running", title=draft.title)
+    assert choices(hung.last) == []
