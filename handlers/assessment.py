@@ -263,13 +263,15 @@ async def pledge_button(ctx: Ctx, pressed: AssessPledge) -> None:
 
 
 async def title_button(ctx: Ctx, pressed: AssessTitle) -> None:
-    """A title still sought, switched on or off."""
+    """A title still sought, switched on or off, and kept in the draft at once like every answer."""
     form = await _open_form(ctx)
     if form is None or form[2] != TITLES or pressed.title not in form[0].titles:
         await stale_button(ctx)
         return
+    registration = form[0]
     await switch_title(ctx, pressed.title)
-    ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, form[0]), replace=True)
+    if await _keep_draft(ctx, registration, _results(ctx.dialog.data, len(registration.pledges))):
+        ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, registration), replace=True)
 
 
 async def step_button(ctx: Ctx, pressed: AssessStep) -> None:

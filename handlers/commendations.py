@@ -78,6 +78,9 @@ async def campaign_button(ctx: Ctx, pressed: CommendCampaign) -> None:
 
 
 async def _show_kinds(ctx: Ctx, campaign: Campaign) -> None:
+    if campaign.status not in domain.PROPOSING:  # a draft named by its code: said before anything is typed
+        ctx.say(_problem(ctx, Problem("commendation", "campaign_not_running", {"title": campaign.title})))
+        return
     lines = [ctx.t("commendation.head", title=campaign.title)]
     sent = await ctx.repos.commendations.of_candidates(campaign.id, ctx.who.led_paths, SENT_SHOWN)
     if sent:
@@ -304,12 +307,13 @@ async def on_text(ctx: Ctx, typed: str) -> None:
 
 
 async def commendations_command(ctx: Ctx) -> None:
-    """/commendations: the oldest proposal waiting for a unit the officer leads."""
+    """/commendations: the oldest proposal sent to a unit the officer leads, else waiting in a unit below."""
     await _show_next(ctx, after_id=None)
 
 
 async def _queue(ctx: Ctx) -> list[int]:
-    return [p.id for p in await ctx.repos.commendations.queue(ctx.who.led_paths, QUEUE_LIMIT)]
+    own = [unit.id for unit in ctx.who.led_units]
+    return [p.id for p in await ctx.repos.commendations.queue(ctx.who.led_paths, own, QUEUE_LIMIT)]
 
 
 async def _show_next(ctx: Ctx, after_id: int | None) -> None:
@@ -419,7 +423,11 @@ async def prompt_note(ctx: Ctx) -> None:
 
 
 async def on_note(ctx: Ctx, typed: str) -> None:
-    """The reason for returning the proposal."""
+    """The reason for returning the proposal; none, or one too long, is said and asked for again."""
+    if not typed.strip():
+        ctx.say(_problem(ctx, Problem("note", "note_required")))
+        await prompt_note(ctx)
+        return
     if len(typed) > domain.NOTE_MAX:
         ctx.say(ctx.t("commendation.note_too_long", high=domain.NOTE_MAX))
         return

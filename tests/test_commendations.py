@@ -23,11 +23,11 @@ from messages import text
 from storage.database import Store
 from storage.records import CommendationRow
 from tests.conftest import People
-from tests.helpers.campaigns import TITLE, campaign_running, register, register_collective
+from tests.helpers.campaigns import TITLE, campaign_running, register, register_collective, stored_draft
 from tests.helpers.choices import body, choices, file_content
-from tests.helpers.flows import Person, grant_by_account
+from tests.helpers.flows import Person, grant_by_account, linked
 from tests.helpers.forged import forge
-from tests.helpers.roster import NOW
+from tests.helpers.roster import HUNG, NOW
 from tests.helpers.words import form_line, form_name, said
 from tests.test_initiatives import TITLE as INITIATIVE
 from tests.test_review_council import submitted_and_valid
@@ -395,3 +395,64 @@ async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one
     notice = {"form": form_name("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
     assert body(mai.last) == said("commendation.member_approved_notice", **notice)
     assert await proposals(store) == [("initiative", "district_certificate", "approved", "")]
+
+
+@pytest.mark.zalo
+async def test_a_return_without_a_reason_is_asked_again_and_the_base_union_resends_what_was_returned(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)
+    hung, hai, lan = them["hung"], them["hai"], them["lan"]
+    await hung.send("/khenthuong")
+    await hung.press("Đồng ý khen thưởng")  # the district's Giấy khen: the province's queue holds its own
+    await hai.send("/khenthuong")
+    await hai.press("Trả lại")
+    await hai.send("   ")  # no reason: asked again, the proposal still waiting
+    assert said("problem.note_required") in recent(hai, 2)
+    assert body(hai.last) == said("commendation.ask_note_return")
+    assert [row[2] for row in await proposals(store)] == ["approved", "proposed"]
+    await hai.send(RETURNED_WHY)
+    assert (await proposals(store))[1] == ("collective", "province_merit", "returned", RETURNED_WHY)
+    # The base union sends it again with what was missing; the province approves the new one.
+    await lan.send("/denghi")
+    assert said(
+        "commendation.sent_line",
+        name=DIEN_LUC,
+        form=form_name("province_merit"),
+        status=said("commendation.status_returned"),
+    ) in body(lan.last)
+    await lan.press("Tập thể")
+    await lan.press(DIEN_LUC)
+    await lan.press(form_name("province_merit"))
+    await lan.send(COLLECTIVE_ACHIEVED + ", đủ hai năm liên tục")
+    await hai.send("/khenthuong")
+    assert "đủ hai năm liên tục" in body(hai.last)
+    await hai.press("Đồng ý khen thưởng")
+    assert [row[1:3] for row in await proposals(store)] == [
+        ("district_certificate", "approved"),
+        ("province_merit", "returned"),
+        ("province_merit", "approved"),
+    ]
+
+
+async def test_the_proposals_sent_to_ones_own_unit_come_before_those_waiting_in_units_below(
+    people: People, store: Store
+) -> None:
+    them = await year_with_proposals(people, store)  # the district's Giấy khen first, then the Bằng khen
+    hai = them["hai"]
+    await hai.send("/khenthuong")
+    card = body(hai.last)
+    assert said("commendation.queue_head", waiting=2, unit=CAO_BANG) in card
+    assert form_name("province_merit") in card and COLLECTIVE_ACHIEVED in card
+    await hai.press("Đề nghị tiếp")  # then what waits for the district, which the province covers
+    assert said("commendation.queue_head", waiting=1, unit=HA_QUANG) in body(hai.last)
+
+
+async def test_a_draft_campaign_named_to_propose_is_refused_before_anything_is_typed(
+    people: People, store: Store
+) -> None:
+    draft = await stored_draft(store)  # TCN-2026 of the district, not launched
+    hung = await linked(people, HUNG)
+    await hung.send("/denghi TCN-2026")
+    assert body(hung.last) == said("problem.campaign_not_running", title=draft.title)
+    assert choices(hung.last) == []

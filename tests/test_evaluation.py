@@ -14,6 +14,7 @@ import pytest
 from bot.domain import evaluation
 from bot.domain.officers import grant_officer
 from bot.domain.registrations import register_collective
+from bot.domain.roster import import_members
 from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
@@ -298,3 +299,73 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
         counted = await evaluation.titles_reached(repos, [campaign])
     assert (result.member_id, result.unit_id, result.reached) == (None, dl.id, True)
     assert counted == [evaluation.ReachedCount(dl.id, "excellent_collective", 0, 1)]
+
+
+@pytest.mark.telegram
+async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker", "emulation_fighter"])
+    clock.current = at_local(OPENS.day, OPENS.month, 7)  # open, before the day's reminder
+    mai = await linked(people, MAI)
+    await mai.send("/tudanhgia")
+    for answer in ("Đạt", "1", "Chưa đạt", "200"):
+        await (mai.press(answer) if answer in ("Đạt", "Chưa đạt") else mai.send(answer))
+    await mai.press("Chiến sĩ thi đua cơ sở")  # no longer sought
+    assert "⬜ Chiến sĩ thi đua cơ sở" in choices(mai.last)
+    await mai.send("/huy")
+    await people.restart()
+    await mai.send("/tudanhgia")
+    assert "⬜ Chiến sĩ thi đua cơ sở" in choices(mai.last)
+    await mai.press("Xong")
+    assert said("assess.summary_titles", titles="Lao động tiên tiến") in body(mai.last)
+    await mai.press("Gửi tự đánh giá")
+    registration = await registration_of(store, campaign, "DV001")
+    async with store.begin() as repos:
+        found = await repos.evaluation.assessment(registration.id)
+    assert found is not None and (found.status, found.titles) == ("submitted", ("advanced_worker",))
+
+
+async def test_a_member_who_moved_unit_after_reaching_lao_dong_tien_tien_is_capped_where_they_reached_it(
+    people: People, store: Store, clock: ManualClock, tmp_path: Path
+) -> None:
+    await more_members(store, tmp_path)
+    codes = ["DV001", *(f"DL{n:02d}" for n in range(1, 7))]
+    campaign = await campaign_with_registrations(store, codes, ["advanced_worker", "emulation_fighter"])
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    caps = parse_caps("emulation_fighter:15:advanced_worker")
+    await advanced_workers(store, campaign, codes, caps, clock.now())  # 7 in Điện lực: one may go further
+    for code in ("DV001", "DL01"):
+        await recognised_initiative(store, code, campaign, clock.now())
+    moved = tmp_path / "moved.csv"  # DL01 then moves to Trung tâm Y tế, which reached no Lao động tiên tiến
+    moved.write_text("member_code,full_name,phone,unit_code\nDL01,Đoàn viên Điện lực 01,,CDCS-YT\n")
+    await import_members(store, moved, actor="test", now=clock.now())
+    hung = await linked(people, HUNG)
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Đoàn viên Điện lực 01")
+    await hung.press("Đạt")
+    await hung.send("12/15")
+    await hung.press("Bỏ qua")
+    assert said("evaluate.done_reached", title="Chiến sĩ thi đua cơ sở") in hung.messages[-2].plain_text
+    async with store.begin() as repos:  # counted in Điện lực, beside the Lao động tiên tiến that allowed it
+        dien_luc, mover = await repos.units.by_code("CDCS-DL"), await repos.members.by_code("DL01")
+        assert dien_luc is not None and mover is not None
+        decided = await repos.evaluation.results(campaign.id, [dien_luc.id])
+    assert [(r.title, r.reached) for r in decided if r.member_id == mover.id] == [
+        ("advanced_worker", True),
+        ("emulation_fighter", True),
+    ]
+    # Điện lực's one place is taken: Mai meets the cap.
+    await hung.send("/binhxet TCN-2026")
+    await hung.press("Chiến sĩ thi đua cơ sở")
+    await hung.press("Hoàng Thị Mai")
+    await hung.press("Đạt")
+    assert hung.last_text == said(
+        "problem.cap_exceeded",
+        title="Chiến sĩ thi đua cơ sở",
+        percent=15,
+        of_title="Lao động tiên tiến",
+        base=7,
+        allowed=1,
+    )

@@ -261,6 +261,19 @@ async def holder_unit(repos: Repos, registration: Registration) -> Unit | None:
     return member[1] if member is not None else None
 
 
+async def _counted_in(
+    repos: Repos, campaign: Campaign, registration: Registration, title: str, unit: Unit
+) -> int:
+    """The unit a decision on ``title`` is counted in: where the member reached the title it needs (a member
+    who moved since stays inside the count that allows them, and its cap), else the candidate's unit."""
+    needed = PREREQUISITES.get(title)
+    if needed is not None and registration.member_id is not None:
+        before = await repos.evaluation.result_for(campaign.id, registration.member_id, unit.id, needed)
+        if before is not None and before.reached:
+            return before.unit_id
+    return unit.id
+
+
 async def decision_refusal(
     repos: Repos, who: Identity, decision: TitleDecision, caps: Sequence[TitleCap], today: date
 ) -> Problem | None:
@@ -291,10 +304,11 @@ async def decision_refusal(
         before = await repos.evaluation.result_for(campaign.id, registration.member_id, unit.id, needed)
         if before is None or not before.reached:
             return Problem("evaluation", "needs_title", {"title": title, "of_title": needed})
+    counted_in = await _counted_in(repos, campaign, registration, title, unit)
     for cap in caps:
         if cap.title != title or registration.member_id is None:
             continue
-        counts = await repos.evaluation.reached_in_unit(campaign.id, unit.id, (cap.title, cap.of_title))
+        counts = await repos.evaluation.reached_in_unit(campaign.id, counted_in, (cap.title, cap.of_title))
         base, already = counts.get(cap.of_title, 0), counts.get(cap.title, 0)
         if already + 1 > cap.allowed(base):
             return Problem(
@@ -336,7 +350,7 @@ async def decide(
     await repos.evaluation.record(
         campaign_id=decision.campaign.id,
         member_id=registration.member_id,
-        unit_id=unit.id,
+        unit_id=await _counted_in(repos, decision.campaign, registration, decision.title, unit),
         title=decision.title,
         reached=decision.reached,
         votes_agreed=vote.agreed,

@@ -189,14 +189,17 @@ class CommendationRepo:
         )
         return [HistoryEntry(*row) for row in rows]
 
-    async def queue(self, paths: Sequence[str], limit: int) -> list[Proposal]:
-        """Proposals waiting for a decision of a unit inside these subtrees, longest waiting first."""
+    async def queue(self, paths: Sequence[str], own: Sequence[int], limit: int) -> list[Proposal]:
+        """Proposals waiting for a decision of a unit inside these subtrees: those sent to the ``own`` units
+        first, then those waiting in units below them, each longest waiting first (a province's Bằng khen
+        proposals are not buried under its districts' Giấy khen)."""
         if not paths:
             return []
+        elsewhere = sa.case((proposals.c.granting_unit_id.in_(list(own)), 0), else_=1)
         rows = await self.conn.execute(
             sa.select(*_COLUMNS)
             .where(proposals.c.status == "proposed", _in_subtree(proposals.c.granting_unit_id, paths))
-            .order_by(proposals.c.created_at, proposals.c.id)
+            .order_by(elsewhere, proposals.c.created_at, proposals.c.id)
             .limit(limit)
         )
         return [_proposal(row) for row in rows]
