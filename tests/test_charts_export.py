@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -355,6 +356,15 @@ def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
     assert book.sheetnames[-1] == "Báo cáo"
     lines = [value for (value,) in book["Báo cáo"].iter_rows(min_row=2, values_only=True)]
     assert lines == ["SƠ KẾT PHONG TRÀO", "Liên đoàn Lao động huyện Hà Quảng", None, "💰 80.000.000 đ"]
+
+
+def test_the_same_data_makes_the_same_file_whenever_it_is_built() -> None:
+    # The file's date is the data's, not the wall clock's: an /export built again (as the split by units
+    # does to compare sizes) is byte for byte the same, and the workbook says when its figures were taken.
+    first = build_workbook(export_data(), "vi", VIETNAM)
+    time.sleep(1.1)  # the wall clock's second moves on
+    assert build_workbook(export_data(), "vi", VIETNAM) == first
+    assert openpyxl.load_workbook(io.BytesIO(first)).properties.created == AT.replace(tzinfo=None)
 
 
 def test_the_workbook_reads_its_rows_once_as_they_come() -> None:

@@ -107,6 +107,8 @@ def build_workbook(
     output = io.BytesIO()
     # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
     book = Workbook(output, {"constant_memory": True})
+    if data.generated_at is not None:  # its date, not the wall clock's: the same data, the same bytes
+        book.set_properties({"created": data.generated_at.astimezone(UTC)})
     formats = _Formats(book)
     # The summary is the first sheet but written last: it adds up the initiatives as their rows go by.
     summary = book.add_worksheet(words("export.sheet_summary"))
