@@ -73,11 +73,15 @@ async def switch_title(ctx: Ctx, title: str) -> None:
 
 
 def _shown(language: str, value: object) -> object:
-    return formatting.day(value, language) if isinstance(value, date) else value
+    if isinstance(value, date):
+        return formatting.day(value, language)
+    if isinstance(value, int) and not isinstance(value, bool):  # "10.000.000", as every figure is shown
+        return formatting.number(value, language)
+    return value
 
 
 def problem_text(ctx: Ctx, problem: Problem) -> Html:
-    """A problem worded for the person, dates shown the Vietnamese way."""
+    """A problem worded for the person, dates and numbers shown the Vietnamese way."""
     return word_problem(ctx.lang, problem)
 
 

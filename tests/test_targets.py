@@ -185,6 +185,7 @@ async def test_bad_target_lines_are_refused_and_change_nothing(people: People, s
     await hoa.send("LDLD-HQ: -5")
     refused = Problem("unit_targets", "unit_target_range", {"unit": "LDLD-HQ", "high": TARGET_MAX})
     assert plain(word_problem("vi", refused)) in hoa.last_text
+    assert "từ 0 đến 10.000.000" in hoa.last_text  # a figure as every figure is shown, not "10000000"
     async with store.begin() as repos:
         assert await repos.campaigns.unit_targets(campaign.id) == {}
 
