@@ -12,8 +12,16 @@ from typing import Generic, TypeVar
 
 UpdateId = TypeVar("UpdateId", int, str)
 Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
 KEPT = 10_000
+
+
+def keep_newest(kept: OrderedDict[Key, Value], key: Key, value: Value, most: int = KEPT) -> None:
+    """Set ``key`` to ``value`` in ``kept``, forgetting the oldest entry once there are more than ``most``."""
+    kept[key] = value
+    if len(kept) > most:
+        kept.popitem(last=False)
 
 
 class AnsweredUpdates(Generic[UpdateId]):
@@ -30,9 +38,7 @@ class AnsweredUpdates(Generic[UpdateId]):
     async def add(self, update_id: UpdateId) -> None:
         """Record that this update has been fully answered and wake whoever waits for it."""
         async with self._changed:
-            self._ids[update_id] = None
-            if len(self._ids) > self._kept:
-                self._ids.popitem(last=False)
+            keep_newest(self._ids, update_id, None, self._kept)
             self._changed.notify_all()
 
     async def wait_for(self, update_id: UpdateId, timeout: float) -> None:
@@ -59,7 +65,5 @@ class TakenUpdates(Generic[Key]):
         """True, and remembered, if this update has not been taken yet; False for a repeat."""
         if key in self._keys:
             return False
-        self._keys[key] = None
-        if len(self._keys) > self._kept:
-            self._keys.popitem(last=False)
+        keep_newest(self._keys, key, None, self._kept)
         return True

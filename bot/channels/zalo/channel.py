@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.channels.answered import AnsweredUpdates, TakenUpdates
+from bot.channels.answered import AnsweredUpdates, TakenUpdates, keep_newest
 from bot.channels.capabilities import ZALO, Capabilities
 from bot.channels.render import render
 from bot.channels.zalo.client import (
@@ -362,9 +362,7 @@ class ZaloChannel:
         except ZaloError as error:
             delivery = classify(error)
             if delivery.outcome is Outcome.RETRY and sending.made:
-                self._partly_sent[key] = sending.made
-                if len(self._partly_sent) > PARTLY_SENT:
-                    self._partly_sent.popitem(last=False)
+                keep_newest(self._partly_sent, key, sending.made, PARTLY_SENT)
             return delivery
         if message.buttons:  # a notice with choices: its menu is what the chat's next text answers
             await self._router.remember_menu(CHANNEL, chat_id, message.buttons)
