@@ -261,9 +261,11 @@ class SandboxServer(ABC, Generic[ChatId, Update]):
     def _draw_fault(self, method: str, chat_id: ChatId | None) -> Fault[ChatId] | None:
         """The injected fault this call meets, if any (counting it against the fault's ``times``)."""
         for fault in self._faults:
-            if fault.matches(method, chat_id) and fault.after > 0:
+            if not fault.matches(method, chat_id):
+                continue
+            if fault.after > 0:
                 fault.after -= 1
-            elif fault.matches(method, chat_id) and self._random.random() < fault.rate:
+            elif self._random.random() < fault.rate:
                 fault.hits += 1
                 if fault.times is not None:
                     fault.times -= 1
