@@ -19,7 +19,7 @@ from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
 from storage.database import Store
-from storage.records import PledgeResult
+from storage.records import Campaign, PledgeResult
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running, register
 from tests.helpers.choices import body, choices
@@ -114,17 +114,26 @@ async def test_registration_self_assessment_evaluation_and_the_members_notice(
     )
 
 
-async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
-    people: People, store: Store, clock: ManualClock, tmp_path: Path
-) -> None:
+CAPS = parse_caps("emulation_fighter:15:advanced_worker")  # the regulations' 15 %
+
+
+async def seven_of_dien_luc(store: Store, clock: ManualClock, tmp_path: Path) -> tuple[list[str], Campaign]:
+    """Mai and six more members of Điện lực registered for Lao động tiên tiến and Chiến sĩ thi đua cơ sở,
+    the evaluation open this morning: their codes and the campaign."""
     await more_members(store, tmp_path)
     codes = ["DV001", *(f"DL{n:02d}" for n in range(1, 7))]
     campaign = await campaign_with_registrations(store, codes, ["advanced_worker", "emulation_fighter"])
     clock.current = at_local(OPENS.day, OPENS.month, 9)
+    return codes, campaign
+
+
+async def test_a_cap_and_a_missing_initiative_are_refused_and_change_nothing(
+    people: People, store: Store, clock: ManualClock, tmp_path: Path
+) -> None:
+    codes, campaign = await seven_of_dien_luc(store, clock, tmp_path)
     hung = await linked(people, HUNG)
     # Six Lao động tiên tiến already decided: 15 % of six is none.
-    caps = parse_caps("emulation_fighter:15:advanced_worker")
-    await advanced_workers(store, campaign, codes[:6], caps, clock.now())
+    await advanced_workers(store, campaign, codes[:6], CAPS, clock.now())
     await hung.send("/binhxet TCN-2026")
     assert "Chiến sĩ thi đua cơ sở: 7 đề nghị, đã xét 0, đạt 0" in body(hung.last)
     assert "không quá 15%" in body(hung.last)
@@ -329,12 +338,8 @@ async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_ca
 async def test_a_member_who_moved_unit_after_reaching_lao_dong_tien_tien_is_capped_where_they_reached_it(
     people: People, store: Store, clock: ManualClock, tmp_path: Path
 ) -> None:
-    await more_members(store, tmp_path)
-    codes = ["DV001", *(f"DL{n:02d}" for n in range(1, 7))]
-    campaign = await campaign_with_registrations(store, codes, ["advanced_worker", "emulation_fighter"])
-    clock.current = at_local(OPENS.day, OPENS.month, 9)
-    caps = parse_caps("emulation_fighter:15:advanced_worker")
-    await advanced_workers(store, campaign, codes, caps, clock.now())  # 7 in Điện lực: one may go further
+    codes, campaign = await seven_of_dien_luc(store, clock, tmp_path)
+    await advanced_workers(store, campaign, codes, CAPS, clock.now())  # 7 in Điện lực: one may go further
     for code in ("DV001", "DL01"):
         await recognised_initiative(store, code, campaign, clock.now())
     moved = tmp_path / "moved.csv"  # DL01 then moves to Trung tâm Y tế, which reached no Lao động tiên tiến
