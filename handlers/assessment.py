@@ -60,7 +60,7 @@ async def _assessable(ctx: Ctx) -> list[tuple[Registration, Campaign, Unit]]:
         found += [
             r for r in await ctx.repos.registrations.all_of_member(ctx.who.member.id) if r.status == "active"
         ]
-    found += await ctx.repos.evaluation.collectives_within(ctx.who.led_paths, PICK_LIMIT)
+    found += await ctx.repos.evaluation.collectives_within(ctx.who.led_paths, ctx.today, PICK_LIMIT)
     campaigns = await ctx.repos.campaigns.many([registration.campaign_id for registration in found])
     open_ones = []
     for registration in found:

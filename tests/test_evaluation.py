@@ -7,6 +7,7 @@ The conversations run on every channel (``people``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ from bot.domain.roster import import_members
 from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
+from handlers.assessment import PICK_LIMIT
+from messages.formatting import VIETNAM
 from storage.database import Store
 from storage.records import Campaign, PledgeResult
 from tests.conftest import People
-from tests.helpers.campaigns import campaign_running, register
+from tests.helpers.campaigns import campaign_running, launch_stored, register, stored_draft
 from tests.helpers.choices import body, choices
 from tests.helpers.evaluation import (
     OPENS,
@@ -311,6 +314,46 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
 
 
 @pytest.mark.telegram
+@pytest.mark.telegram
+async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newer_ones_not_yet_open(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    # Điện lực registered as a collective for TCN-2026 (evaluation open on OPENS), then for more campaigns
+    # than a list holds whose evaluations open a month later: /tudanhgia still finds TCN-2026.
+    campaigns = [await campaign_with_registrations(store, [], ["advanced_worker"])]
+    for number in range(PICK_LIMIT + 1):
+        draft = await stored_draft(store, code=f"LATER-{number}")
+        async with store.begin() as repos:
+            later = await launch_stored(repos, draft)
+            problem = await evaluation.open_evaluation(
+                repos, None, later, OPENS + timedelta(days=30), VIETNAM, NOW, NOW.date()
+            )
+            assert problem is None, problem
+            campaigns.append(later)
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        for campaign in campaigns:
+            problem = await register_collective(
+                repos,
+                officer_of(dl),
+                dl,
+                campaign,
+                titles=["excellent_collective"],
+                pledges=list(PLEDGES),
+                now=NOW,
+                today=NOW.date(),
+            )
+            assert problem is None, problem
+    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    mai = await linked(people, MAI)
+    await mai.send("/tudanhgia")
+    assert said("assess.none") not in mai.last_text
+    assert "Tháng Công nhân 2026" in mai.messages[-2].plain_text
+    assert "Công đoàn cơ sở Điện lực Hà Quảng" in mai.messages[-2].plain_text
+
+
 async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
     people: People, store: Store, clock: ManualClock
 ) -> None:

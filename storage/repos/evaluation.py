@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -149,9 +149,9 @@ class EvaluationRepo:
         )
         return [Entrant(registration_from_row(row[:9]), row[9], row[10], row[11]) for row in rows]
 
-    async def collectives_within(self, paths: Sequence[str], limit: int) -> list[Registration]:
-        """Active collective registrations of units inside these subtrees, for any campaign whose evaluation
-        has a day set, newest first."""
+    async def collectives_within(self, paths: Sequence[str], today: date, limit: int) -> list[Registration]:
+        """Active collective registrations of units inside these subtrees, for any campaign (not a draft)
+        whose evaluation has opened by ``today``, newest first."""
         if not paths:
             return []
         rows = await self.conn.execute(
@@ -160,7 +160,8 @@ class EvaluationRepo:
             .join(campaigns, campaigns.c.id == registrations.c.campaign_id)
             .where(
                 registrations.c.status == "active",
-                campaigns.c.evaluation_opens_on.is_not(None),
+                campaigns.c.status != "draft",
+                campaigns.c.evaluation_opens_on <= today,
                 sa.or_(*(units.c.path.startswith(path) for path in paths)),
             )
             .order_by(registrations.c.id.desc())
