@@ -281,24 +281,28 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         return
     await ctx.dialog.finish()
     granting = await ctx.repos.units.get(granting_id)
-    ctx.say(
-        ctx.t(
-            "commendation.proposed",
-            form=ctx.t(f"commendation.form_{form}"),
-            name=_candidate_name(ctx.lang, candidate),
-            unit=granting.name if granting else "?",
-        )
+    granting_name = granting.name if granting else "?"
+    officers = await fellow_officers(ctx, granting_id)
+    done = ctx.t(
+        "commendation.proposed",
+        form=ctx.t(f"commendation.form_{form}"),
+        name=_candidate_name(ctx.lang, candidate),
+        unit=granting_name,
     )
+    # Nobody at the granting unit to tell, the proposer not one of them either: they hear where it waits.
+    if not officers and not (granting is not None and ctx.who.covers(granting)):
+        done = f"{done}\n{ctx.t('commendation.proposed_to_nobody', unit=granting_name)}"
+    ctx.say(done)
     await notify(
         ctx,
-        await fellow_officers(ctx, granting_id),
+        officers,
         "commendation",
         "commendation.arrived_notice",
         [("commendation.open_button", CommendOpen(result))],
         form=Localized(lambda language: text(language, f"commendation.form_{form}")),
         name=Localized(lambda language: _candidate_name(language, candidate)),
         unit=candidate.unit.name,
-        granting=granting.name if granting else "?",
+        granting=granting_name,
         campaign=campaign.title,
     )
 

@@ -245,6 +245,38 @@ async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_
     assert [row[2] for row in await proposals(store)] == ["approved", "proposed"]
 
 
+async def test_a_proposal_to_a_unit_with_no_officer_yet_says_so_and_waits_for_its_officer(
+    people: People, store: Store
+) -> None:
+    # Nobody leads the province on the bot: Lan is told nobody heard, and the proposal is kept.
+    hung, _ = await campaign_running(people)
+    await hung.send("/phongtrao")
+    await hung.press(TITLE)
+    await register_collective(hung, DIEN_LUC)
+    await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(LAN))
+    lan = people(LAN, "Lan", "Cán bộ")
+    await lan.send("/denghi")
+    await lan.press("Tập thể")
+    await lan.press(DIEN_LUC)
+    await lan.press(form_name("province_merit"))
+    await lan.send(COLLECTIVE_ACHIEVED)
+    assert said("commendation.proposed_to_nobody", unit=CAO_BANG) in body(lan.last)
+    assert await proposals(store) == [("collective", "province_merit", "proposed", "")]
+    # Its officer, once there, finds it waiting.
+    await grant_by_account(store, "LDLD-CB", people.channel, people.user_id(HAI))
+    hai = people(HAI, "Hải", "Cán bộ")
+    await hai.send("/khenthuong")
+    assert COLLECTIVE_ACHIEVED in body(hai.last) and DIEN_LUC in body(hai.last)
+    # To a unit with an officer (Hùng leads the district), the reply is the plain one.
+    await lan.send("/denghi")
+    await lan.press("Cá nhân")
+    await lan.send("dv001")
+    await lan.press(form_name("district_certificate"))
+    await lan.send(ACHIEVED)
+    assert said("commendation.proposed_to_nobody", unit=HA_QUANG) not in body(lan.last)
+    assert HA_QUANG in body(lan.last)
+
+
 async def test_an_officer_cannot_decide_a_proposal_about_themselves(people: People, store: Store) -> None:
     them = await year_with_proposals(people, store)
     mai = them["mai"]
