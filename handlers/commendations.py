@@ -291,7 +291,7 @@ async def on_text(ctx: Ctx, typed: str) -> None:
     )
     # Nobody at the granting unit to tell, the proposer not one of them either: they hear where it waits.
     if not officers and not (granting is not None and ctx.who.covers(granting)):
-        done = f"{done}\n{ctx.t('commendation.proposed_to_nobody', unit=granting_name)}"
+        done = Html("\n".join((done, ctx.t("commendation.proposed_to_nobody", unit=granting_name))))
     ctx.say(done)
     await notify(
         ctx,
