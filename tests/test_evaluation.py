@@ -22,7 +22,7 @@ from bot.engine.clock import ManualClock
 from handlers.assessment import PICK_LIMIT
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Campaign, PledgeResult
+from storage.records import Campaign, PledgeResult, Unit
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running, launch_stored, register, stored_draft
 from tests.helpers.choices import body, choices
@@ -270,25 +270,33 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
     assert "evaluation.decide" not in actions and "assessment.submit" in actions
 
 
+async def dien_luc_led_by_mai_registered_in(store: Store, campaigns: list[Campaign]) -> Unit:
+    """Điện lực registered as a collective for Tập thể lao động xuất sắc in each campaign, and Mai (DV001)
+    made its officer; the unit."""
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        for campaign in campaigns:
+            problem = await register_collective(
+                repos,
+                officer_of(dl),
+                dl,
+                campaign,
+                titles=["excellent_collective"],
+                pledges=list(PLEDGES),
+                now=NOW,
+                today=NOW.date(),
+            )
+            assert problem is None, problem
+    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    return dl
+
+
 async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome(
     people: People, store: Store, clock: ManualClock
 ) -> None:
     campaign = await campaign_with_registrations(store, [], ["advanced_worker"])
-    async with store.begin() as repos:
-        dl = await repos.units.by_code("CDCS-DL")
-        assert dl is not None
-        problem = await register_collective(
-            repos,
-            officer_of(dl),
-            dl,
-            campaign,
-            titles=["excellent_collective"],
-            pledges=list(PLEDGES),
-            now=NOW,
-            today=NOW.date(),
-        )
-        assert problem is None
-    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    dl = await dien_luc_led_by_mai_registered_in(store, [campaign])
     clock.current = at_local(OPENS.day, OPENS.month, 9)
     mai = await linked(people, MAI)  # leads Điện lực, and has no registration of her own
     hung = await linked(people, HUNG)
@@ -314,7 +322,6 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
 
 
 @pytest.mark.telegram
-@pytest.mark.telegram
 async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newer_ones_not_yet_open(
     people: People, store: Store, clock: ManualClock
 ) -> None:
@@ -330,22 +337,7 @@ async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newe
             )
             assert problem is None, problem
             campaigns.append(later)
-    async with store.begin() as repos:
-        dl = await repos.units.by_code("CDCS-DL")
-        assert dl is not None
-        for campaign in campaigns:
-            problem = await register_collective(
-                repos,
-                officer_of(dl),
-                dl,
-                campaign,
-                titles=["excellent_collective"],
-                pledges=list(PLEDGES),
-                now=NOW,
-                today=NOW.date(),
-            )
-            assert problem is None, problem
-    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    await dien_luc_led_by_mai_registered_in(store, campaigns)
     clock.current = at_local(OPENS.day, OPENS.month, 9)
     mai = await linked(people, MAI)
     await mai.send("/tudanhgia")
