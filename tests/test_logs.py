@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from telegram.error import Conflict
 
+from bot.channels import outages
 from bot.channels.telegram.polling import PollingMonitor
 from bot.sandbox import TelegramSandbox
 from tests.conftest import BotHolder
@@ -105,6 +106,29 @@ async def test_an_outage_of_polling_is_one_line_when_it_starts_and_one_when_it_e
     assert "outage started" in started.getMessage() and "Bad Gateway" in started.getMessage()
     assert "outage ended (" in ended.getMessage() and "2 failed polls" in ended.getMessage()
     assert started.exc_info is None and ended.exc_info is None
+
+
+def test_polls_after_failures_wait_half_a_second_doubling_to_five() -> None:
+    assert [outages.pause_after(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+    assert outages.pause_after(50_000) == 5.0  # a day-long outage: still five seconds, no overflow
+
+
+@pytest.mark.sandbox
+async def test_a_long_polling_outage_is_polled_again_after_the_capped_pause_not_the_librarys(
+    chat: Callable[..., Chat], sandbox: TelegramSandbox, bot: BotHolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pauses scaled down a hundredfold (0.005 s doubling to 0.05 s): nine failed polls then take well
+    # under a second, where python-telegram-bot's own pauses (1 s growing by half to 30 s) took ~57 s.
+    monkeypatch.setattr(outages, "FIRST_PAUSE", 0.005)
+    monkeypatch.setattr(outages, "LONGEST_PAUSE", 0.05)
+    mai = await linked(chat, MAI)
+    sandbox.break_next("getUpdates", times=9)
+    telegram = bot.runtime.telegram
+    assert telegram is not None
+    await _until(lambda: telegram.polling.in_outage)
+    await mai.send("/huongdan")  # sent during the outage, answered once it ends
+    assert "/help (/huongdan)" in mai.last_text
+    assert not telegram.polling.in_outage
 
 
 @pytest.mark.sandbox

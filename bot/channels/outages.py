@@ -13,6 +13,16 @@ import logging
 import time
 from collections.abc import Callable
 
+FIRST_PAUSE = 0.5  # seconds before polling again after a first failed poll, doubled after each failure...
+LONGEST_PAUSE = 5.0  # ...up to this: an API back from an outage is polled again within 5 s (at 30, it could
+# stay unread for half a minute after it came back)
+
+
+def pause_after(failures: int) -> float:
+    """How long to wait before polling again after ``failures`` failed polls in a row."""
+    doublings = min(max(failures - 1, 0), 16)  # bounded: a day-long outage must not overflow a float
+    return min(FIRST_PAUSE * float(2**doublings), LONGEST_PAUSE)
+
 
 class OutageLog:
     """Follows the outcome of each poll of one API and logs an outage's start and end, once each."""
@@ -42,6 +52,10 @@ class OutageLog:
     def failed_polls(self) -> int:
         """Polls failed since the outage started (0 outside one)."""
         return self._failed_polls
+
+    def pause(self) -> float:
+        """How long to wait before polling again, after the failed polls so far (``pause_after``)."""
+        return pause_after(self._failed_polls)
 
     def succeeded(self) -> None:
         """A poll was answered: ends an outage, if one was going on, with one line saying how long."""

@@ -5,11 +5,14 @@ parse (an older self-hosted Bot API server, a field a newer library requires) is
 replaced by a bare ``Update(update_id)`` that the handlers ignore, so the offset still moves past it instead
 of the whole batch being fetched again forever. It also tells ``PollingMonitor`` how each poll went, which
 turns the library's line per failed poll into one line per event: an outage when it starts and when it
-ends, a 409 Conflict (another process polls the same token) at most once a minute.
+ends, a 409 Conflict (another process polls the same token) at most once a minute. While the Bot API cannot
+be reached it polls again after ``OutageLog.pause`` (0.5 s doubling to 5 s) instead of the library's pauses
+that grow to 30 s, so the bot answers within seconds of the API coming back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +22,7 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
-from telegram.error import Conflict, RetryAfter, TelegramError
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest
 
@@ -50,6 +53,10 @@ class PollingMonitor:
     def succeeded(self) -> None:
         """A poll was answered: ends an outage, if one was going on, with one line saying how long."""
         self._outages.succeeded()
+
+    def pause(self) -> float:
+        """How long to wait before polling again in the outage going on."""
+        return self._outages.pause()
 
     def failed(self, error: TelegramError) -> None:
         """A poll failed: a conflict or a 429 is said as such; anything else starts or continues an outage."""
@@ -150,6 +157,11 @@ class TolerantBot(ExtBot[Any]):
                 )
                 return ()
             self._monitor.failed(error)
+            if isinstance(error, NetworkError) and not isinstance(error, TimedOut):
+                # The library's loop would pause 1 s, then 1.5 times longer each time up to 30 s; ours
+                # pauses here, then says "timed out", after which the library polls again at once.
+                await asyncio.sleep(self._monitor.pause())
+                raise TimedOut(f"{type(error).__name__}: {error.message}") from error
             raise
         self._monitor.succeeded()
         updates = tuple(update for update in map(self.read_update, result) if update is not None)
