@@ -26,7 +26,7 @@ def normalize_phone(raw: str) -> str | None:
 def written_phone(raw: str) -> str | None:
     """The number in any usual form as people in Vietnam write it ("0912 345 678"), or None when it is not a
     valid phone number: ``display_phone(normalize_phone(raw))``. A stored E.164 number is laid out as the
-    first number of its length and leading digits was, without a parse (an export writes tens of thousands)."""
+    first number of its length and leading digits was, without a parse (an export writes thousands)."""
     national = raw[len(_COUNTRY) :]
     if not (raw.startswith(_COUNTRY) and national.isdigit() and national.isascii() and national[:1] != "0"):
         return _written(raw)
