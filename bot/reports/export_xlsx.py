@@ -705,6 +705,8 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
             ours.close()
             theirs.send_bytes(_write(_received(theirs)))
             code = 0
+        except EOFError:
+            pass  # this side is gone (failed, or killed out of time): there is no one to write for
         except BaseException:
             traceback.print_exc()
         finally:
