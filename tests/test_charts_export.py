@@ -406,6 +406,7 @@ def test_a_workbook_written_apart_is_the_one_written_here(monkeypatch: pytest.Mo
         return pid
 
     monkeypatch.setattr(os, "fork", counted)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)  # whatever threads earlier tests left idle
     apart = build_workbook(many_rows(), "vi", VIETNAM)
     monkeypatch.setattr(export_xlsx, "_can_fork", lambda: False)
     assert build_workbook(many_rows(), "vi", VIETNAM) == apart
@@ -425,6 +426,7 @@ def test_a_writer_that_fails_fails_the_workbook(
         raise OSError("disk full")
 
     monkeypatch.setattr(export_xlsx, "_write", broken)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
     with pytest.raises(RuntimeError, match="writer failed"):
         build_workbook(many_rows(), "vi", VIETNAM)
     assert "OSError: disk full" in capfd.readouterr().err
@@ -446,6 +448,7 @@ def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch) 
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr(os, "fork", counted)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
     with pytest.raises(ConnectionError):
         build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)
     with pytest.raises(ChildProcessError):  # already waited for: none left behind, not even a zombie
