@@ -702,6 +702,9 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
     if writer == 0:  # the writer: nothing of this process's own runs here, not even its exit handlers
         code = 1
         try:
+            # Nothing of the event loop it was forked beside: a signal ends it plainly.
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             ours.close()
             theirs.send_bytes(_write(_received(theirs)))
             code = 0
