@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import percentile
-from bench.stats import PROVINCE, seed
+from bench.stats import PROVINCE, Builds, seed
 from bot.app import Runtime
 from bot.channels.memory import WITH_BUTTONS, MemoryChannel
 from bot.engine.config import load_settings
@@ -99,19 +99,6 @@ class Members:
     def apologies(self) -> int:
         """Apologies the members were sent ("fallback.error")."""
         return sum(sent.plain_text == self.apology for user in self.ids for sent in self.channel.sent(user))
-
-
-class Builds(logging.Handler):
-    """The figures the store logs when a child process has built a file (storage.database)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.figures: list[tuple[float, float]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Keep a build's seconds and peak memory."""
-        if hasattr(record, "build_seconds"):
-            self.figures.append((record.build_seconds, getattr(record, "build_peak_mb", 0.0)))
 
 
 def rss_mb() -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import resource
 import shutil
@@ -51,6 +52,7 @@ DISTRICTS = 20
 DAYS = 60
 TARGET_MS = 300
 UTC_OFFSET_HOURS = 7
+EXPORT_TIMEOUT = 600.0  # seconds the workbook's child may take, as THIDUA_EXPORT_TIMEOUT in the bot
 PROVINCE = "BENCH-P"
 # Roughly how an active campaign's initiatives are spread over the review statuses.
 STATUSES = (
@@ -327,7 +329,8 @@ async def _run(
     finally:
         # Closing checkpoints the write-ahead log, as a running bot's automatic checkpoints would have.
         await seeder.close()
-    store = Store(url)
+    # The forkserver imports what the bot's does, once (bot/app.py).
+    store = Store(url, build_preload=("handlers.insights", "bot.reports.export_xlsx"))
     try:
         path, province = "/1/", 1
 
@@ -406,23 +409,48 @@ async def _run(
             print(f"  {name:28} {elapsed:8.1f} ms  {result:,} rows")
         elapsed, _ = await best_of_3(store, export)
         print(f"  {'export queries':28} {elapsed:8.1f} ms")
-        # The whole /export as the bot builds it: figures, then rows from the cursor into the workbook.
-        zone = ZoneInfo("Asia/Ho_Chi_Minh")
+        # The whole /export as the bot builds it: in a child process of its own (Store.build_apart, started
+        # here for the first time, as by a bot's first export), the figures, then the rows from the cursor
+        # into the workbook.
+        builds = Builds()
+        logging.getLogger("storage.database").addHandler(builds)
+        logging.getLogger("storage.database").setLevel(logging.INFO)
         rss_before = peak_rss_mb()
         whole_started = time.perf_counter()
-        async with store.begin() as repos:
-            scope = await repos.units.get(province)
-            assert scope is not None
-            now = datetime.now(UTC)
-            figures = await campaign_figures(repos, campaign, scope, now, zone)
-            write = partial(build_workbook, language="vi", zone=zone, report_lines=["report"])
-            workbook = await export_data(repos, campaign, figures, [scope.path], now, write)
+        workbook = await store.build_apart(partial(province_workbook, campaign, province), EXPORT_TIMEOUT)
         whole = time.perf_counter() - whole_started
         size = len(workbook) / 1e6
+        child_seconds, child_peak = builds.figures[-1]
         print(f"  {'peak RSS':28} {rss_before:8.0f} MB before the export, {peak_rss_mb():.0f} MB after")
-        print(f"  {'/export end to end':28} {whole * 1000:8.1f} ms  {size:.1f} MB (target <= 10 s)")
+        child = f"{child_seconds * 1000:8.1f} ms  its own peak {child_peak:.0f} MB"
+        print(f"  {'the workbook in its child':28} {child}")
+        print(f"  {'/export end to end':28} {whole * 1000:8.1f} ms  {size:.1f} MB (target <= 5 s)")
     finally:
         await store.close()
+
+
+async def province_workbook(campaign: Campaign, province: int, repos: Repos) -> bytes:
+    """The province's workbook as /export builds it, with a written report's sheet."""
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    scope = await repos.units.get(province)
+    assert scope is not None
+    now = datetime.now(UTC)
+    figures = await campaign_figures(repos, campaign, scope, now, zone)
+    write = partial(build_workbook, language="vi", zone=zone, report_lines=["report"])
+    return await export_data(repos, campaign, figures, [scope.path], now, write)
+
+
+class Builds(logging.Handler):
+    """The figures the store logs when a child process has built a file (storage.database)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.figures: list[tuple[float, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep a build's seconds and peak memory."""
+        if hasattr(record, "build_seconds"):
+            self.figures.append((record.build_seconds, getattr(record, "build_peak_mb", 0.0)))
 
 
 def peak_rss_mb() -> float:

@@ -346,7 +346,9 @@ def _build_in_child(url: str, work: Callable[[Repos], Awaitable[Any]], folder: s
         # For the parent's log (the child has none of the bot's logging), then a plain failing exit.
         (Path(folder) / ERROR).write_text(traceback.format_exc())
         raise SystemExit(1) from None
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Its own peak, or that of a process it ran (the workbook's writer), the larger.
+    peaks = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    peak_mb = max(peaks) / 1024
     partial_path = Path(folder) / f"{RESULT}.part"
     with partial_path.open("wb") as out:
         pickle.dump((result, time.perf_counter() - started, peak_mb), out, pickle.HIGHEST_PROTOCOL)

@@ -4,9 +4,10 @@ and a district officer's real export of a province-wide campaign, scoped to the 
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from bot.domain.insights import (
     RegistrationRow,
     UnitFigures,
 )
+from bot.reports import export_xlsx
 from bot.reports.charts import (
     MAX_ROWS,
     ChartData,
@@ -382,6 +384,75 @@ def test_the_workbook_reads_its_rows_once_as_they_come() -> None:
     summary = {item: value for item, value, *_ in books[1]["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
     assert summary["Giá trị làm lợi của sáng kiến được công nhận"] == 80_000_000
     assert books[1]["Sáng kiến"].auto_filter.ref == "A1:W2"
+
+
+def many_rows(count: int = 1_200) -> ExportData:
+    """export_data() with ``count`` registrations: more than one batch on their way to the writer."""
+    data = export_data()
+    member = data.registrations[0]
+    registrations = [replace(member, member_code=f"DV{n:04}", phone=f"+8491{n:07}") for n in range(count)]
+    return replace(data, registrations=registrations)
+
+
+def test_a_workbook_written_apart_is_the_one_written_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows are worded here and written by a forked writer: the same bytes as both done here in turn."""
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)  # whatever threads earlier tests left idle
+    apart = build_workbook(many_rows(), "vi", VIETNAM)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: False)
+    assert build_workbook(many_rows(), "vi", VIETNAM) == apart
+    assert len(forks) == 1
+    sheet = openpyxl.load_workbook(io.BytesIO(apart))["Đăng ký thi đua"]
+    assert sheet.max_row == 1_201 and sheet.auto_filter.ref == "A1:I1201"
+    assert row(sheet, 1_201)["Số điện thoại"] == "0910 001 199"
+
+
+def test_a_writer_that_fails_fails_the_workbook(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """An export whose writer died is an error (the officer is told, tests/test_export_child.py), never a
+    file cut short; the writer's traceback is on standard error."""
+
+    def broken(events: object) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_xlsx, "_write", broken)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
+    with pytest.raises(RuntimeError, match="writer failed"):
+        build_workbook(many_rows(), "vi", VIETNAM)
+    assert "OSError: disk full" in capfd.readouterr().err
+
+
+def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cursor that fails half-way (the database gone) fails the workbook, and the writer is ended."""
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    def rows() -> Iterator[RegistrationRow]:
+        yield from many_rows(700).registrations
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(os, "fork", counted)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
+    with pytest.raises(ConnectionError):
+        build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)
+    with pytest.raises(ChildProcessError):  # already waited for: none left behind, not even a zombie
+        os.waitpid(forks[0], os.WNOHANG)
 
 
 def test_english_headers_and_sheet_names() -> None:

@@ -382,6 +382,30 @@ async def test_a_written_report_reads_the_recognised_initiatives_alone(store: St
     ]
 
 
+async def test_a_written_report_reads_no_review_history(store: Store, tree: Tree) -> None:
+    """The report names no step of a review: its initiatives come without their history, never read."""
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = store.loop_engine or store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        async with store.begin() as repos:
+            recognised = await repos.stats.export_rows(
+                lambda rows: list(
+                    rows.initiatives(tree.campaign, tree.paths["P"], status="recognised", with_history=False)
+                )
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert [(row.id, row.coauthors, row.history) for row in recognised] == [
+        (tree.initiatives["midnight"], [("Hà Văn Phúc", 30), ("Đỗ Thị Quế", 10)], [])
+    ]
+    assert statements and not [s for s in statements if "FROM initiative_history" in s]
+
+
 async def test_initiative_rows_come_from_the_cursor_a_batch_at_a_time(
     store: Store, tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -118,9 +118,10 @@ async def recognised_initiatives(
 ) -> T:
     """``use(rows)``: the scope's recognised initiatives, what a written report commends, in the order they
     were submitted, read on their own rather than picked out of every initiative; from the cursor as ``use``
-    walks them (synchronously, see ``export_data``)."""
+    walks them (synchronously, see ``export_data``); a report names no step of their review, so their
+    history is not read."""
     return await repos.stats.export_rows(
-        lambda rows: use(rows.initiatives(campaign.id, scope.path, status="recognised"))
+        lambda rows: use(rows.initiatives(campaign.id, scope.path, status="recognised", with_history=False))
     )
 
 

@@ -3,17 +3,26 @@ titles reached per unit, the commendations by form, every proposal, the certific
 commendations granted then titles reached, for a mail merge) and, when given, the review report.
 ``build_workbook(data, language, zone)`` returns the file's bytes; every word comes from the catalogs, dates
 are real Excel dates in local time, money and shares real numbers. XlsxWriter in constant-memory mode writes
-each row as it comes, so the rows may be any iterables.
+each row as it comes, so the rows may be any iterables. The rows are read and put into words here while a
+forked process of its own writes them (``_write_apart``): two cores, where XlsxWriter's per-cell Python is
+half the work; where this process cannot fork safely, both happen here, in turn.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import signal
+import sys
+import threading
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from itertools import chain
+from itertools import chain, islice
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
 from zoneinfo import ZoneInfo
 
 from xlsxwriter import Workbook
@@ -48,6 +57,7 @@ COUNT = "#,##0"
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
 DATE_WIDTHS = {DAY: 12, MOMENT: 17}
 CELL_LIMIT = 32_767  # characters Excel keeps in a cell
+WRITE_BATCH = 500  # rows handed to the writer at a time: a few hundred KB pickled
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control codes XML 1.0 cannot carry
 _LEADING_SYMBOLS = re.compile(r"^\W+")
 
@@ -104,19 +114,17 @@ def build_workbook(
     ]
     if report_lines is not None:
         tables.append(_report(words, report_lines))
-    output = io.BytesIO()
-    # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
-    book = Workbook(output, {"constant_memory": True})
-    if data.generated_at is not None:  # its date, not the wall clock's: the same data, the same bytes
-        book.set_properties({"created": data.generated_at.astimezone(UTC)})
-    formats = _Formats(book)
-    # The summary is the first sheet but written last: it adds up the initiatives as their rows go by.
-    summary = book.add_worksheet(words("export.sheet_summary"))
-    for table in tables:
-        _write_sheet(book.add_worksheet(table.title), table, formats)
-    _write_sheet(summary, _summary(words, data, recognised.total), formats)
-    book.close()
-    return output.getvalue()
+    # Its date, not the wall clock's: the same data, the same bytes.
+    created = data.generated_at.astimezone(UTC) if data.generated_at is not None else None
+
+    def sheets() -> Iterator[_Event]:
+        yield _Book([words("export.sheet_summary"), *(table.title for table in tables)], created)
+        for place, table in enumerate(tables, start=1):
+            yield from _sheet(place, table)
+        # The summary is the first sheet but written last: it adds up the initiatives as their rows went by.
+        yield from _sheet(0, _summary(words, data, recognised.total))
+
+    return _write_apart(sheets()) if _can_fork() else _write(sheets())
 
 
 class _RecognisedValue:
@@ -590,25 +598,145 @@ class _Formats:
         return self._formats[key]
 
 
-def _write_sheet(sheet: Worksheet, table: Table, formats: _Formats) -> None:
-    """A table into its sheet, row by row as it yields them: header, rows and footer, then the column widths
-    measured on the way, the frozen header row and the autofilter over the rows above the footer."""
+@dataclass(frozen=True, slots=True)
+class _Book:
+    """The workbook's sheets by title, in their order, and when it was made."""
+
+    titles: list[str]
+    created: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Begin:
+    """A sheet begins: its place in the workbook and its columns (their headers make its first row)."""
+
+    place: int
+    columns: list[Column]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The sheet's next rows, from row number ``first`` (the header is row 0); ``bold`` for those below the
+    autofilter (totals)."""
+
+    rows: list[Sequence[Cell]]
+    first: int
+    bold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The sheet ends: its column widths and the last row under the autofilter."""
+
+    widths: list[float]
+    filtered: int
+
+
+_Event = _Book | _Begin | _Rows | _End
+
+
+def _sheet(place: int, table: Table) -> Iterator[_Event]:
+    """A table as the writer takes it: its columns, its rows a batch at a time as they come (the widths
+    measured on the way), its footer, then the widths."""
+    yield _Begin(place, table.columns)
     widths = _Widths(table.columns)
-    header = formats.get(None, False, True)
-    for index, column in enumerate(table.columns):
-        sheet.write_string(0, index, column.header, header)
-    number = 0
-    for number, row in enumerate(table.rows, start=1):
-        _write_row(sheet, number, table.columns, row, formats, False)
+    rows = iter(table.rows)
+    filtered = 0
+    while batch := list(islice(rows, WRITE_BATCH)):
+        for row in batch:
+            widths.measure(row)
+        yield _Rows(batch, filtered + 1, False)
+        filtered += len(batch)
+    for row in table.footer:
         widths.measure(row)
-    filtered = number
-    for number, row in enumerate(table.footer, start=filtered + 1):
-        _write_row(sheet, number, table.columns, row, formats, True)
-        widths.measure(row)
-    for index, width in enumerate(widths.result()):
-        sheet.set_column(index, index, width)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, filtered, len(table.columns) - 1)
+    yield _Rows(list(table.footer), filtered + 1, True)
+    yield _End(widths.result(), filtered)
+
+
+def _write(events: Iterable[_Event]) -> bytes:
+    """The workbook the events describe, as XLSX bytes: each row written as it comes, then each sheet's
+    widths, its frozen header row and the autofilter over the rows above its footer."""
+    output = io.BytesIO()
+    # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
+    book = Workbook(output, {"constant_memory": True})
+    formats = _Formats(book)
+    sheets: list[Worksheet] = []
+    sheet, columns = None, []
+    for event in events:
+        if isinstance(event, _Book):
+            if event.created is not None:
+                book.set_properties({"created": event.created})
+            sheets = [book.add_worksheet(title) for title in event.titles]
+        elif isinstance(event, _Begin):
+            sheet, columns = sheets[event.place], event.columns
+            header = formats.get(None, False, True)
+            for index, column in enumerate(columns):
+                sheet.write_string(0, index, column.header, header)
+        elif isinstance(event, _Rows):
+            assert sheet is not None
+            for number, row in enumerate(event.rows, start=event.first):
+                _write_row(sheet, number, columns, row, formats, event.bold)
+        else:
+            assert sheet is not None
+            for index, width in enumerate(event.widths):
+                sheet.set_column(index, index, width)
+            sheet.freeze_panes(1, 0)
+            sheet.autofilter(0, 0, event.filtered, len(columns) - 1)
+    book.close()
+    return output.getvalue()
+
+
+def _can_fork() -> bool:
+    """Whether this process may fork a writer: one thread only (a fork copies no other thread, so a lock
+    one of them held would stay held in the copy)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _write_apart(events: Iterator[_Event]) -> bytes:
+    """``_write(events)`` in a forked process, fed through a pipe as the events come, so that reading and
+    wording the rows here and XlsxWriter's writing there take a core each; its bytes come back the same way.
+    The writer ends at the end of the events, or when this side's end of the pipe closes (this process gone
+    or failed); a writer that fails makes this raise."""
+    ours, theirs = Pipe()
+    writer = os.fork()
+    if writer == 0:  # the writer: nothing of this process's own runs here, not even its exit handlers
+        code = 1
+        try:
+            # Nothing of the event loop it was forked beside: a signal ends it plainly.
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            ours.close()
+            theirs.send_bytes(_write(_received(theirs)))
+            code = 0
+        except EOFError:
+            pass  # this side is gone (failed, or killed out of time): there is no one to write for
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    theirs.close()
+    done = False
+    try:
+        for event in events:
+            ours.send(event)
+        ours.send(None)
+        book = ours.recv_bytes()
+        done = True
+        return book
+    except (BrokenPipeError, EOFError) as error:
+        raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
+    finally:
+        ours.close()
+        if not done:
+            os.kill(writer, signal.SIGKILL)
+        os.waitpid(writer, 0)
+
+
+def _received(conn: Connection) -> Iterator[_Event]:
+    """The events sent through ``conn`` until the end (None)."""
+    while (event := conn.recv()) is not None:
+        yield event
 
 
 def _write_row(

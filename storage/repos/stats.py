@@ -234,10 +234,13 @@ class ExportRows:
                 updated_at=updated_at,
             )
 
-    def initiatives(self, campaign_id: int, path: str, status: str | None = None) -> Iterator[InitiativeRow]:
+    def initiatives(
+        self, campaign_id: int, path: str, status: str | None = None, with_history: bool = True
+    ) -> Iterator[InitiativeRow]:
         """The campaign's initiatives from the subtree in the order they were submitted, drafts left out
         (only those in ``status`` when given). Co-authors and history are read per batch of initiatives
-        as the batch comes from the cursor, two queries a batch, so none is gathered for all at once."""
+        as the batch comes from the cursor, two queries a batch, so none is gathered for all at once;
+        without ``with_history`` each row's history is left empty and not read (a written report)."""
         exported = sa.and_(
             initiatives.c.campaign_id == campaign_id,
             initiatives.c.status != "draft" if status is None else initiatives.c.status == status,
@@ -272,7 +275,7 @@ class ExportRows:
         for batch in self.conn.execute(query.execution_options(yield_per=EXPORT_BATCH)).partitions():
             ids = [row[0] for row in batch]
             coauthors = self._coauthors(ids)
-            history = self._history(ids)
+            history = self._history(ids) if with_history else {}
             for row in batch:
                 yield InitiativeRow(
                     id=row[0],
