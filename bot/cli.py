@@ -46,7 +46,7 @@ from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
 from storage.database import Repos, Store
-from storage.migrate import MigrationFailed, upgrade_async
+from storage.migrate import DatabaseUnavailable, MigrationFailed, current_revision, upgrade_async
 
 T = TypeVar("T")
 
@@ -196,8 +196,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "db" and args.db_command == "recount":
         return await _with_store(settings, _recount)
     if args.command == "db":
-        await upgrade_async(settings.database_url)
-        return "database is up to date"
+        return await _upgrade(settings)
     if args.command == "import":
         report = await _with_store(
             settings,
@@ -231,6 +230,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
 
         return await _with_store(settings, grant)
     raise CliError(f"unknown command {args.command}")
+
+
+async def _upgrade(settings: Settings) -> str:
+    store = Store(settings.database_url)
+    try:
+        await current_revision(store.engine)  # one line if it cannot be opened, before Alembic's traceback
+    finally:
+        await store.close()
+    await upgrade_async(settings.database_url)
+    return "database is up to date"
 
 
 async def _recount(store: Store) -> str:
@@ -362,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 1
+    except DatabaseUnavailable as error:
+        print(f"thidua: cannot open THIDUA_DATABASE_URL {error.where}: {error.reason}", file=sys.stderr)
+        return 2
     except (
         ConfigError,
         CliError,

@@ -13,11 +13,14 @@ import asyncio
 import functools
 import os
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 if TYPE_CHECKING:
@@ -86,13 +89,51 @@ def head_revision() -> str:
     return str(head)
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be opened at all: where (a SQLite file's full path, or the server's URL with
+    its password hidden) and why, in one line."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+def _where(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return os.path.abspath(url.database) if url.database else ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _why_not_open(error: BaseException, sqlite: bool) -> str:
+    """The driver's reason a first connection failed, in a few words an operator can act on."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).strip() or type(error.orig).__name__
+        if sqlite and reason == "unable to open database file":
+            # SQLite says no more; what it needs is a folder that exists and that this user may write in.
+            return f"{reason} (does its folder exist, and may this user write there?)"
+        return reason
+    return getattr(error, "strerror", None) or str(error)
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or None before any migration."""
-    async with engine.connect() as conn:
-        has_version = await conn.run_sync(lambda sync: sa.inspect(sync).has_table("alembic_version"))
-        if not has_version:
-            return None
-        return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+    """The revision the database is at, or None before any migration; the first contact with the database,
+    so ``DatabaseUnavailable`` when it cannot be opened (no server, a wrong password, not a database file)."""
+    try:
+        async with engine.connect() as conn:
+            has_version = await conn.run_sync(lambda sync: sa.inspect(sync).has_table("alembic_version"))
+            if not has_version:
+                return None
+            return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+    except (DBAPIError, OSError, TimeoutError) as error:
+        sqlite = engine.url.get_backend_name() == "sqlite"
+        raise DatabaseUnavailable(_where(engine.url), _why_not_open(error, sqlite)) from error
 
 
 if __name__ == "__main__":  # upgrade_apart's child: the URL on standard input

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,38 @@ def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[s
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert capsys.readouterr().out.count("database is up to date") == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKEN", "123:SECRET")  # `run` stops at the database, before Telegram
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (tmp_path / "junk.db").write_text("not a database, whatever its name says\n", encoding="utf-8")
+    port = _free_port()
+    cases = {
+        "sqlite:///missing/thidua.db": f"{tmp_path / 'missing' / 'thidua.db'}: unable to open database file"
+        " (does its folder exist, and may this user write there?)",
+        "sqlite:///junk.db": f"{tmp_path / 'junk.db'}: file is not a database",
+        f"postgresql+asyncpg://union:pass-word@127.0.0.1:{port}/thidua": (
+            f"postgresql+asyncpg://union:***@127.0.0.1:{port}/thidua: connection refused"
+        ),
+    }
+    commands = (["db", "upgrade"], ["import", "units", "units.csv"], ["db", "recount"], ["run"])
+    for url, reason in cases.items():
+        monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+        for command in commands:
+            assert main(command) == 2, command
+            assert capsys.readouterr().err == f"thidua: cannot open THIDUA_DATABASE_URL {reason}\n", command
+    assert not (tmp_path / "missing").exists()
+    assert (tmp_path / "junk.db").read_text(encoding="utf-8").startswith("not a database")
 
 
 def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> subprocess.CompletedProcess[str]:

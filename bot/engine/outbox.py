@@ -309,7 +309,10 @@ class OutboxWorker:
 
     async def stop(self) -> None:
         """Stop cleanly: let the sends in flight finish and be recorded, then give up every claim and the
-        lease, so another instance takes over at once."""
+        lease, so another instance takes over at once. A worker never started holds nothing, and does not
+        touch the database (``thidua run`` stopping because the database cannot be opened)."""
+        if self._writer is None:
+            return
         self._stopping = True
         for task in self._tasks:
             task.cancel()
