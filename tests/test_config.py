@@ -78,6 +78,26 @@ def test_a_malformed_setting_is_named_in_one_line(
     assert "\n" not in str(raised.value)
 
 
+def test_a_database_url_as_operators_write_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    asyncpg = "postgresql+asyncpg://union:pw@10.0.0.5:5432/thidua"
+    for typed in (
+        asyncpg,
+        "postgresql://union:pw@10.0.0.5:5432/thidua",
+        "postgres://union:pw@10.0.0.5:5432/thidua",
+    ):
+        monkeypatch.setenv("THIDUA_DATABASE_URL", typed)
+        assert load_settings().database_url == asyncpg
+    for no_file in ("sqlite://", "sqlite:///", "sqlite+aiosqlite:///"):
+        monkeypatch.setenv("THIDUA_DATABASE_URL", no_file)
+        with pytest.raises(ConfigError, match=r"^THIDUA_DATABASE_URL: names no file: sqlite:///thidua.db"):
+            load_settings()
+    monkeypatch.setenv("THIDUA_DATABASE_URL", "postgresql+psycopg2://union@10.0.0.5/thidua")
+    with pytest.raises(
+        ConfigError, match=r"^THIDUA_DATABASE_URL: must start with sqlite:// or postgresql://"
+    ):
+        load_settings()
+
+
 def test_webhook_mode_needs_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THIDUA_WEBHOOK_URL", "https://bot.example.vn/thidua/")
     with pytest.raises(ConfigError) as raised:

@@ -110,9 +110,17 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
+        # postgresql:// and postgres:// (as hosting providers and psql write it) mean the driver we use.
+        scheme, separator, rest = value.partition("://")
+        if separator and scheme in ("postgresql", "postgres"):
+            return f"postgresql+asyncpg://{rest}"
         # sqlite+aiosqlite:// is what earlier versions wrote: the same file, on the same driver now.
         if not value.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite:// or postgresql+asyncpg://")
+            raise ValueError("must start with sqlite:// or postgresql:// (postgresql+asyncpg://)")
+        if scheme.startswith("sqlite") and not rest.lstrip("/").partition("?")[0]:
+            raise ValueError(
+                "names no file: sqlite:///thidua.db (in the working directory) or sqlite:////var/lib/thidua.db"
+            )
         return value
 
     @field_validator("telegram_api_url", "zalo_api_url", "webhook_url")
