@@ -33,7 +33,7 @@ from bot.web.server import WebServer
 from handlers.reminder_notices import REMINDER_WORDING
 from handlers.routes import ROUTES
 from storage.database import Store
-from storage.migrate import current_revision, head_revision, upgrade_apart, upgrade_async
+from storage.migrate import current_revision, head_revision, refuse_unknown, upgrade_apart, upgrade_async
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ async def prepare_database(store: Store) -> None:
     current = await current_revision(store.engine)
     if current == head_revision():
         return  # already current: no need to load Alembic's machinery
+    refuse_unknown(current)  # migrated by a newer version: neither migrating nor `db upgrade` can help
     if store.engine.dialect.name == "sqlite":
         # In a child process, so this one never loads Alembic; an in-memory database exists only here.
         await (upgrade_async if store.in_memory else upgrade_apart)(store.url)

@@ -46,7 +46,14 @@ from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
 from storage.database import Repos, Store
-from storage.migrate import DatabaseUnavailable, MigrationFailed, current_revision, upgrade_async
+from storage.migrate import (
+    DatabaseUnavailable,
+    MigrationFailed,
+    SchemaTooNew,
+    current_revision,
+    refuse_unknown,
+    upgrade_async,
+)
 
 T = TypeVar("T")
 
@@ -235,7 +242,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
 async def _upgrade(settings: Settings) -> str:
     store = Store(settings.database_url)
     try:
-        await current_revision(store.engine)  # one line if it cannot be opened, before Alembic's traceback
+        # One line if it cannot be opened or is newer than this code, before Alembic's traceback could.
+        refuse_unknown(await current_revision(store.engine))
     finally:
         await store.close()
     await upgrade_async(settings.database_url)
@@ -379,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CliError,
         GrantError,
         SchemaOutdated,
+        SchemaTooNew,
         MigrationFailed,
         CampaignFileError,
         ChannelStartError,

@@ -78,15 +78,34 @@ async def upgrade_apart(url: str) -> None:
 
 
 @functools.cache
-def head_revision() -> str:
-    """The newest migration's id: the one no other migration names as its ``down_revision``."""
+def _revisions() -> tuple[frozenset[str], str]:
+    """Every migration's id, and the newest one: the one no other migration names as its ``down_revision``."""
     revisions, parents = set(), set()
     for script in (MIGRATIONS / "versions").glob("*.py"):
         fields = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
         revisions.add(fields["revision"])
         parents.add(fields.get("down_revision", "None"))
     (head,) = revisions - parents
-    return str(head)
+    return frozenset(revisions), str(head)
+
+
+def head_revision() -> str:
+    """The newest migration's id."""
+    return _revisions()[1]
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer version of the code than this one: nothing here can bring it
+    back, and running on it would misread its tables."""
+
+
+def refuse_unknown(current: str | None) -> None:
+    """``SchemaTooNew`` when ``current`` is a revision none of this code's migrations has."""
+    if current is not None and current not in _revisions()[0]:
+        raise SchemaTooNew(
+            f"the database is at revision {current}, which this version of thidua does not know (its newest"
+            f" is {head_revision()}): a newer version upgraded it, so run that version or a later one"
+        )
 
 
 class DatabaseUnavailable(Exception):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+import sqlalchemy as sa
 
 from bot.cli import main
 from messages import plain, text
@@ -145,6 +146,33 @@ def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[s
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert capsys.readouterr().out.count("database is up to date") == 2
+
+
+async def _stamp(url: str, revision: str) -> None:
+    """The database marked as migrated to ``revision``, as a newer version of thidua leaves it."""
+    store = Store(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    finally:
+        await store.close()
+
+
+def test_a_database_upgraded_by_a_newer_version_is_refused_saying_so(
+    workdir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    asyncio.run(_stamp(db_url, "9999_future"))
+    capsys.readouterr()
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKEN", "123:SECRET")  # `run` stops at the database, before Telegram
+    for command in (["import", "units", "units.csv"], ["db", "upgrade"], ["run"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith(
+            "thidua: the database is at revision 9999_future, which this version of thidua does not know"
+        ), err
+        assert err.endswith("a newer version upgraded it, so run that version or a later one\n"), err
+        assert "\n" not in err[:-1], err
 
 
 def _free_port() -> int:
