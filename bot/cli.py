@@ -170,7 +170,8 @@ async def _run(settings: Settings) -> str:
     runtime = Runtime(settings)  # with no channel token, its start says which settings to set
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal (or ssh session) stops the bot cleanly instead of killing it mid-send.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     try:
         await runtime.start()
