@@ -21,6 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
@@ -382,6 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except DatabaseUnavailable as error:
         print(f"thidua: cannot open THIDUA_DATABASE_URL {error.where}: {error.reason}", file=sys.stderr)
+        return 2
+    except DBAPIError as error:  # opened, but refused the work: read-only, full, locked by another program
+        failed = DatabaseUnavailable.explained(settings.database_url, error)
+        print(f"thidua: THIDUA_DATABASE_URL {failed.where}: {failed.reason}", file=sys.stderr)
         return 2
     except (
         ConfigError,

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.sqlite_inloop import is_busy
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -109,13 +111,19 @@ def refuse_unknown(current: str | None) -> None:
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be opened at all: where (a SQLite file's full path, or the server's URL with
-    its password hidden) and why, in one line."""
+    """The database could not be opened, or refused a command's work: where (a SQLite file's full path, or
+    the server's URL with its password hidden) and why, in one line."""
 
     def __init__(self, where: str, reason: str) -> None:
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+    @classmethod
+    def explained(cls, url: str | URL, error: BaseException) -> DatabaseUnavailable:
+        """The driver's ``error`` on ``url``, in a few words an operator can act on."""
+        url = make_url(url)
+        return cls(_where(url), _why(error, sqlite=url.get_backend_name() == "sqlite"))
 
 
 def _where(url: URL) -> str:
@@ -124,8 +132,15 @@ def _where(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _why_not_open(error: BaseException, sqlite: bool) -> str:
-    """The driver's reason a first connection failed, in a few words an operator can act on."""
+# What SQLite says, and what it means on an operator's machine.
+_SQLITE_HINTS = {
+    "unable to open database file": "does its folder exist, and may this user write there?",
+    "attempt to write a readonly database": "may this user write the file and its folder?",
+    "database is locked": "another program held its write lock too long: a sqlite3 shell in a transaction?",
+}
+
+
+def _why(error: BaseException, sqlite: bool) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, socket.gaierror):
@@ -134,10 +149,8 @@ def _why_not_open(error: BaseException, sqlite: bool) -> str:
         return "no answer in time"
     if isinstance(error, DBAPIError):
         reason = str(error.orig).strip() or type(error.orig).__name__
-        if sqlite and reason == "unable to open database file":
-            # SQLite says no more; what it needs is a folder that exists and that this user may write in.
-            return f"{reason} (does its folder exist, and may this user write there?)"
-        return reason
+        hint = _SQLITE_HINTS.get(reason) if sqlite else None
+        return f"{reason} ({hint})" if hint else reason
     return getattr(error, "strerror", None) or str(error)
 
 
@@ -151,8 +164,9 @@ async def current_revision(engine: AsyncEngine) -> str | None:
                 return None
             return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
     except (DBAPIError, OSError, TimeoutError) as error:
-        sqlite = engine.url.get_backend_name() == "sqlite"
-        raise DatabaseUnavailable(_where(engine.url), _why_not_open(error, sqlite)) from error
+        if is_busy(error):
+            raise  # opened, but another program holds the write lock: not a reason to say it cannot open
+        raise DatabaseUnavailable.explained(engine.url, error) from error
 
 
 if __name__ == "__main__":  # upgrade_apart's child: the URL on standard input

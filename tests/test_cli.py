@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,28 @@ def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[s
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert capsys.readouterr().out.count("database is up to date") == 2
+
+
+@pytest.mark.sqlite_only("SQLite's one write lock, held by another program")
+def test_a_database_locked_by_another_program_is_one_line_and_nothing_is_imported(
+    workdir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(sa.make_url(db_url).database or "")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("storage.sqlite_inloop.LOCK_WAIT_SECONDS", 0.2)  # 30 s as shipped
+    shell = sqlite3.connect(path, isolation_level=None)  # a sqlite3 shell left mid-transaction
+    try:
+        shell.execute("BEGIN IMMEDIATE")
+        assert main(["import", "units", "units.csv"]) == 2
+        assert capsys.readouterr().err == (
+            f"thidua: THIDUA_DATABASE_URL {path}: database is locked (another program held its"
+            " write lock too long: a sqlite3 shell in a transaction?)\n"
+        )
+    finally:
+        shell.close()
+    assert main(["import", "units", "units.csv"]) == 0
+    assert capsys.readouterr().out == "units: 6 created, 0 updated, 0 unchanged\n"
 
 
 async def _stamp(url: str, revision: str) -> None:
