@@ -12,6 +12,7 @@ the sandbox. The embedded SQLite default is migrated at start; other databases n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -200,13 +201,16 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking webhook calls (the platforms keep the updates and call again), stop the outbox
-        worker, then the channels it sends through, then close the database."""
+        worker, then the channels it sends through, then close the database. Each step is taken even when
+        one before it failed (a read-only database refuses the outbox's release), so no connection is left
+        open; the last failure is raised."""
         self._started = False
         self._collector.restore()
-        if self.web is not None:
-            await self.web.stop()
-        await self.reminders.stop()
-        await self.outbox.stop()
-        for channel in reversed(self.channels):
-            await channel.stop()
-        await self.store.close()
+        async with contextlib.AsyncExitStack() as steps:  # run last pushed first
+            steps.push_async_callback(self.store.close)
+            for channel in self.channels:
+                steps.push_async_callback(channel.stop)
+            steps.push_async_callback(self.outbox.stop)
+            steps.push_async_callback(self.reminders.stop)
+            if self.web is not None:
+                steps.push_async_callback(self.web.stop)

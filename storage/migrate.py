@@ -128,7 +128,10 @@ class DatabaseUnavailable(Exception):
 
 def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
-        return os.path.abspath(url.database) if url.database else ":memory:"
+        path = url.database or ":memory:"
+        if url.query.get("uri") == "true":  # sqlite:///file:/var/lib/thidua.db?mode=ro&uri=true
+            path = path.removeprefix("file:")
+        return path if path == ":memory:" else os.path.abspath(path)
     return url.render_as_string(hide_password=True)
 
 
