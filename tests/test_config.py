@@ -98,6 +98,24 @@ def test_a_database_url_as_operators_write_it(monkeypatch: pytest.MonkeyPatch) -
         load_settings()
 
 
+def test_a_misspelt_key_in_the_config_file_is_named_with_the_setting_meant(tmp_path: Path) -> None:
+    config = tmp_path / "thidua.toml"
+    config.write_text('language = "en"\ntelegram_tokn = "123:ABC"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value) == (
+        f"--config {config}: telegram_tokn is not a setting (did you mean telegram_token?)"
+    )
+    config.write_text("THIDUA_TELEGRAM_RATES = 100\n")
+    with pytest.raises(
+        ConfigError, match=r"THIDUA_TELEGRAM_RATES is not a setting \(did you mean THIDUA_TELEGRAM_RATE\?\)$"
+    ):
+        load_settings(config)
+    config.write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match=r"colour is not a setting$"):
+        load_settings(config)
+
+
 def test_webhook_mode_needs_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THIDUA_WEBHOOK_URL", "https://bot.example.vn/thidua/")
     with pytest.raises(ConfigError) as raised:

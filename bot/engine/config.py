@@ -6,6 +6,7 @@ A missing or malformed setting stops start-up with ``ConfigError`` naming the va
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -53,12 +54,26 @@ class _TomlSource(PydanticBaseSettingsSource):
             except tomllib.TOMLDecodeError as error:
                 raise ConfigError(f"--config {path}: not valid TOML ({error})") from error
             self.values = {key.lower().removeprefix(ENV_PREFIX.lower()): value for key, value in raw.items()}
+            for key, name in zip(raw, self.values, strict=True):
+                if (
+                    name not in settings_cls.model_fields
+                ):  # a typo would otherwise leave the default, silently
+                    raise ConfigError(f"--config {path}: {key} is not a setting{_did_you_mean(key, name)}")
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self.values.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return {name: value for name, value in self.values.items() if name in self.settings_cls.model_fields}
+
+
+def _did_you_mean(key: str, name: str) -> str:
+    """ " (did you mean telegram_token?)" for a key close to a setting's name, in the key's own spelling."""
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    if not close:
+        return ""
+    suggestion = f"{ENV_PREFIX}{close[0].upper()}" if key.upper() == key else close[0]
+    return f" (did you mean {suggestion}?)"
 
 
 class Settings(BaseSettings):
