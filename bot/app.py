@@ -46,6 +46,7 @@ class SchemaOutdated(Exception):
 async def prepare_database(store: Store) -> None:
     """Migrate the embedded SQLite default; refuse to start on an outdated server database."""
     current = await current_revision(store.engine)
+    store.note_file()  # /healthz tells when the file is deleted or replaced under the running bot
     if current == head_revision():
         return  # already current: no need to load Alembic's machinery
     refuse_unknown(current)  # migrated by a newer version: neither migrating nor `db upgrade` can help
