@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import make_url
 from telegram.error import Conflict
 
 from bot.channels import outages
@@ -146,3 +148,22 @@ async def test_stopping_while_the_bot_api_is_down_is_one_warning_without_a_trace
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     await bot.restart()
     assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text
+
+
+@pytest.mark.sandbox
+@pytest.mark.sqlite_only("SQLite's one write lock, held by another program")
+async def test_a_database_locked_by_another_program_is_a_warning_without_a_traceback(
+    bot: BotHolder, db_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.sqlite_inloop.LOCK_WAIT_SECONDS", 0.2)  # 30 s as shipped
+    caplog.set_level(logging.INFO)
+    renewal = "could not renew the outbox claims"
+    shell = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)  # a sqlite3 shell
+    try:
+        shell.execute("BEGIN IMMEDIATE")
+        await _until(lambda: any(renewal in record.getMessage() for record in caplog.records))
+    finally:
+        shell.close()
+    line = next(record for record in caplog.records if renewal in record.getMessage())
+    assert line.getMessage() == f"{renewal}; retrying in a second (database is locked)"
+    assert (line.levelno, line.exc_info) == (logging.WARNING, None)
