@@ -377,6 +377,22 @@ GOOD_M = "CB-1,Renamed but never stored,0912345678,CDCS-THPT-BL,\nCB-9,New but n
             ["line 3: not UTF-8 text (byte 0xF2); save the file as CSV UTF-8"],
             id="not-utf8",
         ),
+        pytest.param(
+            b"PK\x03\x04" + bytes(60),  # the zip an .xlsx is
+            [
+                "the file is an Excel workbook (.xlsx), not CSV UTF-8: save it again as CSV UTF-8"
+                " (Comma delimited)"
+            ],
+            id="xlsx",
+        ),
+        pytest.param(
+            (HEADER_U + "A,Một,\n").encode("utf-16"),
+            [
+                'the file is UTF-16 text (Excel\'s "Unicode Text"), not CSV UTF-8: save it again as CSV UTF-8'
+                " (Comma delimited)"
+            ],
+            id="utf16",
+        ),
     ],
 )
 async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, problems: list[str]) -> None:

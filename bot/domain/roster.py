@@ -135,6 +135,15 @@ def _clean(cell: str) -> str:
     return unicodedata.normalize("NFC", cell.strip())
 
 
+# The first bytes of the files Excel saves instead of CSV UTF-8 when another "Save as type" is chosen.
+_SAVED_AS_OTHER = {
+    b"PK\x03\x04": "the file is an Excel workbook (.xlsx)",
+    b"\xd0\xcf\x11\xe0": "the file is an Excel 97-2003 workbook (.xls)",
+    codecs.BOM_UTF16_LE: 'the file is UTF-16 text (Excel\'s "Unicode Text")',
+    codecs.BOM_UTF16_BE: "the file is UTF-16 text",
+}
+
+
 def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sheet:
     """The file's header and data rows; raises RosterError when the file itself cannot be read as a roster."""
     try:
@@ -142,6 +151,10 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
     except OSError as exc:
         problems.whole_file(f"cannot read {path}: {exc.strerror or exc}")
         raise problems.error() from exc
+    saved_as = _SAVED_AS_OTHER.get(data[:4]) or _SAVED_AS_OTHER.get(data[:2])
+    if saved_as:  # what Excel writes besides CSV, named, rather than its first byte that is not UTF-8
+        problems.whole_file(f"{saved_as}, not CSV UTF-8: save it again as CSV UTF-8 (Comma delimited)")
+        raise problems.error()
     try:
         text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as exc:
