@@ -195,6 +195,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     now = SystemClock().now()
     if args.command == "run":
         return await _run(settings)
+    if args.command == "demo" and not args.db.parent.is_dir():  # its log goes beside it, opened first
+        raise CliError(f"--db {args.db}: there is no folder {args.db.parent}")
     if args.command == "demo" and (args.terminal or args.tour):
         from bot.demo import run_demo  # the demo pulls in the sandbox, which `run` never needs
 

@@ -245,6 +245,14 @@ def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> sub
     )
 
 
+def test_a_demo_database_in_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "missing" / "demo.db"
+    assert main(["demo", "--tour", "--db", str(database)]) == 2
+    assert capsys.readouterr().err == f"thidua: --db {database}: there is no folder {database.parent}\n"
+
+
 @pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--tour")
