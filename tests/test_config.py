@@ -42,11 +42,11 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
     config = tmp_path / "thidua.toml"
     config.write_text('THIDUA_LANGUAGE = "en"\ntimezone = "Asia/Bangkok"\nadmins = "telegram:1"\n')
     (tmp_path / ".env").write_text("THIDUA_TIMEZONE=Asia/Tokyo\n")
-    monkeypatch.setenv("THIDUA_ADMINS", "telegram:7, zalo:abc")
+    monkeypatch.setenv("THIDUA_ADMINS", "telegram: 7, zalo:abc")
     settings = load_settings(config)
     assert settings.language == "en"
     assert settings.timezone == "Asia/Tokyo"
-    assert settings.admins == ("telegram:7", "zalo:abc")
+    assert settings.admins == ("telegram:7", "zalo:abc")  # a space after the colon was never matched
     assert settings.is_admin("zalo", "abc")
 
 
@@ -60,6 +60,11 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
         ),
         ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite://"),
         ("THIDUA_ADMINS", "telegram123", "THIDUA_ADMINS: 'telegram123' is not of the form"),
+        (
+            "THIDUA_ADMINS",
+            "telegram:@hung",
+            "THIDUA_ADMINS: 'telegram:@hung': a Telegram user id is a number",
+        ),
         ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
         ("THIDUA_LANGUAGE", "fr", "THIDUA_LANGUAGE:"),
         ("THIDUA_LISTEN", "8080", "THIDUA_LISTEN: must be HOST:PORT"),

@@ -24,6 +24,7 @@ from messages import has_key
 CHANNELS = ("telegram", "zalo")
 ENV_PREFIX = "THIDUA_"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
+TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)  # a Telegram user id: a positive number
 # The levels that grant commendations, by how many steps above a base union (CĐCS) they stand: the unit
 # directly above (a district federation or a sector union), the province federation, the Tổng Liên đoàn.
 COMMENDATION_LEVELS = {"district": 1, "province": 2, "national": 3}
@@ -152,12 +153,17 @@ class Settings(BaseSettings):
     @classmethod
     def _admin_list(cls, value: object) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-        admins = tuple(str(item).strip() for item in items if str(item).strip())
-        for admin in admins:
-            channel, _, user_id = admin.partition(":")
+        admins = []
+        for item in (str(item).strip() for item in items):
+            channel, _, user_id = (part.strip() for part in item.partition(":"))
+            if not item:
+                continue
             if channel not in CHANNELS or not user_id:
-                raise ValueError(f"{admin!r} is not of the form telegram:123 or zalo:abc")
-        return admins
+                raise ValueError(f"{item!r} is not of the form telegram:123 or zalo:abc")
+            if channel == "telegram" and not TELEGRAM_ID.fullmatch(user_id):  # never matched, in silence
+                raise ValueError(f"{item!r}: a Telegram user id is a number, e.g. telegram:123456")
+            admins.append(f"{channel}:{user_id}")
+        return tuple(admins)
 
     @field_validator("title_caps")
     @classmethod
