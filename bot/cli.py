@@ -41,7 +41,7 @@ from bot.domain.records import Campaign, Unit
 from bot.domain.roster import ImportReport, RosterError, import_members, import_units
 from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
-from bot.engine.config import ConfigError, Settings, load_settings
+from bot.engine.config import ConfigError, Settings, load_settings, unknown_settings
 from bot.engine.logs import setup_logging
 from bot.web.server import CannotListen
 from handlers.campaign_views import word_problem
@@ -379,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings(args.config)
+        for line in unknown_settings(os.environ):
+            print(f"thidua: {line}", file=sys.stderr)
         setup_logging(settings.secrets(), log_format=settings.log_format)  # the demo: to a file
         print(asyncio.run(_dispatch(args, settings)))
     except RosterError as error:

@@ -124,6 +124,18 @@ def test_a_bad_setting_stops_with_one_line(
     )
 
 
+def test_a_misspelt_variable_is_named_with_the_setting_meant(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKN", "123:ABC")
+    (workdir / ".env").write_text("THIDUA_WEBHOOK_SECERT=abcdefgh12\nTHIDUA_LANGUAGE=vi\n", encoding="utf-8")
+    assert main(["import", "units", "units.csv"]) == 0  # a warning, not a stop: other tools may set THIDUA_*
+    assert capsys.readouterr().err.splitlines() == [
+        "thidua: THIDUA_TELEGRAM_TOKN is not a setting (did you mean THIDUA_TELEGRAM_TOKEN?); it is ignored",
+        "thidua: THIDUA_WEBHOOK_SECERT is not a setting (did you mean THIDUA_WEBHOOK_SECRET?); it is ignored",
+    ]
+
+
 def test_on_postgresql_commands_wait_for_db_upgrade(
     tmp_path: Path,
     db_url: str,

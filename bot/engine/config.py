@@ -9,11 +9,13 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -239,6 +241,21 @@ class Settings(BaseSettings):
         """Every secret value set, so logging can blank them out."""
         found = [self.telegram_token, self.zalo_token, self.webhook_secret, self.file_secret]
         return [secret.get_secret_value() for secret in found if secret is not None]
+
+
+def unknown_settings(environ: Mapping[str, str], dotenv: Path = Path(".env")) -> list[str]:
+    """A line for each ``THIDUA_*`` name set in the environment or ``.env`` that is no setting (a typo,
+    which would leave the default in silence), with the setting it likely means; ``THIDUA_TEST_*`` are the
+    test suite's own."""
+    names = [name for name in environ if name.startswith(ENV_PREFIX)]
+    if dotenv.is_file():
+        names += [name for name in dotenv_values(dotenv) if name.startswith(ENV_PREFIX)]
+    lines = []
+    for name in dict.fromkeys(names):
+        field = name.removeprefix(ENV_PREFIX).lower()
+        if field not in Settings.model_fields and not name.startswith(f"{ENV_PREFIX}TEST_"):
+            lines.append(f"{name} is not a setting{_did_you_mean(name, field)}; it is ignored")
+    return lines
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
