@@ -418,6 +418,14 @@ async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, 
             id="bad-phone",
         ),
         pytest.param(
+            HEADER_M.replace(",", ";") + "CB-10;Hà Văn Long;9,12E+08;LDLD-CB;\n",  # Excel, Vietnamese locale
+            [
+                'line 2: phone "9,12E+08" is not a valid phone number (Excel wrote it as a rounded number:'
+                " format the phone column as Text, type the numbers again)"
+            ],
+            id="phone-in-scientific-notation",
+        ),
+        pytest.param(
             HEADER_M + "CB-10,Hà Văn Long,,LDLD-CB,\n" + GOOD_M + "CB-10,Hà Văn Long,,LDLD-CB,\n",
             ['line 5: duplicate member_code "CB-10" (first on line 2)'],
             id="duplicate",

@@ -135,6 +135,10 @@ def _clean(cell: str) -> str:
     return unicodedata.normalize("NFC", cell.strip())
 
 
+_SCIENTIFIC = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")
+_SCIENTIFIC_HINT = (
+    " (Excel wrote it as a rounded number: format the phone column as Text, type the numbers again)"
+)
 # The first bytes of the files Excel saves instead of CSV UTF-8 when another "Save as type" is chosen.
 _SAVED_AS_OTHER = {
     b"PK\x03\x04": "the file is an Excel workbook (.xlsx)",
@@ -387,7 +391,9 @@ def _validate_members(
         ok = _check_name(problems, line, "full_name", full_name) and ok
         phone = normalize_phone(raw_phone) if raw_phone else None
         if raw_phone and phone is None:
-            problems.line(line, f'phone "{raw_phone}" is not a valid phone number')
+            # Excel shows a long number as 9,12E+08 and saves it so: the digits are gone from the file.
+            hint = _SCIENTIFIC_HINT if _SCIENTIFIC.fullmatch(raw_phone) else ""
+            problems.line(line, f'phone "{raw_phone}" is not a valid phone number{hint}')
             ok = False
         unit_id = unit_ids.get(unit_code)
         if not unit_code:
