@@ -9,12 +9,14 @@ import sqlite3
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import make_url
 from telegram.error import Conflict
 
 from bot.channels import outages
 from bot.channels.telegram.polling import PollingMonitor
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
@@ -171,3 +173,22 @@ async def test_a_database_locked_by_another_program_is_a_warning_without_a_trace
     ):
         line = next(record for record in caplog.records if record.getMessage() == said)
         assert (line.levelno, line.exc_info) == (logging.WARNING, None)
+
+
+@pytest.mark.sandbox
+async def test_when_the_database_fails_outright_the_person_still_gets_the_apology(
+    chat: Callable[..., Chat],
+    bot: BotHolder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mai = await linked(chat, MAI)
+    failing = sa.exc.OperationalError("BEGIN", {}, Exception("database or disk is full"))
+
+    def full_disk(**_: object) -> object:
+        raise failing
+
+    monkeypatch.setattr(bot.runtime.store, "begin", full_disk)
+    await mai.send("/help")
+    assert mai.last_text == plain(text("vi", "fallback.error"))  # in the default language: none other known
+    assert not any("could not apologise" in record.getMessage() for record in caplog.records)
