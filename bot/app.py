@@ -12,6 +12,7 @@ the sandbox. The embedded SQLite default is migrated at start; other databases n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -33,7 +34,7 @@ from bot.web.server import WebServer
 from handlers.reminder_notices import REMINDER_WORDING
 from handlers.routes import ROUTES
 from storage.database import Store
-from storage.migrate import current_revision, head_revision, upgrade_apart, upgrade_async
+from storage.migrate import current_revision, head_revision, refuse_unknown, upgrade_apart, upgrade_async
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ class SchemaOutdated(Exception):
 async def prepare_database(store: Store) -> None:
     """Migrate the embedded SQLite default; refuse to start on an outdated server database."""
     current = await current_revision(store.engine)
+    store.note_file()  # /healthz tells when the file is deleted or replaced under the running bot
     if current == head_revision():
         return  # already current: no need to load Alembic's machinery
+    refuse_unknown(current)  # migrated by a newer version: neither migrating nor `db upgrade` can help
     if store.engine.dialect.name == "sqlite":
         # In a child process, so this one never loads Alembic; an in-memory database exists only here.
         await (upgrade_async if store.in_memory else upgrade_apart)(store.url)
@@ -199,13 +202,16 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking webhook calls (the platforms keep the updates and call again), stop the outbox
-        worker, then the channels it sends through, then close the database."""
+        worker, then the channels it sends through, then close the database. Each step is taken even when
+        one before it failed (a read-only database refuses the outbox's release), so no connection is left
+        open; the last failure is raised."""
         self._started = False
         self._collector.restore()
-        if self.web is not None:
-            await self.web.stop()
-        await self.reminders.stop()
-        await self.outbox.stop()
-        for channel in reversed(self.channels):
-            await channel.stop()
-        await self.store.close()
+        async with contextlib.AsyncExitStack() as steps:  # run last pushed first
+            steps.push_async_callback(self.store.close)
+            for channel in self.channels:
+                steps.push_async_callback(channel.stop)
+            steps.push_async_callback(self.outbox.stop)
+            steps.push_async_callback(self.reminders.stop)
+            if self.web is not None:
+                steps.push_async_callback(self.web.stop)

@@ -21,6 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.app import Runtime, SchemaOutdated, prepare_database
 from bot.domain.campaign_file import CampaignFileError, load_spec
 from bot.domain.campaigns import create_draft, date_warnings
@@ -39,14 +41,21 @@ from bot.domain.records import Campaign, Unit
 from bot.domain.roster import ImportReport, RosterError, import_members, import_units
 from bot.engine.channel import ChannelStartError
 from bot.engine.clock import SystemClock
-from bot.engine.config import ConfigError, Settings, load_settings
+from bot.engine.config import ConfigError, Settings, load_settings, unknown_settings
 from bot.engine.logs import setup_logging
 from bot.web.server import CannotListen
 from handlers.campaign_views import word_problem
 from handlers.insights import report_lines
 from messages import plain
 from storage.database import Repos, Store
-from storage.migrate import MigrationFailed, upgrade_async
+from storage.migrate import (
+    DatabaseUnavailable,
+    MigrationFailed,
+    SchemaTooNew,
+    current_revision,
+    refuse_unknown,
+    upgrade_async,
+)
 
 T = TypeVar("T")
 
@@ -163,7 +172,8 @@ async def _run(settings: Settings) -> str:
     runtime = Runtime(settings)  # with no channel token, its start says which settings to set
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal (or ssh session) stops the bot cleanly instead of killing it mid-send.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     try:
         await runtime.start()
@@ -185,6 +195,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     now = SystemClock().now()
     if args.command == "run":
         return await _run(settings)
+    if args.command == "demo" and not args.db.parent.is_dir():  # its log goes beside it, opened first
+        raise CliError(f"--db {args.db}: there is no folder {args.db.parent}")
     if args.command == "demo" and (args.terminal or args.tour):
         from bot.demo import run_demo  # the demo pulls in the sandbox, which `run` never needs
 
@@ -196,8 +208,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "db" and args.db_command == "recount":
         return await _with_store(settings, _recount)
     if args.command == "db":
-        await upgrade_async(settings.database_url)
-        return "database is up to date"
+        return await _upgrade(settings)
     if args.command == "import":
         report = await _with_store(
             settings,
@@ -231,6 +242,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> str:
 
         return await _with_store(settings, grant)
     raise CliError(f"unknown command {args.command}")
+
+
+async def _upgrade(settings: Settings) -> str:
+    store = Store(settings.database_url)
+    try:
+        # One line if it cannot be opened or is newer than this code, before Alembic's traceback could.
+        refuse_unknown(await current_revision(store.engine))
+    finally:
+        await store.close()
+    await upgrade_async(settings.database_url)
+    return "database is up to date"
 
 
 async def _recount(store: Store) -> str:
@@ -357,16 +379,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = load_settings(args.config)
+        for line in unknown_settings(os.environ):
+            print(f"thidua: {line}", file=sys.stderr)
         setup_logging(settings.secrets(), log_format=settings.log_format)  # the demo: to a file
         print(asyncio.run(_dispatch(args, settings)))
     except RosterError as error:
         print(f"thidua: {error}", file=sys.stderr)
         return 1
+    except DatabaseUnavailable as error:
+        print(f"thidua: cannot open THIDUA_DATABASE_URL {error.where}: {error.reason}", file=sys.stderr)
+        return 2
+    except DBAPIError as error:  # opened, but refused the work: read-only, full, locked by another program
+        failed = DatabaseUnavailable.explained(settings.database_url, error)
+        print(f"thidua: THIDUA_DATABASE_URL {failed.where}: {failed.reason}", file=sys.stderr)
+        return 2
     except (
         ConfigError,
         CliError,
         GrantError,
         SchemaOutdated,
+        SchemaTooNew,
         MigrationFailed,
         CampaignFileError,
         ChannelStartError,

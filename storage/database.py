@@ -28,6 +28,7 @@ behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import pickle
@@ -380,6 +381,9 @@ class Store:
         ``build_apart`` (the handlers whose work the children run), so a child starts in milliseconds."""
         self.url = url
         self.engine = create_engine(url)
+        self._file: tuple[Path, tuple[int, int]] | None = (
+            None  # the SQLite file opened: path, (device, inode)
+        )
         sqlite = self.engine.dialect.name == "sqlite"
         # SQLite's transactions run on the loop (storage/loop_connection.py); PostgreSQL's through asyncpg.
         self.loop_engine = _loop_engine(url) if sqlite else None
@@ -509,6 +513,27 @@ class Store:
             extra={"build_seconds": seconds, "build_peak_mb": peak_mb},
         )
         return result  # type: ignore[no-any-return]
+
+    def note_file(self) -> None:
+        """Remember which file a SQLite database is, once it exists, so ``file_lost`` tells when it goes."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database and _file_based(self.url):
+            path = Path(database).absolute()
+            with contextlib.suppress(OSError):
+                found = path.stat()
+                self._file = (path, (found.st_dev, found.st_ino))
+
+    def file_lost(self) -> bool:
+        """True when the SQLite file noted is no longer at its path (deleted, or replaced by a copy) while
+        this process still writes to the one it opened, which nobody will open again."""
+        if self._file is None:
+            return False
+        path, noted = self._file
+        try:
+            found = path.stat()
+        except OSError:
+            return True
+        return (found.st_dev, found.st_ino) != noted
 
     async def close(self) -> None:
         """Release every pooled connection; heavy reads under way finish on their threads."""

@@ -110,8 +110,9 @@ class LoopPool:
 
 def _sound(conn: Connection) -> bool:
     # A connection that broke, or that SQLite left inside a transaction (a failed COMMIT or ROLLBACK), is
-    # closed rather than lent again.
-    if conn.closed or conn.invalidated:
+    # closed rather than lent again; so is one whose COMMIT failed after SQLite rolled back by itself (a full
+    # disk): SQLAlchemy still holds that transaction, and would refuse every later one on the connection.
+    if conn.closed or conn.invalidated or conn.get_transaction() is not None:
         return False
     raw = conn.connection.dbapi_connection
     return raw is not None and not getattr(raw, "in_transaction", True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import IO
 
 import pytest
+import sqlalchemy as sa
 
 from bot.cli import main
 from messages import plain, text
@@ -121,6 +124,18 @@ def test_a_bad_setting_stops_with_one_line(
     )
 
 
+def test_a_misspelt_variable_is_named_with_the_setting_meant(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKN", "123:ABC")
+    (workdir / ".env").write_text("THIDUA_WEBHOOK_SECERT=abcdefgh12\nTHIDUA_LANGUAGE=vi\n", encoding="utf-8")
+    assert main(["import", "units", "units.csv"]) == 0  # a warning, not a stop: other tools may set THIDUA_*
+    assert capsys.readouterr().err.splitlines() == [
+        "thidua: THIDUA_TELEGRAM_TOKN is not a setting (did you mean THIDUA_TELEGRAM_TOKEN?); it is ignored",
+        "thidua: THIDUA_WEBHOOK_SECERT is not a setting (did you mean THIDUA_WEBHOOK_SECRET?); it is ignored",
+    ]
+
+
 def test_on_postgresql_commands_wait_for_db_upgrade(
     tmp_path: Path,
     db_url: str,
@@ -146,6 +161,87 @@ def test_db_upgrade_is_repeatable(workdir: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.count("database is up to date") == 2
 
 
+@pytest.mark.sqlite_only("SQLite's one write lock, held by another program")
+def test_a_database_locked_by_another_program_is_one_line_and_nothing_is_imported(
+    workdir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(sa.make_url(db_url).database or "")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("storage.sqlite_inloop.LOCK_WAIT_SECONDS", 0.2)  # 30 s as shipped
+    shell = sqlite3.connect(path, isolation_level=None)  # a sqlite3 shell left mid-transaction
+    try:
+        shell.execute("BEGIN IMMEDIATE")
+        assert main(["import", "units", "units.csv"]) == 2
+        assert capsys.readouterr().err == (
+            f"thidua: THIDUA_DATABASE_URL {path}: database is locked (another program held its"
+            " write lock too long: a sqlite3 shell in a transaction?)\n"
+        )
+    finally:
+        shell.close()
+    assert main(["import", "units", "units.csv"]) == 0
+    assert capsys.readouterr().out == "units: 6 created, 0 updated, 0 unchanged\n"
+
+
+async def _stamp(url: str, revision: str) -> None:
+    """The database marked as migrated to ``revision``, as a newer version of thidua leaves it."""
+    store = Store(url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    finally:
+        await store.close()
+
+
+def test_a_database_upgraded_by_a_newer_version_is_refused_saying_so(
+    workdir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    asyncio.run(_stamp(db_url, "9999_future"))
+    capsys.readouterr()
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKEN", "123:SECRET")  # `run` stops at the database, before Telegram
+    for command in (["import", "units", "units.csv"], ["db", "upgrade"], ["run"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith(
+            "thidua: the database is at revision 9999_future, which this version of thidua does not know"
+        ), err
+        assert err.endswith("a newer version upgraded it, so run that version or a later one\n"), err
+        assert "\n" not in err[:-1], err
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("THIDUA_TELEGRAM_TOKEN", "123:SECRET")  # `run` stops at the database, before Telegram
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (tmp_path / "junk.db").write_text("not a database, whatever its name says\n", encoding="utf-8")
+    port = _free_port()
+    cases = {
+        "sqlite:///missing/thidua.db": f"{tmp_path / 'missing' / 'thidua.db'}: unable to open database file"
+        " (does its folder exist, and may this user write there?)",
+        "sqlite:///junk.db": f"{tmp_path / 'junk.db'}: file is not a database",
+        f"postgresql+asyncpg://union:pass-word@127.0.0.1:{port}/thidua": (
+            f"postgresql+asyncpg://union:***@127.0.0.1:{port}/thidua: connection refused"
+        ),
+    }
+    commands = (["db", "upgrade"], ["import", "units", "units.csv"], ["db", "recount"], ["run"])
+    for url, reason in cases.items():
+        monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+        for command in commands:
+            assert main(command) == 2, command
+            assert capsys.readouterr().err == f"thidua: cannot open THIDUA_DATABASE_URL {reason}\n", command
+    assert not (tmp_path / "missing").exists()
+    assert (tmp_path / "junk.db").read_text(encoding="utf-8").startswith("not a database")
+
+
 def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m bot demo ARGS`` as someone runs it, with no THIDUA_* settings; bounded in time."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
@@ -159,6 +255,14 @@ def run_demo(cwd: Path, *args: str, stdin: IO[bytes] | int | None = None) -> sub
         timeout=120,
         check=False,
     )
+
+
+def test_a_demo_database_in_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "missing" / "demo.db"
+    assert main(["demo", "--tour", "--db", str(database)]) == 2
+    assert capsys.readouterr().err == f"thidua: --db {database}: there is no folder {database.parent}\n"
 
 
 @pytest.mark.sqlite_only("the demo keeps its own SQLite file")

@@ -42,11 +42,11 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
     config = tmp_path / "thidua.toml"
     config.write_text('THIDUA_LANGUAGE = "en"\ntimezone = "Asia/Bangkok"\nadmins = "telegram:1"\n')
     (tmp_path / ".env").write_text("THIDUA_TIMEZONE=Asia/Tokyo\n")
-    monkeypatch.setenv("THIDUA_ADMINS", "telegram:7, zalo:abc")
+    monkeypatch.setenv("THIDUA_ADMINS", "telegram: 7, zalo:abc")
     settings = load_settings(config)
     assert settings.language == "en"
     assert settings.timezone == "Asia/Tokyo"
-    assert settings.admins == ("telegram:7", "zalo:abc")
+    assert settings.admins == ("telegram:7", "zalo:abc")  # a space after the colon was never matched
     assert settings.is_admin("zalo", "abc")
 
 
@@ -60,6 +60,11 @@ def test_environment_beats_dotenv_which_beats_the_toml_file(
         ),
         ("THIDUA_DATABASE_URL", "mysql://x", "THIDUA_DATABASE_URL: must start with sqlite://"),
         ("THIDUA_ADMINS", "telegram123", "THIDUA_ADMINS: 'telegram123' is not of the form"),
+        (
+            "THIDUA_ADMINS",
+            "telegram:@hung",
+            "THIDUA_ADMINS: 'telegram:@hung': a Telegram user id is a number",
+        ),
         ("THIDUA_TIMEZONE", "Mars/Base", "THIDUA_TIMEZONE: is not a known time zone"),
         ("THIDUA_LANGUAGE", "fr", "THIDUA_LANGUAGE:"),
         ("THIDUA_LISTEN", "8080", "THIDUA_LISTEN: must be HOST:PORT"),
@@ -76,6 +81,44 @@ def test_a_malformed_setting_is_named_in_one_line(
         load_settings()
     assert str(raised.value).startswith(message)
     assert "\n" not in str(raised.value)
+
+
+def test_a_database_url_as_operators_write_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    asyncpg = "postgresql+asyncpg://union:pw@10.0.0.5:5432/thidua"
+    for typed in (
+        asyncpg,
+        "postgresql://union:pw@10.0.0.5:5432/thidua",
+        "postgres://union:pw@10.0.0.5:5432/thidua",
+    ):
+        monkeypatch.setenv("THIDUA_DATABASE_URL", typed)
+        assert load_settings().database_url == asyncpg
+    for no_file in ("sqlite://", "sqlite:///", "sqlite+aiosqlite:///"):
+        monkeypatch.setenv("THIDUA_DATABASE_URL", no_file)
+        with pytest.raises(ConfigError, match=r"^THIDUA_DATABASE_URL: names no file: sqlite:///thidua.db"):
+            load_settings()
+    monkeypatch.setenv("THIDUA_DATABASE_URL", "postgresql+psycopg2://union@10.0.0.5/thidua")
+    with pytest.raises(
+        ConfigError, match=r"^THIDUA_DATABASE_URL: must start with sqlite:// or postgresql://"
+    ):
+        load_settings()
+
+
+def test_a_misspelt_key_in_the_config_file_is_named_with_the_setting_meant(tmp_path: Path) -> None:
+    config = tmp_path / "thidua.toml"
+    config.write_text('language = "en"\ntelegram_tokn = "123:ABC"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value) == (
+        f"--config {config}: telegram_tokn is not a setting (did you mean telegram_token?)"
+    )
+    config.write_text("THIDUA_TELEGRAM_RATES = 100\n")
+    with pytest.raises(
+        ConfigError, match=r"THIDUA_TELEGRAM_RATES is not a setting \(did you mean THIDUA_TELEGRAM_RATE\?\)$"
+    ):
+        load_settings(config)
+    config.write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match=r"colour is not a setting$"):
+        load_settings(config)
 
 
 def test_webhook_mode_needs_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import make_url
 from telegram.error import Conflict
 
 from bot.channels import outages
 from bot.channels.telegram.polling import PollingMonitor
 from bot.sandbox import TelegramSandbox
+from messages import plain, text
 from tests.conftest import BotHolder
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
@@ -146,3 +150,45 @@ async def test_stopping_while_the_bot_api_is_down_is_one_warning_without_a_trace
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     await bot.restart()
     assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text
+
+
+@pytest.mark.sandbox
+@pytest.mark.sqlite_only("SQLite's one write lock, held by another program")
+async def test_a_database_locked_by_another_program_is_a_warning_without_a_traceback(
+    bot: BotHolder, db_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.sqlite_inloop.LOCK_WAIT_SECONDS", 0.2)  # 30 s as shipped
+    caplog.set_level(logging.INFO)
+    renewal = "could not renew the outbox claims"
+    shell = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)  # a sqlite3 shell
+    try:
+        shell.execute("BEGIN IMMEDIATE")
+        await _until(lambda: any(renewal in record.getMessage() for record in caplog.records))
+        await bot.runtime.reminders.renewal()  # as the scheduler's clock runs it every 20 s
+    finally:
+        shell.close()
+    for said in (
+        f"{renewal}; retrying in a second (database is locked)",
+        "could not renew the scheduler lease; the next renewal will (database is locked)",
+    ):
+        line = next(record for record in caplog.records if record.getMessage() == said)
+        assert (line.levelno, line.exc_info) == (logging.WARNING, None)
+
+
+@pytest.mark.sandbox
+async def test_when_the_database_fails_outright_the_person_still_gets_the_apology(
+    chat: Callable[..., Chat],
+    bot: BotHolder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mai = await linked(chat, MAI)
+    failing = sa.exc.OperationalError("BEGIN", {}, Exception("database or disk is full"))
+
+    def full_disk(**_: object) -> object:
+        raise failing
+
+    monkeypatch.setattr(bot.runtime.store, "begin", full_disk)
+    await mai.send("/help")
+    assert mai.last_text == plain(text("vi", "fallback.error"))  # in the default language: none other known
+    assert not any("could not apologise" in record.getMessage() for record in caplog.records)

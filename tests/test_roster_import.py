@@ -377,6 +377,22 @@ GOOD_M = "CB-1,Renamed but never stored,0912345678,CDCS-THPT-BL,\nCB-9,New but n
             ["line 3: not UTF-8 text (byte 0xF2); save the file as CSV UTF-8"],
             id="not-utf8",
         ),
+        pytest.param(
+            b"PK\x03\x04" + bytes(60),  # the zip an .xlsx is
+            [
+                "the file is an Excel workbook (.xlsx), not CSV UTF-8: save it again as CSV UTF-8"
+                " (Comma delimited)"
+            ],
+            id="xlsx",
+        ),
+        pytest.param(
+            (HEADER_U + "A,Một,\n").encode("utf-16"),
+            [
+                'the file is UTF-16 text (Excel\'s "Unicode Text"), not CSV UTF-8: save it again as CSV UTF-8'
+                " (Comma delimited)"
+            ],
+            id="utf16",
+        ),
     ],
 )
 async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, problems: list[str]) -> None:
@@ -400,6 +416,14 @@ async def test_bad_units_file(loaded: Store, tmp_path: Path, text: str | bytes, 
             HEADER_M + GOOD_M + "CB-10,Hà Văn Long,12345,LDLD-CB,\n",
             ['line 4: phone "12345" is not a valid phone number'],
             id="bad-phone",
+        ),
+        pytest.param(
+            HEADER_M.replace(",", ";") + "CB-10;Hà Văn Long;9,12E+08;LDLD-CB;\n",  # Excel, Vietnamese locale
+            [
+                'line 2: phone "9,12E+08" is not a valid phone number (Excel wrote it as a rounded number:'
+                " format the phone column as Text, type the numbers again)"
+            ],
+            id="phone-in-scientific-notation",
         ),
         pytest.param(
             HEADER_M + "CB-10,Hà Văn Long,,LDLD-CB,\n" + GOOD_M + "CB-10,Hà Văn Long,,LDLD-CB,\n",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -164,3 +165,32 @@ async def test_a_writer_waits_for_another_process_lock_without_blocking_the_loop
         await writer
     async with store.begin() as repos:
         assert "after the lock" in [action for _, action, _, _ in await repos.audit.recent(5)]
+
+
+@pytest.mark.sqlite_only("SQLite's own rollback of a COMMIT that met a full disk")
+async def test_a_commit_refused_by_a_full_disk_spoils_no_later_transaction(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert = sa.text(
+        "INSERT INTO audit_log (at, actor, action, subject, details) VALUES (:at, 'test', 'disk', :n, '{}')"
+    )
+    assert store.loop_engine is not None
+    dialect = store.loop_engine.dialect
+
+    def disk_full_once(dbapi_connection: sqlite3.Connection) -> None:
+        monkeypatch.undo()
+        dbapi_connection.rollback()  # as SQLite does when the journal cannot grow at COMMIT
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(dialect, "do_commit", disk_full_once)
+    with pytest.raises(DBAPIError, match="database or disk is full"):
+        async with store.begin() as repos:
+            await repos.conn.execute(insert, {"at": NOW, "n": "lost"})
+    for n in ("after-1", "after-2"):  # the disk has room again: the same pooled connection serves
+        async with store.begin() as repos:
+            await repos.conn.execute(insert, {"at": NOW, "n": n})
+    async with store.begin() as repos:
+        written = (
+            await repos.conn.execute(sa.text("SELECT subject FROM audit_log WHERE action = 'disk'"))
+        ).all()
+    assert [row.subject for row in written] == ["after-1", "after-2"]

@@ -8,6 +8,8 @@ tests also post to the server themselves, with right, wrong and missing secrets 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -313,6 +315,25 @@ async def test_healthz_reports_the_database_the_outbox_and_who_holds_the_leases(
     async with http.get(url(service, "/healthz")) as answer:
         assert answer.status == 503
         assert await answer.json() == {"database": "error"}
+
+
+@pytest.mark.sqlite_only("a database file deleted under the running bot")
+async def test_healthz_fails_once_the_database_file_is_deleted_or_replaced(
+    service: Runtime, http: aiohttp.ClientSession, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = sa.make_url(db_url).database or ""
+    aside = os.path.join(os.path.dirname(path), "moved-away.db")
+    os.rename(path, aside)  # the bot goes on with the file it opened, which nobody would open again
+    async with http.get(url(service, "/healthz")) as answer:
+        assert answer.status == 503
+        assert await answer.json() == {"database": "error"}
+    assert "the database file was deleted or replaced while the bot runs; restart it" in caplog.text
+    shutil.copyfile(aside, path)  # a copy put back (a backup restored) is not the file the bot writes to
+    async with http.get(url(service, "/healthz")) as answer:
+        assert answer.status == 503
+    os.replace(aside, path)
+    async with http.get(url(service, "/healthz")) as answer:
+        assert answer.status == 200
 
 
 def samples(scraped: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

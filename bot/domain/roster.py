@@ -135,6 +135,19 @@ def _clean(cell: str) -> str:
     return unicodedata.normalize("NFC", cell.strip())
 
 
+_SCIENTIFIC = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")
+_SCIENTIFIC_HINT = (
+    " (Excel wrote it as a rounded number: format the phone column as Text, type the numbers again)"
+)
+# The first bytes of the files Excel saves instead of CSV UTF-8 when another "Save as type" is chosen.
+_SAVED_AS_OTHER = {
+    b"PK\x03\x04": "the file is an Excel workbook (.xlsx)",
+    b"\xd0\xcf\x11\xe0": "the file is an Excel 97-2003 workbook (.xls)",
+    codecs.BOM_UTF16_LE: 'the file is UTF-16 text (Excel\'s "Unicode Text")',
+    codecs.BOM_UTF16_BE: "the file is UTF-16 text",
+}
+
+
 def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sheet:
     """The file's header and data rows; raises RosterError when the file itself cannot be read as a roster."""
     try:
@@ -142,6 +155,10 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
     except OSError as exc:
         problems.whole_file(f"cannot read {path}: {exc.strerror or exc}")
         raise problems.error() from exc
+    saved_as = _SAVED_AS_OTHER.get(data[:4]) or _SAVED_AS_OTHER.get(data[:2])
+    if saved_as:  # what Excel writes besides CSV, named, rather than its first byte that is not UTF-8
+        problems.whole_file(f"{saved_as}, not CSV UTF-8: save it again as CSV UTF-8 (Comma delimited)")
+        raise problems.error()
     try:
         text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -374,7 +391,9 @@ def _validate_members(
         ok = _check_name(problems, line, "full_name", full_name) and ok
         phone = normalize_phone(raw_phone) if raw_phone else None
         if raw_phone and phone is None:
-            problems.line(line, f'phone "{raw_phone}" is not a valid phone number')
+            # Excel shows a long number as 9,12E+08 and saves it so: the digits are gone from the file.
+            hint = _SCIENTIFIC_HINT if _SCIENTIFIC.fullmatch(raw_phone) else ""
+            problems.line(line, f'phone "{raw_phone}" is not a valid phone number{hint}')
             ok = False
         unit_id = unit_ids.get(unit_code)
         if not unit_code:

@@ -6,13 +6,16 @@ A missing or malformed setting stops start-up with ``ConfigError`` naming the va
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -23,6 +26,7 @@ from messages import has_key
 CHANNELS = ("telegram", "zalo")
 ENV_PREFIX = "THIDUA_"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
+TELEGRAM_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)  # a Telegram user id: a positive number
 # The levels that grant commendations, by how many steps above a base union (CĐCS) they stand: the unit
 # directly above (a district federation or a sector union), the province federation, the Tổng Liên đoàn.
 COMMENDATION_LEVELS = {"district": 1, "province": 2, "national": 3}
@@ -53,12 +57,26 @@ class _TomlSource(PydanticBaseSettingsSource):
             except tomllib.TOMLDecodeError as error:
                 raise ConfigError(f"--config {path}: not valid TOML ({error})") from error
             self.values = {key.lower().removeprefix(ENV_PREFIX.lower()): value for key, value in raw.items()}
+            for key, name in zip(raw, self.values, strict=True):
+                if (
+                    name not in settings_cls.model_fields
+                ):  # a typo would otherwise leave the default, silently
+                    raise ConfigError(f"--config {path}: {key} is not a setting{_did_you_mean(key, name)}")
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self.values.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return {name: value for name, value in self.values.items() if name in self.settings_cls.model_fields}
+
+
+def _did_you_mean(key: str, name: str) -> str:
+    """ " (did you mean telegram_token?)" for a key close to a setting's name, in the key's own spelling."""
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    if not close:
+        return ""
+    suggestion = f"{ENV_PREFIX}{close[0].upper()}" if key.upper() == key else close[0]
+    return f" (did you mean {suggestion}?)"
 
 
 class Settings(BaseSettings):
@@ -110,9 +128,17 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
+        # postgresql:// and postgres:// (as hosting providers and psql write it) mean the driver we use.
+        scheme, separator, rest = value.partition("://")
+        if separator and scheme in ("postgresql", "postgres"):
+            return f"postgresql+asyncpg://{rest}"
         # sqlite+aiosqlite:// is what earlier versions wrote: the same file, on the same driver now.
         if not value.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite:// or postgresql+asyncpg://")
+            raise ValueError("must start with sqlite:// or postgresql:// (postgresql+asyncpg://)")
+        if scheme.startswith("sqlite") and not rest.lstrip("/").partition("?")[0]:
+            raise ValueError(
+                "names no file: sqlite:///thidua.db (in the working directory) or sqlite:////var/lib/thidua.db"
+            )
         return value
 
     @field_validator("telegram_api_url", "zalo_api_url", "webhook_url")
@@ -129,12 +155,17 @@ class Settings(BaseSettings):
     @classmethod
     def _admin_list(cls, value: object) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-        admins = tuple(str(item).strip() for item in items if str(item).strip())
-        for admin in admins:
-            channel, _, user_id = admin.partition(":")
+        admins = []
+        for item in (str(item).strip() for item in items):
+            channel, _, user_id = (part.strip() for part in item.partition(":"))
+            if not item:
+                continue
             if channel not in CHANNELS or not user_id:
-                raise ValueError(f"{admin!r} is not of the form telegram:123 or zalo:abc")
-        return admins
+                raise ValueError(f"{item!r} is not of the form telegram:123 or zalo:abc")
+            if channel == "telegram" and not TELEGRAM_ID.fullmatch(user_id):  # never matched, in silence
+                raise ValueError(f"{item!r}: a Telegram user id is a number, e.g. telegram:123456")
+            admins.append(f"{channel}:{user_id}")
+        return tuple(admins)
 
     @field_validator("title_caps")
     @classmethod
@@ -210,6 +241,21 @@ class Settings(BaseSettings):
         """Every secret value set, so logging can blank them out."""
         found = [self.telegram_token, self.zalo_token, self.webhook_secret, self.file_secret]
         return [secret.get_secret_value() for secret in found if secret is not None]
+
+
+def unknown_settings(environ: Mapping[str, str], dotenv: Path = Path(".env")) -> list[str]:
+    """A line for each ``THIDUA_*`` name set in the environment or ``.env`` that is no setting (a typo,
+    which would leave the default in silence), with the setting it likely means; ``THIDUA_TEST_*`` are the
+    test suite's own."""
+    names = [name for name in environ if name.startswith(ENV_PREFIX)]
+    if dotenv.is_file():
+        names += [name for name in dotenv_values(dotenv) if name.startswith(ENV_PREFIX)]
+    lines = []
+    for name in dict.fromkeys(names):
+        field = name.removeprefix(ENV_PREFIX).lower()
+        if field not in Settings.model_fields and not name.startswith(f"{ENV_PREFIX}TEST_"):
+            lines.append(f"{name} is not a setting{_did_you_mean(name, field)}; it is ignored")
+    return lines
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -16,11 +16,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from storage.database import is_retryable
+
 REDACTED = "[redacted]"
 FIELDS = ("update_id", "channel", "ms")  # what a record may carry beyond its message, by ``extra``
 
 # Libraries that log every request (with the bot's token in the URL) or every job at INFO: warnings only.
 NOISY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic")
+
+
+def log_failure(logger: logging.Logger, what: str, error: Exception) -> None:
+    """Log that ``what`` failed and will be tried again: a database busy with another program (SQLite's
+    write lock) or a lost connection to it as one WARNING naming the reason, as they pass by themselves;
+    anything else, a fault of the code, as an ERROR with its traceback."""
+    if is_retryable(error):
+        logger.warning("%s (%s)", what, str(getattr(error, "orig", None) or error).strip())
+    else:
+        logger.error("%s", what, exc_info=error)
 
 
 def update_fields(update_id: int | str, channel: str, ms: float | None = None) -> dict[str, object]:

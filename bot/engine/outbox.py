@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.engine.clock import Clock
 from bot.engine.events import Outgoing
+from bot.engine.logs import log_failure
 from bot.engine.metrics import Metrics
 from bot.engine.quiet import quiet_until
 from messages.formatting import VIETNAM
@@ -190,8 +191,8 @@ class _Recorder:
             try:
                 finished = await self._write([(item, d) for item, d, _ in outcomes], releases)
                 break
-            except Exception:
-                log.exception("could not record %d outbox outcomes; trying again", len(outcomes))
+            except Exception as error:
+                log_failure(log, f"could not record {len(outcomes)} outbox outcomes; trying again", error)
                 await asyncio.sleep(1)
         for item, delivery, _ in outcomes:  # counted once committed, as the database has them
             self._metrics.deliveries.labels(item.channel, delivery.outcome.value).inc()
@@ -309,7 +310,10 @@ class OutboxWorker:
 
     async def stop(self) -> None:
         """Stop cleanly: let the sends in flight finish and be recorded, then give up every claim and the
-        lease, so another instance takes over at once."""
+        lease, so another instance takes over at once. A worker never started holds nothing, and does not
+        touch the database (``thidua run`` stopping because the database cannot be opened)."""
+        if self._writer is None:
+            return
         self._stopping = True
         for task in self._tasks:
             task.cancel()
@@ -356,8 +360,8 @@ class OutboxWorker:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 await self.heartbeat()
-            except Exception:
-                log.warning("could not renew the outbox claims; retrying in a second", exc_info=True)
+            except Exception as error:
+                log_failure(log, "could not renew the outbox claims; retrying in a second", error)
 
     # -- claiming ---------------------------------------------------------------------------------------
 
@@ -370,8 +374,8 @@ class OutboxWorker:
                 continue
             try:
                 delay = await self._claim()
-            except Exception:
-                log.exception("claiming outbox rows failed; retrying shortly")
+            except Exception as error:
+                log_failure(log, "claiming outbox rows failed; retrying shortly", error)
                 delay = 1.0
             if not delay:
                 continue

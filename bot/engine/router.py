@@ -77,6 +77,16 @@ class Router:
         self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
         self._order = ChatOrder()
 
+    async def apology_language(self, channel: str, user_id: str | None) -> str:
+        """The language to apologise in: the person's, or the default when the database cannot say, since
+        it may be what failed (a server down, a full disk), and the apology must still go out."""
+        try:
+            async with self.store.begin(deferred=True) as repos:  # a read: no write lock
+                account = await repos.accounts.get(channel, user_id) if user_id else None
+        except Exception:
+            return self.settings.language
+        return (account.language if account else None) or self.settings.language
+
     def in_order(self, channel: str, chat_id: str) -> AbstractAsyncContextManager[None]:
         """Hold one chat while its update is answered and replied to: every channel's incoming path enters
         here, so one chat's updates are answered in order while other chats run concurrently."""

@@ -21,6 +21,7 @@ from bot.domain.calendar_reminders import extend_all
 from bot.domain.reminders import ReminderWording, fire, report_missed
 from bot.engine.clock import Clock
 from bot.engine.config import Settings
+from bot.engine.logs import log_failure
 from bot.engine.metrics import Metrics
 from storage.database import Store
 
@@ -63,7 +64,7 @@ class ReminderScheduler:
     async def start(self) -> None:
         """Start the clock, try to take the lease, and catch up on what was missed."""
         self._scheduler = AsyncIOScheduler(timezone=self._settings.zone)
-        self._scheduler.add_job(self.renew, "interval", seconds=RENEW_SECONDS, id="lease")
+        self._scheduler.add_job(self.renewal, "interval", seconds=RENEW_SECONDS, id="lease")
         self._scheduler.start()
         await self.renew()
 
@@ -84,6 +85,14 @@ class ReminderScheduler:
             async with self._store.begin() as repos:
                 await repos.leases.release(LEASE, self.instance)
             self.leading = False
+
+    async def renewal(self) -> None:
+        """The renewal every RENEW_SECONDS: one that fails (the database locked by another program) is
+        logged, and the next one tries again, well before the lease lapses."""
+        try:
+            await self.renew()
+        except Exception as error:
+            log_failure(log, "could not renew the scheduler lease; the next renewal will", error)
 
     async def renew(self) -> bool:
         """Take or keep the lease; on taking it, catch up and plan the jobs. True while leading."""

@@ -4,7 +4,8 @@ set, listening on THIDUA_LISTEN behind a reverse proxy:
 - ``POST`` each webhook route a channel hands in (``/telegram/webhook``, ``/zalo/webhook``): the secret
   header is compared in constant time (missing or wrong: 403, nothing handled); a body that is not JSON or not
   an update: 400, one log line; otherwise 200 at once, the update handled after the answer in its chat's turn.
-- ``GET /healthz``: JSON ``{database, outbox_pending, leases}``, 200 while the database answers, else 503.
+- ``GET /healthz``: JSON ``{database, outbox_pending, leases}``, 200 while the database answers, else 503
+  (also once a SQLite file is deleted or replaced under the running bot).
 - ``GET /metrics``: the Runtime's Prometheus registry, the outbox depth read at the scrape.
 - ``GET /files/<token>``: a signed download link (``bot.engine.files``): 200, 403 forged or another
   account's, 410 expired.
@@ -123,6 +124,10 @@ class WebServer:
     # -- operations -----------------------------------------------------------------------------------------
 
     async def _healthz(self, request: web.Request) -> web.StreamResponse:
+        if self._store.file_lost():
+            # It still answers, from the file it opened; what it writes now is lost when the bot stops.
+            log.error("healthz: the database file was deleted or replaced while the bot runs; restart it")
+            return web.json_response({"database": "error"}, status=503)
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT), self._store.begin(deferred=True) as repos:
                 pending = await repos.outbox.pending_count()

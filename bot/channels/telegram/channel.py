@@ -450,15 +450,9 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None or chat.type != chat.PRIVATE:
             return
-        language: str = self._router.settings.language
+        user = update.effective_user
+        language = await self._router.apology_language(CHANNEL, str(user.id) if user else None)
         try:
-            async with self._router.store.begin(deferred=True) as repos:  # a read: no write lock
-                account = (
-                    await repos.accounts.get(CHANNEL, str(update.effective_user.id))
-                    if update.effective_user
-                    else None
-                )
-            language = (account.language if account else None) or language
             await self.app.bot.send_message(
                 chat.id, text(language, "fallback.error"), parse_mode=ParseMode.HTML
             )

@@ -287,11 +287,8 @@ class ZaloChannel:
     async def _apologise(self, event: Incoming) -> None:
         if not event.is_private:
             return
-        language: str = self._router.settings.language
+        language = await self._router.apology_language(CHANNEL, event.user_id)
         try:
-            async with self._router.store.begin(deferred=True) as repos:  # a read: no write lock
-                account = await repos.accounts.get(CHANNEL, event.user_id)
-            language = (account.language if account else None) or language
             apology = text(language, "fallback.error")
             await self.client.call("sendMessage", {"chat_id": event.chat_id, "text": plain(apology)})
         except Exception as error:
