@@ -171,6 +171,24 @@ async def test_bom_semicolons_loose_headers_blank_lines_and_extra_columns_are_ac
     }
 
 
+async def test_the_titles_an_excel_sheet_carries_above_its_header_are_passed_over(
+    store: Store, tmp_path: Path
+) -> None:
+    await load_units(store, tmp_path, "code,name,parent_code\nLDLD-CB,Liên đoàn Lao động tỉnh,\n")
+    text = (
+        "LIÊN ĐOÀN LAO ĐỘNG TỈNH CAO BẰNG;;;\r\n"
+        "DANH SÁCH ĐOÀN VIÊN NĂM 2026\r\n"
+        "\r\n"
+        "member_code;full_name;phone;unit_code\r\n"
+        "CB-7;Lương Thị Hằng;0912 345 681;LDLD-CB\r\n"
+    )
+
+    report = await load_members(store, tmp_path, text)
+
+    assert report == ImportReport(created=1, updated=0, unchanged=0)
+    assert await roster(store) == {"CB-7": ("Lương Thị Hằng", "+84912345681", None, "LDLD-CB")}
+
+
 async def test_reimporting_the_same_files_changes_nothing(store: Store, tmp_path: Path) -> None:
     await load_units(store, tmp_path)
     await load_members(store, tmp_path)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 from bot.domain.vn.phones import display_phone, normalize_phone
@@ -148,6 +149,31 @@ _SAVED_AS_OTHER = {
 }
 
 
+TITLE_LINES = 5  # lines a sheet may carry above its header (the union's name, the list's title, a date)
+
+
+def _header_line(text: str, required: Sequence[str]) -> tuple[int, str]:
+    """The line number of the header and the delimiter it uses: the first line, among the first few that
+    are not blank, that names every required column with commas or with semicolons (Excel in a Vietnamese
+    locale writes those), so the titles Excel sheets often carry above it are passed over; else the first
+    line that is not blank, with the delimiter it holds more of."""
+    wanted = set(required)
+    candidates = (
+        (number, line)
+        for number, line in enumerate(io.StringIO(text, newline=""), start=1)  # split as the reader splits
+        if line.strip(", ;\t\r\n")
+    )
+    first: tuple[int, str] | None = None
+    for number, line in islice(candidates, TITLE_LINES + 1):
+        for delimiter in (",", ";"):
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+            if wanted <= {_clean(cell).strip("\ufeff").lower() for cell in cells}:
+                return number, delimiter
+        if first is None:
+            first = (number, ";" if line.count(";") > line.count(",") else ",")
+    return first or (1, ",")
+
+
 def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sheet:
     """The file's header and data rows; raises RosterError when the file itself cannot be read as a roster."""
     try:
@@ -165,8 +191,7 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
         line = data[: exc.start].count(b"\n") + 1
         problems.line(line, f"not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file as CSV UTF-8")
         raise problems.error() from exc
-    header_text = next((line for line in text.splitlines() if line.strip(", ;\t")), "")
-    delimiter = ";" if header_text.count(";") > header_text.count(",") else ","
+    header_at, delimiter = _header_line(text, required)
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
@@ -177,7 +202,7 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
         for cells in reader:
             line, next_line = next_line, reader.line_num + 1
             cleaned = [_clean(cell) for cell in cells]
-            if not any(cleaned):
+            if not any(cleaned) or line < header_at:  # blank, or a title above the header
                 continue
             if header is None:
                 header = [name.strip("\ufeff").lower() for name in cleaned]
