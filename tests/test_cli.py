@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from bot.cli import main
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade
+from tests.helpers.ports import free_port
 from tests.helpers.roster import MEMBERS_CSV, UNITS_CSV, vietnam_today
 
 
@@ -210,12 +210,6 @@ def test_a_database_upgraded_by_a_newer_version_is_refused_saying_so(
         assert "\n" not in err[:-1], err
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -223,7 +217,7 @@ def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
     monkeypatch.setenv("THIDUA_TELEGRAM_TOKEN", "123:SECRET")  # `run` stops at the database, before Telegram
     (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
     (tmp_path / "junk.db").write_text("not a database, whatever its name says\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     cases = {
         "sqlite:///missing/thidua.db": f"{tmp_path / 'missing' / 'thidua.db'}: unable to open database file"
         " (does its folder exist, and may this user write there?)",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from messages.catalog import plain
 from storage.database import Store
 from storage.records import DialogState
 from tests.helpers.crowd import copies, crowd, queue_broadcast
+from tests.helpers.ports import free_port
 from tests.helpers.processes import bot_process
 from tests.helpers.roster import MAI
 
@@ -38,13 +38,6 @@ pytestmark = pytest.mark.postgres_only("several instances share a PostgreSQL dat
 SECRET = "instances-test-secret"
 WAIT = 30.0  # seconds: a bound on every wait, never reached when all is well
 NEWS = "Tin mới của công đoàn cho hai máy"
-
-
-def free_port() -> int:
-    """A free port of 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager

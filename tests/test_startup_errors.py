@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 from bot.app import Runtime
+from bot.engine.channel import ChannelStartError
 from bot.engine.clock import ManualClock
-from bot.engine.config import Settings
+from bot.engine.config import Settings, load_settings
 from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from tests.helpers.chat import Chat
+from tests.helpers.ports import free_port
 from tests.helpers.roster import MAI
 
 pytestmark = pytest.mark.sandbox
@@ -65,10 +66,7 @@ async def test_a_wrong_token_is_named_without_printing_it(tmp_path: Path, sandbo
 
 
 async def test_an_unreachable_api_url_is_one_line_naming_the_address(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{free_port()}"
     status, err = await _run_the_cli(tmp_path, url)
     assert status != 0
     assert _assert_one_clean_line(err) == (
@@ -95,3 +93,24 @@ async def test_a_bot_api_busy_for_a_moment_at_start_is_waited_out(
         assert "/help (/huongdan)" in (await mai.send("/huongdan"))[-1].plain_text
     finally:
         await runtime.stop()
+
+
+async def test_a_webhook_address_telegram_refuses_is_named_as_thidua_webhook_url(
+    store: Store, clock: ManualClock, sandbox: TelegramSandbox, db_url: str
+) -> None:
+    # Real Telegram takes only https webhooks: the refusal named the Bot API, not the setting to mend.
+    sandbox.https_webhooks_only = True
+    settings = load_settings(
+        _env_file=None,
+        database_url=db_url,
+        telegram_token=sandbox.token,
+        telegram_api_url=sandbox.api_url,
+        webhook_url="http://bot.example.vn",
+        webhook_secret="s3cret-enough",
+        listen=f"127.0.0.1:{free_port()}",
+    )
+    runtime = Runtime(settings, clock, poll_timeout=1)
+    with pytest.raises(ChannelStartError) as refused:
+        await runtime.start()
+    assert str(refused.value).startswith("THIDUA_WEBHOOK_URL http://bot.example.vn")
+    assert "https url must be provided" in str(refused.value).lower()

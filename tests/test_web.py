@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,7 @@ from storage.database import Store
 from storage.tables import channel_accounts, outbox
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
+from tests.helpers.ports import free_port
 from tests.helpers.roster import HUNG, MAI
 
 pytestmark = pytest.mark.sandbox
@@ -117,13 +117,6 @@ WEBHOOKS = [
     ),
     WebhookCase("zalo", "/zalo/webhook", "X-Bot-Api-Secret-Token", zalo_update, zalo_answered),
 ]
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 nobody listens on now (the webhook URL must be known before the bot starts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -20,9 +20,10 @@ from bot.sandbox.zalo import ZaloSandbox
 from messages import plain, text
 from storage.database import Store
 from storage.tables import channel_accounts
+from tests.helpers.ports import free_port
 from tests.helpers.roster import MAI, STRANGER
 from tests.helpers.zalo_chat import ZaloChat, link_in_database
-from tests.test_web import SECRET, free_port, url
+from tests.test_web import SECRET, url
 from tests.test_zalo_channel import until
 
 pytestmark = pytest.mark.sandbox

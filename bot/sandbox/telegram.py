@@ -483,6 +483,8 @@ class TelegramSandbox(SandboxServer[int, JsonDict]):
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.last_update_id = 0
         self.calls: list[tuple[str, dict[str, object]]] = []
+        # Telegram's own rule for setWebhook; off by default, as tests and the demo listen on plain http.
+        self.https_webhooks_only = False
         self.bot_user: JsonDict = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -803,7 +805,10 @@ class TelegramSandbox(SandboxServer[int, JsonDict]):
         secret = str_param(params, "secret_token") or ""
         if secret and not WEBHOOK_SECRET.fullmatch(secret):
             raise bad_request("secret token contains unallowed characters")
-        self._webhook_url = str_param(params, "url") or ""
+        url = str_param(params, "url") or ""
+        if url and self.https_webhooks_only and not url.lower().startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        self._webhook_url = url
         self._webhook_secret = secret
         if bool_param(params, "drop_pending_updates"):
             self._updates.clear()

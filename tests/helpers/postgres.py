@@ -12,7 +12,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from tests.helpers.ports import free_port
 
 URL_VARIABLE = "THIDUA_TEST_POSTGRES_URL"
 USER = "thidua-test"
@@ -41,12 +42,6 @@ def _binary(name: str) -> str:
     if not found:
         raise NoServer(f"{name} not found (apt-get install postgresql, or set {URL_VARIABLE})")
     return found[-1]  # the newest major version
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_server_user() -> list[str]:
@@ -83,7 +78,7 @@ class PostgresServer:
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
         folder = Path(tempfile.mkdtemp(prefix="thidua-pg-"))
         data = folder / "data"
-        port = _free_port()
+        port = free_port()
         try:
             prefix = _as_server_user()
             if prefix:

@@ -112,8 +112,14 @@ def _network_reason(error: NetworkError) -> str:
     return error.message
 
 
-def start_failure(error: TelegramError, api_url: str) -> str:
+def start_failure(error: TelegramError, api_url: str, webhook_url: str | None = None) -> str:
     """One line saying why the Bot API refused to start the channel, never with the token."""
+    if webhook_url is not None and isinstance(error, BadRequest) and "webhook" in error.message.lower():
+        # Telegram's "bad webhook: An HTTPS URL must be provided", "... only on ports 80, 88, 443 or 8443".
+        return (
+            f"THIDUA_WEBHOOK_URL {webhook_url} was refused by the Bot API at {api_url} ({error.message}); "
+            "Telegram delivers updates only to an https:// address on port 443, 80, 88 or 8443"
+        )
     if isinstance(error, InvalidToken):
         # The library's message names the token; the server's own answer is the cause.
         answer = error.__cause__.message if isinstance(error.__cause__, TelegramError) else "rejected"
@@ -216,7 +222,7 @@ class TelegramChannel:
                 wait = start_retry_wait(error, waits)
                 if wait is None:
                     # from None: the library's own exception names the token.
-                    raise ChannelStartError(start_failure(error, self._api_url)) from None
+                    raise ChannelStartError(start_failure(error, self._api_url, self._webhook_url)) from None
                 log.warning(
                     "telegram: the Bot API at %s did not start the bot (%s: %s); trying again in %.0f s",
                     self._api_url,
