@@ -100,6 +100,9 @@ class Repos:
     def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
         self.conn = conn
         self.memo = memo  # reads kept between transactions (storage/memo.py); None keeps nothing
+        # The campaigns' generation as the transaction's first statement read it (DialogRepo.opening), set
+        # before ``campaigns`` is first used; None: read it when needed.
+        self.campaigns_generation: int | None = None
 
     @cached_property
     def units(self) -> UnitRepo:
@@ -164,7 +167,7 @@ class Repos:
     @cached_property
     def campaigns(self) -> CampaignRepo:
         """``CampaignRepo`` on this transaction."""
-        return CampaignRepo(self.conn, self.memo)
+        return CampaignRepo(self.conn, self.memo, self.campaigns_generation)
 
     @cached_property
     def registrations(self) -> RegistrationRepo:
