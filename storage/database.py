@@ -250,11 +250,13 @@ def _begin_deferred(conn: Connection) -> None:
 # than fails.
 SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
-# PostgreSQL: an instance holds at most SERVER_CONNECTIONS of the server's connections, of which the updates'
-# transactions keep up to SERVER_POOL_SIZE open between them (storage/server_transaction.py); the rest serve
-# whatever opens a connection of the engine itself (the schema's revision at start).
-SERVER_CONNECTIONS = 32
-SERVER_POOL_SIZE = 30
+# PostgreSQL: the updates' transactions keep up to SERVER_POOL_SIZE connections open between them
+# (storage/server_transaction.py), and up to SERVER_SPARE more serve whatever opens a connection of the
+# engine itself (the schema's revision at start). Few, because each connection warms up on the server (a
+# process, its catalog caches, a plan per statement, asyncpg's type lookups): with 30, 2,000 updates cost
+# the server 0.72 ms each, with 8 0.39 (docs/performance.md); 256 updates at once wait their turn in asyncio.
+SERVER_POOL_SIZE = 8
+SERVER_SPARE = 4
 
 
 # Heavy reads at once, each on its own thread: a province's export adds ~45 MB while it runs and takes
@@ -289,8 +291,8 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(
             url,
             isolation_level="AUTOCOMMIT",
-            pool_size=SERVER_CONNECTIONS // 2,
-            max_overflow=SERVER_CONNECTIONS - SERVER_CONNECTIONS // 2,
+            pool_size=SERVER_POOL_SIZE,
+            max_overflow=SERVER_SPARE,
             pool_timeout=POOL_TIMEOUT_SECONDS,
         )
     pooling: dict[str, Any] = (
