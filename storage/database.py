@@ -75,8 +75,7 @@ from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
-from storage.server_transaction import ConnectionLost
-from storage.server_transaction import transaction as server_transaction
+from storage.server_transaction import ConnectionLost, ServerPool
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
 __all__ = [
@@ -102,6 +101,9 @@ class Repos:
     def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
         self.conn = conn
         self.memo = memo  # reads kept between transactions (storage/memo.py); None keeps nothing
+        # The campaigns' generation as the transaction's first statement read it (DialogRepo.opening), set
+        # before ``campaigns`` is first used; None: read it when needed.
+        self.campaigns_generation: int | None = None
 
     @cached_property
     def units(self) -> UnitRepo:
@@ -166,7 +168,7 @@ class Repos:
     @cached_property
     def campaigns(self) -> CampaignRepo:
         """``CampaignRepo`` on this transaction."""
-        return CampaignRepo(self.conn, self.memo)
+        return CampaignRepo(self.conn, self.memo, self.campaigns_generation)
 
     @cached_property
     def registrations(self) -> RegistrationRepo:
@@ -249,6 +251,13 @@ def _begin_deferred(conn: Connection) -> None:
 # than fails.
 SQLITE_POOL_SIZE = 16
 POOL_TIMEOUT_SECONDS = 600
+# PostgreSQL: the updates' transactions keep up to SERVER_POOL_SIZE connections open between them
+# (storage/server_transaction.py), and up to SERVER_SPARE more serve whatever opens a connection of the
+# engine itself (the schema's revision at start). Few, because each connection warms up on the server (a
+# process, its catalog caches, a plan per statement, asyncpg's type lookups): with 30, 2,000 updates cost
+# the server 0.72 ms each, with 8 0.39 (docs/performance.md); 256 updates at once wait their turn in asyncio.
+SERVER_POOL_SIZE = 8
+SERVER_SPARE = 4
 
 
 # Heavy reads at once, each on its own thread: a province's export adds ~45 MB while it runs and takes
@@ -278,13 +287,13 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``, tuned for SQLite when that is what it points at."""
     if not url.startswith("sqlite"):
         # As on SQLite, a burst of updates waits its turn for a connection rather than failing after
-        # SQLAlchemy's 30 s; each instance holds at most 32 of the server's connections. AUTOCOMMIT: the
-        # transactions are begun and ended on asyncpg's connection (storage/server_transaction.py).
+        # SQLAlchemy's 30 s. AUTOCOMMIT: the transactions are begun and ended on asyncpg's connection
+        # (storage/server_transaction.py).
         return create_async_engine(
             url,
             isolation_level="AUTOCOMMIT",
-            pool_size=16,
-            max_overflow=16,
+            pool_size=SERVER_POOL_SIZE,
+            max_overflow=SERVER_SPARE,
             pool_timeout=POOL_TIMEOUT_SECONDS,
         )
     pooling: dict[str, Any] = (
@@ -392,6 +401,7 @@ class Store:
             if self.loop_engine
             else None
         )
+        self._server_pool = None if sqlite else ServerPool(self.engine, SERVER_POOL_SIZE)
         # This process's writers take turns here, first come first served, before asking SQLite for its
         # lock: SQLite serves no one in order, and a writer refused the lock sleeps before asking again.
         self._writers = asyncio.Lock() if sqlite else None
@@ -420,10 +430,11 @@ class Store:
         instance, which keeps each chat's order itself (bot/engine/channel.py ChatOrder). A PostgreSQL
         connection found lost before the commit raises ``ConnectionLost``: the caller runs the work again.
         """
-        if self._loop_pool is None or self._writers is None:
-            async with server_transaction(self.engine, hold) as conn:
+        if self._server_pool is not None:
+            async with self._server_pool.transaction(hold) as conn:
                 yield Repos(conn, self.memo)
             return
+        assert self._loop_pool is not None and self._writers is not None
         if deferred:
             async with self._loop_pool.transaction(immediate=False) as loop_conn:
                 yield Repos(loop_conn, self.memo)
@@ -540,6 +551,8 @@ class Store:
         self._readers.shutdown(wait=False, cancel_futures=True)
         if self._loop_pool is not None:
             self._loop_pool.close()
+        if self._server_pool is not None:
+            await self._server_pool.close()
         await self.engine.dispose()
 
 

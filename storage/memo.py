@@ -9,7 +9,10 @@ kept value is used, finds the same number: one small indexed SELECT instead of a
 
 The generation is read afresh at each use, never remembered within a transaction: a transaction that
 changes an identity and reads it again must not get the kept one. (SQLite's triggers raise the number at
-once; PostgreSQL's at the commit, with a setting local to the transaction saying so until then.)
+once; PostgreSQL's at the commit, with a setting local to the transaction saying so until then.) One
+exception: an update's first statement, before it writes, reads both generations with its dialog
+(``DialogRepo.opening``), and the campaigns' is used from there until ``CampaignRepo``, the one writer of
+campaigns, writes in that transaction.
 Kept values are frozen records, bounded in number (least recently used first out), and touched only on the
 event loop's thread.
 """

@@ -7,8 +7,9 @@ parameters, as before) and, for SQLite, the SQL it compiles to, the order of its
 converters of its parameters and columns, so ``fetch`` and ``run`` only convert values and call the
 driver. On PostgreSQL the same goes to asyncpg's connection inside the transaction (which
 storage/server_transaction.py begins there), a list (``column IN (...)``) as one array parameter
-(``column = ANY($1)``). Otherwise, or while something listens to the engine's statements (tests count them),
-they go through SQLAlchemy as any statement does; the rows and the errors are the same.
+(``column = ANY($1::text[]::integer[])``). Otherwise, or while something listens to the engine's
+statements (tests count them), they go through SQLAlchemy as any statement does; the rows and the errors
+are the same.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.selectable import Select
+from sqlalchemy.types import TypeDecorator
 
 from storage.loop_connection import Executor, LoopConnection, driver
 from storage.server_transaction import as_sqlalchemy_error
@@ -70,7 +72,7 @@ class Prepared:
 
     def plan(self, dialect: Dialect) -> _Plan:
         """The statement compiled for ``dialect``'s kind, the first time it is asked for (for asyncpg with
-        each list as one array parameter: ``column = ANY($1)``)."""
+        each list as one array parameter: ``column = ANY($1::text[]::integer[])``)."""
         plan = self._plans.get(type(dialect))
         if plan is None:
             statement = _with_arrays(self.statement) if dialect.driver == "asyncpg" else self.statement
@@ -162,9 +164,23 @@ def _converted(plan: _Plan, rows: list[Row]) -> list[Row]:
     return converted
 
 
+class _Texts(TypeDecorator[list[Any]]):
+    """A list as PostgreSQL's ``text[]``, each item as its text (numbers, text, dates: what the server reads
+    back into the column's type). asyncpg knows ``text[]`` without asking the server, where an array of any
+    other type costs each new connection a lookup of the type: a round trip and a query that took the server
+    ~9 ms to plan."""
+
+    impl = ARRAY(sa.Text())
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> list[str] | None:
+        """Each item as its text."""
+        return None if value is None else [str(item) for item in value]
+
+
 def _with_arrays(statement: Statement) -> Statement:
-    # Each ``column IN (:list)`` as ``column = ANY(:list)``, the list one array parameter: asyncpg takes it
-    # as it is, where SQLAlchemy would number a parameter per item at every run.
+    # Each ``column IN (:list)`` as ``column = ANY(CAST(:list AS type[]))``, the list one ``text[]``
+    # parameter: asyncpg takes it as it is, where SQLAlchemy would number a parameter per item at every run.
     def as_array(element: Any, **_: Any) -> Any:
         if (
             isinstance(element, BinaryExpression)
@@ -172,8 +188,8 @@ def _with_arrays(statement: Statement) -> Statement:
             and isinstance(element.right, BindParameter)
             and element.right.expanding
         ):
-            array = sa.bindparam(element.right.key, type_=ARRAY(element.left.type))
-            return element.left == sa.any_(array)
+            texts = sa.bindparam(element.right.key, type_=_Texts())
+            return element.left == sa.any_(sa.cast(texts, ARRAY(element.left.type)))
         return None
 
     return cast(Statement, visitors.replacement_traverse(cast(Any, statement), {}, as_array))

@@ -73,6 +73,24 @@ async def test_while_a_runtime_runs_start_up_is_frozen_out_of_garbage_collection
     assert gc.get_freeze_count() == 0
 
 
+async def test_a_channel_starts_taking_updates_with_the_collector_already_tuned(
+    store: Store, db_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_start: list[tuple[int, int, int]] = []
+    start = MemoryChannel.start
+
+    async def noting_start(channel: MemoryChannel) -> None:
+        at_start.append(gc.get_threshold())  # updates waiting would be taken from here on
+        await start(channel)
+
+    monkeypatch.setattr(MemoryChannel, "start", noting_start)
+    settings = load_settings(_env_file=None, database_url=db_url)
+    runtime = Runtime(settings, clock, memory=MemoryChannel(WITH_BUTTONS, settings.language))
+    await runtime.start()
+    await runtime.stop()
+    assert at_start == [SERVICE_THRESHOLDS]
+
+
 async def test_without_any_channel_start_up_stops_with_one_line(db_url: str, clock: ManualClock) -> None:
     runtime = Runtime(load_settings(_env_file=None, database_url=db_url), clock)
     try:

@@ -96,3 +96,41 @@ async def test_a_transaction_cancelled_midway_leaves_no_connection_behind_in_it(
             assert await repos.dialogs.get("telegram", "1001") is None  # rolled back, and the chat not held
     finally:
         await mine.close()
+
+
+async def other_sessions(url: str) -> int:
+    """The sessions open on the bot's database, this one aside."""
+    engine = create_async_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        async with engine.connect() as conn:
+            count = await conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(count.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_connections_are_kept_between_transactions_and_closed_with_the_store(store: Store) -> None:
+    before = await other_sessions(store.url)
+    mine = Store(store.url)
+    try:
+        both = asyncio.Barrier(2)
+
+        async def reads(chat_id: str) -> int:
+            async with mine.begin(hold=f"telegram:{chat_id}") as repos:
+                await both.wait()  # the two transactions at once: two connections
+                pid = await repos.conn.execute(sa.text("SELECT pg_backend_pid()"))
+                return int(pid.scalar_one())
+
+        async with asyncio.timeout(WAIT):
+            first = set(await asyncio.gather(reads("1001"), reads("1002")))
+            again = set(await asyncio.gather(reads("1001"), reads("1002")))
+        assert len(first) == 2 and again == first  # the same two sessions, kept open in between
+        assert await other_sessions(store.url) == before + 2
+    finally:
+        await mine.close()
+    assert await other_sessions(store.url) == before

@@ -175,6 +175,23 @@ async def test_campaigns_closed_or_launched_by_another_instance_leave_the_kept_l
     assert await _open_codes(store, lineage) == ["SANG-KIEN"]
 
 
+async def test_a_campaign_launched_after_the_opening_read_is_listed_not_the_kept_list(
+    store: Store, mai: Seen
+) -> None:
+    assert mai.unit is not None
+    lineage = mai.unit.lineage
+    await _launch(store, "THANG-5")
+    assert await _open_codes(store, lineage) == ["THANG-5"]  # kept
+    async with store.begin() as repos:  # as the router begins an update: the generations read first
+        repos.campaigns_generation = (await repos.dialogs.opening(*ACCOUNT)).campaigns_generation
+        spec = ongoing_spec("SANG-KIEN", "Phong trào SANG-KIEN", NOW.date())
+        campaign = await create_draft(repos, None, spec, "test", NOW, NOW.date())
+        assert isinstance(campaign, Campaign)
+        assert await repos.campaigns.move(campaign.id, "draft", "launched", NOW)
+        listed = [campaign.code for campaign in await repos.campaigns.launched_for(lineage)]
+    assert sorted(listed) == ["SANG-KIEN", "THANG-5"]
+
+
 def test_the_triggers_watch_every_column_an_identity_is_read_from() -> None:
     path = Path(storage.__file__).parent / "migrations" / "versions" / "0017_generations.py"
     spec = importlib.util.spec_from_file_location("generations_migration", path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -32,6 +34,7 @@ _UNREACHABLE = Prepared(
     .where(channel_accounts.c.user_id == sa.bindparam("who"))
     .values(reachable=False, last_seen_at=sa.bindparam("at", type_=channel_accounts.c.last_seen_at.type))
 )
+_UNITS = Prepared(sa.select(units.c.id).where(units.c.id.in_(sa.bindparam("ids", expanding=True))))
 _RENAME_UNIT = Prepared(
     units.update().where(units.c.id == sa.bindparam("unit")).values(code=sa.bindparam("new_code"))
 )
@@ -139,3 +142,28 @@ async def test_inside_a_transaction_asyncpg_gives_what_sqlalchemy_gives(store: S
             raise _Undo
     async with store.begin() as repos:  # rolled back with the transaction
         assert (await fetch(repos.conn, _ONE_ACCOUNT, {"who": "0"}))[0][1] is True
+
+
+@pytest.mark.postgres_only("asyncpg's type lookups")
+async def test_a_list_needs_no_lookup_of_its_type_on_a_new_connection(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _accounts(store, 3)
+    looked_up: list[object] = []
+    lookup = asyncpg.Connection._introspect_types
+
+    async def counted_lookup(self: asyncpg.Connection, *args: Any) -> Any:
+        looked_up.append(args[0])  # the types asked about: a round trip and a query for the server
+        return await lookup(self, *args)
+
+    monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted_lookup)
+    mine = Store(store.url)  # new connections, which know only asyncpg's own types
+    try:
+        async with mine.begin() as repos:
+            rows = await fetch(repos.conn, _ACCOUNT, {"user_ids": ["0", "2"]})
+            units_found = await fetch(repos.conn, _UNITS, {"ids": [1, 2, 999]})
+    finally:
+        await mine.close()
+    assert sorted(row[3] for row in rows) == ["Người 0", "Người 2"]
+    assert sorted(row[0] for row in units_found) == [1, 2]
+    assert looked_up == []

@@ -42,13 +42,14 @@ async def _cost(person: Person, action: str, what: str) -> int:
     return len(statements)
 
 
-# Per update, at what the bot reaches once it has seen the person: one statement for the identities'
-# generation (the identity itself is kept while it stands, storage/memo.py) with the dialog state; then what
-# the command itself reads.
+# Per update, at what the bot reaches once it has seen the person: one statement for the identities' and the
+# campaigns' generations (the identity and the open campaigns are kept while they stand, storage/memo.py)
+# with the dialog state; then what the command itself reads.
 BUDGET = {
     "/start": 1,
     "/help": 1,
-    "/campaigns": 3,  # the campaigns' generation (the open ones are kept), the member's registrations
+    "/campaigns": 2,  # the member's registrations (the open campaigns are kept: their generation is read
+    # with the dialog)
     "press": 5,  # a campaign's card: the campaign, its unit, its targets, the member's registration
     "/cuatoi": 3,  # the member's registrations and initiatives
 }

@@ -141,12 +141,13 @@ class Router:
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
 
     async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
-        generation, state = await repos.dialogs.opening(event.channel, event.chat_id)  # one statement
-        who = await identify(repos, self.settings, event, now, generation)
+        opening = await repos.dialogs.opening(event.channel, event.chat_id)  # one statement, before writes
+        repos.campaigns_generation = opening.campaigns_generation
+        who = await identify(repos, self.settings, event, now, opening.identity_generation)
         dialog = Dialogs(
             repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)
         )
-        await dialog.load(state)
+        await dialog.load(opening.dialog)
         numbered = not channel.capabilities.buttons
         if numbered and event.kind is Kind.TEXT and not event.payload:
             event = await self._typed_choice(repos, event)

@@ -54,9 +54,14 @@ _LAUNCHED_FOR = Prepared(
 class CampaignRepo:
     """Reads and writes ``campaigns``."""
 
-    def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
+    def __init__(
+        self, conn: Executor, memo: Memo | None = None, generation_at_start: int | None = None
+    ) -> None:
+        """``generation_at_start`` is the campaigns' generation as this transaction read it before any write
+        (``DialogRepo.opening``): used instead of reading it again until this repository writes."""
         self.conn = conn
         self.memo = memo
+        self._generation_at_start = generation_at_start
 
     async def get(self, campaign_id: int) -> Campaign | None:
         """The campaign with this id, if any."""
@@ -78,6 +83,7 @@ class CampaignRepo:
 
     async def insert(self, values: dict[str, Any], created_by: str, now: datetime) -> int:
         """Store a new draft; returns its id."""
+        self._generation_at_start = None  # the write raises it
         result = await self.conn.execute(
             campaigns.insert().values(
                 **values, status="draft", created_by=created_by, created_at=now, updated_at=now
@@ -88,12 +94,14 @@ class CampaignRepo:
 
     async def update(self, campaign_id: int, values: dict[str, Any], now: datetime) -> None:
         """Change a campaign's fields."""
+        self._generation_at_start = None  # the write raises it
         await self.conn.execute(
             campaigns.update().where(campaigns.c.id == campaign_id).values(**values, updated_at=now)
         )
 
     async def move(self, campaign_id: int, from_status: str, to_status: str, now: datetime) -> bool:
         """Change the status if it still is ``from_status``; False if someone changed it first."""
+        self._generation_at_start = None  # the write raises it
         stamps = {"launched": {"launched_at": now}, "closed": {"closed_at": now}}.get(to_status, {})
         result = await self.conn.execute(
             campaigns.update()
@@ -107,7 +115,9 @@ class CampaignRepo:
         updates while the campaigns' generation stands (storage/memo.py)."""
         if not unit_ids:
             return []
-        current_generation = await generation(self.conn, "campaigns") if self.memo is not None else None
+        current_generation = self._generation_at_start
+        if current_generation is None and self.memo is not None:
+            current_generation = await generation(self.conn, "campaigns")
         if self.memo is None or current_generation is None:
             return await self._launched_for(unit_ids)
         key = tuple(unit_ids)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -28,16 +28,30 @@ _THE_CHAT = sa.and_(
 _GET = Prepared(sa.select(*_STATE).where(_THE_CHAT))
 
 
+_CAMPAIGNS = generations.alias("campaigns_generation")
+
+
 def _opening(postgresql: bool) -> Prepared:
-    # The identities' generation, and the chat's dialog when it has one: one row either way.
+    # The identities' generation, the campaigns' and the chat's dialog when it has one: one row either way.
+    campaigns_generation = (
+        sa.select(_CAMPAIGNS.c.value).where(_CAMPAIGNS.c.name == "campaigns").scalar_subquery()
+    )
     return Prepared(
-        sa.select(*generation_columns(postgresql), *_STATE)
+        sa.select(*generation_columns(postgresql), campaigns_generation, *_STATE)
         .select_from(generations.outerjoin(dialog_states, _THE_CHAT))
         .where(generations.c.name == "identity")
     )
 
 
 _OPENING, _OPENING_PG = _opening(False), _opening(True)
+
+
+class Opening(NamedTuple):
+    """What an update's transaction reads first (``DialogRepo.opening``)."""
+
+    identity_generation: int | None
+    campaigns_generation: int
+    dialog: DialogState | None
 
 
 class DialogRepo:
@@ -51,15 +65,20 @@ class DialogRepo:
         rows = await fetch(self.conn, _GET, {"channel": channel, "chat_id": chat_id})
         return _state(*rows[0]) if rows else None
 
-    async def opening(self, channel: str, chat_id: str) -> tuple[int | None, DialogState | None]:
-        """What every update reads first, in one statement: the identities' generation, as
-        ``storage.memo.generation(conn, "identity")`` gives it, and the chat's open dialog, if any."""
+    async def opening(self, channel: str, chat_id: str) -> Opening:
+        """What every update reads first, in one statement, before it writes anything: the identities'
+        generation, as ``storage.memo.generation(conn, "identity")`` gives it, the campaigns' and the chat's
+        open dialog, if any."""
         postgresql = self.conn.dialect.name == "postgresql"
         key = {"channel": channel, "chat_id": chat_id}
-        ((value, changed_here, *state),) = await fetch(
+        ((value, changed_here, campaigns_generation, *state),) = await fetch(
             self.conn, _OPENING_PG if postgresql else _OPENING, key
         )
-        return read_generation(value, changed_here), (_state(*state) if state[0] is not None else None)
+        return Opening(
+            read_generation(value, changed_here),
+            int(campaigns_generation),
+            _state(*state) if state[0] is not None else None,
+        )
 
     async def save(self, channel: str, chat_id: str, state: DialogState) -> None:
         """Write the chat's dialog, replacing whatever was there."""
