@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from bot.domain.campaigns import KINDS
@@ -120,12 +121,7 @@ class ButtonData:
 
     def pack(self) -> str:
         """The callback data; raises ValueError for a field out of its range or a payload over 64 bytes."""
-        packed = SEPARATOR.join(
-            [self.PREFIX, *(rule.encode(getattr(self, name)) for name, rule in _rules(type(self)))]
-        )
-        if len(packed.encode()) > PAYLOAD_LIMIT:
-            raise ValueError(f"{packed!r} is longer than {PAYLOAD_LIMIT} bytes")
-        return packed
+        return _packed(self)
 
     @classmethod
     def unpack(cls, data: str) -> Self:
@@ -146,6 +142,18 @@ def unpack(data: str) -> ButtonData:
         if kind is not None:
             return _decode(kind, parts[length:])
     raise MalformedButton("unknown prefix")
+
+
+@lru_cache(maxsize=4096)
+def _packed(data: ButtonData) -> str:
+    # Every payload is a frozen dataclass: the same button (a campaign's, shown to every member who lists
+    # the campaigns) is packed once, not once per reply.
+    packed = SEPARATOR.join(
+        [data.PREFIX, *(rule.encode(getattr(data, name)) for name, rule in _rules(type(data)))]
+    )
+    if len(packed.encode()) > PAYLOAD_LIMIT:
+        raise ValueError(f"{packed!r} is longer than {PAYLOAD_LIMIT} bytes")
+    return packed
 
 
 def _decode(kind: type[ButtonData], parts: list[str]) -> ButtonData:
