@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import make_url
 from telegram.error import Conflict
 
-from bot.channels import outages
 from bot.channels.telegram.polling import PollingMonitor
+from bot.engine import outages
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
 from tests.conftest import BotHolder

@@ -4,7 +4,8 @@ Channel adapters call ``Router.handle`` with a neutral event inside ``Router.in_
 chats concurrently) and send back the replies it returns. On SQLite
 an update's transaction starts without the write lock; if its first write finds the database busy, the whole
 handling is run again on a fresh transaction that takes the lock at BEGIN (replies are only handed back after
-the commit, so nobody sees the attempt that was rolled back).
+the commit, so nobody sees the attempt that was rolled back). An update that finds PostgreSQL unreachable
+waits for it, up to DATABASE_PATIENCE, its chat's turn held; an outage is two log lines (``OutageLog``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from bot.engine.events import Button, Incoming, Kind, Outgoing
 from bot.engine.files import FileShelf
 from bot.engine.menus import Option, newest_menu, read_choice
 from bot.engine.metrics import Metrics
+from bot.engine.outages import OutageLog
 from messages import text
-from storage.database import Repos, Store, is_retryable
+from storage.database import ConnectionLost, Repos, Store, is_retryable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 # the middle of a form starts with the lock: its next answer is a step, and a step writes.
 BUSY_ATTEMPTS = 3
 BUSY_BACKOFF = 0.01
+DATABASE_PATIENCE = 30.0  # seconds an update waits for an unreachable database before the apology
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Router:
         self._on_plans_changed = on_plans_changed  # wakes the reminder scheduler
         self._in_forms: set[tuple[str, str]] = set()  # chats whose dialog was open after their last update
         self._order = ChatOrder()
+        self._database = OutageLog("database", "the database", log, attempts="tries")
 
     async def apology_language(self, channel: str, user_id: str | None) -> str:
         """The language to apologise in: the person's, or the default when the database cannot say, since
@@ -112,22 +116,34 @@ class Router:
         event = event.visible()  # what is stored and shown to others is what the person could see
         now = self.clock.now()
         chat = (event.channel, event.chat_id)
-        first = 2 if chat in self._in_forms else 1
-        for attempt in range(first, BUSY_ATTEMPTS + 1):
+        attempt = 2 if chat in self._in_forms else 1
+        lost: list[float] = []  # when this update found the database unreachable
+        while True:
             try:
                 hold = f"{event.channel}:{event.chat_id}"  # before anything of the chat is read
                 async with self.store.begin(deferred=attempt == 1, hold=hold) as repos:
                     ctx = await self._answer(event, channel, repos, now)
                 break
-            except Exception as error:
-                if attempt == BUSY_ATTEMPTS or not is_retryable(error):
+            except ConnectionLost as error:
+                # The server restarted or is away: the update waits for it (its chat's turn held), rather
+                # than an apology asking the person to do it again. Once at once, on new connections; then
+                # with the outage's pauses, for DATABASE_PATIENCE.
+                lost.append(time.monotonic())
+                waited = lost[-1] - lost[0]
+                if waited >= DATABASE_PATIENCE:
                     raise
-            log.debug(
-                "database busy or reconnecting for chat %s, attempt %d: answering again",
-                event.chat_id,
-                attempt,
-            )
-            await asyncio.sleep(random.uniform(0, BUSY_BACKOFF * attempt))
+                wait = 0.0
+                if len(lost) > 1:  # not a connection the server had ended: it cannot be reached
+                    self._database.failed(str(error))
+                    wait = min(self._database.pause(), DATABASE_PATIENCE - waited)
+            except Exception as error:
+                if attempt >= BUSY_ATTEMPTS or not is_retryable(error):
+                    raise
+                wait = random.uniform(0, BUSY_BACKOFF * attempt)
+            log.debug("database busy or unreachable for chat %s: answering again", event.chat_id)
+            attempt += 1
+            await asyncio.sleep(wait)
+        self._database.succeeded()
         if ctx.dialog.state is not None:
             self._in_forms.add(chat)
         else:

@@ -44,7 +44,6 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.answered import AnsweredUpdates, TakenUpdates
 from bot.channels.capabilities import TELEGRAM
-from bot.channels.outages import OutageLog
 from bot.channels.telegram.aiohttp_request import (
     AiohttpRequest,
     AnswerTimedOut,
@@ -60,6 +59,7 @@ from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.context import Role
 from bot.engine.events import Outgoing
 from bot.engine.logs import quiet_passed_on_rate_limits, update_fields
+from bot.engine.outages import OutageLog
 from bot.engine.outbox import Delivery, Outcome
 from bot.engine.router import Router
 from messages import LANGUAGES, text

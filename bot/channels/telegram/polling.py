@@ -26,7 +26,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError, Ti
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest
 
-from bot.channels.outages import OutageLog
+from bot.engine.outages import OutageLog
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Long polling of the Zalo Bot API: one update per getUpdates call, an idle poll (error_code 408) is not an
 error, and network failures or server errors are waited out with a growing pause (``OutageLog.pause``).
 
-An outage is one log line when it starts and one when it ends (``bot.channels.outages.OutageLog``), never
+An outage is one log line when it starts and one when it ends (``bot.engine.outages.OutageLog``), never
 a line per failed poll. Each update is handed to the channel as it comes, in the order Zalo gave them.
 """
 
@@ -11,8 +11,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.channels.outages import OutageLog
 from bot.channels.zalo.client import IDLE, ZaloApiError, ZaloClient, ZaloError
+from bot.engine.outages import OutageLog
 
 log = logging.getLogger(__name__)
 
