@@ -394,18 +394,26 @@ def many_rows(count: int = 1_200) -> ExportData:
     return replace(data, registrations=registrations)
 
 
-def test_a_workbook_written_apart_is_the_one_written_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rows are worded here and written by a forked writer: the same bytes as both done here in turn."""
-    forks: list[int] = []
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The process ids of the writers forked from now on."""
+    forked: list[int] = []
     fork = os.fork
 
     def counted() -> int:
         pid = fork()
         if pid:
-            forks.append(pid)
+            forked.append(pid)
         return pid
 
     monkeypatch.setattr(os, "fork", counted)
+    return forked
+
+
+def test_a_workbook_written_apart_is_the_one_written_here(
+    monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    """The rows are worded here and written by a forked writer: the same bytes as both done here in turn."""
     monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)  # whatever threads earlier tests left idle
     apart = build_workbook(many_rows(), "vi", VIETNAM)
     monkeypatch.setattr(export_xlsx, "_can_fork", lambda: False)
@@ -432,22 +440,13 @@ def test_a_writer_that_fails_fails_the_workbook(
     assert "OSError: disk full" in capfd.readouterr().err
 
 
-def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
     """A cursor that fails half-way (the database gone) fails the workbook, and the writer is ended."""
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            forks.append(pid)
-        return pid
 
     def rows() -> Iterator[RegistrationRow]:
         yield from many_rows(700).registrations
         raise ConnectionError("the database went away")
 
-    monkeypatch.setattr(os, "fork", counted)
     monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
     with pytest.raises(ConnectionError):
         build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)

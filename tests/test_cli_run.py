@@ -8,13 +8,13 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox import TelegramSandbox
 from storage.migrate import upgrade_async
+from tests.helpers.processes import thidua_run
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -27,16 +27,7 @@ async def _thidua_run(tmp_path: Path, sandbox: TelegramSandbox, *settings: str) 
     env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
     env |= {"THIDUA_TELEGRAM_TOKEN": sandbox.token, "THIDUA_TELEGRAM_API_URL": sandbox.api_url}
     env |= dict(setting.split("=", 1) for setting in settings)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await thidua_run(tmp_path, env)
 
 
 async def _ended(process: asyncio.subprocess.Process) -> tuple[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from bot.sandbox import TelegramSandbox
 from storage.database import Store
 from tests.helpers.chat import Chat
 from tests.helpers.ports import free_port
+from tests.helpers.processes import thidua_run
 from tests.helpers.roster import MAI
 
 pytestmark = pytest.mark.sandbox
@@ -35,16 +35,7 @@ async def _run_the_cli(tmp_path: Path, api_url: str) -> tuple[int, str]:
         "THIDUA_TELEGRAM_API_URL": api_url,
         "PYTHONWARNINGS": "default",  # let "Unclosed client session" and friends show if they happen
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await thidua_run(tmp_path, env)
     _, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode is not None
     return process.returncode, err.decode()

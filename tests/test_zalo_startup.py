@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from bot.engine.config import load_settings
 from bot.engine.logs import RedactSecrets
 from bot.sandbox.zalo import ZaloSandbox
+from tests.helpers.processes import thidua_run
 
 pytestmark = pytest.mark.sandbox
 
@@ -32,21 +32,8 @@ def _env(tmp_path: Path, token: str, api_url: str) -> dict[str, str]:
     }
 
 
-async def _start(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def _failed_start(tmp_path: Path, token: str, api_url: str) -> tuple[int, str]:
-    process = await _start(tmp_path, _env(tmp_path, token, api_url))
+    process = await thidua_run(tmp_path, _env(tmp_path, token, api_url))
     _, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode is not None
     return process.returncode, err.decode()
@@ -84,7 +71,7 @@ async def test_run_with_only_a_zalo_token_answers_on_zalo_and_stops_on_sigterm(
     tmp_path: Path, zalo_sandbox: ZaloSandbox
 ) -> None:
     nam = zalo_sandbox.user("znam", "Nam")
-    process = await _start(tmp_path, _env(tmp_path, zalo_sandbox.token, zalo_sandbox.api_url))
+    process = await thidua_run(tmp_path, _env(tmp_path, zalo_sandbox.token, zalo_sandbox.api_url))
     try:
         await nam.send_text("/start")
         await asyncio.wait_for(zalo_sandbox.wait_delivered(1), 60)
@@ -121,7 +108,7 @@ async def test_a_listen_address_already_taken_is_one_line_naming_it(
             "THIDUA_WEBHOOK_SECRET": "s3cret-webhook",
             "THIDUA_LISTEN": listen,
         }
-        process = await _start(tmp_path, env)
+        process = await thidua_run(tmp_path, env)
         _, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 2
     said = f"thidua: cannot listen on THIDUA_LISTEN {listen}: address in use\n"

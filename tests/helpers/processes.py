@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -39,3 +40,17 @@ def bot_process(settings: Settings, workdir: Path, **variables: str) -> Iterator
         if child.poll() is None:
             child.kill()
         child.wait(timeout=10)
+
+
+async def thidua_run(workdir: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """``python -m bot run`` in ``workdir`` with exactly ``env``, its output and errors piped to the test."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
