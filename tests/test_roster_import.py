@@ -384,6 +384,15 @@ GOOD_M = "CB-1,Renamed but never stored,0912345678,CDCS-THPT-BL,\nCB-9,New but n
             id="bad-codes-and-names",
         ),
         pytest.param(
+            "code\nCDCS-01,Một,LDLD-CB\n",
+            [
+                'line 1: missing columns "name", "parent_code" (the header has: code)',
+                "line 2: 3 cells but the header has 1 column"
+                ' (put a value that contains "," in double quotes)',
+            ],
+            id="one-column-header",
+        ),
+        pytest.param(
             HEADER_U + "CDCS-01,CĐCS Trường THPT, Bảo Lạc,LDLD-CB\n",
             ['line 2: 4 cells but the header has 3 columns (put a value that contains "," in double quotes)'],
             id="unquoted-comma",

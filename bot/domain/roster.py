@@ -212,7 +212,7 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
             if extra:
                 problems.line(
                     line,
-                    f"{len(cleaned)} cells but the header has {len(header)} columns"
+                    f"{len(cleaned)} cells but the header has {len(header)} column{_plural(len(header))}"
                     f' (put a value that contains "{delimiter}" in double quotes)',
                 )
                 continue
@@ -231,14 +231,17 @@ def _read_sheet(path: Path, required: Sequence[str], problems: _Problems) -> _Sh
     if missing:
         found = ", ".join(name for name in header if name) or "nothing"
         names = ", ".join(f'"{name}"' for name in missing)
-        plural = "s" if len(missing) > 1 else ""
-        problems.line(header_line, f"missing column{plural} {names} (the header has: {found})")
+        problems.line(header_line, f"missing column{_plural(len(missing))} {names} (the header has: {found})")
     if duplicated or missing:
         raise problems.error()
     if not rows and not problems.found:
         problems.line(header_line, "there is a header but no rows to import")
         raise problems.error()
     return _Sheet(frozenset(header), rows)
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _check_code(problems: _Problems, line: int, column: str, value: str) -> bool:
