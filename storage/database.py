@@ -390,9 +390,8 @@ class Store:
         ``build_apart`` (the handlers whose work the children run), so a child starts in milliseconds."""
         self.url = url
         self.engine = create_engine(url)
-        self._file: tuple[Path, tuple[int, int]] | None = (
-            None  # the SQLite file opened: path, (device, inode)
-        )
+        # The SQLite file opened, once noted (``note_file``): its path, and its (device, inode).
+        self._file: tuple[Path, tuple[int, int]] | None = None
         sqlite = self.engine.dialect.name == "sqlite"
         # SQLite's transactions run on the loop (storage/loop_connection.py); PostgreSQL's through asyncpg.
         self.loop_engine = _loop_engine(url) if sqlite else None

@@ -58,9 +58,8 @@ class _TomlSource(PydanticBaseSettingsSource):
                 raise ConfigError(f"--config {path}: not valid TOML ({error})") from error
             self.values = {key.lower().removeprefix(ENV_PREFIX.lower()): value for key, value in raw.items()}
             for key, name in zip(raw, self.values, strict=True):
-                if (
-                    name not in settings_cls.model_fields
-                ):  # a typo would otherwise leave the default, silently
+                # A typo would otherwise leave the default, silently.
+                if name not in settings_cls.model_fields:
                     raise ConfigError(f"--config {path}: {key} is not a setting{_did_you_mean(key, name)}")
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
@@ -157,9 +156,9 @@ class Settings(BaseSettings):
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         admins = []
         for item in (str(item).strip() for item in items):
-            channel, _, user_id = (part.strip() for part in item.partition(":"))
             if not item:
                 continue
+            channel, _, user_id = (part.strip() for part in item.partition(":"))
             if channel not in CHANNELS or not user_id:
                 raise ValueError(f"{item!r} is not of the form telegram:123 or zalo:abc")
             if channel == "telegram" and not TELEGRAM_ID.fullmatch(user_id):  # never matched, in silence

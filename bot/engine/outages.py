@@ -4,7 +4,8 @@ gets it back, whatever the channel.
 Polling fails again every few seconds while an API is down; a line per failed poll would bury the news, so
 ``OutageLog`` says when the outage started (with the first reason) and, when a poll succeeds again, how long
 it lasted and how many polls failed. Telegram's ``PollingMonitor`` and Zalo's poller both report to one;
-in webhook mode, where nothing polls, Telegram's outbox sends do.
+in webhook mode, where nothing polls, Telegram's outbox sends do; and the router's updates that find the
+database unreachable. ``pause`` is how long each waits before trying again.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 
-FIRST_PAUSE = 0.5  # seconds before polling again after a first failed poll, doubled after each failure...
-LONGEST_PAUSE = 5.0  # ...up to this: an API back from an outage is polled again within 5 s (at 30, it could
-# stay unread for half a minute after it came back)
+FIRST_PAUSE = 0.5  # seconds before trying again after a first failure, doubled after each failure...
+LONGEST_PAUSE = 5.0  # ...up to this: an API (or a database) back from an outage is tried again within 5 s
+# (at 30, a bot could stay deaf for half a minute after it came back)
 
 
 def pause_after(failures: int) -> float:
-    """How long to wait before polling again after ``failures`` failed polls in a row."""
+    """How long to wait before trying again after ``failures`` failures in a row (polls, or tries)."""
     doublings = min(max(failures - 1, 0), 16)  # bounded: a day-long outage must not overflow a float
     return min(FIRST_PAUSE * float(2**doublings), LONGEST_PAUSE)
 
@@ -54,7 +55,7 @@ class OutageLog:
         return self._failed_polls
 
     def pause(self) -> float:
-        """How long to wait before polling again, after the failed polls so far (``pause_after``)."""
+        """How long to wait before trying again, after the failures so far (``pause_after``)."""
         return pause_after(self._failed_polls)
 
     def succeeded(self) -> None:
