@@ -27,20 +27,30 @@ WAIT = 10.0  # seconds: a bound on every wait, never reached when all is well
 DRAFT = DialogState("register", "titles", {"campaign": 7}, [], datetime(2026, 5, 1, tzinfo=UTC))
 
 
-async def end_every_other_session(url: str) -> int:
-    """End every other session on the bot's database, as a server restart does; how many were ended."""
+async def _count_other_sessions(url: str, which: str) -> int:
+    """How many sessions on the bot's database, this one aside, meet ``which`` (a FILTER condition)."""
     engine = create_async_engine(url, poolclass=sa.pool.NullPool)
     try:
         async with engine.connect() as conn:
-            ended = await conn.execute(
+            counted = await conn.execute(
                 sa.text(
-                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    f"SELECT count(*) FILTER (WHERE {which}) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
-            return int(ended.scalar_one())
+            return int(counted.scalar_one())
     finally:
         await engine.dispose()
+
+
+async def end_every_other_session(url: str) -> int:
+    """End every other session on the bot's database, as a server restart does; how many were ended."""
+    return await _count_other_sessions(url, "pg_terminate_backend(pid)")
+
+
+async def other_sessions(url: str) -> int:
+    """The sessions open on the bot's database, this one aside."""
+    return await _count_other_sessions(url, "true")
 
 
 async def test_members_are_answered_after_the_server_ends_the_bots_connections(
@@ -96,22 +106,6 @@ async def test_a_transaction_cancelled_midway_leaves_no_connection_behind_in_it(
             assert await repos.dialogs.get("telegram", "1001") is None  # rolled back, and the chat not held
     finally:
         await mine.close()
-
-
-async def other_sessions(url: str) -> int:
-    """The sessions open on the bot's database, this one aside."""
-    engine = create_async_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        async with engine.connect() as conn:
-            count = await conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            return int(count.scalar_one())
-    finally:
-        await engine.dispose()
 
 
 async def test_connections_are_kept_between_transactions_and_closed_with_the_store(store: Store) -> None:
