@@ -11,6 +11,7 @@ from bot.domain import campaigns as domain
 from bot.domain.insights import covered_scopes
 from bot.domain.problems import Problem
 from bot.domain.records import Campaign, Registration, Unit
+from bot.domain.registrations import check_open
 from bot.engine.access import campaign_in_charge
 from bot.engine.buttons import (
     CloseCampaign,
@@ -152,29 +153,35 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
     if progress is not None:
         body = Html(body + "\n\n" + progress)
     rows: list[list[Button]] = []
+    # Past the deadline the buttons that register, change or withdraw would only be refused: none is shown.
+    registering = check_open(campaign, ctx.today) is None
     if campaign.status == "launched" and concerns_member and ctx.who.member is not None:
         registration = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
         if registration is not None and registration.status == "active":
             mine = [ctx.t("campaigns.you_registered"), *registration_lines(ctx.lang, registration)]
             body = Html(body + "\n\n" + "\n".join(mine))
-            rows.append(
-                [
-                    ctx.button("register.change_button", Register(campaign.id)),
-                    ctx.button("register.withdraw_button", WithdrawRegistration(campaign.id)),
-                ]
-            )
-        else:
+            if registering:
+                rows.append(
+                    [
+                        ctx.button("register.change_button", Register(campaign.id)),
+                        ctx.button("register.withdraw_button", WithdrawRegistration(campaign.id)),
+                    ]
+                )
+        elif registering:
             rows.append([ctx.button("register.register_button", Register(campaign.id))])
     if leads and campaign.status == "draft":
         rows.append([ctx.button("launch.button", LaunchPreview(campaign.id))])
     if leads and await ctx.repos.units.children(unit.id):
         rows.append([ctx.button("targets.button", UnitTargets(campaign.id))])
-    if leads and campaign.status == "launched":
+    # A base union's officer registers its collective in a campaign a unit above launched: any officer of a
+    # part of the subtree, as the collective form itself allows.
+    if campaign.status == "launched" and covered_scopes(unit, ctx.who.led_units):
         collectives = await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
         if collectives:
             body = Html(body + "\n\n" + await _collective_lines(ctx, collectives))
-        if campaign.collective_titles:
+        if campaign.collective_titles and registering:
             rows.append([ctx.button("collective.button", CollectiveStart(campaign.id))])
+    if leads and campaign.status == "launched":
         rows.append([ctx.button("campaigns.close_button", CloseCampaign(campaign.id))])
     ctx.say(body, rows)
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.domain.officers import grant_officer
 from bot.engine.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
@@ -29,7 +30,7 @@ from tests.helpers.campaigns import (
 from tests.helpers.chat import Chat
 from tests.helpers.choices import body, choices
 from tests.helpers.flows import linked
-from tests.helpers.roster import HOA, HUNG, MAI
+from tests.helpers.roster import HOA, HUNG, MAI, NOW
 
 
 @pytest.mark.telegram
@@ -256,10 +257,12 @@ async def test_registration_after_the_deadline_is_refused_with_the_date(
     chat: Callable[..., Chat], clock: ManualClock
 ) -> None:
     _, mai = await campaign_running(chat)
-    page = next(m for m in mai.messages if "📋 Xem và đăng ký" in choices(m))
+    await mai.press("Xem và đăng ký")
+    page = mai.last  # drawn before the deadline, with its Register button
     clock.advance(timedelta(days=24))  # 26/3: the deadline 25/3 has passed
-    await mai.press_in(page, "Xem và đăng ký")
-    await mai.press("Đăng ký thi đua")
+    await mai.press_in(page, "Đăng ký thi đua")
+    assert mai.last_text == "Đã hết hạn đăng ký (hạn cuối: 25/03/2026)."
+    await mai.send("/dangky LDG-2026")
     assert mai.last_text == "Đã hết hạn đăng ký (hạn cuối: 25/03/2026)."
 
 
@@ -294,6 +297,46 @@ async def test_an_officer_registers_a_collective_and_sees_counts(people: People,
     await hung.send("/phongtrao")
     await hung.press(TITLE)
     assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in hung.last_text
+
+
+async def test_a_base_union_officer_registers_its_own_collective(people: People, store: Store) -> None:
+    await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)  # Mai leads her CĐCS
+    _, mai = await campaign_running(people)  # the district's campaign
+    await mai.send("/phongtrao")
+    await mai.press(TITLE)
+    assert "Đăng ký tập thể" in " ".join(choices(mai.last))
+    assert "Kết thúc phong trào" not in " ".join(choices(mai.last))  # closing stays with the district
+    await register_collective(mai, "Công đoàn cơ sở Điện lực Hà Quảng")
+    assert "Đã ghi nhận đăng ký tập thể" in mai.last_text
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        district = await repos.units.by_code("LDLD-HQ")
+        assert campaign is not None and district is not None
+        (collective,) = await repos.registrations.collective_within(campaign.id, [district.path])
+        unit = await repos.units.get(collective.unit_id or 0)
+    assert unit is not None and unit.code == "CDCS-DL"
+    assert collective.titles == ("excellent_collective",)
+    await mai.send("/phongtrao")
+    await mai.press(TITLE)
+    assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in mai.last_text
+
+
+async def test_past_the_deadline_a_campaign_page_offers_no_registering(
+    people: People, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(people)
+    await register(mai)
+    clock.advance(timedelta(days=24))  # 26/3: the deadline 25/3 has passed
+    await mai.send("/phongtrao")
+    await mai.press(TITLE)
+    assert "Bạn đã đăng ký phong trào này" in mai.last_text
+    offered = " ".join(choices(mai.last))
+    assert not [label for label in ("Đăng ký thi đua", "Sửa đăng ký", "Rút đăng ký") if label in offered]
+    await hung.send("/phongtrao")
+    await hung.press(TITLE)
+    offered = " ".join(choices(hung.last))
+    assert "Đăng ký tập thể" not in offered and "Đăng ký thi đua" not in offered
+    assert "Kết thúc phong trào" in offered
 
 
 @pytest.mark.sandbox  # Telegram only: it presses an older message's button (a menu answers the newest)
