@@ -292,7 +292,7 @@ async def _confirm(ctx: Ctx) -> None:
         kind="broadcast",
         title=formatting.excerpt(body, TITLE_WIDTH),
         unit=unit,
-        campaign_id=None,
+        campaign_id=audience.campaign_id if audience else None,  # a campaign's export counts its chasers
         requested_by=ctx.who.account.id,
         messages=messages,
         default_language=ctx.settings.language,
