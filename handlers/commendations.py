@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bot.domain import commendations as domain
 from bot.domain.problems import Problem
-from bot.domain.records import Campaign, HistoryEntry
+from bot.domain.records import Campaign, CommendationRow, HistoryEntry
 from bot.engine.access import campaign_scope, proposal_in_charge
 from bot.engine.buttons import (
     CommendCampaign,
@@ -30,7 +30,7 @@ from handlers.campaign_views import problem_text
 from handlers.common import stale_button
 from handlers.insights import commended_name, pick_campaign
 from handlers.notify import Localized, fellow_officers, notify
-from messages import Html, formatting, text
+from messages import Html, formatting, plain, text
 
 PROPOSE_FLOW, NOTE_FLOW = "commend", "commend_note"
 WHO, FORM, ACHIEVEMENTS = "who", "form", "achievements"
@@ -88,7 +88,7 @@ async def _show_kinds(ctx: Ctx, campaign: Campaign) -> None:
         lines += [
             ctx.t(
                 "commendation.sent_line",
-                name=row.full_name or row.unit_name,
+                name=commended_name(ctx.lang, row),
                 form=ctx.t(f"commendation.form_{row.form}"),
                 status=ctx.t(f"commendation.status_{row.status}"),
             )
@@ -340,6 +340,16 @@ def _history(ctx: Ctx, history: list[HistoryEntry]) -> list[Html]:
     return lines
 
 
+def _card_name(language: str, row: CommendationRow) -> str:
+    """What a card names after its kind: an initiative as «title» by its author, the kind having said
+    "initiative" already; a member or a collective as everywhere."""
+    if row.initiative_title is None:
+        return commended_name(language, row)
+    return plain(
+        text(language, "commendation.initiative_card_name", title=row.initiative_title, author=row.full_name)
+    )
+
+
 async def _show(ctx: Ctx, proposal_id: int, waiting: int) -> None:
     proposal = await ctx.repos.commendations.get(proposal_id)
     row = await ctx.repos.commendations.described(proposal_id)
@@ -358,7 +368,7 @@ async def _show(ctx: Ctx, proposal_id: int, waiting: int) -> None:
             form=ctx.t(f"commendation.form_{row.form}"),
             level=ctx.t(f"commendation.level_{row.level}"),
             kind=ctx.t(f"commendation.kind_{row.kind}"),
-            name=commended_name(ctx.lang, row),
+            name=_card_name(ctx.lang, row),
             unit=row.unit_name,
             campaign=campaign.title if campaign else "?",
             year=proposal.year,

@@ -422,7 +422,14 @@ async def test_a_recognised_initiative_is_proposed_and_its_author_told_while_one
     assert body(lan.last) == said(
         "commendation.proposed", form=form_name("district_certificate"), name=name, unit=HA_QUANG
     )
+    await lan.send("/denghi")  # the head lists what was sent: the initiative, not its author alone
+    waiting = said("commendation.status_proposed")
+    sent = said("commendation.sent_line", name=name, form=form_name("district_certificate"), status=waiting)
+    assert sent in body(lan.last)
+    await lan.send("/huy")
     await hung.send("/khenthuong")
+    card = said("commendation.initiative_card_name", title=INITIATIVE, author="Hoàng Thị Mai")
+    assert f"{said('commendation.kind_initiative')}: {card} — " in body(hung.last)  # "initiative" said once
     await hung.press("Đồng ý khen thưởng")
     notice = {"form": form_name("district_certificate"), "name": name, "unit": HA_QUANG, "campaign": TITLE}
     assert body(mai.last) == said("commendation.member_approved_notice", **notice)
