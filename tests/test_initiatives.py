@@ -14,7 +14,7 @@ from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.domain.officers import grant_officer
 from messages import plain, text
 from storage.database import Store
-from storage.records import Campaign, Initiative
+from storage.records import Campaign, CoAuthor, Initiative
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running, launch
 from tests.helpers.choices import body, carries_file, choices
@@ -284,6 +284,17 @@ async def test_co_authors_can_be_kept_or_removed(people: People, store: Store) -
     await mai.press("Sửa")
     await mai.press("Đồng tác giả")
     assert choices(mai.last)[0] == "🚫 Không có đồng tác giả"  # nothing left to keep
+
+
+async def test_co_authors_names_are_written_as_the_roster_writes_names(people: People, store: Store) -> None:
+    _, mai = await campaign_running(people)
+    await fill(mai)
+    await mai.press("Sửa")
+    await mai.press("Đồng tác giả")
+    await mai.send("nguyễn  văn BÌNH; 30")  # typed in a hurry: the certificate and the report print it
+    assert "Hoàng Thị Mai (70%), Nguyễn Văn Bình (30%)" in mai.last_text
+    [draft] = await drafts(store)
+    assert draft.coauthors == (CoAuthor("Nguyễn Văn Bình", 30),)
 
 
 async def test_shares_are_checked_as_typed_and_warned_of_before_the_similar_title_question(

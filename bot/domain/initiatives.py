@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.onboarding import normalize_name
 from bot.domain.problems import Problem
 from bot.domain.vn.parsing import ParseError, parse_share
 from bot.domain.vn.textkeys import search_key
@@ -60,7 +61,8 @@ def check_first_applied(day: date, today: date) -> Problem | None:
 
 
 def parse_coauthors(text: str) -> list[CoAuthor] | Problem:
-    """Co-authors typed one per line as "Full name; 30" (the share in percent)."""
+    """Co-authors typed one per line as "Full name; 30" (the share in percent), each name written as the
+    roster writes names ("nguyễn văn an" becomes "Nguyễn Văn An")."""
     coauthors = []
     for number, line in enumerate((line.strip(" •-\t") for line in text.splitlines()), 1):
         if not line:
@@ -69,7 +71,7 @@ def parse_coauthors(text: str) -> list[CoAuthor] | Problem:
         share = parse_share(match["share"]) if match else None
         if match is None or isinstance(share, ParseError) or share is None or len(match["name"]) < 4:
             return Problem("coauthors", "coauthor_format", {"line": number})
-        coauthors.append(CoAuthor(" ".join(match["name"].split()), share))
+        coauthors.append(CoAuthor(normalize_name(match["name"]), share))  # as the roster writes names
     if len(coauthors) > MAX_COAUTHORS:
         return Problem("coauthors", "coauthors_too_many", {"high": MAX_COAUTHORS})
     return coauthors
