@@ -137,10 +137,12 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
     unit = await ctx.repos.units.get(campaign.unit_id) if campaign is not None else None
     leads = unit is not None and ctx.who.covers(unit)
     concerns_member = unit is not None and ctx.who.unit is not None and unit.covers(ctx.who.unit)
+    # An officer of a unit inside the campaign's subtree (a base union in a district's campaign) covers part.
+    covers_part = unit is not None and bool(covered_scopes(unit, ctx.who.led_units))
     if (
         campaign is None
         or unit is None
-        or not (leads or concerns_member)
+        or not (leads or concerns_member or covers_part)
         or (campaign.status == "draft" and not leads)
     ):
         await stale_button(ctx)  # another unit's campaign looks exactly like none at all
@@ -149,6 +151,8 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
         ctx.say(ctx.t("problem.campaign_closed", title=campaign.title))
         return
     body = campaign_details(ctx.lang, campaign, unit, ctx.today)
+    if covers_part and campaign.status == "launched":
+        body = Html(body + "\n\n" + await _registration_counts(ctx, campaign))
     progress = await progress_text(ctx, campaign, unit) if campaign.status != "draft" else None
     if progress is not None:
         body = Html(body + "\n\n" + progress)
@@ -175,7 +179,7 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
         rows.append([ctx.button("targets.button", UnitTargets(campaign.id))])
     # A base union's officer registers its collective in a campaign a unit above launched: any officer of a
     # part of the subtree, as the collective form itself allows.
-    if campaign.status == "launched" and covered_scopes(unit, ctx.who.led_units):
+    if campaign.status == "launched" and covers_part:
         collectives = await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
         if collectives:
             body = Html(body + "\n\n" + await _collective_lines(ctx, collectives))
@@ -184,6 +188,19 @@ async def show(ctx: Ctx, pressed: ViewCampaign) -> None:
     if leads and campaign.status == "launched":
         rows.append([ctx.button("campaigns.close_button", CloseCampaign(campaign.id))])
     ctx.say(body, rows)
+
+
+async def _registration_counts(ctx: Ctx, campaign: Campaign) -> Html:
+    """Registered / roster and linked over the parts of the campaign the officer covers, as /stats says it."""
+    roster, linked, registered = (await _officer_counts(ctx, [campaign])).get(campaign.id, (0, 0, 0))
+    number = formatting.number
+    return ctx.t(
+        "insights.registration",
+        registered=number(registered, ctx.lang),
+        roster=number(roster, ctx.lang),
+        percent=formatting.percent(registered, roster, ctx.lang),
+        linked=number(linked, ctx.lang),
+    )
 
 
 async def _collective_lines(ctx: Ctx, collectives: list[Registration]) -> Html:

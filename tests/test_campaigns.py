@@ -289,6 +289,7 @@ async def test_an_officer_registers_a_collective_and_sees_counts(people: People,
     await hung.send("/phongtrao")
     assert "1/2 đoàn viên (50%)" in hung.last_text  # registered/roster, then the share
     await hung.press(TITLE)
+    assert "Đăng ký thi đua: 1/2 đoàn viên (50%); đã liên kết tài khoản: 2" in hung.last_text  # the page too
     before = len(hung.messages)
     await register_collective(hung, "Công đoàn cơ sở Điện lực Hà Quảng")
     assert "Đã ghi nhận đăng ký tập thể" in hung.last_text
@@ -304,6 +305,7 @@ async def test_a_base_union_officer_registers_its_own_collective(people: People,
     _, mai = await campaign_running(people)  # the district's campaign
     await mai.send("/phongtrao")
     await mai.press(TITLE)
+    assert "Đăng ký thi đua: 0/1 đoàn viên (0%); đã liên kết tài khoản: 1" in mai.last_text  # her CĐCS
     assert "Đăng ký tập thể" in " ".join(choices(mai.last))
     assert "Kết thúc phong trào" not in " ".join(choices(mai.last))  # closing stays with the district
     await register_collective(mai, "Công đoàn cơ sở Điện lực Hà Quảng")
