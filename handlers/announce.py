@@ -12,6 +12,7 @@ from bot.domain.broadcasts import AuditEntry, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
+from bot.domain.registrations import check_open
 from bot.domain.reminders import TEXT_MAX, CustomReminder, cancel_planned, schedule_custom
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.engine.access import unit_in_charge
@@ -284,15 +285,19 @@ async def _confirm(ctx: Ctx) -> None:
     await ctx.dialog.finish()
     body = str(data["text"])
     audience = _audience(data)
+    campaign_id = audience.campaign_id if audience else None
+    campaign = await ctx.repos.campaigns.get(campaign_id) if campaign_id else None
+    registering = campaign is None or check_open(campaign, ctx.today) is None
     messages = {
-        lang: unit_notice(lang, unit, body, audience, head="announce.head").to_json() for lang in LANGUAGES
+        lang: unit_notice(lang, unit, body, audience, head="announce.head", registering=registering).to_json()
+        for lang in LANGUAGES
     }
     sent = await send_to_subtree(
         ctx.repos,
         kind="broadcast",
         title=formatting.excerpt(body, TITLE_WIDTH),
         unit=unit,
-        campaign_id=audience.campaign_id if audience else None,  # a campaign's export counts its chasers
+        campaign_id=campaign_id,  # a campaign's export counts the broadcasts to its registered or not
         requested_by=ctx.who.account.id,
         messages=messages,
         default_language=ctx.settings.language,

@@ -11,6 +11,7 @@ from datetime import date
 from bot.domain.audiences import Audience
 from bot.domain.campaigns import days_left
 from bot.domain.records import Campaign, Unit
+from bot.domain.registrations import check_open
 from bot.domain.reminders import DueReminder, MissedReminder, ReminderWording, event_day
 from bot.engine.buttons import AssessCampaign, InitiativeStep, Register
 from bot.engine.events import Button, Outgoing
@@ -53,15 +54,22 @@ def unit_notice(
     words: str,
     audience: Audience | None,
     head: str = "reminders.custom_head",
+    *,
+    registering: bool,
 ) -> Outgoing:
     """An officer's own words headed by their unit (a reminder's heading, or ``head``: a broadcast's); to
-    the unregistered of a campaign, with its Register button (the notice asks them to do just that)."""
+    the unregistered of a campaign while ``registering`` (its registration open), with its Register button
+    (the notice asks them to do just that; past the deadline the button would only be refused)."""
     body = Html(text(language, head, unit=unit.name) + "\n" + escape(words))
-    if audience is None or audience.name != "unregistered" or audience.campaign_id is None:
+    if audience is None or audience.name != "unregistered" or audience.campaign_id is None or not registering:
         return Outgoing(body)
     payload = Register(audience.campaign_id)
     button = Button(text(language, "reminders.registration_button"), payload.pack())
     return Outgoing(body, ((button,),))
+
+
+def _registering(due: DueReminder) -> bool:
+    return due.campaign is None or check_open(due.campaign, due.today) is None
 
 
 def reminder_message(language: str, due: DueReminder) -> Outgoing:
@@ -70,11 +78,12 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
         assert due.calendar_key is not None
         values = _calendar_values(language, due.calendar_key, due.unit, due.today)
         if due.words:
-            return unit_notice(language, due.unit, fill_placeholders(due.words, values), due.audience)
+            words = fill_placeholders(due.words, values)
+            return unit_notice(language, due.unit, words, due.audience, registering=_registering(due))
         return Outgoing(text(language, f"calendar.{due.calendar_key}", **values))
     if due.kind == "custom" and due.words:
         words = fill_placeholders(due.words, _custom_values(language, due.unit, due.campaign, due.today))
-        return unit_notice(language, due.unit, words, due.audience)
+        return unit_notice(language, due.unit, words, due.audience, registering=_registering(due))
     campaign = due.campaign
     assert campaign is not None
     if due.kind == "evaluation":

@@ -129,6 +129,27 @@ async def test_a_broadcast_to_the_unregistered_carries_the_register_button(peopl
     assert said("vi", "register.ask_titles") in [body(m) for m in mai.messages[-2:]]
 
 
+async def test_past_the_deadline_a_message_to_the_unregistered_carries_no_register_button(
+    people: People, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(people)
+    await hung.send("/nhacviec")  # planned before the deadline 25/3, sent after it
+    await hung.press("Nhắc việc mới")
+    await hung.send("Các đồng chí chưa đăng ký vẫn hưởng ứng phong trào.")
+    await hung.send("27/3 8:00")
+    await hung.press("Chưa đăng ký")
+    await hung.press("Xác nhận gửi")
+    clock.current = datetime(2026, 3, 27, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, two days past the deadline
+    await hung.runtime.reminders.tick()
+    await hung.runtime.outbox.wait_idle()
+    await hung.send("/thongbao")
+    await hung.send("Các đồng chí chưa đăng ký vẫn tham gia các hoạt động.")
+    await hung.press("Chưa đăng ký")
+    await hung.press("Xác nhận gửi")
+    notices = [m for m in mai.messages if "Các đồng chí chưa đăng ký vẫn" in m.plain_text]
+    assert len(notices) == 2 and [choices(m) for m in notices] == [[], []]  # it would only be refused
+
+
 async def test_the_review_report_names_co_authors_and_pastes_as_plain_text(
     people: People, store: Store
 ) -> None:
