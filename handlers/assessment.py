@@ -141,7 +141,7 @@ async def _start(ctx: Ctx, registration: Registration, campaign: Campaign, unit:
         FLOW, step, registration_id=registration.id, results=_as_data(results), titles=titles, reached=None
     )
     key = "assess.intro_resumed" if found is not None else "assess.intro"
-    whose = unit.name if registration.member_id is None else ""
+    whose = ctx.t("assess.collective_part", unit=unit.name) if registration.member_id is None else ""
     ctx.say(ctx.t(key, title=campaign.title, count=len(registration.pledges), unit=whose))
     await prompt(ctx)
 

@@ -301,7 +301,7 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
     mai = await linked(people, MAI)  # leads Điện lực, and has no registration of her own
     hung = await linked(people, HUNG)
     await mai.send("/tudanhgia")
-    assert "Công đoàn cơ sở Điện lực Hà Quảng" in mai.messages[-2].plain_text
+    assert "(tập thể Công đoàn cơ sở Điện lực Hà Quảng) — 2 chỉ tiêu" in mai.messages[-2].plain_text
     for answer in ("Đạt", "3", "Đạt", "255"):
         await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
     await mai.press("Xong")
@@ -343,7 +343,7 @@ async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newe
     await mai.send("/tudanhgia")
     assert said("assess.none") not in mai.last_text
     assert "Tháng Công nhân 2026" in mai.messages[-2].plain_text
-    assert "Công đoàn cơ sở Điện lực Hà Quảng" in mai.messages[-2].plain_text
+    assert "(tập thể Công đoàn cơ sở Điện lực Hà Quảng) — 2 chỉ tiêu" in mai.messages[-2].plain_text
 
 
 async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
