@@ -304,7 +304,12 @@ async def step_button(ctx: Ctx, pressed: AssessStep) -> None:
             ctx.today,
         )
         await ctx.dialog.finish()
-        ctx.say(problem_text(ctx, problem) if problem else ctx.t("assess.submitted", title=campaign.title))
+        if problem is not None:
+            ctx.say(problem_text(ctx, problem))
+        elif registration.member_id is None:  # a collective's: its officers hear the outcome, not "bạn"
+            ctx.say(ctx.t("assess.submitted_collective", title=campaign.title, unit=unit.name))
+        else:
+            ctx.say(ctx.t("assess.submitted", title=campaign.title))
     else:
         await stale_button(ctx)
 

@@ -7,6 +7,7 @@ The conversations run on every channel (``people``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -306,6 +307,8 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
         await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
     await mai.press("Xong")
     await mai.press("Gửi tự đánh giá")
+    sent = said("assess.submitted_collective", title=campaign.title, unit="Công đoàn cơ sở Điện lực Hà Quảng")
+    assert body(mai.last) == sent and not re.search(r"\bbạn\b", sent)  # what only an officer reads
     await hung.send("/binhxet TCN-2026")
     await hung.press("Tập thể lao động xuất sắc")
     await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
