@@ -223,9 +223,10 @@ async def _card(ctx: Ctx, registration: Registration, campaign: Campaign, title:
     if candidate is None:
         await stale_button(ctx)
         return
+    collective = candidate.entrant.member_name is None  # named by its unit once, not as a person
     lines = [
         ctx.t(
-            "evaluate.card_head",
+            "evaluate.card_head_collective" if collective else "evaluate.card_head",
             name=_name(candidate),
             unit=candidate.entrant.unit_name,
             title=ctx.t(f"titles.{title}"),

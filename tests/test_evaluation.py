@@ -44,6 +44,8 @@ from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI, NOW
 from tests.helpers.words import said
 
+DIEN_LUC = "Công đoàn cơ sở Điện lực Hà Quảng"
+
 
 @pytest.mark.telegram
 async def test_registration_self_assessment_evaluation_and_the_members_notice(
@@ -302,17 +304,19 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
     mai = await linked(people, MAI)  # leads Điện lực, and has no registration of her own
     hung = await linked(people, HUNG)
     await mai.send("/tudanhgia")
-    assert "(tập thể Công đoàn cơ sở Điện lực Hà Quảng) — 2 chỉ tiêu" in mai.messages[-2].plain_text
+    assert f"(tập thể {DIEN_LUC}) — 2 chỉ tiêu" in mai.messages[-2].plain_text
     for answer in ("Đạt", "3", "Đạt", "255"):
         await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
     await mai.press("Xong")
     await mai.press("Gửi tự đánh giá")
-    sent = said("assess.submitted_collective", title=campaign.title, unit="Công đoàn cơ sở Điện lực Hà Quảng")
+    sent = said("assess.submitted_collective", title=campaign.title, unit=DIEN_LUC)
     assert body(mai.last) == sent and not re.search(r"\bbạn\b", sent)  # what only an officer reads
     await hung.send("/binhxet TCN-2026")
     await hung.press("Tập thể lao động xuất sắc")
     await hung.press("Công đoàn cơ sở Điện lực Hà Quảng")
     assert "✅ Ngày công: 255/250 ngày" in body(hung.last)
+    head = said("evaluate.card_head_collective", unit=DIEN_LUC, title="Tập thể lao động xuất sắc")
+    assert body(hung.last).startswith(head)  # a collective, named once, not as a person
     await hung.press("Đạt")
     await hung.send("15/15")
     await hung.press("Bỏ qua")
@@ -346,7 +350,7 @@ async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newe
     await mai.send("/tudanhgia")
     assert said("assess.none") not in mai.last_text
     assert "Tháng Công nhân 2026" in mai.messages[-2].plain_text
-    assert "(tập thể Công đoàn cơ sở Điện lực Hà Quảng) — 2 chỉ tiêu" in mai.messages[-2].plain_text
+    assert f"(tập thể {DIEN_LUC}) — 2 chỉ tiêu" in mai.messages[-2].plain_text
 
 
 async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
