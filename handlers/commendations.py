@@ -49,6 +49,11 @@ def _problem(ctx: Ctx, problem: Problem) -> Html:
     return problem_text(ctx, Problem(problem.subject, problem.code, params))
 
 
+def _for_kind(key: str, kind: str) -> str:
+    """A collective is a unit: its own wording names it once, without "(its unit)" after it."""
+    return f"{key}_collective" if kind == "collective" else key
+
+
 def _candidate_name(language: str, candidate: domain.Candidate) -> str:
     if candidate.initiative is not None:
         author = candidate.member.full_name if candidate.member else "?"
@@ -163,7 +168,10 @@ async def prompt(ctx: Ctx) -> None:
                 )
             )
             rows.append([Button(label, CommendForm(form.code, granting.id if granting else 0).pack())])
-        ctx.say(ctx.t("commendation.pick_form", name=name, unit=candidate.unit.name), [*rows, back])
+        ctx.say(
+            ctx.t(_for_kind("commendation.pick_form", candidate.kind), name=name, unit=candidate.unit.name),
+            [*rows, back],
+        )
         return
     granting = await ctx.repos.units.get(int(data["granting"]))
     low, high = domain.ACHIEVEMENTS_LENGTH
@@ -297,7 +305,7 @@ async def on_text(ctx: Ctx, typed: str) -> None:
         ctx,
         officers,
         "commendation",
-        "commendation.arrived_notice",
+        _for_kind("commendation.arrived_notice", candidate.kind),
         [("commendation.open_button", CommendOpen(result))],
         form=Localized(lambda language: text(language, f"commendation.form_{form}")),
         name=Localized(lambda language: _candidate_name(language, candidate)),
@@ -364,7 +372,7 @@ async def _show(ctx: Ctx, proposal_id: int, waiting: int) -> None:
             unit=row.granting_unit_name,
         ),
         ctx.t(
-            "commendation.card",
+            _for_kind("commendation.card", row.kind),
             form=ctx.t(f"commendation.form_{row.form}"),
             level=ctx.t(f"commendation.level_{row.level}"),
             kind=ctx.t(f"commendation.kind_{row.kind}"),

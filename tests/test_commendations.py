@@ -102,6 +102,7 @@ async def year_with_proposals(people: People, store: Store) -> dict[str, Person]
     await lan.send("/denghi")
     await lan.press("Tập thể")
     await lan.press(DIEN_LUC)
+    assert body(lan.last) == said("commendation.pick_form_collective", name=DIEN_LUC)  # a unit, named once
     await lan.press(form_name("province_merit"))
     await lan.send(COLLECTIVE_ACHIEVED)
     assert CAO_BANG in body(lan.last)
@@ -144,6 +145,7 @@ async def test_the_district_approves_a_giay_khen_and_the_province_returns_a_bang
     # The province returns the collective's Bằng khen, with the reason the proposer reads.
     await hai.send("/khenthuong")
     assert DIEN_LUC in body(hai.last) and form_name("province_merit") in body(hai.last)
+    assert f"{said('commendation.kind_collective')}: {DIEN_LUC}\n" in body(hai.last)  # not "X — X"
     await hai.press("Trả lại")
     assert body(hai.last) == said("commendation.ask_note_return")
     await hai.send(RETURNED_WHY)
@@ -223,12 +225,11 @@ async def test_the_granting_units_officers_are_told_a_proposal_arrived_and_open_
         unit=DIEN_LUC,
         campaign=TITLE,
     )
-    to_province = said(
-        "commendation.arrived_notice",
+    to_province = said(  # a collective is its unit: named once, not "Điện lực (Điện lực)"
+        "commendation.arrived_notice_collective",
         granting=CAO_BANG,
         form=form_name("province_merit"),
         name=DIEN_LUC,
-        unit=DIEN_LUC,
         campaign=TITLE,
     )
     # One notice each, to the officers of the unit that grants the form, never to the proposer.
