@@ -259,7 +259,7 @@ def commendation_lines(
         lines += [
             text(
                 language,
-                "report.commend_line",
+                "report.commend_line_collective" if row.kind == "collective" else "report.commend_line",
                 form=text(language, f"commendation.form_{row.form}"),
                 name=commended_name(language, row),
                 unit=row.unit_name,

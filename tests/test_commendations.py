@@ -317,6 +317,20 @@ def test_a_commendation_form_unnamed_or_at_an_unknown_level_stops_start_up(value
         load_settings(_env_file=None, commendation_forms=value)
 
 
+async def test_a_collective_granted_is_named_once_in_the_written_report(people: People, store: Store) -> None:
+    hai = (await year_with_proposals(people, store))["hai"]
+    await hai.send("/khenthuong")  # the province's own first: the collective's Bằng khen
+    await hai.press("Đồng ý khen thưởng")
+    await hai.send("/tongket LDG-2026")
+    commend = said(
+        "report.commend_line_collective",
+        form=form_name("province_merit"),
+        name=DIEN_LUC,
+        achievements=COLLECTIVE_ACHIEVED,
+    )
+    assert commend.removeprefix("• ") in body(hai.last) and f"{DIEN_LUC} ({DIEN_LUC})" not in body(hai.last)
+
+
 @pytest.mark.telegram
 async def test_the_years_commendations_in_the_written_report_and_the_workbook(
     people: People, store: Store, channel_kind: str
