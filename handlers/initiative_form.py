@@ -349,6 +349,8 @@ async def open_button(ctx: Ctx, pressed: ResumeInitiative | OpenInitiative) -> N
     editing = isinstance(pressed, OpenInitiative)
     absent = domain.missing(found)
     first = PREVIEW if editing or not absent else next(s for s in FORM if s in absent)
+    if first == TITLE and found.campaign_id is None and len(await _open_campaigns(ctx)) > 1:
+        first = CAMPAIGN  # kept for later at the first question: which campaign it counts for is asked again
     await ctx.dialog.start(FLOW, first, initiative_id=found.id, editing=editing)
     await prompt(ctx)
 

@@ -329,10 +329,9 @@ async def test_shares_are_checked_as_typed_and_warned_of_before_the_similar_titl
     assert draft.status == "draft" and draft.author_share == 100
 
 
-async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
-    people: People, store: Store
-) -> None:
-    hung, mai = await campaign_running(people)
+async def workers_month_accepting_initiatives(store: Store) -> Campaign:
+    """TCN-2026 of the district stored as a draft, with a target of initiatives: a second campaign that
+    accepts them beside LDG-2026."""
     spec = CampaignSpec(
         code="TCN-2026",
         title="Tháng Công nhân 2026",
@@ -348,6 +347,14 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
     async with store.begin() as repos:
         created = await create_draft(repos, None, spec, "test", NOW, NOW.date())
     assert isinstance(created, Campaign), created
+    return created
+
+
+async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)
+    created = await workers_month_accepting_initiatives(store)
     await launch(hung, "TCN-2026")
     await mai.send("/sangkien")
     assert mai.messages[-2].plain_text.startswith(said("initiative.intro_choose", count=2))
@@ -367,6 +374,24 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
     await mai.send("Sổ tay an toàn điện cho thợ mới")
     first, second = await drafts(store)
     assert first.campaign_id == created.id and second.campaign_id != created.id
+
+
+async def test_a_draft_kept_for_later_at_the_campaign_question_asks_it_again(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)
+    chosen = await workers_month_accepting_initiatives(store)
+    await launch(hung, "TCN-2026")
+    await mai.send("/sangkien")
+    assert body(mai.last) == said("initiative.ask_campaign")
+    await mai.press("Để sau")
+    await mai.send("/sangkien")
+    await mai.press("Tiếp tục bản nháp")
+    assert body(mai.last) == said("initiative.ask_campaign")  # not straight to the name, counting for none
+    await mai.press("Tháng Công nhân 2026")
+    assert body(mai.last) == said("initiative.ask_title")
+    [draft] = await drafts(store)
+    assert draft.campaign_id == chosen.id
 
 
 @pytest.mark.telegram
