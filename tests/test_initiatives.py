@@ -6,12 +6,13 @@ file event, and a channel that sends no files says an attachment exists instead.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.domain.campaigns import CampaignSpec, create_draft
 from bot.domain.officers import grant_officer
+from bot.engine.clock import ManualClock
 from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign, CoAuthor, Initiative
@@ -374,6 +375,30 @@ async def test_with_two_campaigns_accepting_initiatives_the_member_chooses(
     await mai.send("Sổ tay an toàn điện cho thợ mới")
     first, second = await drafts(store)
     assert first.campaign_id == created.id and second.campaign_id != created.id
+
+
+async def test_a_draft_for_a_campaign_past_its_initiative_deadline_is_not_submitted_to_it(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    _, mai = await campaign_running(people)  # LDG-2026 takes initiatives until it ends, 31/12/2026
+    await fill(mai)
+    await mai.press("Đóng")  # kept as a draft, and taken up again after the campaign has ended
+    clock.current = datetime(2027, 1, 2, 3, 0, tzinfo=UTC)
+    await mai.send("/sangkien")
+    await mai.press("Tiếp tục bản nháp")
+    await mai.press("Nộp sáng kiến")
+    closed = said(
+        "problem.initiatives_closed", title="Lao động giỏi, lao động sáng tạo 2026", deadline="31/12/2026"
+    )
+    assert closed in [body(m) for m in mai.messages[-2:]]
+    [draft] = await drafts(store)
+    assert draft.status == "draft"  # kept, to count for another campaign or none
+    await mai.press("Sửa")
+    await mai.press("Phong trào")
+    await mai.press("Không gắn với phong trào nào")
+    await mai.press("Nộp sáng kiến")
+    [submitted] = await drafts(store)
+    assert (submitted.status, submitted.campaign_id) == ("submitted", None)
 
 
 async def test_a_draft_kept_for_later_at_the_campaign_question_asks_it_again(

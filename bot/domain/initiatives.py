@@ -141,10 +141,15 @@ async def similar_recognised(repos: Repos, who: Identity, initiative: Initiative
 async def submit(
     repos: Repos, initiative: Initiative, actor: str, now: datetime, today: date
 ) -> Problem | None:
-    """Send a complete draft (or a revised initiative) to the council."""
+    """Send a complete draft (or a revised initiative) to the council. A draft counting for a campaign goes
+    only while that campaign takes initiatives; a revision the council asked for goes whenever it is ready."""
     absent = missing(initiative)
     if absent:
         return Problem("initiative", "incomplete", {"parts": ", ".join(absent)})
+    campaign = await repos.campaigns.get(initiative.campaign_id) if initiative.campaign_id else None
+    if initiative.status == "draft" and campaign is not None and not accepting([campaign], today):
+        deadline = campaign.initiative_deadline or campaign.ends_on
+        return Problem("campaign", "initiatives_closed", {"title": campaign.title, "deadline": deadline})
     for problem in (
         check_first_applied(initiative.first_applied_on, today) if initiative.first_applied_on else None,
         check_shares(initiative.author_share, initiative.coauthors),
