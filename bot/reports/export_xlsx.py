@@ -680,41 +680,35 @@ class _Rows:
 
 @dataclass(frozen=True, slots=True)
 class _End:
-    """The sheet ends: its column widths."""
-
-    widths: list[float]
+    """The sheet ends: its widths are set and its header row frozen."""
 
 
 _Event = _Book | _Begin | _Rows | _End
 
 
 def _sheet(place: int, table: Table) -> Iterator[_Event]:
-    """A table as the writer takes it: its columns, its rows a batch at a time as they come (the widths
-    measured on the way), its footer, then the widths."""
+    """A table as the writer takes it: its columns, its rows a batch at a time as they come, its footer."""
     yield _Begin(place, table.columns)
-    widths = _Widths(table.columns)
     rows = iter(table.rows)
     filtered = 0
     while batch := list(islice(rows, WRITE_BATCH)):
-        for row in batch:
-            widths.measure(row)
         yield _Rows(batch, filtered + 1, False)
         filtered += len(batch)
-    for row in table.footer:
-        widths.measure(row)
     yield _Rows(list(table.footer), filtered + 1, True)
-    yield _End(widths.result())
+    yield _End()
 
 
 def _write(events: Iterable[_Event]) -> bytes:
     """The workbook the events describe, as XLSX bytes: each row written as it comes, the autofilter over
     the rows above the footer (set before it: in constant memory no row above the last written may be
-    touched), then each sheet's widths and its frozen header row."""
+    touched), then each sheet's widths, measured here (the writer's side of the pipe has the lighter load),
+    and its frozen header row."""
     book = _writer()
     formats = _Formats(book)
     sheets: list[Any] = []
     sheet: Any = None
     columns: list[Column] = []
+    widths = _Widths([])
     for event in events:
         if isinstance(event, _Book):
             if event.created is not None:
@@ -722,6 +716,7 @@ def _write(events: Iterable[_Event]) -> bytes:
             sheets = [book.add_worksheet(title) for title in event.titles]
         elif isinstance(event, _Begin):
             sheet, columns = sheets[event.place], event.columns
+            widths = _Widths(columns)
             header = formats.get(None, False, True)
             for index, column in enumerate(columns):
                 sheet.write_string(0, index, column.header, header)
@@ -729,9 +724,10 @@ def _write(events: Iterable[_Event]) -> bytes:
             if event.bold:
                 sheet.autofilter(0, 0, event.first - 1, len(columns) - 1)
             for number, row in enumerate(event.rows, start=event.first):
+                widths.measure(row)
                 _write_row(sheet, number, columns, row, formats, event.bold)
         else:
-            for index, width in enumerate(event.widths):
+            for index, width in enumerate(widths.result()):
                 sheet.set_column(index, index, width)
             sheet.freeze_panes(1, 0)
     return book.close()
