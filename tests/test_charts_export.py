@@ -7,10 +7,12 @@ import io
 import logging
 import os
 import struct
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -480,6 +482,23 @@ def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch, 
         build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)
     with pytest.raises(ChildProcessError):  # already waited for: none left behind, not even a zombie
         os.waitpid(forks[0], os.WNOHANG)
+
+
+@pytest.mark.usefixtures("writer")
+def test_rows_that_fail_where_the_workbook_is_written_leave_no_file_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Written in this process (no fork: the CLI, a thread), a workbook whose rows fail is given up."""
+
+    def rows() -> Iterator[RegistrationRow]:
+        yield from many_rows(700).registrations
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ConnectionError):
+        build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.usefixtures("writer")

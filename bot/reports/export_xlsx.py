@@ -14,8 +14,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -593,6 +595,9 @@ class _Writer(Protocol):
     def close(self) -> bytes:
         """The file."""
 
+    def discard(self) -> None:
+        """Give the workbook up unwritten, its temporary files removed."""
+
 
 class _XlsxWriterBook:
     """XlsxWriter's Workbook, in constant-memory mode, in the shape of ``_Writer``: where libxlsxwriter is
@@ -602,8 +607,10 @@ class _XlsxWriterBook:
         from xlsxwriter import Workbook  # only where it writes: the C library is the usual writer
 
         self._output = io.BytesIO()
-        # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
-        self._book = Workbook(self._output, {"constant_memory": True})
+        # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory;
+        # in a folder of its own, removed whether the workbook is written or given up.
+        self._folder = tempfile.mkdtemp(prefix="thidua-xlsx-")
+        self._book = Workbook(self._output, {"constant_memory": True, "tmpdir": self._folder})
 
     def set_created(self, created: datetime) -> None:
         """When the workbook was made."""
@@ -626,8 +633,15 @@ class _XlsxWriterBook:
 
     def close(self) -> bytes:
         """The file."""
-        self._book.close()
+        try:
+            self._book.close()
+        finally:
+            self.discard()
         return self._output.getvalue()
+
+    def discard(self) -> None:
+        """Remove the workbook's temporary files."""
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _writer() -> _Writer:
@@ -704,32 +718,36 @@ def _write(events: Iterable[_Event]) -> bytes:
     touched), then each sheet's widths, measured here (the writer's side of the pipe has the lighter load),
     and its frozen header row."""
     book = _writer()
-    formats = _Formats(book)
-    sheets: list[Any] = []
-    sheet: Any = None
-    columns: list[Column] = []
-    widths = _Widths([])
-    for event in events:
-        if isinstance(event, _Book):
-            if event.created is not None:
-                book.set_created(event.created)
-            sheets = [book.add_worksheet(title) for title in event.titles]
-        elif isinstance(event, _Begin):
-            sheet, columns = sheets[event.place], event.columns
-            widths = _Widths(columns)
-            header = formats.get(None, False, True)
-            for index, column in enumerate(columns):
-                sheet.write_string(0, index, column.header, header)
-        elif isinstance(event, _Rows):
-            if event.bold:
-                sheet.autofilter(0, 0, event.first - 1, len(columns) - 1)
-            for number, row in enumerate(event.rows, start=event.first):
-                widths.measure(row)
-                _write_row(sheet, number, columns, row, formats, event.bold)
-        else:
-            for index, width in enumerate(widths.result()):
-                sheet.set_column(index, index, width)
-            sheet.freeze_panes(1, 0)
+    try:
+        formats = _Formats(book)
+        sheets: list[Any] = []
+        sheet: Any = None
+        columns: list[Column] = []
+        widths = _Widths([])
+        for event in events:
+            if isinstance(event, _Book):
+                if event.created is not None:
+                    book.set_created(event.created)
+                sheets = [book.add_worksheet(title) for title in event.titles]
+            elif isinstance(event, _Begin):
+                sheet, columns = sheets[event.place], event.columns
+                widths = _Widths(columns)
+                header = formats.get(None, False, True)
+                for index, column in enumerate(columns):
+                    sheet.write_string(0, index, column.header, header)
+            elif isinstance(event, _Rows):
+                if event.bold:
+                    sheet.autofilter(0, 0, event.first - 1, len(columns) - 1)
+                for number, row in enumerate(event.rows, start=event.first):
+                    widths.measure(row)
+                    _write_row(sheet, number, columns, row, formats, event.bold)
+            else:
+                for index, width in enumerate(widths.result()):
+                    sheet.set_column(index, index, width)
+                sheet.freeze_panes(1, 0)
+    except BaseException:  # rows that failed: nothing is written, nothing is left behind
+        book.discard()
+        raise
     return book.close()
 
 

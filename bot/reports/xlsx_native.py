@@ -12,6 +12,7 @@ import ctypes.util
 import functools
 import logging
 import os
+import shutil
 import tempfile
 from datetime import UTC, date, datetime
 from typing import Any
@@ -63,6 +64,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {  # name: (restype, argtypes), 
     "workbook_add_format": (_P, [_P]),
     "workbook_set_properties": (ctypes.c_int, [_P, ctypes.POINTER(_Properties)]),
     "workbook_close": (ctypes.c_int, [_P]),
+    "lxw_workbook_free": (None, [_P]),
     "format_set_num_format": (None, [_P, ctypes.c_char_p]),
     "format_set_text_wrap": (None, [_P]),
     "format_set_align": (None, [_P, ctypes.c_uint8]),
@@ -170,7 +172,7 @@ class NativeSheet:
 
 class NativeWorkbook:
     """A workbook in constant-memory mode, written to a temporary file and handed back as bytes by
-    ``close``; a workbook never closed leaves its memory and temporary files to the process's end."""
+    ``close``, or given up by ``discard``: one or the other frees it and removes its temporary files."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         self._lib = lib
@@ -215,9 +217,12 @@ class NativeWorkbook:
             with open(self._path, "rb") as book:
                 return book.read()
         finally:
-            if os.path.exists(self._path):
-                os.remove(self._path)
-            os.rmdir(self._folder)
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Free the workbook without writing it (its rows failed half-way)."""
+        self._lib.lxw_workbook_free(self._pointer)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _checked(lib: ctypes.CDLL, error: int) -> None:
