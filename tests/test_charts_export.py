@@ -525,7 +525,8 @@ def test_english_headers_and_sheet_names() -> None:
 
 def realistic_data() -> ExportData:
     """A district's export with the variety of real rows: collectives, missing phones and scores, long and
-    multi-line texts that wrap, control codes, leading spaces, emoji, every status, dates and money."""
+    multi-line texts that wrap, control codes, what Excel reads as escapes ("_x0041_"), leading spaces,
+    emoji, every status, dates and money."""
     data = many_rows(1_300)
     registrations = [
         replace(
@@ -545,7 +546,7 @@ def realistic_data() -> ExportData:
         replace(
             model,
             id=n,
-            title=f"Sáng kiến số {n}\x0b" + "x" * (n % 90),
+            title=f"Sáng kiến số {n}\x0b" + "x" * (n % 90) + ("" if n % 11 else " _x0041_ \ufffe\r"),
             problem="" if n % 4 == 0 else "Dòng một\nDòng hai" * (n % 3),
             value_dong=None if n % 6 == 0 else 1_500_000 * n,
             status=statuses[n % len(statuses)],

@@ -12,6 +12,7 @@ import ctypes.util
 import functools
 import logging
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ KNOWN_VERSIONS = frozenset({"1.1.4"})  # the structures below are 1.1.4's (workb
 SONAME = "libxlsxwriter.so.4"
 ALIGN_VERTICAL_TOP = 8  # enum lxw_format_alignments (format.h)
 EPOCH = datetime(1899, 12, 31)  # Excel's day 0 in the 1900 date system
+_ESCAPE_LIKE = re.compile("_x[0-9a-fA-F]{4}_")  # text Excel would read as an escaped character
 
 
 class _Options(ctypes.Structure):
@@ -129,6 +131,17 @@ def excel_date(moment: date) -> float:
     return serial + 1 if serial > 59 else serial
 
 
+def excel_text(string: str) -> str:
+    """Text as Excel reads it back from a cell, escaped as XlsxWriter escapes it where libxlsxwriter 1.1.4
+    does not: a literal "_x0041_" (Excel would show "A") and the non-characters U+FFFE and U+FFFF (which XML
+    cannot carry)."""
+    if "_x" in string:
+        string = _ESCAPE_LIKE.sub(r"_x005F\g<0>", string)
+    if "\ufffe" in string or "\uffff" in string:
+        string = string.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    return string
+
+
 class NativeSheet:
     """One worksheet of a NativeWorkbook; rows are written in order (constant memory)."""
 
@@ -141,7 +154,7 @@ class NativeSheet:
 
     def write_string(self, row: int, col: int, string: str, cell_format: int | None) -> None:
         """A text cell (at most 32,767 characters, no NUL)."""
-        error = self._string(self._pointer, row, col, string.encode(), cell_format)
+        error = self._string(self._pointer, row, col, excel_text(string).encode(), cell_format)
         if error:
             raise NativeError(_said(self._lib, error))
 
