@@ -329,9 +329,11 @@ async def _run(
     finally:
         # Closing checkpoints the write-ahead log, as a running bot's automatic checkpoints would have.
         await seeder.close()
-    # The forkserver imports what the bot's does, once (bot/app.py).
+    # The forkserver imports what the bot's does, once, and starts, as with the bot (bot/app.py): ready
+    # long before the export, after the timings below.
     store = Store(url, build_preload=("handlers.insights", "bot.reports.export_xlsx"))
     try:
+        await store.start_builders()
         path, province = "/1/", 1
 
         async def member_counts(repos: Repos) -> Any:
@@ -409,8 +411,8 @@ async def _run(
             print(f"  {name:28} {elapsed:8.1f} ms  {result:,} rows")
         elapsed, _ = await best_of_3(store, export)
         print(f"  {'export queries':28} {elapsed:8.1f} ms")
-        # The whole /export as the bot builds it: in a child process of its own (Store.build_apart, started
-        # here for the first time, as by a bot's first export), the figures, then the rows from the cursor
+        # The whole /export as the bot builds it: in a child process of its own (Store.build_apart, from the
+        # forkserver started above, as by a bot's first export), the figures, then the rows from the cursor
         # into the workbook.
         builds = Builds()
         logging.getLogger("storage.database").addHandler(builds)

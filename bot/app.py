@@ -191,6 +191,7 @@ class Runtime:
         if not self.channels:
             raise NoChannel("no channel is configured: set THIDUA_TELEGRAM_TOKEN or THIDUA_ZALO_TOKEN")
         await prepare_database(self.store)
+        await self.store.start_builders()  # /export's first workbook not kept waiting for the forkserver
         # Start-up is over: what it built lives as long as the process. Tuned before a channel starts,
         # which may take waiting updates at once: until now a burst answered while the scheduler started
         # (on PostgreSQL, round trips that let updates run) triggered a full collection of everything

@@ -112,6 +112,14 @@ def _build_workbook(data: ExportData, language: str, zone: ZoneInfo, lines: list
     return build_workbook(data, language, zone, lines)
 
 
+def _note_workbook_writer() -> None:
+    # Whether libxlsxwriter writes the workbooks is said once in the bot's own log, at the first export: the
+    # children that write them have none.
+    from bot.reports.xlsx_native import library
+
+    library()
+
+
 def _unit_names(units: list[UnitFigures]) -> str:
     return ", ".join(f.unit.name for f in units) or "—"
 
@@ -479,6 +487,7 @@ async def _send_export(ctx: Ctx, asked: _Asked) -> None:
     # files, Zalo, sends every file as a link and has no limit).
     limit = capabilities.upload_limit if capabilities.files_out else None
     # Built in a child process: the workbook of a province is seconds of one core (docs/performance.md).
+    _note_workbook_writer()
     try:
         books = await ctx.build_apart(partial(asked.workbooks, split_over=None if ctx.can_link else limit))
     except BuildFailed:  # logged where it failed; the officer may simply ask again

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import pickle
 import resource
 import shutil
@@ -464,6 +465,18 @@ class Store:
                 return await self._build(work, timeout, folder)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    async def start_builders(self) -> None:
+        """Start the forkserver that ``build_apart``'s children come from, with its imports, now (in a process
+        of its own, beside start-up) rather than within the first build; nothing where no child is built."""
+        if self.in_memory or self._spawned:
+            return
+        multiprocessing.get_context("forkserver").set_forkserver_preload(self._build_preload)
+        try:
+            await asyncio.to_thread(multiprocessing.forkserver.ensure_running)
+        except OSError as error:  # as in _started: a TMPDIR too long for the forkserver's socket
+            log.warning("the forkserver cannot start (%s): builds are spawned instead", error)
+            self._spawned = True
 
     def _child(self, work: Callable[[Repos], Awaitable[T]], folder: Path) -> BaseProcess:
         args = (self.url, work, str(folder))

@@ -4,12 +4,15 @@ and a district officer's real export of a province-wide campaign, scoped to the 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import struct
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -25,7 +28,7 @@ from bot.domain.insights import (
     RegistrationRow,
     UnitFigures,
 )
-from bot.reports import export_xlsx
+from bot.reports import export_xlsx, xlsx_native
 from bot.reports.charts import (
     MAX_ROWS,
     ChartData,
@@ -254,6 +257,25 @@ def test_unit_names_are_shortened_sensibly_for_a_label() -> None:
     assert len(long.splitlines()) == 2 and long.endswith("…")
 
 
+WRITERS = ("libxlsxwriter", "xlsxwriter")
+
+
+@pytest.fixture(params=WRITERS)
+def writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The workbook's writer: libxlsxwriter by ctypes, or XlsxWriter (where the C library is missing)."""
+    use(request.param, monkeypatch)
+    return str(request.param)
+
+
+def use(writer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write workbooks with ``writer`` from now on (a forked writer inherits it)."""
+    if writer == "xlsxwriter":
+        monkeypatch.setattr(xlsx_native, "library", lambda: None)
+    elif xlsx_native.library() is None:
+        pytest.skip("libxlsxwriter is not installed here (apt-get install libxlsxwriter4)")
+
+
+@pytest.mark.usefixtures("writer")
 def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
     book = workbook()
     assert book.sheetnames == [
@@ -280,6 +302,7 @@ def test_the_workbook_has_its_sheets_frozen_filtered_and_sized() -> None:
     assert book["Đơn vị"].auto_filter.ref == "A1:K3"  # with each unit's own target and the share of it
 
 
+@pytest.mark.usefixtures("writer")
 def test_the_summary_gives_totals_as_text_and_as_numbers() -> None:
     sheet = workbook()["Tổng hợp"]
     rows = {row[0]: row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)}
@@ -296,6 +319,7 @@ def test_the_summary_gives_totals_as_text_and_as_numbers() -> None:
     assert rate.number_format == "0%"  # 397%, as the chat says it: each rate carries its own format
 
 
+@pytest.mark.usefixtures("writer")
 def test_units_rows_and_the_total_below() -> None:
     sheet = workbook()["Đơn vị"]
     power = row(sheet, 2)
@@ -306,6 +330,7 @@ def test_units_rows_and_the_total_below() -> None:
     assert sheet["A4"].font.b
 
 
+@pytest.mark.usefixtures("writer")
 def test_a_registration_row_names_titles_and_joins_pledges() -> None:
     sheet = workbook()["Đăng ký thi đua"]
     mai, collective = row(sheet, 2), row(sheet, 3)
@@ -320,6 +345,7 @@ def test_a_registration_row_names_titles_and_joins_pledges() -> None:
     assert collective["Danh hiệu đăng ký"] == "Công đoàn cơ sở vững mạnh"
 
 
+@pytest.mark.usefixtures("writer")
 def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
     sheet = workbook()["Sáng kiến"]
     initiative = row(sheet, 2)
@@ -350,6 +376,7 @@ def test_an_initiative_row_holds_co_authors_scores_and_history() -> None:
     assert submitted.value == datetime(2026, 3, 2, 8, 30) and submitted.number_format == "dd/mm/yyyy hh:mm"
 
 
+@pytest.mark.usefixtures("writer")
 def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
     book = workbook(report_lines=["SƠ KẾT PHONG TRÀO\nLiên đoàn Lao động huyện Hà Quảng", "💰 80.000.000 đ"])
     delivery = row(book["Gửi thông báo"], 2)
@@ -360,6 +387,7 @@ def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
     assert lines == ["SƠ KẾT PHONG TRÀO", "Liên đoàn Lao động huyện Hà Quảng", None, "💰 80.000.000 đ"]
 
 
+@pytest.mark.usefixtures("writer")
 def test_the_same_data_makes_the_same_file_whenever_it_is_built() -> None:
     # The file's date is the data's, not the wall clock's: an /export built again (as the split by units
     # does to compare sizes) is byte for byte the same, and the workbook says when its figures were taken.
@@ -369,6 +397,7 @@ def test_the_same_data_makes_the_same_file_whenever_it_is_built() -> None:
     assert openpyxl.load_workbook(io.BytesIO(first)).properties.created == AT.replace(tzinfo=None)
 
 
+@pytest.mark.usefixtures("writer")
 def test_the_workbook_reads_its_rows_once_as_they_come() -> None:
     """A cursor's rows can be written without holding them all: one-pass iterators give the same workbook."""
     data = export_data()
@@ -410,6 +439,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return forked
 
 
+@pytest.mark.usefixtures("writer")
 def test_a_workbook_written_apart_is_the_one_written_here(
     monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
@@ -454,6 +484,24 @@ def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch, 
         os.waitpid(forks[0], os.WNOHANG)
 
 
+@pytest.mark.usefixtures("writer")
+def test_rows_that_fail_where_the_workbook_is_written_leave_no_file_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Written in this process (no fork: the CLI, a thread), a workbook whose rows fail is given up."""
+
+    def rows() -> Iterator[RegistrationRow]:
+        yield from many_rows(700).registrations
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ConnectionError):
+        build_workbook(replace(export_data(), registrations=rows()), "vi", VIETNAM)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("writer")
 def test_english_headers_and_sheet_names() -> None:
     book = workbook("en")
     assert book.sheetnames == [
@@ -473,6 +521,123 @@ def test_english_headers_and_sheet_names() -> None:
     assert row(book["Registrations"], 2)["Status"] == "registered"
     summary = {item: value for item, value, *_ in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Initiatives submitted"] == "1,712/431 (397%)"
+
+
+def realistic_data() -> ExportData:
+    """A district's export with the variety of real rows: collectives, missing phones and scores, long and
+    multi-line texts that wrap, control codes, what Excel reads as escapes ("_x0041_"), leading spaces,
+    emoji, every status, dates and money."""
+    data = many_rows(1_300)
+    registrations = [
+        replace(
+            member,
+            full_name=None if n % 17 == 0 else f"  Nguyễn Văn {n} 👷" if n % 5 == 0 else member.full_name,
+            phone=None if n % 7 == 0 else member.phone,
+            pledges=member.pledges * (n % 4),
+            initiative_title=None if n % 3 else "Cải tiến quy trình " * (n % 6 + 1),
+            status=("active", "withdrawn")[n % 2],
+            updated_at=AT + timedelta(minutes=37 * n, microseconds=n),
+        )
+        for n, member in enumerate(data.registrations)
+    ]
+    model = data.initiatives[0]
+    statuses = ("draft", "submitted", "valid", "invalid", "revise", "recognised", "not_recognised")
+    initiatives = [
+        replace(
+            model,
+            id=n,
+            title=f"Sáng kiến số {n}\x0b" + "x" * (n % 90) + ("" if n % 11 else " _x0041_ \ufffe\r"),
+            problem="" if n % 4 == 0 else "Dòng một\nDòng hai" * (n % 3),
+            value_dong=None if n % 6 == 0 else 1_500_000 * n,
+            status=statuses[n % len(statuses)],
+            scores={} if n % 5 else SCORES,
+            first_applied_on=None if n % 8 == 0 else date(2026, 1, 1) + timedelta(days=n % 300),
+            submitted_at=None if n % 9 == 0 else AT - timedelta(days=n),
+            author_share=(n % 100) + 1,
+            coauthors=model.coauthors[: n % 3],
+            history=model.history[: n % 5],
+        )
+        for n in range(700)
+    ]
+    deliveries = [replace(data.deliveries[0], total=n, sent=n // 2) for n in range(40)]
+    return replace(data, registrations=registrations, initiatives=initiatives, deliveries=deliveries)
+
+
+def cells(content: bytes) -> dict[str, object]:
+    """What openpyxl reads of a workbook: each sheet's frozen panes, filter, each column's width and every
+    cell's value, type, number format, boldness and alignment; and the workbook's date."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    read: dict[str, object] = {"sheets": book.sheetnames, "created": book.properties.created}
+    for sheet in book:
+        widths = {
+            column: dimension.width
+            for dimension in sheet.column_dimensions.values()
+            for column in range(dimension.min or 0, (dimension.max or -1) + 1)
+        }  # XlsxWriter gives neighbours of one width one entry, libxlsxwriter one each
+        read[sheet.title] = (sheet.freeze_panes, sheet.auto_filter.ref, widths)
+        for line in sheet.iter_rows():
+            for cell in line:
+                alignment = (cell.alignment.wrap_text, cell.alignment.vertical)
+                read[f"{sheet.title}!{cell.coordinate}"] = (
+                    cell.value,
+                    cell.data_type,
+                    cell.number_format,
+                    cell.font.b,
+                    alignment,
+                )
+    return read
+
+
+def test_libxlsxwriter_writes_the_workbook_xlsxwriter_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C library's workbook reads, cell by cell and format by format, as XlsxWriter's."""
+    lines = ["SƠ KẾT PHONG TRÀO\nLiên đoàn Lao động huyện Hà Quảng", "💰 80.000.000 đ"]
+    use("libxlsxwriter", monkeypatch)
+    native = build_workbook(realistic_data(), "vi", VIETNAM, lines)
+    use("xlsxwriter", monkeypatch)
+    python = build_workbook(realistic_data(), "vi", VIETNAM, lines)
+    assert native != python  # two writers indeed
+    native_cells, python_cells = cells(native), cells(python)
+    assert len(native_cells) > 25_000
+    assert native_cells == python_cells
+
+
+@pytest.fixture
+def no_library(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """libxlsxwriter looked for again, and not found."""
+    xlsx_native.library.cache_clear()
+    monkeypatch.setattr(xlsx_native, "SONAME", "libxlsxwriter-not-here.so.4")
+    monkeypatch.setattr(xlsx_native.ctypes.util, "find_library", lambda name: None)
+    yield
+    xlsx_native.library.cache_clear()
+
+
+@pytest.mark.usefixtures("no_library")
+def test_without_libxlsxwriter_xlsxwriter_writes_and_the_log_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.reports.xlsx_native")
+    content = build_workbook(export_data(), "vi", VIETNAM)
+    build_workbook(export_data(), "vi", VIETNAM)
+    assert row(openpyxl.load_workbook(io.BytesIO(content))["Sáng kiến"], 2)["Tổng điểm"] == 26
+    said = [r for r in caplog.records if r.name == "bot.reports.xlsx_native"]
+    assert len(said) == 1 and said[0].levelno == logging.INFO and said[0].exc_info is None
+    assert "apt-get install libxlsxwriter4" in said[0].getMessage()
+
+
+def test_a_version_of_libxlsxwriter_not_known_here_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its structures may differ from 1.1.4's: XlsxWriter writes instead."""
+    if xlsx_native.library() is None:
+        pytest.skip("libxlsxwriter is not installed here (apt-get install libxlsxwriter4)")
+    caplog.set_level(logging.INFO, logger="bot.reports.xlsx_native")
+    xlsx_native.library.cache_clear()
+    monkeypatch.setattr(xlsx_native, "KNOWN_VERSIONS", frozenset({"9.9.9"}))
+    try:
+        assert xlsx_native.library() is None
+    finally:
+        xlsx_native.library.cache_clear()
+    assert "libxlsxwriter 1.1.4 is not a version known here (9.9.9)" in caplog.text
 
 
 @pytest.mark.sandbox
@@ -503,3 +668,21 @@ async def test_a_district_officers_export_of_a_province_campaign_holds_only_the_
     announcement = row(book[text("vi", "export.sheet_deliveries")], 2)
     assert announcement[text("vi", "export.recipients")] == 2
     assert announcement[text("vi", "export.sent")] == 2
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("no_library")
+async def test_the_bot_says_once_at_its_first_export_that_xlsxwriter_writes_its_workbooks(
+    chat: Callable[..., Chat], store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.reports.xlsx_native")
+    await stored_draft(store)  # TCN-2026 of the district Hùng leads
+    hung = await linked(chat, HUNG)
+    await hung.send("/phatdong TCN-2026")
+    await hung.press("Phát động ngay")
+    assert not [r for r in caplog.records if r.name == "bot.reports.xlsx_native"]  # not at start
+    for _ in range(2):
+        await hung.send("/baocao TCN-2026")
+        assert hung.last.kind == "document"
+    said = [r for r in caplog.records if r.name == "bot.reports.xlsx_native"]
+    assert len(said) == 1 and said[0].levelno == logging.INFO and said[0].exc_info is None

@@ -78,3 +78,35 @@ async def test_a_database_it_may_not_write_stops_it_with_one_line(
     )
     for fault in ("Traceback", "ERROR", "Unclosed"):  # every connection closed on the way out
         assert fault not in err, err
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of the processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from /proc")
+async def test_the_forkserver_of_the_export_workbooks_starts_with_the_bot(
+    tmp_path: Path, sandbox: TelegramSandbox
+) -> None:
+    """So an officer's first /export does not wait for it and its imports (docs/performance.md)."""
+    process = await _thidua_run(tmp_path, sandbox)
+    try:
+        await sandbox.user(4242, "Lan").send("/start")
+        async with asyncio.timeout(60):
+            await sandbox.wait_delivered(1)  # started and answering; nobody has asked for an export
+        children = _children(process.pid)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await _ended(process)
+    assert any("multiprocessing.forkserver" in line for line in children)
+    assert process.returncode == 0

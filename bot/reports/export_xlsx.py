@@ -2,10 +2,11 @@
 titles reached per unit, the commendations by form, every proposal, the certificates to print (one row each,
 commendations granted then titles reached, for a mail merge) and, when given, the review report.
 ``build_workbook(data, language, zone)`` returns the file's bytes; every word comes from the catalogs, dates
-are real Excel dates in local time, money and shares real numbers. XlsxWriter in constant-memory mode writes
-each row as it comes, so the rows may be any iterables. The rows are read and put into words here while a
-forked process of its own writes them (``_write_apart``): two cores, where XlsxWriter's per-cell Python is
-half the work; where this process cannot fork safely, both happen here, in turn.
+are real Excel dates in local time, money and shares real numbers. libxlsxwriter (the C library by
+XlsxWriter's author, bot/reports/xlsx_native.py) or, where it is missing, XlsxWriter writes each row as it
+comes, in constant-memory mode, so the rows may be any iterables. The rows are read and put into words here
+while a forked process of its own writes them (``_write_apart``): two cores; where this process cannot fork
+safely, both happen here, in turn.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,11 +26,8 @@ from datetime import UTC, date, datetime
 from itertools import chain, islice
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-from xlsxwriter import Workbook
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
 from bot.domain.initiatives import CRITERIA, score_figures
 from bot.domain.insights import (
@@ -45,6 +45,7 @@ from bot.domain.insights import (
 )
 from bot.domain.records import Campaign
 from bot.domain.vn.phones import written_phone
+from bot.reports import xlsx_native
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
 from storage.records import HistoryEntry
@@ -124,6 +125,7 @@ def build_workbook(
         # The summary is the first sheet but written last: it adds up the initiatives as their rows went by.
         yield from _sheet(0, _summary(words, data, recognised.total))
 
+    xlsx_native.library()  # looked for here, before a writer is forked: any word on it goes to this log
     return _write_apart(sheets()) if _can_fork() else _write(sheets())
 
 
@@ -576,25 +578,91 @@ def _report(w: _Words, lines: list[str]) -> Table:
     return Table(w("export.sheet_report"), [Column(w("export.report"))], rows)
 
 
+class _Writer(Protocol):
+    """A workbook being written, in the shape both writers take here (``xlsx_native.NativeWorkbook`` and
+    ``_XlsxWriterBook``): sheets and formats made, then closed into the file's bytes."""
+
+    def set_created(self, created: datetime) -> None:
+        """When the workbook was made, as its properties say."""
+
+    def add_worksheet(self, name: str) -> Any:
+        """The next sheet: ``write_string``, ``write_number``, ``write_datetime``, ``set_column``,
+        ``freeze_panes``, ``autofilter``, as XlsxWriter's."""
+
+    def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
+        """A cell format."""
+
+    def close(self) -> bytes:
+        """The file."""
+
+    def discard(self) -> None:
+        """Give the workbook up unwritten, its temporary files removed."""
+
+
+class _XlsxWriterBook:
+    """XlsxWriter's Workbook, in constant-memory mode, in the shape of ``_Writer``: where libxlsxwriter is
+    missing (several times slower: its per-cell work is Python)."""
+
+    def __init__(self) -> None:
+        from xlsxwriter import Workbook  # only where it writes: the C library is the usual writer
+
+        self._output = io.BytesIO()
+        # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory;
+        # in a folder of its own, removed whether the workbook is written or given up.
+        self._folder = tempfile.mkdtemp(prefix="thidua-xlsx-")
+        self._book = Workbook(self._output, {"constant_memory": True, "tmpdir": self._folder})
+
+    def set_created(self, created: datetime) -> None:
+        """When the workbook was made."""
+        self._book.set_properties({"created": created})
+
+    def add_worksheet(self, name: str) -> Any:
+        """The next sheet, XlsxWriter's own."""
+        return self._book.add_worksheet(name)
+
+    def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
+        """A cell format."""
+        properties: dict[str, object] = {}
+        if number_format:
+            properties["num_format"] = number_format
+        if wrap:
+            properties.update(text_wrap=True, valign="top")
+        if bold:
+            properties["bold"] = True
+        return self._book.add_format(properties)
+
+    def close(self) -> bytes:
+        """The file."""
+        try:
+            self._book.close()
+        finally:
+            self.discard()
+        return self._output.getvalue()
+
+    def discard(self) -> None:
+        """Remove the workbook's temporary files."""
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _writer() -> _Writer:
+    """libxlsxwriter's workbook where the library is here, else XlsxWriter's."""
+    native = xlsx_native.library()
+    return xlsx_native.NativeWorkbook(native) if native is not None else _XlsxWriterBook()
+
+
 class _Formats:
-    """XlsxWriter formats by number format, wrapping and boldness, each made once."""
+    """The workbook's formats by number format, wrapping and boldness, each made once."""
 
-    def __init__(self, book: Workbook) -> None:
+    def __init__(self, book: _Writer) -> None:
         self._book = book
-        self._formats: dict[tuple[str | None, bool, bool], Format | None] = {}
+        self._formats: dict[tuple[str | None, bool, bool], Any] = {}
 
-    def get(self, number_format: str | None, wrap: bool, bold: bool) -> Format | None:
+    def get(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
         """The format of such a cell, ``None`` for the default style."""
         key = (number_format, wrap, bold)
         if key not in self._formats:
-            properties: dict[str, object] = {}
-            if number_format:
-                properties["num_format"] = number_format
-            if wrap:
-                properties.update(text_wrap=True, valign="top")
-            if bold:
-                properties["bold"] = True
-            self._formats[key] = self._book.add_format(properties) if properties else None
+            plain_cell = not (number_format or wrap or bold)
+            self._formats[key] = None if plain_cell else self._book.add_format(number_format, wrap, bold)
         return self._formats[key]
 
 
@@ -617,7 +685,7 @@ class _Begin:
 @dataclass(frozen=True, slots=True)
 class _Rows:
     """The sheet's next rows, from row number ``first`` (the header is row 0); ``bold`` for those below the
-    autofilter (totals)."""
+    autofilter (totals), which ends at the row above them."""
 
     rows: list[Sequence[Cell]]
     first: int
@@ -626,64 +694,61 @@ class _Rows:
 
 @dataclass(frozen=True, slots=True)
 class _End:
-    """The sheet ends: its column widths and the last row under the autofilter."""
-
-    widths: list[float]
-    filtered: int
+    """The sheet ends: its widths are set and its header row frozen."""
 
 
 _Event = _Book | _Begin | _Rows | _End
 
 
 def _sheet(place: int, table: Table) -> Iterator[_Event]:
-    """A table as the writer takes it: its columns, its rows a batch at a time as they come (the widths
-    measured on the way), its footer, then the widths."""
+    """A table as the writer takes it: its columns, its rows a batch at a time as they come, its footer."""
     yield _Begin(place, table.columns)
-    widths = _Widths(table.columns)
     rows = iter(table.rows)
     filtered = 0
     while batch := list(islice(rows, WRITE_BATCH)):
-        for row in batch:
-            widths.measure(row)
         yield _Rows(batch, filtered + 1, False)
         filtered += len(batch)
-    for row in table.footer:
-        widths.measure(row)
     yield _Rows(list(table.footer), filtered + 1, True)
-    yield _End(widths.result(), filtered)
+    yield _End()
 
 
 def _write(events: Iterable[_Event]) -> bytes:
-    """The workbook the events describe, as XLSX bytes: each row written as it comes, then each sheet's
-    widths, its frozen header row and the autofilter over the rows above its footer."""
-    output = io.BytesIO()
-    # constant_memory: each sheet's rows go to a temporary file as they are written, not into memory.
-    book = Workbook(output, {"constant_memory": True})
-    formats = _Formats(book)
-    sheets: list[Worksheet] = []
-    sheet, columns = None, []
-    for event in events:
-        if isinstance(event, _Book):
-            if event.created is not None:
-                book.set_properties({"created": event.created})
-            sheets = [book.add_worksheet(title) for title in event.titles]
-        elif isinstance(event, _Begin):
-            sheet, columns = sheets[event.place], event.columns
-            header = formats.get(None, False, True)
-            for index, column in enumerate(columns):
-                sheet.write_string(0, index, column.header, header)
-        elif isinstance(event, _Rows):
-            assert sheet is not None
-            for number, row in enumerate(event.rows, start=event.first):
-                _write_row(sheet, number, columns, row, formats, event.bold)
-        else:
-            assert sheet is not None
-            for index, width in enumerate(event.widths):
-                sheet.set_column(index, index, width)
-            sheet.freeze_panes(1, 0)
-            sheet.autofilter(0, 0, event.filtered, len(columns) - 1)
-    book.close()
-    return output.getvalue()
+    """The workbook the events describe, as XLSX bytes: each row written as it comes, the autofilter over
+    the rows above the footer (set before it: in constant memory no row above the last written may be
+    touched), then each sheet's widths, measured here (the writer's side of the pipe has the lighter load),
+    and its frozen header row."""
+    book = _writer()
+    try:
+        formats = _Formats(book)
+        sheets: list[Any] = []
+        sheet: Any = None
+        columns: list[Column] = []
+        widths = _Widths([])
+        for event in events:
+            if isinstance(event, _Book):
+                if event.created is not None:
+                    book.set_created(event.created)
+                sheets = [book.add_worksheet(title) for title in event.titles]
+            elif isinstance(event, _Begin):
+                sheet, columns = sheets[event.place], event.columns
+                widths = _Widths(columns)
+                header = formats.get(None, False, True)
+                for index, column in enumerate(columns):
+                    sheet.write_string(0, index, column.header, header)
+            elif isinstance(event, _Rows):
+                if event.bold:
+                    sheet.autofilter(0, 0, event.first - 1, len(columns) - 1)
+                for number, row in enumerate(event.rows, start=event.first):
+                    widths.measure(row)
+                    _write_row(sheet, number, columns, row, formats, event.bold)
+            else:
+                for index, width in enumerate(widths.result()):
+                    sheet.set_column(index, index, width)
+                sheet.freeze_panes(1, 0)
+    except BaseException:  # rows that failed: nothing is written, nothing is left behind
+        book.discard()
+        raise
+    return book.close()
 
 
 def _can_fork() -> bool:
@@ -740,7 +805,7 @@ def _received(conn: Connection) -> Iterator[_Event]:
 
 
 def _write_row(
-    sheet: Worksheet,
+    sheet: Any,
     number: int,
     columns: Sequence[Column],
     row: Sequence[Cell],
