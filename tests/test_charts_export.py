@@ -686,3 +686,19 @@ async def test_the_bot_says_once_at_its_first_export_that_xlsxwriter_writes_its_
         assert hung.last.kind == "document"
     said = [r for r in caplog.records if r.name == "bot.reports.xlsx_native"]
     assert len(said) == 1 and said[0].levelno == logging.INFO and said[0].exc_info is None
+
+
+@pytest.mark.usefixtures("writer")
+def test_text_shaped_like_markup_or_past_a_cells_limit_once_escaped_is_written_as_typed() -> None:
+    """A title typed as "<r>…</r>" is that text in its cell (XlsxWriter wrote it as rich-text markup), and a
+    text that escaping makes longer than a cell holds is cut, not a failed workbook."""
+    data = export_data()
+    markup = "<r><t>Sáng kiến</t></r>"
+    escapes = "_x0041_ " * 4_500  # 36,000 characters; each "_x0041_" grows by six once escaped
+    initiative = replace(data.initiatives[0], title=markup, problem=escapes)
+    content = build_workbook(replace(data, initiatives=[initiative]), "vi", VIETNAM, None)
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Sáng kiến"]
+    written = row(sheet, 2)
+    assert written["Tên sáng kiến"] == markup
+    problem = str(written["Vấn đề giải quyết"])
+    assert problem.startswith("_x") and len(problem) <= export_xlsx.CELL_LIMIT

@@ -617,8 +617,8 @@ class _XlsxWriterBook:
         self._book.set_properties({"created": created})
 
     def add_worksheet(self, name: str) -> Any:
-        """The next sheet, XlsxWriter's own."""
-        return self._book.add_worksheet(name)
+        """The next sheet, XlsxWriter's own but for its text cells."""
+        return _XlsxWriterSheet(self._book.add_worksheet(name))
 
     def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
         """A cell format."""
@@ -798,6 +798,26 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
         os.waitpid(writer, 0)
 
 
+class _XlsxWriterSheet:
+    """An XlsxWriter worksheet whose text cells hold the text as typed: in constant memory XlsxWriter writes a
+    text shaped "<r>…</r>" into the file as rich-text XML, unescaped (a member's title "<r>x</r>" made a cell
+    Excel calls damaged); such a text goes as three plain runs, which XlsxWriter escapes."""
+
+    def __init__(self, sheet: Any) -> None:
+        self._sheet = sheet
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sheet, name)
+
+    def write_string(self, row: int, col: int, string: str, cell_format: Any) -> None:
+        """A text cell."""
+        if string.startswith("<r>") and string.endswith("</r>"):
+            runs = [string[:1], string[1:2], string[2:]]
+            self._sheet.write_rich_string(row, col, *runs, *([cell_format] if cell_format else []))
+        else:
+            self._sheet.write_string(row, col, string, cell_format)
+
+
 def _received(conn: Connection) -> Iterator[_Event]:
     """The events sent through ``conn`` until the end (None)."""
     while (event := conn.recv()) is not None:
@@ -822,6 +842,8 @@ def _write_row(
         if isinstance(value, str):
             # Stray control codes in what people typed: XML cannot carry them.
             words = (value if value.isprintable() else _ILLEGAL.sub("", value))[:CELL_LIMIT]
+            if len(words) > CELL_LIMIT // 7:  # its escapes (7 characters at most for one) may not fit
+                words = _within_a_cell(words)
             wrap = column.wrap and ("\n" in words or len(words) > WRAPPED_WIDTH)
             sheet.write_string(number, index, words, formats.get(None, wrap, bold))
         elif isinstance(value, datetime):
@@ -830,6 +852,14 @@ def _write_row(
             sheet.write_datetime(number, index, value, formats.get(DAY, False, bold))
         else:
             sheet.write_number(number, index, value, formats.get(number_format, False, bold))
+
+
+def _within_a_cell(words: str) -> str:
+    """``words`` cut so that, escaped as both writers escape text (``xlsx_native.excel_text``: "_x0041_" typed
+    is written "_x005F_x0041_"), they fit in a cell; past the limit libxlsxwriter refuses the cell and
+    XlsxWriter writes one Excel calls damaged. Cutting k characters shortens the escaped text by k or more."""
+    over = len(xlsx_native.excel_text(words)) - CELL_LIMIT
+    return words[: len(words) - over] if over > 0 else words
 
 
 class _Widths:
