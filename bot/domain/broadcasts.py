@@ -5,13 +5,14 @@ the broadcast's total and, where someone is accountable, write the audit entry, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from storage.database import Repos
 from storage.records import Unit
-from storage.repos.outbox import Audience
+from storage.repos.outbox import Audience, NewOutboxItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,11 @@ async def send_to_subtree(
     audience: Audience | None = None,
     skip_opted_out: bool = False,
     audit: AuditEntry | None = None,
+    also: Sequence[NewOutboxItem] = (),
 ) -> Sent:
     """Queue ``messages`` (outbox JSON by language) for every linked member in ``unit``'s subtree (narrowed
-    to ``audience``), record the broadcast with its total, and audit it when ``audit`` is given."""
+    to ``audience``), and the messages ``also`` worded for their accounts alone (which the subtree's rows
+    then skip), record the broadcast with its total, and audit it when ``audit`` is given."""
     broadcast_id = await repos.broadcasts.create(
         kind=kind,
         title=title,
@@ -66,7 +69,10 @@ async def send_to_subtree(
         now=now,
         audience=audience,
         skip_opted_out=skip_opted_out,
+        except_accounts=[item.account_id for item in also if item.account_id is not None],
     )
+    await repos.outbox.enqueue(also, now, broadcast_id)
+    queued += len(also)
     await repos.broadcasts.set_total(broadcast_id, queued, now)
     if audit is not None:
         details = {"broadcast": broadcast_id, "queued": queued, **audit.details}

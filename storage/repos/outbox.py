@@ -116,8 +116,10 @@ class OutboxRepo:
         self.conn = conn
         self.queued = False  # this transaction queued rows: the worker has news once it commits
 
-    async def enqueue(self, items: Sequence[NewOutboxItem], now: datetime) -> None:
-        """Queue messages to be sent as soon as the worker can."""
+    async def enqueue(
+        self, items: Sequence[NewOutboxItem], now: datetime, broadcast_id: int | None = None
+    ) -> None:
+        """Queue messages to be sent as soon as the worker can, as part of a broadcast if one is given."""
         if not items:
             return
         self.queued = True
@@ -129,6 +131,7 @@ class OutboxRepo:
                     "chat_id": item.chat_id,
                     "account_id": item.account_id,
                     "kind": item.kind,
+                    "broadcast_id": broadcast_id,
                     "message": item.message,
                     "status": "pending",
                     "attempts": 0,
@@ -150,9 +153,11 @@ class OutboxRepo:
         now: datetime,
         audience: Audience | None = None,
         skip_opted_out: bool = False,
+        except_accounts: Sequence[int] = (),
     ) -> int:
         """Queue one row per member of the subtree, to the account they are reached on, in its language,
-        optionally only for an audience of a campaign and only for those who did not switch reminders off.
+        optionally only for an audience of a campaign and only for those who did not switch reminders off,
+        never to ``except_accounts`` (told otherwise in the same broadcast).
 
         One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
         """
@@ -164,6 +169,8 @@ class OutboxRepo:
             filters.append(channel_accounts.c.reminders_off.is_(False))
         if audience is not None:
             filters.append(_audience_filter(audience))
+        if except_accounts:
+            filters.append(channel_accounts.c.id.not_in(list(except_accounts)))
         for lang, message in messages.items():
             recipients = (
                 sa.select(
