@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.domain.audiences import Audience
-from bot.domain.broadcasts import AuditEntry, send_to_subtree
+from bot.domain.broadcasts import AuditEntry, held_for_quiet_hours, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
@@ -356,7 +356,12 @@ async def _confirm(ctx: Ctx) -> None:
         audience=audience,
         audit=AuditEntry(ctx.who.actor, "broadcast.send", f"unit:{unit.code}"),
     )
-    ctx.say(ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang)))
+    said = ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang))
+    held = await held_for_quiet_hours(ctx.repos, sent.broadcast_id, ctx.now, ctx.settings.zone)
+    if held.until is not None:  # the outbox holds these until their quiet hours end: say so, and when
+        at = formatting.moment(held.until, ctx.lang, ctx.settings.zone)
+        said = Html(said + "\n" + ctx.t("announce.held", held=formatting.number(held.count, ctx.lang), at=at))
+    ctx.say(said)
 
 
 async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:

@@ -13,7 +13,7 @@ from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
 from tests.helpers.flows import grant_by_account, linked
-from tests.helpers.roster import HOA
+from tests.helpers.roster import HOA, MAI
 from tests.helpers.words import said
 
 
@@ -160,3 +160,21 @@ async def test_a_province_officer_types_a_units_name_or_code_and_is_offered_its_
     await hung.press(said("announce.other_unit"))
     await hung.send("CDCS-THPT")
     assert said("problem.unit_out_of_scope", unit="CDCS-THPT") in body(hung.last)
+
+
+async def test_a_broadcast_sent_in_quiet_hours_says_it_waits_until_they_end(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    hung, _ = await campaign_running(people)
+    async with store.begin() as repos:  # Mai keeps no quiet hours; Hùng keeps the default
+        account = await repos.accounts.get(people.channel, people.user_id(MAI[0]))
+        assert account is not None
+        await repos.accounts.set_quiet_hours(account.id, 0, 0)
+    clock.current = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 22:00 in Vietnam: inside 21:00–07:00
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn sáng mai")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    sent, held = body(hung.last).splitlines()
+    assert sent == said("announce.sent", count="2")
+    assert held == said("announce.held", held="1", at="07:00 ngày 03/03/2026")

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.engine.quiet import quiet_until
 from storage.database import Repos
 from storage.records import Unit
 from storage.repos.outbox import Audience, NewOutboxItem
@@ -78,3 +80,22 @@ async def send_to_subtree(
         details = {"broadcast": broadcast_id, "queued": queued, **audit.details}
         await repos.audit.record(audit.actor, audit.action, audit.target, details, now)
     return Sent(broadcast_id, queued)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """How many of a broadcast's recipients are in their quiet hours, and when the last of those ends."""
+
+    count: int
+    until: datetime | None
+
+
+async def held_for_quiet_hours(repos: Repos, broadcast_id: int, now: datetime, zone: ZoneInfo) -> Held:
+    """The recipients of a broadcast just queued whom the outbox holds until their quiet hours end."""
+    count, until = 0, None
+    for start, end, recipients in await repos.outbox.quiet_windows(broadcast_id):
+        ends = quiet_until(now, zone, start, end)
+        if ends is not None:
+            count += recipients
+            until = ends if until is None else max(until, ends)
+    return Held(count, until)

@@ -209,6 +209,18 @@ class OutboxRepo:
             queued += result.rowcount
         return queued
 
+    async def quiet_windows(self, broadcast_id: int) -> list[tuple[int, int, int]]:
+        """(quiet start, quiet end, how many) of the accounts a broadcast's rows go to, by window: a few
+        rows however large the broadcast."""
+        query = (
+            sa.select(channel_accounts.c.quiet_start, channel_accounts.c.quiet_end, sa.func.count())
+            .select_from(outbox)
+            .join(channel_accounts, channel_accounts.c.id == outbox.c.account_id)
+            .where(outbox.c.broadcast_id == broadcast_id)
+            .group_by(channel_accounts.c.quiet_start, channel_accounts.c.quiet_end)
+        )
+        return [(start, end, count) for start, end, count in await self.conn.execute(query)]
+
     async def pending_count(self) -> int:
         """Messages not yet sent nor given up: the outbox's depth."""
         query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "pending")
