@@ -52,8 +52,8 @@ async def send_to_subtree(
     also: Sequence[NewOutboxItem] = (),
 ) -> Sent:
     """Queue ``messages`` (outbox JSON by language) for every linked member in ``unit``'s subtree (narrowed
-    to ``audience``), and the messages ``also`` worded for their accounts alone (which the subtree's rows
-    then skip), record the broadcast with its total, and audit it when ``audit`` is given."""
+    to ``audience``) and the messages ``also`` worded for their accounts alone (the audience leaves those
+    accounts out), record the broadcast with its total, and audit it when ``audit`` is given."""
     broadcast_id = await repos.broadcasts.create(
         kind=kind,
         title=title,
@@ -71,7 +71,6 @@ async def send_to_subtree(
         now=now,
         audience=audience,
         skip_opted_out=skip_opted_out,
-        except_accounts=[item.account_id for item in also if item.account_id is not None],
     )
     await repos.outbox.enqueue(also, now, broadcast_id)
     queued += len(also)

@@ -18,6 +18,7 @@ from storage.tables import (
     channel_accounts,
     initiatives,
     members,
+    officer_roles,
     outbox,
     registrations,
     self_assessments,
@@ -61,12 +62,33 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
         self_assessments.c.campaign_id == audience.campaign_id,
         self_assessments.c.status == "submitted",
     )
+    collective = registrations.alias("collective")
+    collective_assessed = self_assessments.alias("collective_assessed")
+    # An officer of a collective still to self-assess gets a reminder of their own, which names their own
+    # registration too (EvaluationRepo.officers_of_unassessed_collectives): never a second one here.
+    leads_unassessed = sa.exists().where(
+        collective.c.campaign_id == audience.campaign_id,
+        collective.c.status == "active",
+        officer_roles.c.unit_id == collective.c.unit_id,
+        sa.or_(
+            officer_roles.c.member_id == members.c.id,
+            sa.and_(
+                officer_roles.c.channel == channel_accounts.c.channel,
+                officer_roles.c.user_id == channel_accounts.c.user_id,
+            ),
+        ),
+        ~sa.exists().where(
+            collective_assessed.c.registration_id == collective.c.id,
+            collective_assessed.c.status == "submitted",
+        ),
+    )
     return {
         "everyone": sa.true(),
         "registered": registered,
         "unregistered": ~registered,
         "no_initiative": ~submitted,
-        "not_assessed": sa.and_(registered, ~assessed),  # still to send the evaluation's self-assessment
+        # still to send the evaluation's self-assessment
+        "not_assessed": sa.and_(registered, ~assessed, ~leads_unassessed),
     }[audience.name]
 
 
@@ -153,11 +175,9 @@ class OutboxRepo:
         now: datetime,
         audience: Audience | None = None,
         skip_opted_out: bool = False,
-        except_accounts: Sequence[int] = (),
     ) -> int:
         """Queue one row per member of the subtree, to the account they are reached on, in its language,
-        optionally only for an audience of a campaign and only for those who did not switch reminders off,
-        never to ``except_accounts`` (told otherwise in the same broadcast).
+        optionally only for an audience of a campaign and only for those who did not switch reminders off.
 
         One INSERT ... SELECT per language, so a launch to 100,000 members never loads them into Python.
         """
@@ -169,8 +189,6 @@ class OutboxRepo:
             filters.append(channel_accounts.c.reminders_off.is_(False))
         if audience is not None:
             filters.append(_audience_filter(audience))
-        if except_accounts:
-            filters.append(channel_accounts.c.id.not_in(list(except_accounts)))
         for lang, message in messages.items():
             recipients = (
                 sa.select(
