@@ -1,6 +1,8 @@
-"""Officers' /broadcast (/thongbao), sent now, and /remind, sent at a chosen moment: the text, the unit,
-who receives it (everyone, or the unregistered or registered of a campaign), a preview with the number of
-recipients, then a confirmation. /remind also lists the planned reminders, which their owner can cancel.
+"""Officers' /broadcast (/thongbao), sent now, and /remind, sent at a chosen moment: the text, the unit (any
+in their subtree: the units they lead and those directly below as buttons, any other by its code or a part of
+its name), who receives it (everyone, or the unregistered or registered of a campaign open for that unit), a
+preview with the number of recipients, then a confirmation. /remind also lists the planned reminders, which
+their owner can cancel.
 """
 
 from __future__ import annotations
@@ -8,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.domain.audiences import Audience
-from bot.domain.broadcasts import AuditEntry, send_to_subtree
+from bot.domain.broadcasts import AuditEntry, held_for_quiet_hours, send_to_subtree
 from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Unit
 from bot.domain.registrations import check_open
 from bot.domain.reminders import TEXT_MAX, CustomReminder, cancel_planned, schedule_custom
 from bot.domain.vn.parsing import ParseError, parse_moment
+from bot.domain.vn.textkeys import search_key
 from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
     AnnounceStep,
@@ -29,6 +32,7 @@ from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import back_and_cancel, stale_button
 from handlers.reminder_notices import unit_notice
+from handlers.unit_pick import PICK_LIMIT, offered_units
 from messages import LANGUAGES, Html, formatting
 
 FLOW = "announce"
@@ -95,12 +99,17 @@ async def prompt(ctx: Ctx) -> None:
     elif state.step == WHEN:
         ctx.say(ctx.t("announce.ask_when"), [back_and_cancel(ctx)])
     elif state.step == UNIT:
-        rows = [[Button(unit.name, AnnounceUnit(unit.id).pack())] for unit in ctx.who.led_units[:20]]
-        ctx.say(ctx.t("announce.ask_unit"), [*rows, back_and_cancel(ctx)])
+        ctx.say(
+            ctx.t("announce.ask_unit"), [*_unit_rows(ctx, await offered_units(ctx)), back_and_cancel(ctx)]
+        )
     elif state.step == AUDIENCE:
         unit = await _unit(ctx)
+        if unit is None:
+            await ctx.dialog.finish()
+            await stale_button(ctx)
+            return
         rows = [[ctx.button("announce.everyone", AudienceEveryone())]]
-        for campaign in (await open_for(ctx.repos, unit))[:5] if unit else []:
+        for campaign in (await open_for(ctx.repos, unit))[:5]:
             rows.append(
                 [
                     ctx.button(
@@ -119,9 +128,43 @@ async def prompt(ctx: Ctx) -> None:
                     )
                 ]
             )
-        ctx.say(ctx.t("announce.ask_audience"), [*rows, back_and_cancel(ctx)])
+        if len(await offered_units(ctx)) > 1:
+            rows.append([ctx.button("announce.other_unit", AnnounceStep("units"))])
+        ctx.say(ctx.t("announce.ask_audience", unit=unit.name), [*rows, back_and_cancel(ctx)])
     else:
         await _preview(ctx)
+
+
+def _unit_rows(ctx: Ctx, units: list[Unit]) -> list[list[Button]]:
+    """A button per unit, named with its code (to type for a unit further down)."""
+    return [
+        [Button(ctx.t("announce.unit_button", name=unit.name, code=unit.code), AnnounceUnit(unit.id).pack())]
+        for unit in units[:PICK_LIMIT]
+    ]
+
+
+async def _on_unit_text(ctx: Ctx, typed: str) -> None:
+    """A unit typed by its code, or by a part of its name: searched within the officer's subtrees, taken
+    when one unit matches, else the matches offered."""
+    unit = await ctx.repos.units.by_code(typed)
+    if unit is not None and ctx.who.covers(unit):
+        await ctx.dialog.advance(AUDIENCE, unit_id=unit.id)
+        await prompt(ctx)
+        return
+    key = search_key(typed)
+    found = await ctx.repos.units.search(key, PICK_LIMIT + 1, within=ctx.who.led_paths) if key else []
+    if len(found) == 1:
+        await ctx.dialog.advance(AUDIENCE, unit_id=found[0].id)
+        await prompt(ctx)
+    elif found:
+        more = ctx.t("join.more_units") if len(found) > PICK_LIMIT else ""
+        ctx.say(
+            ctx.t("announce.found_units", query=typed, more=more),
+            [*_unit_rows(ctx, found), back_and_cancel(ctx)],
+        )
+    else:
+        problem = Problem("unit", "unit_out_of_scope", {"unit": typed})
+        ctx.say(problem_text(ctx, problem), [back_and_cancel(ctx)])
 
 
 async def _unit(ctx: Ctx) -> Unit | None:
@@ -171,6 +214,8 @@ async def _preview(ctx: Ctx) -> None:
 
 
 async def _advance_to_unit(ctx: Ctx, **data: object) -> None:
+    """To the audience of the one unit the officer leads (another is a button away there), else to the
+    choice of the unit."""
     if len(ctx.who.led_units) == 1:
         await ctx.dialog.advance(AUDIENCE, **data, unit_id=ctx.who.led_units[0].id)
     else:
@@ -208,6 +253,8 @@ async def on_text(ctx: Ctx, typed: str) -> None:
             await prompt(ctx)
             return
         await _advance_to_unit(ctx, when=when.isoformat())
+    elif state.step == UNIT:
+        await _on_unit_text(ctx, typed)
     else:
         ctx.say(ctx.t("dialog.use_buttons"))
         await prompt(ctx)
@@ -217,7 +264,8 @@ FormButton = AnnounceStep | AnnounceUnit | AudienceEveryone | AudienceOfCampaign
 
 
 async def button(ctx: Ctx, pressed: FormButton) -> None:
-    """ann:new opens a reminder; inside the form the unit, the audience and the confirmation."""
+    """ann:new opens a reminder; inside the form the unit (and another one, from the audience), the audience
+    and the confirmation."""
     if pressed == AnnounceStep("new"):
         await ctx.dialog.start(FLOW, TEXT, mode="remind")
         await prompt(ctx)
@@ -231,6 +279,9 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
                 await stale_button(ctx)
                 return
             await ctx.dialog.advance(AUDIENCE, unit_id=unit.id)
+            await prompt(ctx)
+        case AnnounceStep(action="units") if step == AUDIENCE:
+            await ctx.dialog.advance(UNIT)
             await prompt(ctx)
         case AudienceEveryone() if step == AUDIENCE:
             await ctx.dialog.advance(PREVIEW, audience="everyone", campaign_id=None)
@@ -305,7 +356,12 @@ async def _confirm(ctx: Ctx) -> None:
         audience=audience,
         audit=AuditEntry(ctx.who.actor, "broadcast.send", f"unit:{unit.code}"),
     )
-    ctx.say(ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang)))
+    said = ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang))
+    held = await held_for_quiet_hours(ctx.repos, sent.broadcast_id, ctx.now, ctx.settings.zone)
+    if held.until is not None:  # the outbox holds these until their quiet hours end: say so, and when
+        at = formatting.moment(held.until, ctx.lang, ctx.settings.zone)
+        said = Html(said + "\n" + ctx.t("announce.held", held=formatting.number(held.count, ctx.lang), at=at))
+    ctx.say(said)
 
 
 async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
@@ -317,4 +373,4 @@ async def cancel_button(ctx: Ctx, pressed: CancelReminder) -> None:
     ctx.say(ctx.t("announce.cancelled", count=formatting.number(cancelled, ctx.lang)))
 
 
-ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text, buttons_only=frozenset({UNIT, AUDIENCE, PREVIEW}))
+ANNOUNCE_FLOW = Flow(FLOW, prompt, on_text, buttons_only=frozenset({AUDIENCE, PREVIEW}))

@@ -73,7 +73,11 @@ async def _assessable(ctx: Ctx) -> list[tuple[Registration, Campaign, Unit]]:
 
 async def assess_command(ctx: Ctx) -> None:
     """/tudanhgia: the self-assessment of the one registration whose evaluation is open, or a choice."""
-    found = await _assessable(ctx)
+    await _start_or_pick(ctx, await _assessable(ctx))
+
+
+async def _start_or_pick(ctx: Ctx, found: list[tuple[Registration, Campaign, Unit]]) -> None:
+    """Start the self-assessment of the one registration found, or offer each of them."""
     if not found:
         ctx.say(ctx.t("assess.none"))
         return
@@ -88,17 +92,29 @@ async def assess_command(ctx: Ctx) -> None:
 
 
 async def campaign_button(ctx: Ctx, pressed: AssessCampaign) -> None:
-    """A reminder's button: the member's own registration for that campaign."""
+    """A reminder's button: the person's own registration for that campaign, or the collective's of a unit
+    they lead, those not yet assessed first (a choice when there are several)."""
     campaign = await ctx.repos.campaigns.get(pressed.campaign)
-    registration = (
-        await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
-        if campaign is not None and ctx.who.member is not None
-        else None
-    )
-    if campaign is None or registration is None or registration.status != "active" or ctx.who.unit is None:
+    if campaign is None:
         await stale_button(ctx)
         return
-    await _start(ctx, registration, campaign, ctx.who.unit)
+    found: list[Registration] = []
+    if ctx.who.member is not None:
+        own = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
+        found += [own] if own is not None and own.status == "active" else []
+    found += await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
+    holders = [(registration, await _holder_unit(ctx, registration)) for registration in found]
+    theirs = [(registration, campaign, unit) for registration, unit in holders if unit is not None]
+    if not theirs:
+        await stale_button(ctx)
+        return
+    assessed = await ctx.repos.evaluation.assessments([registration.id for registration, _, _ in theirs])
+    waiting = [
+        entry
+        for entry in theirs
+        if entry[0].id not in assessed or assessed[entry[0].id].status != "submitted"
+    ]
+    await _start_or_pick(ctx, (waiting or theirs)[:PICK_LIMIT])
 
 
 async def start_button(ctx: Ctx, pressed: AssessStart) -> None:

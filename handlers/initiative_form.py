@@ -29,7 +29,7 @@ from bot.engine.context import Ctx, Flow
 from bot.engine.events import Button
 from handlers.campaign_views import problem_text
 from handlers.common import link_first, stale_button
-from handlers.initiative_views import initiative_details
+from handlers.initiative_views import initiative_details, initiative_name
 from messages import Html
 
 FLOW = "initiative"
@@ -97,7 +97,7 @@ async def submit_command(ctx: Ctx) -> None:
     draft = await ctx.repos.initiatives.draft_of(ctx.who.member.id)
     if draft is not None:
         ctx.say(
-            ctx.t("initiative.draft_found", title=draft.title or "…"),
+            ctx.t("initiative.draft_found", name=initiative_name(ctx, draft.title)),
             [
                 [
                     ctx.button("initiative.continue_button", ResumeInitiative(draft.id)),
@@ -468,8 +468,7 @@ async def keep_for_later(ctx: Ctx) -> None:
     if initiative is None:
         ctx.say(ctx.t("dialog.cancelled"))
     elif initiative.status == "draft":
-        title = initiative.title or ctx.t("initiative.untitled")
-        ctx.say(ctx.t("initiative.kept_for_later", title=title))
+        ctx.say(ctx.t("initiative.kept_for_later", name=initiative_name(ctx, initiative.title)))
     else:
         ctx.say(ctx.t("initiative.changes_kept", title=initiative.title))
 

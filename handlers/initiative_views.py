@@ -9,6 +9,12 @@ from bot.engine.events import FileOut
 from messages import Html, formatting
 
 
+def initiative_name(ctx: Ctx, title: str | None) -> Html:
+    """An initiative named in a sentence: «its name», or the words for a draft with none yet, the same in
+    every message."""
+    return ctx.t("initiative.named", title=title) if title else ctx.t("initiative.untitled")
+
+
 def say_attachments(ctx: Ctx, initiative: Initiative, attachments: list[Attachment]) -> None:
     """Send an initiative's attached files again, one message each, captioned with its title; say how many
     more there are where they cannot be sent: the channel sends no files, or holds no such file id."""
@@ -42,7 +48,7 @@ async def initiative_details(ctx: Ctx, initiative: Initiative, attachments: list
     lines = [
         ctx.t(
             "initiative.details_head",
-            title=initiative.title or empty,
+            title=initiative.title or ctx.t("initiative.untitled"),
             status=ctx.t(f"initiative.status_{initiative.status}"),
         ),
         ctx.t(

@@ -87,7 +87,7 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
     campaign = due.campaign
     assert campaign is not None
     if due.kind == "evaluation":
-        return _evaluation_reminder(language, campaign, due.today)
+        return _evaluation_reminder(language, campaign, due)
     deadline = campaign.registration_deadline if due.kind == "registration" else campaign.initiative_deadline
     assert deadline is not None
     body = text(
@@ -102,13 +102,20 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
     return Outgoing(body, ((button,),))
 
 
-def _evaluation_reminder(language: str, campaign: Campaign, today: date) -> Outgoing:
-    """Before the evaluation opens (and on its day): get ready to self-assess, with the button to do it."""
+def _evaluation_reminder(language: str, campaign: Campaign, due: DueReminder) -> Outgoing:
+    """Before the evaluation opens (and on its day): get ready to self-assess, with the button to do it; an
+    officer is told which collectives they lead are to be assessed (and whether their own registration is
+    too: the button then offers each)."""
     opens = campaign.evaluation_opens_on
     assert opens is not None
-    days = days_left(opens, today)
-    key = "reminders.evaluation" if days > 0 else "reminders.evaluation_today"
-    body = text(language, key, title=campaign.title, deadline=formatting.day(opens), days=days)
+    days = days_left(opens, due.today)
+    key = "reminders.evaluation" + ("_collective" if due.collectives else "") + ("" if days > 0 else "_today")
+    values: dict[str, object] = {"title": campaign.title, "deadline": formatting.day(opens), "days": days}
+    if due.collectives:
+        values["unit"] = ", ".join(due.collectives)
+    body = text(language, key, **values)
+    if due.own_too:
+        body = Html(body + "\n" + text(language, "reminders.evaluation_own_too"))
     button = Button(text(language, "reminders.evaluation_button"), AssessCampaign(campaign.id).pack())
     return Outgoing(body, ((button,),))
 

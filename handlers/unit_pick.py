@@ -18,6 +18,14 @@ PICK_LIMIT = 20
 UnitAction = Callable[[Ctx, Unit], Awaitable[None]]
 
 
+async def offered_units(ctx: Ctx) -> list[Unit]:
+    """The units an officer picks from: each they lead, followed by those directly below it."""
+    offered: list[Unit] = []
+    for led in ctx.who.led_units:
+        offered += [led, *await ctx.repos.units.children(led.id)]
+    return list({unit.id: unit for unit in offered}.values())
+
+
 async def named_or_picked_unit(
     ctx: Ctx, act: UnitAction, button: Callable[[int], ButtonData], pick_key: str
 ) -> None:
@@ -30,9 +38,7 @@ async def named_or_picked_unit(
             return
         await act(ctx, unit)
         return
-    offered: list[Unit] = []
-    for led in ctx.who.led_units:
-        offered += [led, *await ctx.repos.units.children(led.id)]
+    offered = await offered_units(ctx)
     if len(offered) == 1:
         await act(ctx, offered[0])
         return

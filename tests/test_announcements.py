@@ -11,8 +11,10 @@ from messages import formatting, plain, text
 from storage.database import Store
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running
+from tests.helpers.choices import body, choices
 from tests.helpers.flows import grant_by_account, linked
-from tests.helpers.roster import HOA
+from tests.helpers.roster import HOA, MAI
+from tests.helpers.words import said
 
 
 @pytest.mark.telegram
@@ -106,3 +108,73 @@ async def test_a_member_switches_reminders_off_and_picks_quiet_hours(people: Peo
         account = await repos.accounts.get(people.channel, mai.user_id)
         assert account is not None
         assert await repos.accounts.preferences(account.id) == (True, 22 * 60, 6 * 60)
+
+
+DIEN_LUC = "Công đoàn cơ sở Điện lực Hà Quảng"
+
+
+@pytest.mark.telegram
+@pytest.mark.zalo
+async def test_a_district_officer_broadcasts_to_one_base_union_below_and_reaches_only_it(
+    people: People, store: Store
+) -> None:
+    hung, mai = await campaign_running(people)  # Hùng leads the district; he is in Y tế, Mai in Điện lực
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn Điện lực lúc 14 giờ")
+    await hung.press(said("announce.other_unit"))
+    assert said("announce.unit_button", name=DIEN_LUC, code="CDCS-DL") in choices(hung.last)
+    await hung.press(DIEN_LUC)
+    assert any("Lao động giỏi, lao động sáng tạo 2026" in label for label in choices(hung.last))
+    await hung.press("Tất cả đoàn viên")
+    assert f"Đơn vị: {DIEN_LUC}" in hung.last_text and "— 1 người" in hung.last_text
+    await hung.press("Xác nhận gửi")
+    await hung.runtime.outbox.wait_idle()
+    head = said("announce.head", unit=DIEN_LUC)
+    assert [m for m in mai.messages if m.plain_text.startswith(head)]
+    assert not [m for m in hung.messages if m.plain_text.startswith(head)]  # Y tế is not Điện lực
+    async with store.begin() as repos:
+        entries = await repos.audit.recent(20)
+    assert [e[2] for e in entries if e[1] == "broadcast.send"] == ["unit:CDCS-DL"]
+
+
+async def test_a_province_officer_types_a_units_name_or_code_and_is_offered_its_own_campaigns(
+    people: People, store: Store
+) -> None:
+    hung, _ = await campaign_running(people)  # LDG-2026 is the district's: not for the province's schools
+    await grant_by_account(store, "LDLD-CB", people.channel, people.user_id(888))
+    tinh = people(888, "Tỉnh", "Cán bộ")
+    await tinh.send("/thongbao")
+    await tinh.send("Họp công đoàn trường")
+    await tinh.press(said("announce.other_unit"))
+    await tinh.send("truong thpt")
+    assert said("announce.ask_audience", unit="Công đoàn cơ sở Trường THPT Thành phố Cao Bằng") in body(
+        tinh.last
+    )
+    assert not any("Lao động giỏi" in label for label in choices(tinh.last))
+    await tinh.press(said("announce.other_unit"))
+    await tinh.send("CDCS-DL")
+    assert said("announce.ask_audience", unit=DIEN_LUC) in body(tinh.last)
+    assert any("Lao động giỏi" in label for label in choices(tinh.last))
+    await hung.send("/thongbao")  # the district's officer cannot reach a school of the province
+    await hung.send("Họp")
+    await hung.press(said("announce.other_unit"))
+    await hung.send("CDCS-THPT")
+    assert said("problem.unit_out_of_scope", unit="CDCS-THPT") in body(hung.last)
+
+
+async def test_a_broadcast_sent_in_quiet_hours_says_it_waits_until_they_end(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    hung, _ = await campaign_running(people)
+    async with store.begin() as repos:  # Mai keeps no quiet hours; Hùng keeps the default
+        account = await repos.accounts.get(people.channel, people.user_id(MAI[0]))
+        assert account is not None
+        await repos.accounts.set_quiet_hours(account.id, 0, 0)
+    clock.current = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 22:00 in Vietnam: inside 21:00–07:00
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn sáng mai")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    sent, held = body(hung.last).splitlines()
+    assert sent == said("announce.sent", count="2")
+    assert held == said("announce.held", held="1", at="07:00 ngày 03/03/2026")

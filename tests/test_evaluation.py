@@ -21,6 +21,7 @@ from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
 from bot.engine.clock import ManualClock
 from handlers.assessment import PICK_LIMIT
+from messages import formatting, plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
 from storage.records import Campaign, PledgeResult, Unit
@@ -39,7 +40,7 @@ from tests.helpers.evaluation import (
     registration_of,
     results_of,
 )
-from tests.helpers.flows import Person, linked
+from tests.helpers.flows import Person, grant_by_account, linked
 from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI, NOW
 from tests.helpers.words import said
@@ -326,6 +327,76 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
         counted = await evaluation.titles_reached(repos, [campaign])
     assert (result.member_id, result.unit_id, result.reached) == (None, dl.id, True)
     assert counted == [evaluation.ReachedCount(dl.id, "excellent_collective", 0, 1)]
+
+
+async def test_a_collectives_officers_are_reminded_once_each_in_their_language_and_the_button_opens_it(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    # Hùng registered himself; Điện lực registered as a collective, led by Mai (no registration of her own)
+    # and by an account with no roster entry that reads English; Y tế's collective, also led by Mai, has
+    # already sent its self-assessment.
+    campaign = await campaign_with_registrations(store, ["DV002"], ["advanced_worker"])
+    await dien_luc_led_by_mai_registered_in(store, [campaign])
+    async with store.begin() as repos:
+        yt = await repos.units.by_code("CDCS-YT")
+        assert yt is not None
+        await register_collective(
+            repos,
+            officer_of(yt),
+            yt,
+            campaign,
+            titles=["excellent_collective"],
+            pledges=list(PLEDGES),
+            now=NOW,
+            today=NOW.date(),
+        )
+        collective = await repos.registrations.of_unit(campaign.id, yt.id)
+        assert collective is not None
+        results = [PledgeResult(True, pledge.figure) for pledge in PLEDGES]
+        await repos.evaluation.save_assessment(
+            collective, results, ["excellent_collective"], "submitted", "test", NOW
+        )
+    await grant_officer(store, "CDCS-YT", member_code="DV001", actor="test", now=NOW)
+    await grant_by_account(store, "CDCS-DL", people.channel, people.user_id(888))
+    khanh = people(888, "Khánh", "Cán bộ")
+    await khanh.send("/start")
+    async with store.begin() as repos:
+        account = await repos.accounts.get(people.channel, people.user_id(888))
+        assert account is not None
+        await repos.accounts.set_language(account.id, "en")
+    mai, hung = await linked(people, MAI), await linked(people, HUNG)
+    clock.current = at_local(OPENS.day, OPENS.month, 8)
+    await mai.runtime.reminders.tick()
+    await mai.runtime.outbox.wait_idle()
+
+    def reminders(person: Person) -> list[str]:
+        return [body(m) for m in person.messages if m.plain_text.startswith("🗳")]
+
+    day = formatting.day(OPENS)
+    for_mai = said("reminders.evaluation_collective_today", title=campaign.title, deadline=day, unit=DIEN_LUC)
+    for_khanh = plain(
+        text("en", "reminders.evaluation_collective_today", title=campaign.title, deadline=day, unit=DIEN_LUC)
+    )
+    assert reminders(mai) == [for_mai]  # once, for Điện lực only: Y tế has assessed
+    assert reminders(khanh) == [for_khanh]
+    assert len(reminders(hung)) == 1 and DIEN_LUC not in reminders(hung)[0]  # his own registration
+    await mai.press(said("reminders.evaluation_button"))
+    assert f"(tập thể {DIEN_LUC}) — 2 chỉ tiêu" in mai.messages[-2].plain_text
+
+
+async def test_an_officer_registered_herself_is_reminded_once_of_both_and_the_button_offers_each(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])
+    await dien_luc_led_by_mai_registered_in(store, [campaign])
+    mai = await linked(people, MAI)
+    clock.current = at_local(OPENS.day, OPENS.month, 8)
+    await mai.runtime.reminders.tick()
+    await mai.runtime.outbox.wait_idle()
+    [reminder] = [body(m) for m in mai.messages if m.plain_text.startswith("🗳")]
+    assert DIEN_LUC in reminder and reminder.endswith(said("reminders.evaluation_own_too"))
+    await mai.press(said("reminders.evaluation_button"))
+    assert choices(mai.last) == [campaign.title, f"{campaign.title} — {DIEN_LUC}"]
 
 
 @pytest.mark.telegram

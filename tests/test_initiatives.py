@@ -137,7 +137,7 @@ async def test_a_draft_survives_a_restart_and_resumes_where_it_stopped(
     await mai.send(TITLE)
     await mai.press("Kỹ thuật")
     await mai.press("Để sau")
-    assert mai.last_text == said("initiative.kept_for_later", title=TITLE)
+    assert mai.last_text == said("initiative.kept_for_later", name=said("initiative.named", title=TITLE))
     await people.restart()
     await mai.send("/sangkien")
     assert "bản nháp" in mai.last_text and TITLE in mai.last_text
@@ -311,7 +311,7 @@ async def test_shares_are_checked_as_typed_and_warned_of_before_the_similar_titl
     assert mai.messages[-2].plain_text == said("problem.shares_sum", total=130)
     assert said("initiative.ask_coauthors") in mai.last_text  # straight to the co-authors, to fix it
     await mai.press("Để sau")
-    assert mai.last_text == said("initiative.kept_for_later", title=TITLE)
+    assert mai.last_text == said("initiative.kept_for_later", name=said("initiative.named", title=TITLE))
     await mai.send("/sangkien")
     await mai.press("Tiếp tục bản nháp")
     assert said("initiative.shares_warning", total=130) in mai.last_text
@@ -410,7 +410,10 @@ async def test_a_draft_kept_for_later_at_the_campaign_question_asks_it_again(
     await mai.send("/sangkien")
     assert body(mai.last) == said("initiative.ask_campaign")
     await mai.press("Để sau")
+    unnamed = said("initiative.untitled")  # one way in every message, not "«…»" in the next
+    assert body(mai.last) == said("initiative.kept_for_later", name=unnamed)
     await mai.send("/sangkien")
+    assert body(mai.last) == said("initiative.draft_found", name=unnamed)
     await mai.press("Tiếp tục bản nháp")
     assert body(mai.last) == said("initiative.ask_campaign")  # not straight to the name, counting for none
     await mai.press("Tháng Công nhân 2026")

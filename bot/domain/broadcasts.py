@@ -5,13 +5,16 @@ the broadcast's total and, where someone is accountable, write the audit entry, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.engine.quiet import quiet_until
 from storage.database import Repos
 from storage.records import Unit
-from storage.repos.outbox import Audience
+from storage.repos.outbox import Audience, NewOutboxItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +49,11 @@ async def send_to_subtree(
     audience: Audience | None = None,
     skip_opted_out: bool = False,
     audit: AuditEntry | None = None,
+    also: Sequence[NewOutboxItem] = (),
 ) -> Sent:
     """Queue ``messages`` (outbox JSON by language) for every linked member in ``unit``'s subtree (narrowed
-    to ``audience``), record the broadcast with its total, and audit it when ``audit`` is given."""
+    to ``audience``) and the messages ``also`` worded for their accounts alone (the audience leaves those
+    accounts out), record the broadcast with its total, and audit it when ``audit`` is given."""
     broadcast_id = await repos.broadcasts.create(
         kind=kind,
         title=title,
@@ -67,8 +72,29 @@ async def send_to_subtree(
         audience=audience,
         skip_opted_out=skip_opted_out,
     )
+    await repos.outbox.enqueue(also, now, broadcast_id)
+    queued += len(also)
     await repos.broadcasts.set_total(broadcast_id, queued, now)
     if audit is not None:
         details = {"broadcast": broadcast_id, "queued": queued, **audit.details}
         await repos.audit.record(audit.actor, audit.action, audit.target, details, now)
     return Sent(broadcast_id, queued)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """How many of a broadcast's recipients are in their quiet hours, and when the last of those ends."""
+
+    count: int
+    until: datetime | None
+
+
+async def held_for_quiet_hours(repos: Repos, broadcast_id: int, now: datetime, zone: ZoneInfo) -> Held:
+    """The recipients of a broadcast just queued whom the outbox holds until their quiet hours end."""
+    count, until = 0, None
+    for start, end, recipients in await repos.outbox.quiet_windows(broadcast_id):
+        ends = quiet_until(now, zone, start, end)
+        if ends is not None:
+            count += recipients
+            until = ends if until is None else max(until, ends)
+    return Held(count, until)

@@ -1,13 +1,14 @@
 """Reminders: an officer's own, and what a sending queues when its time comes (the campaign deadlines'
 automatic ones are planned at launch by deadline_reminders.py): one outbox row per member who still has
-something to do, in their language, skipping those who switched reminders off. The words are not written
+something to do (for the evaluation, also each officer of a collective still to self-assess), in their
+language, skipping those who switched reminders off. The words are not written
 here: a ``ReminderWording`` (handlers/reminder_notices.py) turns what is due into messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from bot.engine.outbox import queue_messages
 from messages import LANGUAGES
 from storage.database import Repos
 from storage.records import Campaign, Sending, Unit
+from storage.repos.outbox import NewOutboxItem
 
 AUDIENCES = ("everyone", "unregistered", "registered", "no_initiative")
 TEXT_MAX = 2000
@@ -92,7 +94,9 @@ def event_day(key: str, remind_on: date) -> date | None:
 @dataclass(frozen=True, slots=True)
 class DueReminder:
     """A sending whose moment has come, as the wording needs it: what kind, for which unit and campaign,
-    the officer's own words (if any), the calendar day it names, to whom, and the local day it goes out."""
+    the officer's own words (if any), the calendar day it names, to whom, and the local day it goes out; for
+    an officer reminded of the evaluation, the collectives they lead still to self-assess and whether their
+    own registration waits too."""
 
     kind: str
     unit: Unit
@@ -101,6 +105,8 @@ class DueReminder:
     words: str | None
     calendar_key: str | None
     today: date
+    collectives: tuple[str, ...] = ()
+    own_too: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,9 @@ async def fire(
         today=now.astimezone(zone).date(),
     )
     messages = {lang: wording.message(lang, due).to_json() for lang in LANGUAGES}
+    officers: list[NewOutboxItem] = []
+    if rule.kind == "evaluation" and campaign is not None:
+        officers = await _collective_officers(repos, due, wording, unit, campaign, default_language)
     sent = await send_to_subtree(
         repos,
         kind="reminder",
@@ -164,9 +173,32 @@ async def fire(
         now=now,
         audience=Audience(rule.audience, rule.campaign_id) if rule.audience != "everyone" else None,
         skip_opted_out=True,
+        also=officers,
     )
     await repos.reminders.link_broadcast(sending.id, sent.broadcast_id)
     return sent.queued
+
+
+async def _collective_officers(
+    repos: Repos,
+    due: DueReminder,
+    wording: ReminderWording,
+    unit: Unit,
+    campaign: Campaign,
+    default_language: str,
+) -> list[NewOutboxItem]:
+    """The evaluation's reminder to the officers of the subtree's collectives still to self-assess: one each,
+    naming their collectives, in their language (and telling them if their own registration waits too)."""
+    found = await repos.evaluation.officers_of_unassessed_collectives(
+        campaign.id, unit.path, skip_opted_out=True
+    )
+    items = []
+    for officer in found:
+        account = officer.account
+        theirs = replace(due, collectives=officer.units, own_too=officer.own_pending)
+        message = wording.message(account.language or default_language, theirs).to_json()
+        items.append(NewOutboxItem(account.channel, account.chat_id, account.id, "reminder", message))
+    return items
 
 
 async def report_missed(

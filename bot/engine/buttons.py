@@ -583,10 +583,11 @@ class PickInsight(ButtonData):
 
 @dataclass(frozen=True)
 class AnnounceStep(ButtonData):
-    """ann:new (a reminder) and ann:go (confirm the preview)."""
+    """ann:new (a reminder), ann:units (send to another unit than the one offered) and ann:go (confirm the
+    preview)."""
 
     PREFIX = "ann"
-    action: Literal["new", "go"]
+    action: Literal["new", "units", "go"]
 
 
 @dataclass(frozen=True)

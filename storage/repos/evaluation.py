@@ -12,10 +12,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.loop_connection import Executor
-from storage.records import PledgeResult, Registration, SelfAssessment, TitleResult
+from storage.records import Account, PledgeResult, Registration, SelfAssessment, TitleResult
+from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id
 from storage.repos.registrations import COLUMNS as REGISTRATION_COLUMNS
 from storage.repos.registrations import registration_from_row
-from storage.tables import campaigns, members, registrations, self_assessments, title_results, units
+from storage.tables import (
+    campaigns,
+    channel_accounts,
+    members,
+    officer_roles,
+    registrations,
+    self_assessments,
+    title_results,
+    units,
+)
 
 _ASSESSMENT = (
     self_assessments.c.id,
@@ -60,6 +70,22 @@ class ReachedCount:
     title: str
     individual: int
     collective: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveOfficer:
+    """An officer to remind of the self-assessment of the collectives they lead (their units' names, by
+    name), and whether their own registration for the campaign waits for one too."""
+
+    account: Account
+    units: tuple[str, ...]
+    own_pending: bool
+
+
+def _assessed(registration_id: sa.ColumnElement[int]) -> sa.Exists:
+    return sa.exists().where(
+        self_assessments.c.registration_id == registration_id, self_assessments.c.status == "submitted"
+    )
 
 
 def _assessment(row: Sequence[Any]) -> SelfAssessment:
@@ -168,6 +194,61 @@ class EvaluationRepo:
             .limit(limit)
         )
         return [registration_from_row(row) for row in rows]
+
+    async def officers_of_unassessed_collectives(
+        self, campaign_id: int, path: str, *, skip_opted_out: bool
+    ) -> list[CollectiveOfficer]:
+        """The reachable accounts of the officers of each unit in the subtree whose collective registration
+        for the campaign has no submitted self-assessment (roles held by a member or by a bare account), each
+        account once, optionally without those who switched reminders off."""
+        holder = sa.or_(
+            sa.and_(
+                officer_roles.c.member_id.is_not(None),
+                channel_accounts.c.member_id == officer_roles.c.member_id,
+            ),
+            sa.and_(
+                channel_accounts.c.channel == officer_roles.c.channel,
+                channel_accounts.c.user_id == officer_roles.c.user_id,
+            ),
+        )
+        own = registrations.alias("own")
+        own_pending = sa.exists().where(
+            own.c.campaign_id == campaign_id,
+            own.c.member_id == channel_accounts.c.member_id,
+            own.c.status == "active",
+            ~_assessed(own.c.id),
+        )
+        filters = [
+            registrations.c.campaign_id == campaign_id,
+            registrations.c.status == "active",
+            units.c.path.startswith(path),
+            ~_assessed(registrations.c.id),
+            channel_accounts.c.reachable.is_(True),
+            # A member on two channels is reminded once, on the account they are reached on.
+            sa.or_(
+                channel_accounts.c.member_id.is_(None),
+                channel_accounts.c.id == delivery_account_id(channel_accounts.c.member_id),
+            ),
+        ]
+        if skip_opted_out:
+            filters.append(channel_accounts.c.reminders_off.is_(False))
+        rows = await self.conn.execute(
+            sa.select(*ACCOUNT_COLUMNS, units.c.name, own_pending)
+            .select_from(registrations)
+            .join(units, units.c.id == registrations.c.unit_id)
+            .join(officer_roles, officer_roles.c.unit_id == units.c.id)
+            .join(channel_accounts, holder)
+            .where(*filters)
+            .distinct()
+            .order_by(channel_accounts.c.id, units.c.name)
+        )
+        found: dict[int, CollectiveOfficer] = {}
+        for row in rows:
+            account, unit, pending = Account(*row[: len(ACCOUNT_COLUMNS)]), row[-2], bool(row[-1])
+            known = found.get(account.id)
+            names = (*known.units, unit) if known is not None else (unit,)
+            found[account.id] = CollectiveOfficer(account, names, pending)
+        return list(found.values())
 
     async def results(self, campaign_id: int, unit_ids: Sequence[int]) -> list[TitleResult]:
         """The decisions of the campaign about candidates of these units."""

@@ -18,6 +18,7 @@ from storage.tables import (
     channel_accounts,
     initiatives,
     members,
+    officer_roles,
     outbox,
     registrations,
     self_assessments,
@@ -61,12 +62,33 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
         self_assessments.c.campaign_id == audience.campaign_id,
         self_assessments.c.status == "submitted",
     )
+    collective = registrations.alias("collective")
+    collective_assessed = self_assessments.alias("collective_assessed")
+    # An officer of a collective still to self-assess gets a reminder of their own, which names their own
+    # registration too (EvaluationRepo.officers_of_unassessed_collectives): never a second one here.
+    leads_unassessed = sa.exists().where(
+        collective.c.campaign_id == audience.campaign_id,
+        collective.c.status == "active",
+        officer_roles.c.unit_id == collective.c.unit_id,
+        sa.or_(
+            officer_roles.c.member_id == members.c.id,
+            sa.and_(
+                officer_roles.c.channel == channel_accounts.c.channel,
+                officer_roles.c.user_id == channel_accounts.c.user_id,
+            ),
+        ),
+        ~sa.exists().where(
+            collective_assessed.c.registration_id == collective.c.id,
+            collective_assessed.c.status == "submitted",
+        ),
+    )
     return {
         "everyone": sa.true(),
         "registered": registered,
         "unregistered": ~registered,
         "no_initiative": ~submitted,
-        "not_assessed": sa.and_(registered, ~assessed),  # still to send the evaluation's self-assessment
+        # still to send the evaluation's self-assessment
+        "not_assessed": sa.and_(registered, ~assessed, ~leads_unassessed),
     }[audience.name]
 
 
@@ -116,8 +138,10 @@ class OutboxRepo:
         self.conn = conn
         self.queued = False  # this transaction queued rows: the worker has news once it commits
 
-    async def enqueue(self, items: Sequence[NewOutboxItem], now: datetime) -> None:
-        """Queue messages to be sent as soon as the worker can."""
+    async def enqueue(
+        self, items: Sequence[NewOutboxItem], now: datetime, broadcast_id: int | None = None
+    ) -> None:
+        """Queue messages to be sent as soon as the worker can, as part of a broadcast if one is given."""
         if not items:
             return
         self.queued = True
@@ -129,6 +153,7 @@ class OutboxRepo:
                     "chat_id": item.chat_id,
                     "account_id": item.account_id,
                     "kind": item.kind,
+                    "broadcast_id": broadcast_id,
                     "message": item.message,
                     "status": "pending",
                     "attempts": 0,
@@ -201,6 +226,18 @@ class OutboxRepo:
             )
             queued += result.rowcount
         return queued
+
+    async def quiet_windows(self, broadcast_id: int) -> list[tuple[int, int, int]]:
+        """(quiet start, quiet end, how many) of the accounts a broadcast's rows go to, by window: a few
+        rows however large the broadcast."""
+        query = (
+            sa.select(channel_accounts.c.quiet_start, channel_accounts.c.quiet_end, sa.func.count())
+            .select_from(outbox)
+            .join(channel_accounts, channel_accounts.c.id == outbox.c.account_id)
+            .where(outbox.c.broadcast_id == broadcast_id)
+            .group_by(channel_accounts.c.quiet_start, channel_accounts.c.quiet_end)
+        )
+        return [(start, end, count) for start, end, count in await self.conn.execute(query)]
 
     async def pending_count(self) -> int:
         """Messages not yet sent nor given up: the outbox's depth."""

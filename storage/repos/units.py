@@ -62,11 +62,15 @@ class UnitRepo:
         )
         return [_unit(row) for row in rows]
 
-    async def search(self, name_key_fragment: str, limit: int) -> list[Unit]:
-        """Units whose diacritics-free name contains every word of the search key, in any order;
-        base unions first, then by name."""
+    async def search(self, name_key_fragment: str, limit: int, within: Sequence[str] = ()) -> list[Unit]:
+        """Units whose diacritics-free name contains every word of the search key, in any order (only inside
+        the subtrees at the paths ``within``, if given); base unions first, then by name."""
         words = [word.replace("%", "").replace("_", "") for word in name_key_fragment.split()]
-        conditions = [units.c.name_key.like(f"%{word}%") for word in words if word]
+        conditions: list[sa.ColumnElement[bool]] = [
+            units.c.name_key.like(f"%{word}%") for word in words if word
+        ]
+        if within:
+            conditions.append(sa.or_(*(units.c.path.startswith(path) for path in within)))
         rows = await self.conn.execute(
             sa.select(*UNIT_COLUMNS)
             .where(sa.and_(sa.true(), *conditions))
