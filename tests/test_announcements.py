@@ -129,7 +129,7 @@ async def test_a_district_officer_broadcasts_to_one_base_union_below_and_reaches
     assert f"Đơn vị: {DIEN_LUC}" in hung.last_text and "— 1 người" in hung.last_text
     await hung.press("Xác nhận gửi")
     await hung.runtime.outbox.wait_idle()
-    head = said("announce.head", unit=DIEN_LUC)
+    head = said("announce.head", unit="Liên đoàn Lao động huyện Hà Quảng")  # who sends it, not to whom
     assert [m for m in mai.messages if m.plain_text.startswith(head)]
     assert not [m for m in hung.messages if m.plain_text.startswith(head)]  # Y tế is not Điện lực
     async with store.begin() as repos:
