@@ -124,9 +124,9 @@ def spread(times: list[float]) -> str:
 
 async def run(url: str, members_count: int) -> None:
     """Start the bot, measure the members alone, then during an export."""
-    settings = load_settings(_env_file=None, database_url=url)
+    settings = load_settings(_env_file=None, database_url=url, quiet_hours=False)
     channel = MemoryChannel(WITH_BUTTONS, settings.language)
-    runtime = Runtime(settings, memory=channel, quiet_hours=False)
+    runtime = Runtime(settings, memory=channel)
     builds = Builds()
     logging.getLogger("storage.database").addHandler(builds)
     logging.getLogger("storage.database").setLevel(logging.INFO)

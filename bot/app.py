@@ -71,7 +71,6 @@ class Runtime:
         clock: Clock | None = None,
         *,
         poll_timeout: int = 10,
-        quiet_hours: bool = True,
         memory: MemoryChannel | None = None,
         more_memory: Sequence[MemoryChannel] = (),
     ) -> None:
@@ -142,7 +141,7 @@ class Runtime:
             retry_window=timedelta(minutes=settings.retry_window_minutes),
             on_broadcast_done=summary_reporter(settings.language),
             zone=settings.zone,
-            quiet_hours=quiet_hours,
+            quiet_hours=settings.quiet_hours,
             metrics=self.metrics,
         )
         self.reminders = ReminderScheduler(

@@ -663,11 +663,12 @@ async def demo_world(settings: Settings, database: Path, *, keep: bool = False) 
             "telegram_api_url": sandbox.api_url,
             "zalo_token": SecretStr(zalo.token),
             "zalo_api_url": zalo.api_url,
+            # Quiet hours would hold the demo's announcements until morning for whoever tries it at night.
+            "quiet_hours": False,
         }
     )
     clock = TravelClock()  # the web chat moves it forward; nothing else in the demo does
-    # Quiet hours would hold the demo's announcements until morning for whoever tries it in the evening.
-    runtime = Runtime(demo_settings, clock, poll_timeout=1, quiet_hours=False)
+    runtime = Runtime(demo_settings, clock, poll_timeout=1)
     try:
         if fresh:
             await seed(runtime.store, runtime.clock.now())

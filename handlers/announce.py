@@ -364,8 +364,9 @@ async def _confirm(ctx: Ctx) -> None:
         audit=AuditEntry(ctx.who.actor, "broadcast.send", f"unit:{unit.code}"),
     )
     said = ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang))
+    # Where quiet hours are kept, the outbox holds some until their quiet hours end: say so, and when.
     held = await held_for_quiet_hours(ctx.repos, sent.broadcast_id, ctx.now, ctx.settings.zone)
-    if held.until is not None:  # the outbox holds these until their quiet hours end: say so, and when
+    if held.until is not None and ctx.settings.quiet_hours:
         at = formatting.moment(held.until, ctx.lang, ctx.settings.zone)
         said = Html(said + "\n" + ctx.t("announce.held", held=formatting.number(held.count, ctx.lang), at=at))
     ctx.say(said)

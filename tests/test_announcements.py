@@ -9,11 +9,12 @@ import pytest
 from bot.engine.clock import ManualClock
 from messages import formatting, plain, text
 from storage.database import Store
-from tests.conftest import People
+from tests.conftest import MemoryBot, People
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.choices import body, choices
 from tests.helpers.flows import grant_by_account, linked
-from tests.helpers.roster import HOA, MAI
+from tests.helpers.memory_chat import MemoryChat
+from tests.helpers.roster import HOA, HUNG, MAI
 from tests.helpers.words import said
 
 
@@ -178,3 +179,25 @@ async def test_a_broadcast_sent_in_quiet_hours_says_it_waits_until_they_end(
     sent, held = body(hung.last).splitlines()
     assert sent == said("announce.sent", count="2")
     assert held == said("announce.held", held="1", at="07:00 ngày 03/03/2026")
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-buttons"], indirect=True)
+async def test_where_quiet_hours_are_not_kept_a_broadcast_at_night_goes_at_once_and_says_nothing_held(
+    memory_bot: MemoryBot, clock: ManualClock
+) -> None:
+    """THIDUA_QUIET_HOURS=false (`thidua demo`): Hùng keeps the default 21:00–07:00, and gets it now."""
+    memory_bot.settings = memory_bot.settings.model_copy(update={"quiet_hours": False})
+    await memory_bot.restart()
+    hung = await linked(lambda *person: MemoryChat(lambda: memory_bot.runtime, *person), HUNG)
+    clock.current = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 22:00 in Vietnam
+    await hung.send("/thongbao")
+    await hung.send("Họp công đoàn sáng mai")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    await memory_bot.runtime.outbox.wait_idle()
+    replies = [body(message) for message in hung.messages]
+    assert said("announce.sent", count="1") in replies  # and nothing said of quiet hours under it
+    assert (
+        replies[-2]
+        == said("announce.head", unit="Liên đoàn Lao động huyện Hà Quảng") + "\nHọp công đoàn sáng mai"
+    )

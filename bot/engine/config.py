@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     send_timeout: float = Field(default=30.0, gt=0)
     export_timeout: float = Field(default=120.0, gt=0)  # seconds an /export's child process may take
     retry_window_minutes: float = Field(default=30.0, gt=0)
+    quiet_hours: bool = True  # false: messages go out at any hour (the demo's way)
     dialog_expiry_hours: int = Field(default=24, ge=1)
     invite_days: int = Field(default=30, ge=1)
     link_code_days: int = Field(default=30, ge=1)
