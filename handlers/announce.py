@@ -365,9 +365,14 @@ async def _confirm(ctx: Ctx) -> None:
     )
     said = ctx.t("announce.sent", count=formatting.number(sent.queued, ctx.lang))
     # Where quiet hours are kept, the outbox holds some until their quiet hours end: say so, and when.
-    held = await held_for_quiet_hours(ctx.repos, sent.broadcast_id, ctx.now, ctx.settings.zone)
-    if held.until is not None and ctx.settings.quiet_hours:
-        at = formatting.moment(held.until, ctx.lang, ctx.settings.zone)
+    zone = ctx.settings.zone
+    held = (
+        await held_for_quiet_hours(ctx.repos, sent.broadcast_id, ctx.now, zone)
+        if ctx.settings.quiet_hours
+        else None
+    )
+    if held is not None and held.until is not None:
+        at = formatting.moment(held.until, ctx.lang, zone)
         said = Html(said + "\n" + ctx.t("announce.held", held=formatting.number(held.count, ctx.lang), at=at))
     ctx.say(said)
 
