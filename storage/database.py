@@ -40,6 +40,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import cached_property
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -52,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.loop_connection import Executor, LoopPool
 from storage.memo import Memo
-from storage.repos.accounts import AccountRepo
+from storage.repos.accounts import AccountRepo, seen_due
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
@@ -435,6 +436,11 @@ class Store:
         """True on PostgreSQL, where a ``deferred`` unit of work cannot write at all (``WriteNeeded``); on
         SQLite it may, unless another writer holds the lock."""
         return self._server_pool is not None
+
+    def seen_due(self, channel: str, user_id: str, now: datetime) -> bool:
+        """True when this process knows that the account's next update writes: its last-seen minute has
+        passed (``storage.repos.accounts.seen_due``)."""
+        return seen_due(self.memo, channel, user_id, now)
 
     @property
     def in_memory(self) -> bool:

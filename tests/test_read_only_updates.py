@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from bot.engine.clock import ManualClock
 from messages import plain, text
 from storage.database import Store, WriteNeeded
 from storage.prepared import Prepared, run
@@ -19,7 +20,8 @@ from storage.records import DialogState
 from storage.tables import channel_accounts, dialog_states, generations
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
-from tests.helpers.roster import STRANGER
+from tests.helpers.flows import linked
+from tests.helpers.roster import MAI, STRANGER
 from tests.helpers.statements import counted
 
 pytestmark = pytest.mark.postgres_only("the chat's lock taken by the first read, outside a transaction")
@@ -134,3 +136,29 @@ async def test_an_update_that_turns_out_to_write_is_answered_once_in_a_transacti
             sa.select(dialog_states.c.flow).where(dialog_states.c.chat_id == str(mai.user_id))
         )
         assert forms.scalars().all() == ["register"]
+
+
+async def test_a_member_due_to_be_marked_seen_is_answered_in_a_transaction_at_once(
+    chat: Callable[..., Chat], store: Store, clock: ManualClock
+) -> None:
+    mai = await linked(chat, MAI)
+    await mai.send("/help")  # her identity kept, marked seen now
+    async with counted(mai.runtime.store) as seen:
+        await mai.send("/help")
+    statements = [" ".join(statement.split()) for statement in seen.seen]  # the workers' too
+    assert sum(LOCKED_OPENING in statement for statement in statements) == 1  # a read, as it began
+    assert not any(statement.startswith("UPDATE channel_accounts") for statement in statements)
+
+    clock.advance(timedelta(minutes=2))  # her last-seen minute has passed: this update writes
+    async with counted(mai.runtime.store) as seen:
+        await mai.send("/help")
+    statements = [" ".join(statement.split()) for statement in seen.seen]
+    assert not any(LOCKED_OPENING in statement for statement in statements)  # no attempt stopped
+    assert sum(statement.startswith("UPDATE channel_accounts") for statement in statements) == 1
+    assert "/campaigns" in mai.last_text
+    async with store.begin() as repos:
+        account = await repos.accounts.get("telegram", str(MAI[0]))
+        marked = await repos.conn.execute(
+            sa.select(channel_accounts.c.last_seen_at).where(channel_accounts.c.user_id == str(MAI[0]))
+        )
+    assert account is not None and marked.scalar_one() == clock.now()

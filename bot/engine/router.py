@@ -120,10 +120,14 @@ class Router:
         now = self.clock.now()
         chat = (event.channel, event.chat_id)
         # A chat in the middle of a form starts in a transaction: its next answer is a step, and a step
-        # writes; so does nearly every reply on a channel without buttons (its numbered menu is kept), where
-        # a first attempt that may not write would only be run again.
+        # writes; so, where a first attempt may not write and would only be run again, does an update on a
+        # channel without buttons (its numbered menu is kept with nearly every reply) and one whose sender is
+        # due to be marked seen.
         numbered = not channel.capabilities.buttons
-        writes = chat in self._in_forms or (numbered and self.store.deferred_reads_only)
+        writes = chat in self._in_forms or (
+            self.store.deferred_reads_only
+            and (numbered or self.store.seen_due(event.channel, event.user_id, now))
+        )
         attempt = 2 if writes else 1
         lost: list[float] = []  # when this update found the database unreachable
         while True:
