@@ -41,6 +41,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import cached_property
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -53,13 +54,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.loop_connection import Executor, LoopPool
 from storage.memo import Memo
-from storage.repos.accounts import AccountRepo
+from storage.repos.accounts import AccountRepo, seen_due
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.campaigns import CampaignRepo
 from storage.repos.commendations import CommendationRepo
 from storage.repos.counters import CounterRepo
-from storage.repos.dialogs import DialogRepo
+from storage.repos.dialogs import DialogRepo, Opening
 from storage.repos.evaluation import EvaluationRepo
 from storage.repos.files import FileRepo
 from storage.repos.initiatives import InitiativeRepo
@@ -76,7 +77,12 @@ from storage.repos.reminders import ReminderRepo
 from storage.repos.roles import RoleRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.units import UnitRepo
-from storage.server_transaction import ConnectionLost, ServerPool
+from storage.server_transaction import (
+    ConnectionLost,
+    ServerPool,
+    WriteNeeded,
+    refuse_writes_while_reading,
+)
 from storage.sqlite_inloop import begin_immediate, inloop_url, is_busy, plain_sqlite_url
 
 __all__ = [
@@ -86,6 +92,7 @@ __all__ = [
     "ConnectionLost",
     "Repos",
     "Store",
+    "WriteNeeded",
     "create_engine",
     "is_busy",
     "is_retryable",
@@ -99,12 +106,22 @@ class Repos:
     """Every repository, sharing one connection and so one transaction; each is made when first used
     (an update uses three or four of the twenty-three)."""
 
-    def __init__(self, conn: Executor, memo: Memo | None = None) -> None:
+    def __init__(self, conn: Executor, memo: Memo | None = None, hold: str | None = None) -> None:
         self.conn = conn
         self.memo = memo  # reads kept between transactions (storage/memo.py); None keeps nothing
         # The campaigns' generation as the transaction's first statement read it (DialogRepo.opening), set
         # before ``campaigns`` is first used; None: read it when needed.
         self.campaigns_generation: int | None = None
+        # The chat whose lock ``opening`` takes, no BEGIN having taken it (PostgreSQL, ``deferred``).
+        self.hold = hold
+
+    async def opening(self, channel: str, chat_id: str) -> Opening:
+        """An update's first read (``DialogRepo.opening``), taking first the chat's lock that ``Store.begin``
+        was given when no BEGIN took it; the campaigns' generation read there is kept for ``campaigns``."""
+        opening = await self.dialogs.opening(channel, chat_id, hold=self.hold)
+        self.hold = None
+        self.campaigns_generation = opening.campaigns_generation
+        return opening
 
     @cached_property
     def units(self) -> UnitRepo:
@@ -272,8 +289,9 @@ RESULT, ERROR = "result.pickle", "error.txt"  # what a child leaves in its folde
 
 def is_retryable(error: BaseException) -> bool:
     """True when the transaction that raised ``error`` may simply run again: SQLite refused the write lock
-    (``is_busy``), or the connection to PostgreSQL was lost before it committed (``ConnectionLost``)."""
-    return isinstance(error, ConnectionLost) or is_busy(error)
+    (``is_busy``), the connection to PostgreSQL was lost before it committed (``ConnectionLost``), or a
+    unit of work begun ``deferred`` on PostgreSQL tried to write (``WriteNeeded``)."""
+    return isinstance(error, ConnectionLost | WriteNeeded) or is_busy(error)
 
 
 class BuildFailed(Exception):
@@ -290,13 +308,15 @@ def create_engine(url: str) -> AsyncEngine:
         # As on SQLite, a burst of updates waits its turn for a connection rather than failing after
         # SQLAlchemy's 30 s. AUTOCOMMIT: the transactions are begun and ended on asyncpg's connection
         # (storage/server_transaction.py).
-        return create_async_engine(
+        server = create_async_engine(
             url,
             isolation_level="AUTOCOMMIT",
             pool_size=SERVER_POOL_SIZE,
             max_overflow=SERVER_SPARE,
             pool_timeout=POOL_TIMEOUT_SECONDS,
         )
+        event.listen(server.sync_engine, "before_execute", refuse_writes_while_reading)
+        return server
     pooling: dict[str, Any] = (
         {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if _file_based(url)
@@ -413,6 +433,17 @@ class Store:
         self.memo = Memo()
 
     @property
+    def deferred_reads_only(self) -> bool:
+        """True on PostgreSQL, where a ``deferred`` unit of work cannot write at all (``WriteNeeded``); on
+        SQLite it may, unless another writer holds the lock."""
+        return self._server_pool is not None
+
+    def seen_due(self, channel: str, user_id: str, now: datetime) -> bool:
+        """True when this process knows that the account's next update writes: its last-seen minute has
+        passed (``storage.repos.accounts.seen_due``)."""
+        return seen_due(self.memo, channel, user_id, now)
+
+    @property
     def in_memory(self) -> bool:
         """True for an in-memory SQLite database: it lives in this process only (no child can open it)."""
         return self.engine.dialect.name == "sqlite" and not _file_based(self.url)
@@ -423,16 +454,22 @@ class Store:
 
         On SQLite it holds the write lock from the start (waiting its turn behind this process's other
         writers), unless ``deferred``: then it reads alongside the others and its first write may raise an
-        error for which ``is_busy`` is true; the caller runs it again. PostgreSQL locks rows, not the
-        database, and ignores ``deferred``; there ``hold`` names a chat (``channel:chat_id``) whose other
-        transactions, on any instance, wait for this one to end (a lock taken with the BEGIN), so a chat's
-        updates are answered one at a time, each seeing what the one before wrote; SQLite serves one
-        instance, which keeps each chat's order itself (bot/engine/channel.py ChatOrder). A PostgreSQL
-        connection found lost before the commit raises ``ConnectionLost``: the caller runs the work again.
+        error for which ``is_busy`` is true; the caller runs it again. On PostgreSQL ``hold`` names a chat
+        (``channel:chat_id``) whose other transactions, on any instance, wait for this one to end (a lock
+        taken with the BEGIN), so a chat's updates are answered one at a time, each seeing what the one
+        before wrote; SQLite serves one instance, which keeps each chat's order itself
+        (bot/engine/channel.py ChatOrder). ``deferred`` there is a unit of work that only reads: no
+        transaction, each statement on its own; its first statement must then be ``Repos.opening``, which
+        takes the chat's lock and reads after it; a write raises ``WriteNeeded`` before anything is written,
+        and the caller runs it again. A PostgreSQL connection found lost before the commit raises
+        ``ConnectionLost``: the caller runs the work again.
         """
         if self._server_pool is not None:
-            async with self._server_pool.transaction(hold) as conn:
-                yield Repos(conn, self.memo)
+            async with self._server_pool.transaction(None if deferred else hold, read_only=deferred) as conn:
+                repos = Repos(conn, self.memo, hold if deferred else None)
+                yield repos
+                if repos.hold is not None:
+                    raise RuntimeError(f"chat {hold}'s lock was never taken: begin with Repos.opening")
             return
         assert self._loop_pool is not None and self._writers is not None
         if deferred:

@@ -32,7 +32,7 @@ from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator
 
 from storage.loop_connection import Executor, LoopConnection, driver
-from storage.server_transaction import as_sqlalchemy_error
+from storage.server_transaction import READING, WriteNeeded, as_sqlalchemy_error
 
 Converter = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
@@ -110,14 +110,19 @@ def _watched(conn: Connection) -> bool:
 
 
 def _asyncpg_inside_transaction(conn: AsyncConnection, prepared: Prepared) -> Any | None:
-    # asyncpg's own connection, when SQLAlchemy has begun the transaction on it: a statement run there
-    # before that would run outside the transaction. Lists (expanding IN) stay with SQLAlchemy, which
-    # numbers their parameters.
+    # asyncpg's own connection, inside the transaction storage/server_transaction.py began on it, or lent
+    # to read only outside one, where a write raises ``WriteNeeded`` before it is sent (as SQLAlchemy's
+    # statements do there).
     sync = conn.sync_connection
-    if sync is None or conn.dialect.driver != "asyncpg" or _watched(sync):
+    if sync is None or conn.dialect.driver != "asyncpg":
+        return None
+    reading = sync.info.get(READING, False)
+    if reading and isinstance(prepared.statement, UpdateBase):
+        raise WriteNeeded(type(prepared.statement).__name__)
+    if _watched(sync):
         return None
     driver = sync.connection.driver_connection
-    return driver if driver is not None and driver.is_in_transaction() else None
+    return driver if driver is not None and (reading or driver.is_in_transaction()) else None
 
 
 async def _run_on_asyncpg(

@@ -4,8 +4,11 @@ Channel adapters call ``Router.handle`` with a neutral event inside ``Router.in_
 chats concurrently) and send back the replies it returns. On SQLite
 an update's transaction starts without the write lock; if its first write finds the database busy, the whole
 handling is run again on a fresh transaction that takes the lock at BEGIN (replies are only handed back after
-the commit, so nobody sees the attempt that was rolled back). An update that finds PostgreSQL unreachable
-waits for it, up to DATABASE_PATIENCE, its chat's turn held; an outage is two log lines (``OutageLog``).
+the commit, so nobody sees the attempt that was rolled back). On PostgreSQL the first attempt runs outside
+a transaction, taking the chat's lock with its first read; its first write stops it before anything is
+written (``WriteNeeded``) and it runs again inside a transaction, as /help never needs to.
+An update that finds PostgreSQL unreachable waits for it, up to DATABASE_PATIENCE, its chat's turn held; an
+outage is two log lines (``OutageLog``).
 """
 
 from __future__ import annotations
@@ -32,15 +35,15 @@ from bot.engine.menus import Option, newest_menu, read_choice
 from bot.engine.metrics import Metrics
 from bot.engine.outages import OutageLog
 from messages import text
-from storage.database import ConnectionLost, Repos, Store, is_retryable
+from storage.database import ConnectionLost, Repos, Store, WriteNeeded, is_retryable
 
 log = logging.getLogger(__name__)
 
 # Attempts of one update on SQLite: the first reads without the write lock, which is all most updates need;
 # if its first write is refused (another transaction writes), it runs again holding the lock from BEGIN,
 # in turn behind this process's other writers, and once more should another process have kept the lock
-# past the busy timeout. Each retry waits a little, with jitter, so retries do not arrive in step. A chat in
-# the middle of a form starts with the lock: its next answer is a step, and a step writes.
+# past the busy timeout. Each retry waits a little, with jitter, so retries do not arrive in step. On
+# PostgreSQL the first reads outside a transaction and its first write runs it again, at once, in one.
 BUSY_ATTEMPTS = 3
 BUSY_BACKOFF = 0.01
 DATABASE_PATIENCE = 30.0  # seconds an update waits for an unreachable database before the apology
@@ -116,7 +119,16 @@ class Router:
         event = event.visible()  # what is stored and shown to others is what the person could see
         now = self.clock.now()
         chat = (event.channel, event.chat_id)
-        attempt = 2 if chat in self._in_forms else 1
+        # A chat in the middle of a form starts in a transaction: its next answer is a step, and a step
+        # writes; so, where a first attempt may not write and would only be run again, does an update on a
+        # channel without buttons (its numbered menu is kept with nearly every reply) and one whose sender is
+        # due to be marked seen.
+        numbered = not channel.capabilities.buttons
+        writes = chat in self._in_forms or (
+            self.store.deferred_reads_only
+            and (numbered or self.store.seen_due(event.channel, event.user_id, now))
+        )
+        attempt = 2 if writes else 1
         lost: list[float] = []  # when this update found the database unreachable
         while True:
             try:
@@ -136,11 +148,13 @@ class Router:
                 if len(lost) > 1:  # not a connection the server had ended: it cannot be reached
                     self._database.failed(str(error))
                     wait = min(self._database.pause(), DATABASE_PATIENCE - waited)
+            except WriteNeeded:
+                wait = 0.0  # nothing was written: at once, inside a transaction
             except Exception as error:
                 if attempt >= BUSY_ATTEMPTS or not is_retryable(error):
                     raise
                 wait = random.uniform(0, BUSY_BACKOFF * attempt)
-            log.debug("database busy or unreachable for chat %s: answering again", event.chat_id)
+            log.debug("database busy or unreachable, or a write, for chat %s: answering again", event.chat_id)
             attempt += 1
             await asyncio.sleep(wait)
         self._database.succeeded()
@@ -157,8 +171,7 @@ class Router:
         return Handled(ctx.replies, ctx.who, ctx.menu_changed)
 
     async def _answer(self, event: Incoming, channel: ChannelInfo, repos: Repos, now: datetime) -> Ctx:
-        opening = await repos.dialogs.opening(event.channel, event.chat_id)  # one statement, before writes
-        repos.campaigns_generation = opening.campaigns_generation
+        opening = await repos.opening(event.channel, event.chat_id)  # one statement, before writes
         who = await identify(repos, self.settings, event, now, opening.identity_generation)
         dialog = Dialogs(
             repos, event.channel, event.chat_id, now, timedelta(hours=self.settings.dialog_expiry_hours)

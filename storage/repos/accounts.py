@@ -22,6 +22,17 @@ from storage.tables import officer_roles as roles
 # stays a read, and a member switching channels within the same minute is the only one misjudged.
 LAST_SEEN_STEP = timedelta(minutes=1)
 
+
+def seen_due(memo: Memo, channel: str, user_id: str, now: datetime) -> bool:
+    """True when the identity kept for this account says its next update marks it seen, a write: its
+    last-seen minute has passed. False when nothing is kept (the database may say otherwise)."""
+    kept = memo.identities.get((channel, user_id))
+    if kept is None:
+        return False
+    last_seen = kept.value.last_seen_at
+    return last_seen is None or now - last_seen >= LAST_SEEN_STEP
+
+
 ACCOUNT_COLUMNS = (
     accounts.c.id,
     accounts.c.channel,

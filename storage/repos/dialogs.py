@@ -44,6 +44,18 @@ def _opening(postgresql: bool) -> Prepared:
 
 
 _OPENING, _OPENING_PG = _opening(False), _opening(True)
+# The same read after the chat's lock, outside a transaction (migration 0019's function).
+_LOCKED = sa.func.thidua_opening(
+    sa.bindparam("hold", type_=sa.Text()),
+    sa.bindparam("channel", type_=sa.Text()),
+    sa.bindparam("chat_id", type_=sa.Text()),
+).table_valued(
+    sa.column("identity_generation", sa.BigInteger()),
+    sa.column("identity_changed_here", sa.Text()),
+    sa.column("campaigns_generation", sa.BigInteger()),
+    *(sa.column(column.name, column.type) for column in _STATE),
+)
+_OPENING_LOCKED = Prepared(sa.select(*_LOCKED.c))
 
 
 class Opening(NamedTuple):
@@ -65,15 +77,17 @@ class DialogRepo:
         rows = await fetch(self.conn, _GET, {"channel": channel, "chat_id": chat_id})
         return _state(*rows[0]) if rows else None
 
-    async def opening(self, channel: str, chat_id: str) -> Opening:
+    async def opening(self, channel: str, chat_id: str, hold: str | None = None) -> Opening:
         """What every update reads first, in one statement, before it writes anything: the identities'
         generation, as ``storage.memo.generation(conn, "identity")`` gives it, the campaigns' and the chat's
-        open dialog, if any."""
+        open dialog, if any. With ``hold`` (PostgreSQL), the statement first waits for that chat's lock
+        (as a BEGIN takes it, storage/server_transaction.py) and reads what its holder committed."""
         postgresql = self.conn.dialect.name == "postgresql"
         key = {"channel": channel, "chat_id": chat_id}
-        ((value, changed_here, campaigns_generation, *state),) = await fetch(
-            self.conn, _OPENING_PG if postgresql else _OPENING, key
-        )
+        statement = _OPENING_PG if postgresql else _OPENING
+        if hold is not None:
+            statement, key = _OPENING_LOCKED, {**key, "hold": hold}
+        ((value, changed_here, campaigns_generation, *state),) = await fetch(self.conn, statement, key)
         return Opening(
             read_generation(value, changed_here),
             int(campaigns_generation),
