@@ -18,7 +18,7 @@ from bot.domain.registrations import check_open
 from bot.domain.reminders import TEXT_MAX, CustomReminder, cancel_planned, schedule_custom
 from bot.domain.vn.parsing import ParseError, parse_moment
 from bot.domain.vn.textkeys import search_key
-from bot.engine.access import Identity, unit_in_charge
+from bot.engine.access import unit_in_charge
 from bot.engine.buttons import (
     AnnounceStep,
     AnnounceUnit,
@@ -170,12 +170,6 @@ async def _on_unit_text(ctx: Ctx, typed: str) -> None:
 async def _unit(ctx: Ctx) -> Unit | None:
     unit_id = ctx.dialog.data.get("unit_id")
     return await unit_in_charge(ctx.repos, ctx.who, unit_id) if isinstance(unit_id, int) else None
-
-
-def _sender(who: Identity, unit: Unit) -> Unit:
-    """The officer's own unit a broadcast to ``unit`` comes from: the nearest they lead at or above it."""
-    covering = [led for led in who.led_units if led.covers(unit)]
-    return max(covering, key=lambda led: len(led.path), default=unit)
 
 
 def _audience(data: dict[str, object]) -> Audience | None:
@@ -345,7 +339,7 @@ async def _confirm(ctx: Ctx) -> None:
     campaign_id = audience.campaign_id if audience else None
     campaign = await ctx.repos.campaigns.get(campaign_id) if campaign_id else None
     registering = campaign is None or check_open(campaign, ctx.today) is None
-    sender = _sender(ctx.who, unit)  # a district's notice to a base union below is headed by the district
+    sender = ctx.who.sender_for(unit)  # a district's notice to a base union below is headed by the district
     messages = {
         lang: unit_notice(lang, sender, body, audience, head="announce.head", registering=registering)
         for lang in LANGUAGES

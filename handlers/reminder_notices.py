@@ -83,7 +83,9 @@ def reminder_message(language: str, due: DueReminder) -> Outgoing:
         return Outgoing(text(language, f"calendar.{due.calendar_key}", **values))
     if due.kind == "custom" and due.words:
         words = fill_placeholders(due.words, _custom_values(language, due.unit, due.campaign, due.today))
-        return unit_notice(language, due.unit, words, due.audience, registering=_registering(due))
+        return unit_notice(
+            language, due.sender or due.unit, words, due.audience, registering=_registering(due)
+        )
     campaign = due.campaign
     assert campaign is not None
     if due.kind == "evaluation":

@@ -293,6 +293,7 @@ class ReminderRule:
     text: str | None
     owner_account_id: int | None
     status: str
+    sender_unit_id: int | None = None  # an officer's reminder: the unit it comes from (None: ``unit_id``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -438,6 +438,8 @@ reminder_rules = sa.Table(
     sa.Column("text", sa.Text, nullable=True),  # an officer's own words; catalog texts otherwise
     sa.Column("owner_account_id", sa.Integer, sa.ForeignKey("channel_accounts.id"), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),  # active, cancelled
+    # An officer's reminder: the unit it comes from, theirs, at or above ``unit_id`` (NULL: ``unit_id``).
+    sa.Column("sender_unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=True),
     _created_at(),
 )
 

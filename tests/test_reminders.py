@@ -264,3 +264,26 @@ async def test_an_officers_one_off_reminder_fills_its_placeholders(
     await hung.runtime.outbox.wait_idle()
     filled = "Liên đoàn Lao động huyện Hà Quảng nhắc: hôm nay 10/03/2026, hạn 25/03/2026 (còn 15 ngày)"
     assert filled in mai.last_text and "{khác}" in mai.last_text and "{date}" not in mai.last_text
+
+
+async def test_a_district_officers_reminder_to_a_base_union_below_comes_from_the_district(
+    people: People, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(people)  # Hùng leads the district; Mai is in Điện lực, below it
+    clock.current = at_local(10, 3, 13, 0)
+    await hung.send("/nhacviec")
+    await hung.press("Nhắc việc mới")
+    await hung.send("Nộp danh sách sáng kiến")
+    await hung.send("10/3 14:00")
+    await hung.press(said("vi", "announce.other_unit"))
+    await hung.send("CDCS-DL")
+    await hung.press("Tất cả đoàn viên")
+    await hung.press("Xác nhận gửi")
+    await hung.runtime.reminders.wait_idle()
+    clock.current = at_local(10, 3, 14, 0) + timedelta(seconds=10)
+    await hung.runtime.reminders.renew()
+    await hung.runtime.outbox.wait_idle()
+    head = said("vi", "reminders.custom_head", unit="Liên đoàn Lao động huyện Hà Quảng")
+    reminder = f"{head}\nNộp danh sách sáng kiến"
+    assert [m.plain_text for m in mai.messages if "Nộp danh sách sáng kiến" in m.plain_text] == [reminder]
+    assert reminder not in [m.plain_text for m in hung.messages]  # Y tế, Hùng's base union, is not Điện lực

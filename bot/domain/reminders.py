@@ -58,6 +58,7 @@ async def schedule_custom(
         campaign_id=reminder.campaign.id if reminder.campaign else None,
         text=reminder.text.strip(),
         owner_account_id=who.account.id,
+        sender_unit_id=who.sender_for(reminder.unit).id,  # whom it comes from, named at its head
         now=now,
     )
     await repos.reminders.plan(rule_id, [reminder.when])
@@ -107,6 +108,7 @@ class DueReminder:
     today: date
     collectives: tuple[str, ...] = ()
     own_too: bool = False
+    sender: Unit | None = None  # an officer's reminder to a unit below theirs: their unit, named at its head
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,7 @@ async def fire(
         return 0
     if not await repos.reminders.settle(sending.id, "sent", now):
         return None
+    sender = rule.sender_unit_id
     due = DueReminder(
         kind=rule.kind,
         unit=unit,
@@ -156,6 +159,7 @@ async def fire(
         words=rule.text,
         calendar_key=rule.calendar_key,
         today=now.astimezone(zone).date(),
+        sender=await repos.units.get(sender) if sender is not None and sender != unit.id else None,
     )
     messages = {lang: wording.message(lang, due).to_json() for lang in LANGUAGES}
     officers: list[NewOutboxItem] = []

@@ -37,6 +37,11 @@ class Identity:
         """True when ``unit`` lies within a subtree this person leads."""
         return any(led.covers(unit) for led in self.led_units)
 
+    def sender_for(self, unit: Unit) -> Unit:
+        """The unit a notice of this person's to ``unit`` comes from: the nearest they lead at or above it."""
+        covering = [led for led in self.led_units if led.covers(unit)]
+        return max(covering, key=lambda led: len(led.path), default=unit)
+
     @property
     def led_paths(self) -> list[str]:
         """The materialised paths of the subtrees this person leads, for scoped queries."""

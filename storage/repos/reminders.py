@@ -24,12 +24,17 @@ _RULE = (
     rules.c.text,
     rules.c.owner_account_id,
     rules.c.status,
+    rules.c.sender_unit_id,
 )
 _SENDING = (sendings.c.id, sendings.c.due_at, sendings.c.status)
 
 
+def _rule(row: Sequence[Any]) -> ReminderRule:
+    return ReminderRule(*row)
+
+
 def _sending(row: Sequence[Any]) -> Sending:
-    return Sending(row[0], ReminderRule(*row[3:]), row[1], row[2])
+    return Sending(row[0], _rule(row[3:]), row[1], row[2])
 
 
 class ReminderRepo:
@@ -50,6 +55,7 @@ class ReminderRepo:
         calendar_key: str | None = None,
         text: str | None = None,
         owner_account_id: int | None = None,
+        sender_unit_id: int | None = None,
         now: datetime,
     ) -> int:
         """Store an active rule; returns its id."""
@@ -62,6 +68,7 @@ class ReminderRepo:
                 calendar_key=calendar_key,
                 text=text,
                 owner_account_id=owner_account_id,
+                sender_unit_id=sender_unit_id,
                 status="active",
                 created_at=now,
             )
@@ -159,7 +166,7 @@ class ReminderRepo:
                 )
             )
         ).first()
-        return ReminderRule(*row) if row else None
+        return _rule(row) if row else None
 
     async def switched_on(self, kind: str, unit_id: int) -> set[str]:
         """The calendar events for which the unit has an active rule of this kind, by key."""
@@ -178,7 +185,7 @@ class ReminderRepo:
         rows = await self.conn.execute(
             sa.select(*_RULE).where(rules.c.kind == kind, rules.c.status == "active")
         )
-        return [ReminderRule(*row) for row in rows]
+        return [_rule(row) for row in rows]
 
     async def last_due(self, rule_ids: Sequence[int]) -> dict[int, datetime]:
         """The latest moment a sending of each rule was planned for, by rule id (those with none left out)."""
