@@ -19,7 +19,6 @@ from subprocess import Popen
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 from aiohttp import web
 
 from bot.engine.config import Settings
@@ -30,6 +29,7 @@ from storage.database import Store
 from storage.records import DialogState
 from tests.helpers.crowd import copies, crowd, queue_broadcast
 from tests.helpers.ports import free_port
+from tests.helpers.postgres import until_one_waits_on_a_chat
 from tests.helpers.processes import bot_process
 from tests.helpers.roster import MAI
 
@@ -129,12 +129,7 @@ async def test_a_chats_updates_wait_for_each_other_whichever_instance_takes_them
         reader = asyncio.create_task(on_second())
         async with first.begin(hold="telegram:43") as repos:  # another chat is not held up
             assert await repos.dialogs.get("telegram", "43") is None
-        waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-        while True:  # the second instance's update waits on the chat's lock
-            async with first.engine.connect() as conn:
-                if (await conn.execute(waiting)).scalar_one() == 1:
-                    break
-            await asyncio.sleep(0.02)
+        await until_one_waits_on_a_chat(first.engine)  # the second instance's update, on the chat's lock
         assert not reader.done()
         release.set()
         await writer

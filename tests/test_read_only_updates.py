@@ -21,6 +21,7 @@ from storage.tables import channel_accounts, dialog_states, generations
 from tests.helpers.campaigns import campaign_running
 from tests.helpers.chat import Chat
 from tests.helpers.flows import linked
+from tests.helpers.postgres import WAITING, until_one_waits_on_a_chat
 from tests.helpers.roster import MAI, STRANGER
 from tests.helpers.statements import counted
 
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.postgres_only("the chat's lock taken by the first read,
 
 WAIT = 10.0  # seconds: a bound on every wait, never reached when all is well
 DRAFT = DialogState("register", "titles", {"campaign": 7}, [], datetime(2026, 5, 1, tzinfo=UTC))
-WAITING = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
 LOCKED_OPENING = "thidua_opening"
 
 
@@ -57,11 +57,7 @@ async def test_a_read_only_update_waits_for_the_chats_write_in_flight_and_then_s
             )
             assert holding.is_set(), writer.exception()
             reader = asyncio.create_task(read())
-            while True:  # the reader waits on the chat's lock
-                async with store.engine.connect() as conn:
-                    if (await conn.execute(WAITING)).scalar_one() == 1:
-                        break
-                await asyncio.sleep(0.02)
+            await until_one_waits_on_a_chat(store.engine)  # the reader, on the chat's lock
             assert not reader.done()
             release.set()
             await writer

@@ -8,6 +8,7 @@ crash), and stopped at the end. PostgreSQL refuses to run as root, so as root it
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
@@ -19,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers.ports import free_port
 
@@ -139,3 +142,16 @@ async def drop_database(server_url: str, name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+WAITING = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+
+
+async def until_one_waits_on_a_chat(engine: AsyncEngine, timeout: float = 30.0) -> None:
+    """Return once one transaction waits for a chat's lock (an advisory lock not yet granted)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with engine.connect() as conn:
+                if (await conn.execute(WAITING)).scalar_one() == 1:
+                    return
+            await asyncio.sleep(0.02)
