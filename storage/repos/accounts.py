@@ -62,17 +62,22 @@ def delivery_account_id(member_id: sa.ColumnElement[int]) -> sa.ScalarSelect[int
     )
 
 
-def _identity_query() -> sa.Select[Any]:
-    # Built once: putting this statement together (an alias, four joins) cost more CPU than running it.
-    led = units.alias("led")
-    holder = sa.or_(
+def holds_role() -> sa.ColumnElement[bool]:
+    """True where the ``officer_roles`` row is held by the ``channel_accounts`` row: granted to the account's
+    member, or to the channel identity itself (before or without a roster entry)."""
+    return sa.or_(
         sa.and_(roles.c.channel == accounts.c.channel, roles.c.user_id == accounts.c.user_id),
         roles.c.member_id == accounts.c.member_id,
     )
+
+
+def _identity_query() -> sa.Select[Any]:
+    # Built once: putting this statement together (an alias, four joins) cost more CPU than running it.
+    led = units.alias("led")
     joined = (
         accounts.outerjoin(members, members.c.id == accounts.c.member_id)
         .outerjoin(units, units.c.id == members.c.unit_id)
-        .outerjoin(roles, holder)
+        .outerjoin(roles, holds_role())
         .outerjoin(led, led.c.id == roles.c.unit_id)
     )
     return (

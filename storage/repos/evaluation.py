@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Account, PledgeResult, Registration, SelfAssessment, TitleResult
-from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id
+from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id, holds_role
 from storage.repos.registrations import COLUMNS as REGISTRATION_COLUMNS
 from storage.repos.registrations import registration_from_row
 from storage.tables import (
@@ -82,7 +82,8 @@ class CollectiveOfficer:
     own_pending: bool
 
 
-def _assessed(registration_id: sa.ColumnElement[int]) -> sa.Exists:
+def assessed(registration_id: sa.ColumnElement[int]) -> sa.Exists:
+    """True where the registration's self-assessment has been sent."""
     return sa.exists().where(
         self_assessments.c.registration_id == registration_id, self_assessments.c.status == "submitted"
     )
@@ -201,28 +202,18 @@ class EvaluationRepo:
         """The reachable accounts of the officers of each unit in the subtree whose collective registration
         for the campaign has no submitted self-assessment (roles held by a member or by a bare account), each
         account once, optionally without those who switched reminders off."""
-        holder = sa.or_(
-            sa.and_(
-                officer_roles.c.member_id.is_not(None),
-                channel_accounts.c.member_id == officer_roles.c.member_id,
-            ),
-            sa.and_(
-                channel_accounts.c.channel == officer_roles.c.channel,
-                channel_accounts.c.user_id == officer_roles.c.user_id,
-            ),
-        )
         own = registrations.alias("own")
         own_pending = sa.exists().where(
             own.c.campaign_id == campaign_id,
             own.c.member_id == channel_accounts.c.member_id,
             own.c.status == "active",
-            ~_assessed(own.c.id),
+            ~assessed(own.c.id),
         )
         filters = [
             registrations.c.campaign_id == campaign_id,
             registrations.c.status == "active",
             units.c.path.startswith(path),
-            ~_assessed(registrations.c.id),
+            ~assessed(registrations.c.id),
             channel_accounts.c.reachable.is_(True),
             # A member on two channels is reminded once, on the account they are reached on.
             sa.or_(
@@ -237,7 +228,7 @@ class EvaluationRepo:
             .select_from(registrations)
             .join(units, units.c.id == registrations.c.unit_id)
             .join(officer_roles, officer_roles.c.unit_id == units.c.id)
-            .join(channel_accounts, holder)
+            .join(channel_accounts, holds_role())
             .where(*filters)
             .distinct()
             .order_by(channel_accounts.c.id, units.c.name)

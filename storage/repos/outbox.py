@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from storage.loop_connection import Executor
 from storage.prepared import Prepared, run
 from storage.records import OutboxItem
-from storage.repos.accounts import delivery_account_id
+from storage.repos.accounts import delivery_account_id, holds_role
+from storage.repos.evaluation import assessed as sent_assessment
 from storage.tables import (
     UTCDateTime,
     channel_accounts,
@@ -63,24 +64,14 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
         self_assessments.c.status == "submitted",
     )
     collective = registrations.alias("collective")
-    collective_assessed = self_assessments.alias("collective_assessed")
     # An officer of a collective still to self-assess gets a reminder of their own, which names their own
     # registration too (EvaluationRepo.officers_of_unassessed_collectives): never a second one here.
     leads_unassessed = sa.exists().where(
         collective.c.campaign_id == audience.campaign_id,
         collective.c.status == "active",
         officer_roles.c.unit_id == collective.c.unit_id,
-        sa.or_(
-            officer_roles.c.member_id == members.c.id,
-            sa.and_(
-                officer_roles.c.channel == channel_accounts.c.channel,
-                officer_roles.c.user_id == channel_accounts.c.user_id,
-            ),
-        ),
-        ~sa.exists().where(
-            collective_assessed.c.registration_id == collective.c.id,
-            collective_assessed.c.status == "submitted",
-        ),
+        holds_role(),
+        ~sent_assessment(collective.c.id),
     )
     return {
         "everyone": sa.true(),
