@@ -289,9 +289,10 @@ RESULT, ERROR = "result.pickle", "error.txt"  # what a child leaves in its folde
 
 def is_retryable(error: BaseException) -> bool:
     """True when the transaction that raised ``error`` may simply run again: SQLite refused the write lock
-    (``is_busy``), the connection to PostgreSQL was lost before it committed (``ConnectionLost``), or a
-    unit of work begun ``deferred`` on PostgreSQL tried to write (``WriteNeeded``)."""
-    return isinstance(error, ConnectionLost | WriteNeeded) or is_busy(error)
+    (``is_busy``), or the connection to PostgreSQL was lost before it committed (``ConnectionLost``). Not
+    ``WriteNeeded``: the router answers that one in a transaction; anywhere else it is a write where only
+    reads were meant, a fault of the code, logged with its traceback (``bot.engine.logs.log_failure``)."""
+    return isinstance(error, ConnectionLost) or is_busy(error)
 
 
 class BuildFailed(Exception):
