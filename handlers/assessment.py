@@ -44,13 +44,28 @@ def _parse_step(step: str) -> tuple[str, int]:
     return kind, int(index) if index.isdecimal() else 0
 
 
+async def _holder_units(ctx: Ctx, registrations: list[Registration]) -> list[tuple[Registration, Unit]]:
+    """Each registration this person may assess with its unit, in their order: their own, and collectives'
+    they cover (their units read in one statement)."""
+    ids = [r.unit_id for r in registrations if r.member_id is None and r.unit_id is not None]
+    units = {unit.id: unit for unit in await ctx.repos.units.many(ids)}
+    holders = []
+    for registration in registrations:
+        if registration.member_id is not None:
+            own = ctx.who.member is not None and registration.member_id == ctx.who.member.id
+            unit = ctx.who.unit if own else None
+        else:
+            unit = units.get(registration.unit_id) if registration.unit_id is not None else None
+            unit = unit if unit is not None and ctx.who.covers(unit) else None
+        if unit is not None:
+            holders.append((registration, unit))
+    return holders
+
+
 async def _holder_unit(ctx: Ctx, registration: Registration) -> Unit | None:
     """The unit of a registration this person may assess: their own, or a collective's they cover."""
-    if registration.member_id is not None:
-        own = ctx.who.member is not None and registration.member_id == ctx.who.member.id
-        return ctx.who.unit if own else None
-    unit = await ctx.repos.units.get(registration.unit_id) if registration.unit_id is not None else None
-    return unit if unit is not None and ctx.who.covers(unit) else None
+    holders = await _holder_units(ctx, [registration])
+    return holders[0][1] if holders else None
 
 
 async def _assessable(ctx: Ctx) -> list[tuple[Registration, Campaign, Unit]]:
@@ -63,10 +78,9 @@ async def _assessable(ctx: Ctx) -> list[tuple[Registration, Campaign, Unit]]:
     found += await ctx.repos.evaluation.collectives_within(ctx.who.led_paths, ctx.today, PICK_LIMIT)
     campaigns = await ctx.repos.campaigns.many([registration.campaign_id for registration in found])
     open_ones = []
-    for registration in found:
+    for registration, unit in await _holder_units(ctx, found):
         campaign = campaigns[registration.campaign_id]
-        unit = await _holder_unit(ctx, registration)
-        if unit is not None and domain.check_open(campaign, ctx.today) is None:
+        if domain.check_open(campaign, ctx.today) is None:
             open_ones.append((registration, campaign, unit))
     return open_ones[:PICK_LIMIT]
 
@@ -103,8 +117,7 @@ async def campaign_button(ctx: Ctx, pressed: AssessCampaign) -> None:
         own = await ctx.repos.registrations.of_member(campaign.id, ctx.who.member.id)
         found += [own] if own is not None and own.status == "active" else []
     found += await ctx.repos.registrations.collective_within(campaign.id, ctx.who.led_paths)
-    holders = [(registration, await _holder_unit(ctx, registration)) for registration in found]
-    theirs = [(registration, campaign, unit) for registration, unit in holders if unit is not None]
+    theirs = [(registration, campaign, unit) for registration, unit in await _holder_units(ctx, found)]
     if not theirs:
         await stale_button(ctx)
         return
