@@ -82,11 +82,13 @@ def _controls(ctx: Ctx, step: str) -> list[Button]:
     ]
 
 
-async def _open_campaigns(ctx: Ctx) -> list[Campaign]:
-    """The campaigns of the member's unit and those above it that accept initiatives today."""
+async def _open_campaigns(ctx: Ctx, initiative: Initiative | None = None) -> list[Campaign]:
+    """The campaigns of the member's unit and those above it that accept initiatives today (for one already
+    sent, only those open now: a draft may count for one not started yet)."""
     assert ctx.who.unit is not None
     ancestry = [a.id for a in await ctx.repos.units.ancestors(ctx.who.unit)] + [ctx.who.unit.id]
-    return domain.accepting(await ctx.repos.campaigns.launched_for(ancestry), ctx.today)
+    drafting = initiative is None or initiative.status == "draft"
+    return domain.accepting(await ctx.repos.campaigns.launched_for(ancestry), ctx.today, drafts=drafting)
 
 
 async def submit_command(ctx: Ctx) -> None:
@@ -150,7 +152,8 @@ async def prompt(ctx: Ctx) -> None:
     if step == FIELD:
         ctx.say(ctx.t("initiative.ask_field"), [*_step_rows(ctx, step, initiative), _controls(ctx, step)])
     elif step == CAMPAIGN:
-        rows = [[Button(c.title, InitiativeCampaign(c.id).pack())] for c in await _open_campaigns(ctx)]
+        offered = await _open_campaigns(ctx, initiative)
+        rows = [[Button(c.title, InitiativeCampaign(c.id).pack())] for c in offered]
         ctx.say(
             ctx.t("initiative.ask_campaign"),
             [
@@ -384,7 +387,7 @@ async def button(ctx: Ctx, pressed: FormButton) -> None:
             await _save(ctx, initiative, field=ctx.t(f"initiative.field_{field}"))
             await _next(ctx)
         case InitiativeCampaign(campaign=campaign_id) if step == CAMPAIGN:
-            if campaign_id and campaign_id not in {c.id for c in await _open_campaigns(ctx)}:
+            if campaign_id and campaign_id not in {c.id for c in await _open_campaigns(ctx, initiative)}:
                 await stale_button(ctx)
                 return
             await _save(ctx, initiative, campaign_id=campaign_id or None)

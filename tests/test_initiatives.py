@@ -17,7 +17,7 @@ from messages import plain, text
 from storage.database import Store
 from storage.records import Campaign, CoAuthor, Initiative
 from tests.conftest import People
-from tests.helpers.campaigns import campaign_running, launch
+from tests.helpers.campaigns import campaign_running, launch, register
 from tests.helpers.choices import body, carries_file, choices
 from tests.helpers.flows import Person, linked
 from tests.helpers.roster import HOA, NOW
@@ -26,9 +26,12 @@ from tests.helpers.zalo_chat import ZaloChat
 TITLE = "Quy trình kiểm tra công tơ điện tử từ xa"
 
 
-async def fill(member: Person, title: str = TITLE) -> None:
-    """Fill every part of the form up to the preview (one co-author, one photo)."""
+async def fill(member: Person, title: str = TITLE, campaign: str | None = None) -> None:
+    """Fill every part of the form up to the preview (one co-author, one photo), for ``campaign`` where
+    several take initiatives."""
     await member.send("/sangkien")
+    if campaign is not None:
+        await member.press(campaign)
     await member.send(title)
     await member.press("Kỹ thuật")
     await member.send("Kiểm tra công tơ phải đến tận nhà, mất nhiều công")
@@ -399,6 +402,32 @@ async def test_a_draft_for_a_campaign_past_its_initiative_deadline_is_not_submit
     await mai.press("Nộp sáng kiến")
     [submitted] = await drafts(store)
     assert (submitted.status, submitted.campaign_id) == ("submitted", None)
+
+
+async def test_an_initiative_for_a_campaign_not_started_yet_waits_as_a_draft_until_it_opens(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    hung, mai = await campaign_running(people)
+    workers_month = await workers_month_accepting_initiatives(store)  # starts on 1/5/2026; today 2/3/2026
+    await launch(hung, "TCN-2026")
+    await register(mai, ("Lao động tiên tiến",), code="TCN-2026")  # registering opens at the launch
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        registration = await repos.registrations.of_member(workers_month.id, member.id)
+    assert registration is not None and registration.status == "active"
+    await fill(mai, campaign="Tháng Công nhân 2026")
+    await mai.press("Nộp sáng kiến")
+    not_open = said("problem.initiatives_not_open", title="Tháng Công nhân 2026", start="01/05/2026")
+    assert not_open in [body(m) for m in mai.messages[-2:]]
+    [draft] = await drafts(store)
+    assert draft.status == "draft"  # kept, to send once the campaign opens
+    clock.current = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)  # 08:00 on 1/5 in Vietnam
+    await mai.send("/sangkien")
+    await mai.press("Tiếp tục bản nháp")
+    await mai.press("Nộp sáng kiến")
+    [submitted] = await drafts(store)
+    assert submitted.status == "submitted"
 
 
 async def test_a_draft_kept_for_later_at_the_campaign_question_asks_it_again(

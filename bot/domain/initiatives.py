@@ -83,15 +83,31 @@ def check_shares(author_share: int, coauthors: list[CoAuthor] | tuple[CoAuthor, 
     return None if total == 100 else Problem("coauthors", "shares_sum", {"total": total})
 
 
-def accepting(campaigns: list[Campaign], today: date) -> list[Campaign]:
+def accepting(campaigns: list[Campaign], today: date, *, drafts: bool = True) -> list[Campaign]:
     """The campaigns an initiative can count for today: those that set an initiative target or deadline,
-    until that deadline (or, without one, until the campaign ends)."""
+    until that deadline (or, without one, until the campaign ends). A draft may count for one that has not
+    started yet, to be sent once it opens; an initiative already sent (``drafts`` False) only for one open
+    now."""
     return [
         campaign
         for campaign in campaigns
         if (campaign.initiative_target or campaign.initiative_deadline)
         and today <= (campaign.initiative_deadline or campaign.ends_on)
+        and (drafts or campaign.starts_on <= today)
     ]
+
+
+def closed_to(campaign: Campaign, today: date) -> Problem | None:
+    """Why an initiative cannot be sent to ``campaign`` today: its initiative deadline (or end) has passed,
+    or it has not started yet (said with the day it opens); None while it takes initiatives."""
+    if not accepting([campaign], today):
+        deadline = campaign.initiative_deadline or campaign.ends_on
+        return Problem("campaign", "initiatives_closed", {"title": campaign.title, "deadline": deadline})
+    if today < campaign.starts_on:
+        return Problem(
+            "campaign", "initiatives_not_open", {"title": campaign.title, "start": campaign.starts_on}
+        )
+    return None
 
 
 def missing(initiative: Initiative) -> list[str]:
@@ -142,15 +158,14 @@ async def submit(
     repos: Repos, initiative: Initiative, actor: str, now: datetime, today: date
 ) -> Problem | None:
     """Send a complete draft (or a revised initiative) to the council. A draft counting for a campaign goes
-    only while that campaign takes initiatives; a revision the council asked for goes whenever it is ready."""
+    only while that campaign takes initiatives, from its start to its deadline; a revision the council asked
+    for goes whenever it is ready."""
     absent = missing(initiative)
     if absent:
         return Problem("initiative", "incomplete", {"parts": ", ".join(absent)})
     campaign = await repos.campaigns.get(initiative.campaign_id) if initiative.campaign_id else None
-    if initiative.status == "draft" and campaign is not None and not accepting([campaign], today):
-        deadline = campaign.initiative_deadline or campaign.ends_on
-        return Problem("campaign", "initiatives_closed", {"title": campaign.title, "deadline": deadline})
     for problem in (
+        closed_to(campaign, today) if initiative.status == "draft" and campaign is not None else None,
         check_first_applied(initiative.first_applied_on, today) if initiative.first_applied_on else None,
         check_shares(initiative.author_share, initiative.coauthors),
     ):
