@@ -86,13 +86,25 @@ def _member_line(language: str, title: str, code: str, deadline: date, today: da
 
 
 async def _officer_list(ctx: Ctx) -> bool:
-    found = (await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft", "launched")))[:LIST_LIMIT]
+    """The campaigns of the officer's subtrees, then those a unit above launched for a unit they lead (their
+    members see and register for those, so the officer follows them too), each with the counts of the
+    part the officer covers."""
+    own = await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft", "launched"))
+    above_ids = sorted({unit_id for unit in ctx.who.led_units for unit_id in unit.lineage[:-1]})
+    known = {campaign.id for campaign in own}
+    above = [c for c in await ctx.repos.campaigns.launched_for(above_ids) if c.id not in known]
+    found = (own + above)[:LIST_LIMIT]
     if not found:
         return False
     counts = await _officer_counts(ctx, [campaign for campaign in found if campaign.status != "draft"])
+    owners = {unit.id: unit for unit in await ctx.repos.units.many([c.unit_id for c in above])}
     lines, rows = [ctx.t("campaigns.officer_head")], []
     for campaign in found:
-        lines.append(_officer_line(ctx, campaign, counts.get(campaign.id, (0, 0, 0))))
+        line = _officer_line(ctx, campaign, counts.get(campaign.id, (0, 0, 0)))
+        owner = owners.get(campaign.unit_id)
+        if campaign.id not in known and owner is not None:
+            line = Html(line + "\n" + ctx.t("campaigns.launched_above", unit=owner.name))
+        lines.append(line)
         rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
     ctx.say("\n\n".join(lines), rows)
     return True

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.domain.officers import grant_officer
+from bot.engine.buttons import CloseCampaign, ConfirmClose, UnitTargets
 from bot.engine.clock import ManualClock
 from bot.sandbox import TelegramSandbox
 from messages import plain, text
@@ -29,8 +30,11 @@ from tests.helpers.campaigns import (
 )
 from tests.helpers.chat import Chat
 from tests.helpers.choices import body, choices
-from tests.helpers.flows import linked
+from tests.helpers.flows import grant_by_account, linked
+from tests.helpers.forged import forge
 from tests.helpers.roster import HOA, HUNG, MAI, NOW
+
+DISTRICT = "Liên đoàn Lao động huyện Hà Quảng"
 
 
 @pytest.mark.telegram
@@ -321,6 +325,39 @@ async def test_a_base_union_officer_registers_its_own_collective(people: People,
     await mai.send("/phongtrao")
     await mai.press(TITLE)
     assert "Công đoàn cơ sở Điện lực Hà Quảng: Tập thể lao động xuất sắc" in mai.last_text
+
+
+async def test_a_base_union_officer_sees_the_districts_campaign_marked_and_cannot_close_it(
+    people: People, store: Store
+) -> None:
+    hung, _ = await campaign_running(people)  # the district's LDG-2026; Hùng is Y tế's one member, linked
+    await grant_by_account(store, "CDCS-YT", people.channel, people.user_id(888))  # no roster entry
+    khanh = people(888, "Khánh", "Cán bộ")
+    await khanh.send("/phongtrao")
+    listed = khanh.last_text
+    assert plain(text("vi", "campaigns.launched_above", unit=DISTRICT)) in listed
+    assert "Đăng ký thi đua: 0/1 đoàn viên (0%); đã liên kết tài khoản: 1" in listed  # Y tế's share
+    await khanh.press(TITLE)
+    page = khanh.last_text
+    assert "Đăng ký thi đua: 0/1 đoàn viên (0%); đã liên kết tài khoản: 1" in page
+    yt = "Công đoàn cơ sở Trung tâm Y tế huyện Hà Quảng"
+    assert f"• {yt}: " + plain(text("vi", "insights.progress_no_target", submitted=0)) in page  # its own
+    offered = " ".join(choices(khanh.last))
+    assert "Đăng ký tập thể" in offered
+    assert "Kết thúc phong trào" not in offered and "Chỉ tiêu cho đơn vị cấp dưới" not in offered
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+        assert campaign is not None
+    for forged in (CloseCampaign(campaign.id), ConfirmClose(campaign.id), UnitTargets(campaign.id)):
+        await forge(khanh, forged.pack())  # the rights rule holds against a button nobody drew
+        assert khanh.last_text == plain(text("vi", "fallback.stale_button"))
+    await khanh.send("/phatdong LDG-2026")
+    assert khanh.last_text == plain(text("vi", "problem.campaign_out_of_reach", code="LDG-2026"))
+    async with store.begin() as repos:
+        after = await repos.campaigns.by_code("LDG-2026")
+    assert after is not None and after.status == "launched"
+    await hung.send("/phongtrao")  # the district's own officer sees it as theirs, unmarked
+    assert TITLE in hung.last_text and DISTRICT not in hung.last_text
 
 
 async def test_past_the_deadline_a_campaign_page_offers_no_registering(
