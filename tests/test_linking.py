@@ -22,19 +22,22 @@ import sqlalchemy as sa
 from bot.app import Runtime
 from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
 from bot.domain.linking import issue_member_code
+from bot.domain.officers import grant_officer
+from bot.domain.registrations import register_collective
 from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.zalo import ZaloSandbox
-from messages import plain, text
+from messages import formatting, plain, text
 from storage.database import Store
 from storage.tables import link_code_failures
 from tests.conftest import People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
-from tests.helpers.flows import can_share_contact, give_phone, linked, linked_member_code
+from tests.helpers.evaluation import OPENS, PLEDGES, at_local, campaign_with_registrations, officer_of
+from tests.helpers.flows import can_share_contact, give_phone, grant_by_account, linked, linked_member_code
 from tests.helpers.memory_chat import MemoryChat
-from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, STRANGER, UNITS_CSV
+from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, NOW, STRANGER, UNITS_CSV
 from tests.helpers.zalo_chat import ZaloChat
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
@@ -400,6 +403,55 @@ async def test_an_officer_on_two_channels_is_told_once_and_settings_follow_the_p
     await hung_zalo.press("Tắt nhắc nhở")
     await hung.send("/nhacnho")
     assert said("preferences.state_off") in hung.last_text.split("\n")[1]
+
+
+@pytest.mark.parametrize("granted_to", ["member", "account"])
+async def test_a_collectives_officer_on_two_channels_is_reminded_once(
+    two_channels: Runtime, store: Store, clock: ManualClock, granted_to: str
+) -> None:
+    # Mai registered herself and leads Điện lực, registered as a collective; she is linked on both channels,
+    # Zalo used last. Her role is her roster entry's (`grant --member`), or her first account's alone
+    # (`grant --user`): there, only that account is an officer and opens the collective's self-assessment.
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])  # opens 20/3
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        problem = await register_collective(
+            repos,
+            officer_of(dl),
+            dl,
+            campaign,
+            titles=["excellent_collective"],
+            pledges=list(PLEDGES),
+            now=NOW,
+            today=NOW.date(),
+        )
+        assert problem is None, problem
+    _, mai, mai_zalo = await on_both(two_channels, clock)
+    if granted_to == "member":
+        await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
+    else:
+        await grant_by_account(store, "CDCS-DL", mai.channel.name, mai.user_id)
+    clock.current = at_local(OPENS.day, OPENS.month, 8)
+    await two_channels.reminders.tick()
+    await two_channels.outbox.wait_idle()
+    collective = said(
+        "reminders.evaluation_collective_today",
+        title=campaign.title,
+        deadline=formatting.day(OPENS),
+        unit="Công đoàn cơ sở Điện lực Hà Quảng",
+    )
+    reminded = [
+        (person, m.plain_text)
+        for person in (mai, mai_zalo)
+        for m in person.messages
+        if m.plain_text.startswith("🗳")
+    ]
+    [(where, reminder)] = reminded  # one reminder, naming the collective and her own registration
+    assert reminder.startswith(collective) and said("reminders.evaluation_own_too") in reminder
+    assert where is (mai_zalo if granted_to == "member" else mai)
+    await where.press(said("reminders.evaluation_button"))
+    assert choices(where.last) == [campaign.title, f"{campaign.title} — Công đoàn cơ sở Điện lực Hà Quảng"]
 
 
 async def test_codes_and_typed_phones_are_never_logged(

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from storage.loop_connection import Executor
 from storage.memo import Kept, KeptIdentity, Memo, generation
@@ -62,12 +63,12 @@ def delivery_account_id(member_id: sa.ColumnElement[int]) -> sa.ScalarSelect[int
     )
 
 
-def holds_role() -> sa.ColumnElement[bool]:
-    """True where the ``officer_roles`` row is held by the ``channel_accounts`` row: granted to the account's
-    member, or to the channel identity itself (before or without a roster entry)."""
+def holds_role(account: NamedFromClause = accounts) -> sa.ColumnElement[bool]:
+    """True where the ``officer_roles`` row is held by the ``channel_accounts`` row (or an alias of it):
+    granted to the account's member, or to the channel identity itself (before or without a roster entry)."""
     return sa.or_(
-        sa.and_(roles.c.channel == accounts.c.channel, roles.c.user_id == accounts.c.user_id),
-        roles.c.member_id == accounts.c.member_id,
+        sa.and_(roles.c.channel == account.c.channel, roles.c.user_id == account.c.user_id),
+        roles.c.member_id == account.c.member_id,
     )
 
 

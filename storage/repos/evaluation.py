@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from storage.loop_connection import Executor
 from storage.records import Account, PledgeResult, Registration, SelfAssessment, TitleResult
-from storage.repos.accounts import ACCOUNT_COLUMNS, delivery_account_id, holds_role
+from storage.repos.accounts import ACCOUNT_COLUMNS, holds_role
 from storage.repos.registrations import COLUMNS as REGISTRATION_COLUMNS
 from storage.repos.registrations import registration_from_row
 from storage.tables import (
@@ -200,8 +200,10 @@ class EvaluationRepo:
         self, campaign_id: int, path: str, *, skip_opted_out: bool
     ) -> list[CollectiveOfficer]:
         """The reachable accounts of the officers of each unit in the subtree whose collective registration
-        for the campaign has no submitted self-assessment (roles held by a member or by a bare account), each
-        account once, optionally without those who switched reminders off."""
+        for the campaign has no submitted self-assessment (roles held by a member or by a bare account),
+        optionally without those who switched reminders off. A person is reminded once: of their accounts
+        that hold a role, the one on the channel they chose, else the one they wrote from last (as
+        ``delivery_account_id`` chooses among all of them, which may hold no role: `grant --user`)."""
         own = registrations.alias("own")
         own_pending = sa.exists().where(
             own.c.campaign_id == campaign_id,
@@ -215,31 +217,40 @@ class EvaluationRepo:
             units.c.path.startswith(path),
             ~assessed(registrations.c.id),
             channel_accounts.c.reachable.is_(True),
-            # A member on two channels is reminded once, on the account they are reached on.
-            sa.or_(
-                channel_accounts.c.member_id.is_(None),
-                channel_accounts.c.id == delivery_account_id(channel_accounts.c.member_id),
-            ),
         ]
         if skip_opted_out:
             filters.append(channel_accounts.c.reminders_off.is_(False))
+        chosen = sa.case((channel_accounts.c.channel == members.c.preferred_channel, 0), else_=1).label(
+            "chosen"
+        )
+        seen = sa.func.coalesce(channel_accounts.c.last_seen_at, channel_accounts.c.created_at).label("seen")
         rows = await self.conn.execute(
-            sa.select(*ACCOUNT_COLUMNS, units.c.name, own_pending)
+            sa.select(*ACCOUNT_COLUMNS, units.c.name, own_pending, chosen, seen)
             .select_from(registrations)
             .join(units, units.c.id == registrations.c.unit_id)
             .join(officer_roles, officer_roles.c.unit_id == units.c.id)
             .join(channel_accounts, holds_role())
+            .outerjoin(members, members.c.id == channel_accounts.c.member_id)
             .where(*filters)
             .distinct()
-            .order_by(channel_accounts.c.id, units.c.name)
+            # Each person's account to remind first, then the rest of their rows, then their units by name.
+            .order_by(
+                channel_accounts.c.member_id, chosen, seen.desc(), channel_accounts.c.id.desc(), units.c.name
+            )
         )
         found: dict[int, CollectiveOfficer] = {}
+        reminded: dict[int, int] = {}  # member id: the one account of theirs reminded
         for row in rows:
-            account, unit, pending = Account(*row[: len(ACCOUNT_COLUMNS)]), row[-2], bool(row[-1])
+            account, unit, pending = Account(*row[: len(ACCOUNT_COLUMNS)]), row[-4], bool(row[-3])
+            if (
+                account.member_id is not None
+                and reminded.setdefault(account.member_id, account.id) != account.id
+            ):
+                continue
             known = found.get(account.id)
             names = (*known.units, unit) if known is not None else (unit,)
             found[account.id] = CollectiveOfficer(account, names, pending)
-        return list(found.values())
+        return sorted(found.values(), key=lambda officer: officer.account.id)
 
     async def results(self, campaign_id: int, unit_ids: Sequence[int]) -> list[TitleResult]:
         """The decisions of the campaign about candidates of these units."""

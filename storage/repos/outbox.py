@@ -63,14 +63,17 @@ def _audience_filter(audience: Audience) -> sa.ColumnElement[bool]:
         self_assessments.c.campaign_id == audience.campaign_id,
         self_assessments.c.status == "submitted",
     )
-    collective = registrations.alias("collective")
+    collective, holder = registrations.alias("collective"), channel_accounts.alias("holder")
     # An officer of a collective still to self-assess gets a reminder of their own, which names their own
-    # registration too (EvaluationRepo.officers_of_unassessed_collectives): never a second one here.
+    # registration too (EvaluationRepo.officers_of_unassessed_collectives): never a second one here, also
+    # where the role is held by another of their accounts than the one reached here (`grant --user`).
     leads_unassessed = sa.exists().where(
         collective.c.campaign_id == audience.campaign_id,
         collective.c.status == "active",
         officer_roles.c.unit_id == collective.c.unit_id,
-        holds_role(),
+        holder.c.member_id == members.c.id,
+        holder.c.reachable.is_(True),
+        holds_role(holder),
         ~sent_assessment(collective.c.id),
     )
     return {
