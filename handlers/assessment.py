@@ -12,6 +12,7 @@ from bot.domain.registrations import MAX_PLEDGES
 from bot.domain.vn.parsing import ParseError
 from bot.engine.buttons import (
     AssessCampaign,
+    AssessClaim,
     AssessPledge,
     AssessStart,
     AssessStep,
@@ -30,12 +31,13 @@ from handlers.common import back_and_cancel, stale_button
 from messages import Html
 
 FLOW = "assess"
-PLEDGE, FIGURE, TITLES, CONFIRM = "pledge", "figure", "titles", "confirm"
+PLEDGE, FIGURE, CHECK, TITLES, CONFIRM = "pledge", "figure", "check", "titles", "confirm"
 PICK_LIMIT = 20
 
 
 def _step(kind: str, index: int) -> str:
-    """A pledge's own step ("pledge:0", "figure:0"): Back returns to the pledge before, as it was asked."""
+    """A pledge's own step ("pledge:0", "figure:0", "check:0" where an answer claims more than the figures):
+    Back returns to the pledge before, as it was asked."""
     return f"{kind}:{index}"
 
 
@@ -210,7 +212,7 @@ async def prompt(ctx: Ctx) -> None:
         return
     registration, campaign, step = form
     kind, index = _parse_step(step)
-    if kind in (PLEDGE, FIGURE) and index < len(registration.pledges):
+    if kind in (PLEDGE, FIGURE, CHECK) and index < len(registration.pledges):
         pledge = registration.pledges[index]
         params = {
             "number": index + 1,
@@ -219,14 +221,30 @@ async def prompt(ctx: Ctx) -> None:
             "unit": pledge.unit,
             "planned": pledge.figure,
         }
+        recorded = (await _recorded(ctx, registration, campaign))[index]
+        # What the product records (recognised initiatives) is shown beside the pledge as it is asked.
+        known = "\n" + ctx.t("assess.recorded_initiatives", recorded=recorded) if recorded is not None else ""
         if kind == PLEDGE:
             choices = [
                 ctx.button("assess.reached_button", AssessPledge("yes")),
                 ctx.button("assess.missed_button", AssessPledge("no")),
             ]
-            ctx.say(ctx.t("assess.ask_pledge", **params), [choices, back_and_cancel(ctx)])
+            ctx.say(Html(ctx.t("assess.ask_pledge", **params) + known), [choices, back_and_cancel(ctx)])
+        elif kind == FIGURE:
+            ctx.say(Html(ctx.t("assess.ask_figure", **params) + known), [back_and_cancel(ctx)])
         else:
-            ctx.say(ctx.t("assess.ask_figure", **params), [back_and_cancel(ctx)])
+            claimed = _claimed(ctx.dialog.data)
+            doubts = domain.claim_doubts(pledge, claimed, recorded) if claimed is not None else []
+            lines = [
+                ctx.t("assess.check_head", **params),
+                *(problem_text(ctx, doubt) for doubt in doubts),
+                ctx.t("assess.check_ask"),
+            ]
+            choices = [
+                ctx.button("assess.keep_button", AssessClaim("keep")),
+                ctx.button("assess.change_button", AssessClaim("change")),
+            ]
+            ctx.say(Html("\n".join(lines)), [choices, back_and_cancel(ctx)])
     elif kind == TITLES:
         ctx.say(ctx.t("assess.ask_titles"), _title_rows(ctx, registration))
     else:
@@ -270,14 +288,53 @@ async def on_text(ctx: Ctx, text: str) -> None:
     if isinstance(figure, ParseError):
         ctx.say(ctx.t(f"parse.{figure.code}", **figure.params), [back_and_cancel(ctx)])
         return
+    result = PledgeResult(bool(ctx.dialog.data.get("reached")), figure)
+    recorded = (await _recorded(ctx, registration, form[1]))[index]
+    if domain.claim_doubts(registration.pledges[index], result, recorded):
+        # Reached with less than pledged, or more initiatives than recognised: asked to confirm, not refused.
+        await ctx.dialog.advance(_step(CHECK, index), claimed=figure)
+        await prompt(ctx)
+        return
+    await _answer(ctx, registration, index, result)
+
+
+async def _answer(ctx: Ctx, registration: Registration, index: int, result: PledgeResult) -> None:
+    """Keep a pledge's answer in the draft and go on to the next pledge, or to the titles."""
     results = _results(ctx.dialog.data, len(registration.pledges))
-    results[index] = PledgeResult(bool(ctx.dialog.data.get("reached")), figure)
+    results[index] = result
     await ctx.dialog.update(results=_as_data(results))
     if not await _keep_draft(ctx, registration, results):
         return
     following = index + 1
     await ctx.dialog.advance(_step(PLEDGE, following) if following < len(registration.pledges) else TITLES)
     await prompt(ctx)
+
+
+def _claimed(data: dict[str, object]) -> PledgeResult | None:
+    """The answer waiting for confirmation at a pledge's check step."""
+    figure = data.get("claimed")
+    return PledgeResult(bool(data.get("reached")), figure) if isinstance(figure, str) else None
+
+
+async def _recorded(ctx: Ctx, registration: Registration, campaign: Campaign) -> list[int | None]:
+    unit = await _holder_unit(ctx, registration)
+    assert unit is not None  # the open form checked it
+    return await domain.recorded_figures(ctx.repos, campaign, registration, unit)
+
+
+async def claim_button(ctx: Ctx, pressed: AssessClaim) -> None:
+    """An answer that claims more than the figures: kept as given (the evaluation decides), or asked again."""
+    form = await _open_form(ctx)
+    kind, index = _parse_step(form[2]) if form is not None else ("", 0)
+    claimed = _claimed(ctx.dialog.data)
+    if form is None or kind != CHECK or claimed is None or index >= len(form[0].pledges):
+        await stale_button(ctx)
+        return
+    if pressed.action == "keep":
+        await _answer(ctx, form[0], index, claimed)
+    else:
+        await ctx.dialog.advance(_step(PLEDGE, index))
+        await prompt(ctx)
 
 
 async def pledge_button(ctx: Ctx, pressed: AssessPledge) -> None:
@@ -353,5 +410,7 @@ ASSESS_FLOW = Flow(
     prompt,
     on_text,
     on_cancel=on_cancel,
-    buttons_only=frozenset({TITLES, CONFIRM, *(_step(PLEDGE, i) for i in range(MAX_PLEDGES))}),
+    buttons_only=frozenset(
+        {TITLES, CONFIRM, *(_step(kind, i) for kind in (PLEDGE, CHECK) for i in range(MAX_PLEDGES))}
+    ),
 )

@@ -88,6 +88,7 @@ ROUTES = Routes(
         ButtonRoute(b.AssessCampaign, assessment.campaign_button, Role.MEMBER),
         ButtonRoute(b.AssessStart, assessment.start_button, Role.MEMBER),
         ButtonRoute(b.AssessPledge, assessment.pledge_button, Role.MEMBER),
+        ButtonRoute(b.AssessClaim, assessment.claim_button, Role.MEMBER),
         ButtonRoute(b.AssessTitle, assessment.title_button, Role.MEMBER),
         ButtonRoute(b.AssessStep, assessment.step_button, Role.MEMBER),
         # Officers' buttons: each handler first checks the object lies within the officer's units.

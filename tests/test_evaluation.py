@@ -24,7 +24,7 @@ from handlers.assessment import PICK_LIMIT
 from messages import formatting, plain, text
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Campaign, PledgeResult, Unit
+from storage.records import Campaign, Pledge, PledgeResult, Unit
 from tests.conftest import People
 from tests.helpers.campaigns import campaign_running, launch_stored, register, stored_draft
 from tests.helpers.choices import body, choices
@@ -46,6 +46,7 @@ from tests.helpers.roster import HOA, HUNG, MAI, NOW
 from tests.helpers.words import said
 
 DIEN_LUC = "Công đoàn cơ sở Điện lực Hà Quảng"
+KEEP = said("assess.keep_button")  # an answer above the recognised initiatives, confirmed
 
 
 @pytest.mark.telegram
@@ -77,6 +78,8 @@ async def test_registration_self_assessment_evaluation_and_the_members_notice(
     await mai.send("nhiều")
     assert body(mai.last) == said("parse.quantity.format", text="nhiều")
     await mai.send("3")
+    assert said("problem.claim_above_record", figure="3", recorded=0) in body(mai.last)  # none recognised
+    await mai.press(KEEP)
     assert "Chỉ tiêu 2/2" in body(mai.last)
     # The answers so far outlive a restart, and a cancel: /tudanhgia goes on from the second target.
     await people.restart()
@@ -261,8 +264,8 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
     await hung.press("Hoàng Thị Mai")
     assert said("evaluate.no_assessment") in body(hung.last)
     await mai.send("/tudanhgia")
-    for answer in ("Đạt", "1", "Đạt", "260"):
-        await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
+    for answer in ("Đạt", "1", KEEP, "Đạt", "260"):
+        await (mai.press(answer) if answer in ("Đạt", KEEP) else mai.send(answer))
     await mai.press("Xong")
     await mai.press("Gửi tự đánh giá")
     await hung.press("Đạt")
@@ -306,8 +309,8 @@ async def test_a_collectives_officer_self_assesses_and_is_told_the_units_outcome
     hung = await linked(people, HUNG)
     await mai.send("/tudanhgia")
     assert f"(tập thể {DIEN_LUC}) — 2 chỉ tiêu" in mai.messages[-2].plain_text
-    for answer in ("Đạt", "3", "Đạt", "255"):
-        await (mai.press(answer) if answer == "Đạt" else mai.send(answer))
+    for answer in ("Đạt", "3", KEEP, "Đạt", "255"):
+        await (mai.press(answer) if answer in ("Đạt", KEEP) else mai.send(answer))
     await mai.press("Xong")
     await mai.press("Gửi tự đánh giá")
     sent = said("assess.submitted_collective", title=campaign.title, unit=DIEN_LUC)
@@ -424,6 +427,43 @@ async def test_a_collective_whose_evaluation_is_open_is_offered_behind_many_newe
     assert f"(tập thể {DIEN_LUC}) — 2 chỉ tiêu" in mai.messages[-2].plain_text
 
 
+async def test_a_self_assessment_claiming_more_than_the_figures_shows_them_and_asks_to_confirm(
+    people: People, store: Store, clock: ManualClock
+) -> None:
+    # Mai pledged 2 initiatives and had 1 recognised: "Đạt" with 2, or "Đạt" with 1, is asked again, showing
+    # her figures against her pledge; kept if she confirms (the evaluation decides), never refused.
+    pledges = [Pledge("Sáng kiến cải tiến", "sáng kiến", "2"), Pledge("Ngày công", "ngày", "250")]
+    campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"], pledges=pledges)
+    await recognised_initiative(store, "DV001", campaign, NOW)
+    clock.current = at_local(OPENS.day, OPENS.month, 9)
+    mai = await linked(people, MAI)
+    await mai.send("/tudanhgia")
+    recorded = said("assess.recorded_initiatives", recorded=1)
+    assert recorded in mai.last_text  # her figure, beside what she pledged
+    await mai.press("Đạt")
+    assert recorded in mai.last_text
+    await mai.send("2")
+    assert said("problem.claim_above_record", figure="2", recorded=1) in mai.last_text
+    assert said("problem.claim_below_pledge", figure="2", planned="2", unit="sáng kiến") not in mai.last_text
+    await mai.press(said("assess.change_button"))
+    assert "Chỉ tiêu 1/2" in mai.last_text and recorded in mai.last_text  # asked again
+    await mai.press("Đạt")
+    await mai.send("1")
+    assert said("problem.claim_below_pledge", figure="1", planned="2", unit="sáng kiến") in mai.last_text
+    await mai.press(said("assess.keep_button"))
+    assert "Chỉ tiêu 2/2" in mai.last_text and recorded not in mai.last_text  # no initiatives measured
+    await mai.press("Đạt")
+    await mai.send("250")  # as pledged: nothing to confirm
+    assert said("assess.ask_titles") in mai.last_text
+    await mai.press("Xong")
+    await mai.press("Gửi tự đánh giá")
+    registration = await registration_of(store, campaign, "DV001")
+    async with store.begin() as repos:
+        assessment = await repos.evaluation.assessment(registration.id)
+    assert assessment is not None and assessment.status == "submitted"
+    assert assessment.results == (PledgeResult(True, "1"), PledgeResult(True, "250"))
+
+
 async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_cancel_and_a_restart(
     people: People, store: Store, clock: ManualClock
 ) -> None:
@@ -431,8 +471,8 @@ async def test_a_title_given_up_in_the_self_assessment_stays_given_up_after_a_ca
     clock.current = at_local(OPENS.day, OPENS.month, 7)  # open, before the day's reminder
     mai = await linked(people, MAI)
     await mai.send("/tudanhgia")
-    for answer in ("Đạt", "1", "Chưa đạt", "200"):
-        await (mai.press(answer) if answer in ("Đạt", "Chưa đạt") else mai.send(answer))
+    for answer in ("Đạt", "1", KEEP, "Chưa đạt", "200"):
+        await (mai.press(answer) if answer in ("Đạt", KEEP, "Chưa đạt") else mai.send(answer))
     await mai.press("Chiến sĩ thi đua cơ sở")  # no longer sought
     assert "⬜ Chiến sĩ thi đua cơ sở" in choices(mai.last)
     await mai.send("/huy")

@@ -18,12 +18,14 @@ from bot.domain.deadline_reminders import local_moment
 from bot.domain.problems import Problem
 from bot.domain.titles import NEEDS_INITIATIVE, PREREQUISITES, TitleCap
 from bot.domain.vn.parsing import ParseError, parse_quantity
+from bot.domain.vn.textkeys import search_key
 from bot.engine.access import Identity
 from messages import formatting
 from storage.database import Repos
 from storage.records import (
     Campaign,
     Initiative,
+    Pledge,
     PledgeResult,
     Registration,
     SelfAssessment,
@@ -38,6 +40,7 @@ REMINDED = "not_assessed"  # registered members who have not sent their self-ass
 CANDIDATES_LIMIT = 500
 NOTE_MAX = 1000
 VOTES_MAX = 100_000
+INITIATIVE_UNITS = ("sang kien", "initiative", "initiatives")  # a pledge's unit, as search_key writes it
 _VOTE = re.compile(r"\s*(\d{1,6})\s*(?:/|trên|tren|of)\s*(\d{1,6})\s*", re.IGNORECASE)
 
 
@@ -136,6 +139,48 @@ def parse_figure(text: str) -> str | ParseError:
     """The figure achieved against a pledge, stored the Vietnamese way (1.000; 2,5)."""
     value = parse_quantity(text)
     return value if isinstance(value, ParseError) else formatting.quantity(value)
+
+
+def counts_initiatives(pledge: Pledge) -> bool:
+    """A pledge measured in initiatives (its unit "sáng kiến"): one the product counts itself."""
+    return search_key(pledge.unit) in INITIATIVE_UNITS
+
+
+async def recorded_figures(
+    repos: Repos, campaign: Campaign, registration: Registration, holder_unit: Unit
+) -> list[int | None]:
+    """Per pledge, what the product records against it: for one measured in initiatives, those recognised
+    in the campaign (a member's own, as the evaluation card lists them; a collective's, its unit's); None
+    for any other pledge, which only the holder can say."""
+    if not any(counts_initiatives(pledge) for pledge in registration.pledges):
+        return [None] * len(registration.pledges)
+    if registration.member_id is not None:
+        recognised = len(await _recognised(repos, campaign, registration.member_id))
+    else:
+        recognised = (await repos.initiatives.counts(campaign.id, holder_unit.path)).recognised
+    return [recognised if counts_initiatives(pledge) else None for pledge in registration.pledges]
+
+
+def claim_doubts(pledge: Pledge, result: PledgeResult, recorded: int | None) -> list[Problem]:
+    """What a self-assessed pledge claims beyond the figures: reached with less than was pledged, or more
+    initiatives than are recognised. The holder is asked to confirm, never refused: the evaluation decides."""
+    figure, planned = parse_quantity(result.figure), parse_quantity(pledge.figure)
+    if isinstance(figure, ParseError):
+        return []
+    doubts = []
+    if result.reached and not isinstance(planned, ParseError) and figure < planned:
+        doubts.append(
+            Problem(
+                "figure",
+                "claim_below_pledge",
+                {"figure": result.figure, "planned": pledge.figure, "unit": pledge.unit},
+            )
+        )
+    if recorded is not None and figure > recorded:
+        doubts.append(
+            Problem("figure", "claim_above_record", {"figure": result.figure, "recorded": recorded})
+        )
+    return doubts
 
 
 async def save_draft(

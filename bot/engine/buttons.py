@@ -690,6 +690,14 @@ class AssessPledge(ButtonData):
 
 
 @dataclass(frozen=True)
+class AssessClaim(ButtonData):
+    """A pledge's answer that claims more than the figures: kept as given, or answered again."""
+
+    PREFIX = "as:claim"
+    action: Literal["keep", "change"]
+
+
+@dataclass(frozen=True)
 class AssessTitle(ButtonData):
     """A title still sought, switched on or off."""
 

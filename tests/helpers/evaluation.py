@@ -36,9 +36,13 @@ async def more_members(store: Store, folder: Path) -> None:
 
 
 async def campaign_with_registrations(
-    store: Store, codes: list[str], titles: list[str], opens: date = OPENS
+    store: Store,
+    codes: list[str],
+    titles: list[str],
+    opens: date = OPENS,
+    pledges: Sequence[Pledge] = PLEDGES,
 ) -> Campaign:
-    """TCN-2026 launched, the members ``codes`` registered for ``titles`` with two pledges each, and its
+    """TCN-2026 launched, the members ``codes`` registered for ``titles`` with ``pledges`` (two), and its
     evaluation opening on ``opens``."""
     draft = await stored_draft(store)
     async with store.begin() as repos:
@@ -54,7 +58,7 @@ async def campaign_with_registrations(
                 unit,
                 campaign,
                 titles=titles,
-                pledges=list(PLEDGES),
+                pledges=list(pledges),
                 initiative_title="Cải tiến quy trình" if "emulation_fighter" in titles else None,
                 actor="test",
                 now=NOW,
