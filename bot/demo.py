@@ -568,6 +568,20 @@ def log_file(database: Path) -> Path:
     return database.with_suffix(".log")
 
 
+def _standard_input() -> BinaryIO | None:
+    """Standard input as bytes, read from its descriptor, past ``sys.stdin``'s own reader: the thread waiting
+    for the next line held that reader's lock, and the interpreter, closing ``sys.stdin`` at exit, aborted
+    ("Fatal Python error: _enter_buffered_busy", status -6) whenever the demo ended, by ``:quit`` or Ctrl-C,
+    while a terminal was still waiting for a line."""
+    if sys.stdin is None:
+        return None
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a stream with no descriptor: read it so
+        return sys.stdin.buffer
+    return open(descriptor, "rb", buffering=0, closefd=False)  # the process's own input, never closed
+
+
 class LineSource:
     """The person's input line by line, read by a daemon thread: a terminal, a pipe, a file and /dev/null
     all work, the event loop never waits on them, and an exit never waits on a terminal read."""
@@ -703,6 +717,6 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool, keep: bool
         if tour:
             await _tour(chat)
         else:
-            stdin = sys.stdin.buffer if sys.stdin is not None else None
+            stdin = _standard_input()
             await _interactive(chat, LineSource(stdin), echo=stdin is None or not stdin.isatty())
     return f"demo finished; the conversation is kept in {database}, files and the log beside it"

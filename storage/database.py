@@ -22,7 +22,9 @@ opens its own read-only connection, runs ``work``, writes the pickled result int
 own and exits; the parent waits for the exit without blocking its loop, reads the result and removes the
 folder (XlsxWriter's temporary files go there too). So a build uses the second core and none of this
 process's GIL, and a crash or a timeout (the child is killed) raises ``BuildFailed`` and leaves nothing
-behind.
+behind. The forkserver starts with Ctrl-C (SIGINT) ignored, and so do the children it forks: a terminal
+sends Ctrl-C to its whole process group, and the forkserver, still importing its modules, printed a
+KeyboardInterrupt traceback there; the bot stops its children itself.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ import multiprocessing.forkserver
 import pickle
 import resource
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -387,6 +391,21 @@ def _build_in_child(url: str, work: Callable[[Repos], Awaitable[Any]], folder: s
     partial_path.rename(Path(folder) / RESULT)  # whole or absent, whatever stops the child
 
 
+def _ignoring_ctrl_c(start: Callable[[], None]) -> None:
+    """Run ``start`` with SIGINT ignored, so the processes it starts ignore it from their first instruction
+    (an ignored signal stays so across fork and exec; multiprocessing clears a blocked one), and a Ctrl-C
+    typed in the terminal, sent to its whole process group, stops this process alone. Python lets only the
+    main thread change a signal's handling: elsewhere ``start`` runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        start()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
 async def _exited(process: BaseProcess) -> None:
     # The process's sentinel becomes readable when it ends: waited for on the loop, no thread parked on it.
     loop = asyncio.get_running_loop()
@@ -511,7 +530,7 @@ class Store:
             return
         multiprocessing.get_context("forkserver").set_forkserver_preload(self._build_preload)
         try:
-            await asyncio.to_thread(multiprocessing.forkserver.ensure_running)
+            _ignoring_ctrl_c(multiprocessing.forkserver.ensure_running)  # ~10 ms: two processes spawned
         except OSError as error:  # as in _started: a TMPDIR too long for the forkserver's socket
             log.warning("the forkserver cannot start (%s): builds are spawned instead", error)
             self._spawned = True

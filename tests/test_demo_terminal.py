@@ -6,8 +6,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import pty
+import select
+import signal
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -169,3 +175,75 @@ async def test_the_demo_year_is_ready_for_an_officer_to_walk_through_the_evaluat
     # Lao động tiên tiến: two in the school so far (Hằng among them), so 15 % leaves no Chiến sĩ thi đua yet.
     refused = await demo.say(":press Đạt")
     assert "Vượt giới hạn" in refused and "tối đa 0" in refused
+
+
+PROMPT = b"] > "  # "[mai] > ": the demo waits for the next line
+TERMINAL_WAIT = 60.0  # seconds the demo may take to start, to answer a line, or to end
+
+
+def _read_until(master: int, seen: bytearray, done: Callable[[], bool]) -> None:
+    """Read what the demo writes to the terminal until ``done``, or the end of its output; bounded."""
+    deadline = time.monotonic() + TERMINAL_WAIT
+    while not done():
+        assert time.monotonic() < deadline, f"the demo stopped answering: {bytes(seen[-300:])!r}"
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the demo has ended and its side of the terminal is closed
+                return
+            if not chunk:
+                return
+            seen += chunk
+
+
+def on_a_terminal(tmp_path: Path, lines: list[str], *, ctrl_c: bool) -> tuple[int, str]:
+    """``python -m bot demo --terminal`` in a pseudo-terminal, as someone types: each line once the prompt
+    asks for it, then Ctrl-C (SIGINT to the process group, as a terminal sends it) or ``:quit``; its exit
+    status and everything it wrote there."""
+    master, child_side = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--terminal", "--db", str(tmp_path / "demo.db")],
+        stdin=child_side,
+        stdout=child_side,
+        stderr=child_side,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(child_side)
+    seen = bytearray()
+    try:
+        _read_until(master, seen, lambda: seen.count(PROMPT) == 1)
+        for asked, line in enumerate(lines, start=2):
+            os.write(master, f"{line}\n".encode())
+            _read_until(master, seen, lambda asked=asked: seen.count(PROMPT) == asked)  # type: ignore[misc]
+        if ctrl_c:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.write(master, b":quit\n")
+        status = process.wait(timeout=TERMINAL_WAIT)
+        _read_until(master, seen, lambda: False)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    return status, seen.decode("utf-8", errors="replace")
+
+
+CONVERSATION = ["/start", ":share", "/sangkien"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "ctrl_c"),
+    [(CONVERSATION, False), (CONVERSATION, True), ([], True)],
+    ids=["quit", "ctrl-c", "ctrl-c-at-start"],
+)
+def test_the_demo_in_a_terminal_ends_cleanly(tmp_path: Path, typed: list[str], ctrl_c: bool) -> None:
+    # The thread waiting for the next line held sys.stdin's lock, and Python, closing sys.stdin at exit,
+    # aborted ("Fatal Python error: _enter_buffered_busy", status -6) after :quit and Ctrl-C alike; a Ctrl-C
+    # in the first seconds also reached the forkserver, which printed a KeyboardInterrupt traceback.
+    status, written = on_a_terminal(tmp_path, typed, ctrl_c=ctrl_c)
+    assert not typed or shown("initiative.ask_title") in written  # stopped with a form half-filled
+    assert "Fatal Python error" not in written and "Traceback" not in written
+    assert status == (130 if ctrl_c else 0)
