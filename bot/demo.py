@@ -32,7 +32,7 @@ from bot.domain.roster import import_members, import_units
 from bot.domain.titles import NEEDS_INITIATIVE
 from bot.domain.vn.textkeys import search_key
 from bot.engine.clock import TravelClock
-from bot.engine.config import Settings
+from bot.engine.config import ConfigError, Settings
 from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, TelegramSandbox, ZaloSandbox, ZaloUser
 from bot.sandbox.telegram import JsonDict
@@ -108,9 +108,21 @@ TOUR = (
 )
 
 
+class DemoFolderUnusable(ConfigError):
+    """The demo cannot write beside its database (a read-only folder or disk): one line, exit status 2."""
+
+
+def _unwritable(database: Path, path: Path, error: OSError) -> DemoFolderUnusable:
+    return DemoFolderUnusable(f"--db {database}: cannot write {path} ({error.strerror or error})")
+
+
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        file = Path(f"{path}{suffix}")
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as error:
+            raise _unwritable(path, file, error) from error
 
 
 def _prepare_file(database: Path, *, keep: bool) -> bool:
@@ -118,6 +130,16 @@ def _prepare_file(database: Path, *, keep: bool) -> bool:
     if not keep:
         _remove_database(database)
     return not database.exists()
+
+
+def start_logging(settings: Settings, database: Path) -> None:
+    """Log to the file beside the database, or say in one line why it cannot be written there."""
+    path = log_file(database)
+    try:
+        setup_logging(settings.secrets(), logging.INFO, path=path, log_format=settings.log_format)
+    except OSError as error:  # a read-only folder or disk: before anything else is opened there
+        raise _unwritable(database, path, error) from error
+    logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
 
 
 def demo_campaigns(today: date) -> list[CampaignSpec]:
@@ -707,8 +729,7 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool, keep: bool
     Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
     ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
     """
-    setup_logging(settings.secrets(), logging.INFO, path=log_file(database), log_format=settings.log_format)
-    logging.captureWarnings(True)  # a library's warning would otherwise print into the chat
+    start_logging(settings, database)
     async with demo_chat(settings, database, keep=keep) as chat:
         language = chat.language
         print(plain(text(language, "demo.instructions")))

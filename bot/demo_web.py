@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.demo import PERSONAS, DemoWorld, Persona, demo_world, log_file
+from bot.demo import PERSONAS, DemoWorld, Persona, demo_world, log_file, start_logging
 from bot.engine.config import ConfigError, Settings
-from bot.engine.logs import setup_logging
 from bot.sandbox import SandboxUser, SentMessage, ZaloUser
 from bot.sandbox.telegram import JsonDict, scope_key
 from bot.web.chat import Download, Refused, WebChat
@@ -333,8 +332,7 @@ async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: b
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    setup_logging(settings.secrets(), logging.INFO, path=log_file(database), log_format=settings.log_format)
-    logging.captureWarnings(True)
+    start_logging(settings, database)
     async with demo_world(settings, database, keep=keep) as world:
         chat = WebChat(SandboxRoom(world), world.runtime.settings.language)
         try:

@@ -259,6 +259,20 @@ def test_a_demo_database_in_a_missing_folder_is_one_line(
     assert capsys.readouterr().err == f"thidua: --db {database}: there is no folder {database.parent}\n"
 
 
+@pytest.mark.parametrize("mode", [["--tour"], ["--port", "0"]], ids=["terminal", "web"])
+def test_a_demo_folder_it_cannot_write_in_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
+) -> None:
+    # A read-only folder or disk (as root, which writes through file modes, a folder where the log should
+    # be is the same refusal): the log's FileHandler raised, and the person saw a traceback.
+    database = tmp_path / "demo.db"
+    (tmp_path / "demo.log").mkdir()
+    assert main(["demo", *mode, "--db", str(database)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"thidua: --db {database}: cannot write {tmp_path / 'demo.log'} (")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 @pytest.mark.sqlite_only("the demo keeps its own SQLite file")
 def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--tour")
