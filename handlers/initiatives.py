@@ -26,11 +26,11 @@ async def initiatives_section(ctx: Ctx) -> tuple[list[Html], list[list[Button]]]
     notes = await ctx.repos.initiatives.last_notes([initiative.id for initiative in shown])
     for initiative in shown:
         title = initiative.title or ctx.t("initiative.untitled")
-        lines.append(
-            ctx.t("initiative.my_line", title=title, status=ctx.t(f"initiative.status_{initiative.status}"))
-        )
-        if initiative.id in notes:
-            lines.append(ctx.t("initiative.my_note", note=notes[initiative.id]))
+        status = ctx.t(f"initiative.status_{initiative.status}")
+        line = ctx.t("initiative.my_line", title=title, status=status)
+        if initiative.id in notes:  # under its initiative, not a paragraph of its own between two of them
+            line = Html(line + "\n" + ctx.t("initiative.my_note", note=notes[initiative.id]))
+        lines.append(line)
         rows.append([Button("💡 " + title, ViewInitiative(initiative.id).pack())])
     return lines, rows
 

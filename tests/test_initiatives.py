@@ -123,8 +123,9 @@ async def test_the_whole_life_of_an_initiative(people: People, store: Store) -> 
     ]
     await mai.send("/cuatoi")
     mine = "\n".join(m.plain_text for m in mai.messages[-3:])
-    assert f"{TITLE} — 🏅 được công nhận" in mine
-    assert "«Bổ sung số liệu tiết kiệm theo tháng»" in mine
+    # The council's note right under its initiative (it came after a blank line, as if a paragraph apart).
+    note = plain(text("vi", "initiative.my_note", note="Bổ sung số liệu tiết kiệm theo tháng"))
+    assert f"{TITLE} — 🏅 được công nhận\n{note}" in mine
     await mai.press(TITLE)
     page = next(m.plain_text for m in reversed(mai.messages) if "Quá trình xét duyệt" in m.plain_text)
     assert "Nông Văn Hùng: ↩️ cần bổ sung — «Bổ sung số liệu tiết kiệm theo tháng»" in page
