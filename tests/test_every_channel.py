@@ -17,10 +17,11 @@ from messages import plain, text
 from storage.database import Store
 from storage.records import Pledge
 from tests.conftest import People
-from tests.helpers.campaigns import TITLE, campaign_running
+from tests.helpers.campaigns import TITLE, campaign_running, register
 from tests.helpers.flows import can_share_contact, fresh_code, linked, linked_member_code
+from tests.helpers.initiatives import stored_initiative
 from tests.helpers.memory_chat import MemoryChat
-from tests.helpers.roster import HUNG, MAI
+from tests.helpers.roster import HUNG, MAI, NOW
 
 
 def vi(key: str, **params: object) -> str:
@@ -95,6 +96,34 @@ async def test_a_numbered_menu_takes_a_number_where_only_a_choice_fits_and_a_num
     assert (campaign.kind, campaign.initiative_target) == ("peak", 1)
     assert campaign.individual_titles == ("good_worker",)
     assert all("<b>" not in m.text and len(m.text) <= 2000 for m in hung.messages)
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-menus"], indirect=True)
+async def test_the_choices_of_an_answer_in_several_messages_are_numbered_on_and_all_answer(
+    people: People, store: Store
+) -> None:
+    # /my answers with the initiatives, then the registrations, each with choices: both were numbered from 1,
+    # and only the last message's could be typed ("1" opened the campaign, the initiative was out of reach).
+    _, mai = await campaign_running(people)
+    await register(mai)
+    async with store.begin() as repos:
+        campaign = await repos.campaigns.by_code("LDG-2026")
+    assert campaign is not None
+    await stored_initiative(store, "DV001", campaign.id, "Bảng tương tác trong dạy Toán", ["submitted"], NOW)
+    await mai.send("/cuatoi")
+    ideas, registrations = mai.messages[-2:]
+    assert [o.number for o in ideas.menu] == [1] and [o.number for o in registrations.menu] == [2]
+    assert registrations.plain_text.endswith(f"2. {TITLE}")
+    await mai.choose(1)
+    assert vi("initiative.status_submitted") in mai.messages[-1].plain_text
+    assert "Bảng tương tác trong dạy Toán" in mai.messages[-1].plain_text
+    await mai.send("/cuatoi")
+    await mai.choose(2)
+    assert "(mã LDG-2026)" in mai.last_text
+    await mai.send("/cuatoi")
+    await mai.send("bang tuong tac trong day toan")  # an earlier message's option, by its words
+    assert "Bảng tương tác trong dạy Toán" in mai.messages[-1].plain_text
+    assert vi("fallback.stray_text") not in mai.last_text
 
 
 async def test_a_number_typed_after_a_restart_still_means_the_option_the_person_saw(

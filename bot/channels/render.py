@@ -37,7 +37,7 @@ def render(message: Outgoing, capabilities: Capabilities, language: str) -> Rend
     body = message.text
     menu: tuple[Option, ...] = ()
     if message.buttons and not capabilities.buttons:
-        menu = numbered_menu(message.buttons)
+        menu = numbered_menu(message.buttons, message.first_number)
         if message.words_only:  # a number typed is the step's answer: the choices go by their words
             hint, lines = "menu.choose_by_words", [f"• {option.label}" for option in menu]
         else:

@@ -111,6 +111,7 @@ class Outgoing:
     file: FileOut | None = None
     replace: bool = False  # edit the message whose button was pressed instead of sending a new one
     words_only: bool = False  # its step waits for typed text: a numbered menu would read "1" as a choice
+    first_number: int = 1  # in a numbered menu, its first choice's: after the choices of the answer before it
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the outbox (files are never queued)."""

@@ -2,7 +2,9 @@
 the chat's next text may name one by its number or by its words (accents and case optional).
 
 The router keeps each chat's newest menu in the database (``repos.menus``), in the same transaction as the
-reply that showed it, so an answer typed after a restart still means what the person saw. Whether a number is
+reply that showed it, so an answer typed after a restart still means what the person saw. An answer of
+several messages with choices (/my: the initiatives, then the registrations) is one menu, numbered on from
+one message to the next: numbered from 1 each, only the last one's could be answered. Whether a number is
 a choice or an answer is the router's call: a number picks an option only at a step answered by buttons
 alone, or when no dialog step waits for text.
 """
@@ -10,10 +12,10 @@ alone, or when no dialog step waits for text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.vn.textkeys import search_key
-from bot.engine.events import Button
+from bot.engine.events import Button, Outgoing
 from messages import plain
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
@@ -36,10 +38,10 @@ class Choice:
     by_number: bool
 
 
-def numbered_menu(rows: tuple[tuple[Button, ...], ...]) -> tuple[Option, ...]:
-    """The buttons, row by row, as numbered options."""
+def numbered_menu(rows: tuple[tuple[Button, ...], ...], first: int = 1) -> tuple[Option, ...]:
+    """The buttons, row by row, as options numbered from ``first``."""
     labels = [button for row in rows for button in row]
-    return tuple(Option(n, button.label, button.payload) for n, button in enumerate(labels, start=1))
+    return tuple(Option(n, button.label, button.payload) for n, button in enumerate(labels, start=first))
 
 
 def _words(label: str) -> str:
@@ -60,7 +62,12 @@ def read_choice(typed: str, menu: tuple[Option, ...]) -> Choice | None:
     return Choice(found, by_number=False) if found is not None else None
 
 
-def newest_menu(replies: list[tuple[tuple[Button, ...], ...]]) -> tuple[Option, ...] | None:
-    """The menu the person sees last among one update's replies (their button rows, in order), if any."""
-    shown = [rows for rows in replies if rows]
-    return numbered_menu(shown[-1]) if shown else None
+def numbered_across(replies: list[Outgoing]) -> tuple[Option, ...]:
+    """The choices of one answer's messages as one menu, each message's numbered on from the one before;
+    ``replies`` are given the number their first choice shows (``first_number``)."""
+    options: list[Option] = []
+    for index, reply in enumerate(replies):
+        if reply.buttons:
+            replies[index] = replace(reply, first_number=len(options) + 1)
+            options += numbered_menu(reply.buttons, first=len(options) + 1)
+    return tuple(options)

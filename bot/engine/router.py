@@ -31,7 +31,7 @@ from bot.engine.context import ChannelInfo, Ctx, Flow, Handler, Role, Routes, al
 from bot.engine.dialogs import Dialogs
 from bot.engine.events import Button, Incoming, Kind, Outgoing
 from bot.engine.files import FileShelf
-from bot.engine.menus import Option, newest_menu, read_choice
+from bot.engine.menus import Option, numbered_across, numbered_menu, read_choice
 from bot.engine.metrics import Metrics
 from bot.engine.outages import OutageLog
 from messages import text
@@ -193,7 +193,7 @@ class Router:
             files=self.files,
         )
         await self._dispatch(ctx)
-        if numbered and (shown := newest_menu([reply.buttons for reply in ctx.replies])) is not None:
+        if numbered and (shown := numbered_across(ctx.replies)):
             await repos.menus.put(event.channel, event.chat_id, _pairs(shown), now)
             if self._waits_for_text(ctx):
                 self._words_only(ctx.replies)
@@ -207,11 +207,10 @@ class Router:
 
     @staticmethod
     def _words_only(replies: list[Outgoing]) -> None:
-        """Mark the reply whose choices the next text answers: they are named by words, not numbers."""
-        for index in range(len(replies) - 1, -1, -1):
-            if replies[index].buttons:
-                replies[index] = replace(replies[index], words_only=True)
-                return
+        """Mark the replies whose choices the next text answers: they are named by words, not numbers."""
+        for index, reply in enumerate(replies):
+            if reply.buttons:
+                replies[index] = replace(reply, words_only=True)
 
     @staticmethod
     async def _typed_choice(repos: Repos, event: Incoming) -> Incoming:
@@ -228,8 +227,8 @@ class Router:
     ) -> None:
         """Keep the numbered menu of a message delivered outside an update (a notice with choices), so the
         chat's next text may answer it; channels without buttons call this when they deliver one."""
-        shown = newest_menu([buttons])
-        if shown is None:
+        shown = numbered_menu(buttons)
+        if not shown:
             return
         async with self.store.begin() as repos:
             await repos.menus.put(channel, chat_id, _pairs(shown), self.clock.now())
