@@ -18,6 +18,7 @@ from bot.engine.config import ConfigError, Settings
 from bot.sandbox import SandboxUser, SentMessage, ZaloUser
 from bot.sandbox.telegram import JsonDict, scope_key
 from bot.web.chat import Download, Refused, WebChat
+from bot.web.server import BIND_REASONS
 from messages import plain, text
 
 log = logging.getLogger(__name__)
@@ -338,8 +339,9 @@ async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: b
         try:
             await chat.start(port)
         except OSError as error:  # the port is taken, or not ours to take
+            reason = BIND_REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
             raise PortUnavailable(
-                f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}); choose another with --port"
+                f"cannot listen on 127.0.0.1:{port}: {reason}; choose another with --port"
             ) from error
         try:
             print(plain(text(chat.language, "webchat.open", address=chat.address)), flush=True)
