@@ -75,6 +75,8 @@ PERSONAS = (
 )
 
 TOUR = (
+    ("hung", "/start"),  # the officer first: the newcomer's request below is then his to approve
+    ("hung", ":share"),
     ("mai", "/start"),
     ("mai", ":share"),
     ("mai", "/phongtrao"),
@@ -91,8 +93,6 @@ TOUR = (
     ("nam", ":press 1"),  # the step still takes a new search: a bare number would be one
     ("nam", "Trần Văn Nam"),
     ("nam", "1"),
-    ("hung", "/start"),
-    ("hung", ":share"),
     ("hung", "/yeucau"),
     ("hung", "1"),
     ("hung", "/phatdong XSD"),

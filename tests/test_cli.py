@@ -280,6 +280,10 @@ def test_the_demo_tour_runs_end_to_end_without_a_token(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert "Xin chào Hoàng Thị Mai" in result.stdout
     assert "Đã duyệt: Trần Văn Nam" in result.stdout
+    # The officer is linked before the newcomer asks: the request reaches him, not "nobody was told".
+    unit = "CĐCS Cơ quan Ủy ban nhân dân huyện Bảo Lạc"
+    assert plain(text("vi", "requests.new_notice", name="Trần Văn Nam", unit=unit)) in result.stdout
+    assert plain(text("vi", "join.sent_to_nobody", unit=unit)) not in result.stdout
     assert "đã được duyệt" in result.stdout  # the newcomer's notice went through the outbox
     assert "Đã ghi nhận đăng ký thi đua" in result.stdout
     assert "Đã gửi: 4/4" in result.stdout  # the launch reached Mai, Hùng, the newcomer and Hằng on Zalo
