@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -612,6 +613,7 @@ class LineSource:
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._ended = False
+        self.interrupted = False
         threading.Thread(target=self._pump, args=(stream,), name="demo-input", daemon=True).start()
 
     def _put(self, line: str | None) -> None:
@@ -624,6 +626,11 @@ class LineSource:
                 self._put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
         finally:
             self._put(None)
+
+    def interrupt(self) -> None:
+        """Ctrl-C: the input ends here, as at its end; a line being continued is dropped."""
+        self.interrupted = True
+        self._lines.put_nowait(None)
 
     async def readline(self) -> str | None:
         """The next line, without its line break; None at the end of input, and ever after."""
@@ -645,7 +652,7 @@ async def _read_entry(source: LineSource, echo: bool) -> str | None:
             return "\n".join([*parts, line])
         parts.append(line.removesuffix(CONTINUED))
         print(MORE_PROMPT, end="", flush=True)
-    return "\n".join(parts) if parts else None
+    return "\n".join(parts) if parts and not source.interrupted else None
 
 
 async def _interactive(chat: TerminalChat, source: LineSource, *, echo: bool) -> None:
@@ -739,5 +746,16 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool, keep: bool
             await _tour(chat)
         else:
             stdin = _standard_input()
-            await _interactive(chat, LineSource(stdin), echo=stdin is None or not stdin.isatty())
+            source = LineSource(stdin)
+            loop = asyncio.get_running_loop()
+
+            def interrupted() -> None:  # Ctrl-C ends the chat as :quit does; a second one stops it at once
+                loop.remove_signal_handler(signal.SIGINT)
+                source.interrupt()
+
+            loop.add_signal_handler(signal.SIGINT, interrupted)
+            try:
+                await _interactive(chat, source, echo=stdin is None or not stdin.isatty())
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
     return f"demo finished; the conversation is kept in {database}, files and the log beside it"
