@@ -10,12 +10,13 @@ database.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -113,6 +114,10 @@ class DemoFolderUnusable(ConfigError):
     """The demo cannot write beside its database (a read-only folder or disk): one line, exit status 2."""
 
 
+class DemoInUse(ConfigError):
+    """Another demo runs on the same database: one line, exit status 2."""
+
+
 def _unwritable(database: Path, path: Path, error: OSError) -> DemoFolderUnusable:
     return DemoFolderUnusable(f"--db {database}: cannot write {path} ({error.strerror or error})")
 
@@ -131,6 +136,27 @@ def _prepare_file(database: Path, *, keep: bool) -> bool:
     if not keep:
         _remove_database(database)
     return not database.exists()
+
+
+@contextmanager
+def claimed(database: Path) -> Iterator[None]:
+    """Hold the demo's database for this run, or say in one line that another demo runs on it: a second demo
+    on the same ``--db`` removed the running one's files from under it and emptied its log. The hold is a
+    lock on the log beside the database, which the system releases when the process ends, however it ends.
+    """
+    path = log_file(database)
+    try:
+        held = path.open("a", encoding="utf-8")
+    except OSError as error:  # a read-only folder or disk
+        raise _unwritable(database, path, error) from error
+    with held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoInUse(
+                f"--db {database}: another demo is running on it; stop it, or choose another --db"
+            ) from None
+        yield
 
 
 def start_logging(settings: Settings, database: Path) -> None:
@@ -736,7 +762,13 @@ async def run_demo(settings: Settings, database: Path, *, tour: bool, keep: bool
     Standard input may be a terminal, a script (``thidua demo < script.txt``: played line by line, the demo
     ends with it) or nothing (``< /dev/null``). Logs go to a file beside the database, never into the chat.
     """
-    start_logging(settings, database)
+    with claimed(database):
+        start_logging(settings, database)
+        return await _chat_in_terminal(settings, database, tour=tour, keep=keep)
+
+
+async def _chat_in_terminal(settings: Settings, database: Path, *, tour: bool, keep: bool) -> str:
+    """The demo running, and the terminal chat (or the tour) with it until the input ends."""
     async with demo_chat(settings, database, keep=keep) as chat:
         language = chat.language
         print(plain(text(language, "demo.instructions")))

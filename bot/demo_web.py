@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.demo import PERSONAS, DemoWorld, Persona, demo_world, log_file, start_logging
+from bot.demo import PERSONAS, DemoWorld, Persona, claimed, demo_world, log_file, start_logging
 from bot.engine.config import ConfigError, Settings
 from bot.sandbox import SandboxUser, SentMessage, ZaloUser
 from bot.sandbox.telegram import JsonDict, scope_key
@@ -24,6 +26,7 @@ from messages import plain, text
 log = logging.getLogger(__name__)
 
 TRAVEL_STEP = timedelta(hours=1)  # well inside the reminders' grace period: each one goes out, none "missed"
+LISTEN_BACKLOG = 128  # connections waiting to be accepted: one visitor's page and its event streams
 ANSWER_TIMEOUT = 30.0  # seconds the bot gets to answer one action (an export of the demo union takes ~1)
 
 Json = dict[str, Any]
@@ -326,6 +329,23 @@ class SandboxRoom:
                 await runtime.outbox.wait_idle(timeout=ANSWER_TIMEOUT)
 
 
+def _listen(port: int) -> socket.socket:
+    """The web chat's socket on 127.0.0.1:port, bound before anything else is done: a second demo on a taken
+    port said so only after it had replaced the running demo's database and emptied its log."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
+    try:
+        listening.bind(("127.0.0.1", port))
+        listening.listen(LISTEN_BACKLOG)
+    except OSError as error:  # the port is taken, or not ours to take
+        listening.close()
+        reason = BIND_REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
+        raise PortUnavailable(
+            f"cannot listen on 127.0.0.1:{port}: {reason}; choose another with --port"
+        ) from error
+    return listening
+
+
 async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: bool = False) -> str:
     """Start the sandboxes, the bot and the web chat, print the page's address, and serve until Ctrl-C or
     SIGTERM; the log goes to a file beside the database. Nothing is opened by itself."""
@@ -333,20 +353,16 @@ async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: b
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    start_logging(settings, database)
-    async with demo_world(settings, database, keep=keep) as world:
-        chat = WebChat(SandboxRoom(world), world.runtime.settings.language)
-        try:
-            await chat.start(port)
-        except OSError as error:  # the port is taken, or not ours to take
-            reason = BIND_REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
-            raise PortUnavailable(
-                f"cannot listen on 127.0.0.1:{port}: {reason}; choose another with --port"
-            ) from error
-        try:
-            print(plain(text(chat.language, "webchat.open", address=chat.address)), flush=True)
-            print(plain(text(chat.language, "webchat.log", log=log_file(database).resolve())), flush=True)
-            await stop.wait()
-        finally:
-            await chat.stop()
+    listening = _listen(port)
+    with closing(listening), claimed(database):
+        start_logging(settings, database)
+        async with demo_world(settings, database, keep=keep) as world:
+            chat = WebChat(SandboxRoom(world), world.runtime.settings.language)
+            await chat.start(listening)
+            try:
+                print(plain(text(chat.language, "webchat.open", address=chat.address)), flush=True)
+                print(plain(text(chat.language, "webchat.log", log=log_file(database).resolve())), flush=True)
+                await stop.wait()
+            finally:
+                await chat.stop()
     return f"demo finished; the database is kept in {database}"

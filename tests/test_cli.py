@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.cli import main
+from bot.demo import claimed
 from messages import plain, text
 from storage.database import Store
 from storage.migrate import upgrade
@@ -271,6 +272,22 @@ def test_a_demo_folder_it_cannot_write_in_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"thidua: --db {database}: cannot write {tmp_path / 'demo.log'} (")
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("mode", [["--tour"], ["--port", "0"]], ids=["terminal", "web"])
+def test_a_second_demo_on_the_same_database_is_one_line_and_leaves_the_first_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
+) -> None:
+    # It deleted the running demo's database from under it (that demo went on writing to deleted files) and
+    # emptied its log; with another port, it even started beside it.
+    database = tmp_path / "demo.db"
+    database.write_bytes(b"the first demo's database")
+    with claimed(database):  # the first demo, running
+        assert main(["demo", *mode, "--db", str(database)]) == 2
+    assert capsys.readouterr().err == (
+        f"thidua: --db {database}: another demo is running on it; stop it, or choose another --db\n"
+    )
+    assert database.read_bytes() == b"the first demo's database"
 
 
 @pytest.mark.sqlite_only("the demo keeps its own SQLite file")

@@ -234,8 +234,16 @@ def test_thidua_demo_prints_its_address_and_serves_the_page_until_stopped(tmp_pa
     assert err == "" and "the database is kept in" in out
 
 
-def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
+def test_a_taken_port_is_one_line_and_leaves_the_running_demo_alone(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
+    # The demo already running there (same default port and database): it said "address in use" only after
+    # deleting that demo's database from under it, seeding its own in its place and emptying its log.
+    running = {
+        tmp_path / "thidua-demo.db": b"the running demo's database",
+        tmp_path / "thidua-demo.log": b"log",
+    }
+    for path, content in running.items():
+        path.write_bytes(content)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -255,6 +263,7 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
         result.stderr
         == f"thidua: cannot listen on 127.0.0.1:{port}: address in use; choose another with --port\n"
     )
+    assert {path: path.read_bytes() for path in running} == running
 
 
 def test_the_travel_clock_only_goes_forward() -> None:

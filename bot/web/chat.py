@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -143,11 +144,14 @@ class WebChat:
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    async def start(self, port: int) -> None:
-        """Listen on 127.0.0.1:port (0: any free port, then in ``port``)."""
+    async def start(self, listening: int | socket.socket) -> None:
+        """Listen on 127.0.0.1:port (0: any free port, then in ``port``), or serve a socket already bound."""
         self._runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        if isinstance(listening, socket.socket):
+            await web.SockSite(self._runner, listening).start()
+        else:
+            await web.TCPSite(self._runner, "127.0.0.1", listening).start()
         self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
