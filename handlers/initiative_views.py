@@ -90,10 +90,12 @@ def scores_line(ctx: Ctx, scores: dict[str, int]) -> Html:
 
 
 async def _actor_name(ctx: Ctx, actor: str) -> str:
+    """Who took a step: the member or account behind a chat actor (``channel:user_id``); a step written by
+    the command line or a seed (``cli``, ``demo``) is said to be recorded outside the chat."""
     channel, _, user_id = actor.partition(":")
     account = await ctx.repos.accounts.get(channel, user_id) if user_id else None
     if account is None:
-        return actor
+        return ctx.t("initiative.actor_outside_chat") if not user_id else actor
     member = await ctx.repos.members.get(account.member_id) if account.member_id else None
     return member.full_name if member else account.display_name
 

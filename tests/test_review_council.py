@@ -195,3 +195,16 @@ async def test_the_council_is_told_of_a_recognised_initiative_with_a_very_close_
     card = review_card(province)
     assert in_district in card
     assert said("review.similar_line_alone", title="Quy trinh kiem tra cong to dien tu tu xa") in card
+
+
+async def test_a_step_taken_outside_the_chat_names_no_raw_actor(people: People, store: Store) -> None:
+    # Steps written by the command line or the demo's seed carry an actor that is no chat account.
+    _, mai = await campaign_running(people)
+    await recognised(store, "DV001", "Sổ tay an toàn điện cho công nhân", "LDG-2026")
+    await mai.send("/cuatoi")
+    await mai.press("Sổ tay an toàn điện cho công nhân")
+    steps = last_with(mai, "initiative.history_head").split(said("initiative.history_head"))[1].splitlines()
+    steps = [step for step in steps if step.strip()]
+    assert len(steps) == 3
+    assert all(said("initiative.actor_outside_chat") + ":" in step for step in steps)
+    assert not any("test:" in step for step in steps)
