@@ -371,19 +371,20 @@ class InitiativeRepo:
         return True
 
     async def last_notes(self, initiative_ids: Sequence[int]) -> dict[int, str]:
-        """The latest review note of each of these initiatives that has one, by initiative id."""
+        """The note of the step that brought each of these initiatives to its present status, where that step
+        has one, by initiative id: a note asking for more figures is gone once the initiative moved on."""
         if not initiative_ids:
             return {}
         rows = await self.conn.execute(
             sa.select(initiative_history.c.initiative_id, initiative_history.c.note)
             .where(
                 initiative_history.c.initiative_id.in_(set(initiative_ids)),
-                initiative_history.c.note.is_not(None),
-                initiative_history.c.note != "",
+                initiative_history.c.event == "moved",
             )
             .order_by(initiative_history.c.id)
         )
-        return {initiative_id: note for initiative_id, note in rows}  # later notes replace earlier ones
+        latest = {initiative_id: note for initiative_id, note in rows}  # later steps replace earlier ones
+        return {initiative_id: note for initiative_id, note in latest.items() if note}
 
     async def history(self, initiative_id: int) -> list[HistoryEntry]:
         """Every event of the initiative's review (status changes, scorings), oldest first."""
