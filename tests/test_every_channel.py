@@ -124,6 +124,27 @@ async def test_the_choices_of_an_answer_in_several_messages_are_numbered_on_and_
     await mai.send("bang tuong tac trong day toan")  # an earlier message's option, by its words
     assert "Bảng tương tác trong dạy Toán" in mai.messages[-1].plain_text
     assert vi("fallback.stray_text") not in mai.last_text
+    await mai.send("/cuatoi")
+    await mai.send("tuong tac")  # part of one option's words, where no step waits for text
+    assert "Bảng tương tác trong dạy Toán" in mai.messages[-1].plain_text
+    assert vi("initiative.status_submitted") in mai.messages[-1].plain_text
+
+
+@pytest.mark.parametrize("channel_kind", ["memory-menus"], indirect=True)
+async def test_part_of_an_options_words_is_the_answer_where_a_step_waits_for_text(
+    people: People, store: Store
+) -> None:
+    _, mai = await campaign_running(people)
+    await mai.send("/sangkien")
+    await mai.send("Bảng tương tác trong dạy Toán")
+    await mai.press("Kỹ thuật")
+    assert any(vi("initiative.later_button") in o.label for o in mai.last.menu)  # "💾 Để sau" is offered
+    await mai.send("Để sau giờ dạy mới chấm xong bài")  # the problem, whose first words name that option
+    async with store.begin() as repos:
+        member = await repos.members.by_code("DV001")
+        assert member is not None
+        [draft] = await repos.initiatives.of_member(member.id)
+    assert draft.problem == "Để sau giờ dạy mới chấm xong bài" and draft.status == "draft"
 
 
 async def test_a_number_typed_after_a_restart_still_means_the_option_the_person_saw(
@@ -165,4 +186,17 @@ def test_rendering_without_buttons_numbers_the_choices_drops_markup_and_splits_a
     ):
         choice = read_choice(typed, shown.menu)
         assert choice is not None and choice.option.payload == payload
-    assert read_choice("3", shown.menu) is None and read_choice("đăng ký", shown.menu) is None
+    assert read_choice("3", shown.menu) is None
+    # Part of one option's words is a tentative choice (the router takes it where no step waits for text);
+    # too short, cut inside a word, or part of two options' words, it names none.
+    part = read_choice("đăng ký", shown.menu)
+    assert part is not None and (part.option.payload, part.tentative) == ("a", True)
+    whole = read_choice("đăng ký thi đua", shown.menu)
+    assert whole is not None and not whole.tentative
+    assert read_choice("thi", shown.menu) is None and read_choice("ang ky", shown.menu) is None
+    two = render(
+        Outgoing("?", ((Button("Thi đua tháng 5", "x"), Button("Thi đua cả năm", "y")),)),
+        NUMBERED_MENUS,
+        "vi",
+    )
+    assert read_choice("thi đua", two.menu) is None

@@ -58,7 +58,7 @@ class Incoming:
     command: str = ""  # without the slash, lower case
     args: tuple[str, ...] = ()
     payload: str = ""  # a pressed button's payload; on a text, the numbered menu option the text names
-    by_number: bool = False  # that text is a bare number: a choice only where no dialog step waits for text
+    tentative: bool = False  # a bare number or part of an option's words: a choice only where no step waits
     contact: Contact | None = None
     attachment: Attachment | None = None
 

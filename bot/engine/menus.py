@@ -5,8 +5,9 @@ The router keeps each chat's newest menu in the database (``repos.menus``), in t
 reply that showed it, so an answer typed after a restart still means what the person saw. An answer of
 several messages with choices (/my: the initiatives, then the registrations) is one menu, numbered on from
 one message to the next: numbered from 1 each, only the last one's could be answered. Whether a number is
-a choice or an answer is the router's call: a number picks an option only at a step answered by buttons
-alone, or when no dialog step waits for text.
+a choice or an answer is the router's call: a number, or words that are only part of one option's name
+("thang cong nhan" for "Tháng Công nhân năm 2027"), picks an option only at a step answered by buttons alone,
+or when no dialog step waits for text; an option's whole name picks it anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.engine.events import Button, Outgoing
 from messages import plain
 
 _NOT_WORDS = re.compile(r"[^\w ]+")
+PART_MIN = 4  # characters of a typed part of an option's name, spaces included: "nam" would name too many
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +34,11 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A typed text read as a menu option; ``by_number`` tells the router it may be an answer instead."""
+    """A typed text read as a menu option; ``tentative`` (a bare number, or part of an option's words) tells
+    the router it may be an answer instead."""
 
     option: Option
-    by_number: bool
+    tentative: bool
 
 
 def numbered_menu(rows: tuple[tuple[Button, ...], ...], first: int = 1) -> tuple[Option, ...]:
@@ -49,17 +52,24 @@ def _words(label: str) -> str:
 
 
 def read_choice(typed: str, menu: tuple[Option, ...]) -> Choice | None:
-    """The option ``typed`` names: its number, or its words without accents, emoji or case."""
+    """The option ``typed`` names: its number, or its words without accents, emoji or case, all of them or
+    a run of whole words found in that option's name alone."""
     typed = typed.strip()
     if typed.isdigit():
         number = int(typed)
         found = next((option for option in menu if option.number == number), None)
-        return Choice(found, by_number=True) if found is not None else None
+        return Choice(found, tentative=True) if found is not None else None
     words = _words(typed)
     if not words:
         return None
-    found = next((option for option in menu if _words(option.label) == words), None)
-    return Choice(found, by_number=False) if found is not None else None
+    names = [(option, _words(option.label)) for option in menu]
+    found = next((option for option, name in names if name == words), None)
+    if found is not None:
+        return Choice(found, tentative=False)
+    if len(words) < PART_MIN:
+        return None
+    part = [option for option, name in names if f" {words} " in f" {name} "]
+    return Choice(part[0], tentative=True) if len(part) == 1 else None
 
 
 def numbered_across(replies: list[Outgoing]) -> tuple[Option, ...]:

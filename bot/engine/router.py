@@ -220,7 +220,7 @@ class Router:
         choice = read_choice(event.text, menu)
         if choice is None:
             return event
-        return replace(event, payload=choice.option.payload, by_number=choice.by_number)
+        return replace(event, payload=choice.option.payload, tentative=choice.tentative)
 
     async def remember_menu(
         self, channel: str, chat_id: str, buttons: tuple[tuple[Button, ...], ...]
@@ -298,10 +298,10 @@ class Router:
 
     @staticmethod
     def _takes_choice(ctx: Ctx, flow: Flow | None) -> bool:
-        # An option's words are a choice anywhere; a bare number only where no step waits for typed text,
-        # so "70" stays an answer at a step that asks for a number.
+        # An option's whole words are a choice anywhere; a bare number, or part of an option's words, only
+        # where no step waits for typed text, so "70" stays an answer at a step that asks for a number.
         state = ctx.dialog.state
-        if not ctx.event.by_number or flow is None or state is None:
+        if not ctx.event.tentative or flow is None or state is None:
             return True
         return state.step in flow.buttons_only
 
