@@ -66,9 +66,15 @@ async def _member_list(ctx: Ctx, unit: Unit) -> bool:
         status = registration.status if registration else "none"
         deadline = campaign.registration_deadline
         lines.append(_member_line(ctx.lang, campaign.title, campaign.code, deadline, today, status))
-        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
+        rows.append(_campaign_row(campaign.title, campaign.id))
     ctx.say("\n\n".join(lines), rows)
     return True
+
+
+@lru_cache(maxsize=4096)
+def _campaign_row(title: str, campaign_id: int) -> tuple[Button]:
+    # A campaign's button, the same in every list that shows it: made once.
+    return (Button(title, ViewCampaign(campaign_id).pack()),)
 
 
 @lru_cache(maxsize=4096)
@@ -93,7 +99,7 @@ async def _officer_list(ctx: Ctx) -> bool:
     lines, rows = [ctx.t("campaigns.officer_head")], []
     for campaign in found:
         lines.append(_officer_line(ctx, campaign, counts.get(campaign.id, (0, 0, 0))))
-        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
+        rows.append(_campaign_row(campaign.title, campaign.id))
     ctx.say("\n\n".join(lines), rows)
     return True
 
