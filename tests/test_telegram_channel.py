@@ -35,6 +35,10 @@ async def test_a_payload_longer_than_64_bytes_still_reaches_the_router(
     assert delivery.outcome is Outcome.SENT
     data = mai.last.inline_keyboard[0][0]["callback_data"]
     assert data.startswith("~") and len(data.encode()) <= 64
+    # Keyboards are encoded once and reused (issue 13), never one with a payload that must be stored.
+    await channel.deliver(str(MAI[0]), Outgoing("Chọn", ((Button("English", long_payload),),)))
+    again = mai.last.inline_keyboard[0][0]["callback_data"]
+    assert again.startswith("~") and len(again.encode()) <= 64
     await bot.restart()  # the payload is kept in the database, not in memory
     await mai.press("English")
     assert mai.last_text.startswith("Nút này đã cũ")

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from telegram import (
@@ -57,7 +57,7 @@ from bot.channels.text import split_text
 from bot.engine.access import Identity
 from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.context import Role
-from bot.engine.events import Outgoing
+from bot.engine.events import Button, Outgoing
 from bot.engine.logs import quiet_passed_on_rate_limits, update_fields
 from bot.engine.outages import OutageLog
 from bot.engine.outbox import Delivery, Outcome
@@ -481,6 +481,9 @@ class TelegramChannel:
         # The keyboard as the Bot API's JSON, built from plain data: python-telegram-bot's objects, turned
         # back into dictionaries for the request, cost more than the request itself (issue 13).
         if reply.buttons:
+            kept = _inline_keyboard(reply.buttons)
+            if kept is not None:
+                return kept
             keyboard = [
                 [{"text": b.label, "callback_data": await self._callback_data(b.payload)} for b in row]
                 for row in reply.buttons
@@ -494,7 +497,7 @@ class TelegramChannel:
         return None
 
     async def _callback_data(self, payload: str) -> str:
-        if len(payload.encode()) <= CALLBACK_DATA_LIMIT and not payload.startswith(STORED_PAYLOAD_MARK):
+        if _goes_as_is(payload):
             return payload
         async with self._router.store.begin() as repos:
             return STORED_PAYLOAD_MARK + await repos.payloads.put(payload, self._router.clock.now())
@@ -633,3 +636,18 @@ class TelegramChannel:
                 await self.app.bot.delete_my_commands(scope=scope)
         except TelegramError as error:
             log.warning("could not set the command menu of chat %s: %s", who.account.chat_id, error)
+
+
+def _goes_as_is(payload: str) -> bool:
+    """True when a button's payload is its own callback data (short enough, not taken for a stored one)."""
+    return len(payload.encode()) <= CALLBACK_DATA_LIMIT and not payload.startswith(STORED_PAYLOAD_MARK)
+
+
+@lru_cache(maxsize=1024)
+def _inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> str | None:
+    """The inline keyboard's JSON when every payload goes as it is, else None (one is stored first). The same
+    keyboard (the main menu, a unit's list of campaigns) goes to many people: encoded once (issue 13)."""
+    if not all(_goes_as_is(button.payload) for row in rows for button in row):
+        return None
+    keyboard = [[{"text": b.label, "callback_data": b.payload} for b in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard})
