@@ -101,6 +101,11 @@ def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> N
     assert all(len(part) <= 1000 for part in parts)
     assert "\n".join(parts) == text
     assert split_text("ngắn", 1000) == ["ngắn"]
+    # Within the limit a text goes as written, its inner and trailing empty lines kept (at once: issue 13);
+    # leading empty lines are dropped, as the cutting always did.
+    assert split_text("<b>a</b>\n\n b \n\n", 1000) == ["<b>a</b>\n\n b \n\n"]
+    assert split_text("\n\nab\n", 1000) == ["ab\n"]
+    assert split_text("   ", 1000) == ["   "]
     assert [len(part) for part in split_text("y" * 2500, limit=1000)] == [1000, 1000, 500]
 
 
