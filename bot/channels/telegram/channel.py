@@ -326,8 +326,9 @@ class TelegramChannel:
         try:
             async with self._router.in_order(CHANNEL, str(chat.id) if chat is not None else ""):
                 await self._answer_or_apologise(update)
-            ms = (time.perf_counter() - started) * 1000
-            log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
+            if log.isEnabledFor(logging.INFO):  # the line's fields are not built for nobody (issue 13)
+                ms = (time.perf_counter() - started) * 1000
+                log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
         finally:
             await self._answered.add(update.update_id)
 
