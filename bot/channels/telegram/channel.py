@@ -175,14 +175,15 @@ class TelegramChannel:
         self._api_url = api_url
         self.polling = PollingMonitor()
         # TolerantBot reads each polled update on its own, so one it cannot parse never blocks the rest.
+        # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here. Telegram
+        # normally answers within a second; waiting longer for a slow answer is cheaper than not knowing
+        # whether a message went out (see deliver).
+        self._request = AiohttpRequest(read_timeout=send_timeout)
         bot = TolerantBot(
             token,
             base_url=f"{api_url}/bot",
             base_file_url=f"{api_url}/file/bot",
-            # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
-            # Telegram normally answers within a second; waiting longer for a slow answer is cheaper than
-            # not knowing whether a message went out (see deliver).
-            request=AiohttpRequest(read_timeout=send_timeout),
+            request=self._request,
             get_updates_request=AiohttpRequest(connection_pool_size=1),
             rate_limiter=rate_limiter(rate),
             monitor=self.polling,
@@ -540,7 +541,8 @@ class TelegramChannel:
         # Nothing looks at the Message Telegram sends back, and every value is already the text the Bot API
         # takes: the request goes to the bot's transport through its limiter (the same errors, the same
         # pace), past the library's layers that would encode each value again and build a Message from the
-        # answer (together about a tenth of an update's CPU, issue 13).
+        # answer (together about a tenth of an update's CPU, issue 13), and the answer of a success is not
+        # even parsed (``post_unread``).
         parameters = [
             RequestParameter("chat_id", str(chat_id), None),
             RequestParameter("text", text, None),
@@ -550,7 +552,7 @@ class TelegramChannel:
             parameters.append(RequestParameter("reply_markup", markup, None))
         log.debug("sendMessage to chat %s: %d characters", chat_id, len(text))  # never the words
         bot = self.app.bot
-        post = partial(bot.request.post, f"{bot.base_url}/sendMessage", RequestData(parameters))
+        post = partial(self._request.post_unread, f"{bot.base_url}/sendMessage", RequestData(parameters))
         if bot.rate_limiter is None:
             await post()
             return
