@@ -66,9 +66,15 @@ async def _member_list(ctx: Ctx, unit: Unit) -> bool:
         status = registration.status if registration else "none"
         deadline = campaign.registration_deadline
         lines.append(_member_line(ctx.lang, campaign.title, campaign.code, deadline, today, status))
-        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
+        rows.append(_campaign_row(campaign.title, campaign.id))
     ctx.say("\n\n".join(lines), rows)
     return True
+
+
+@lru_cache(maxsize=4096)
+def _campaign_row(title: str, campaign_id: int) -> tuple[Button]:
+    # A campaign's button, the same in every list that shows it: made once.
+    return (Button(title, ViewCampaign(campaign_id).pack()),)
 
 
 @lru_cache(maxsize=4096)
@@ -105,7 +111,7 @@ async def _officer_list(ctx: Ctx) -> bool:
         if campaign.id not in known and owner is not None:
             line = Html(line + "\n" + ctx.t("campaigns.launched_above", unit=owner.name))
         lines.append(line)
-        rows.append([Button(campaign.title, ViewCampaign(campaign.id).pack())])
+        rows.append(_campaign_row(campaign.title, campaign.id))
     ctx.say("\n\n".join(lines), rows)
     return True
 

@@ -2,41 +2,40 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.engine.buttons import OpenCommand
 from bot.engine.context import Ctx
 from bot.engine.events import Button
+from messages import text
+
+# The menu's rows, each a row of (label's catalog key, command): the members' rows, then the officers'.
+_MEMBER_ROWS = (
+    (("menu.campaigns", "campaigns"), ("menu.submit", "submit")),
+    (("menu.my", "my"),),
+    (("menu.help", "help"), ("menu.language", "language")),
+)
+_OFFICER_ROWS = (
+    (("menu.newcampaign", "newcampaign"), ("menu.review", "review")),
+    (("menu.broadcasts", "broadcasts"), ("menu.requests", "requests")),
+    (("menu.stats", "stats"), ("menu.export", "export")),
+    (("menu.invite", "invite"), ("menu.codes", "codes")),
+)
 
 
-def main_menu_buttons(ctx: Ctx) -> list[list[Button]]:
+def main_menu_buttons(ctx: Ctx) -> tuple[tuple[Button, ...], ...]:
     """Rows of buttons for what this person can do now."""
-    rows = [
-        [
-            ctx.button("menu.campaigns", OpenCommand("campaigns")),
-            ctx.button("menu.submit", OpenCommand("submit")),
-        ],
-        [ctx.button("menu.my", OpenCommand("my"))],
-        [ctx.button("menu.help", OpenCommand("help")), ctx.button("menu.language", OpenCommand("language"))],
-    ]
-    if ctx.who.is_officer:
-        rows.append(
-            [
-                ctx.button("menu.newcampaign", OpenCommand("newcampaign")),
-                ctx.button("menu.review", OpenCommand("review")),
-            ]
-        )
-        rows.append(
-            [
-                ctx.button("menu.broadcasts", OpenCommand("broadcasts")),
-                ctx.button("menu.requests", OpenCommand("requests")),
-            ]
-        )
-        rows.append(
-            [ctx.button("menu.stats", OpenCommand("stats")), ctx.button("menu.export", OpenCommand("export"))]
-        )
-        rows.append(
-            [ctx.button("menu.invite", OpenCommand("invite")), ctx.button("menu.codes", OpenCommand("codes"))]
-        )
-    return rows
+    return _main_menu(ctx.lang, ctx.who.is_officer)
+
+
+@lru_cache(maxsize=16)
+def _main_menu(language: str, officer: bool) -> tuple[tuple[Button, ...], ...]:
+    # The same for every member (and every officer) in a language: built once, not at every /start.
+    rows = _MEMBER_ROWS + _OFFICER_ROWS if officer else _MEMBER_ROWS
+    return tuple(
+        tuple(Button(text(language, key), OpenCommand(command).pack()) for key, command in row)
+        for row in rows
+    )
 
 
 async def show_menu(ctx: Ctx) -> None:

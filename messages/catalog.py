@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -90,6 +90,17 @@ def has_key(key: str) -> bool:
 
 def text(language: str | None, key: str, **params: object) -> Html:
     """The text for ``key`` in ``language`` (falling back to Vietnamese), parameters escaped and filled in."""
+    if not params:  # a heading, a button's label: the same every time, put together once
+        return _bare(language, key)
+    return _filled(language, key, params)
+
+
+@lru_cache(maxsize=4096)
+def _bare(language: str | None, key: str) -> Html:
+    return _filled(language, key, {})
+
+
+def _filled(language: str | None, key: str, params: dict[str, object]) -> Html:
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE)[key]
     forms = plurals(lang).get(key)

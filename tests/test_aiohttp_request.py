@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.telegram.aiohttp_request import AiohttpRequest, form_encoded, html5_filename
 from bot.sandbox import SandboxUser, TelegramSandbox
@@ -149,6 +150,35 @@ async def test_api_errors_surface_as_ptb_exceptions(
     sandbox.block(alice.user_id)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(alice.chat_id, "x")
+
+
+async def test_a_post_whose_answer_nobody_reads_arrives_and_fails_as_post_does(
+    sandbox: TelegramSandbox, alice: SandboxUser
+) -> None:
+    # A reply's sendMessage skips parsing Telegram's answer (issue 13), never the errors in it.
+    request = AiohttpRequest()
+    await request.initialize()
+    url = f"{sandbox.api_url}/bot{sandbox.token}/sendMessage"
+
+    def message(text: str) -> RequestData:
+        return RequestData(
+            [RequestParameter("chat_id", str(alice.chat_id), None), RequestParameter("text", text, None)]
+        )
+
+    try:
+        assert await request.post_unread(url, message("Chào Lan")) is None
+        assert [m.text for m in sandbox.messages(alice.chat_id)] == ["Chào Lan"]
+        with pytest.raises(BadRequest, match="Message is too long"):
+            await request.post_unread(url, message("a" * 4097))
+        sandbox.fail_next("sendMessage", retry_after=7)
+        with pytest.raises(RetryAfter):
+            await request.post_unread(url, message("x"))
+        sandbox.block(alice.user_id)
+        with pytest.raises(Forbidden, match="bot was blocked by the user"):
+            await request.post_unread(url, message("x"))
+    finally:
+        await request.shutdown()
+    assert [m.text for m in sandbox.messages(alice.chat_id)] == ["Chào Lan"]  # nothing else went out
 
 
 async def test_a_closed_port_is_a_network_error() -> None:

@@ -14,6 +14,7 @@ import pytest
 from bot.app import NoChannel, Runtime
 from bot.channels.answered import AnsweredUpdates
 from bot.channels.memory import WITH_BUTTONS, MemoryChannel
+from bot.engine.channel import ChatOrder
 from bot.engine.clock import ManualClock
 from bot.engine.collector import SERVICE_THRESHOLDS
 from bot.engine.config import ConfigError, load_settings
@@ -142,6 +143,32 @@ async def test_one_chats_updates_are_answered_in_order_while_another_chat_is_ans
     texts = [message.plain_text for message in mai.messages]
     assert len(texts) == 2
     assert vi("help.title") in texts[0] and vi("onboarding.welcome") in texts[1]
+
+
+async def test_a_chats_turn_is_held_in_order_and_forgotten_once_nobody_holds_or_waits() -> None:
+    # A plain context manager since issue 13: still one holder at a time, and a waiter cancelled in the line
+    # (a service stopping with updates in hand) leaves nothing behind, so idle chats cost nothing.
+    order = ChatOrder()
+    entered: list[str] = []
+
+    async def take(name: str) -> None:
+        async with order.turn("telegram", "1"):
+            entered.append(name)
+
+    async with order.turn("telegram", "1"):
+        waiting = [asyncio.create_task(take(name)) for name in ("second", "cancelled", "third")]
+        await asyncio.wait_for(take_other_chat(order), WAIT)  # another chat is not held up
+        waiting[1].cancel()
+        assert entered == []
+    await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), WAIT)
+    assert entered == ["second", "third"]
+    assert not order._locks and not order._waiting
+
+
+async def take_other_chat(order: ChatOrder) -> None:
+    """Take and give back another chat's turn."""
+    async with order.turn("telegram", "2"):
+        pass
 
 
 @pytest.mark.sandbox

@@ -133,6 +133,26 @@ async def test_a_linked_member_sending_start_again_gets_the_menu(people: People,
     assert "đã được liên kết" in mai.messages[-2].plain_text
 
 
+@pytest.mark.telegram
+@pytest.mark.zalo
+async def test_the_main_menu_follows_each_persons_role_and_language(people: People, store: Store) -> None:
+    # The menu is put together once per language and role, then reused (issue 13): an officer's rows never
+    # reach a member, and a member who switched language gets the menu in theirs.
+    def labels(language: str, *keys: str) -> list[str]:
+        return [plain(text(language, f"menu.{key}")) for key in keys]
+
+    hung, mai = await linked(people, HUNG), await linked(people, MAI)
+    officer_menu = choices((await hung.send("/start"))[-1])
+    assert set(labels("vi", "stats", "export", "review")) <= set(officer_menu)
+    member_menu = choices((await mai.send("/start"))[-1])
+    assert member_menu[:4] == labels("vi", "campaigns", "submit", "my", "help")
+    assert not set(labels("vi", "stats", "export", "review")) & set(member_menu)
+    await mai.send("/ngonngu")
+    await mai.press("English")
+    assert choices((await mai.send("/start"))[-1])[:4] == labels("en", "campaigns", "submit", "my", "help")
+    assert choices((await hung.send("/start"))[-1]) == officer_menu
+
+
 async def test_the_same_member_cannot_be_linked_from_a_second_account(people: People, store: Store) -> None:
     await linked(people, MAI)
     impostor = people(1500, "Giả", phone=MAI[3])

@@ -35,6 +35,10 @@ async def test_a_payload_longer_than_64_bytes_still_reaches_the_router(
     assert delivery.outcome is Outcome.SENT
     data = mai.last.inline_keyboard[0][0]["callback_data"]
     assert data.startswith("~") and len(data.encode()) <= 64
+    # Keyboards are encoded once and reused (issue 13), never one with a payload that must be stored.
+    await channel.deliver(str(MAI[0]), Outgoing("Chọn", ((Button("English", long_payload),),)))
+    again = mai.last.inline_keyboard[0][0]["callback_data"]
+    assert again.startswith("~") and len(again.encode()) <= 64
     await bot.restart()  # the payload is kept in the database, not in memory
     await mai.press("English")
     assert mai.last_text.startswith("Nút này đã cũ")
@@ -97,6 +101,11 @@ def test_long_texts_are_cut_at_line_breaks_into_messages_telegram_accepts() -> N
     assert all(len(part) <= 1000 for part in parts)
     assert "\n".join(parts) == text
     assert split_text("ngắn", 1000) == ["ngắn"]
+    # Within the limit a text goes as written, its inner and trailing empty lines kept (at once: issue 13);
+    # leading empty lines are dropped, as the cutting always did.
+    assert split_text("<b>a</b>\n\n b \n\n", 1000) == ["<b>a</b>\n\n b \n\n"]
+    assert split_text("\n\nab\n", 1000) == ["ab\n"]
+    assert split_text("   ", 1000) == ["   "]
     assert [len(part) for part in split_text("y" * 2500, limit=1000)] == [1000, 1000, 500]
 
 

@@ -17,12 +17,14 @@ from datetime import timedelta
 import aiohttp
 import pytest
 import sqlalchemy as sa
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Runtime
 from bot.engine.clock import ManualClock
 from bot.engine.config import Settings, load_settings
 from bot.engine.events import FileOut, Outgoing
+from bot.engine.metrics import Metrics
 from bot.engine.outbox import Outcome
 from bot.sandbox import TelegramSandbox
 from bot.sandbox.zalo import ZaloSandbox
@@ -369,6 +371,23 @@ async def test_metrics_count_updates_latency_and_the_deliveries_of_a_broadcast(
     assert figures[("thidua_outbox_pending", ())] == 0
     assert figures[("thidua_reminders_sent_total", ())] == 0
     assert figures[("process_resident_memory_bytes", ())] > 0
+
+
+def test_each_channel_and_outcome_is_counted_in_its_own_series() -> None:
+    # The labelled series are kept after their first use (issue 13): each count must still land in its own.
+    metrics = Metrics()
+    for channel, outcome, seconds in [
+        ("telegram", "ok", 0.004),
+        ("telegram", "ok", 0.3),
+        ("zalo", "error", 2.0),
+    ]:
+        metrics.update_answered(channel, outcome, seconds)
+    figures = samples(generate_latest(metrics.registry).decode())
+    assert figures[("thidua_updates_total", (("channel", "telegram"), ("outcome", "ok")))] == 2
+    assert figures[("thidua_updates_total", (("channel", "zalo"), ("outcome", "error")))] == 1
+    assert ("thidua_updates_total", (("channel", "telegram"), ("outcome", "error"))) not in figures
+    assert figures[("thidua_update_seconds_bucket", (("channel", "telegram"), ("le", "0.005")))] == 1
+    assert figures[("thidua_update_seconds_count", (("channel", "zalo"),))] == 1
 
 
 async def test_a_signed_link_serves_its_file_to_its_account_in_time_only(

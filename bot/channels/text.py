@@ -8,6 +8,8 @@ def split_text(text: str, limit: int) -> list[str]:
 
     The limit is counted on the text as written (HTML included), never shorter than what a channel counts.
     """
+    if len(text) <= limit and not text.startswith("\n"):
+        return [text]  # what the cutting below gives back for it (it drops leading empty lines), at once
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):

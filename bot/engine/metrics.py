@@ -52,3 +52,17 @@ class Metrics:
             "Outbox messages waiting to be sent, read from the database at each scrape",
             registry=self.registry,
         )
+        # The labelled series an update counts in, kept: ``labels()`` looks them up under a lock each time.
+        self._updates_by: dict[tuple[str, str], Counter] = {}
+        self._latency_by: dict[str, Histogram] = {}
+
+    def update_answered(self, channel: str, outcome: str, seconds: float) -> None:
+        """Count one update of ``channel`` by its outcome (ok, error), with the seconds it took."""
+        counted = self._updates_by.get((channel, outcome))
+        if counted is None:
+            counted = self._updates_by[(channel, outcome)] = self.updates.labels(channel, outcome)
+        counted.inc()
+        timed = self._latency_by.get(channel)
+        if timed is None:
+            timed = self._latency_by[channel] = self.latency.labels(channel)
+        timed.observe(seconds)

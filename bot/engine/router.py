@@ -110,8 +110,7 @@ class Router:
             outcome = "ok"
             return handled
         finally:
-            self.metrics.updates.labels(event.channel, outcome).inc()
-            self.metrics.latency.labels(event.channel).observe(time.perf_counter() - started)
+            self.metrics.update_answered(event.channel, outcome, time.perf_counter() - started)
 
     async def _handle(self, event: Incoming, channel: ChannelInfo) -> Handled:
         if not event.is_private:

@@ -183,8 +183,10 @@ class AccountRepo:
         kept = self.memo.identities.get(key) if self.memo is not None else None
         if kept is not None and current_generation is not None and kept.generation == current_generation:
             seen, last_seen = kept.value.seen, kept.value.last_seen_at
+            changed = False  # the kept one stands as it is (and get() made it the most recent)
         else:
             seen, last_seen = await self._read_identity(channel, user_id, chat_id, display_name, now)
+            changed = True
         found = seen.account
         current = (found.chat_id, found.display_name, found.reachable) == (chat_id, display_name, True)
         if not current or last_seen is None or now - last_seen >= LAST_SEEN_STEP:
@@ -196,7 +198,8 @@ class AccountRepo:
                 found.id, channel, user_id, chat_id, display_name, found.member_id, found.language, True
             )
             seen, last_seen = Seen(found, seen.member, seen.unit, seen.led_units), now
-        if self.memo is not None and current_generation is not None:
+            changed = True
+        if changed and self.memo is not None and current_generation is not None:
             self.memo.identities[key] = Kept(current_generation, KeptIdentity(seen, last_seen))
         return seen
 

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from telegram import (
@@ -57,7 +57,7 @@ from bot.channels.text import split_text
 from bot.engine.access import Identity
 from bot.engine.channel import ChannelStartError, MalformedUpdate, Webhook
 from bot.engine.context import Role
-from bot.engine.events import Outgoing
+from bot.engine.events import Button, Outgoing
 from bot.engine.logs import quiet_passed_on_rate_limits, update_fields
 from bot.engine.outages import OutageLog
 from bot.engine.outbox import Delivery, Outcome
@@ -175,14 +175,15 @@ class TelegramChannel:
         self._api_url = api_url
         self.polling = PollingMonitor()
         # TolerantBot reads each polled update on its own, so one it cannot parse never blocks the rest.
+        # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here. Telegram
+        # normally answers within a second; waiting longer for a slow answer is cheaper than not knowing
+        # whether a message went out (see deliver).
+        self._request = AiohttpRequest(read_timeout=send_timeout)
         bot = TolerantBot(
             token,
             base_url=f"{api_url}/bot",
             base_file_url=f"{api_url}/file/bot",
-            # aiohttp instead of the default httpx: httpx cannot carry a 1,000 msg/s broadcast here.
-            # Telegram normally answers within a second; waiting longer for a slow answer is cheaper than
-            # not knowing whether a message went out (see deliver).
-            request=AiohttpRequest(read_timeout=send_timeout),
+            request=self._request,
             get_updates_request=AiohttpRequest(connection_pool_size=1),
             rate_limiter=rate_limiter(rate),
             monitor=self.polling,
@@ -326,8 +327,9 @@ class TelegramChannel:
         try:
             async with self._router.in_order(CHANNEL, str(chat.id) if chat is not None else ""):
                 await self._answer_or_apologise(update)
-            ms = (time.perf_counter() - started) * 1000
-            log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
+            if log.isEnabledFor(logging.INFO):  # the line's fields are not built for nobody (issue 13)
+                ms = (time.perf_counter() - started) * 1000
+                log.info("update answered", extra=update_fields(update.update_id, CHANNEL, ms))
         finally:
             await self._answered.add(update.update_id)
 
@@ -481,6 +483,9 @@ class TelegramChannel:
         # The keyboard as the Bot API's JSON, built from plain data: python-telegram-bot's objects, turned
         # back into dictionaries for the request, cost more than the request itself (issue 13).
         if reply.buttons:
+            kept = _inline_keyboard(reply.buttons)
+            if kept is not None:
+                return kept
             keyboard = [
                 [{"text": b.label, "callback_data": await self._callback_data(b.payload)} for b in row]
                 for row in reply.buttons
@@ -494,7 +499,7 @@ class TelegramChannel:
         return None
 
     async def _callback_data(self, payload: str) -> str:
-        if len(payload.encode()) <= CALLBACK_DATA_LIMIT and not payload.startswith(STORED_PAYLOAD_MARK):
+        if _goes_as_is(payload):
             return payload
         async with self._router.store.begin() as repos:
             return STORED_PAYLOAD_MARK + await repos.payloads.put(payload, self._router.clock.now())
@@ -536,7 +541,8 @@ class TelegramChannel:
         # Nothing looks at the Message Telegram sends back, and every value is already the text the Bot API
         # takes: the request goes to the bot's transport through its limiter (the same errors, the same
         # pace), past the library's layers that would encode each value again and build a Message from the
-        # answer (together about a tenth of an update's CPU, issue 13).
+        # answer (together about a tenth of an update's CPU, issue 13), and the answer of a success is not
+        # even parsed (``post_unread``).
         parameters = [
             RequestParameter("chat_id", str(chat_id), None),
             RequestParameter("text", text, None),
@@ -546,7 +552,7 @@ class TelegramChannel:
             parameters.append(RequestParameter("reply_markup", markup, None))
         log.debug("sendMessage to chat %s: %d characters", chat_id, len(text))  # never the words
         bot = self.app.bot
-        post = partial(bot.request.post, f"{bot.base_url}/sendMessage", RequestData(parameters))
+        post = partial(self._request.post_unread, f"{bot.base_url}/sendMessage", RequestData(parameters))
         if bot.rate_limiter is None:
             await post()
             return
@@ -633,3 +639,18 @@ class TelegramChannel:
                 await self.app.bot.delete_my_commands(scope=scope)
         except TelegramError as error:
             log.warning("could not set the command menu of chat %s: %s", who.account.chat_id, error)
+
+
+def _goes_as_is(payload: str) -> bool:
+    """True when a button's payload is its own callback data (short enough, not taken for a stored one)."""
+    return len(payload.encode()) <= CALLBACK_DATA_LIMIT and not payload.startswith(STORED_PAYLOAD_MARK)
+
+
+@lru_cache(maxsize=1024)
+def _inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> str | None:
+    """The inline keyboard's JSON when every payload goes as it is, else None (one is stored first). The same
+    keyboard (the main menu, a unit's list of campaigns) goes to many people: encoded once (issue 13)."""
+    if not all(_goes_as_is(button.payload) for row in rows for button in row):
+        return None
+    keyboard = [[{"text": b.label, "callback_data": b.payload} for b in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard})
