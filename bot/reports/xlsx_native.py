@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -143,30 +143,32 @@ def excel_text(string: str) -> str:
 
 
 class NativeSheet:
-    """One worksheet of a NativeWorkbook; rows are written in order (constant memory)."""
+    """One worksheet of a NativeWorkbook; rows are written in order (constant memory). Its two cell calls,
+    ``text_cell(row, col, text_data(words), format)`` and ``number_cell(row, col, number_data(number),
+    format)``, are libxlsxwriter's own, made without ctypes' argument conversion (~0.25 µs of a ~1 µs call
+    saved, a million times an export): rows and columns as Python ints (C ints, in range), the text as bytes,
+    the number as a C double, the sheet and the format as pointers; each answers libxlsxwriter's error code
+    (0: written) for ``failed``."""
+
+    text_data = staticmethod(str.encode)
+    number_data = ctypes.c_double
 
     def __init__(self, lib: ctypes.CDLL, pointer: int) -> None:
         self._lib = lib
         self._pointer = pointer
-        # Bound once: a sheet of 50,000 rows makes these calls a million times.
-        self._string = lib.worksheet_write_string
-        self._number = lib.worksheet_write_number
+        sheet = ctypes.c_void_p(pointer)
+        # lib[name] is a function of its own, without the argtypes declared on lib.name.
+        self.text_cell = functools.partial(lib["worksheet_write_string"], sheet)
+        self.number_cell = functools.partial(lib["worksheet_write_number"], sheet)
 
-    def write_string(self, row: int, col: int, string: str, cell_format: int | None) -> None:
-        """A text cell (at most 32,767 characters, no NUL)."""
-        error = self._string(self._pointer, row, col, excel_text(string).encode(), cell_format)
-        if error:
-            raise NativeError(_said(self._lib, error))
+    @staticmethod
+    def escaped(words: str) -> str:
+        """Text as libxlsxwriter must be given it for Excel to show ``words`` (``excel_text``)."""
+        return excel_text(words)
 
-    def write_number(self, row: int, col: int, number: float, cell_format: int | None) -> None:
-        """A number cell."""
-        error = self._number(self._pointer, row, col, number, cell_format)
-        if error:
-            raise NativeError(_said(self._lib, error))
-
-    def write_datetime(self, row: int, col: int, moment: date, cell_format: int | None) -> None:
-        """A date or naive local time, as the serial number Excel shows through a date format."""
-        self.write_number(row, col, excel_date(moment), cell_format)
+    def failed(self, error: int) -> NoReturn:
+        """Raise libxlsxwriter's error for a cell call's code."""
+        raise NativeError(_said(self._lib, error))
 
     def set_column(self, first_col: int, last_col: int, width: float) -> None:
         """The columns' width, in characters."""
@@ -210,7 +212,7 @@ class NativeWorkbook:
             raise NativeError(f"libxlsxwriter refused the sheet name {name!r}")
         return NativeSheet(self._lib, pointer)
 
-    def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> int:
+    def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> ctypes.c_void_p:
         """A cell format (its address, which the cells written with it are given): a number format, text
         wrapped and held at the top, bold."""
         pointer = self._lib.workbook_add_format(self._pointer)
@@ -221,7 +223,7 @@ class NativeWorkbook:
             self._lib.format_set_align(pointer, ALIGN_VERTICAL_TOP)
         if bold:
             self._lib.format_set_bold(pointer)
-        return int(pointer)
+        return ctypes.c_void_p(pointer)
 
     def close(self) -> bytes:
         """Write the file and free the workbook: its bytes."""
