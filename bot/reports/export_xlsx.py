@@ -49,7 +49,7 @@ from bot.domain.vn.phones import written_phone
 from bot.reports import xlsx_native
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
-from storage.records import HistoryEntry
+from storage.records import ReviewStep
 
 DAY = "dd/mm/yyyy"
 MOMENT = "dd/mm/yyyy hh:mm"
@@ -180,7 +180,7 @@ class _Words:
         """A stored time (UTC when naive) as the serial number of its local time, which a MOMENT cell shows:
         computed here, so the rows cross the pipe as plain numbers."""
         aware = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
-        return xlsx_native.excel_date(aware.astimezone(self.zone).replace(tzinfo=None))
+        return xlsx_native.excel_local_time(aware, self.zone)
 
     @staticmethod
     def day(value: date) -> float:
@@ -407,7 +407,7 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
     ]
 
 
-def _event(w: _Words, entry: HistoryEntry) -> str:
+def _event(w: _Words, entry: ReviewStep) -> str:
     """What happened at one step of the review: the status it moved to, or the scores given."""
     if entry.event != "scored":
         return w.named(f"initiative.status_{entry.to_status}", entry.to_status)
@@ -896,7 +896,7 @@ class _SheetCells:
         number_formats = [formats.get(column.number_format, False, bold) for column in columns]
         wraps = [column.wrap for column in columns]
         widths = self._widths
-        measured, longest = widths.measured, widths.longest
+        measured, longest, bottom, top = widths.measured, widths.longest, widths.bottom, widths.top
         for number, row in enumerate(rows, start=first):
             for index, value in enumerate(row):
                 if isinstance(value, str):
@@ -920,10 +920,8 @@ class _SheetCells:
                 elif isinstance(value, Styled):
                     error = self._styled(number, index, value, bold)
                 else:
-                    if measured[index]:
-                        length = _number_length(value)
-                        if length > longest[index]:
-                            widths.widen(index, length)
+                    if measured[index] and not bottom[index] <= value <= top[index]:
+                        widths.widen_to_number(index, value)
                     error = number_cell(number, index, number_data(value), number_formats[index])
                 if error:
                     sheet.failed(error)
@@ -981,12 +979,21 @@ class _Widths:
             column.number_format not in DATE_WIDTHS and longest < cap
             for column, longest, cap in zip(columns, self.longest, self._caps, strict=True)
         ]
+        # The numbers measured in each column lie between these (0 takes fewer characters than any width).
+        self.bottom: list[float] = [0] * len(columns)
+        self.top: list[float] = [0] * len(columns)
 
     def widen(self, index: int, length: int) -> None:
         """Widen a column to a value ``length`` characters long, if it is longer than the longest yet."""
         if length > self.longest[index]:
             self.longest[index] = length
             self.measured[index] = length < self._caps[index]
+
+    def widen_to_number(self, index: int, number: float) -> None:
+        """Widen a column to a number outside the range of those measured in it (a number within that range
+        is no longer, as shown, than the range's ends)."""
+        self.bottom[index], self.top[index] = min(number, self.bottom[index]), max(number, self.top[index])
+        self.widen(index, _number_length(number))
 
     def result(self) -> list[float]:
         """The widths, in characters."""

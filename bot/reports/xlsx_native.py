@@ -15,8 +15,9 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ KNOWN_VERSIONS = frozenset({"1.1.4"})  # the structures below are 1.1.4's (workb
 SONAME = "libxlsxwriter.so.4"
 ALIGN_VERTICAL_TOP = 8  # enum lxw_format_alignments (format.h)
 EPOCH = datetime(1899, 12, 31)  # Excel's day 0 in the 1900 date system
+_UTC_EPOCH = EPOCH.replace(tzinfo=UTC)
 _ESCAPE_LIKE = re.compile("_x[0-9a-fA-F]{4}_")  # text Excel would read as an escaped character
 
 
@@ -126,7 +128,16 @@ def excel_date(moment: date) -> float:
     Excel's 29 February 1900, which never was, is counted)."""
     if not isinstance(moment, datetime):
         moment = datetime(moment.year, moment.month, moment.day)
-    delta = moment - EPOCH
+    return _serial(moment - EPOCH)
+
+
+def excel_local_time(aware: datetime, zone: ZoneInfo) -> float:
+    """An aware time as the serial number of its wall-clock time in ``zone``: ``excel_date`` of that local
+    time, the same number, at half the cost (no naive copy of the local time is made)."""
+    return _serial(aware - _UTC_EPOCH + (aware.astimezone(zone).utcoffset() or timedelta(0)))
+
+
+def _serial(delta: timedelta) -> float:
     serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24)
     return serial + 1 if serial > 59 else serial
 

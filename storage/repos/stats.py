@@ -22,15 +22,14 @@ from storage.loop_connection import Executor
 from storage.records import (
     CommendationRow,
     DeliveryRow,
-    HistoryEntry,
     InitiativeRow,
     RegistrationRow,
+    ReviewStep,
     TitleHolderRow,
     path_ids,
 )
 from storage.repos.commendations import commendation_rows
 from storage.repos.counters import subtree, subtree_sum, sums_by_child
-from storage.repos.initiatives import HISTORY_COLUMNS, history_entry
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -315,15 +314,25 @@ class ExportRows:
             found.setdefault(initiative_id, []).append((name, share))
         return found
 
-    def _history(self, ids: list[int]) -> dict[int, list[HistoryEntry]]:
-        found: dict[int, list[HistoryEntry]] = {}
+    def _history(self, ids: list[int]) -> dict[int, list[ReviewStep]]:
+        """The review steps of these initiatives, by initiative, oldest first: only the columns the export
+        shows, the scores' JSON read only for a "scored" step (the others hold none)."""
+        history = initiative_history.c
+        scores = sa.case((history.event == "scored", history.scores), else_=sa.null()).label("scores")
         query = (
-            sa.select(initiative_history.c.initiative_id, *HISTORY_COLUMNS)
-            .where(initiative_history.c.initiative_id.in_(ids))
-            .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
+            sa.select(
+                history.initiative_id, history.at, history.event, history.to_status, history.note, scores
+            )
+            .where(history.initiative_id.in_(ids))
+            .order_by(history.initiative_id, history.id)
         )
-        for initiative_id, *entry in self.conn.execute(query):
-            found.setdefault(initiative_id, []).append(history_entry(entry))
+        found: dict[int, list[ReviewStep]] = {}
+        for initiative_id, at, event, to_status, note, given in self.conn.execute(query):
+            step = ReviewStep(at, event, to_status, note, given)
+            if initiative_id in found:
+                found[initiative_id].append(step)
+            else:
+                found[initiative_id] = [step]
         return found
 
     def commendations(
