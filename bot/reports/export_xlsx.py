@@ -377,11 +377,7 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
     coauthors = "\n".join(
         w.filled("initiative.author_line", name=n, share=share) for n, share in row.coauthors
     )
-    steps = (
-        (formatting.moment(entry.at, w.language, w.zone), _event(w, entry), entry.note)
-        for entry in row.history
-    )
-    history = "\n".join(" — ".join(part for part in step if part) for step in steps)
+    history = "\n".join([_step(w, entry) for entry in row.history])
     return [
         row.id,
         row.unit_name,
@@ -405,6 +401,13 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
         w.moment(row.submitted_at) if row.submitted_at else None,
         history,
     ]
+
+
+def _step(w: _Words, entry: ReviewStep) -> str:
+    """One line of the review's history: when, what happened, the note if any, between dashes."""
+    return " — ".join(
+        filter(None, (formatting.moment(entry.at, w.language, w.zone), _event(w, entry), entry.note))
+    )
 
 
 def _event(w: _Words, entry: ReviewStep) -> str:
