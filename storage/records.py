@@ -262,11 +262,12 @@ class HistoryEntry:
 
 
 class ReviewStep(NamedTuple):
-    """One step of an initiative's review as the export shows it: when, what happened (a move to
+    """One step of an initiative's review as the export reads it: when, by whom, what happened (a move to
     ``to_status``, or the council's ``scores`` when ``event`` is "scored"; None otherwise) and the note. A
     tuple: an export reads ~80,000 of them."""
 
     at: datetime
+    actor: str
     event: str
     to_status: str
     note: str

@@ -41,7 +41,7 @@ from bot.reports.charts import (
 from bot.reports.export_xlsx import build_workbook
 from messages import plain, text
 from storage.database import Store
-from storage.records import Campaign, HistoryEntry, Unit
+from storage.records import Campaign, ReviewStep, Unit
 from tests.conftest import ADMIN_ID
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
@@ -106,10 +106,10 @@ def export_data() -> ExportData:
         benefit="Tiết kiệm công <đáng kể> & chi phí", value_dong=80_000_000, status="recognised",
         scores=SCORES, submitted_at=AT,
         history=[
-            HistoryEntry(AT, "telegram:1001", "draft", "submitted", ""),
-            HistoryEntry(AT + timedelta(days=3, hours=2), "telegram:1002", "submitted", "valid", ""),
-            HistoryEntry(AT + timedelta(days=5), "telegram:1002", "valid", "valid", "", "scored", SCORES),
-            HistoryEntry(AT + timedelta(days=10), "telegram:1002", "valid", "recognised", "Xuất sắc"),
+            ReviewStep(AT, "telegram:1001", "moved", "submitted", "", None),
+            ReviewStep(AT + timedelta(days=3, hours=2), "telegram:1002", "moved", "valid", "", None),
+            ReviewStep(AT + timedelta(days=5), "telegram:1002", "scored", "valid", "", SCORES),
+            ReviewStep(AT + timedelta(days=10), "telegram:1002", "moved", "recognised", "Xuất sắc", None),
         ],
     )  # fmt: skip
     delivery = DeliveryRow("announcement", "Phát động LDG-2026", AT, 200, 180, 15, 3, 2)

@@ -315,20 +315,26 @@ class ExportRows:
         return found
 
     def _history(self, ids: list[int]) -> dict[int, list[ReviewStep]]:
-        """The review steps of these initiatives, by initiative, oldest first: only the columns the export
-        shows, the scores' JSON read only for a "scored" step (the others hold none)."""
+        """The review steps of these initiatives, by initiative, oldest first, without the status each left;
+        the scores' JSON read only for a "scored" step (the others hold none)."""
         history = initiative_history.c
         scores = sa.case((history.event == "scored", history.scores), else_=sa.null()).label("scores")
         query = (
             sa.select(
-                history.initiative_id, history.at, history.event, history.to_status, history.note, scores
+                history.initiative_id,
+                history.at,
+                history.actor,
+                history.event,
+                history.to_status,
+                history.note,
+                scores,
             )
             .where(history.initiative_id.in_(ids))
             .order_by(history.initiative_id, history.id)
         )
         found: dict[int, list[ReviewStep]] = {}
-        for initiative_id, at, event, to_status, note, given in self.conn.execute(query):
-            step = ReviewStep(at, event, to_status, note, given)
+        for initiative_id, at, actor, event, to_status, note, given in self.conn.execute(query):
+            step = ReviewStep(at, actor, event, to_status, note, given)
             if initiative_id in found:
                 found[initiative_id].append(step)
             else:
