@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -385,6 +386,32 @@ def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
     assert book.sheetnames[-1] == "Báo cáo"
     lines = [value for (value,) in book["Báo cáo"].iter_rows(min_row=2, values_only=True)]
     assert lines == ["SƠ KẾT PHONG TRÀO", "Liên đoàn Lao động huyện Hà Quảng", None, "💰 80.000.000 đ"]
+
+
+@pytest.mark.usefixtures("writer")
+def test_each_column_is_as_wide_as_its_longest_value_as_shown() -> None:
+    """Numbers as shown with their separators, texts by their longest line (a wrapped column stops at 50,
+    another at 60), dates as wide as a date: whatever the order the values come in."""
+    data = export_data()
+    model = data.initiatives[0]
+    values = [(1_234_567, 999, "Dòng một\n" + "x" * 30), (5, 12_345_678_901, "ngắn"), (7, 50_000, "y" * 80)]
+    initiatives = [
+        replace(model, id=number, value_dong=value, problem=problem, field="z" * 70)
+        for number, value, problem in values
+    ]
+    content = build_workbook(replace(data, initiatives=initiatives), "vi", VIETNAM, None)
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Sáng kiến"]
+    headers = [cell.value for cell in sheet[1]]
+    _, _, widths = cast(tuple[object, object, dict[int, float]], cells(content)["Sáng kiến"])
+
+    def width(header: str) -> int:
+        return int(widths[headers.index(header) + 1])  # the file adds a fraction for the cell's padding
+
+    assert width("Số hiệu") == len("1,234,567") + 4  # its digits, a margin each side
+    assert width("Giá trị làm lợi") == len("12,345,678,901") + 4
+    assert width("Vấn đề giải quyết") == 50  # wrapped: at most 50, a line of 80 wraps
+    assert width("Lĩnh vực áp dụng") == 60
+    assert width("Nộp lúc") == 19  # "dd/mm/yyyy hh:mm" and its margin
 
 
 @pytest.mark.usefixtures("writer")
