@@ -497,6 +497,24 @@ def test_a_writer_that_fails_fails_the_workbook(
     assert "OSError: disk full" in capfd.readouterr().err
 
 
+def test_a_writer_that_fails_before_reading_a_small_workbook_fails_it(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """All of a small workbook's rows fit in the pipe at once: its writer, gone with them unread, reset the
+    connection, and that escaped as a ConnectionResetError instead of the writer's failure (within a few
+    tries: it depends on which side is quicker)."""
+
+    def broken(events: object) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_xlsx, "_write", broken)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
+    for _ in range(20):
+        with pytest.raises(RuntimeError, match="writer failed"):
+            build_workbook(export_data(), "vi", VIETNAM)
+    assert "OSError: disk full" in capfd.readouterr().err
+
+
 def test_rows_that_fail_leave_no_writer_behind(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
     """A cursor that fails half-way (the database gone) fails the workbook, and the writer is ended."""
 

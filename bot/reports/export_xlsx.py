@@ -794,7 +794,9 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
         book = ours.recv_bytes()
         done = True
         return book
-    except (BrokenPipeError, EOFError) as error:
+    except (ConnectionError, EOFError) as error:
+        # The writer gone: a broken pipe while sending, or, once a small workbook's rows are all sent, its
+        # end closed with rows unread (a reset) or nothing to read.
         raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
     finally:
         ours.close()
