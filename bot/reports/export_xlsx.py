@@ -788,21 +788,27 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
     theirs.close()
     done = False
     try:
-        for event in events:
-            ours.send(event)
-        ours.send(None)
-        book = ours.recv_bytes()
+        for event in events:  # what the rows raise (the database gone) goes up as it is
+            _to_writer(ours.send, event)
+        _to_writer(ours.send, None)
+        book: bytes = _to_writer(ours.recv_bytes)
         done = True
         return book
-    except (ConnectionError, EOFError) as error:
-        # The writer gone: a broken pipe while sending, or, once a small workbook's rows are all sent, its
-        # end closed with rows unread (a reset) or nothing to read.
-        raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
     finally:
         ours.close()
         if not done:
             os.kill(writer, signal.SIGKILL)
         os.waitpid(writer, 0)
+
+
+def _to_writer(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` on the pipe to the writer; the writer gone (a broken pipe while sending, or, once a
+    small workbook's rows are all sent, its end closed with rows unread, a reset, or with nothing to read) is
+    the writer's failure."""
+    try:
+        return call(*args)
+    except (ConnectionError, EOFError) as error:
+        raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
 
 
 class _XlsxWriterSheet:
