@@ -64,7 +64,8 @@ def file_size(size: int, language: str = "vi") -> str:
 
 def day(value: date, language: str = "vi") -> str:
     """A calendar date: 25/03/2026 (the same in English, where Vietnamese users read it the same way)."""
-    # From the date's numbers rather than strftime: a third of the time, and an export words ~80,000 times.
+    # From the date's numbers rather than strftime, a third of the time (``moment`` too: an export puts
+    # ~77,000 review steps into words).
     return f"{value.day:02}/{value.month:02}/{value.year}"
 
 

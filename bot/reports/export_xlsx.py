@@ -601,8 +601,7 @@ class _Writer(Protocol):
         """When the workbook was made, as its properties say."""
 
     def add_worksheet(self, name: str) -> Any:
-        """The next sheet: ``write_string``, ``write_number``, ``write_datetime``, ``set_column``,
-        ``freeze_panes``, ``autofilter``, as XlsxWriter's."""
+        """The next sheet, a ``_Sheet``."""
 
     def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
         """A cell format."""

@@ -73,6 +73,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {  # name: (restype, argtypes), 
     "format_set_text_wrap": (None, [_P]),
     "format_set_align": (None, [_P, ctypes.c_uint8]),
     "format_set_bold": (None, [_P]),
+    # These two are called through lib[name], without the conversion (NativeSheet): declared for the record
+    # and to be looked for at load.
     "worksheet_write_string": (ctypes.c_int, [_P, _ROW, _COL, ctypes.c_char_p, _P]),
     "worksheet_write_number": (ctypes.c_int, [_P, _ROW, _COL, ctypes.c_double, _P]),
     "worksheet_set_column": (ctypes.c_int, [_P, _COL, _COL, ctypes.c_double, _P]),
