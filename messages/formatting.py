@@ -64,7 +64,9 @@ def file_size(size: int, language: str = "vi") -> str:
 
 def day(value: date, language: str = "vi") -> str:
     """A calendar date: 25/03/2026 (the same in English, where Vietnamese users read it the same way)."""
-    return value.strftime("%d/%m/%Y")
+    # From the date's numbers rather than strftime, a third of the time (``moment`` too: an export puts
+    # ~77,000 review steps into words).
+    return f"{value.day:02}/{value.month:02}/{value.year}"
 
 
 def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str:
@@ -74,7 +76,7 @@ def moment(value: datetime, language: str = "vi", tz: ZoneInfo = VIETNAM) -> str
     """
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
     joiner = " ngày " if language == "vi" else ", "
-    return f"{local:%H:%M}{joiner}{day(local.date(), language)}"
+    return f"{local.hour:02}:{local.minute:02}{joiner}{local.day:02}/{local.month:02}/{local.year}"
 
 
 def percent(part: int, whole: int, language: str = "vi") -> str:

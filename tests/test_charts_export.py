@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -41,7 +42,7 @@ from bot.reports.charts import (
 from bot.reports.export_xlsx import build_workbook
 from messages import plain, text
 from storage.database import Store
-from storage.records import Campaign, HistoryEntry, Unit
+from storage.records import Campaign, ReviewStep, Unit
 from tests.conftest import ADMIN_ID
 from tests.helpers.campaigns import stored_draft
 from tests.helpers.chat import Chat
@@ -106,10 +107,10 @@ def export_data() -> ExportData:
         benefit="Tiết kiệm công <đáng kể> & chi phí", value_dong=80_000_000, status="recognised",
         scores=SCORES, submitted_at=AT,
         history=[
-            HistoryEntry(AT, "telegram:1001", "draft", "submitted", ""),
-            HistoryEntry(AT + timedelta(days=3, hours=2), "telegram:1002", "submitted", "valid", ""),
-            HistoryEntry(AT + timedelta(days=5), "telegram:1002", "valid", "valid", "", "scored", SCORES),
-            HistoryEntry(AT + timedelta(days=10), "telegram:1002", "valid", "recognised", "Xuất sắc"),
+            ReviewStep(AT, "telegram:1001", "moved", "submitted", "", None),
+            ReviewStep(AT + timedelta(days=3, hours=2), "telegram:1002", "moved", "valid", "", None),
+            ReviewStep(AT + timedelta(days=5), "telegram:1002", "scored", "valid", "", SCORES),
+            ReviewStep(AT + timedelta(days=10), "telegram:1002", "moved", "recognised", "Xuất sắc", None),
         ],
     )  # fmt: skip
     delivery = DeliveryRow("announcement", "Phát động LDG-2026", AT, 200, 180, 15, 3, 2)
@@ -388,6 +389,32 @@ def test_deliveries_and_the_report_sheet_when_asked_for() -> None:
 
 
 @pytest.mark.usefixtures("writer")
+def test_each_column_is_as_wide_as_its_longest_value_as_shown() -> None:
+    """Numbers as shown with their separators, texts by their longest line (a wrapped column stops at 50,
+    another at 60), dates as wide as a date: whatever the order the values come in."""
+    data = export_data()
+    model = data.initiatives[0]
+    values = [(1_234_567, 999, "Dòng một\n" + "x" * 30), (5, 12_345_678_901, "ngắn"), (7, 50_000, "y" * 80)]
+    initiatives = [
+        replace(model, id=number, value_dong=value, problem=problem, field="z" * 70)
+        for number, value, problem in values
+    ]
+    content = build_workbook(replace(data, initiatives=initiatives), "vi", VIETNAM, None)
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Sáng kiến"]
+    headers = [cell.value for cell in sheet[1]]
+    _, _, widths = cast(tuple[object, object, dict[int, float]], cells(content)["Sáng kiến"])
+
+    def width(header: str) -> int:
+        return int(widths[headers.index(header) + 1])  # the file adds a fraction for the cell's padding
+
+    assert width("Số hiệu") == len("1,234,567") + 4  # its digits, a margin each side
+    assert width("Giá trị làm lợi") == len("12,345,678,901") + 4
+    assert width("Vấn đề giải quyết") == 50  # wrapped: at most 50, a line of 80 wraps
+    assert width("Lĩnh vực áp dụng") == 60
+    assert width("Nộp lúc") == 19  # "dd/mm/yyyy hh:mm" and its margin
+
+
+@pytest.mark.usefixtures("writer")
 def test_the_same_data_makes_the_same_file_whenever_it_is_built() -> None:
     # The file's date is the data's, not the wall clock's: an /export built again (as the split by units
     # does to compare sizes) is byte for byte the same, and the workbook says when its figures were taken.
@@ -467,6 +494,24 @@ def test_a_writer_that_fails_fails_the_workbook(
     monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
     with pytest.raises(RuntimeError, match="writer failed"):
         build_workbook(many_rows(), "vi", VIETNAM)
+    assert "OSError: disk full" in capfd.readouterr().err
+
+
+def test_a_writer_that_fails_before_reading_a_small_workbook_fails_it(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """All of a small workbook's rows fit in the pipe at once: its writer, gone with them unread, reset the
+    connection, and that escaped as a ConnectionResetError instead of the writer's failure (within a few
+    tries: it depends on which side is quicker)."""
+
+    def broken(events: object) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_xlsx, "_write", broken)
+    monkeypatch.setattr(export_xlsx, "_can_fork", lambda: True)
+    for _ in range(20):
+        with pytest.raises(RuntimeError, match="writer failed"):
+            build_workbook(export_data(), "vi", VIETNAM)
     assert "OSError: disk full" in capfd.readouterr().err
 
 

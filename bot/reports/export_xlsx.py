@@ -12,6 +12,7 @@ safely, both happen here, in turn.
 from __future__ import annotations
 
 import io
+import operator
 import os
 import re
 import shutil
@@ -20,13 +21,13 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from itertools import chain, islice
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.initiatives import CRITERIA, score_figures
@@ -48,7 +49,7 @@ from bot.domain.vn.phones import written_phone
 from bot.reports import xlsx_native
 from messages import DEFAULT_LANGUAGE, LANGUAGES, formatting, has_key, plain, text
 from messages.catalog import catalog
-from storage.records import HistoryEntry
+from storage.records import ReviewStep
 
 DAY = "dd/mm/yyyy"
 MOMENT = "dd/mm/yyyy hh:mm"
@@ -58,11 +59,12 @@ COUNT = "#,##0"
 MIN_WIDTH, MAX_WIDTH, WRAPPED_WIDTH = 8, 60, 50
 DATE_WIDTHS = {DAY: 12, MOMENT: 17}
 CELL_LIMIT = 32_767  # characters Excel keeps in a cell
+_LONG_TEXT = CELL_LIMIT // 7  # longer, its escapes (7 characters at most for one) may not fit in a cell
 WRITE_BATCH = 500  # rows handed to the writer at a time: a few hundred KB pickled
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control codes XML 1.0 cannot carry
 _LEADING_SYMBOLS = re.compile(r"^\W+")
 
-Value = str | int | float | date | datetime | None
+Value = str | int | float | None  # a date or time is its serial number, in a DAY or MOMENT format
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +176,20 @@ class _Words:
             self._templates[key] = plain(catalog(language).get(key) or catalog(DEFAULT_LANGUAGE)[key])
         return self._templates[key].format(**params)
 
-    def local(self, moment: datetime) -> datetime:
-        """A stored time (UTC when naive) as the naive local time Excel shows."""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(self.zone).replace(tzinfo=None)
+    def moment(self, stored: datetime) -> float:
+        """A stored time (UTC when naive) as the serial number of its local time, which a MOMENT cell shows:
+        computed here, so the rows cross the pipe as plain numbers."""
+        aware = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+        return xlsx_native.excel_local_time(aware, self.zone)
+
+    @staticmethod
+    def day(value: date) -> float:
+        """A date as its serial number, which a DAY cell shows."""
+        return xlsx_native.excel_date(value)
+
+    def day_cell(self, value: date | None) -> Styled | None:
+        """A date in a column of values of several kinds."""
+        return Styled(self.day(value), DAY) if value is not None else None
 
 
 def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
@@ -202,10 +214,10 @@ def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
         fact("campaign_code", campaign.code),
         fact("campaign_kind", w(kind_key) if has_key(kind_key) else campaign.kind),
         fact("scope", scope.unit.name),
-        fact("starts_on", campaign.starts_on),
-        fact("ends_on", campaign.ends_on),
-        fact("registration_deadline", campaign.registration_deadline),
-        fact("initiative_deadline", campaign.initiative_deadline),
+        fact("starts_on", w.day_cell(campaign.starts_on)),
+        fact("ends_on", w.day_cell(campaign.ends_on)),
+        fact("registration_deadline", w.day_cell(campaign.registration_deadline)),
+        fact("initiative_deadline", w.day_cell(campaign.initiative_deadline)),
         fact("target", scope.target if scope.target is not None else w("export.no_target")),
         fact("roster", scope.roster),
         share("linked", scope.linked, scope.roster),
@@ -216,7 +228,7 @@ def _summary(w: _Words, data: ExportData, recognised_value: int) -> Table:
         fact("recognised_value", Styled(recognised_value, MONEY)),
     ]
     if data.generated_at is not None:
-        rows.append(fact("generated_at", w.local(data.generated_at)))
+        rows.append(fact("generated_at", Styled(w.moment(data.generated_at), MOMENT)))
     columns = [
         Column(w("export.item")),
         Column(w("export.value"), wrap=True),
@@ -316,7 +328,7 @@ def _registrations(w: _Words, registrations: Iterable[RegistrationRow]) -> Table
             "\n".join(_pledge(content, unit, figure) for content, unit, figure in row.pledges),
             row.initiative_title,
             w.named(f"campaigns.status_{row.status}", row.status),
-            w.local(row.updated_at),
+            w.moment(row.updated_at),
         ]
         for row in registrations
     )
@@ -365,11 +377,7 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
     coauthors = "\n".join(
         w.filled("initiative.author_line", name=n, share=share) for n, share in row.coauthors
     )
-    steps = (
-        (formatting.moment(entry.at, w.language, w.zone), _event(w, entry), entry.note)
-        for entry in row.history
-    )
-    history = "\n".join(" — ".join(part for part in step if part) for step in steps)
+    history = "\n".join([_step(w, entry) for entry in row.history])
     return [
         row.id,
         row.unit_name,
@@ -383,19 +391,26 @@ def _initiative(w: _Words, row: InitiativeRow) -> list[Cell]:
         row.before,
         row.steps,
         row.improvement,
-        row.first_applied_on,
+        w.day(row.first_applied_on) if row.first_applied_on else None,
         row.conditions,
         row.benefit,
         row.value_dong,
         w.named(f"initiative.status_{row.status}", row.status),
         *(row.scores.get(criterion) for criterion in CRITERIA),
         sum(row.scores.values()) if row.scores else None,
-        w.local(row.submitted_at) if row.submitted_at else None,
+        w.moment(row.submitted_at) if row.submitted_at else None,
         history,
     ]
 
 
-def _event(w: _Words, entry: HistoryEntry) -> str:
+def _step(w: _Words, entry: ReviewStep) -> str:
+    """One line of the review's history: when, what happened, the note if any, between dashes."""
+    return " — ".join(
+        filter(None, (formatting.moment(entry.at, w.language, w.zone), _event(w, entry), entry.note))
+    )
+
+
+def _event(w: _Words, entry: ReviewStep) -> str:
     """What happened at one step of the review: the status it moved to, or the scores given."""
     if entry.event != "scored":
         return w.named(f"initiative.status_{entry.to_status}", entry.to_status)
@@ -422,7 +437,7 @@ def _deliveries(w: _Words, deliveries: Iterable[DeliveryRow]) -> Table:
         [
             w.named(f"export.kind_{row.kind}", row.kind),
             row.title,
-            w.local(row.created_at),
+            w.moment(row.created_at),
             row.total,
             row.sent,
             row.unreachable,
@@ -519,8 +534,8 @@ def _proposals(w: _Words, proposals: Iterable[CommendationRow]) -> Table:
             row.achievements,
             w.named(f"commendation.status_{row.status}", row.status),
             row.note or None,
-            w.local(row.created_at),
-            w.local(row.decided_at) if row.decided_at else None,
+            w.moment(row.created_at),
+            w.moment(row.decided_at) if row.decided_at else None,
         ]
         for row in proposals
     )
@@ -586,8 +601,7 @@ class _Writer(Protocol):
         """When the workbook was made, as its properties say."""
 
     def add_worksheet(self, name: str) -> Any:
-        """The next sheet: ``write_string``, ``write_number``, ``write_datetime``, ``set_column``,
-        ``freeze_panes``, ``autofilter``, as XlsxWriter's."""
+        """The next sheet, a ``_Sheet``."""
 
     def add_format(self, number_format: str | None, wrap: bool, bold: bool) -> Any:
         """A cell format."""
@@ -715,36 +729,26 @@ def _sheet(place: int, table: Table) -> Iterator[_Event]:
 def _write(events: Iterable[_Event]) -> bytes:
     """The workbook the events describe, as XLSX bytes: each row written as it comes, the autofilter over
     the rows above the footer (set before it: in constant memory no row above the last written may be
-    touched), then each sheet's widths, measured here (the writer's side of the pipe has the lighter load),
-    and its frozen header row."""
+    touched), then each sheet's widths, measured here as the cells go by (the writer's side of the pipe
+    has the lighter load), and its frozen header row."""
     book = _writer()
     try:
         formats = _Formats(book)
         sheets: list[Any] = []
-        sheet: Any = None
-        columns: list[Column] = []
-        widths = _Widths([])
+        cells: _SheetCells | None = None
         for event in events:
             if isinstance(event, _Book):
                 if event.created is not None:
                     book.set_created(event.created)
                 sheets = [book.add_worksheet(title) for title in event.titles]
             elif isinstance(event, _Begin):
-                sheet, columns = sheets[event.place], event.columns
-                widths = _Widths(columns)
-                header = formats.get(None, False, True)
-                for index, column in enumerate(columns):
-                    sheet.write_string(0, index, column.header, header)
+                cells = _SheetCells(sheets[event.place], event.columns, formats)
             elif isinstance(event, _Rows):
-                if event.bold:
-                    sheet.autofilter(0, 0, event.first - 1, len(columns) - 1)
-                for number, row in enumerate(event.rows, start=event.first):
-                    widths.measure(row)
-                    _write_row(sheet, number, columns, row, formats, event.bold)
+                assert cells is not None
+                cells.write(event.rows, event.first, event.bold)
             else:
-                for index, width in enumerate(widths.result()):
-                    sheet.set_column(index, index, width)
-                sheet.freeze_panes(1, 0)
+                assert cells is not None
+                cells.end()
     except BaseException:  # rows that failed: nothing is written, nothing is left behind
         book.discard()
         raise
@@ -783,14 +787,12 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
     theirs.close()
     done = False
     try:
-        for event in events:
-            ours.send(event)
-        ours.send(None)
-        book = ours.recv_bytes()
+        for event in events:  # what the rows raise (the database gone) goes up as it is
+            _to_writer(ours.send, event)
+        _to_writer(ours.send, None)
+        book: bytes = _to_writer(ours.recv_bytes)
         done = True
         return book
-    except (BrokenPipeError, EOFError) as error:
-        raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
     finally:
         ours.close()
         if not done:
@@ -798,24 +800,49 @@ def _write_apart(events: Iterator[_Event]) -> bytes:
         os.waitpid(writer, 0)
 
 
+def _to_writer(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` on the pipe to the writer; the writer gone (a broken pipe while sending, or, once a
+    small workbook's rows are all sent, its end closed with rows unread, a reset, or with nothing to read) is
+    the writer's failure."""
+    try:
+        return call(*args)
+    except (ConnectionError, EOFError) as error:
+        raise RuntimeError("the workbook's writer failed (its error is on standard error)") from error
+
+
 class _XlsxWriterSheet:
-    """An XlsxWriter worksheet whose text cells hold the text as typed: in constant memory XlsxWriter writes a
-    text shaped "<r>…</r>" into the file as rich-text XML, unescaped (a member's title "<r>x</r>" made a cell
-    Excel calls damaged); such a text goes as three plain runs, which XlsxWriter escapes."""
+    """An XlsxWriter worksheet in the shape of ``_Sheet``, whose text cells hold the text as typed: in
+    constant memory XlsxWriter writes a text shaped "<r>…</r>" into the file as rich-text XML, unescaped (a
+    member's title "<r>x</r>" made a cell Excel calls damaged); such a text goes as three plain runs, which
+    XlsxWriter escapes."""
+
+    text_data = str  # XlsxWriter takes the text and the number as they are, and escapes the text itself
+    number_data = staticmethod(operator.pos)
 
     def __init__(self, sheet: Any) -> None:
         self._sheet = sheet
+        self.number_cell = sheet.write_number
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sheet, name)
 
-    def write_string(self, row: int, col: int, string: str, cell_format: Any) -> None:
-        """A text cell."""
+    def text_cell(self, row: int, col: int, string: str, cell_format: Any) -> int:
+        """A text cell: XlsxWriter's error code, 0 when written."""
         if string.startswith("<r>") and string.endswith("</r>"):
             runs = [string[:1], string[1:2], string[2:]]
-            self._sheet.write_rich_string(row, col, *runs, *([cell_format] if cell_format else []))
-        else:
-            self._sheet.write_string(row, col, string, cell_format)
+            return int(
+                self._sheet.write_rich_string(row, col, *runs, *([cell_format] if cell_format else []))
+            )
+        return int(self._sheet.write_string(row, col, string, cell_format))
+
+    @staticmethod
+    def escaped(words: str) -> str:
+        """The text itself: XlsxWriter escapes it as it writes."""
+        return words
+
+    def failed(self, error: int) -> NoReturn:
+        """Raise for a cell XlsxWriter refused."""
+        raise RuntimeError(f"XlsxWriter refused a cell (its error code {error})")
 
 
 def _received(conn: Connection) -> Iterator[_Event]:
@@ -824,91 +851,173 @@ def _received(conn: Connection) -> Iterator[_Event]:
         yield event
 
 
-def _write_row(
-    sheet: Any,
-    number: int,
-    columns: Sequence[Column],
-    row: Sequence[Cell],
-    formats: _Formats,
-    bold: bool,
-) -> None:
-    """One row; empty cells (None or no text) are left out."""
-    for index, (column, value) in enumerate(zip(columns, row, strict=False)):
-        number_format = column.number_format
-        if isinstance(value, Styled):
-            number_format, value = value.number_format, value.value
+class _Sheet(Protocol):
+    """A sheet being written, in the shape both writers' sheets take here (``xlsx_native.NativeSheet`` and
+    ``_XlsxWriterSheet``). The two calls made for every cell take the writer's own form of a value
+    (``text_data(words)``, ``number_data(number)``: bytes and a C double for libxlsxwriter) and answer an
+    error code, 0 when the cell is written, for ``failed`` to raise on: no Python frame of ours between the
+    row loop and the writer."""
+
+    text_cell: Callable[[int, int, Any, Any], int]
+    number_cell: Callable[[int, int, Any, Any], int]
+    text_data: Callable[[str], Any]
+    number_data: Callable[[float], Any]
+
+    def escaped(self, words: str) -> str:
+        """Text as this writer must be given it for Excel to show ``words`` (``xlsx_native.excel_text``)."""
+
+    def failed(self, error: int) -> NoReturn:
+        """Raise the writer's error for a cell call's code."""
+
+    def set_column(self, first_col: int, last_col: int, width: float) -> Any:
+        """The columns' width, in characters."""
+
+    def freeze_panes(self, row: int, col: int) -> Any:
+        """The rows above ``row`` stay in view."""
+
+    def autofilter(self, first_row: int, first_col: int, last_row: int, last_col: int) -> Any:
+        """An autofilter over the range."""
+
+
+class _SheetCells:
+    """One sheet's cells: its header row at once, its rows a batch at a time, and at the end its widths and
+    frozen header. Each cell is looked at once, in one loop: its kind by exact type (text; a number, a date
+    being its serial number, in its column's format; a ``Styled`` value), the formats chosen per column
+    before the rows, the columns' widths measured on the way."""
+
+    def __init__(self, sheet: _Sheet, columns: Sequence[Column], formats: _Formats) -> None:
+        self._sheet = sheet
+        self._columns = columns
+        self._formats = formats
+        self._widths = _Widths(columns)
+        header = formats.get(None, False, True)
+        for index, column in enumerate(columns):
+            self._text(0, index, column.header, header)
+
+    def write(self, rows: Iterable[Sequence[Cell]], first: int, bold: bool) -> None:
+        """Rows from row number ``first`` (the header is row 0); ``bold`` for those below the autofilter
+        (totals), which ends at the row above them. Empty cells (None or no text) are left out."""
+        sheet, columns, formats = self._sheet, self._columns, self._formats
+        if bold:
+            sheet.autofilter(0, 0, first - 1, len(columns) - 1)
+        text_cell, text_data, escaped = sheet.text_cell, sheet.text_data, sheet.escaped
+        number_cell, number_data = sheet.number_cell, sheet.number_data
+        plain, wrapped = formats.get(None, False, bold), formats.get(None, True, bold)
+        number_formats = [formats.get(column.number_format, False, bold) for column in columns]
+        wraps = [column.wrap for column in columns]
+        widths = self._widths
+        measured, longest, bottom, top = widths.measured, widths.longest, widths.bottom, widths.top
+        for number, row in enumerate(rows, start=first):
+            for index, value in enumerate(row):
+                if isinstance(value, str):
+                    if not value:
+                        continue
+                    if measured[index]:
+                        length = len(value) if "\n" not in value else _length(value)
+                        if length > longest[index]:
+                            widths.widen(index, length)
+                    if value.isprintable():  # one line, no control code: the usual cell
+                        words = value if len(value) <= _LONG_TEXT else _within_a_cell(value)
+                        data = text_data(words if "_x" not in words else escaped(words))
+                    else:
+                        # Stray control codes in what people typed: XML cannot carry them.
+                        words = _within_a_cell(_ILLEGAL.sub("", value))
+                        data = text_data(escaped(words))
+                    wrap = wraps[index] and ("\n" in words or len(words) > WRAPPED_WIDTH)
+                    error = text_cell(number, index, data, wrapped if wrap else plain)
+                elif value is None:
+                    continue
+                elif isinstance(value, Styled):
+                    error = self._styled(number, index, value, bold)
+                else:
+                    if measured[index] and not bottom[index] <= value <= top[index]:
+                        widths.widen_to_number(index, value)
+                    error = number_cell(number, index, number_data(value), number_formats[index])
+                if error:
+                    sheet.failed(error)
+
+    def end(self) -> None:
+        """The sheet's widths, and its header row frozen."""
+        for index, width in enumerate(self._widths.result()):
+            self._sheet.set_column(index, index, width)
+        self._sheet.freeze_panes(1, 0)
+
+    def _styled(self, number: int, index: int, styled: Styled, bold: bool) -> int:
+        """A value with its own number format (the summary's mixed column, a unit's rate)."""
+        value = styled.value
         if value is None or value == "":
-            continue
+            return 0
+        if self._widths.measured[index]:
+            length = _length(value) if isinstance(value, str) else _number_length(value)
+            self._widths.widen(index, DATE_WIDTHS.get(styled.number_format, length))
         if isinstance(value, str):
-            # Stray control codes in what people typed: XML cannot carry them.
-            words = (value if value.isprintable() else _ILLEGAL.sub("", value))[:CELL_LIMIT]
-            if len(words) > CELL_LIMIT // 7:  # its escapes (7 characters at most for one) may not fit
-                words = _within_a_cell(words)
-            wrap = column.wrap and ("\n" in words or len(words) > WRAPPED_WIDTH)
-            sheet.write_string(number, index, words, formats.get(None, wrap, bold))
-        elif isinstance(value, datetime):
-            sheet.write_datetime(number, index, value, formats.get(MOMENT, False, bold))
-        elif isinstance(value, date):
-            sheet.write_datetime(number, index, value, formats.get(DAY, False, bold))
-        else:
-            sheet.write_number(number, index, value, formats.get(number_format, False, bold))
+            wrap = self._columns[index].wrap and ("\n" in value or len(value) > WRAPPED_WIDTH)
+            return self._text(number, index, value, self._formats.get(None, wrap, bold))
+        cell_format = self._formats.get(styled.number_format, False, bold)
+        return self._sheet.number_cell(number, index, self._sheet.number_data(value), cell_format)
+
+    def _text(self, number: int, index: int, value: str, cell_format: Any) -> int:
+        """A text cell outside the rows' loop (a header, a styled text)."""
+        words = _within_a_cell(_ILLEGAL.sub("", value))
+        return self._sheet.text_cell(
+            number, index, self._sheet.text_data(self._sheet.escaped(words)), cell_format
+        )
 
 
 def _within_a_cell(words: str) -> str:
     """``words`` cut so that, escaped as both writers escape text (``xlsx_native.excel_text``: "_x0041_" typed
     is written "_x005F_x0041_"), they fit in a cell; past the limit libxlsxwriter refuses the cell and
     XlsxWriter writes one Excel calls damaged. Cutting k characters shortens the escaped text by k or more."""
+    words = words[:CELL_LIMIT]
+    if len(words) <= _LONG_TEXT:
+        return words
     over = len(xlsx_native.excel_text(words)) - CELL_LIMIT
     return words[: len(words) - over] if over > 0 else words
 
 
 class _Widths:
     """Each column as wide as its longest line (header included), within sensible bounds, measured as the
-    rows go by; a column stops being measured once one of its values reaches its cap."""
+    rows go by: the row loop compares a value's length with ``longest`` while ``measured`` says the column
+    is still measured (until one of its values reaches its cap; a date column is as wide as its dates)."""
 
     def __init__(self, columns: Sequence[Column]) -> None:
         self._caps = [WRAPPED_WIDTH if column.wrap else MAX_WIDTH for column in columns]
-        self._longest = [
+        self.longest = [
             max(DATE_WIDTHS.get(column.number_format or "", 0), _length(column.header)) for column in columns
         ]
-        self._open = [
-            index
-            for index, column in enumerate(columns)
-            if column.number_format not in DATE_WIDTHS and self._longest[index] < self._caps[index]
+        self.measured = [
+            column.number_format not in DATE_WIDTHS and longest < cap
+            for column, longest, cap in zip(columns, self.longest, self._caps, strict=True)
         ]
+        # The numbers measured in each column lie between these (0 takes fewer characters than any width).
+        self.bottom: list[float] = [0] * len(columns)
+        self.top: list[float] = [0] * len(columns)
 
-    def measure(self, row: Sequence[Cell]) -> None:
-        """Widen the columns still measured to this row's values."""
-        if not self._open:
-            return
-        reached = False
-        for index in self._open:
-            if index < len(row):
-                length = _length(row[index])
-                if length > self._longest[index]:
-                    self._longest[index] = length
-                    reached = reached or length >= self._caps[index]
-        if reached:
-            self._open = [i for i in self._open if self._longest[i] < self._caps[i]]
+    def widen(self, index: int, length: int) -> None:
+        """Widen a column to a value ``length`` characters long, if it is longer than the longest yet."""
+        if length > self.longest[index]:
+            self.longest[index] = length
+            self.measured[index] = length < self._caps[index]
+
+    def widen_to_number(self, index: int, number: float) -> None:
+        """Widen a column to a number outside the range of those measured in it (a number within that range
+        is no longer, as shown, than the range's ends)."""
+        self.bottom[index], self.top[index] = min(number, self.bottom[index]), max(number, self.top[index])
+        self.widen(index, _number_length(number))
 
     def result(self) -> list[float]:
         """The widths, in characters."""
         return [
             float(min(cap, max(MIN_WIDTH, longest + 2)))
-            for cap, longest in zip(self._caps, self._longest, strict=True)
+            for cap, longest in zip(self._caps, self.longest, strict=True)
         ]
 
 
-def _length(value: Cell) -> int:
-    """How many characters the longest line of a value takes as shown."""
-    if isinstance(value, Styled):
-        value = value.value
-    if isinstance(value, str):
-        return len(value) if "\n" not in value else max(map(len, value.split("\n")))
-    if isinstance(value, datetime):
-        return DATE_WIDTHS[MOMENT]
-    if isinstance(value, date):
-        return DATE_WIDTHS[DAY]
-    if isinstance(value, int | float):
-        return len(f"{value:,.0f}") + 2
-    return 0
+def _length(text: str) -> int:
+    """How many characters the longest line of a text takes."""
+    return len(text) if "\n" not in text else max(map(len, text.split("\n")))
+
+
+def _number_length(number: float) -> int:
+    """How many characters a number takes as shown, with its thousands separators and a margin."""
+    return len(f"{number:,.0f}") + 2

@@ -30,7 +30,7 @@ from storage.tables import (
     units,
 )
 
-# A review event's columns, in HistoryEntry's order (here and in the export's rows, storage/repos/stats.py).
+# A review event's columns, in HistoryEntry's order.
 HISTORY_COLUMNS = (
     initiative_history.c.at,
     initiative_history.c.actor,

@@ -22,15 +22,14 @@ from storage.loop_connection import Executor
 from storage.records import (
     CommendationRow,
     DeliveryRow,
-    HistoryEntry,
     InitiativeRow,
     RegistrationRow,
+    ReviewStep,
     TitleHolderRow,
     path_ids,
 )
 from storage.repos.commendations import commendation_rows
 from storage.repos.counters import subtree, subtree_sum, sums_by_child
-from storage.repos.initiatives import HISTORY_COLUMNS, history_entry
 from storage.tables import (
     broadcasts,
     channel_accounts,
@@ -80,10 +79,6 @@ def _registrants(campaign_id: int, subtree: sa.Select[Any]) -> sa.Select[Any]:
             _registrant.c.unit_id.in_(subtree),
         )
     )
-
-
-def _covered(path: str, phone_paths: Sequence[str]) -> bool:
-    return any(path.startswith(phone_path) for phone_path in phone_paths)
 
 
 class StatsRepo:
@@ -210,6 +205,7 @@ class ExportRows:
             )
             .order_by(units.c.path, sa.func.coalesce(members.c.full_name, ""), registrations.c.id)
         )
+        covered = tuple(phone_paths)  # str.startswith tries each
         for (
             unit_name,
             unit_path,
@@ -226,7 +222,7 @@ class ExportRows:
                 unit_name=unit_name,
                 member_code=code,
                 full_name=full_name,
-                phone=phone if phone is not None and _covered(unit_path, phone_paths) else None,
+                phone=phone if phone is not None and unit_path.startswith(covered) else None,
                 titles=list(titles),
                 pledges=[(p["content"], p["unit"], p["figure"]) for p in pledges],
                 initiative_title=initiative_title,
@@ -276,28 +272,47 @@ class ExportRows:
             ids = [row[0] for row in batch]
             coauthors = self._coauthors(ids)
             history = self._history(ids) if with_history else {}
-            for row in batch:
+            for (
+                initiative_id,
+                unit_name,
+                author_code,
+                author_name,
+                author_share,
+                title,
+                field,
+                problem,
+                before,
+                steps,
+                improvement,
+                first_applied_on,
+                conditions,
+                benefit,
+                value_dong,
+                status,
+                scores,
+                submitted_at,
+            ) in batch:
                 yield InitiativeRow(
-                    id=row[0],
-                    unit_name=row[1],
-                    author_code=row[2],
-                    author_name=row[3],
-                    author_share=row[4],
-                    coauthors=coauthors.get(row[0], []),
-                    title=row[5],
-                    field=row[6],
-                    problem=row[7],
-                    before=row[8],
-                    steps=row[9],
-                    improvement=row[10],
-                    first_applied_on=row[11],
-                    conditions=row[12],
-                    benefit=row[13],
-                    value_dong=row[14],
-                    status=row[15],
-                    scores=dict(row[16]),
-                    submitted_at=row[17],
-                    history=history.get(row[0], []),
+                    id=initiative_id,
+                    unit_name=unit_name,
+                    author_code=author_code,
+                    author_name=author_name,
+                    author_share=author_share,
+                    coauthors=coauthors.get(initiative_id, []),
+                    title=title,
+                    field=field,
+                    problem=problem,
+                    before=before,
+                    steps=steps,
+                    improvement=improvement,
+                    first_applied_on=first_applied_on,
+                    conditions=conditions,
+                    benefit=benefit,
+                    value_dong=value_dong,
+                    status=status,
+                    scores=dict(scores),
+                    submitted_at=submitted_at,
+                    history=history.get(initiative_id, []),
                 )
 
     def _coauthors(self, ids: list[int]) -> dict[int, list[tuple[str, int]]]:
@@ -315,15 +330,31 @@ class ExportRows:
             found.setdefault(initiative_id, []).append((name, share))
         return found
 
-    def _history(self, ids: list[int]) -> dict[int, list[HistoryEntry]]:
-        found: dict[int, list[HistoryEntry]] = {}
+    def _history(self, ids: list[int]) -> dict[int, list[ReviewStep]]:
+        """The review steps of these initiatives, by initiative, oldest first, without the status each left;
+        the scores' JSON read only for a "scored" step (the others hold none)."""
+        history = initiative_history.c
+        scores = sa.case((history.event == "scored", history.scores), else_=sa.null()).label("scores")
         query = (
-            sa.select(initiative_history.c.initiative_id, *HISTORY_COLUMNS)
-            .where(initiative_history.c.initiative_id.in_(ids))
-            .order_by(initiative_history.c.initiative_id, initiative_history.c.id)
+            sa.select(
+                history.initiative_id,
+                history.at,
+                history.actor,
+                history.event,
+                history.to_status,
+                history.note,
+                scores,
+            )
+            .where(history.initiative_id.in_(ids))
+            .order_by(history.initiative_id, history.id)
         )
-        for initiative_id, *entry in self.conn.execute(query):
-            found.setdefault(initiative_id, []).append(history_entry(entry))
+        found: dict[int, list[ReviewStep]] = {}
+        for initiative_id, at, actor, event, to_status, note, given in self.conn.execute(query):
+            step = ReviewStep(at, actor, event, to_status, note, given)
+            if initiative_id in found:
+                found[initiative_id].append(step)
+            else:
+                found[initiative_id] = [step]
         return found
 
     def commendations(
