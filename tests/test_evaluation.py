@@ -34,6 +34,7 @@ from tests.helpers.evaluation import (
     advanced_workers,
     at_local,
     campaign_with_registrations,
+    dien_luc_collective,
     more_members,
     officer_of,
     recognised_initiative,
@@ -280,21 +281,7 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
 async def dien_luc_led_by_mai_registered_in(store: Store, campaigns: list[Campaign]) -> Unit:
     """Điện lực registered as a collective for Tập thể lao động xuất sắc in each campaign, and Mai (DV001)
     made its officer; the unit."""
-    async with store.begin() as repos:
-        dl = await repos.units.by_code("CDCS-DL")
-        assert dl is not None
-        for campaign in campaigns:
-            problem = await register_collective(
-                repos,
-                officer_of(dl),
-                dl,
-                campaign,
-                titles=["excellent_collective"],
-                pledges=list(PLEDGES),
-                now=NOW,
-                today=NOW.date(),
-            )
-            assert problem is None, problem
+    dl = await dien_luc_collective(store, campaigns)
     await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
     return dl
 

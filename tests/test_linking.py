@@ -23,7 +23,6 @@ from bot.app import Runtime
 from bot.channels.memory import NUMBERED_MENUS, WITH_BUTTONS, MemoryChannel
 from bot.domain.linking import issue_member_code
 from bot.domain.officers import grant_officer
-from bot.domain.registrations import register_collective
 from bot.engine.clock import ManualClock
 from bot.engine.config import load_settings
 from bot.sandbox import TelegramSandbox
@@ -34,7 +33,7 @@ from storage.tables import link_code_failures
 from tests.conftest import People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
-from tests.helpers.evaluation import OPENS, PLEDGES, at_local, campaign_with_registrations, officer_of
+from tests.helpers.evaluation import OPENS, at_local, campaign_with_registrations, dien_luc_collective
 from tests.helpers.flows import can_share_contact, give_phone, grant_by_account, linked, linked_member_code
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, NOW, STRANGER, UNITS_CSV
@@ -413,20 +412,7 @@ async def test_a_collectives_officer_on_two_channels_is_reminded_once(
     # Zalo used last. Her role is her roster entry's (`grant --member`), or her first account's alone
     # (`grant --user`): there, only that account is an officer and opens the collective's self-assessment.
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])  # opens 20/3
-    async with store.begin() as repos:
-        dl = await repos.units.by_code("CDCS-DL")
-        assert dl is not None
-        problem = await register_collective(
-            repos,
-            officer_of(dl),
-            dl,
-            campaign,
-            titles=["excellent_collective"],
-            pledges=list(PLEDGES),
-            now=NOW,
-            today=NOW.date(),
-        )
-        assert problem is None, problem
+    await dien_luc_collective(store, [campaign])
     _, mai, mai_zalo = await on_both(two_channels, clock)
     if granted_to == "member":
         await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)

@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.domain.evaluation import TitleDecision, Vote, decide, open_evaluation
-from bot.domain.registrations import register_member
+from bot.domain.registrations import register_collective, register_member
 from bot.domain.roster import import_members
 from bot.domain.titles import TitleCap
 from bot.engine.access import Identity
 from messages.formatting import VIETNAM
 from storage.database import Store
-from storage.records import Account, Campaign, Pledge, Registration, TitleResult
+from storage.records import Account, Campaign, Pledge, Registration, TitleResult, Unit
 from tests.helpers.campaigns import launch_stored, stored_draft
 from tests.helpers.initiatives import stored_initiative
 from tests.helpers.roster import NOW
@@ -126,6 +126,27 @@ def officer_of(*units: object) -> Identity:
     """An officer identity leading these units, with no roster entry."""
     account = Account(1, "memory", "9999", "9999", "Cán bộ", None, "vi", True)
     return Identity(account, None, None, tuple(units), False)  # type: ignore[arg-type]
+
+
+async def dien_luc_collective(store: Store, campaigns: Sequence[Campaign]) -> Unit:
+    """Điện lực registered as a collective for Tập thể lao động xuất sắc in each campaign, by an officer with
+    no roster entry; the unit."""
+    async with store.begin() as repos:
+        dl = await repos.units.by_code("CDCS-DL")
+        assert dl is not None
+        for campaign in campaigns:
+            problem = await register_collective(
+                repos,
+                officer_of(dl),
+                dl,
+                campaign,
+                titles=["excellent_collective"],
+                pledges=list(PLEDGES),
+                now=NOW,
+                today=NOW.date(),
+            )
+            assert problem is None, problem
+    return dl
 
 
 async def recognised_initiative(store: Store, member_code: str, campaign: Campaign, now: datetime) -> None:
