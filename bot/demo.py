@@ -790,4 +790,4 @@ async def _chat_in_terminal(settings: Settings, database: Path, *, tour: bool, k
                 await _interactive(chat, source, echo=stdin is None or not stdin.isatty())
             finally:
                 loop.remove_signal_handler(signal.SIGINT)
-    return f"demo finished; the conversation is kept in {database}, files and the log beside it"
+    return plain(text(language, "demo.finished", database=database))

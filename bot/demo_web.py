@@ -365,4 +365,5 @@ async def run_web_demo(settings: Settings, database: Path, *, port: int, keep: b
                 await stop.wait()
             finally:
                 await chat.stop()
-    return f"demo finished; the database is kept in {database}"
+            language = chat.language
+    return plain(text(language, "webchat.finished", database=database))

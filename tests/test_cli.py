@@ -360,7 +360,7 @@ def test_the_demo_ends_at_once_without_input(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--terminal", stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.rstrip().endswith("the log beside it")
+    assert result.stdout.rstrip().endswith(plain(text("vi", "demo.finished", database="thidua-demo.db")))
 
 
 CAMPAIGN_TOML = """

@@ -249,6 +249,4 @@ def test_the_demo_in_a_terminal_ends_cleanly(tmp_path: Path, typed: list[str], c
     # Ctrl-C ends the chat as :quit does (and as Ctrl-C ends the web demo): on a line of its own, saying
     # where the conversation is kept, status 0. It left "[mai] > ^C" and the shell's prompt after it.
     assert status == 0
-    assert written.rstrip().endswith(
-        f"the conversation is kept in {tmp_path / 'demo.db'}, files and the log beside it"
-    )
+    assert written.rstrip().endswith(shown("demo.finished", database=tmp_path / "demo.db"))
