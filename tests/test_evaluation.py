@@ -15,7 +15,6 @@ import pytest
 
 from bot.domain import evaluation
 from bot.domain.officers import grant_officer
-from bot.domain.registrations import register_collective
 from bot.domain.roster import import_members
 from bot.domain.titles import parse_caps
 from bot.engine.buttons import ALL_TITLES, EvalCandidate, EvalDecide
@@ -34,9 +33,8 @@ from tests.helpers.evaluation import (
     advanced_workers,
     at_local,
     campaign_with_registrations,
-    dien_luc_collective,
+    collective_registered,
     more_members,
-    officer_of,
     recognised_initiative,
     registration_of,
     results_of,
@@ -281,7 +279,7 @@ async def test_outside_ones_base_union_and_on_a_changed_card_nothing_is_decided(
 async def dien_luc_led_by_mai_registered_in(store: Store, campaigns: list[Campaign]) -> Unit:
     """Điện lực registered as a collective for Tập thể lao động xuất sắc in each campaign, and Mai (DV001)
     made its officer; the unit."""
-    dl = await dien_luc_collective(store, campaigns)
+    dl = await collective_registered(store, campaigns)
     await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)
     return dl
 
@@ -327,19 +325,8 @@ async def test_a_collectives_officers_are_reminded_once_each_in_their_language_a
     # already sent its self-assessment.
     campaign = await campaign_with_registrations(store, ["DV002"], ["advanced_worker"])
     await dien_luc_led_by_mai_registered_in(store, [campaign])
+    yt = await collective_registered(store, [campaign], "CDCS-YT")
     async with store.begin() as repos:
-        yt = await repos.units.by_code("CDCS-YT")
-        assert yt is not None
-        await register_collective(
-            repos,
-            officer_of(yt),
-            yt,
-            campaign,
-            titles=["excellent_collective"],
-            pledges=list(PLEDGES),
-            now=NOW,
-            today=NOW.date(),
-        )
         collective = await repos.registrations.of_unit(campaign.id, yt.id)
         assert collective is not None
         results = [PledgeResult(True, pledge.figure) for pledge in PLEDGES]

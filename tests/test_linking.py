@@ -33,7 +33,7 @@ from storage.tables import link_code_failures
 from tests.conftest import People
 from tests.helpers.chat import Chat
 from tests.helpers.choices import carries_file, choices, file_content
-from tests.helpers.evaluation import OPENS, at_local, campaign_with_registrations, dien_luc_collective
+from tests.helpers.evaluation import OPENS, at_local, campaign_with_registrations, collective_registered
 from tests.helpers.flows import can_share_contact, give_phone, grant_by_account, linked, linked_member_code
 from tests.helpers.memory_chat import MemoryChat
 from tests.helpers.roster import HUNG, MAI, MEMBERS_CSV, NOW, STRANGER, UNITS_CSV
@@ -412,7 +412,7 @@ async def test_a_collectives_officer_on_two_channels_is_reminded_once(
     # Zalo used last. Her role is her roster entry's (`grant --member`), or her first account's alone
     # (`grant --user`): there, only that account is an officer and opens the collective's self-assessment.
     campaign = await campaign_with_registrations(store, ["DV001"], ["advanced_worker"])  # opens 20/3
-    await dien_luc_collective(store, [campaign])
+    await collective_registered(store, [campaign])
     _, mai, mai_zalo = await on_both(two_channels, clock)
     if granted_to == "member":
         await grant_officer(store, "CDCS-DL", member_code="DV001", actor="test", now=NOW)

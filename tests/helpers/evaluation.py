@@ -128,17 +128,19 @@ def officer_of(*units: object) -> Identity:
     return Identity(account, None, None, tuple(units), False)  # type: ignore[arg-type]
 
 
-async def dien_luc_collective(store: Store, campaigns: Sequence[Campaign]) -> Unit:
-    """Điện lực registered as a collective for Tập thể lao động xuất sắc in each campaign, by an officer with
-    no roster entry; the unit."""
+async def collective_registered(
+    store: Store, campaigns: Sequence[Campaign], unit_code: str = "CDCS-DL"
+) -> Unit:
+    """The unit (Điện lực unless said) registered as a collective for Tập thể lao động xuất sắc in each
+    campaign, by an officer with no roster entry; the unit."""
     async with store.begin() as repos:
-        dl = await repos.units.by_code("CDCS-DL")
-        assert dl is not None
+        unit = await repos.units.by_code(unit_code)
+        assert unit is not None
         for campaign in campaigns:
             problem = await register_collective(
                 repos,
-                officer_of(dl),
-                dl,
+                officer_of(unit),
+                unit,
                 campaign,
                 titles=["excellent_collective"],
                 pledges=list(PLEDGES),
@@ -146,7 +148,7 @@ async def dien_luc_collective(store: Store, campaigns: Sequence[Campaign]) -> Un
                 today=NOW.date(),
             )
             assert problem is None, problem
-    return dl
+    return unit
 
 
 async def recognised_initiative(store: Store, member_code: str, campaign: Campaign, now: datetime) -> None:
