@@ -5,9 +5,9 @@ The router keeps each chat's newest menu in the database (``repos.menus``), in t
 reply that showed it, so an answer typed after a restart still means what the person saw. An answer of
 several messages with choices (/my: the initiatives, then the registrations) is one menu, numbered on from
 one message to the next: numbered from 1 each, only the last one's could be answered. Whether a number is
-a choice or an answer is the router's call: a number, or words that are only part of one option's name
-("thang cong nhan" for "Tháng Công nhân năm 2027"), picks an option only at a step answered by buttons alone,
-or when no dialog step waits for text; an option's whole name picks it anywhere.
+a choice or an answer is the router's call: a number, or words that are only part of one option's name (a
+few words of a long campaign title), picks an option only at a step answered by buttons alone, or when no
+dialog step waits for text; an option's whole name picks it anywhere.
 """
 
 from __future__ import annotations
