@@ -96,9 +96,8 @@ async def _officer_list(ctx: Ctx) -> bool:
     members see and register for those, so the officer follows them too), each with the counts of the
     part the officer covers."""
     own = await ctx.repos.campaigns.within(ctx.who.led_paths, ("draft", "launched"))
-    above_ids = sorted({unit_id for unit in ctx.who.led_units for unit_id in unit.lineage[:-1]})
     known = {campaign.id for campaign in own}
-    above = [c for c in await ctx.repos.campaigns.launched_for(above_ids) if c.id not in known]
+    above = [c for c in await domain.launched_above(ctx.repos, ctx.who.led_units) if c.id not in known]
     found = (own + above)[:LIST_LIMIT]
     if not found:
         return False

@@ -10,6 +10,7 @@ from datetime import date
 
 from bot.domain import initiative_drafts as drafts
 from bot.domain import initiatives as domain
+from bot.domain.campaigns import open_for
 from bot.domain.problems import Problem
 from bot.domain.records import Campaign, CoAuthor, Initiative
 from bot.domain.vn.parsing import ParseError, means_none, parse_date, parse_money, parse_share
@@ -86,9 +87,8 @@ async def _open_campaigns(ctx: Ctx, initiative: Initiative | None = None) -> lis
     """The campaigns of the member's unit and those above it that accept initiatives today (for one already
     sent, only those open now: a draft may count for one not started yet)."""
     assert ctx.who.unit is not None
-    ancestry = [a.id for a in await ctx.repos.units.ancestors(ctx.who.unit)] + [ctx.who.unit.id]
     drafting = initiative is None or initiative.status == "draft"
-    return domain.accepting(await ctx.repos.campaigns.launched_for(ancestry), ctx.today, drafts=drafting)
+    return domain.accepting(await open_for(ctx.repos, ctx.who.unit), ctx.today, drafts=drafting)
 
 
 async def submit_command(ctx: Ctx) -> None:

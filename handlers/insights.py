@@ -20,6 +20,7 @@ from functools import partial
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.domain.campaigns import launched_above
 from bot.domain.commendations import forms
 from bot.domain.insight_queries import (
     campaign_figures,
@@ -61,15 +62,7 @@ async def campaigns_in_view(ctx: Ctx) -> list[Campaign]:
     """The launched and closed campaigns of the officer's units, and those launched above that concern them
     too."""
     running = await ctx.repos.campaigns.within(ctx.who.led_paths, ("launched", "closed"))
-    for led in ctx.who.led_units:  # campaigns of the units above also concern the officer's subtree
-        running += [
-            c
-            for c in await ctx.repos.campaigns.launched_for(
-                [a.id for a in await ctx.repos.units.ancestors(led)]
-            )
-            if c not in running
-        ]
-    return running
+    return running + [c for c in await launched_above(ctx.repos, ctx.who.led_units) if c not in running]
 
 
 async def pick_campaign(

@@ -5,6 +5,7 @@ closing, and who the campaign concerns. Problems are values; handlers and the CL
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -374,6 +375,11 @@ async def concerns(repos: Repos, campaign: Campaign, unit: Unit) -> bool:
 async def open_for(repos: Repos, unit: Unit) -> list[Campaign]:
     """The launched campaigns that apply to members of ``unit``."""
     return await repos.campaigns.launched_for(unit.lineage)
+
+
+async def launched_above(repos: Repos, units: Sequence[Unit]) -> list[Campaign]:
+    """The launched campaigns of the units above these (their ancestors): they concern these units too."""
+    return await repos.campaigns.launched_for(sorted({id_ for unit in units for id_ in unit.lineage[:-1]}))
 
 
 def days_left(deadline: date, today: date) -> int:
